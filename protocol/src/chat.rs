@@ -1,0 +1,143 @@
+//! The chat request the widget sends to `POST /api/chat`.
+//!
+//! A conversation travels as structured turns, never as one flattened string, and servers are
+//! named by the ids that `GET /api/servers` handed out: the browser never names a URL that the
+//! edge will call.
+
+use serde::{Deserialize, Serialize};
+
+/// Longest conversation, in turns, that the edge accepts in one request.
+pub const MAX_TURNS: usize = 200;
+/// Longest single turn, in bytes.
+pub const MAX_TURN_BYTES: usize = 64 * 1024;
+/// Most servers one request may select.
+pub const MAX_SERVERS: usize = 16;
+
+/// The body of `POST /api/chat`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatRequest {
+    /// The conversation so far, oldest first; the last turn is the user's new message.
+    pub messages: Vec<Turn>,
+    /// Ids of the MCP servers (from `GET /api/servers`) the answer may use.
+    #[serde(default)]
+    pub servers: Vec<String>,
+    /// The model to use; the edge's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+}
+
+/// One turn of the conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Turn {
+    /// Who said it.
+    pub role: Role,
+    /// What was said, as plain text (markdown for the assistant).
+    pub content: String,
+}
+
+/// The author of a turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The person using the widget.
+    User,
+    /// The model's earlier answers.
+    Assistant,
+}
+
+/// Why a [`ChatRequest`] was refused before anything was sent upstream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestError {
+    /// The request has no turns.
+    Empty,
+    /// The last turn is not the user's.
+    LastTurnNotUser,
+    /// More than [`MAX_TURNS`] turns.
+    TooManyTurns,
+    /// A turn is longer than [`MAX_TURN_BYTES`].
+    TurnTooLong,
+    /// More than [`MAX_SERVERS`] servers.
+    TooManyServers,
+}
+
+impl std::fmt::Display for RequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let msg = match self {
+            Self::Empty => "the conversation has no messages".to_owned(),
+            Self::LastTurnNotUser => "the last message must be the user's".to_owned(),
+            Self::TooManyTurns => format!("the conversation has more than {MAX_TURNS} messages"),
+            Self::TurnTooLong => format!("a message is longer than {MAX_TURN_BYTES} bytes"),
+            Self::TooManyServers => format!("more than {MAX_SERVERS} servers were selected"),
+        };
+        f.write_str(&msg)
+    }
+}
+
+impl std::error::Error for RequestError {}
+
+impl ChatRequest {
+    /// Checks the limits and the shape of the conversation.
+    pub fn validate(&self) -> Result<(), RequestError> {
+        let Some(last) = self.messages.last() else {
+            return Err(RequestError::Empty);
+        };
+        if last.role != Role::User {
+            return Err(RequestError::LastTurnNotUser);
+        }
+        if self.messages.len() > MAX_TURNS {
+            return Err(RequestError::TooManyTurns);
+        }
+        if self
+            .messages
+            .iter()
+            .any(|t| t.content.len() > MAX_TURN_BYTES)
+        {
+            return Err(RequestError::TurnTooLong);
+        }
+        if self.servers.len() > MAX_SERVERS {
+            return Err(RequestError::TooManyServers);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(json: &str) -> ChatRequest {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn parses_minimal_request_with_defaults() {
+        let req = request(r#"{"messages":[{"role":"user","content":"hi"}]}"#);
+        assert_eq!(req.servers, Vec::<String>::new());
+        assert_eq!(req.model, None);
+        assert_eq!(req.validate(), Ok(()));
+    }
+
+    #[test]
+    fn refuses_bad_conversations() {
+        let check =
+            |json: &str, want: RequestError| assert_eq!(request(json).validate(), Err(want));
+        check(r#"{"messages":[]}"#, RequestError::Empty);
+        check(
+            r#"{"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b"}]}"#,
+            RequestError::LastTurnNotUser,
+        );
+        let long = "x".repeat(MAX_TURN_BYTES + 1);
+        check(
+            &format!(r#"{{"messages":[{{"role":"user","content":"{long}"}}]}}"#),
+            RequestError::TurnTooLong,
+        );
+    }
+
+    #[test]
+    fn unknown_role_is_a_parse_error() {
+        let res = serde_json::from_str::<ChatRequest>(
+            r#"{"messages":[{"role":"system","content":"x"}]}"#,
+        );
+        assert!(res.is_err());
+    }
+}

@@ -1,0 +1,284 @@
+//! The events of the widget<->edge stream and the error shape with its stable codes.
+//!
+//! A stream is a sequence of [`StreamEvent`]s sent as SSE frames (see [`crate::sse`]). The last
+//! event is always [`StreamEvent::Done`] or [`StreamEvent::Error`], so a stream that ends without
+//! one is a detected interruption, never a silent truncation.
+
+use serde::{Deserialize, Serialize};
+
+use crate::sse::Frame;
+
+/// One meaningful change in an answer. The SSE `event:` name is [`StreamEvent::kind`]; the
+/// `data:` line is this value as JSON, with the same name in its `type` field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StreamEvent {
+    /// The edge accepted the request; the id names it in logs and error reports.
+    Started {
+        /// The edge's id for this request.
+        request_id: String,
+    },
+    /// More text of the answer (markdown).
+    TextDelta {
+        /// The new text.
+        delta: String,
+    },
+    /// More text of the model's reasoning summary.
+    ReasoningDelta {
+        /// The new text.
+        delta: String,
+    },
+    /// The model is listing, or has listed, a server's tools.
+    ToolList {
+        /// The server id.
+        server: String,
+        /// Where the listing stands.
+        status: ToolStatus,
+        /// The tool names, once listed.
+        #[serde(default)]
+        tools: Vec<String>,
+    },
+    /// The model started calling a tool.
+    ToolCallStarted {
+        /// Id of the call, shared by the call's later events.
+        call_id: String,
+        /// The server id.
+        server: String,
+        /// The tool's name.
+        tool: String,
+    },
+    /// More of a call's JSON arguments.
+    ToolCallArgumentsDelta {
+        /// The call.
+        call_id: String,
+        /// The next fragment of the arguments.
+        delta: String,
+    },
+    /// A call finished; its output as the tool returned it.
+    ToolCallResult {
+        /// The call.
+        call_id: String,
+        /// The tool's output (usually JSON text).
+        output: String,
+    },
+    /// A call failed.
+    ToolCallFailed {
+        /// The call.
+        call_id: String,
+        /// What went wrong, safe to show.
+        error: String,
+    },
+    /// The answer failed; last event of the stream.
+    Error(ApiError),
+    /// The answer is complete; last event of the stream.
+    Done {
+        /// The provider's response id, when it gave one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        response_id: Option<String>,
+    },
+}
+
+/// Where a tool listing or call stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolStatus {
+    /// Still running.
+    InProgress,
+    /// Finished well.
+    Completed,
+    /// Finished badly.
+    Failed,
+}
+
+/// An error as the widget sees it, in an `error` event or a JSON error body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// Stable, machine-readable code.
+    pub code: ErrorCode,
+    /// A message safe to show: never a token, a key or an upstream body.
+    pub message: String,
+    /// Trying the same request again may succeed.
+    pub retryable: bool,
+}
+
+/// The JSON body of a non-2xx answer from the edge: `{"error": {...}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorResponse {
+    /// The error.
+    pub error: ApiError,
+}
+
+/// Stable error codes. New codes may appear; an unknown one decodes as [`ErrorCode::Unknown`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// No `Authorization: Bearer` token: the user must sign in through Pomerium.
+    Unauthorized,
+    /// The request body is not a valid chat request.
+    BadRequest,
+    /// A requested server id is not in the user's Pomerium server list.
+    UnknownServer,
+    /// No such route.
+    NotFound,
+    /// The route exists but not for this method.
+    MethodNotAllowed,
+    /// Pomerium's server list could not be fetched or read.
+    PomeriumUnavailable,
+    /// The edge has no model provider configured.
+    ProviderNotConfigured,
+    /// The provider refused the edge's credentials.
+    ProviderAuth,
+    /// The provider is rate limiting.
+    ProviderRateLimited,
+    /// The provider could not reach an MCP server.
+    McpServerUnreachable,
+    /// The provider is down or overloaded.
+    ProviderUnavailable,
+    /// The provider reported another error.
+    ProviderError,
+    /// The provider stopped before the answer was complete.
+    ResponseIncomplete,
+    /// The stream ended without a final event.
+    StreamInterrupted,
+    /// A fault inside the edge.
+    Internal,
+    /// A code this version does not know.
+    #[serde(other)]
+    Unknown,
+}
+
+/// Why an SSE frame did not decode into a [`StreamEvent`].
+#[derive(Debug)]
+pub struct EventDecodeError(serde_json::Error);
+
+impl std::fmt::Display for EventDecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid stream event: {}", self.0)
+    }
+}
+
+impl std::error::Error for EventDecodeError {}
+
+impl StreamEvent {
+    /// The SSE event name, equal to the `type` field of the JSON.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Started { .. } => "started",
+            Self::TextDelta { .. } => "text_delta",
+            Self::ReasoningDelta { .. } => "reasoning_delta",
+            Self::ToolList { .. } => "tool_list",
+            Self::ToolCallStarted { .. } => "tool_call_started",
+            Self::ToolCallArgumentsDelta { .. } => "tool_call_arguments_delta",
+            Self::ToolCallResult { .. } => "tool_call_result",
+            Self::ToolCallFailed { .. } => "tool_call_failed",
+            Self::Error(_) => "error",
+            Self::Done { .. } => "done",
+        }
+    }
+
+    /// True for the events that end a stream (`done`, `error`).
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, Self::Done { .. } | Self::Error(_))
+    }
+
+    /// Decodes the `data` of one SSE frame.
+    pub fn from_frame(frame: &Frame) -> Result<Self, EventDecodeError> {
+        serde_json::from_str(&frame.data).map_err(EventDecodeError)
+    }
+
+    /// Shorthand for an [`StreamEvent::Error`].
+    pub fn error(code: ErrorCode, message: impl Into<String>, retryable: bool) -> Self {
+        Self::Error(ApiError {
+            code,
+            message: message.into(),
+            retryable,
+        })
+    }
+}
+
+impl ErrorCode {
+    /// The HTTP status the edge answers with when this error ends a request before streaming.
+    pub fn http_status(self) -> u16 {
+        match self {
+            Self::Unauthorized => 401,
+            Self::BadRequest | Self::UnknownServer => 400,
+            Self::NotFound => 404,
+            Self::MethodNotAllowed => 405,
+            Self::PomeriumUnavailable | Self::McpServerUnreachable => 502,
+            Self::ProviderNotConfigured | Self::ProviderUnavailable => 503,
+            Self::ProviderRateLimited => 429,
+            Self::ProviderAuth
+            | Self::ProviderError
+            | Self::ResponseIncomplete
+            | Self::StreamInterrupted
+            | Self::Internal
+            | Self::Unknown => 500,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_matches_serialized_type() {
+        let events = [
+            StreamEvent::Started {
+                request_id: "r".into(),
+            },
+            StreamEvent::TextDelta { delta: "a".into() },
+            StreamEvent::ReasoningDelta { delta: "a".into() },
+            StreamEvent::ToolList {
+                server: "s".into(),
+                status: ToolStatus::Completed,
+                tools: vec![],
+            },
+            StreamEvent::ToolCallStarted {
+                call_id: "c".into(),
+                server: "s".into(),
+                tool: "t".into(),
+            },
+            StreamEvent::ToolCallArgumentsDelta {
+                call_id: "c".into(),
+                delta: "{".into(),
+            },
+            StreamEvent::ToolCallResult {
+                call_id: "c".into(),
+                output: "o".into(),
+            },
+            StreamEvent::ToolCallFailed {
+                call_id: "c".into(),
+                error: "e".into(),
+            },
+            StreamEvent::error(ErrorCode::Internal, "m", false),
+            StreamEvent::Done { response_id: None },
+        ];
+        for event in events {
+            let json: serde_json::Value = serde_json::to_value(&event).unwrap();
+            assert_eq!(json["type"], event.kind(), "{event:?}");
+        }
+    }
+
+    #[test]
+    fn error_event_is_flat_json() {
+        let json = serde_json::to_string(&StreamEvent::error(
+            ErrorCode::ProviderRateLimited,
+            "slow down",
+            true,
+        ))
+        .unwrap();
+        assert_eq!(
+            json,
+            r#"{"type":"error","code":"provider_rate_limited","message":"slow down","retryable":true}"#
+        );
+    }
+
+    #[test]
+    fn unknown_error_code_decodes() {
+        let err: ApiError =
+            serde_json::from_str(r#"{"code":"brand_new","message":"m","retryable":false}"#)
+                .unwrap();
+        assert_eq!(err.code, ErrorCode::Unknown);
+    }
+}

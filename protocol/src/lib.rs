@@ -1,0 +1,31 @@
+//! The contract between the widget and the edge of Pomerium Chat.
+//!
+//! Both ends depend on this crate and it depends on neither, so a wire shape is defined once,
+//! here. It is pure Rust and builds for the host, `wasm32-wasip2` and `wasm32-unknown-unknown`.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`chat`] | the chat request: structured turns, server ids, optional model |
+//! | [`servers`] | the list of MCP servers the edge offers to the widget |
+//! | [`event`] | the stream events and the error shape with its stable codes |
+//! | [`sse`] | the SSE encoder and the incremental SSE decoder (bytes in, frames out) |
+//!
+//! ```
+//! use protocol::{sse, StreamEvent};
+//!
+//! let bytes = sse::encode(&StreamEvent::TextDelta { delta: "Hé".into() });
+//! let mut decoder = sse::Decoder::default();
+//! let frames = decoder.push(bytes.as_bytes());
+//! assert_eq!(StreamEvent::from_frame(&frames[0]).unwrap(), StreamEvent::TextDelta { delta: "Hé".into() });
+//! ```
+#![deny(missing_docs)]
+
+pub mod chat;
+pub mod event;
+pub mod servers;
+pub mod sse;
+
+pub use chat::{ChatRequest, RequestError, Role, Turn};
+pub use event::{ApiError, ErrorCode, ErrorResponse, StreamEvent, ToolStatus};
+pub use servers::{ServerInfo, ServerList};
+pub use sse::{Decoder, Frame};

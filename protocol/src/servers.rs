@@ -1,0 +1,37 @@
+//! The MCP servers the edge offers to the widget (`GET /api/servers`).
+//!
+//! The edge builds this list from Pomerium's `/.pomerium/mcp/routes`; the widget shows it and
+//! sends the [`ServerInfo::id`]s back in a chat request.
+
+use serde::{Deserialize, Serialize};
+
+/// The body of `GET /api/servers`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ServerList {
+    /// The servers this user may use, in Pomerium's order.
+    pub servers: Vec<ServerInfo>,
+}
+
+/// One MCP server as the widget sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerInfo {
+    /// Stable id to send back in [`crate::ChatRequest::servers`]: letters, digits, `-`, `_`,
+    /// starting with a letter (also usable as the provider's `server_label`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// What the server offers, when Pomerium knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Logo to show beside the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
+    /// The server's MCP endpoint (for display; the browser never sends it back).
+    pub url: String,
+    /// Pomerium holds an upstream token for this server.
+    #[serde(default)]
+    pub connected: bool,
+    /// The server needs an upstream sign-in before it can be used.
+    #[serde(default)]
+    pub needs_oauth: bool,
+}
