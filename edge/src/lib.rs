@@ -1,1 +1,38 @@
-//! Placeholder.
+//! The Pomerium Chat edge: a Spin HTTP component that sits behind Pomerium's client-mode MCP
+//! route, between the widget, Pomerium and the model provider.
+//!
+//! Pomerium injects `Authorization: Bearer <TE>` into every request. The edge lists the user's
+//! MCP servers from Pomerium with that token, calls the provider's Responses API with one `mcp`
+//! tool per selected server, and relays the provider's stream to the widget as protocol events,
+//! chunk by chunk. The token goes only to Pomerium and, inside the tools of servers Pomerium
+//! listed, to the provider; never to the browser or a log line.
+//!
+//! Everything but the runtime glue builds and tests natively:
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`config`] | configuration read from the environment |
+//! | [`auth`] | the bearer token from the request, in a type that never prints it |
+//! | [`error`] | the edge's errors, each with its status, code and safe message |
+//! | [`routes`] | which handler a method and path go to |
+//! | [`pomerium`] | Pomerium's server list: parsing, ids, resolving the widget's ids |
+//! | [`provider`] | the Responses API request and the mapping of provider failures |
+//! | [`translate`] | provider stream events to protocol events |
+//! | [`relay`] | the chat stream: provider bytes in, widget SSE bytes out, always ending on purpose |
+//! | [`static_files`] | the widget bundle and the demo site |
+//! | `component` | (wasm32 only) the Spin entry point and the HTTP I/O |
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod pomerium;
+pub mod provider;
+pub mod relay;
+pub mod routes;
+pub mod static_files;
+pub mod translate;
+
+// `#[http_component]` expands to the component's `unsafe` export glue; no hand-written unsafe.
+#[cfg(target_arch = "wasm32")]
+#[allow(unsafe_code)]
+mod component;

@@ -1,0 +1,125 @@
+//! The edge's errors: each knows its HTTP status, its stable code and a message safe to show.
+//!
+//! Every route renders an [`EdgeError`] the same way ([`EdgeError::api_error`]), so no token,
+//! key or upstream body reaches the widget through an error.
+
+use protocol::{ApiError, ErrorCode, ErrorResponse, RequestError};
+
+/// What can go wrong before a chat stream starts, or on the non-streaming routes.
+#[derive(Debug, thiserror::Error)]
+pub enum EdgeError {
+    /// The request carried no `Authorization: Bearer` token.
+    #[error("no bearer token on the request: sign in through Pomerium")]
+    MissingToken,
+    /// The body is not JSON of the expected shape.
+    #[error("the request body is not a valid chat request: {0}")]
+    BadRequestBody(String),
+    /// The chat request breaks a limit.
+    #[error("{0}")]
+    InvalidChatRequest(#[from] RequestError),
+    /// A server id is not in the user's Pomerium server list.
+    #[error("unknown server id {0:?}: it is not in your Pomerium server list")]
+    UnknownServer(String),
+    /// No route for the path.
+    #[error("no such route")]
+    NotFound,
+    /// The route does not take this method.
+    #[error("method not allowed on this route")]
+    MethodNotAllowed,
+    /// `POMERIUM_URL` is unset.
+    #[error("the edge is not configured with POMERIUM_URL, so it cannot list your MCP servers")]
+    PomeriumNotConfigured,
+    /// Pomerium could not be reached.
+    #[error("pomerium's server list could not be reached")]
+    PomeriumUnreachable,
+    /// Pomerium answered with a failure status.
+    #[error("pomerium's server list answered with status {0}")]
+    PomeriumStatus(u16),
+    /// Pomerium's answer was not the documented JSON.
+    #[error("pomerium's server list answered with malformed JSON")]
+    PomeriumMalformed,
+    /// Neither `OPENAI_API_KEY` nor `OPENAI_BASE_URL` is set.
+    #[error(
+        "no model provider is configured: set OPENAI_API_KEY (and optionally OPENAI_BASE_URL for an OpenAI-compatible server) in the edge's environment"
+    )]
+    ProviderNotConfigured,
+}
+
+impl EdgeError {
+    /// The stable code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::MissingToken => ErrorCode::Unauthorized,
+            Self::BadRequestBody(_) | Self::InvalidChatRequest(_) => ErrorCode::BadRequest,
+            Self::UnknownServer(_) => ErrorCode::UnknownServer,
+            Self::NotFound => ErrorCode::NotFound,
+            Self::MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            Self::PomeriumNotConfigured
+            | Self::PomeriumUnreachable
+            | Self::PomeriumStatus(_)
+            | Self::PomeriumMalformed => ErrorCode::PomeriumUnavailable,
+            Self::ProviderNotConfigured => ErrorCode::ProviderNotConfigured,
+        }
+    }
+
+    /// Whether the same request may succeed later.
+    pub fn retryable(&self) -> bool {
+        match self {
+            Self::PomeriumUnreachable | Self::PomeriumMalformed => true,
+            Self::PomeriumStatus(status) => *status >= 500,
+            _ => false,
+        }
+    }
+
+    /// The HTTP status; a Pomerium 401 means the user's session is gone.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::PomeriumStatus(401) => 401,
+            _ => self.code().http_status(),
+        }
+    }
+
+    /// The error as the widget sees it.
+    pub fn api_error(&self) -> ApiError {
+        let code = match self {
+            Self::PomeriumStatus(401) => ErrorCode::Unauthorized,
+            _ => self.code(),
+        };
+        ApiError {
+            code,
+            message: self.to_string(),
+            retryable: self.retryable(),
+        }
+    }
+
+    /// The JSON body of the error response.
+    pub fn body(&self) -> String {
+        serde_json::to_string(&ErrorResponse {
+            error: self.api_error(),
+        })
+        .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_and_codes() {
+        let check = |err: EdgeError, status: u16, code: &str| {
+            assert_eq!(err.status(), status, "{err:?}");
+            let body: serde_json::Value = serde_json::from_str(&err.body()).unwrap();
+            assert_eq!(body["error"]["code"], code, "{err:?}");
+        };
+        check(EdgeError::MissingToken, 401, "unauthorized");
+        check(EdgeError::UnknownServer("x".into()), 400, "unknown_server");
+        check(EdgeError::PomeriumStatus(401), 401, "unauthorized");
+        check(EdgeError::PomeriumStatus(503), 502, "pomerium_unavailable");
+        check(
+            EdgeError::ProviderNotConfigured,
+            503,
+            "provider_not_configured",
+        );
+    }
+}

@@ -1,0 +1,121 @@
+//! The chat stream from the edge's point of view: provider bytes in, widget SSE bytes out.
+//!
+//! [`Relay`] holds no I/O. The component feeds it each chunk as it arrives and writes out what
+//! it returns at once, so nothing is buffered beyond an unfinished provider frame. Whatever
+//! happens upstream, [`Relay::finish`] makes sure the widget's stream ends with `done` or
+//! `error`.
+
+use protocol::{ApiError, ErrorCode, StreamEvent, sse};
+
+use crate::translate::Translator;
+
+/// Translates one provider stream.
+#[derive(Debug)]
+pub struct Relay {
+    decoder: sse::Decoder,
+    translator: Translator,
+}
+
+impl Relay {
+    /// A relay whose provider text is scrubbed of these secrets.
+    pub fn new(secrets: Vec<String>) -> Self {
+        Self {
+            decoder: sse::Decoder::default(),
+            translator: Translator::new(secrets),
+        }
+    }
+
+    /// The first bytes of every stream: the `started` event.
+    pub fn start(request_id: &str) -> String {
+        sse::encode(&StreamEvent::Started {
+            request_id: request_id.to_owned(),
+        })
+    }
+
+    /// Feeds one chunk of the provider's body; returns the SSE bytes to send now (maybe none).
+    pub fn on_chunk(&mut self, chunk: &[u8]) -> String {
+        let mut out = String::new();
+        for frame in self.decoder.push(chunk) {
+            for event in self.translator.translate(&frame.data) {
+                out.push_str(&sse::encode(&event));
+            }
+        }
+        out
+    }
+
+    /// True once the answer has ended (`done` or `error` was produced).
+    pub fn finished(&self) -> bool {
+        self.translator.finished()
+    }
+
+    /// Ends the stream: an `error` event if the provider stopped without a terminal event.
+    pub fn finish(&mut self, upstream_failed: bool) -> String {
+        if self.finished() {
+            return String::new();
+        }
+        let message = if upstream_failed {
+            "the connection to the model provider broke before the answer was complete"
+        } else {
+            "the model provider's stream ended before the answer was complete"
+        };
+        Self::fail(&ApiError {
+            code: ErrorCode::StreamInterrupted,
+            message: message.to_owned(),
+            retryable: true,
+        })
+    }
+
+    /// A stream that fails before any provider event: one `error` event.
+    pub fn fail(error: &ApiError) -> String {
+        sse::encode(&StreamEvent::Error(error.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(sse_text: &str) -> Vec<StreamEvent> {
+        sse::Decoder::default()
+            .push(sse_text.as_bytes())
+            .iter()
+            .map(|f| StreamEvent::from_frame(f).unwrap())
+            .collect()
+    }
+
+    const UPSTREAM: &str = "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\"Hi\"}\n\n\
+event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"id\":\"resp_9\"}}\n\n";
+
+    #[test]
+    fn each_frame_is_forwarded_as_soon_as_it_is_complete() {
+        let mut relay = Relay::new(vec![]);
+        let split = UPSTREAM.find("\n\n").unwrap() + 1;
+        assert_eq!(relay.on_chunk(&UPSTREAM.as_bytes()[..split]), "");
+        let first = relay.on_chunk(&UPSTREAM.as_bytes()[split..split + 1]);
+        assert_eq!(
+            events(&first),
+            vec![StreamEvent::TextDelta { delta: "Hi".into() }]
+        );
+        let rest = relay.on_chunk(&UPSTREAM.as_bytes()[split + 1..]);
+        assert_eq!(
+            events(&rest),
+            vec![StreamEvent::Done {
+                response_id: Some("resp_9".into())
+            }]
+        );
+        assert_eq!(relay.finish(false), "");
+    }
+
+    #[test]
+    fn stream_ends_with_error_when_upstream_stops_early() {
+        let mut relay = Relay::new(vec![]);
+        relay.on_chunk(&UPSTREAM.as_bytes()[..UPSTREAM.find("\n\n").unwrap() + 2]);
+        match events(&relay.finish(true)).as_slice() {
+            [StreamEvent::Error(err)] => assert_eq!(
+                (err.code, err.retryable),
+                (ErrorCode::StreamInterrupted, true)
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! Translates the provider's Responses stream events into protocol events.
+//!
+//! [`Translator`] is a small state machine fed one decoded SSE frame at a time. It remembers
+//! which output item belongs to which server, and the response id; it skips events it does not
+//! know (the provider adds new ones) and scrubs secrets out of any provider text it passes on.
+
+use protocol::{ErrorCode, StreamEvent, ToolStatus};
+use serde_json::Value;
+
+use crate::provider::redact;
+
+/// Provider events in, protocol events out.
+#[derive(Debug, Default)]
+pub struct Translator {
+    response_id: Option<String>,
+    /// Output item id -> server label, for tool listings and calls.
+    items: Vec<(String, String)>,
+    finished: bool,
+    secrets: Vec<String>,
+}
+
+impl Translator {
+    /// A translator that scrubs these secrets from provider text.
+    pub fn new(secrets: Vec<String>) -> Self {
+        Self {
+            secrets,
+            ..Self::default()
+        }
+    }
+
+    /// True once a terminal event (`done` or `error`) was produced.
+    pub fn finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Translates one provider event (the `data` JSON of one SSE frame).
+    pub fn translate(&mut self, data: &str) -> Vec<StreamEvent> {
+        if self.finished {
+            return Vec::new();
+        }
+        let Ok(event) = serde_json::from_str::<Value>(data) else {
+            return Vec::new();
+        };
+        let str_at = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_owned);
+        let kind = str_at(&event, "type").unwrap_or_default();
+        let item = event.get("item").cloned().unwrap_or(Value::Null);
+        let item_type = str_at(&item, "type").unwrap_or_default();
+        let item_id = str_at(&item, "id")
+            .or_else(|| str_at(&event, "item_id"))
+            .unwrap_or_default();
+        let out = match (kind.as_str(), item_type.as_str()) {
+            ("response.created" | "response.in_progress", _) => {
+                if let Some(id) = event.get("response").and_then(|r| str_at(r, "id")) {
+                    self.response_id = Some(id);
+                }
+                vec![]
+            }
+            ("response.output_item.added", "mcp_list_tools") => {
+                let server = self.remember(&item_id, str_at(&item, "server_label"));
+                vec![StreamEvent::ToolList {
+                    server,
+                    status: ToolStatus::InProgress,
+                    tools: vec![],
+                }]
+            }
+            ("response.output_item.added", "mcp_call") => {
+                let server = self.remember(&item_id, str_at(&item, "server_label"));
+                let tool = str_at(&item, "name").unwrap_or_default();
+                vec![StreamEvent::ToolCallStarted {
+                    call_id: item_id,
+                    server,
+                    tool,
+                }]
+            }
+            ("response.mcp_list_tools.failed", _) => {
+                vec![StreamEvent::ToolList {
+                    server: self.server_of(&item_id),
+                    status: ToolStatus::Failed,
+                    tools: vec![],
+                }]
+            }
+            ("response.output_item.done", "mcp_list_tools") => {
+                let server = self.remember(&item_id, str_at(&item, "server_label"));
+                let tools = item
+                    .get("tools")
+                    .and_then(Value::as_array)
+                    .map(|tools| tools.iter().filter_map(|t| str_at(t, "name")).collect())
+                    .unwrap_or_default();
+                let status = if item.get("error").is_some_and(|e| !e.is_null()) {
+                    ToolStatus::Failed
+                } else {
+                    ToolStatus::Completed
+                };
+                vec![StreamEvent::ToolList {
+                    server,
+                    status,
+                    tools,
+                }]
+            }
+            ("response.output_item.done", "mcp_call") => {
+                match item.get("error").filter(|e| !e.is_null()) {
+                    Some(error) => vec![StreamEvent::ToolCallFailed {
+                        call_id: item_id,
+                        error: self.scrub(&error_text(error)),
+                    }],
+                    None => {
+                        let output = str_at(&item, "output").unwrap_or_default();
+                        vec![StreamEvent::ToolCallResult {
+                            call_id: item_id,
+                            output: self.scrub(&output),
+                        }]
+                    }
+                }
+            }
+            ("response.mcp_call_arguments.delta", _) => match str_at(&event, "delta") {
+                Some(delta) => vec![StreamEvent::ToolCallArgumentsDelta {
+                    call_id: item_id,
+                    delta: self.scrub(&delta),
+                }],
+                None => vec![],
+            },
+            ("response.output_text.delta", _) => match str_at(&event, "delta") {
+                Some(delta) if !delta.is_empty() => vec![StreamEvent::TextDelta { delta }],
+                _ => vec![],
+            },
+            ("response.reasoning_summary_text.delta", _) => match str_at(&event, "delta") {
+                Some(delta) if !delta.is_empty() => vec![StreamEvent::ReasoningDelta { delta }],
+                _ => vec![],
+            },
+            ("response.completed", _) => {
+                let id = event
+                    .get("response")
+                    .and_then(|r| str_at(r, "id"))
+                    .or_else(|| self.response_id.clone());
+                vec![StreamEvent::Done { response_id: id }]
+            }
+            ("response.failed", _) => {
+                let error = event
+                    .get("response")
+                    .and_then(|r| r.get("error"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                let message = self.scrub(&error_text(&error));
+                let retryable = str_at(&error, "code").is_some_and(|c| c == "server_error");
+                vec![StreamEvent::error(
+                    ErrorCode::ProviderError,
+                    format!("the model provider failed: {message}"),
+                    retryable,
+                )]
+            }
+            ("response.incomplete", _) => {
+                let reason = event
+                    .pointer("/response/incomplete_details/reason")
+                    .and_then(Value::as_str)
+                    .unwrap_or("unknown reason")
+                    .to_owned();
+                vec![StreamEvent::error(
+                    ErrorCode::ResponseIncomplete,
+                    format!("the answer is incomplete: {reason}"),
+                    false,
+                )]
+            }
+            ("error", _) => {
+                let error = event
+                    .get("error")
+                    .filter(|e| e.is_object())
+                    .unwrap_or(&event);
+                let code = str_at(error, "code").unwrap_or_default();
+                let (code, retryable) = match code.as_str() {
+                    "rate_limit_exceeded" => (ErrorCode::ProviderRateLimited, true),
+                    "server_error" | "server_overloaded" => (ErrorCode::ProviderUnavailable, true),
+                    _ => (ErrorCode::ProviderError, false),
+                };
+                let message = self.scrub(&error_text(error));
+                vec![StreamEvent::error(
+                    code,
+                    format!("the model provider reported an error: {message}"),
+                    retryable,
+                )]
+            }
+            _ => vec![],
+        };
+        self.finished = out.iter().any(StreamEvent::is_terminal);
+        out
+    }
+
+    fn remember(&mut self, item_id: &str, label: Option<String>) -> String {
+        match label {
+            Some(label) => {
+                if !self.items.iter().any(|(id, _)| id == item_id) {
+                    self.items.push((item_id.to_owned(), label.clone()));
+                }
+                label
+            }
+            None => self.server_of(item_id),
+        }
+    }
+
+    fn server_of(&self, item_id: &str) -> String {
+        self.items
+            .iter()
+            .find(|(id, _)| id == item_id)
+            .map(|(_, s)| s.clone())
+            .unwrap_or_default()
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
+        redact(text, &secrets)
+    }
+}
+
+/// The message of an error that is a string or an object (`{type, code, message, content}`).
+fn error_text(error: &Value) -> String {
+    match error {
+        Value::String(s) => s.clone(),
+        Value::Object(o) => o
+            .get("message")
+            .and_then(Value::as_str)
+            .or_else(|| o.get("code").and_then(Value::as_str))
+            .or_else(|| o.get("type").and_then(Value::as_str))
+            .unwrap_or("unknown error")
+            .to_owned(),
+        _ => "unknown error".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests;
