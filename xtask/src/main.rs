@@ -1,2 +1,38 @@
-//! Placeholder.
-fn main() {}
+//! Project automation, run as `cargo xtask <task>` (an alias in `.cargo/config.toml`).
+//!
+//! - `cargo xtask demo [--fake-model]`: build everything and run the chain locally; the page is
+//!   at <http://127.0.0.1:3000/>.
+//! - `cargo xtask test`: every check and test (fmt, clippy, native, browser, runtime, end to end).
+//! - `cargo xtask dist`: build the widget bundle, the demo site and the edge component into
+//!   `target/dist`.
+//!
+//! | module | owns |
+//! |---|---|
+//! | `cmd` | running programs with argument lists, and the workspace's paths |
+//! | `tools` | finding or installing wasm-bindgen, wasmtime and Chromium |
+//! | `dist` | the build of the deployable artifacts |
+//! | `test` | the test sequence |
+//! | `demo` | the local demo |
+
+mod cmd;
+mod demo;
+mod dist;
+mod test;
+mod tools;
+
+#[cfg(test)]
+mod tidy;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let flags: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+    match args.first().map(String::as_str) {
+        Some("demo") => demo::run(&flags),
+        Some("test") => test::run(&flags),
+        Some("dist") => dist::run().map(|_| ()),
+        _ => {
+            eprintln!("usage: cargo xtask <demo [--fake-model] | test | dist>");
+            std::process::exit(2);
+        }
+    }
+}

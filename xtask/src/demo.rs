@@ -1,0 +1,164 @@
+//! `cargo xtask demo`: the whole chain on this machine, with the page at http://127.0.0.1:3000/.
+//!
+//! | port | process |
+//! |---|---|
+//! | 3000 | `fake-pomerium` client route: injects a fresh token, serves `/.pomerium/mcp/routes` |
+//! | 3001 | the edge, under `spin up` when Spin is installed, else `wasmtime serve` |
+//! | 3002 | `northwind-mcp`, which accepts only the internal token |
+//! | 3003 | `fake-pomerium` MCP server route in front of northwind-mcp |
+//! | 3004 | `fake-provider` (with `--fake-model`) |
+//!
+//! The provider comes from `OPENAI_API_KEY` / `OPENAI_BASE_URL`; `--fake-model` uses the
+//! scripted test model instead. With neither, the page is served and the chat explains what
+//! to set.
+
+use std::hash::{BuildHasher, Hasher};
+use std::net::TcpStream;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use crate::cmd::{self, root};
+use crate::{dist, tools};
+
+/// Children killed when the demo ends.
+struct Children(Vec<(&'static str, Child)>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for (_, child) in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
+    let fake_model = flags.contains(&"--fake-model");
+    let dist = dist::run()?;
+    cmd::run(cmd::cargo().args(["build", "-p", "northwind-mcp", "-p", "testkit", "--bins"]))?;
+    let bin = |name: &str| dist::target_dir().join("debug").join(name);
+    let internal_token = format!(
+        "ti_{:016x}",
+        std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish()
+    );
+    let mut children = Children(Vec::new());
+
+    let db = dist::target_dir().join("northwind.db");
+    children.0.push((
+        "northwind-mcp",
+        Command::new(bin("northwind-mcp"))
+            .args([
+                "--addr",
+                "127.0.0.1:3002",
+                "--token",
+                &internal_token,
+                "--db",
+            ])
+            .arg(&db)
+            .spawn()
+            .context("starting northwind-mcp")?,
+    ));
+    children.0.push((
+        "fake-pomerium",
+        Command::new(bin("fake-pomerium"))
+            .args(["--addr", "127.0.0.1:3000", "--edge", "http://127.0.0.1:3001", "--mcp"])
+            .arg(format!("name=Northwind,upstream=http://127.0.0.1:3002,addr=127.0.0.1:3003,token={internal_token}"))
+            .spawn()
+            .context("starting fake-pomerium")?,
+    ));
+
+    let mut env: Vec<(String, String)> =
+        vec![("POMERIUM_URL".into(), "http://127.0.0.1:3000".into())];
+    for name in [
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "OPENAI_MODEL",
+        "CHAT_INSTRUCTIONS",
+    ] {
+        if let Ok(value) = std::env::var(name) {
+            env.push((name.into(), value));
+        }
+    }
+    if fake_model {
+        children.0.push((
+            "fake-provider",
+            Command::new(bin("fake-provider"))
+                .args(["--addr", "127.0.0.1:3004"])
+                .spawn()
+                .context("starting fake-provider")?,
+        ));
+        env.retain(|(k, _)| k != "OPENAI_BASE_URL" && k != "OPENAI_API_KEY");
+        env.push(("OPENAI_BASE_URL".into(), "http://127.0.0.1:3004/v1".into()));
+    }
+
+    let edge = match tools::spin() {
+        Some(spin) => {
+            let mut command = Command::new(spin);
+            command
+                .args(["up", "--listen", "127.0.0.1:3001"])
+                .current_dir(root());
+            for (k, v) in &env {
+                command.arg("--env").arg(format!("{k}={v}"));
+            }
+            command
+        }
+        None => {
+            let mut command = Command::new(tools::wasmtime(true)?);
+            command
+                .args(["serve", "-S", "cli", "--addr", "127.0.0.1:3001", "--dir"])
+                .arg(format!("{}::/", dist.dir.display()));
+            for (k, v) in &env {
+                command.arg("--env").arg(format!("{k}={v}"));
+            }
+            command.arg(&dist.edge_wasm);
+            command
+        }
+    };
+    let mut edge = edge;
+    children
+        .0
+        .push(("edge", edge.spawn().context("starting the edge")?));
+
+    for port in [3002, 3003, 3001, 3000] {
+        wait_for_port(port, &mut children)?;
+    }
+    let has_provider = env
+        .iter()
+        .any(|(k, _)| k == "OPENAI_API_KEY" || k == "OPENAI_BASE_URL");
+    eprintln!("\nPomerium Chat demo: open http://127.0.0.1:3000/ (Ctrl-C stops everything)");
+    if !has_provider {
+        eprintln!(
+            "No model provider: set OPENAI_API_KEY=sk-... (OpenAI), or OPENAI_BASE_URL=http://host:port/v1 for an \
+             OpenAI-compatible server, then run `cargo xtask demo` again; or run `cargo xtask demo --fake-model` \
+             for the scripted test model. The page is served meanwhile; the chat will say the same."
+        );
+    }
+    loop {
+        for (name, child) in &mut children.0 {
+            if let Some(status) = child.try_wait()? {
+                bail!("{name} exited ({status}); stopping the demo");
+            }
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn wait_for_port(port: u16, children: &mut Children) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        for (name, child) in &mut children.0 {
+            if let Some(status) = child.try_wait()? {
+                bail!("{name} exited ({status}) before the demo was ready");
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bail!("nothing listens on 127.0.0.1:{port} after 60 s")
+}

@@ -1,0 +1,77 @@
+//! `cargo xtask test`: every check and test, in the order that fails fastest.
+//!
+//! 1. `cargo fmt --check`; clippy for the host, for the edge on `wasm32-wasip2` and for the
+//!    widget on `wasm32-unknown-unknown`, all with `-D warnings`;
+//! 2. `cargo xtask dist` and the host binaries (northwind-mcp, the testkit fakes);
+//! 3. native tests of every host crate, including the edge's modules, the doctests, the
+//!    integration tests of the component under `wasmtime serve` and the end-to-end test in
+//!    headless Chromium (testkit/tests);
+//! 4. the widget's tests in headless Chromium (wasm-bindgen-test).
+
+use crate::cmd::{self, root};
+use crate::{dist, tools};
+
+pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
+    let wasmtime = tools::wasmtime(true)?;
+    let (chromium, chromedriver) = tools::chromium()?;
+    tools::require_wasm_bindgen()?;
+
+    cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"]))?;
+    cmd::run(cmd::cargo().args([
+        "clippy",
+        "--workspace",
+        "--exclude",
+        "widget",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    cmd::run(cmd::cargo().args([
+        "clippy",
+        "-p",
+        "edge",
+        "--target",
+        "wasm32-wasip2",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    cmd::run(cmd::cargo().args([
+        "clippy",
+        "-p",
+        "widget",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+
+    let dist = dist::run()?;
+    cmd::run(cmd::cargo().args(["build", "-p", "northwind-mcp", "-p", "testkit", "--bins"]))?;
+
+    cmd::run(
+        cmd::cargo()
+            .args(["test", "--workspace", "--exclude", "widget"])
+            .env("PCHAT_DIST", &dist.dir)
+            .env("PCHAT_EDGE_WASM", &dist.edge_wasm)
+            .env(
+                "PCHAT_NORTHWIND_BIN",
+                dist::target_dir().join("debug/northwind-mcp"),
+            )
+            .env("WASMTIME", &wasmtime)
+            .env("CHROMIUM", &chromium)
+            .env("CHROMEDRIVER", &chromedriver),
+    )?;
+    cmd::run(
+        cmd::cargo()
+            .args(["test", "--target", "wasm32-unknown-unknown", "-p", "widget"])
+            .env("CHROMEDRIVER", &chromedriver)
+            .current_dir(root()),
+    )?;
+    eprintln!("xtask test: all checks and tests passed");
+    Ok(())
+}
