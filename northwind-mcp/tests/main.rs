@@ -1,0 +1,15 @@
+//! Integration tests: the real server in-process on `127.0.0.1:0`, spoken to over HTTP.
+//!
+//! | module | area |
+//! |---|---|
+//! | `support` | the in-process server and a raw Streamable HTTP client |
+//! | `mcp` | initialize, tools/list, tools/call, tool errors, /health |
+//! | `auth` | the bearer token check |
+//! | `hosts` | the Host header allow-list |
+//! | `binary` | the `northwind-mcp` executable: listening line, SIGTERM |
+
+mod auth;
+mod binary;
+mod hosts;
+mod mcp;
+mod support;
