@@ -1,1 +1,41 @@
-//! Placeholder.
+//! The Pomerium Chat widget: the `<pomerium-chat>` custom element, in Rust and WebAssembly.
+//!
+//! A host page loads `pomerium-chat.js`, which initialises this module; [`define`] (run at
+//! start-up) registers the element. Each element lists the MCP servers the edge offers
+//! (`GET {endpoint}/api/servers`), sends the structured conversation (`POST {endpoint}/api/chat`)
+//! and renders the answer's SSE stream chunk by chunk. It never receives a token: the session
+//! cookie goes to the edge, and the edge holds the rest.
+//!
+//! | module | owns |
+//! |---|---|
+//! | `element` | the custom element's registration and each instance's lifecycle |
+//! | `controller` | one instance's message loop: messages in, state updated, view rendered |
+//! | `state` | plain data: servers, selection, exchanges; folding a stream event into an answer |
+//! | `view` | the DOM in the shadow root, brought up to date from the state |
+//! | `api` | HTTP to the edge, and the streamed body read into stream events |
+//! | `styles` | the shared constructable stylesheet and its theming properties |
+//! | `dom` | element builders and listeners that remove themselves on drop |
+//!
+//! Attributes: `endpoint` (the edge's base URL; empty for this page's origin), `title`,
+//! `placeholder`. The host gets `data-ready="true"` once the server list has loaded or failed.
+
+mod api;
+mod controller;
+mod dom;
+mod element;
+mod state;
+mod styles;
+mod view;
+
+use wasm_bindgen::prelude::*;
+
+pub use element::{TAG_NAME, define};
+
+/// Registers the element when the module is initialised in a page.
+#[wasm_bindgen(start)]
+fn start() -> Result<(), JsValue> {
+    define()
+}
+
+#[cfg(test)]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

@@ -1,0 +1,3 @@
+import init from "./widget.js";
+await init();
+export * from "./widget.js";

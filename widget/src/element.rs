@@ -1,0 +1,130 @@
+//! The `<pomerium-chat>` custom element: its registration and the lifecycle of each instance.
+//!
+//! A custom element's constructor must be a real JS `class extends HTMLElement`, so a tiny
+//! inline JS shim defines the class and forwards `connectedCallback`, `disconnectedCallback`
+//! and `attributeChangedCallback` into Rust. The three forwarding closures live as long as the
+//! page: this is the one place where the crate calls `forget`.
+//!
+//! Rust keeps one [`Controller`] per connected element in a registry. When an element leaves
+//! the document, its controller (and with it every listener and the request in flight) is
+//! dropped at the next microtask, unless the element is back by then: a move (a disconnect
+//! then a connect in the same task) keeps the conversation.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, Reflect};
+use wasm_bindgen::prelude::*;
+use web_sys::HtmlElement;
+
+use crate::controller::{Controller, Msg};
+
+/// The element's tag name.
+pub const TAG_NAME: &str = "pomerium-chat";
+
+/// The attributes whose changes the element follows.
+const OBSERVED: [&str; 3] = ["endpoint", "title", "placeholder"];
+
+#[wasm_bindgen(inline_js = r#"
+export function defineElement(name, observed, connected, disconnected, changed) {
+  customElements.define(name, class extends HTMLElement {
+    static get observedAttributes() { return observed; }
+    connectedCallback() { connected(this); }
+    disconnectedCallback() { disconnected(this); }
+    attributeChangedCallback(attribute, before, after) {
+      if (before !== after) changed(this, attribute);
+    }
+  });
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = defineElement, catch)]
+    fn define_element(
+        name: &str,
+        observed: &Array,
+        connected: &Closure<dyn Fn(HtmlElement)>,
+        disconnected: &Closure<dyn Fn(HtmlElement)>,
+        changed: &Closure<dyn Fn(HtmlElement, String)>,
+    ) -> Result<(), JsValue>;
+}
+
+/// A connected element and its controller.
+struct Instance {
+    host: HtmlElement,
+    controller: Rc<Controller>,
+}
+
+thread_local! {
+    static INSTANCES: RefCell<Vec<Instance>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Registers `<pomerium-chat>`. Does nothing where there is no `customElements` (outside a
+/// browser window) or when the element is registered already, so calling it twice is fine.
+#[wasm_bindgen]
+pub fn define() -> Result<(), JsValue> {
+    let global = js_sys::global();
+    let registry = Reflect::get(&global, &JsValue::from_str("customElements"))?;
+    if registry.is_undefined() || registry.is_null() {
+        return Ok(());
+    }
+    let registry: web_sys::CustomElementRegistry = registry.unchecked_into();
+    if !registry.get(TAG_NAME).is_undefined() {
+        return Ok(());
+    }
+    let observed: Array = OBSERVED.iter().copied().map(JsValue::from_str).collect();
+    let connected = Closure::<dyn Fn(HtmlElement)>::new(connected);
+    let disconnected = Closure::<dyn Fn(HtmlElement)>::new(disconnected);
+    let changed = Closure::<dyn Fn(HtmlElement, String)>::new(attribute_changed);
+    define_element(TAG_NAME, &observed, &connected, &disconnected, &changed)?;
+    // The class keeps calling these for as long as the page lives.
+    connected.forget();
+    disconnected.forget();
+    changed.forget();
+    Ok(())
+}
+
+fn find(host: &HtmlElement) -> Option<Rc<Controller>> {
+    INSTANCES.with_borrow(|instances| {
+        instances
+            .iter()
+            .find(|instance| instance.host == *host)
+            .map(|instance| Rc::clone(&instance.controller))
+    })
+}
+
+fn connected(host: HtmlElement) {
+    if find(&host).is_some() {
+        // Moved within the page: everything it owns is still good.
+        return;
+    }
+    match Controller::mount(host.clone()) {
+        Ok(controller) => {
+            INSTANCES.with_borrow_mut(|instances| instances.push(Instance { host, controller }));
+        }
+        Err(err) => {
+            web_sys::console::error_1(&format!("pomerium-chat: could not start: {err}").into())
+        }
+    }
+}
+
+fn disconnected(host: HtmlElement) {
+    wasm_bindgen_futures::spawn_local(async move {
+        if host.is_connected() {
+            return;
+        }
+        let gone = INSTANCES.with_borrow_mut(|instances| {
+            let at = instances
+                .iter()
+                .position(|instance| instance.host == host)?;
+            Some(instances.swap_remove(at))
+        });
+        // Dropped outside the registry's borrow: the drop aborts requests and removes listeners.
+        drop(gone);
+    });
+}
+
+fn attribute_changed(host: HtmlElement, attribute: String) {
+    if let Some(controller) = find(&host) {
+        controller.dispatch(Msg::AttributeChanged(attribute));
+    }
+}

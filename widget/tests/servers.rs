@@ -1,0 +1,153 @@
+//! The server list: checkboxes, `data-ready`, sign-in on 401, errors and reloading.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::wasm_bindgen_test;
+use web_sys::{Event, HtmlInputElement};
+
+use crate::support::{Page, SERVERS, wait_for};
+
+#[wasm_bindgen_test]
+async fn servers_become_checkboxes_and_the_host_gets_ready() {
+    let page = Page::open(&[], 200, SERVERS).await;
+
+    let labels = page.all(r#"label[data-role="server"]"#);
+    assert_eq!(labels.len(), 2);
+    assert_eq!(
+        labels[0].get_attribute("title").as_deref(),
+        Some("Orders, customers and products")
+    );
+    assert_eq!(labels[1].get_attribute("title"), None);
+    assert!(labels[0].text_content().unwrap().contains("Northwind"));
+    let northwind: HtmlInputElement = labels[0]
+        .query_selector(r#"input[type="checkbox"][data-server-id="northwind"]"#)
+        .unwrap()
+        .expect("the northwind checkbox sits in its label")
+        .unchecked_into();
+    assert!(!northwind.checked(), "no server is ticked by default");
+    assert!(
+        page.find(r#"input[type="checkbox"][data-server-id="wiki"]"#)
+            .is_some()
+    );
+
+    let requests = page.fetch.requests();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(request["method"], "GET");
+    assert_eq!(request["path"], "/api/servers");
+    assert_eq!(request["credentials"], "include");
+    assert_eq!(request["headers"]["accept"], "application/json");
+    assert_eq!(
+        page.host.get_attribute("data-ready").as_deref(),
+        Some("true")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn endpoint_and_title_attributes_are_used() {
+    let page = Page::open(
+        &[
+            ("endpoint", "https://chat.example/"),
+            ("title", "Ask Acme"),
+            ("placeholder", "Your question"),
+        ],
+        200,
+        r#"{"servers":[]}"#,
+    )
+    .await;
+    assert_eq!(
+        page.fetch.requests()[0]["url"],
+        "https://chat.example/api/servers"
+    );
+    assert_eq!(page.text("h2").as_deref(), Some("Ask Acme"));
+    assert_eq!(
+        page.input().get_attribute("placeholder").as_deref(),
+        Some("Your question")
+    );
+    assert!(
+        page.text(".servers")
+            .unwrap()
+            .contains("No servers available")
+    );
+
+    page.host.set_attribute("title", "Ask Beta").unwrap();
+    wait_for("the new title", || {
+        page.text("h2").as_deref() == Some("Ask Beta")
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn default_title_and_placeholder() {
+    let page = Page::open(&[], 200, SERVERS).await;
+    assert_eq!(page.text("h2").as_deref(), Some("Pomerium Chat"));
+    assert!(page.input().get_attribute("placeholder").is_some());
+}
+
+#[wasm_bindgen_test]
+async fn unauthorized_asks_to_sign_in_and_reloads_on_focus() {
+    let page = Page::open(&[], 401, "<html>Sign in with your IdP</html>").await;
+
+    let error = page.get(r#"[data-role="error"][data-code="unauthorized"]"#);
+    assert!(
+        error
+            .text_content()
+            .unwrap()
+            .contains("Sign in to continue")
+    );
+    let link = page.get(r#"[data-role="error"] a[data-role="sign-in"]"#);
+    let origin = web_sys::window().unwrap().location().origin().unwrap();
+    assert_eq!(link.get_attribute("href"), Some(format!("{origin}/")));
+    assert_eq!(link.get_attribute("target").as_deref(), Some("_blank"));
+    assert_eq!(
+        link.get_attribute("rel").as_deref(),
+        Some("noopener noreferrer")
+    );
+
+    // Back from signing in in the other window: the list loads.
+    page.fetch.respond_json("/api/servers", 200, SERVERS);
+    web_sys::window()
+        .unwrap()
+        .dispatch_event(&Event::new("focus").unwrap())
+        .unwrap();
+    wait_for("the server checkboxes", || {
+        page.all(r#"label[data-role="server"]"#).len() == 2
+    })
+    .await;
+    assert!(page.find(r#"[data-role="error"]"#).is_none());
+}
+
+#[wasm_bindgen_test]
+async fn sign_in_link_points_at_the_endpoint() {
+    let page = Page::open(&[("endpoint", "https://chat.example")], 401, "").await;
+    let link = page.get(r#"a[data-role="sign-in"]"#);
+    assert_eq!(
+        link.get_attribute("href").as_deref(),
+        Some("https://chat.example/")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn other_errors_show_message_and_code_and_can_be_retried() {
+    let body = r#"{"error":{"code":"pomerium_unavailable","message":"Pomerium did not answer","retryable":true}}"#;
+    let page = Page::open(&[], 502, body).await;
+
+    let error = page.get(r#"[data-role="error"][data-code="pomerium_unavailable"]"#);
+    let shown = error.text_content().unwrap();
+    assert!(shown.contains("Pomerium did not answer"), "{shown}");
+    assert!(shown.contains("pomerium_unavailable"), "{shown}");
+    assert!(page.find(r#"a[data-role="sign-in"]"#).is_none());
+
+    page.fetch.respond_json("/api/servers", 200, SERVERS);
+    page.click(r#"[data-role="error"] button[data-role="retry"]"#);
+    wait_for("the server checkboxes", || {
+        page.all(r#"label[data-role="server"]"#).len() == 2
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn an_unreadable_list_is_an_error_not_a_hang() {
+    let page = Page::open(&[], 200, "not json").await;
+    let error = page.get(r#"[data-role="error"][data-code="unknown"]"#);
+    assert!(error.text_content().unwrap().contains("cannot read"));
+}
