@@ -1,1 +1,29 @@
-//! Placeholder.
+//! Test doubles and harness for what cannot run on a developer machine: the model provider and
+//! Pomerium.
+//!
+//! Each fake binds `127.0.0.1:0` (or a fixed address), serves on the tokio runtime in the
+//! background, hands back its base URL, records what it received, and stops accepting
+//! connections when its handle is dropped. The fakes speak the wire formats of
+//! `shared/protocols.md` exactly (§1 Pomerium, §2 OpenAI Responses with `mcp` tools, §4 MCP
+//! Streamable HTTP). Records are kept in memory only and never printed: their `Debug` output
+//! redacts tokens.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`provider`] | [`provider::FakeProvider`]: `POST /v1/responses`, a scripted stand-in for OpenAI that really calls the MCP servers it is given |
+//! | [`pomerium`] | [`pomerium::FakePomerium`]: the client route (TE injection, streaming proxy, `/.pomerium/mcp/routes`) and the MCP server routes (TE check, TI swap) |
+//! | [`process`] | child-process helpers (wasmtime, northwind-mcp) |
+//! | [`browser`] | the browser harness |
+//! | [`serve`] | serving a fake in the background; the binaries' shutdown signal |
+//!
+//! The crate is host-only: on `wasm32` it is empty, so a mixed-target workspace build passes.
+#![cfg(not(target_arch = "wasm32"))]
+
+pub mod browser;
+pub mod pomerium;
+pub mod process;
+pub mod provider;
+
+pub mod serve;
+
+mod record;

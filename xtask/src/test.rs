@@ -70,6 +70,8 @@ pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
         cmd::cargo()
             .args(["test", "--target", "wasm32-unknown-unknown", "-p", "widget"])
             .env("CHROMEDRIVER", &chromedriver)
+            // The runner's default 20 s per binary turns several slow failures into one opaque one.
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
             .current_dir(root()),
     )?;
     eprintln!("xtask test: all checks and tests passed");

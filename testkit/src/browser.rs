@@ -1,0 +1,114 @@
+//! Headless Chromium driven through ChromeDriver (WebDriver), for end-to-end tests.
+//!
+//! [`Browser::start`] launches ChromeDriver on a port it picks, opens a session with the flags
+//! this machine needs (no sandbox as root, no background networking) and a fresh profile, and
+//! hands back a `fantoccini` client. [`Browser::wait_for`] polls a script until it returns a
+//! truthy value or a deadline passes; that is the only way tests wait.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+
+use crate::process::{ChildProcess, scratch_dir};
+
+/// A browser session.
+pub struct Browser {
+    /// The WebDriver client.
+    pub client: fantoccini::Client,
+    _driver: ChildProcess,
+}
+
+impl Browser {
+    /// Starts ChromeDriver and a headless Chromium session.
+    pub async fn start() -> anyhow::Result<Self> {
+        let driver_path = std::env::var_os("CHROMEDRIVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| "/usr/bin/chromedriver".into());
+        let chromium = std::env::var_os("CHROMIUM")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| "/usr/bin/chromium".into());
+        if !driver_path.exists() || !chromium.exists() {
+            bail!(
+                "chromium and chromedriver are required (apt-get install chromium chromium-driver)"
+            );
+        }
+        let mut command = Command::new(&driver_path);
+        command.arg("--port=0");
+        let (driver, line) = ChildProcess::start(
+            "chromedriver",
+            command,
+            "started successfully on port",
+            Duration::from_secs(30),
+        )?;
+        let port: u16 = line
+            .split("port ")
+            .nth(1)
+            .and_then(|rest| rest.trim_end_matches('.').split_whitespace().next())
+            .and_then(|p| p.trim_end_matches('.').parse().ok())
+            .with_context(|| format!("no port in chromedriver's line {line:?}"))?;
+        let profile = scratch_dir("chromium-profile")?;
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--disable-quic", "--no-first-run", "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!("a JSON object")
+        };
+        let client = fantoccini::ClientBuilder::new(
+            hyper_util::client::legacy::connect::HttpConnector::new(),
+        )
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .context("opening a WebDriver session")?;
+        Ok(Self {
+            client,
+            _driver: driver,
+        })
+    }
+
+    /// Runs `script` (a function body; `arguments` holds `args`) and returns its value.
+    pub async fn eval(&self, script: &str, args: Vec<Value>) -> anyhow::Result<Value> {
+        self.client
+            .execute(script, args)
+            .await
+            .with_context(|| format!("running script {script:?}"))
+    }
+
+    /// Re-runs `script` until it returns something other than `null`, `false` or `""`.
+    pub async fn wait_for(
+        &self,
+        what: &str,
+        script: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<Value> {
+        let deadline = Instant::now() + timeout;
+        let mut last = Value::Null;
+        while Instant::now() < deadline {
+            last = self.eval(script, vec![]).await?;
+            let truthy = !matches!(&last, Value::Null | Value::Bool(false))
+                && last != Value::String(String::new());
+            if truthy {
+                return Ok(last);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("timed out after {timeout:?} waiting for {what} (last value: {last})")
+    }
+
+    /// Ends the session (closes Chromium).
+    pub async fn close(self) -> anyhow::Result<()> {
+        self.client.close().await.context("closing the browser")?;
+        Ok(())
+    }
+}

@@ -1,0 +1,99 @@
+//! The client route: TE injection in front of the edge, and Pomerium's own
+//! `GET /.pomerium/mcp/routes`.
+//!
+//! Every request except the routes endpoint is forwarded to the edge with a fresh
+//! `Authorization: Bearer <TE>` in place of whatever the caller sent. The routes endpoint is
+//! answered here (never proxied) and only for a caller carrying a TE this fake issued.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use crate::pomerium::{IssuedToken, McpRoute, Records, bearer, proxy};
+
+/// What the client route's handlers share.
+pub(crate) struct RouteState {
+    pub(crate) edge_upstream: String,
+    /// One entry of the routes listing per MCP route, already in wire form.
+    pub(crate) listing: Vec<Value>,
+    pub(crate) records: Arc<Records>,
+    pub(crate) http: reqwest::Client,
+}
+
+/// The client route's router.
+pub(crate) fn router(state: RouteState) -> Router {
+    Router::new()
+        .route("/.pomerium/mcp/routes", get(routes))
+        .fallback(forward_to_edge)
+        .with_state(Arc::new(state))
+}
+
+/// One server of the routes listing: `name`, `description` and `logo_url` only when set, as
+/// Pomerium omits empty ones.
+pub(crate) fn listed(route: &McpRoute, url: &str) -> Value {
+    let mut server = json!({
+        "name": route.name,
+        "url": url,
+        "connected": route.connected,
+        "needs_oauth": route.needs_oauth,
+    });
+    if let Some(description) = &route.description {
+        server["description"] = json!(description);
+    }
+    if let Some(logo_url) = &route.logo_url {
+        server["logo_url"] = json!(logo_url);
+    }
+    server
+}
+
+async fn routes(State(state): State<Arc<RouteState>>, headers: HeaderMap) -> Response {
+    let te = bearer(&headers);
+    state.records.routes_calls.push(te.clone());
+    let authorized = te.is_some_and(|te| state.records.mint.is_valid(&te));
+    if !authorized {
+        let body = json!({"error": "unauthorized"});
+        return (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
+    }
+    let body = json!({ "servers": state.listing });
+    let mut res = axum::Json(body).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+async fn forward_to_edge(State(state): State<Arc<RouteState>>, req: Request<Body>) -> Response {
+    let te = state.records.mint.mint();
+    state.records.issued.push(IssuedToken {
+        te: te.clone(),
+        method: req.method().to_string(),
+        path: req.uri().path().to_owned(),
+    });
+    let authorization = format!("Bearer {te}");
+    proxy::forward(&state.http, &state.edge_upstream, req, Some(&authorization)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listing_omits_unset_fields() {
+        let route = McpRoute {
+            name: "Northwind".to_owned(),
+            description: Some("Orders".to_owned()),
+            needs_oauth: true,
+            ..McpRoute::default()
+        };
+        assert_eq!(
+            listed(&route, "http://127.0.0.1:1/mcp"),
+            json!({"name": "Northwind", "description": "Orders", "url": "http://127.0.0.1:1/mcp",
+                   "connected": false, "needs_oauth": true})
+        );
+    }
+}

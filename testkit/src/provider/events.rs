@@ -1,0 +1,149 @@
+//! The Responses API stream's building blocks: numbered SSE frames and the JSON of responses and
+//! output items (`shared/protocols.md` §2).
+//!
+//! [`EventWriter`] stamps each event with `type` and the next `sequence_number` and renders it as
+//! `event: <type>\ndata: <json>\n\n`. The item builders give the shapes OpenAI sends, with the
+//! fields our edge reads and a few it must tolerate.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value, json};
+
+/// Numbers events and renders them as SSE frames.
+#[derive(Debug, Default)]
+pub(crate) struct EventWriter {
+    next_sequence_number: u64,
+}
+
+impl EventWriter {
+    /// The frame for event `kind` with `fields` (an object) plus `type` and `sequence_number`.
+    pub(crate) fn frame(&mut self, kind: &str, fields: Value) -> String {
+        let mut data = Map::new();
+        data.insert("type".to_owned(), json!(kind));
+        data.insert(
+            "sequence_number".to_owned(),
+            json!(self.next_sequence_number),
+        );
+        if let Value::Object(fields) = fields {
+            data.extend(fields);
+        }
+        self.next_sequence_number += 1;
+        format!("event: {kind}\ndata: {}\n\n", Value::Object(data))
+    }
+}
+
+/// A `response` object: `status` is `in_progress` or `completed`; `usage` is set once complete.
+pub(crate) fn response(
+    id: &str,
+    model: &str,
+    status: &str,
+    output: &[Value],
+    usage: Option<Value>,
+) -> Value {
+    let created_at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    json!({
+        "id": id,
+        "object": "response",
+        "created_at": created_at,
+        "status": status,
+        "model": model,
+        "output": output,
+        "error": null,
+        "usage": usage,
+    })
+}
+
+/// Token counts, roughly: one token per whitespace-separated word.
+pub(crate) fn usage(input: &str, output: &str) -> Value {
+    let (n_in, n_out) = (
+        input.split_whitespace().count(),
+        output.split_whitespace().count(),
+    );
+    json!({"input_tokens": n_in, "output_tokens": n_out, "total_tokens": n_in + n_out})
+}
+
+/// An MCP tool (`inputSchema`, camel case) as a Responses `mcp_list_tools` entry
+/// (`input_schema`).
+pub(crate) fn listed_tool(mcp_tool: &Value) -> Value {
+    json!({
+        "name": mcp_tool["name"],
+        "description": mcp_tool["description"],
+        "input_schema": mcp_tool["inputSchema"],
+        "annotations": mcp_tool["annotations"],
+    })
+}
+
+/// An `output_text` content part.
+pub(crate) fn output_text(text: &str) -> Value {
+    json!({"type": "output_text", "text": text, "annotations": []})
+}
+
+/// `text` split into pieces of `size` characters (the last may be shorter); never splits a
+/// character, and gives no piece for an empty text.
+pub(crate) fn chunks(text: &str, size: usize) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    chars
+        .chunks(size.max(1))
+        .map(|piece| piece.iter().collect())
+        .collect()
+}
+
+/// `text` split into about `n` pieces (at least one character each).
+pub(crate) fn fragments(text: &str, n: usize) -> Vec<String> {
+    let n_chars = text.chars().count();
+    chunks(text, n_chars.div_ceil(n.max(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_numbered_sse() {
+        let mut writer = EventWriter::default();
+        let first = writer.frame("response.created", json!({"response": {"id": "resp_1"}}));
+        let second = writer.frame("response.in_progress", json!({}));
+        let check = |frame: &str, kind: &str, sequence_number: u64| {
+            let data = frame
+                .strip_prefix(&format!("event: {kind}\ndata: "))
+                .and_then(|rest| rest.strip_suffix("\n\n"))
+                .expect("one event line, one data line, blank line");
+            let data: Value = serde_json::from_str(data).unwrap();
+            assert_eq!(data["type"], kind);
+            assert_eq!(data["sequence_number"], sequence_number);
+            data
+        };
+        assert_eq!(
+            check(&first, "response.created", 0)["response"]["id"],
+            "resp_1"
+        );
+        check(&second, "response.in_progress", 1);
+    }
+
+    #[test]
+    fn chunks_respect_characters() {
+        assert_eq!(chunks("abcdef", 4), ["abcd", "ef"]);
+        assert_eq!(chunks("Grüße 東京", 3), ["Grü", "ße ", "東京"]);
+        assert!(chunks("", 12).is_empty());
+        assert_eq!(chunks("ab", 0), ["a", "b"]);
+    }
+
+    #[test]
+    fn fragments_give_about_n_pieces() {
+        assert_eq!(fragments("{}", 4), ["{", "}"]);
+        assert_eq!(fragments("abcdefgh", 4), ["ab", "cd", "ef", "gh"]);
+        assert_eq!(fragments("abcdefghi", 4).concat(), "abcdefghi");
+        assert_eq!(fragments("abcdefghi", 4).len(), 3);
+    }
+
+    #[test]
+    fn listed_tool_renames_the_schema() {
+        let tool = json!({"name": "q", "description": "d", "inputSchema": {"type": "object"}});
+        assert_eq!(
+            listed_tool(&tool),
+            json!({"name": "q", "description": "d", "input_schema": {"type": "object"}, "annotations": null})
+        );
+    }
+}

@@ -1,0 +1,334 @@
+//! The `Model` script: a stand-in model that lists the request's MCP servers, maybe calls one
+//! tool, and streams its answer as the Responses API does.
+//!
+//! Every server is listed before anything is streamed, so a server that cannot be listed turns
+//! the whole request into HTTP 424, as OpenAI does. Then [`stream`] spawns a producer that writes
+//! each event to the response body the moment it exists: list items, the tool call (arguments in
+//! fragments, then the real `tools/call`), and the answer in ~12-character deltas, pausing
+//! `delta_delay` between consecutive deltas.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::provider::events::{self, EventWriter};
+use crate::provider::mcp_client::{McpError, McpSession};
+use crate::provider::request::McpTool;
+use crate::provider::rules::{self, ListedServer, ToolChoice};
+
+/// Characters per `response.output_text.delta`.
+const TEXT_CHUNK: usize = 12;
+/// About how many `response.mcp_call_arguments.delta` events a call's arguments take.
+const ARGUMENT_FRAGMENTS: usize = 4;
+
+/// One listed server: its tool entry, its tools (already in Responses form and filtered by
+/// `allowed_tools`) and the open session for a later call.
+pub(crate) struct Listed {
+    pub(crate) label: String,
+    pub(crate) tools: Vec<Value>,
+    pub(crate) session: McpSession,
+}
+
+/// What one streamed turn needs besides the listed servers.
+pub(crate) struct Turn {
+    /// The response number: ids are `resp_<n>`, `msg_<n>`, ...
+    pub(crate) n: usize,
+    pub(crate) model: String,
+    pub(crate) message: String,
+    pub(crate) delta_delay: Duration,
+}
+
+/// Opens a session with every server and lists its tools; the first failure becomes the 424
+/// response OpenAI gives.
+pub(crate) async fn list_servers(
+    http: &reqwest::Client,
+    mcp_tools: Vec<McpTool>,
+) -> Result<Vec<Listed>, Response> {
+    let mut res = Vec::with_capacity(mcp_tools.len());
+    for mcp_tool in mcp_tools {
+        let listed = list_one(http, &mcp_tool)
+            .await
+            .map_err(|e| list_failure(&mcp_tool.server_label, &e))?;
+        res.push(listed);
+    }
+    Ok(res)
+}
+
+async fn list_one(http: &reqwest::Client, mcp_tool: &McpTool) -> Result<Listed, McpError> {
+    let mut session = McpSession::connect(http, &mcp_tool.server_url, &mcp_tool.headers).await?;
+    let tools = session
+        .list_tools()
+        .await?
+        .iter()
+        .filter(|tool| {
+            let name = tool["name"].as_str().unwrap_or_default();
+            mcp_tool
+                .allowed_tools
+                .as_ref()
+                .is_none_or(|allowed| allowed.iter().any(|a| a == name))
+        })
+        .map(events::listed_tool)
+        .collect();
+    Ok(Listed {
+        label: mcp_tool.server_label.clone(),
+        tools,
+        session,
+    })
+}
+
+/// HTTP 424 `external_connector_error`, worded as OpenAI words it.
+fn list_failure(label: &str, error: &McpError) -> Response {
+    let code = match error {
+        McpError::Status(_) | McpError::Transport => "http_error",
+        McpError::Protocol(_) => "mcp_protocol_error",
+    };
+    let body = json!({"error": {
+        "message": format!("Error retrieving tool list from MCP server: '{label}'. {error}"),
+        "type": "external_connector_error",
+        "param": "tools",
+        "code": code,
+    }});
+    (StatusCode::FAILED_DEPENDENCY, Json(body)).into_response()
+}
+
+/// Runs the turn in a background producer; frames go to `tx` as they are made. The producer
+/// stops early when the client goes away.
+pub(crate) fn stream(listed: Vec<Listed>, turn: Turn, tx: mpsc::Sender<Bytes>) {
+    tokio::spawn(async move {
+        // An error here only means the client hung up: nobody is left to tell.
+        let _ = produce(listed, turn, &tx).await;
+    });
+}
+
+/// The receiver is gone.
+struct Closed;
+
+async fn send(tx: &mpsc::Sender<Bytes>, frame: String) -> Result<(), Closed> {
+    tx.send(Bytes::from(frame)).await.map_err(|_| Closed)
+}
+
+async fn produce(
+    mut listed: Vec<Listed>,
+    turn: Turn,
+    tx: &mpsc::Sender<Bytes>,
+) -> Result<(), Closed> {
+    let mut w = EventWriter::default();
+    let response_id = format!("resp_{}", turn.n);
+    let mut output = Vec::new();
+    let in_progress = events::response(&response_id, &turn.model, "in_progress", &[], None);
+    send(
+        tx,
+        w.frame("response.created", json!({ "response": in_progress })),
+    )
+    .await?;
+    send(
+        tx,
+        w.frame("response.in_progress", json!({ "response": in_progress })),
+    )
+    .await?;
+
+    for (output_index, server) in listed.iter().enumerate() {
+        let item_id = format!("mcpl_{}_{output_index}", turn.n);
+        let item = json!({"id": item_id, "type": "mcp_list_tools", "server_label": server.label, "tools": []});
+        let at = json!({"output_index": output_index, "item_id": item_id});
+        send(
+            tx,
+            w.frame(
+                "response.output_item.added",
+                json!({"output_index": output_index, "item": item}),
+            ),
+        )
+        .await?;
+        send(
+            tx,
+            w.frame("response.mcp_list_tools.in_progress", at.clone()),
+        )
+        .await?;
+        send(tx, w.frame("response.mcp_list_tools.completed", at)).await?;
+        let item = json!({"id": item_id, "type": "mcp_list_tools", "server_label": server.label,
+                          "tools": server.tools, "error": null});
+        send(
+            tx,
+            w.frame(
+                "response.output_item.done",
+                json!({"output_index": output_index, "item": item}),
+            ),
+        )
+        .await?;
+        output.push(item);
+    }
+
+    let servers: Vec<ListedServer> = listed
+        .iter()
+        .map(|s| ListedServer {
+            label: s.label.clone(),
+            tools: s
+                .tools
+                .iter()
+                .filter_map(|t| t["name"].as_str())
+                .map(str::to_owned)
+                .collect(),
+        })
+        .collect();
+    let text = match rules::choose_tool(&turn.message, &servers) {
+        Some(choice) => {
+            let outcome = call(&mut listed, &choice, &turn, &mut w, &mut output, tx).await?;
+            rules::answer_after_tool(choice.rule, &outcome)
+        }
+        None => rules::answer_without_tool(&turn.message, &servers),
+    };
+
+    let output_index = output.len();
+    let item_id = format!("msg_{}", turn.n);
+    let at = json!({"item_id": item_id, "output_index": output_index, "content_index": 0});
+    let item = json!({"id": item_id, "type": "message", "role": "assistant", "status": "in_progress", "content": []});
+    send(
+        tx,
+        w.frame(
+            "response.output_item.added",
+            json!({"output_index": output_index, "item": item}),
+        ),
+    )
+    .await?;
+    send(
+        tx,
+        w.frame(
+            "response.content_part.added",
+            with(&at, "part", events::output_text("")),
+        ),
+    )
+    .await?;
+    for (i, delta) in events::chunks(&text, TEXT_CHUNK).into_iter().enumerate() {
+        if i > 0 {
+            tokio::time::sleep(turn.delta_delay).await;
+        }
+        send(
+            tx,
+            w.frame(
+                "response.output_text.delta",
+                with(&at, "delta", json!(delta)),
+            ),
+        )
+        .await?;
+    }
+    send(
+        tx,
+        w.frame("response.output_text.done", with(&at, "text", json!(text))),
+    )
+    .await?;
+    send(
+        tx,
+        w.frame(
+            "response.content_part.done",
+            with(&at, "part", events::output_text(&text)),
+        ),
+    )
+    .await?;
+    let item = json!({"id": item_id, "type": "message", "role": "assistant", "status": "completed",
+                      "content": [events::output_text(&text)]});
+    send(
+        tx,
+        w.frame(
+            "response.output_item.done",
+            json!({"output_index": output_index, "item": item}),
+        ),
+    )
+    .await?;
+    output.push(item);
+
+    let usage = events::usage(&turn.message, &text);
+    let done = events::response(&response_id, &turn.model, "completed", &output, Some(usage));
+    send(
+        tx,
+        w.frame("response.completed", json!({ "response": done })),
+    )
+    .await
+}
+
+/// Streams the tool call's item, runs the call over MCP, and returns its text output or error.
+async fn call(
+    listed: &mut [Listed],
+    choice: &ToolChoice,
+    turn: &Turn,
+    w: &mut EventWriter,
+    output: &mut Vec<Value>,
+    tx: &mpsc::Sender<Bytes>,
+) -> Result<Result<String, String>, Closed> {
+    let server = &mut listed[choice.server];
+    let (tool, arguments) = (choice.rule.tool, choice.rule.arguments);
+    let output_index = output.len();
+    let item_id = format!("mcp_{}_{output_index}", turn.n);
+    let at = json!({"item_id": item_id, "output_index": output_index});
+    let item = json!({"id": item_id, "type": "mcp_call", "name": tool, "server_label": server.label,
+                      "arguments": "", "status": "in_progress"});
+    send(
+        tx,
+        w.frame(
+            "response.output_item.added",
+            json!({"output_index": output_index, "item": item}),
+        ),
+    )
+    .await?;
+    send(tx, w.frame("response.mcp_call.in_progress", at.clone())).await?;
+    for (i, fragment) in events::fragments(arguments, ARGUMENT_FRAGMENTS)
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            tokio::time::sleep(turn.delta_delay).await;
+        }
+        send(
+            tx,
+            w.frame(
+                "response.mcp_call_arguments.delta",
+                with(&at, "delta", json!(fragment)),
+            ),
+        )
+        .await?;
+    }
+    send(
+        tx,
+        w.frame(
+            "response.mcp_call_arguments.done",
+            with(&at, "arguments", json!(arguments)),
+        ),
+    )
+    .await?;
+
+    let parsed: Value = serde_json::from_str(arguments).unwrap_or_else(|_| json!({}));
+    let outcome = match server.session.call_tool(tool, parsed).await {
+        Ok(result) if result.is_error => Err(result.text),
+        Ok(result) => Ok(result.text),
+        Err(error) => Err(error.to_string()),
+    };
+    let (kind, status) = match outcome {
+        Ok(_) => ("response.mcp_call.completed", "completed"),
+        Err(_) => ("response.mcp_call.failed", "failed"),
+    };
+    send(tx, w.frame(kind, at)).await?;
+    let item = json!({"id": item_id, "type": "mcp_call", "name": tool, "server_label": server.label,
+                      "arguments": arguments, "status": status,
+                      "output": outcome.as_ref().ok(), "error": outcome.as_ref().err()});
+    send(
+        tx,
+        w.frame(
+            "response.output_item.done",
+            json!({"output_index": output_index, "item": item}),
+        ),
+    )
+    .await?;
+    output.push(item);
+    Ok(outcome)
+}
+
+/// `base` (an object) with one more field.
+fn with(base: &Value, key: &str, value: Value) -> Value {
+    let mut res = base.clone();
+    res[key] = value;
+    res
+}

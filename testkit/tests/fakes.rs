@@ -1,0 +1,6 @@
+//! Tests of the fakes themselves: the provider's scripts, Pomerium's routes, and the binaries.
+
+mod binaries;
+mod pomerium;
+mod provider;
+mod support;
