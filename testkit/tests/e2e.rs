@@ -22,13 +22,18 @@ const ROOT: &str = "const root = document.querySelector('pomerium-chat')?.shadow
 
 /// Yearly sales as the database computes them, formatted as the answer shows numbers.
 fn yearly_sales(db: &std::path::Path) -> anyhow::Result<Vec<(String, String)>> {
-    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let mut stmt = conn.prepare(
         "SELECT strftime('%Y', o.OrderDate), ROUND(SUM(d.UnitPrice * d.Quantity * (1 - d.Discount)), 2) \
          FROM \"Order Details\" d JOIN Orders o ON o.OrderID = d.OrderID GROUP BY 1 ORDER BY 1",
     )?;
-    let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, f64>(1)?)))?;
-    Ok(rows.map(|r| r.map(|(year, total)| (year, total.to_string()))).collect::<Result<_, _>>()?)
+    let rows = stmt.query_map([], |row| {
+        Ok((row.get::<_, String>(0)?, row.get::<_, f64>(1)?))
+    })?;
+    Ok(rows
+        .map(|r| r.map(|(year, total)| (year, total.to_string())))
+        .collect::<Result<_, _>>()?)
 }
 
 #[tokio::test]
@@ -36,14 +41,19 @@ async fn sales_by_year_through_the_whole_chain() -> anyhow::Result<()> {
     let artifacts = Artifacts::from_env()?;
     let dir = scratch_dir("e2e")?;
     let internal_token = format!("ti_e2e_{}", std::process::id());
-    let northwind = NorthwindProcess::start(&artifacts, Some(&internal_token), &dir.join("northwind.db"))?;
+    let northwind =
+        NorthwindProcess::start(&artifacts, Some(&internal_token), &dir.join("northwind.db"))?;
     let provider = FakeProvider::start(Script::default()).await?;
     let pomerium_addr = free_local_addr()?;
     let provider_url = provider.base_url();
     let pomerium_url = format!("http://{pomerium_addr}");
     let edge = EdgeProcess::start(
         &artifacts,
-        &[("OPENAI_BASE_URL", &provider_url), ("OPENAI_API_KEY", "sk-test-e2e"), ("POMERIUM_URL", &pomerium_url)],
+        &[
+            ("OPENAI_BASE_URL", &provider_url),
+            ("OPENAI_API_KEY", "sk-test-e2e"),
+            ("POMERIUM_URL", &pomerium_url),
+        ],
     )?;
     let pomerium = FakePomerium::start(FakePomeriumConfig {
         edge_upstream: edge.base_url.clone(),
@@ -73,30 +83,69 @@ async fn sales_by_year_through_the_whole_chain() -> anyhow::Result<()> {
 
     // (b) The answer carries the real totals.
     for (year, total) in &expected {
-        assert!(final_text.contains(year) && final_text.contains(total), "answer lacks {year}: {total}:\n{final_text}");
+        assert!(
+            final_text.contains(year) && final_text.contains(total),
+            "answer lacks {year}: {total}:\n{final_text}"
+        );
     }
 
     // (a) The read_query call was on screen before the answer was complete.
-    let tool_first_seen = snapshots.iter().position(|s| s["tool"].as_bool() == Some(true)).expect("the read_query card appeared");
-    let text_then = snapshots[tool_first_seen]["text"].as_str().unwrap_or_default();
-    assert!(text_then.len() < final_text.len(), "the tool card appeared only after the answer was complete");
+    let tool_first_seen = snapshots
+        .iter()
+        .position(|s| s["tool"].as_bool() == Some(true))
+        .expect("the read_query card appeared");
+    let text_then = snapshots[tool_first_seen]["text"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        text_then.len() < final_text.len(),
+        "the tool card appeared only after the answer was complete"
+    );
 
     // (d) The text arrived in several distinct partial renders.
-    let mut partials: Vec<&str> = snapshots.iter().filter_map(|s| s["text"].as_str()).filter(|t| !t.is_empty() && *t != final_text).collect();
+    let mut partials: Vec<&str> = snapshots
+        .iter()
+        .filter_map(|s| s["text"].as_str())
+        .filter(|t| !t.is_empty() && *t != final_text)
+        .collect();
     partials.dedup();
-    assert!(partials.len() >= 3, "the answer arrived in {} partial renders: {partials:?}", partials.len());
+    assert!(
+        partials.len() >= 3,
+        "the answer arrived in {} partial renders: {partials:?}",
+        partials.len()
+    );
 
     // (c) The MCP route saw exactly the token injected for the chat request; the server only the TI.
-    let chat_tokens: Vec<String> = pomerium.issued().into_iter().filter(|t| t.method == "POST" && t.path == "/api/chat").map(|t| t.te).collect();
-    assert_eq!(chat_tokens.len(), 1, "one chat request went through Pomerium");
+    let chat_tokens: Vec<String> = pomerium
+        .issued()
+        .into_iter()
+        .filter(|t| t.method == "POST" && t.path == "/api/chat")
+        .map(|t| t.te)
+        .collect();
+    assert_eq!(
+        chat_tokens.len(),
+        1,
+        "one chat request went through Pomerium"
+    );
     let hits = pomerium.mcp_hits(0);
-    assert!(hits.len() >= 3, "the provider spoke MCP through the route ({} requests)", hits.len());
+    assert!(
+        hits.len() >= 3,
+        "the provider spoke MCP through the route ({} requests)",
+        hits.len()
+    );
     for hit in &hits {
-        assert_eq!(hit.te.as_deref(), Some(chat_tokens[0].as_str()), "the MCP route got another token");
+        assert_eq!(
+            hit.te.as_deref(),
+            Some(chat_tokens[0].as_str()),
+            "the MCP route got another token"
+        );
         assert!(hit.accepted);
     }
     let northwind_log = northwind.process.output();
-    assert!(!northwind_log.iter().any(|l| l.contains("rejected")), "northwind-mcp rejected a token: {northwind_log:?}");
+    assert!(
+        !northwind_log.iter().any(|l| l.contains("rejected")),
+        "northwind-mcp rejected a token: {northwind_log:?}"
+    );
 
     // The TE never reached the browser or a log line.
     let issued: Vec<String> = pomerium.issued().into_iter().map(|t| t.te).collect();
@@ -104,7 +153,10 @@ async fn sales_by_year_through_the_whole_chain() -> anyhow::Result<()> {
     for te in &issued {
         assert!(!page_html.contains(te.as_str()), "a token reached the page");
         for line in edge.process.output() {
-            assert!(!line.contains(te.as_str()) && !line.contains("sk-test-e2e"), "the edge logged a secret: {line}");
+            assert!(
+                !line.contains(te.as_str()) && !line.contains("sk-test-e2e"),
+                "the edge logged a secret: {line}"
+            );
         }
     }
     Ok(())
@@ -113,7 +165,10 @@ async fn sales_by_year_through_the_whole_chain() -> anyhow::Result<()> {
 /// Loads the page, asks the question, and returns the final answer text and the snapshots
 /// taken at each DOM change while it streamed.
 async fn drive(browser: &Browser, pomerium: &FakePomerium) -> anyhow::Result<(String, Vec<Value>)> {
-    browser.client.goto(&format!("{}/", pomerium.base_url())).await?;
+    browser
+        .client
+        .goto(&format!("{}/", pomerium.base_url()))
+        .await?;
     browser
         .wait_for(
             "the widget to list the Northwind server",
@@ -156,9 +211,18 @@ async fn drive(browser: &Browser, pomerium: &FakePomerium) -> anyhow::Result<(St
             Duration::from_secs(60),
         )
         .await?;
-    anyhow::ensure!(state["complete"] == "true", "the answer did not complete: {state}");
-    anyhow::ensure!(state["status"] == "done", "the read_query card is not done: {state}");
+    anyhow::ensure!(
+        state["complete"] == "true",
+        "the answer did not complete: {state}"
+    );
+    anyhow::ensure!(
+        state["status"] == "done",
+        "the read_query card is not done: {state}"
+    );
     let snapshots = browser.eval("return window.__snapshots;", vec![]).await?;
     let snapshots = snapshots.as_array().cloned().unwrap_or_default();
-    Ok((state["text"].as_str().unwrap_or_default().to_owned(), snapshots))
+    Ok((
+        state["text"].as_str().unwrap_or_default().to_owned(),
+        snapshots,
+    ))
 }

@@ -16,7 +16,14 @@ const CHAT: &str = r#"{"messages":[{"role":"user","content":"hello"}],"servers":
 fn edge(provider: &FakeProvider, pomerium_url: &str) -> anyhow::Result<EdgeProcess> {
     let artifacts = Artifacts::from_env()?;
     let base = provider.base_url();
-    EdgeProcess::start(&artifacts, &[("OPENAI_BASE_URL", &base), ("OPENAI_API_KEY", "sk-test-edge-key"), ("POMERIUM_URL", pomerium_url)])
+    EdgeProcess::start(
+        &artifacts,
+        &[
+            ("OPENAI_BASE_URL", &base),
+            ("OPENAI_API_KEY", "sk-test-edge-key"),
+            ("POMERIUM_URL", pomerium_url),
+        ],
+    )
 }
 
 /// A fake Pomerium at `addr` in front of `edge`, listing one MCP server that nobody serves.
@@ -37,7 +44,10 @@ async fn pomerium(edge: &EdgeProcess, addr: std::net::SocketAddr) -> anyhow::Res
 }
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().expect("http client")
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("http client")
 }
 
 /// Reads an SSE body to its end, noting when each event arrived.
@@ -63,7 +73,10 @@ fn assert_no_secrets(edge: &EdgeProcess, secrets: &[&str]) {
 }
 
 fn frame(data: serde_json::Value) -> String {
-    format!("event: {}\ndata: {data}\n\n", data["type"].as_str().unwrap_or("message"))
+    format!(
+        "event: {}\ndata: {data}\n\n",
+        data["type"].as_str().unwrap_or("message")
+    )
 }
 
 #[tokio::test]
@@ -71,7 +84,9 @@ async fn missing_token_is_401_and_nothing_is_sent() -> anyhow::Result<()> {
     let provider = FakeProvider::start(Script::default()).await?;
     let edge = edge(&provider, "http://127.0.0.1:9")?;
     for (method, path) in [("POST", "/api/chat"), ("GET", "/api/servers")] {
-        let request = client().request(method.parse()?, format!("{}{path}", edge.base_url)).body(CHAT);
+        let request = client()
+            .request(method.parse()?, format!("{}{path}", edge.base_url))
+            .body(CHAT);
         let response = request.send().await?;
         assert_eq!(response.status(), 401, "{method} {path}");
         let body: ErrorResponse = response.json().await?;
@@ -88,18 +103,40 @@ async fn unknown_server_ids_are_refused_before_any_provider_request() -> anyhow:
     let edge = edge(&provider, &format!("http://{pomerium_addr}"))?;
     let pomerium = pomerium(&edge, pomerium_addr).await?;
     let listed_url = pomerium.mcp_url(0);
-    let ids = ["not-listed", "https://evil.example/mcp", listed_url.as_str(), "Northwind", "northwind.evil.example", ""];
+    let ids = [
+        "not-listed",
+        "https://evil.example/mcp",
+        listed_url.as_str(),
+        "Northwind",
+        "northwind.evil.example",
+        "",
+    ];
     for id in ids {
         let body = serde_json::json!({"messages":[{"role":"user","content":"hi"}],"servers":["northwind", id]});
-        let response = client().post(format!("{}/api/chat", pomerium.base_url())).json(&body).send().await?;
+        let response = client()
+            .post(format!("{}/api/chat", pomerium.base_url()))
+            .json(&body)
+            .send()
+            .await?;
         assert_eq!(response.status(), 400, "{id}");
         let body: ErrorResponse = response.json().await?;
         assert_eq!(body.error.code, ErrorCode::UnknownServer, "{id}");
     }
-    assert_eq!(provider.request_count(), 0, "no request may reach the provider");
-    assert_eq!(pomerium.routes_calls().len(), ids.len(), "each chat resolved its ids against a fresh list");
+    assert_eq!(
+        provider.request_count(),
+        0,
+        "no request may reach the provider"
+    );
+    assert_eq!(
+        pomerium.routes_calls().len(),
+        ids.len(),
+        "each chat resolved its ids against a fresh list"
+    );
     let tokens: Vec<String> = pomerium.issued().into_iter().map(|t| t.te).collect();
-    assert_no_secrets(&edge, &tokens.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_no_secrets(
+        &edge,
+        &tokens.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     Ok(())
 }
 
@@ -109,7 +146,12 @@ async fn servers_come_from_pomerium_with_the_request_token() -> anyhow::Result<(
     let pomerium_addr = testkit::process::free_local_addr()?;
     let edge = edge(&provider, &format!("http://{pomerium_addr}"))?;
     let pomerium = pomerium(&edge, pomerium_addr).await?;
-    let list: protocol::ServerList = client().get(format!("{}/api/servers", pomerium.base_url())).send().await?.json().await?;
+    let list: protocol::ServerList = client()
+        .get(format!("{}/api/servers", pomerium.base_url()))
+        .send()
+        .await?
+        .json()
+        .await?;
     assert_eq!(list.servers.len(), 1);
     assert_eq!(list.servers[0].id, "northwind");
     assert_eq!(list.servers[0].url, pomerium.mcp_url(0));
@@ -122,25 +164,51 @@ async fn servers_come_from_pomerium_with_the_request_token() -> anyhow::Result<(
 #[tokio::test]
 async fn events_spaced_upstream_arrive_spaced() -> anyhow::Result<()> {
     let gap = Duration::from_millis(200);
-    let mut transcript = vec![(Duration::ZERO, frame(serde_json::json!({"type":"response.created","response":{"id":"resp_t"}})))];
+    let mut transcript = vec![(
+        Duration::ZERO,
+        frame(serde_json::json!({"type":"response.created","response":{"id":"resp_t"}})),
+    )];
     for i in 0..5 {
         transcript.push((gap, frame(serde_json::json!({"type":"response.output_text.delta","delta":format!("part{i} ")}))));
     }
-    transcript.push((gap, frame(serde_json::json!({"type":"response.completed","response":{"id":"resp_t"}}))));
+    transcript.push((
+        gap,
+        frame(serde_json::json!({"type":"response.completed","response":{"id":"resp_t"}})),
+    ));
     let provider = FakeProvider::start(Script::Transcript(transcript)).await?;
     let edge = edge(&provider, "http://127.0.0.1:9")?;
-    let response = client().post(format!("{}/api/chat", edge.base_url)).bearer_auth("pom_mat_spacing").body(CHAT).send().await?;
+    let response = client()
+        .post(format!("{}/api/chat", edge.base_url))
+        .bearer_auth("pom_mat_spacing")
+        .body(CHAT)
+        .send()
+        .await?;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "text/event-stream");
     let events = read_events(response).await?;
-    let deltas: Vec<Instant> = events.iter().filter(|(_, e)| matches!(e, StreamEvent::TextDelta { .. })).map(|(t, _)| *t).collect();
+    let deltas: Vec<Instant> = events
+        .iter()
+        .filter(|(_, e)| matches!(e, StreamEvent::TextDelta { .. }))
+        .map(|(t, _)| *t)
+        .collect();
     assert_eq!(deltas.len(), 5);
     for pair in deltas.windows(2) {
         let spacing = pair[1] - pair[0];
-        assert!(spacing >= gap / 2, "deltas arrived {spacing:?} apart; upstream sent them {gap:?} apart");
+        assert!(
+            spacing >= gap / 2,
+            "deltas arrived {spacing:?} apart; upstream sent them {gap:?} apart"
+        );
     }
-    assert!(matches!(events.first(), Some((_, StreamEvent::Started { .. }))));
-    assert_eq!(events.last().map(|(_, e)| e.clone()), Some(StreamEvent::Done { response_id: Some("resp_t".into()) }));
+    assert!(matches!(
+        events.first(),
+        Some((_, StreamEvent::Started { .. }))
+    ));
+    assert_eq!(
+        events.last().map(|(_, e)| e.clone()),
+        Some(StreamEvent::Done {
+            response_id: Some("resp_t".into())
+        })
+    );
     assert_no_secrets(&edge, &["pom_mat_spacing", "sk-test-edge-key"]);
     Ok(())
 }
@@ -148,28 +216,65 @@ async fn events_spaced_upstream_arrive_spaced() -> anyhow::Result<()> {
 #[tokio::test]
 async fn provider_429_becomes_an_error_event() -> anyhow::Result<()> {
     let body = r#"{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}"#;
-    let provider = FakeProvider::start(Script::Status { status: 429, body: body.into(), retry_after: Some(3) }).await?;
+    let provider = FakeProvider::start(Script::Status {
+        status: 429,
+        body: body.into(),
+        retry_after: Some(3),
+    })
+    .await?;
     let edge = edge(&provider, "http://127.0.0.1:9")?;
-    let response = client().post(format!("{}/api/chat", edge.base_url)).bearer_auth("pom_mat_429").body(CHAT).send().await?;
-    let events: Vec<StreamEvent> = read_events(response).await?.into_iter().map(|(_, e)| e).collect();
+    let response = client()
+        .post(format!("{}/api/chat", edge.base_url))
+        .bearer_auth("pom_mat_429")
+        .body(CHAT)
+        .send()
+        .await?;
+    let events: Vec<StreamEvent> = read_events(response)
+        .await?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect();
     match events.as_slice() {
         [StreamEvent::Started { .. }, StreamEvent::Error(err)] => {
-            assert_eq!((err.code, err.retryable), (ErrorCode::ProviderRateLimited, true));
+            assert_eq!(
+                (err.code, err.retryable),
+                (ErrorCode::ProviderRateLimited, true)
+            );
         }
         other => panic!("unexpected events {other:?}"),
     }
-    assert_eq!(provider.requests()[0].authorization.as_deref(), Some("sk-test-edge-key"));
+    assert_eq!(
+        provider.requests()[0].authorization.as_deref(),
+        Some("sk-test-edge-key")
+    );
     Ok(())
 }
 
 #[tokio::test]
 async fn stream_without_a_final_event_ends_with_an_interruption_error() -> anyhow::Result<()> {
-    let transcript = vec![(Duration::ZERO, frame(serde_json::json!({"type":"response.output_text.delta","delta":"partial"})))];
+    let transcript = vec![(
+        Duration::ZERO,
+        frame(serde_json::json!({"type":"response.output_text.delta","delta":"partial"})),
+    )];
     let provider = FakeProvider::start(Script::Transcript(transcript)).await?;
     let edge = edge(&provider, "http://127.0.0.1:9")?;
-    let response = client().post(format!("{}/api/chat", edge.base_url)).bearer_auth("pom_mat_cut").body(CHAT).send().await?;
-    let events: Vec<StreamEvent> = read_events(response).await?.into_iter().map(|(_, e)| e).collect();
-    assert_eq!(events[1], StreamEvent::TextDelta { delta: "partial".into() });
+    let response = client()
+        .post(format!("{}/api/chat", edge.base_url))
+        .bearer_auth("pom_mat_cut")
+        .body(CHAT)
+        .send()
+        .await?;
+    let events: Vec<StreamEvent> = read_events(response)
+        .await?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect();
+    assert_eq!(
+        events[1],
+        StreamEvent::TextDelta {
+            delta: "partial".into()
+        }
+    );
     match events.last() {
         Some(StreamEvent::Error(err)) => assert_eq!(err.code, ErrorCode::StreamInterrupted),
         other => panic!("unexpected last event {other:?}"),

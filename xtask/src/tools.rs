@@ -75,7 +75,9 @@ pub(crate) fn wasmtime(install: bool) -> anyhow::Result<PathBuf> {
 
 /// Where tools this repository installs live: `$PCHAT_TOOLS_DIR`, or `.tools/` in the checkout.
 pub(crate) fn tools_dir() -> PathBuf {
-    std::env::var_os("PCHAT_TOOLS_DIR").map(PathBuf::from).unwrap_or_else(|| root().join(".tools"))
+    std::env::var_os("PCHAT_TOOLS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".tools"))
 }
 
 /// The Spin CLI, when installed.
