@@ -38,7 +38,6 @@ async fn pomerium(edge: &EdgeProcess, addr: std::net::SocketAddr) -> anyhow::Res
             internal_token: "ti_unused".into(),
             ..McpRoute::default()
         }],
-        ..FakePomeriumConfig::default()
     })
     .await
 }
