@@ -219,6 +219,12 @@ async fn drive(browser: &Browser, pomerium: &FakePomerium) -> anyhow::Result<(St
         state["status"] == "done",
         "the read_query card is not done: {state}"
     );
+    // A picture of the finished answer, for people reading a failed or suspicious run.
+    let shot = std::env::temp_dir().join("pomerium-chat-e2e.png");
+    if let Ok(png) = browser.client.screenshot().await {
+        let _ = std::fs::write(&shot, png);
+        eprintln!("e2e: screenshot at {}", shot.display());
+    }
     let snapshots = browser.eval("return window.__snapshots;", vec![]).await?;
     let snapshots = snapshots.as_array().cloned().unwrap_or_default();
     Ok((
