@@ -81,6 +81,7 @@ pub fn parse_routes(body: &[u8]) -> Result<Vec<McpServer>, EdgeError> {
                 url: entry.url,
                 connected: entry.connected,
                 needs_oauth: entry.needs_oauth,
+                connect_url: None,
             },
         });
     }

@@ -21,9 +21,25 @@ pub struct ChatRequest {
     /// Ids of the MCP servers (from `GET /api/servers`) the answer may use.
     #[serde(default)]
     pub servers: Vec<String>,
-    /// The model to use; the edge's default when absent.
+    /// The model to use; the edge's default when absent. Must be one of `GET /api/models`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// With [`ChatRequest::approvals`]: the response (from its `done` event) that asked for
+    /// approval and is to be continued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_response_id: Option<String>,
+    /// The user's answers to `approval_request` events of the previous response.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvals: Vec<ApprovalDecision>,
+}
+
+/// The user's answer to one approval request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalDecision {
+    /// The `approval_request_id` of the `approval_request` event.
+    pub approval_request_id: String,
+    /// Whether the tool call may run.
+    pub approve: bool,
 }
 
 /// One turn of the conversation.
@@ -58,6 +74,8 @@ pub enum RequestError {
     TurnTooLong,
     /// More than [`MAX_SERVERS`] servers.
     TooManyServers,
+    /// Approvals without the response they continue, or the other way round.
+    ApprovalsWithoutResponse,
 }
 
 impl std::fmt::Display for RequestError {
@@ -68,6 +86,9 @@ impl std::fmt::Display for RequestError {
             Self::TooManyTurns => format!("the conversation has more than {MAX_TURNS} messages"),
             Self::TurnTooLong => format!("a message is longer than {MAX_TURN_BYTES} bytes"),
             Self::TooManyServers => format!("more than {MAX_SERVERS} servers were selected"),
+            Self::ApprovalsWithoutResponse => {
+                "approvals need the previous_response_id they answer, and a previous_response_id needs approvals".to_owned()
+            }
         };
         f.write_str(&msg)
     }
@@ -96,6 +117,9 @@ impl ChatRequest {
         }
         if self.servers.len() > MAX_SERVERS {
             return Err(RequestError::TooManyServers);
+        }
+        if self.approvals.is_empty() != self.previous_response_id.is_none() {
+            return Err(RequestError::ApprovalsWithoutResponse);
         }
         Ok(())
     }

@@ -68,6 +68,18 @@ pub enum StreamEvent {
         /// What went wrong, safe to show.
         error: String,
     },
+    /// The model wants to call a tool that needs the user's approval. The response then ends
+    /// with `done`; the widget continues it with a chat request carrying the decisions.
+    ApprovalRequest {
+        /// Id to answer with, in [`crate::ApprovalDecision`].
+        approval_request_id: String,
+        /// The server id.
+        server: String,
+        /// The tool's name.
+        tool: String,
+        /// The call's JSON arguments, in full.
+        arguments: String,
+    },
     /// The answer failed; last event of the stream.
     Error(ApiError),
     /// The answer is complete; last event of the stream.
@@ -118,6 +130,14 @@ pub enum ErrorCode {
     BadRequest,
     /// A requested server id is not in the user's Pomerium server list.
     UnknownServer,
+    /// The requested model is not in the edge's allow-list.
+    ModelNotAllowed,
+    /// The request's origin is not allowed (CORS), or an assertion check failed.
+    Forbidden,
+    /// The body is larger than the edge accepts.
+    PayloadTooLarge,
+    /// The body is not `application/json`.
+    UnsupportedMediaType,
     /// No such route.
     NotFound,
     /// The route exists but not for this method.
@@ -140,6 +160,10 @@ pub enum ErrorCode {
     ResponseIncomplete,
     /// The stream ended without a final event.
     StreamInterrupted,
+    /// The provider did not answer in time.
+    ProviderTimeout,
+    /// The browser could not reach the edge at all (set by the widget, never sent by the edge).
+    NetworkError,
     /// A fault inside the edge.
     Internal,
     /// A code this version does not know.
@@ -171,6 +195,7 @@ impl StreamEvent {
             Self::ToolCallArgumentsDelta { .. } => "tool_call_arguments_delta",
             Self::ToolCallResult { .. } => "tool_call_result",
             Self::ToolCallFailed { .. } => "tool_call_failed",
+            Self::ApprovalRequest { .. } => "approval_request",
             Self::Error(_) => "error",
             Self::Done { .. } => "done",
         }
@@ -201,7 +226,11 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         match self {
             Self::Unauthorized => 401,
-            Self::BadRequest | Self::UnknownServer => 400,
+            Self::BadRequest | Self::UnknownServer | Self::ModelNotAllowed => 400,
+            Self::Forbidden => 403,
+            Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
+            Self::ProviderTimeout => 504,
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::PomeriumUnavailable | Self::McpServerUnreachable => 502,
@@ -211,6 +240,7 @@ impl ErrorCode {
             | Self::ProviderError
             | Self::ResponseIncomplete
             | Self::StreamInterrupted
+            | Self::NetworkError
             | Self::Internal
             | Self::Unknown => 500,
         }

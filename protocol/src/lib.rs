@@ -25,7 +25,7 @@ pub mod event;
 pub mod servers;
 pub mod sse;
 
-pub use chat::{ChatRequest, RequestError, Role, Turn};
+pub use chat::{ApprovalDecision, ChatRequest, RequestError, Role, Turn};
 pub use event::{ApiError, ErrorCode, ErrorResponse, StreamEvent, ToolStatus};
-pub use servers::{ServerInfo, ServerList};
+pub use servers::{DisconnectRequest, ModelList, ServerInfo, ServerList};
 pub use sse::{Decoder, Frame};

@@ -34,4 +34,24 @@ pub struct ServerInfo {
     /// The server needs an upstream sign-in before it can be used.
     #[serde(default)]
     pub needs_oauth: bool,
+    /// Where to send the user to connect (upstream sign-in), then back to the `redirect_url`
+    /// the widget passed to `GET /api/servers`; absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_url: Option<String>,
+}
+
+/// The body of `POST /api/servers/disconnect`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DisconnectRequest {
+    /// Ids of the servers to disconnect.
+    pub servers: Vec<String>,
+}
+
+/// The body of `GET /api/models`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ModelList {
+    /// The models a chat request may name.
+    pub models: Vec<String>,
+    /// The one used when a request names none.
+    pub default: String,
 }

@@ -218,6 +218,8 @@ impl ChatState {
             messages,
             servers: last.servers.clone(),
             model: None,
+            previous_response_id: None,
+            approvals: Vec::new(),
         }
     }
 }
@@ -279,6 +281,9 @@ impl Answer {
                     call.status = CallStatus::Failed(error);
                 }
             }
+            // Approvals arrive with the edge's policy support; until the widget shows them, the
+            // answer simply ends without that call.
+            StreamEvent::ApprovalRequest { .. } => {}
             StreamEvent::Error(error) => self.fail(error),
             StreamEvent::Done { .. } => {
                 self.settle_calls();
