@@ -1,16 +1,48 @@
-//! The edge's configuration, read from the environment at each request.
+//! The edge's configuration, read at each request from one of two sources.
 //!
-//! Under Spin the variables come from `spin.toml`'s `environment` (fed by `SPIN_VARIABLE_*` or
-//! `--env`); under `wasmtime serve` from `--env`. The API key is held in a type that never prints.
+//! The same keys (lower_snake, as Spin application variables want them) come from:
+//! - Spin's variables interface when the crate is built with the `spin` feature (the artifact
+//!   `spin.toml` runs: `target/dist/edge-spin.wasm`); values from `SPIN_VARIABLE_<KEY>` or
+//!   `spin up --variable key=value`, secrets never in `spin.toml`;
+//! - the process environment, as `<KEY>` in upper case, otherwise (the artifact
+//!   `wasmtime serve` runs: `target/dist/edge.wasm`, with `--env KEY=value`).
+//!
+//! Secrets are held in types that never print.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
 
 /// Default provider base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 /// Default model.
 pub const DEFAULT_MODEL: &str = "gpt-4.1-mini";
+/// Default model allow-list.
+pub const DEFAULT_MODELS: &str = "gpt-4.1-mini,gpt-4.1,o4-mini";
 /// Default system prompt, sent as `instructions` on every turn.
 pub const DEFAULT_INSTRUCTIONS: &str = "You are Pomerium Chat, an assistant embedded in a company intranet. \
 Use the connected tools to answer from company data; say which tool you used. \
 Answer in concise markdown.";
+/// Default keep-alive interval while the provider is silent.
+pub const DEFAULT_KEEPALIVE_MS: u64 = 15_000;
+/// Default limit on provider silence before the answer fails.
+pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 300_000;
+
+/// Every configuration key the edge reads (the Spin variable names; upper case in the
+/// environment). `spin.toml` must declare each one.
+pub const KEYS: &[&str] = &[
+    "openai_api_key",
+    "openai_base_url",
+    "openai_model",
+    "models",
+    "chat_instructions",
+    "pomerium_url",
+    "allowed_origins",
+    "mcp_policies",
+    "static_root",
+    "keepalive_ms",
+    "idle_timeout_ms",
+];
 
 /// Everything the edge needs to know about its surroundings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,16 +51,58 @@ pub struct Config {
     pub api_key: Option<ApiKey>,
     /// The provider's base URL, without a trailing slash (`.../v1`).
     pub base_url: String,
-    /// True when `OPENAI_API_KEY` or `OPENAI_BASE_URL` was set.
+    /// True when an API key is set, or a base URL other than OpenAI's.
     pub provider_configured: bool,
     /// The model used when the request names none.
     pub model: String,
+    /// The models a request may name (always includes [`Config::model`]).
+    pub models: Vec<String>,
     /// The system prompt.
     pub instructions: String,
-    /// Pomerium's base URL, where `/.pomerium/mcp/routes` is served.
+    /// Pomerium's origin, where `/.pomerium/mcp/routes` is served.
     pub pomerium_url: Option<String>,
+    /// Page origins allowed to call the API cross-origin (exact match).
+    pub allowed_origins: Vec<String>,
+    /// Per-server tool policy, by server id.
+    pub policies: BTreeMap<String, ServerPolicy>,
     /// Where the static files are mounted in the component's file system.
     pub static_root: String,
+    /// Keep-alive interval while the provider is silent, in milliseconds.
+    pub keepalive_ms: u64,
+    /// Provider silence after which the answer fails, in milliseconds.
+    pub idle_timeout_ms: u64,
+    /// Problems found while reading the configuration (bad JSON, bad numbers), safe to show.
+    pub problems: Vec<String>,
+}
+
+/// What the provider may do with one server's tools.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerPolicy {
+    /// Ask the user before every call (`true`), or never (`false`, the default).
+    #[serde(default, deserialize_with = "approval_flag")]
+    pub require_approval: bool,
+    /// Only these tools may be used; all when absent.
+    #[serde(default)]
+    pub allowed_tools: Option<Vec<String>>,
+}
+
+/// Accepts `"always"` / `"never"` (the provider's words) or a boolean.
+fn approval_flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Word(String),
+    }
+    match Flag::deserialize(d)? {
+        Flag::Bool(b) => Ok(b),
+        Flag::Word(w) if w == "always" => Ok(true),
+        Flag::Word(w) if w == "never" => Ok(false),
+        Flag::Word(w) => Err(serde::de::Error::custom(format!(
+            "require_approval must be \"always\" or \"never\", not {w:?}"
+        ))),
+    }
 }
 
 /// The provider's API key; its `Debug` is redacted.
@@ -53,33 +127,97 @@ impl ApiKey {
 }
 
 impl Config {
-    /// Reads the process environment.
-    pub fn from_env() -> Self {
-        Self::from_lookup(|name| std::env::var(name).ok())
+    /// Reads the configuration from this build's source (see the module docs).
+    pub fn load() -> Self {
+        Self::from_lookup(source::lookup)
     }
 
-    /// Builds the configuration from a variable lookup; empty values count as unset.
+    /// Builds the configuration from a lookup by key; empty values count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
         let get = |name: &str| {
             lookup(name)
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
-        let api_key = get("OPENAI_API_KEY").map(ApiKey);
-        let base_url = get("OPENAI_BASE_URL");
+        let mut problems = Vec::new();
+        let api_key = get("openai_api_key").map(ApiKey);
+        let base_url = get("openai_base_url");
+        let model = get("openai_model").unwrap_or_else(|| DEFAULT_MODEL.to_owned());
+        let mut models = list(&get("models").unwrap_or_else(|| DEFAULT_MODELS.to_owned()));
+        if !models.contains(&model) {
+            models.insert(0, model.clone());
+        }
+        let policies = match get("mcp_policies") {
+            Some(json) => serde_json::from_str(&json).unwrap_or_else(|e| {
+                problems.push(format!("mcp_policies is not valid: {e}"));
+                BTreeMap::new()
+            }),
+            None => BTreeMap::new(),
+        };
+        let mut number = |name: &str, default: u64| match get(name) {
+            Some(text) => text.parse().unwrap_or_else(|_| {
+                problems.push(format!("{name} is not a whole number of milliseconds"));
+                default
+            }),
+            None => default,
+        };
+        let keepalive_ms = number("keepalive_ms", DEFAULT_KEEPALIVE_MS).max(10);
+        let idle_timeout_ms = number("idle_timeout_ms", DEFAULT_IDLE_TIMEOUT_MS).max(10);
         Self {
-            provider_configured: api_key.is_some() || base_url.is_some(),
+            // OpenAI itself needs a key; any other base URL may be a keyless local server.
+            provider_configured: api_key.is_some()
+                || base_url
+                    .as_deref()
+                    .is_some_and(|u| u.trim_end_matches('/') != DEFAULT_BASE_URL),
             api_key,
             base_url: base_url
                 .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned())
                 .trim_end_matches('/')
                 .to_owned(),
-            model: get("OPENAI_MODEL").unwrap_or_else(|| DEFAULT_MODEL.to_owned()),
-            instructions: get("CHAT_INSTRUCTIONS")
+            model,
+            models,
+            instructions: get("chat_instructions")
                 .unwrap_or_else(|| DEFAULT_INSTRUCTIONS.to_owned()),
-            pomerium_url: get("POMERIUM_URL").map(|u| u.trim_end_matches('/').to_owned()),
-            static_root: get("STATIC_ROOT").unwrap_or_else(|| "/".to_owned()),
+            pomerium_url: get("pomerium_url").map(|u| u.trim_end_matches('/').to_owned()),
+            allowed_origins: list(&get("allowed_origins").unwrap_or_default())
+                .into_iter()
+                .map(|o| o.trim_end_matches('/').to_owned())
+                .collect(),
+            policies,
+            static_root: get("static_root").unwrap_or_else(|| "/".to_owned()),
+            keepalive_ms,
+            idle_timeout_ms,
+            problems,
         }
+    }
+
+    /// The policy for a server id.
+    pub fn policy(&self, server_id: &str) -> ServerPolicy {
+        self.policies.get(server_id).cloned().unwrap_or_default()
+    }
+}
+
+fn list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Spin's variables interface (feature `spin`, wasm32 only).
+#[cfg(all(feature = "spin", target_arch = "wasm32"))]
+mod source {
+    pub(super) fn lookup(key: &str) -> Option<String> {
+        spin_sdk::variables::get(key).ok()
+    }
+}
+
+/// The process environment, keys in upper case.
+#[cfg(not(all(feature = "spin", target_arch = "wasm32")))]
+mod source {
+    pub(super) fn lookup(key: &str) -> Option<String> {
+        std::env::var(key.to_ascii_uppercase()).ok()
     }
 }
 
@@ -103,15 +241,21 @@ mod tests {
         assert!(!c.provider_configured);
         assert_eq!(c.base_url, DEFAULT_BASE_URL);
         assert_eq!(c.model, DEFAULT_MODEL);
+        assert_eq!(c.models, ["gpt-4.1-mini", "gpt-4.1", "o4-mini"]);
         assert_eq!(c.pomerium_url, None);
         assert_eq!(c.static_root, "/");
+        assert_eq!(
+            (c.keepalive_ms, c.idle_timeout_ms),
+            (DEFAULT_KEEPALIVE_MS, DEFAULT_IDLE_TIMEOUT_MS)
+        );
+        assert!(c.problems.is_empty());
     }
 
     #[test]
     fn base_url_alone_configures_a_keyless_provider() {
         let c = config(&[
-            ("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1/"),
-            ("OPENAI_API_KEY", " "),
+            ("openai_base_url", "http://127.0.0.1:11434/v1/"),
+            ("openai_api_key", " "),
         ]);
         assert!(c.provider_configured);
         assert_eq!(c.api_key, None);
@@ -120,8 +264,46 @@ mod tests {
 
     #[test]
     fn api_key_never_prints() {
-        let c = config(&[("OPENAI_API_KEY", "sk-test-123")]);
+        let c = config(&[("openai_api_key", "sk-test-123")]);
         assert!(c.provider_configured);
         assert!(!format!("{c:?}").contains("sk-test-123"));
+    }
+
+    #[test]
+    fn lists_policies_and_the_default_model() {
+        let c = config(&[
+            ("openai_model", "llama3"),
+            ("models", " a, b ,,"),
+            (
+                "allowed_origins",
+                "https://intranet.example.com/, http://localhost:8080",
+            ),
+            (
+                "mcp_policies",
+                r#"{"northwind":{"require_approval":"always","allowed_tools":["read_query"]},"gh":{"require_approval":false}}"#,
+            ),
+        ]);
+        assert_eq!(c.models, ["llama3", "a", "b"]);
+        assert_eq!(
+            c.allowed_origins,
+            ["https://intranet.example.com", "http://localhost:8080"]
+        );
+        assert!(c.policy("northwind").require_approval);
+        assert_eq!(
+            c.policy("northwind").allowed_tools,
+            Some(vec!["read_query".to_owned()])
+        );
+        assert_eq!(c.policy("unknown"), ServerPolicy::default());
+    }
+
+    #[test]
+    fn bad_values_are_reported_not_fatal() {
+        let c = config(&[
+            ("mcp_policies", r#"{"x":{"require_approval":"sometimes"}}"#),
+            ("keepalive_ms", "soon"),
+        ]);
+        assert_eq!(c.problems.len(), 2, "{:?}", c.problems);
+        assert!(c.policies.is_empty());
+        assert_eq!(c.keepalive_ms, DEFAULT_KEEPALIVE_MS);
     }
 }

@@ -20,6 +20,21 @@ pub enum EdgeError {
     /// A server id is not in the user's Pomerium server list.
     #[error("unknown server id {0:?}: it is not in your Pomerium server list")]
     UnknownServer(String),
+    /// The requested model is not in the allow-list.
+    #[error("the model {0:?} is not offered here; GET /api/models lists the models")]
+    ModelNotAllowed(String),
+    /// The request's `Origin` is not allowed.
+    #[error("requests from this origin are not allowed")]
+    OriginRefused,
+    /// The body is larger than the limit.
+    #[error("the request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    /// The body is not JSON.
+    #[error("the request body must be application/json")]
+    UnsupportedMediaType,
+    /// A `redirect_url` that is not an absolute https URL.
+    #[error("redirect_url must be an absolute https URL")]
+    BadRedirectUrl,
     /// No route for the path.
     #[error("no such route")]
     NotFound,
@@ -50,7 +65,13 @@ impl EdgeError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::MissingToken => ErrorCode::Unauthorized,
-            Self::BadRequestBody(_) | Self::InvalidChatRequest(_) => ErrorCode::BadRequest,
+            Self::BadRequestBody(_) | Self::InvalidChatRequest(_) | Self::BadRedirectUrl => {
+                ErrorCode::BadRequest
+            }
+            Self::ModelNotAllowed(_) => ErrorCode::ModelNotAllowed,
+            Self::OriginRefused => ErrorCode::Forbidden,
+            Self::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            Self::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
             Self::UnknownServer(_) => ErrorCode::UnknownServer,
             Self::NotFound => ErrorCode::NotFound,
             Self::MethodNotAllowed => ErrorCode::MethodNotAllowed,

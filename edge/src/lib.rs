@@ -13,6 +13,7 @@
 //! |---|---|
 //! | [`config`] | configuration read from the environment |
 //! | [`auth`] | the bearer token from the request, in a type that never prints it |
+//! | [`cors`] | which page origins may call the edge, and the CORS headers |
 //! | [`error`] | the edge's errors, each with its status, code and safe message |
 //! | [`routes`] | which handler a method and path go to |
 //! | [`pomerium`] | Pomerium's server list: parsing, ids, resolving the widget's ids |
@@ -20,10 +21,12 @@
 //! | [`translate`] | provider stream events to protocol events |
 //! | [`relay`] | the chat stream: provider bytes in, widget SSE bytes out, always ending on purpose |
 //! | [`static_files`] | the widget bundle and the demo site |
+//! | [`urls`] | origins, query parameters, percent-encoding |
 //! | `component` | (wasm32 only) the Spin entry point and the HTTP I/O |
 
 pub mod auth;
 pub mod config;
+pub mod cors;
 pub mod error;
 pub mod pomerium;
 pub mod provider;
@@ -31,6 +34,7 @@ pub mod relay;
 pub mod routes;
 pub mod static_files;
 pub mod translate;
+pub mod urls;
 
 // `#[http_component]` expands to the component's `unsafe` export glue; no hand-written unsafe.
 #[cfg(target_arch = "wasm32")]

@@ -8,9 +8,14 @@ use protocol::{ServerInfo, ServerList};
 use serde::Deserialize;
 
 use crate::error::EdgeError;
+use crate::urls;
 
 /// Pomerium's path for the server list.
 pub const ROUTES_PATH: &str = "/.pomerium/mcp/routes";
+/// Pomerium's path for disconnecting servers (same answer as the list).
+pub const DISCONNECT_PATH: &str = "/.pomerium/mcp/routes/disconnect";
+/// Pomerium's path, on a server's origin, that connects it (upstream sign-in) and comes back.
+pub const CONNECT_PATH: &str = "/.pomerium/mcp/connect";
 
 /// One MCP server the user may use.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +51,41 @@ pub fn routes_url(pomerium_url: &str) -> String {
     format!("{}{ROUTES_PATH}", pomerium_url.trim_end_matches('/'))
 }
 
+/// The URL that disconnects servers on Pomerium at `pomerium_url`.
+pub fn disconnect_url(pomerium_url: &str) -> String {
+    format!("{}{DISCONNECT_PATH}", pomerium_url.trim_end_matches('/'))
+}
+
+/// The body of a disconnect call: `{"routes":["<server url>", ...]}`.
+pub fn disconnect_body(servers: &[&McpServer]) -> String {
+    serde_json::json!({ "routes": servers.iter().map(|s| s.info.url.as_str()).collect::<Vec<_>>() })
+        .to_string()
+}
+
+/// Checks the page URL the widget wants to come back to after connecting: absolute `https`
+/// (or `http` on a loopback host, for local demos), no user info.
+pub fn redirect_url(url: &str) -> Result<&str, EdgeError> {
+    let origin = urls::origin(url).ok_or(EdgeError::BadRedirectUrl)?;
+    let secure =
+        origin.starts_with("https://") || urls::host(url).is_some_and(urls::is_loopback_host);
+    if !secure || url.len() > 2048 {
+        return Err(EdgeError::BadRedirectUrl);
+    }
+    Ok(url)
+}
+
+/// Sets each server's `connect_url`: its origin's connect endpoint, back to `redirect`.
+pub fn add_connect_urls(servers: &mut [McpServer], redirect: &str) {
+    for server in servers {
+        server.info.connect_url = urls::origin(&server.info.url).map(|origin| {
+            format!(
+                "{origin}{CONNECT_PATH}?redirect_url={}",
+                urls::percent_encode(redirect)
+            )
+        });
+    }
+}
+
 /// Parses the routes endpoint's body into servers with unique ids.
 ///
 /// Entries whose URL is not plain `http(s)://host/...` (no user info) are dropped.
@@ -54,7 +94,7 @@ pub fn parse_routes(body: &[u8]) -> Result<Vec<McpServer>, EdgeError> {
         serde_json::from_slice(body).map_err(|_| EdgeError::PomeriumMalformed)?;
     let mut servers: Vec<McpServer> = Vec::with_capacity(routes.servers.len());
     for entry in routes.servers {
-        let Some(host) = host_of(&entry.url) else {
+        let Some(host) = urls::host(&entry.url) else {
             continue;
         };
         let base = entry
@@ -111,22 +151,6 @@ pub fn resolve<'a>(
         }
     }
     Ok(picked)
-}
-
-/// The host of a plain `http(s)` URL, or `None` for anything else (other schemes, user info).
-fn host_of(url: &str) -> Option<&str> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    if authority.is_empty() || authority.contains('@') {
-        return None;
-    }
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next()?,
-        None => authority.split(':').next()?,
-    };
-    (!host.is_empty()).then_some(host)
 }
 
 /// Letters, digits and `-`, starting with a letter: usable as a provider `server_label`.
@@ -201,6 +225,37 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn connect_and_disconnect() {
+        let mut servers = parse_routes(ROUTES.as_bytes()).unwrap();
+        add_connect_urls(
+            &mut servers,
+            redirect_url("https://intranet.corp.example/page?a=1").unwrap(),
+        );
+        assert_eq!(
+            servers[0].info.connect_url.as_deref(),
+            Some(
+                "https://northwind.corp.example/.pomerium/mcp/connect?redirect_url=https%3A%2F%2Fintranet.corp.example%2Fpage%3Fa%3D1"
+            )
+        );
+        for bad in [
+            "http://intranet.corp.example/",
+            "javascript:alert(1)",
+            "https://u@x.example/",
+            "/relative",
+            "",
+        ] {
+            assert!(redirect_url(bad).is_err(), "{bad}");
+        }
+        assert!(redirect_url("http://127.0.0.1:3000/").is_ok());
+        let body: serde_json::Value =
+            serde_json::from_str(&disconnect_body(&[&servers[1]])).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"routes":["https://github-mcp.corp.example/mcp"]})
+        );
     }
 
     #[test]

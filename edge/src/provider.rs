@@ -9,7 +9,8 @@ use protocol::{ApiError, ChatRequest, ErrorCode, Role};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::BearerToken;
-use crate::config::Config;
+use crate::config::{Config, ServerPolicy};
+use crate::error::EdgeError;
 use crate::pomerium::McpServer;
 
 /// The body of `POST {base}/responses`.
@@ -17,17 +18,30 @@ use crate::pomerium::McpServer;
 pub struct ResponsesRequest<'a> {
     model: &'a str,
     instructions: &'a str,
-    input: Vec<InputMessage<'a>>,
+    input: Vec<InputItem<'a>>,
     tools: Vec<McpTool<'a>>,
     stream: bool,
+    /// Kept server-side only when a continuation may be needed (approvals).
     store: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_response_id: Option<&'a str>,
 }
 
-/// A structured conversation turn.
+/// One item of `input`.
 #[derive(Debug, Serialize)]
-struct InputMessage<'a> {
-    role: &'static str,
-    content: &'a str,
+#[serde(untagged)]
+enum InputItem<'a> {
+    /// A structured conversation turn.
+    Message {
+        role: &'static str,
+        content: &'a str,
+    },
+    /// The user's answer to an approval request.
+    Approval {
+        r#type: &'static str,
+        approval_request_id: &'a str,
+        approve: bool,
+    },
 }
 
 /// A remote MCP server the provider should call.
@@ -38,6 +52,8 @@ struct McpTool<'a> {
     server_url: &'a str,
     headers: McpHeaders,
     require_approval: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed_tools: Option<&'a [String]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     server_description: Option<&'a str>,
 }
@@ -53,44 +69,78 @@ pub fn responses_url(config: &Config) -> String {
     format!("{}/responses", config.base_url)
 }
 
+/// The model a request will use: its own choice if the allow-list has it, else the default.
+pub fn resolve_model<'a>(config: &'a Config, chat: &'a ChatRequest) -> Result<&'a str, EdgeError> {
+    match chat.model.as_deref() {
+        None => Ok(&config.model),
+        Some(model) if config.models.iter().any(|m| m == model) => Ok(model),
+        Some(model) => Err(EdgeError::ModelNotAllowed(model.chars().take(80).collect())),
+    }
+}
+
 /// Builds the JSON body for a chat request and the servers it resolved to.
+///
+/// A request carrying approvals continues `previous_response_id` with the decisions as input;
+/// any other sends the whole conversation as structured turns. The tool list (with the token in
+/// each tool's headers) goes out every time: the provider keeps neither.
 pub fn build_request(
     config: &Config,
     chat: &ChatRequest,
     servers: &[&McpServer],
     token: &BearerToken,
-) -> String {
-    let request = ResponsesRequest {
-        model: chat.model.as_deref().unwrap_or(&config.model),
-        instructions: &config.instructions,
-        input: chat
-            .messages
+) -> Result<String, EdgeError> {
+    let model = resolve_model(config, chat)?;
+    let input = if chat.approvals.is_empty() {
+        chat.messages
             .iter()
-            .map(|turn| InputMessage {
+            .map(|turn| InputItem::Message {
                 role: match turn.role {
                     Role::User => "user",
                     Role::Assistant => "assistant",
                 },
                 content: &turn.content,
             })
-            .collect(),
-        tools: servers
+            .collect()
+    } else {
+        chat.approvals
             .iter()
-            .map(|server| McpTool {
-                r#type: "mcp",
-                server_label: &server.info.id,
-                server_url: &server.info.url,
-                headers: McpHeaders {
-                    authorization: token.header_value(),
-                },
-                require_approval: "never",
-                server_description: server.info.description.as_deref(),
+            .map(|a| InputItem::Approval {
+                r#type: "mcp_approval_response",
+                approval_request_id: &a.approval_request_id,
+                approve: a.approve,
             })
-            .collect(),
-        stream: true,
-        store: false,
+            .collect()
     };
-    serde_json::to_string(&request).unwrap_or_default()
+    let policies: Vec<ServerPolicy> = servers.iter().map(|s| config.policy(&s.info.id)).collect();
+    let tools = servers
+        .iter()
+        .zip(&policies)
+        .map(|(server, policy)| McpTool {
+            r#type: "mcp",
+            server_label: &server.info.id,
+            server_url: &server.info.url,
+            headers: McpHeaders {
+                authorization: token.header_value(),
+            },
+            require_approval: if policy.require_approval {
+                "always"
+            } else {
+                "never"
+            },
+            allowed_tools: policy.allowed_tools.as_deref(),
+            server_description: server.info.description.as_deref(),
+        })
+        .collect();
+    let request = ResponsesRequest {
+        model,
+        instructions: &config.instructions,
+        input,
+        tools,
+        stream: true,
+        store: policies.iter().any(|p| p.require_approval) || chat.previous_response_id.is_some(),
+        previous_response_id: chat.previous_response_id.as_deref(),
+    };
+    Ok(serde_json::to_string(&request).unwrap_or_default())
 }
 
 /// The provider's error body: `{"error":{"message","type","param","code"}}`.
@@ -213,19 +263,16 @@ mod tests {
 
     #[test]
     fn request_carries_structured_turns_and_one_mcp_tool_per_server() {
-        let config = Config::from_lookup(|k| (k == "OPENAI_API_KEY").then(|| "sk-x".to_owned()));
+        let config = Config::from_lookup(|k| (k == "openai_api_key").then(|| "sk-x".to_owned()));
         let chat: ChatRequest = serde_json::from_str(
             r#"{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"},{"role":"user","content":"sales?"}],"servers":["northwind"]}"#,
         )
         .unwrap();
         let servers = servers();
         let token = BearerToken::from_header_values(&["Bearer pom_mat_1"]).unwrap();
-        let body: serde_json::Value = serde_json::from_str(&build_request(
-            &config,
-            &chat,
-            &servers.iter().collect::<Vec<_>>(),
-            &token,
-        ))
+        let body: serde_json::Value = serde_json::from_str(
+            &build_request(&config, &chat, &servers.iter().collect::<Vec<_>>(), &token).unwrap(),
+        )
         .unwrap();
         assert_eq!(
             body,
@@ -245,6 +292,63 @@ mod tests {
                 "store": false
             })
         );
+    }
+
+    #[test]
+    fn approvals_continue_the_stored_response_with_the_server_policy() {
+        let config = Config::from_lookup(|k| match k {
+            "mcp_policies" => Some(
+                r#"{"northwind":{"require_approval":"always","allowed_tools":["read_query"]}}"#
+                    .to_owned(),
+            ),
+            _ => None,
+        });
+        let chat: ChatRequest = serde_json::from_str(
+            r#"{"messages":[{"role":"user","content":"sales?"}],"servers":["northwind"],"previous_response_id":"resp_1","approvals":[{"approval_request_id":"mcpr_1","approve":true}]}"#,
+        )
+        .unwrap();
+        let servers = servers();
+        let token = BearerToken::from_header_values(&["Bearer pom_mat_1"]).unwrap();
+        let body: serde_json::Value = serde_json::from_str(
+            &build_request(&config, &chat, &servers.iter().collect::<Vec<_>>(), &token).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(body["previous_response_id"], "resp_1");
+        assert_eq!(body["store"], true);
+        assert_eq!(
+            body["input"],
+            serde_json::json!([{"type":"mcp_approval_response","approval_request_id":"mcpr_1","approve":true}])
+        );
+        assert_eq!(body["tools"][0]["require_approval"], "always");
+        assert_eq!(
+            body["tools"][0]["allowed_tools"],
+            serde_json::json!(["read_query"])
+        );
+        assert_eq!(
+            body["tools"][0]["headers"]["Authorization"],
+            "Bearer pom_mat_1"
+        );
+    }
+
+    #[test]
+    fn models_outside_the_allow_list_are_refused() {
+        let config = Config::from_lookup(|k| (k == "models").then(|| "a,b".to_owned()));
+        let chat = |model: Option<&str>| ChatRequest {
+            messages: vec![],
+            servers: vec![],
+            model: model.map(str::to_owned),
+            previous_response_id: None,
+            approvals: vec![],
+        };
+        assert_eq!(resolve_model(&config, &chat(Some("b"))).unwrap(), "b");
+        assert_eq!(
+            resolve_model(&config, &chat(None)).unwrap(),
+            crate::config::DEFAULT_MODEL
+        );
+        assert!(matches!(
+            resolve_model(&config, &chat(Some("gpt-5-pro"))),
+            Err(EdgeError::ModelNotAllowed(_))
+        ));
     }
 
     #[test]

@@ -9,6 +9,12 @@ pub enum Route {
     Servers,
     /// `POST /api/chat`.
     Chat,
+    /// `GET /api/models`.
+    Models,
+    /// `POST /api/servers/disconnect`.
+    Disconnect,
+    /// `OPTIONS` on an API path: a CORS preflight.
+    Preflight,
     /// `GET` of a static file, by its request path (without query).
     Static(String),
     /// An `/api/` path that does not exist.
@@ -24,8 +30,13 @@ pub fn route(method: &str, path_and_query: &str) -> Route {
         "/api/health" => Some(("GET", Route::Health)),
         "/api/servers" => Some(("GET", Route::Servers)),
         "/api/chat" => Some(("POST", Route::Chat)),
+        "/api/models" => Some(("GET", Route::Models)),
+        "/api/servers/disconnect" => Some(("POST", Route::Disconnect)),
         _ => None,
     };
+    if api.is_some() && method.eq_ignore_ascii_case("OPTIONS") {
+        return Route::Preflight;
+    }
     let is_get = method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD");
     match api {
         Some((want, route)) if method.eq_ignore_ascii_case(want) || (want == "GET" && is_get) => {
@@ -60,5 +71,9 @@ mod tests {
             Route::Static("/widget/pomerium-chat.js".into()),
         );
         check("DELETE", "/", Route::MethodNotAllowed);
+        check("GET", "/api/models", Route::Models);
+        check("POST", "/api/servers/disconnect", Route::Disconnect);
+        check("OPTIONS", "/api/chat", Route::Preflight);
+        check("OPTIONS", "/api/nope", Route::NotFound);
     }
 }

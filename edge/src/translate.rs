@@ -112,6 +112,15 @@ impl Translator {
                     }
                 }
             }
+            ("response.output_item.done", "mcp_approval_request") => {
+                let server = self.remember(&item_id, str_at(&item, "server_label"));
+                vec![StreamEvent::ApprovalRequest {
+                    approval_request_id: item_id,
+                    server,
+                    tool: str_at(&item, "name").unwrap_or_default(),
+                    arguments: self.scrub(&str_at(&item, "arguments").unwrap_or_default()),
+                }]
+            }
             ("response.mcp_call_arguments.delta", _) => match str_at(&event, "delta") {
                 Some(delta) => vec![StreamEvent::ToolCallArgumentsDelta {
                     call_id: item_id,

@@ -43,10 +43,7 @@ impl Artifacts {
         };
         let artifacts = Self {
             dist: path("PCHAT_DIST", target.join("dist")),
-            edge_wasm: path(
-                "PCHAT_EDGE_WASM",
-                target.join("wasm32-wasip2/release/edge.wasm"),
-            ),
+            edge_wasm: path("PCHAT_EDGE_WASM", target.join("dist/edge.wasm")),
             wasmtime: path(
                 "WASMTIME",
                 root.join(".tools/wasmtime/wasmtime_cli/wasmtime"),

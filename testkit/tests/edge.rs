@@ -85,6 +85,7 @@ async fn missing_token_is_401_and_nothing_is_sent() -> anyhow::Result<()> {
     for (method, path) in [("POST", "/api/chat"), ("GET", "/api/servers")] {
         let request = client()
             .request(method.parse()?, format!("{}{path}", edge.base_url))
+            .header("content-type", "application/json")
             .body(CHAT);
         let response = request.send().await?;
         assert_eq!(response.status(), 401, "{method} {path}");
@@ -179,6 +180,7 @@ async fn events_spaced_upstream_arrive_spaced() -> anyhow::Result<()> {
     let response = client()
         .post(format!("{}/api/chat", edge.base_url))
         .bearer_auth("pom_mat_spacing")
+        .header("content-type", "application/json")
         .body(CHAT)
         .send()
         .await?;
@@ -233,6 +235,7 @@ async fn provider_429_becomes_an_error_event() -> anyhow::Result<()> {
     let response = client()
         .post(format!("{}/api/chat", edge.base_url))
         .bearer_auth("pom_mat_429")
+        .header("content-type", "application/json")
         .body(CHAT)
         .send()
         .await?;
@@ -268,6 +271,7 @@ async fn stream_without_a_final_event_ends_with_an_interruption_error() -> anyho
     let response = client()
         .post(format!("{}/api/chat", edge.base_url))
         .bearer_auth("pom_mat_cut")
+        .header("content-type", "application/json")
         .body(CHAT)
         .send()
         .await?;

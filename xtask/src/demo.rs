@@ -101,8 +101,22 @@ pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
             command
                 .args(["up", "--listen", "127.0.0.1:3001"])
                 .current_dir(root());
+            // spin.toml declares these as Spin variables; the key is required (empty is fine).
+            let mut has_key = false;
             for (k, v) in &env {
-                command.arg("--env").arg(format!("{k}={v}"));
+                has_key |= k == "OPENAI_API_KEY";
+                let variable = k.to_ascii_lowercase();
+                command.arg("--variable").arg(format!("{variable}={v}"));
+                if variable == "openai_base_url"
+                    && let Some(origin) = origin_of(v)
+                {
+                    command
+                        .arg("--variable")
+                        .arg(format!("provider_origin={origin}"));
+                }
+            }
+            if !has_key {
+                command.arg("--variable").arg("openai_api_key=");
             }
             command
         }
@@ -161,4 +175,13 @@ fn wait_for_port(port: u16, children: &mut Children) -> anyhow::Result<()> {
         std::thread::sleep(Duration::from_millis(100));
     }
     bail!("nothing listens on 127.0.0.1:{port} after 60 s")
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> Option<&str> {
+    let after_scheme = url.find("://")? + 3;
+    let end = url[after_scheme..]
+        .find('/')
+        .map_or(url.len(), |i| after_scheme + i);
+    Some(&url[..end])
 }

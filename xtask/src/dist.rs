@@ -2,8 +2,9 @@
 //!
 //! - `target/dist/widget/`: `pomerium-chat.js` (the loader), `widget.js` and `widget_bg.wasm`;
 //! - `target/dist/site/`: the demo intranet page;
-//! - `target/wasm32-wasip2/release/edge.wasm`: the edge component (also copied to
-//!   `target/dist/edge.wasm`).
+//! - `target/dist/edge.wasm`: the edge component reading its configuration from the environment
+//!   (for `wasmtime serve`);
+//! - `target/dist/edge-spin.wasm`: the same, reading Spin variables (for `spin up`, `spin.toml`).
 //!
 //! The edge serves `site/` and `widget/` from the directory mounted at its static root.
 
@@ -68,18 +69,40 @@ pub(crate) fn run() -> anyhow::Result<Dist> {
     .context("copying the widget loader")?;
     copy_dir(&root().join("demo-site"), &dir.join("site"))?;
 
-    cmd::run(cmd::cargo().args([
+    // Two builds of the edge: configuration from the environment (wasmtime serve) and from
+    // Spin variables (spin up). The second has its own target directory so that neither
+    // rebuild undoes the other.
+    let edge_build = [
         "build",
         "--target",
         "wasm32-wasip2",
         "--release",
         "-p",
         "edge",
-    ]))?;
-    let edge_wasm = target.join("wasm32-wasip2/release/edge.wasm");
-    std::fs::copy(&edge_wasm, dir.join("edge.wasm")).context("copying the edge component")?;
+    ];
+    cmd::run(cmd::cargo().args(edge_build))?;
+    let edge_wasm = dir.join("edge.wasm");
+    std::fs::copy(target.join("wasm32-wasip2/release/edge.wasm"), &edge_wasm)
+        .context("copying the edge component")?;
+    let spin_target = target.join("edge-spin");
+    cmd::run(
+        cmd::cargo()
+            .args(edge_build)
+            .args(["--features", "spin", "--target-dir"])
+            .arg(&spin_target),
+    )?;
+    std::fs::copy(
+        spin_target.join("wasm32-wasip2/release/edge.wasm"),
+        dir.join("edge-spin.wasm"),
+    )
+    .context("copying the Spin edge component")?;
 
-    for file in ["widget/widget_bg.wasm", "widget/widget.js", "edge.wasm"] {
+    for file in [
+        "widget/widget_bg.wasm",
+        "widget/widget.js",
+        "edge.wasm",
+        "edge-spin.wasm",
+    ] {
         let size = std::fs::metadata(dir.join(file))
             .map(|m| m.len())
             .unwrap_or(0);

@@ -41,6 +41,18 @@ pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
     cmd::run(cmd::cargo().args([
         "clippy",
         "-p",
+        "edge",
+        "--target",
+        "wasm32-wasip2",
+        "--features",
+        "spin",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    cmd::run(cmd::cargo().args([
+        "clippy",
+        "-p",
         "widget",
         "--target",
         "wasm32-unknown-unknown",

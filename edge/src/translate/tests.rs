@@ -148,3 +148,53 @@ fn nothing_after_a_terminal_event_and_garbage_is_skipped() {
         ]
     );
 }
+
+#[test]
+fn approval_requests_carry_the_full_arguments() {
+    let events = run(&[
+        r#"{"type":"response.output_item.added","item":{"id":"mcpr_1","type":"mcp_approval_request","name":"read_query","server_label":"northwind","arguments":""}}"#,
+        r#"{"type":"response.output_item.done","item":{"id":"mcpr_1","type":"mcp_approval_request","name":"read_query","server_label":"northwind","arguments":"{\"query\":\"SELECT 1\"}"}}"#,
+        r#"{"type":"response.completed","response":{"id":"resp_2"}}"#,
+    ]);
+    assert_eq!(
+        events,
+        vec![
+            StreamEvent::ApprovalRequest {
+                approval_request_id: "mcpr_1".into(),
+                server: "northwind".into(),
+                tool: "read_query".into(),
+                arguments: "{\"query\":\"SELECT 1\"}".into(),
+            },
+            StreamEvent::Done {
+                response_id: Some("resp_2".into())
+            },
+        ]
+    );
+}
+
+#[test]
+fn reasoning_summaries_and_failed_listings() {
+    let events = run(&[
+        r#"{"type":"response.output_item.added","item":{"id":"mcpl_9","type":"mcp_list_tools","server_label":"gh"}}"#,
+        r#"{"type":"response.mcp_list_tools.failed","item_id":"mcpl_9"}"#,
+        r#"{"type":"response.reasoning_summary_text.delta","delta":"Thinking"}"#,
+    ]);
+    assert_eq!(
+        events,
+        vec![
+            StreamEvent::ToolList {
+                server: "gh".into(),
+                status: ToolStatus::InProgress,
+                tools: vec![]
+            },
+            StreamEvent::ToolList {
+                server: "gh".into(),
+                status: ToolStatus::Failed,
+                tools: vec![]
+            },
+            StreamEvent::ReasoningDelta {
+                delta: "Thinking".into()
+            },
+        ]
+    );
+}

@@ -1,0 +1,97 @@
+//! Writing answers: status, headers (always with the CORS headers the origin check decided), and
+//! a body, or the start of an event stream.
+
+use futures::SinkExt;
+use spin_sdk::http::{Fields, OutgoingResponse, ResponseOutparam};
+
+use crate::cors::{self, OriginCheck};
+use crate::error::EdgeError;
+
+/// The response slot of one request, with the headers every answer carries.
+pub(super) struct Reply {
+    out: ResponseOutparam,
+    cors: Vec<(&'static str, String)>,
+}
+
+/// An open event stream to the client.
+pub(super) type EventSink =
+    std::pin::Pin<Box<dyn futures::Sink<Vec<u8>, Error = wasi::io::streams::StreamError>>>;
+
+impl Reply {
+    pub(super) fn new(out: ResponseOutparam, check: &OriginCheck) -> Self {
+        Self {
+            out,
+            cors: cors::response_headers(check),
+        }
+    }
+
+    /// A JSON answer.
+    pub(super) async fn json(self, status: u16, body: &impl serde::Serialize) -> u16 {
+        let body = serde_json::to_vec(body).unwrap_or_default();
+        self.bytes(status, "application/json", body).await
+    }
+
+    /// The JSON error body of `err`, with its status.
+    pub(super) async fn error(self, err: &EdgeError) -> u16 {
+        self.bytes(err.status(), "application/json", err.body().into_bytes())
+            .await
+    }
+
+    /// The answer to a CORS preflight from an allowed origin.
+    pub(super) async fn preflight(self, check: &OriginCheck) -> u16 {
+        let headers = headers(&cors::preflight_headers(check), &[]);
+        let response = OutgoingResponse::new(headers);
+        let _ = response.set_status_code(204);
+        let _ = self.out.set_with_body(response, Vec::new()).await;
+        204
+    }
+
+    /// Any body.
+    pub(super) async fn bytes(self, status: u16, content_type: &str, body: Vec<u8>) -> u16 {
+        let headers = headers(
+            &self.cors,
+            &[
+                ("content-type", content_type),
+                ("cache-control", "no-cache"),
+            ],
+        );
+        let response = OutgoingResponse::new(headers);
+        let _ = response.set_status_code(status);
+        let _ = self.out.set_with_body(response, body).await;
+        status
+    }
+
+    /// Sends the headers of a `200 text/event-stream` answer and returns the body sink.
+    pub(super) fn event_stream(self) -> EventSink {
+        let headers = headers(
+            &self.cors,
+            &[
+                ("content-type", "text/event-stream"),
+                ("cache-control", "no-cache"),
+                ("x-accel-buffering", "no"),
+            ],
+        );
+        let response = OutgoingResponse::new(headers);
+        let _ = response.set_status_code(200);
+        let sink = response.take_body();
+        self.out.set(response);
+        Box::pin(sink)
+    }
+}
+
+/// Sends `bytes` on the stream; false when the client has gone away.
+pub(super) async fn send(sink: &mut EventSink, bytes: String) -> bool {
+    sink.send(bytes.into_bytes()).await.is_ok()
+}
+
+fn headers(cors: &[(&'static str, String)], more: &[(&str, &str)]) -> Fields {
+    let list: Vec<(String, Vec<u8>)> = cors
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.as_bytes().to_vec()))
+        .chain(
+            more.iter()
+                .map(|(k, v)| ((*k).to_owned(), v.as_bytes().to_vec())),
+        )
+        .collect();
+    Fields::from_list(&list).unwrap_or_else(|_| Fields::new())
+}

@@ -1,0 +1,54 @@
+//! `GET /api/servers` and `POST /api/servers/disconnect`.
+
+use protocol::DisconnectRequest;
+use spin_sdk::http::IncomingRequest;
+
+use super::reply::Reply;
+use super::upstream;
+use crate::config::Config;
+use crate::error::EdgeError;
+use crate::pomerium::{self, McpServer};
+use crate::urls;
+
+/// The user's servers, with `connect_url`s when the widget passed `redirect_url`.
+pub(super) async fn list(config: &Config, req: &IncomingRequest, path: &str, reply: Reply) -> u16 {
+    let res = async {
+        let token = upstream::bearer(req).ok_or(EdgeError::MissingToken)?;
+        let query = path.split_once('?').map(|(_, q)| q).unwrap_or("");
+        let redirect = match urls::query_param(query, "redirect_url") {
+            Some(url) => Some(pomerium::redirect_url(&url)?.to_owned()),
+            None => None,
+        };
+        let mut servers = upstream::fetch_servers(config, &token).await?;
+        if let Some(redirect) = redirect {
+            pomerium::add_connect_urls(&mut servers, &redirect);
+        }
+        Ok::<_, EdgeError>(servers)
+    }
+    .await;
+    match res {
+        Ok(servers) => reply.json(200, &pomerium::server_list(&servers)).await,
+        Err(err) => reply.error(&err).await,
+    }
+}
+
+/// Disconnects the named servers; answers the new list.
+pub(super) async fn disconnect(config: &Config, req: IncomingRequest, reply: Reply) -> u16 {
+    let res = async {
+        let token = upstream::bearer(&req).ok_or(EdgeError::MissingToken)?;
+        let body = upstream::json_body(req).await?;
+        let request: DisconnectRequest =
+            serde_json::from_slice(&body).map_err(|e| EdgeError::BadRequestBody(e.to_string()))?;
+        let listed = upstream::fetch_servers(config, &token).await?;
+        let picked: Vec<&McpServer> = pomerium::resolve(&listed, &request.servers)?;
+        if picked.is_empty() {
+            return Ok(listed);
+        }
+        upstream::disconnect(config, &token, &picked).await
+    }
+    .await;
+    match res {
+        Ok(servers) => reply.json(200, &pomerium::server_list(&servers)).await,
+        Err(err) => reply.error(&err).await,
+    }
+}
