@@ -13,8 +13,9 @@ pub const MAX_TURN_BYTES: usize = 64 * 1024;
 /// Most servers one request may select.
 pub const MAX_SERVERS: usize = 16;
 
-/// The body of `POST /api/chat`.
+/// The body of `POST /api/chat`. Unknown fields are refused, so a typo never passes silently.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChatRequest {
     /// The conversation so far, oldest first; the last turn is the user's new message.
     pub messages: Vec<Turn>,
@@ -35,6 +36,7 @@ pub struct ChatRequest {
 
 /// The user's answer to one approval request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ApprovalDecision {
     /// The `approval_request_id` of the `approval_request` event.
     pub approval_request_id: String,
@@ -44,6 +46,7 @@ pub struct ApprovalDecision {
 
 /// One turn of the conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Turn {
     /// Who said it.
     pub role: Role,
@@ -74,6 +77,8 @@ pub enum RequestError {
     TurnTooLong,
     /// More than [`MAX_SERVERS`] servers.
     TooManyServers,
+    /// The same server id twice.
+    DuplicateServer,
     /// Approvals without the response they continue, or the other way round.
     ApprovalsWithoutResponse,
 }
@@ -86,6 +91,7 @@ impl std::fmt::Display for RequestError {
             Self::TooManyTurns => format!("the conversation has more than {MAX_TURNS} messages"),
             Self::TurnTooLong => format!("a message is longer than {MAX_TURN_BYTES} bytes"),
             Self::TooManyServers => format!("more than {MAX_SERVERS} servers were selected"),
+            Self::DuplicateServer => "a server is selected twice".to_owned(),
             Self::ApprovalsWithoutResponse => {
                 "approvals need the previous_response_id they answer, and a previous_response_id needs approvals".to_owned()
             }
@@ -117,6 +123,14 @@ impl ChatRequest {
         }
         if self.servers.len() > MAX_SERVERS {
             return Err(RequestError::TooManyServers);
+        }
+        if self
+            .servers
+            .iter()
+            .enumerate()
+            .any(|(i, id)| self.servers[..i].contains(id))
+        {
+            return Err(RequestError::DuplicateServer);
         }
         if self.approvals.is_empty() != self.previous_response_id.is_none() {
             return Err(RequestError::ApprovalsWithoutResponse);

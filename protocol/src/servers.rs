@@ -42,6 +42,7 @@ pub struct ServerInfo {
 
 /// The body of `POST /api/servers/disconnect`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DisconnectRequest {
     /// Ids of the servers to disconnect.
     pub servers: Vec<String>,

@@ -99,6 +99,8 @@ struct Records {
     mint: TokenMint,
     issued: Log<IssuedToken>,
     routes_calls: Log<Option<String>>,
+    /// The `routes` list of each accepted `/.pomerium/mcp/routes/disconnect` call.
+    disconnects: Log<Vec<String>>,
     mcp_hits: Vec<Log<McpHit>>,
 }
 
@@ -168,6 +170,11 @@ impl FakePomerium {
     /// The bearer token carried by each `/.pomerium/mcp/routes` call, in order.
     pub fn routes_calls(&self) -> Vec<Option<String>> {
         self.records.routes_calls.snapshot()
+    }
+
+    /// The server URLs of each accepted disconnect call, in order.
+    pub fn disconnects(&self) -> Vec<Vec<String>> {
+        self.records.disconnects.snapshot()
     }
 
     /// Every request that reached MCP route `i`, in order.

@@ -169,12 +169,38 @@ fn base_url_in(line: &str) -> anyhow::Result<String> {
 }
 
 /// The edge component under `wasmtime serve`.
+///
+/// When dropped at the end of a passing test, it checks everything the component printed (its
+/// stdout and stderr) for tokens and keys: the fake Pomerium's tokens start with
+/// [`TOKEN_MARKERS`]`[0]` and every test key with `[1]`, so a leak anywhere in the suite fails
+/// the test that caused it.
 #[derive(Debug)]
 pub struct EdgeProcess {
     /// e.g. `http://127.0.0.1:PORT`.
     pub base_url: String,
     /// The runtime process.
     pub process: ChildProcess,
+}
+
+/// Prefixes of every token and key the tests use: Pomerium tokens, test API keys, internal tokens.
+pub const TOKEN_MARKERS: &[&str] = &["pom_mat_", "sk-test", "ti_"];
+
+impl Drop for EdgeProcess {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let leaks: Vec<String> = self
+            .process
+            .output()
+            .into_iter()
+            .filter(|line| TOKEN_MARKERS.iter().any(|m| line.contains(m)))
+            .collect();
+        assert!(
+            leaks.is_empty(),
+            "the edge printed a token or key: {leaks:?}"
+        );
+    }
 }
 
 impl EdgeProcess {

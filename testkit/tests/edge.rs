@@ -4,79 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
-use protocol::{ErrorCode, ErrorResponse, StreamEvent, sse};
-use testkit::pomerium::{FakePomerium, FakePomeriumConfig, McpRoute};
-use testkit::process::{Artifacts, EdgeProcess};
+use protocol::{ErrorCode, ErrorResponse, StreamEvent};
 use testkit::provider::{FakeProvider, Script};
 
-const CHAT: &str = r#"{"messages":[{"role":"user","content":"hello"}],"servers":[]}"#;
-
-/// The edge with the provider at `provider`, Pomerium at `pomerium`.
-fn edge(provider: &FakeProvider, pomerium_url: &str) -> anyhow::Result<EdgeProcess> {
-    let artifacts = Artifacts::from_env()?;
-    let base = provider.base_url();
-    EdgeProcess::start(
-        &artifacts,
-        &[
-            ("OPENAI_BASE_URL", &base),
-            ("OPENAI_API_KEY", "sk-test-edge-key"),
-            ("POMERIUM_URL", pomerium_url),
-        ],
-    )
-}
-
-/// A fake Pomerium at `addr` in front of `edge`, listing one MCP server that nobody serves.
-async fn pomerium(edge: &EdgeProcess, addr: std::net::SocketAddr) -> anyhow::Result<FakePomerium> {
-    FakePomerium::start(FakePomeriumConfig {
-        edge_upstream: edge.base_url.clone(),
-        client_addr: Some(addr),
-        mcp_routes: vec![McpRoute {
-            name: "Northwind".into(),
-            description: Some("Sales data".into()),
-            upstream: "http://127.0.0.1:9".into(),
-            internal_token: "ti_unused".into(),
-            ..McpRoute::default()
-        }],
-    })
-    .await
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("http client")
-}
-
-/// Reads an SSE body to its end, noting when each event arrived.
-async fn read_events(response: reqwest::Response) -> anyhow::Result<Vec<(Instant, StreamEvent)>> {
-    let mut decoder = sse::Decoder::default();
-    let mut events = Vec::new();
-    let mut body = response.bytes_stream();
-    while let Some(chunk) = body.next().await {
-        let now = Instant::now();
-        for frame in decoder.push(&chunk?) {
-            events.push((now, StreamEvent::from_frame(&frame)?));
-        }
-    }
-    Ok(events)
-}
-
-fn assert_no_secrets(edge: &EdgeProcess, secrets: &[&str]) {
-    for line in edge.process.output() {
-        for secret in secrets {
-            assert!(!line.contains(secret), "the edge logged a secret: {line}");
-        }
-    }
-}
-
-fn frame(data: serde_json::Value) -> String {
-    format!(
-        "event: {}\ndata: {data}\n\n",
-        data["type"].as_str().unwrap_or("message")
-    )
-}
+use crate::support::{CHAT, assert_no_secrets, client, edge, frame, pomerium, read_events};
 
 #[tokio::test]
 async fn missing_token_is_401_and_nothing_is_sent() -> anyhow::Result<()> {

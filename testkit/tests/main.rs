@@ -3,4 +3,7 @@
 
 mod e2e;
 mod edge;
+mod edge_api;
+mod edge_input;
 mod fakes;
+mod support;

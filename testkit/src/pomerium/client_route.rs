@@ -3,7 +3,9 @@
 //!
 //! Every request except the routes endpoint is forwarded to the edge with a fresh
 //! `Authorization: Bearer <TE>` in place of whatever the caller sent. The routes endpoint is
-//! answered here (never proxied) and only for a caller carrying a TE this fake issued.
+//! answered here (never proxied) and only for a caller carrying a TE this fake issued, and so is
+//! `POST /.pomerium/mcp/routes/disconnect` (`{"routes":[url, ...]}`, answered with the listing,
+//! those servers marked `connected: false`).
 
 use std::sync::Arc;
 
@@ -12,7 +14,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::pomerium::{IssuedToken, McpRoute, Records, bearer, proxy};
@@ -30,6 +32,7 @@ pub(crate) struct RouteState {
 pub(crate) fn router(state: RouteState) -> Router {
     Router::new()
         .route("/.pomerium/mcp/routes", get(routes))
+        .route("/.pomerium/mcp/routes/disconnect", post(disconnect))
         .fallback(forward_to_edge)
         .with_state(Arc::new(state))
 }
@@ -62,6 +65,53 @@ async fn routes(State(state): State<Arc<RouteState>>, headers: HeaderMap) -> Res
     }
     let body = json!({ "servers": state.listing });
     let mut res = axum::Json(body).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+async fn disconnect(
+    State(state): State<Arc<RouteState>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let authorized = bearer(&headers).is_some_and(|te| state.records.mint.is_valid(&te));
+    if !authorized {
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"error": "unauthorized"})),
+        )
+            .into_response();
+    }
+    let Ok(request) = serde_json::from_slice::<Value>(&body) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"error": "invalid json"})),
+        )
+            .into_response();
+    };
+    let urls: Vec<String> = request["routes"]
+        .as_array()
+        .map(|routes| {
+            routes
+                .iter()
+                .filter_map(|r| r.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    state.records.disconnects.push(urls.clone());
+    let servers: Vec<Value> = state
+        .listing
+        .iter()
+        .map(|server| {
+            let mut server = server.clone();
+            if urls.iter().any(|u| server["url"] == u.as_str()) {
+                server["connected"] = json!(false);
+            }
+            server
+        })
+        .collect();
+    let mut res = axum::Json(json!({ "servers": servers })).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res

@@ -1,0 +1,341 @@
+//! The edge's API beyond the chat stream, under `wasmtime serve`: CORS, the model allow-list,
+//! connect and disconnect through Pomerium, keep-alive comments and the idle limit, and the
+//! health of a misconfigured edge.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use protocol::{ErrorCode, ErrorResponse, ModelList, ServerList, StreamEvent};
+use testkit::process::free_local_addr;
+use testkit::provider::{FakeProvider, Script};
+
+use crate::support::{CHAT, client, edge_with, frame, pomerium, read_events};
+
+/// Percent-encodes a query value.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+const INTRANET: &str = "https://intranet.example.com";
+
+fn completed_transcript() -> Script {
+    Script::Transcript(vec![
+        (
+            Duration::ZERO,
+            frame(serde_json::json!({"type":"response.output_text.delta","delta":"ok"})),
+        ),
+        (
+            Duration::ZERO,
+            frame(serde_json::json!({"type":"response.completed","response":{"id":"resp_c"}})),
+        ),
+    ])
+}
+
+#[tokio::test]
+async fn cors_allows_listed_origins_and_refuses_the_rest_before_any_upstream_call()
+-> anyhow::Result<()> {
+    let provider = FakeProvider::start(completed_transcript()).await?;
+    let edge = edge_with(
+        &provider,
+        "http://127.0.0.1:9",
+        &[("ALLOWED_ORIGINS", INTRANET)],
+    )?;
+    let url = |path: &str| format!("{}{path}", edge.base_url);
+
+    let preflight = client()
+        .request(reqwest::Method::OPTIONS, url("/api/chat"))
+        .header("origin", INTRANET)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await?;
+    assert_eq!(preflight.status(), 204);
+    let h = preflight.headers();
+    assert_eq!(h["access-control-allow-origin"], INTRANET);
+    assert_eq!(h["access-control-allow-credentials"], "true");
+    assert!(h["access-control-allow-methods"].to_str()?.contains("POST"));
+    assert!(
+        h["access-control-allow-headers"]
+            .to_str()?
+            .contains("content-type")
+    );
+    assert_eq!(h["vary"], "Origin");
+
+    for evil in [
+        "https://evil.example",
+        "https://intranet.example.com.evil.example",
+        "null",
+    ] {
+        let preflight = client()
+            .request(reqwest::Method::OPTIONS, url("/api/chat"))
+            .header("origin", evil)
+            .header("access-control-request-method", "POST")
+            .send()
+            .await?;
+        assert_eq!(preflight.status(), 403, "{evil}");
+        assert!(
+            preflight
+                .headers()
+                .get("access-control-allow-origin")
+                .is_none()
+        );
+        let post = client()
+            .post(url("/api/chat"))
+            .header("origin", evil)
+            .bearer_auth("pom_mat_cors")
+            .header("content-type", "application/json")
+            .body(CHAT)
+            .send()
+            .await?;
+        assert_eq!(post.status(), 403, "{evil}");
+        assert_eq!(
+            post.json::<ErrorResponse>().await?.error.code,
+            ErrorCode::Forbidden
+        );
+        let servers = client()
+            .get(url("/api/servers"))
+            .header("origin", evil)
+            .bearer_auth("pom_mat_cors")
+            .send()
+            .await?;
+        assert_eq!(
+            servers.status(),
+            403,
+            "a refused origin must not reach Pomerium (which would answer 502 here)"
+        );
+    }
+    assert_eq!(provider.request_count(), 0);
+
+    let allowed = client()
+        .post(url("/api/chat"))
+        .header("origin", INTRANET)
+        .bearer_auth("pom_mat_cors")
+        .header("content-type", "application/json")
+        .body(CHAT)
+        .send()
+        .await?;
+    assert_eq!(allowed.status(), 200);
+    assert_eq!(allowed.headers()["access-control-allow-origin"], INTRANET);
+    let events = read_events(allowed).await?;
+    assert!(matches!(events.last(), Some((_, StreamEvent::Done { .. }))));
+    Ok(())
+}
+
+#[tokio::test]
+async fn models_come_from_the_allow_list_and_others_are_refused() -> anyhow::Result<()> {
+    let provider = FakeProvider::start(completed_transcript()).await?;
+    let edge = edge_with(
+        &provider,
+        "http://127.0.0.1:9",
+        &[("MODELS", "small,large"), ("OPENAI_MODEL", "large")],
+    )?;
+    let list: ModelList = client()
+        .get(format!("{}/api/models", edge.base_url))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(
+        list,
+        ModelList {
+            models: vec!["small".into(), "large".into()],
+            default: "large".into()
+        }
+    );
+    let body =
+        serde_json::json!({"messages":[{"role":"user","content":"hi"}],"model":"gpt-unlisted"});
+    let res = client()
+        .post(format!("{}/api/chat", edge.base_url))
+        .bearer_auth("pom_mat_m")
+        .json(&body)
+        .send()
+        .await?;
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        res.json::<ErrorResponse>().await?.error.code,
+        ErrorCode::ModelNotAllowed
+    );
+    assert_eq!(provider.request_count(), 0);
+    let body = serde_json::json!({"messages":[{"role":"user","content":"hi"}],"model":"small"});
+    let res = client()
+        .post(format!("{}/api/chat", edge.base_url))
+        .bearer_auth("pom_mat_m")
+        .json(&body)
+        .send()
+        .await?;
+    read_events(res).await?;
+    assert_eq!(provider.requests()[0].body["model"], "small");
+    Ok(())
+}
+
+#[tokio::test]
+async fn servers_can_be_connected_and_disconnected_through_pomerium() -> anyhow::Result<()> {
+    let provider = FakeProvider::start(Script::default()).await?;
+    let addr = free_local_addr()?;
+    let edge = edge_with(&provider, &format!("http://{addr}"), &[])?;
+    let pomerium = pomerium(&edge, addr).await?;
+    let base = pomerium.base_url();
+    let mcp_origin = pomerium.mcp_url(0).trim_end_matches("/mcp").to_owned();
+
+    let back = "https://intranet.example.com/page?tab=2";
+    let list: ServerList = client()
+        .get(format!("{base}/api/servers?redirect_url={}", encode(back)))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(
+        list.servers[0].connect_url.as_deref(),
+        Some(format!("{mcp_origin}/.pomerium/mcp/connect?redirect_url=https%3A%2F%2Fintranet.example.com%2Fpage%3Ftab%3D2").as_str())
+    );
+    for bad in [
+        "http://intranet.example.com/",
+        "javascript:alert(1)",
+        "//evil.example",
+    ] {
+        let res = client()
+            .get(format!("{base}/api/servers?redirect_url={}", encode(bad)))
+            .send()
+            .await?;
+        assert_eq!(res.status(), 400, "{bad}");
+    }
+
+    let res = client()
+        .post(format!("{base}/api/servers/disconnect"))
+        .json(&serde_json::json!({"servers":["nope"]}))
+        .send()
+        .await?;
+    assert_eq!(res.status(), 400);
+    assert!(
+        pomerium.disconnects().is_empty(),
+        "an unknown id must not reach Pomerium's disconnect"
+    );
+    let list: ServerList = client()
+        .post(format!("{base}/api/servers/disconnect"))
+        .json(&serde_json::json!({"servers":["northwind"]}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert!(!list.servers[0].connected);
+    assert_eq!(pomerium.disconnects(), vec![vec![pomerium.mcp_url(0)]]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn keep_alive_comments_flow_while_the_provider_is_silent() -> anyhow::Result<()> {
+    let provider = FakeProvider::start(Script::Transcript(vec![
+        (
+            Duration::ZERO,
+            frame(serde_json::json!({"type":"response.created","response":{"id":"r"}})),
+        ),
+        (
+            Duration::from_millis(900),
+            frame(serde_json::json!({"type":"response.completed","response":{"id":"r"}})),
+        ),
+    ]))
+    .await?;
+    let edge = edge_with(&provider, "http://127.0.0.1:9", &[("KEEPALIVE_MS", "100")])?;
+    let res = client()
+        .post(format!("{}/api/chat", edge.base_url))
+        .bearer_auth("pom_mat_k")
+        .header("content-type", "application/json")
+        .body(CHAT)
+        .send()
+        .await?;
+    let mut text = String::new();
+    let mut body = res.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        text.push_str(&String::from_utf8_lossy(&chunk?));
+    }
+    let n_keep_alive = text.matches(": keep-alive\n\n").count();
+    assert!(
+        n_keep_alive >= 3,
+        "{n_keep_alive} keep-alive comments in {text:?}"
+    );
+    assert!(
+        text.trim_end()
+            .ends_with(r#"{"type":"done","response_id":"r"}"#),
+        "{text}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_provider_silent_past_the_idle_limit_ends_the_answer_with_a_timeout() -> anyhow::Result<()>
+{
+    let provider = FakeProvider::start(Script::Transcript(vec![
+        (
+            Duration::ZERO,
+            frame(serde_json::json!({"type":"response.output_text.delta","delta":"partial"})),
+        ),
+        (
+            Duration::from_secs(20),
+            frame(serde_json::json!({"type":"response.completed","response":{"id":"r"}})),
+        ),
+    ]))
+    .await?;
+    let edge = edge_with(
+        &provider,
+        "http://127.0.0.1:9",
+        &[("KEEPALIVE_MS", "100"), ("IDLE_TIMEOUT_MS", "500")],
+    )?;
+    let res = client()
+        .post(format!("{}/api/chat", edge.base_url))
+        .bearer_auth("pom_mat_i")
+        .header("content-type", "application/json")
+        .body(CHAT)
+        .send()
+        .await?;
+    let events: Vec<StreamEvent> = read_events(res)
+        .await?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect();
+    assert_eq!(
+        events[1],
+        StreamEvent::TextDelta {
+            delta: "partial".into()
+        }
+    );
+    match events.last() {
+        Some(StreamEvent::Error(err)) => assert_eq!(
+            (err.code, err.retryable),
+            (ErrorCode::ProviderTimeout, true)
+        ),
+        other => panic!("unexpected last event {other:?}"),
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn health_reports_configuration_problems() -> anyhow::Result<()> {
+    let provider = FakeProvider::start(Script::default()).await?;
+    let edge = edge_with(
+        &provider,
+        "http://127.0.0.1:9",
+        &[("MCP_POLICIES", "{not json")],
+    )?;
+    let health: serde_json::Value = client()
+        .get(format!("{}/api/health", edge.base_url))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(health["status"], "degraded");
+    assert!(
+        health["problems"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("mcp_policies")
+    );
+    Ok(())
+}

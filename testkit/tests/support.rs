@@ -1,0 +1,94 @@
+//! Shared helpers of the edge tests: starting the edge and a fake Pomerium, an HTTP client,
+//! reading an event stream, building provider frames.
+
+use std::time::Instant;
+
+use futures_util::StreamExt;
+use protocol::{StreamEvent, sse};
+use testkit::pomerium::{FakePomerium, FakePomeriumConfig, McpRoute};
+use testkit::process::{Artifacts, EdgeProcess};
+use testkit::provider::FakeProvider;
+
+pub(crate) const CHAT: &str = r#"{"messages":[{"role":"user","content":"hello"}],"servers":[]}"#;
+
+/// The API key every edge test configures.
+pub(crate) const API_KEY: &str = "sk-test-edge-key";
+
+/// The edge with the provider at `provider`, Pomerium at `pomerium`.
+pub(crate) fn edge(provider: &FakeProvider, pomerium_url: &str) -> anyhow::Result<EdgeProcess> {
+    edge_with(provider, pomerium_url, &[])
+}
+
+/// The same, with more configuration.
+pub(crate) fn edge_with(
+    provider: &FakeProvider,
+    pomerium_url: &str,
+    extra: &[(&str, &str)],
+) -> anyhow::Result<EdgeProcess> {
+    let artifacts = Artifacts::from_env()?;
+    let base = provider.base_url();
+    let mut env = vec![
+        ("OPENAI_BASE_URL", base.as_str()),
+        ("OPENAI_API_KEY", API_KEY),
+        ("POMERIUM_URL", pomerium_url),
+    ];
+    env.extend_from_slice(extra);
+    EdgeProcess::start(&artifacts, &env)
+}
+
+/// A fake Pomerium at `addr` in front of `edge`, listing one MCP server that nobody serves.
+pub(crate) async fn pomerium(
+    edge: &EdgeProcess,
+    addr: std::net::SocketAddr,
+) -> anyhow::Result<FakePomerium> {
+    FakePomerium::start(FakePomeriumConfig {
+        edge_upstream: edge.base_url.clone(),
+        client_addr: Some(addr),
+        mcp_routes: vec![McpRoute {
+            name: "Northwind".into(),
+            description: Some("Sales data".into()),
+            upstream: "http://127.0.0.1:9".into(),
+            internal_token: "ti_unused".into(),
+            ..McpRoute::default()
+        }],
+    })
+    .await
+}
+
+pub(crate) fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("http client")
+}
+
+/// Reads an SSE body to its end, noting when each event arrived.
+pub(crate) async fn read_events(
+    response: reqwest::Response,
+) -> anyhow::Result<Vec<(Instant, StreamEvent)>> {
+    let mut decoder = sse::Decoder::default();
+    let mut events = Vec::new();
+    let mut body = response.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        let now = Instant::now();
+        for frame in decoder.push(&chunk?) {
+            events.push((now, StreamEvent::from_frame(&frame)?));
+        }
+    }
+    Ok(events)
+}
+
+pub(crate) fn assert_no_secrets(edge: &EdgeProcess, secrets: &[&str]) {
+    for line in edge.process.output() {
+        for secret in secrets {
+            assert!(!line.contains(secret), "the edge logged a secret: {line}");
+        }
+    }
+}
+
+pub(crate) fn frame(data: serde_json::Value) -> String {
+    format!(
+        "event: {}\ndata: {data}\n\n",
+        data["type"].as_str().unwrap_or("message")
+    )
+}
