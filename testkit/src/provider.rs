@@ -82,6 +82,51 @@ struct ProviderState {
     script: Mutex<Script>,
     requests: Log<ProviderRequest>,
     http: reqwest::Client,
+    /// The last user message of each response, by response id, for approval continuations.
+    messages: Mutex<std::collections::HashMap<String, String>>,
+    streams: Arc<StreamCounters>,
+}
+
+/// Streams in flight, and streams the client left before their end.
+#[derive(Debug, Default)]
+struct StreamCounters {
+    open: std::sync::atomic::AtomicUsize,
+    abandoned: std::sync::atomic::AtomicUsize,
+}
+
+/// Lives inside a streamed body: counts the stream open, and on drop closed (and abandoned, when
+/// the client went away before the last chunk).
+struct StreamGuard {
+    counters: Arc<StreamCounters>,
+    finished: bool,
+}
+
+impl StreamGuard {
+    fn new(counters: &Arc<StreamCounters>) -> Self {
+        counters
+            .open
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Self {
+            counters: Arc::clone(counters),
+            finished: false,
+        }
+    }
+}
+
+impl StreamGuard {
+    fn mark_finished(&mut self) {
+        self.finished = true;
+    }
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        use std::sync::atomic::Ordering::SeqCst;
+        if !self.finished {
+            self.counters.abandoned.fetch_add(1, SeqCst);
+        }
+        self.counters.open.fetch_sub(1, SeqCst);
+    }
 }
 
 impl Default for Script {
@@ -115,6 +160,8 @@ impl FakeProvider {
             script: Mutex::new(script),
             requests: Log::default(),
             http,
+            messages: Mutex::default(),
+            streams: Arc::default(),
         });
         let router = Router::new()
             .route("/v1/responses", post(responses))
@@ -137,6 +184,22 @@ impl FakeProvider {
     /// How many requests arrived.
     pub fn request_count(&self) -> usize {
         self.state.requests.len()
+    }
+
+    /// Streams being sent right now.
+    pub fn open_streams(&self) -> usize {
+        self.state
+            .streams
+            .open
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Streams whose client went away before the end (the provider saw the cancel).
+    pub fn abandoned_streams(&self) -> usize {
+        self.state
+            .streams
+            .abandoned
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Replaces the script for the following requests.
@@ -170,7 +233,7 @@ async fn responses(
             body,
             retry_after,
         } => status_response(status, body, retry_after),
-        Script::Transcript(frames) => transcript(frames),
+        Script::Transcript(frames) => transcript(frames, &state.streams),
         Script::Model(options) => {
             if let Some(key) = &options.api_key
                 && authorization.as_ref() != Some(key)
@@ -190,34 +253,44 @@ async fn responses(
                     "invalid_json",
                 );
             };
-            model_turn(&state.http, options, &body, n).await
+            model_turn(&state, options, &body, n).await
         }
     }
 }
 
 async fn model_turn(
-    http: &reqwest::Client,
+    state: &ProviderState,
     options: ModelOptions,
     body: &Value,
     n: usize,
 ) -> Response {
-    let listed = match model::list_servers(http, request::mcp_tools(body)).await {
+    let approval = request::approval_response(body);
+    let message = match (approval, body["previous_response_id"].as_str()) {
+        (Some(_), Some(previous)) => lock(&state.messages)
+            .get(previous)
+            .cloned()
+            .unwrap_or_default(),
+        _ => request::last_user_message(body),
+    };
+    lock(&state.messages).insert(format!("resp_{n}"), message.clone());
+    let listed = match model::list_servers(&state.http, request::mcp_tools(body)).await {
         Ok(listed) => listed,
         Err(res) => return res,
     };
     let turn = model::Turn {
         n,
         model: body["model"].as_str().unwrap_or("gpt-fake").to_owned(),
-        message: request::last_user_message(body),
+        message,
         delta_delay: options.delta_delay,
+        approval,
     };
-    let (tx, body) = channel_body();
+    let (tx, body) = channel_body(&state.streams);
     model::stream(listed, turn, tx);
     event_stream(body)
 }
 
-fn transcript(frames: Vec<(Duration, String)>) -> Response {
-    let (tx, body) = channel_body();
+fn transcript(frames: Vec<(Duration, String)>, counters: &Arc<StreamCounters>) -> Response {
+    let (tx, body) = channel_body(counters);
     tokio::spawn(async move {
         for (delay, frame) in frames {
             tokio::time::sleep(delay).await;
@@ -249,11 +322,18 @@ fn openai_error(status: StatusCode, message: &str, kind: &str, code: &str) -> Re
 }
 
 /// A body fed by a channel: each `Bytes` sent is written out as one chunk when it is sent.
-fn channel_body() -> (mpsc::Sender<Bytes>, Body) {
+/// The body counts itself in `counters` while it lives.
+fn channel_body(counters: &Arc<StreamCounters>) -> (mpsc::Sender<Bytes>, Body) {
     let (tx, rx) = mpsc::channel::<Bytes>(1);
-    let chunks = futures_util::stream::unfold(rx, |mut rx| async move {
-        let chunk = rx.recv().await?;
-        Some((Ok::<_, Infallible>(chunk), rx))
+    let guard = StreamGuard::new(counters);
+    let chunks = futures_util::stream::unfold((rx, guard), |(mut rx, mut guard)| async move {
+        match rx.recv().await {
+            Some(chunk) => Some((Ok::<_, Infallible>(chunk), (rx, guard))),
+            None => {
+                guard.mark_finished();
+                None
+            }
+        }
     });
     (tx, Body::from_stream(chunks))
 }

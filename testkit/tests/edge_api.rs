@@ -339,3 +339,48 @@ async fn health_reports_configuration_problems() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_client_that_goes_away_cancels_the_provider_stream() -> anyhow::Result<()> {
+    let provider = FakeProvider::start(Script::Transcript(vec![
+        (
+            Duration::ZERO,
+            frame(serde_json::json!({"type":"response.output_text.delta","delta":"first"})),
+        ),
+        (
+            Duration::from_secs(30),
+            frame(serde_json::json!({"type":"response.completed","response":{"id":"r"}})),
+        ),
+    ]))
+    .await?;
+    let edge = edge_with(&provider, "http://127.0.0.1:9", &[("KEEPALIVE_MS", "100")])?;
+    let res = client()
+        .post(format!("{}/api/chat", edge.base_url))
+        .bearer_auth("pom_mat_gone")
+        .header("content-type", "application/json")
+        .body(CHAT)
+        .send()
+        .await?;
+    let mut body = res.bytes_stream();
+    let mut seen = String::new();
+    while !seen.contains("first") {
+        let chunk = body
+            .next()
+            .await
+            .ok_or_else(|| anyhow::anyhow!("stream ended early"))??;
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert_eq!(provider.open_streams(), 1);
+    drop(body);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while provider.open_streams() > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        provider.open_streams(),
+        0,
+        "the edge kept reading the provider after its client left"
+    );
+    assert_eq!(provider.abandoned_streams(), 1);
+    Ok(())
+}

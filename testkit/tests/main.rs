@@ -1,6 +1,7 @@
 //! The testkit's integration tests, one module per area (one binary, linked once).
 #![cfg(not(target_arch = "wasm32"))]
 
+mod approvals;
 mod e2e;
 mod edge;
 mod edge_api;

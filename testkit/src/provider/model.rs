@@ -30,6 +30,8 @@ const ARGUMENT_FRAGMENTS: usize = 4;
 /// `allowed_tools`) and the open session for a later call.
 pub(crate) struct Listed {
     pub(crate) label: String,
+    /// The request asked for the user's approval before each call to this server.
+    pub(crate) require_approval: bool,
     pub(crate) tools: Vec<Value>,
     pub(crate) session: McpSession,
 }
@@ -41,6 +43,8 @@ pub(crate) struct Turn {
     pub(crate) model: String,
     pub(crate) message: String,
     pub(crate) delta_delay: Duration,
+    /// For a continuation: the user's answer to the approval request; `None` otherwise.
+    pub(crate) approval: Option<bool>,
 }
 
 /// Opens a session with every server and lists its tools; the first failure becomes the 424
@@ -76,6 +80,7 @@ async fn list_one(http: &reqwest::Client, mcp_tool: &McpTool) -> Result<Listed, 
         .collect();
     Ok(Listed {
         label: mcp_tool.server_label.clone(),
+        require_approval: mcp_tool.require_approval,
         tools,
         session,
     })
@@ -176,6 +181,29 @@ async fn produce(
         })
         .collect();
     let text = match rules::choose_tool(&turn.message, &servers) {
+        // Approval needed and not yet given: ask, and end the response without calling.
+        Some(choice) if listed[choice.server].require_approval && turn.approval.is_none() => {
+            let output_index = output.len();
+            let item = json!({"id": format!("mcpr_{}", turn.n), "type": "mcp_approval_request",
+                              "name": choice.rule.tool, "server_label": listed[choice.server].label,
+                              "arguments": choice.rule.arguments});
+            let added = json!({"output_index": output_index, "item": item});
+            send(tx, w.frame("response.output_item.added", added.clone())).await?;
+            send(tx, w.frame("response.output_item.done", added)).await?;
+            output.push(item);
+            let done = events::response(&response_id, &turn.model, "completed", &output, None);
+            return send(
+                tx,
+                w.frame("response.completed", json!({ "response": done })),
+            )
+            .await;
+        }
+        Some(choice) if turn.approval == Some(false) => {
+            format!(
+                "The call to `{}` was not approved, so I did not run it.",
+                choice.rule.tool
+            )
+        }
         Some(choice) => {
             let outcome = call(&mut listed, &choice, &turn, &mut w, &mut output, tx).await?;
             rules::answer_after_tool(choice.rule, &outcome)

@@ -15,6 +15,17 @@ pub(crate) struct McpTool {
     pub(crate) headers: Vec<(String, String)>,
     /// `allowed_tools` as a list of names (either accepted form); `None` allows all.
     pub(crate) allowed_tools: Option<Vec<String>>,
+    /// `require_approval: "always"` (other forms count as never).
+    pub(crate) require_approval: bool,
+}
+
+/// The `approve` of the first `mcp_approval_response` item of `input`, if any.
+pub(crate) fn approval_response(body: &Value) -> Option<bool> {
+    body["input"]
+        .as_array()?
+        .iter()
+        .find(|item| item["type"] == "mcp_approval_response")
+        .and_then(|item| item["approve"].as_bool())
 }
 
 /// The text of the last `user` item of `input` (or `input` itself when it is a string); empty
@@ -48,6 +59,7 @@ pub(crate) fn mcp_tools(body: &Value) -> Vec<McpTool> {
                 .map(|h| h.iter().map(|(k, v)| (k.clone(), str_of(v))).collect())
                 .unwrap_or_default(),
             allowed_tools: allowed_tools(&tool["allowed_tools"]),
+            require_approval: tool["require_approval"] == "always",
         })
         .collect()
 }

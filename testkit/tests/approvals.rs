@@ -1,0 +1,135 @@
+//! Approvals end to end without a browser: a server whose policy requires approval makes the
+//! provider ask; the edge relays the request with the full arguments; the user's decision,
+//! sent back with the response id, continues the answer (approved: the real tool runs through
+//! Pomerium; denied: it never runs).
+
+use protocol::StreamEvent;
+use testkit::pomerium::{FakePomerium, FakePomeriumConfig, McpRoute};
+use testkit::process::{Artifacts, NorthwindProcess, free_local_addr, scratch_dir};
+use testkit::provider::{FakeProvider, Script};
+
+use crate::support::{client, edge_with, read_events};
+
+async fn ask(base: &str, body: serde_json::Value) -> anyhow::Result<Vec<StreamEvent>> {
+    let res = client()
+        .post(format!("{base}/api/chat"))
+        .json(&body)
+        .send()
+        .await?;
+    anyhow::ensure!(res.status() == 200, "status {}", res.status());
+    Ok(read_events(res)
+        .await?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect())
+}
+
+#[tokio::test]
+async fn approval_round_trip() -> anyhow::Result<()> {
+    let artifacts = Artifacts::from_env()?;
+    let dir = scratch_dir("approvals")?;
+    let northwind =
+        NorthwindProcess::start(&artifacts, Some("ti_approvals"), &dir.join("northwind.db"))?;
+    let provider = FakeProvider::start(Script::default()).await?;
+    let addr = free_local_addr()?;
+    let policies = r#"{"northwind":{"require_approval":"always","allowed_tools":["read_query","list_tables"]}}"#;
+    let edge = edge_with(
+        &provider,
+        &format!("http://{addr}"),
+        &[("MCP_POLICIES", policies)],
+    )?;
+    let pomerium = FakePomerium::start(FakePomeriumConfig {
+        edge_upstream: edge.base_url.clone(),
+        client_addr: Some(addr),
+        mcp_routes: vec![McpRoute {
+            name: "Northwind".into(),
+            upstream: northwind.base_url.clone(),
+            internal_token: "ti_approvals".into(),
+            ..McpRoute::default()
+        }],
+    })
+    .await?;
+    let base = pomerium.base_url();
+    let question = serde_json::json!({"messages":[{"role":"user","content":"What were our sales by year?"}],"servers":["northwind"]});
+
+    let first = ask(&base, question.clone()).await?;
+    let (approval_id, response_id) = match first.as_slice() {
+        [
+            ..,
+            StreamEvent::ApprovalRequest {
+                approval_request_id,
+                server,
+                tool,
+                arguments,
+            },
+            StreamEvent::Done {
+                response_id: Some(response_id),
+            },
+        ] => {
+            assert_eq!(
+                (server.as_str(), tool.as_str()),
+                ("northwind", "read_query")
+            );
+            assert!(
+                arguments.contains("SELECT"),
+                "the full arguments: {arguments}"
+            );
+            (approval_request_id.clone(), response_id.clone())
+        }
+        other => panic!("no approval request: {other:?}"),
+    };
+    assert!(
+        !first
+            .iter()
+            .any(|e| matches!(e, StreamEvent::ToolCallStarted { .. })),
+        "nothing ran before approval"
+    );
+    let sent = &provider.requests()[0].body;
+    assert_eq!(sent["tools"][0]["require_approval"], "always");
+    assert_eq!(sent["store"], true);
+
+    let mut denied = question.clone();
+    denied["previous_response_id"] = serde_json::json!(response_id);
+    denied["approvals"] =
+        serde_json::json!([{"approval_request_id": approval_id, "approve": false}]);
+    let events = ask(&base, denied).await?;
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, StreamEvent::ToolCallStarted { .. })),
+        "a denied call ran"
+    );
+
+    let mut approved = question;
+    approved["previous_response_id"] = serde_json::json!(response_id);
+    approved["approvals"] =
+        serde_json::json!([{"approval_request_id": approval_id, "approve": true}]);
+    let events = ask(&base, approved).await?;
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, StreamEvent::ToolCallResult { .. })),
+        "{events:?}"
+    );
+    let text: String = events
+        .iter()
+        .filter_map(|e| {
+            if let StreamEvent::TextDelta { delta } = e {
+                Some(delta.as_str())
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert!(text.contains("208083.97"), "{text}");
+    let continuation = &provider.requests()[2].body;
+    assert_eq!(continuation["previous_response_id"], response_id.as_str());
+    assert_eq!(continuation["input"][0]["type"], "mcp_approval_response");
+    assert!(
+        continuation["tools"][0]["headers"]["Authorization"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Bearer pom_mat_")
+    );
+    Ok(())
+}
