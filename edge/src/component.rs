@@ -1,8 +1,8 @@
 //! The Spin entry point: checks that apply to every request, then the route's handler (wasm32
 //! only).
 //!
-//! Order of checks: route, origin (CORS; a refused origin reaches nothing else), preflight,
-//! then the handler, which checks the content type, the body size and the token before any
+//! Order of checks: route, origin (CORS; a refused origin reaches nothing else), Pomerium's
+//! identity assertion when required, preflight, then the handler, which checks the content type, the body size and the token before any
 //! upstream call. Log lines name the method, path and status, never a header value.
 
 mod chat;
@@ -54,8 +54,20 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     };
     let reply = Reply::new(out, &origin_check);
     let is_api = !matches!(route, Route::Static(_));
+    // Health and preflights stay open; everything else needs Pomerium's assertion when required.
+    let needs_assertion = config.jwt_required
+        && matches!(
+            route,
+            Route::Servers | Route::Disconnect | Route::Chat | Route::Models
+        );
+    let assertion = match needs_assertion && !(is_api && origin_check == OriginCheck::Refused) {
+        true => upstream::check_assertion(&config, &req).await,
+        false => Ok(()),
+    };
     let status = if is_api && origin_check == OriginCheck::Refused {
         reply.error(&EdgeError::OriginRefused).await
+    } else if let Err(err) = assertion {
+        reply.error(&err).await
     } else {
         match route {
             Route::Preflight => reply.preflight(&origin_check).await,

@@ -42,6 +42,8 @@ pub const KEYS: &[&str] = &[
     "static_root",
     "keepalive_ms",
     "idle_timeout_ms",
+    "jwt_assertion",
+    "jwt_audience",
 ];
 
 /// Everything the edge needs to know about its surroundings.
@@ -71,6 +73,10 @@ pub struct Config {
     pub keepalive_ms: u64,
     /// Provider silence after which the answer fails, in milliseconds.
     pub idle_timeout_ms: u64,
+    /// Refuse API requests without a valid `X-Pomerium-Jwt-Assertion` (`jwt_assertion = required`).
+    pub jwt_required: bool,
+    /// The audience the assertion must name: `jwt_audience`, else the host of `pomerium_url`.
+    pub jwt_audience: Option<String>,
     /// Problems found while reading the configuration (bad JSON, bad numbers), safe to show.
     pub problems: Vec<String>,
 }
@@ -163,6 +169,23 @@ impl Config {
         };
         let keepalive_ms = number("keepalive_ms", DEFAULT_KEEPALIVE_MS).max(10);
         let idle_timeout_ms = number("idle_timeout_ms", DEFAULT_IDLE_TIMEOUT_MS).max(10);
+        let jwt_required = match get("jwt_assertion").as_deref() {
+            None | Some("off") => false,
+            Some("required") => true,
+            Some(other) => {
+                problems.push(format!(
+                    "jwt_assertion must be \"off\" or \"required\", not {other:?}; requiring it"
+                ));
+                true
+            }
+        };
+        let pomerium_url = get("pomerium_url").map(|u| u.trim_end_matches('/').to_owned());
+        let jwt_audience = get("jwt_audience").or_else(|| {
+            pomerium_url
+                .as_deref()
+                .and_then(crate::urls::host)
+                .map(str::to_owned)
+        });
         Self {
             // OpenAI itself needs a key; any other base URL may be a keyless local server.
             provider_configured: api_key.is_some()
@@ -178,7 +201,9 @@ impl Config {
             models,
             instructions: get("chat_instructions")
                 .unwrap_or_else(|| DEFAULT_INSTRUCTIONS.to_owned()),
-            pomerium_url: get("pomerium_url").map(|u| u.trim_end_matches('/').to_owned()),
+            pomerium_url,
+            jwt_required,
+            jwt_audience,
             allowed_origins: list(&get("allowed_origins").unwrap_or_default())
                 .into_iter()
                 .map(|o| o.trim_end_matches('/').to_owned())
@@ -294,6 +319,19 @@ mod tests {
             Some(vec!["read_query".to_owned()])
         );
         assert_eq!(c.policy("unknown"), ServerPolicy::default());
+    }
+
+    #[test]
+    fn assertion_audience_defaults_to_pomeriums_host() {
+        let c = config(&[
+            ("jwt_assertion", "required"),
+            ("pomerium_url", "https://chat.example.com"),
+        ]);
+        assert!(c.jwt_required);
+        assert_eq!(c.jwt_audience.as_deref(), Some("chat.example.com"));
+        let c = config(&[("jwt_assertion", "maybe")]);
+        assert!(c.jwt_required, "an unknown value fails closed");
+        assert_eq!(c.problems.len(), 1);
     }
 
     #[test]

@@ -32,6 +32,12 @@ pub enum EdgeError {
     /// The body is not JSON.
     #[error("the request body must be application/json")]
     UnsupportedMediaType,
+    /// Pomerium's identity assertion is required and missing or invalid.
+    #[error("the request did not come through Pomerium: {0}")]
+    Assertion(#[from] crate::jwt::AssertionError),
+    /// The assertion header is required and absent.
+    #[error("the request did not come through Pomerium: no identity assertion")]
+    AssertionMissing,
     /// A `redirect_url` that is not an absolute https URL.
     #[error("redirect_url must be an absolute https URL")]
     BadRedirectUrl,
@@ -64,7 +70,9 @@ impl EdgeError {
     /// The stable code.
     pub fn code(&self) -> ErrorCode {
         match self {
-            Self::MissingToken => ErrorCode::Unauthorized,
+            Self::MissingToken | Self::Assertion(_) | Self::AssertionMissing => {
+                ErrorCode::Unauthorized
+            }
             Self::BadRequestBody(_) | Self::InvalidChatRequest(_) | Self::BadRedirectUrl => {
                 ErrorCode::BadRequest
             }

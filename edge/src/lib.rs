@@ -15,6 +15,7 @@
 //! | [`auth`] | the bearer token from the request, in a type that never prints it |
 //! | [`cors`] | which page origins may call the edge, and the CORS headers |
 //! | [`error`] | the edge's errors, each with its status, code and safe message |
+//! | [`jwt`] | verifying Pomerium's identity assertion (ES256 JWT) |
 //! | [`routes`] | which handler a method and path go to |
 //! | [`pomerium`] | Pomerium's server list: parsing, ids, resolving the widget's ids |
 //! | [`provider`] | the Responses API request and the mapping of provider failures |
@@ -28,6 +29,7 @@ pub mod auth;
 pub mod config;
 pub mod cors;
 pub mod error;
+pub mod jwt;
 pub mod pomerium;
 pub mod provider;
 pub mod relay;

@@ -11,6 +11,7 @@
 //! Both proxy live (see [`proxy`]). Every TE issued, every routes call and every MCP route hit is
 //! recorded for tests to check where each token went.
 
+mod assertion;
 mod client_route;
 mod mcp_route;
 mod proxy;
@@ -22,6 +23,8 @@ use std::sync::Arc;
 
 use axum::http::HeaderMap;
 use axum::http::header;
+
+pub use assertion::foreign_assertion;
 
 use crate::record::{Log, redact};
 use crate::serve::{Background, any_local_port};
@@ -97,6 +100,7 @@ pub struct FakePomerium {
 #[derive(Debug, Default)]
 struct Records {
     mint: TokenMint,
+    key: assertion::AssertionKey,
     issued: Log<IssuedToken>,
     routes_calls: Log<Option<String>>,
     /// The `routes` list of each accepted `/.pomerium/mcp/routes/disconnect` call.
@@ -165,6 +169,12 @@ impl FakePomerium {
     /// Every TE the client route issued, in order.
     pub fn issued(&self) -> Vec<IssuedToken> {
         self.records.issued.snapshot()
+    }
+
+    /// An identity assertion signed with this fake's key, for `audience`, expiring in `ttl_secs`
+    /// (negative: already expired).
+    pub fn assertion(&self, audience: &str, ttl_secs: i64) -> String {
+        self.records.key.assertion(audience, ttl_secs)
     }
 
     /// The bearer token carried by each `/.pomerium/mcp/routes` call, in order.

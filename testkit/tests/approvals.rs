@@ -86,6 +86,24 @@ async fn approval_round_trip() -> anyhow::Result<()> {
     );
     let sent = &provider.requests()[0].body;
     assert_eq!(sent["tools"][0]["require_approval"], "always");
+    // The token went only inside the one tool Pomerium listed, as the token of that request.
+    let chat_te = &pomerium.issued()[0];
+    assert_eq!(
+        (chat_te.method.as_str(), chat_te.path.as_str()),
+        ("POST", "/api/chat")
+    );
+    assert_eq!(sent["tools"].as_array().map(Vec::len), Some(1));
+    assert_eq!(sent["tools"][0]["server_url"], pomerium.mcp_url(0).as_str());
+    assert_eq!(
+        sent["tools"][0]["headers"]["Authorization"],
+        format!("Bearer {}", chat_te.te).as_str()
+    );
+    let body_text = sent.to_string();
+    assert_eq!(
+        body_text.matches(chat_te.te.as_str()).count(),
+        1,
+        "the token appears once, in the tool's headers"
+    );
     assert_eq!(sent["store"], true);
 
     let mut denied = question.clone();

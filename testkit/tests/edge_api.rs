@@ -384,3 +384,105 @@ async fn a_client_that_goes_away_cancels_the_provider_stream() -> anyhow::Result
     assert_eq!(provider.abandoned_streams(), 1);
     Ok(())
 }
+
+#[tokio::test]
+async fn with_assertions_required_only_requests_through_pomerium_pass() -> anyhow::Result<()> {
+    let provider = FakeProvider::start(completed_transcript()).await?;
+    let addr = free_local_addr()?;
+    let edge = edge_with(
+        &provider,
+        &format!("http://{addr}"),
+        &[("JWT_ASSERTION", "required")],
+    )?;
+    let pomerium = pomerium(&edge, addr).await?;
+
+    let servers = client()
+        .get(format!("{}/api/servers", pomerium.base_url()))
+        .send()
+        .await?;
+    assert_eq!(servers.status(), 200);
+    let chat = client()
+        .post(format!("{}/api/chat", pomerium.base_url()))
+        .header("content-type", "application/json")
+        .body(CHAT)
+        .send()
+        .await?;
+    assert!(matches!(
+        read_events(chat).await?.last(),
+        Some((_, StreamEvent::Done { .. }))
+    ));
+
+    let direct = |assertion: Option<String>| {
+        let mut request = client()
+            .post(format!("{}/api/chat", edge.base_url))
+            .bearer_auth("pom_mat_direct")
+            .header("content-type", "application/json")
+            .body(CHAT);
+        if let Some(assertion) = assertion {
+            request = request.header("x-pomerium-jwt-assertion", assertion);
+        }
+        request.send()
+    };
+    let refused = [
+        ("no assertion", None),
+        (
+            "another key",
+            Some(testkit::pomerium::foreign_assertion("127.0.0.1")),
+        ),
+        ("expired", Some(pomerium.assertion("127.0.0.1", -600))),
+        (
+            "another audience",
+            Some(pomerium.assertion("evil.example", 300)),
+        ),
+        ("garbage", Some("a.b.c".to_owned())),
+    ];
+    for (what, assertion) in refused {
+        let res = direct(assertion).await?;
+        assert_eq!(res.status(), 401, "{what}");
+        assert_eq!(
+            res.json::<ErrorResponse>().await?.error.code,
+            ErrorCode::Unauthorized,
+            "{what}"
+        );
+    }
+    assert_eq!(
+        provider.request_count(),
+        1,
+        "only the chat through Pomerium reached the provider"
+    );
+    let res = direct(Some(pomerium.assertion("127.0.0.1", 300))).await?;
+    assert_eq!(res.status(), 200, "a valid assertion passes");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_unreachable_mcp_server_is_named_in_the_error() -> anyhow::Result<()> {
+    // The fake Pomerium's MCP route forwards to a port nobody listens on, so the provider cannot
+    // list the tools and answers 424, as OpenAI does.
+    let provider = FakeProvider::start(Script::default()).await?;
+    let addr = free_local_addr()?;
+    let edge = edge_with(&provider, &format!("http://{addr}"), &[])?;
+    let pomerium = pomerium(&edge, addr).await?;
+    let body = serde_json::json!({"messages":[{"role":"user","content":"sales by year?"}],"servers":["northwind"]});
+    let res = client()
+        .post(format!("{}/api/chat", pomerium.base_url()))
+        .json(&body)
+        .send()
+        .await?;
+    let events: Vec<StreamEvent> = read_events(res)
+        .await?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect();
+    match events.last() {
+        Some(StreamEvent::Error(err)) => {
+            assert_eq!(
+                (err.code, err.retryable),
+                (ErrorCode::McpServerUnreachable, true)
+            );
+            assert!(err.message.contains("Northwind"), "{}", err.message);
+        }
+        other => panic!("unexpected last event {other:?}"),
+    }
+    Ok(())
+}

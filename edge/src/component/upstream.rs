@@ -6,6 +6,7 @@ use spin_sdk::http::{IncomingRequest, IncomingResponse, Method, Request, send};
 use crate::auth::BearerToken;
 use crate::config::Config;
 use crate::error::EdgeError;
+use crate::jwt;
 use crate::pomerium::{self, McpServer};
 
 /// Largest request body the edge reads.
@@ -119,4 +120,47 @@ pub(super) async fn read_capped(response: &IncomingResponse) -> Result<Vec<u8>, 
         }
     }
     Ok(body)
+}
+
+/// Checks `X-Pomerium-Jwt-Assertion` against Pomerium's published keys.
+pub(super) async fn check_assertion(
+    config: &Config,
+    req: &IncomingRequest,
+) -> Result<(), EdgeError> {
+    let assertion = req
+        .headers()
+        .get("x-pomerium-jwt-assertion")
+        .into_iter()
+        .next()
+        .and_then(|v| String::from_utf8(v).ok())
+        .ok_or(EdgeError::AssertionMissing)?;
+    let base = config
+        .pomerium_url
+        .as_deref()
+        .ok_or(EdgeError::PomeriumNotConfigured)?;
+    let request = Request::builder()
+        .method(Method::Get)
+        .uri(format!("{base}{}", jwt::JWKS_PATH))
+        .header("accept", "application/json")
+        .build();
+    let response: IncomingResponse = send(request)
+        .await
+        .map_err(|_| EdgeError::PomeriumUnreachable)?;
+    if !(200..300).contains(&response.status()) {
+        return Err(EdgeError::PomeriumStatus(response.status()));
+    }
+    let jwks = read_capped(&response)
+        .await
+        .map_err(|_| EdgeError::PomeriumUnreachable)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    jwt::verify(
+        &assertion,
+        &jwks,
+        config.jwt_audience.as_deref().unwrap_or_default(),
+        now,
+    )?;
+    Ok(())
 }

@@ -5,7 +5,8 @@
 //! `Authorization: Bearer <TE>` in place of whatever the caller sent. The routes endpoint is
 //! answered here (never proxied) and only for a caller carrying a TE this fake issued, and so is
 //! `POST /.pomerium/mcp/routes/disconnect` (`{"routes":[url, ...]}`, answered with the listing,
-//! those servers marked `connected: false`).
+//! those servers marked `connected: false`), and `/.well-known/pomerium/jwks.json`. Forwarded
+//! requests carry a fresh `X-Pomerium-Jwt-Assertion` for the route's host.
 
 use std::sync::Arc;
 
@@ -33,6 +34,7 @@ pub(crate) fn router(state: RouteState) -> Router {
     Router::new()
         .route("/.pomerium/mcp/routes", get(routes))
         .route("/.pomerium/mcp/routes/disconnect", post(disconnect))
+        .route("/.well-known/pomerium/jwks.json", get(jwks))
         .fallback(forward_to_edge)
         .with_state(Arc::new(state))
 }
@@ -117,7 +119,22 @@ async fn disconnect(
     res
 }
 
-async fn forward_to_edge(State(state): State<Arc<RouteState>>, req: Request<Body>) -> Response {
+async fn jwks(State(state): State<Arc<RouteState>>) -> Response {
+    axum::Json(state.records.key.jwks()).into_response()
+}
+
+async fn forward_to_edge(State(state): State<Arc<RouteState>>, mut req: Request<Body>) -> Response {
+    // As with `pass_identity_headers: true`: a fresh assertion for the route's host replaces
+    // whatever the caller sent.
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(|h| h.rsplit_once(':').map_or(h, |(host, _)| host).to_owned())
+        .unwrap_or_else(|| "localhost".to_owned());
+    if let Ok(value) = HeaderValue::from_str(&state.records.key.assertion(&host, 300)) {
+        req.headers_mut().insert("x-pomerium-jwt-assertion", value);
+    }
     let te = state.records.mint.mint();
     state.records.issued.push(IssuedToken {
         te: te.clone(),
