@@ -119,3 +119,75 @@ event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{
         }
     }
 }
+
+/// Property tests: random provider streams, cut into random chunks, with a small deterministic
+/// generator (no dependency), many seeds.
+#[cfg(test)]
+mod properties {
+    use super::*;
+
+    /// xorshift64*: deterministic, good enough to pick cases.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    const FRAGMENTS: &[&str] = &[
+        "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\"é🚀\"}\n\n",
+        "data: {\"type\":\"response.output_item.added\",\"item\":{\"id\":\"mcp_1\",\"type\":\"mcp_call\",\"name\":\"q\",\"server_label\":\"s\"}}\r\n\r\n",
+        "data: {\"type\":\"response.mcp_call_arguments.delta\",\"item_id\":\"mcp_1\",\"delta\":\"{\\\"a\\\":\"}\n\n",
+        "data: {\"type\":\"response.output_item.done\",\"item\":{\"id\":\"mcp_1\",\"type\":\"mcp_call\",\"error\":{\"message\":\"boom\"}}}\n\n",
+        ": keep-alive\n\n",
+        "data: not json at all\n\n",
+        "data: {\"type\":\"response.unknown\"}\n\n",
+        "event: error\ndata: {\"type\":\"error\",\"code\":\"server_error\",\"message\":\"x\"}\n\n",
+        "data: {\"type\":\"response.completed\",\"response\":{\"id\":\"r\"}}\n\n",
+        "garbage line without colon\n",
+        "data: {\"type\":\"response.output_text.delta\",\"delta\":\"secret-token-1\"}\n\n",
+    ];
+
+    #[test]
+    fn every_stream_ends_with_exactly_one_terminal_event_and_no_secret() {
+        for seed in 1..400u64 {
+            let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let stream: String = (0..rng.below(12))
+                .map(|_| FRAGMENTS[rng.below(FRAGMENTS.len())])
+                .collect();
+            let bytes = stream.as_bytes();
+            let mut relay = Relay::new(vec!["secret-token-1".to_owned()]);
+            let mut out = String::new();
+            let mut at = 0;
+            while at < bytes.len() {
+                let n = 1 + rng.below(40).min(bytes.len() - at - 1);
+                out.push_str(&relay.on_chunk(&bytes[at..at + n]));
+                at += n;
+            }
+            out.push_str(&relay.finish(rng.below(2) == 0));
+            let events: Vec<StreamEvent> = sse::Decoder::default()
+                .push(out.as_bytes())
+                .iter()
+                .map(|f| StreamEvent::from_frame(f).expect("the relay writes valid events"))
+                .collect();
+            let terminals = events.iter().filter(|e| e.is_terminal()).count();
+            assert_eq!(terminals, 1, "seed {seed}: {events:?}");
+            assert!(
+                events.last().is_some_and(StreamEvent::is_terminal),
+                "seed {seed}: {events:?}"
+            );
+            assert!(
+                !out.contains("secret-token-1"),
+                "seed {seed}: a secret passed through"
+            );
+        }
+    }
+}

@@ -129,11 +129,15 @@ impl Translator {
                 None => vec![],
             },
             ("response.output_text.delta", _) => match str_at(&event, "delta") {
-                Some(delta) if !delta.is_empty() => vec![StreamEvent::TextDelta { delta }],
+                Some(delta) if !delta.is_empty() => vec![StreamEvent::TextDelta {
+                    delta: self.scrub(&delta),
+                }],
                 _ => vec![],
             },
             ("response.reasoning_summary_text.delta", _) => match str_at(&event, "delta") {
-                Some(delta) if !delta.is_empty() => vec![StreamEvent::ReasoningDelta { delta }],
+                Some(delta) if !delta.is_empty() => vec![StreamEvent::ReasoningDelta {
+                    delta: self.scrub(&delta),
+                }],
                 _ => vec![],
             },
             ("response.completed", _) => {
