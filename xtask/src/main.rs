@@ -3,6 +3,7 @@
 //! - `cargo xtask demo [--fake-model]`: build everything and run the chain locally; the page is
 //!   at <http://127.0.0.1:3000/>.
 //! - `cargo xtask test`: every check and test (fmt, clippy, native, browser, runtime, end to end).
+//! - `cargo xtask fuzz [--seconds N] [TARGET...]`: run the cargo-fuzz targets (nightly).
 //! - `cargo xtask dist`: build the widget bundle, the demo site and the edge component into
 //!   `target/dist`.
 //!
@@ -13,10 +14,12 @@
 //! | `dist` | the build of the deployable artifacts |
 //! | `test` | the test sequence |
 //! | `demo` | the local demo |
+//! | `fuzz` | the fuzz targets, for a set time each |
 
 mod cmd;
 mod demo;
 mod dist;
+mod fuzz;
 mod test;
 mod tools;
 
@@ -30,8 +33,11 @@ fn main() -> anyhow::Result<()> {
         Some("demo") => demo::run(&flags),
         Some("test") => test::run(&flags),
         Some("dist") => dist::run().map(|_| ()),
+        Some("fuzz") => fuzz::run(&flags),
         _ => {
-            eprintln!("usage: cargo xtask <demo [--fake-model] | test | dist>");
+            eprintln!(
+                "usage: cargo xtask <demo [--fake-model] | test | dist | fuzz [--seconds N] [TARGET...]>"
+            );
             std::process::exit(2);
         }
     }
