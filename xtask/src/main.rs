@@ -13,6 +13,8 @@
 //! | `dist` | the build of the deployable artifacts |
 //! | `test` | the test sequence |
 //! | `demo` | the local demo |
+//! | `deploy_files` | (tests) the deployment files: compose, Pomerium, Dockerfiles, Kubernetes |
+//! | `tidy` | (tests) repository rules |
 
 mod cmd;
 mod demo;
@@ -20,6 +22,8 @@ mod dist;
 mod test;
 mod tools;
 
+#[cfg(test)]
+mod deploy_files;
 #[cfg(test)]
 mod tidy;
 
