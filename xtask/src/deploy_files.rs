@@ -11,6 +11,7 @@
 //! | `interpolate` | compose's `${VAR}` references and their substitution |
 //! | `dockerfile` | the Dockerfiles: stages, pinned bases, what the edge image holds |
 //! | `pomerium` | Pomerium 0.33 settings, routes and policies |
+//! | `intranet` | the demo intranet site's nginx rewrites of the demo page |
 //! | `compose` | the compose services, their ports, variables, aliases and health checks |
 //! | `kubernetes` | the SpinApp, the Northwind Deployment and Service, the Ingresses |
 //! | `probes` | the health checks and Host allow-list run against real servers |
@@ -19,6 +20,7 @@
 mod compose;
 mod dockerfile;
 mod interpolate;
+mod intranet;
 mod kubernetes;
 mod pomerium;
 mod probes;

@@ -140,6 +140,7 @@ struct Northwind {
     addr: SocketAddr,
     shutdown: CancellationToken,
     server: Option<tokio::task::JoinHandle<Result<(), northwind_mcp::Error>>>,
+    db: PathBuf,
 }
 
 impl Northwind {
@@ -162,6 +163,7 @@ impl Northwind {
             addr,
             shutdown,
             server: Some(server),
+            db: config.db,
         }
     }
 }
@@ -172,6 +174,7 @@ impl Drop for Northwind {
         if let Some(server) = self.server.take() {
             let _ = self.runtime.block_on(server);
         }
+        let _ = std::fs::remove_file(&self.db);
     }
 }
 
