@@ -15,6 +15,8 @@
 //! | `test` | the test sequence |
 //! | `demo` | the local demo |
 //! | `fuzz` | the fuzz targets, for a set time each |
+//! | `deploy_files` | (tests) the deployment files: compose, Pomerium, Dockerfiles, Kubernetes |
+//! | `tidy` | (tests) repository rules |
 
 mod cmd;
 mod demo;
@@ -23,6 +25,8 @@ mod fuzz;
 mod test;
 mod tools;
 
+#[cfg(test)]
+mod deploy_files;
 #[cfg(test)]
 mod tidy;
 

@@ -1,0 +1,211 @@
+//! The Kubernetes rules on the real manifests, and on copies broken in memory.
+
+use crate::deploy_files::dockerfile::Dockerfile;
+use crate::deploy_files::kubernetes::*;
+use crate::deploy_files::yaml::toml_document;
+use crate::deploy_files::{assert_fails, assert_ok, broken};
+
+/// The manifests with one file's text changed.
+fn with(file: &str, from: &str, to: &str) -> Manifests {
+    let mut manifests = load();
+    let text = broken(&read(&format!("{DIR}/{file}")), from, to);
+    manifests.insert(
+        file.to_owned(),
+        documents(&text).expect("the broken copy parses"),
+    );
+    manifests
+}
+
+fn app_name() -> String {
+    let manifest = toml_document(&read("spin.toml")).expect("spin.toml parses");
+    manifest["application"]["name"]
+        .as_str()
+        .expect("spin.toml names the app")
+        .to_owned()
+}
+
+fn image_user() -> String {
+    let dockerfile = Dockerfile::parse(&read("northwind-mcp/Dockerfile")).unwrap();
+    dockerfile
+        .target(None)
+        .unwrap()
+        .all("USER")
+        .last()
+        .expect("a USER")
+        .to_owned()
+}
+
+#[test]
+fn manifests_parse_and_kustomize_lists_them() {
+    assert_ok(check_structure(&load()));
+    let unlisted = with("kustomization.yaml", "  - ingress.yaml\n", "");
+    assert_fails(check_structure(&unlisted), "does not list ingress.yaml");
+    let secret = with(
+        "namespace.yaml",
+        "  name: pomerium-chat\n",
+        "  name: pomerium-chat\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: k\nstringData:\n  openai_api_key: sk\n",
+    );
+    assert_fails(check_structure(&secret), "Secret k ships values");
+    let nameless = with(
+        "namespace.yaml",
+        "  name: pomerium-chat\n",
+        "  labels: {}\n",
+    );
+    assert_fails(check_structure(&nameless), "without a name");
+}
+
+#[test]
+fn ingresses_use_known_annotations_and_the_chat_route_options() {
+    assert_ok(check_ingresses(&load()));
+    let typo = with(
+        "ingress.yaml",
+        "ingress.pomerium.io/cors_allow_preflight",
+        "ingress.pomerium.io/cors_preflight",
+    );
+    assert_fails(
+        check_ingresses(&typo),
+        "unknown annotation ingress.pomerium.io/cors_preflight",
+    );
+    let timeout = with(
+        "ingress.yaml",
+        "ingress.pomerium.io/timeout: 0s",
+        "ingress.pomerium.io/timeout: 30s",
+    );
+    assert_fails(
+        check_ingresses(&timeout),
+        "needs ingress.pomerium.io/timeout",
+    );
+    let both = with(
+        "ingress.yaml",
+        "    ingress.pomerium.io/mcp_client: \"true\"\n",
+        "    ingress.pomerium.io/mcp_client: \"true\"\n    ingress.pomerium.io/mcp_server: \"true\"\n",
+    );
+    assert_fails(check_ingresses(&both), "both mcp_client and mcp_server");
+    let class = with(
+        "ingress.yaml",
+        "ingressClassName: pomerium",
+        "ingressClassName: nginx",
+    );
+    assert_fails(check_ingresses(&class), "ingressClassName is not pomerium");
+    let backend = with(
+        "ingress.yaml",
+        "                  number: 8931",
+        "                  number: 80",
+    );
+    assert_fails(
+        check_ingresses(&backend),
+        "no Service northwind-mcp with port 80",
+    );
+    let spin_port = with(
+        "ingress.yaml",
+        "                  number: 80\n",
+        "                  number: 3000\n",
+    );
+    assert_fails(
+        check_ingresses(&spin_port),
+        "no Service pomerium-chat with port 3000",
+    );
+    let small = with(
+        "ingress.yaml",
+        "mcp_server_max_request_bytes: \"65536\"",
+        "mcp_server_max_request_bytes: \"4096\"",
+    );
+    assert_fails(check_ingresses(&small), "must exceed 4096");
+}
+
+#[test]
+fn the_spin_app_is_the_edge_with_its_settings() {
+    let app = app_name();
+    assert_ok(check_spin_app(&load(), &app));
+    let image = with("edge.yaml", "pomerium-chat:0.1.0", "edge:0.1.0");
+    assert_fails(check_spin_app(&image, &app), "is not the Spin app");
+    let unpinned = with("edge.yaml", "pomerium-chat:0.1.0", "pomerium-chat:latest");
+    assert_fails(check_spin_app(&unpinned, &app), "names no version");
+    let single = with("edge.yaml", "replicas: 2", "replicas: 1");
+    assert_fails(check_spin_app(&single, &app), "at least 2 replicas");
+    let inline_key = with(
+        "edge.yaml",
+        "      valueFrom:\n        secretKeyRef:\n          name: pomerium-chat-edge\n          key: openai_api_key\n",
+        "      value: sk-inline\n",
+    );
+    assert_fails(
+        check_spin_app(&inline_key, &app),
+        "openai_api_key must come from a secretKeyRef",
+    );
+    let unknown = with(
+        "edge.yaml",
+        "- name: allowed_origins",
+        "- name: cors_origins",
+    );
+    assert_fails(
+        check_spin_app(&unknown, &app),
+        "cors_origins is not a setting",
+    );
+    let elsewhere = with(
+        "edge.yaml",
+        "value: https://chat.YOUR-DOMAIN",
+        "value: https://pomerium.YOUR-DOMAIN",
+    );
+    assert_fails(check_spin_app(&elsewhere, &app), "the chat Ingress is");
+}
+
+#[test]
+fn northwind_agrees_with_its_image_port_service_and_ingress() {
+    let user = image_user();
+    assert_ok(check_northwind(&load(), &user));
+    let port = with(
+        "northwind.yaml",
+        "value: 0.0.0.0:8931",
+        "value: 0.0.0.0:9000",
+    );
+    assert_fails(check_northwind(&port, &user), "no containerPort 9000");
+    let loopback = with(
+        "northwind.yaml",
+        "value: 0.0.0.0:8931",
+        "value: 127.0.0.1:8931",
+    );
+    assert_fails(
+        check_northwind(&loopback, &user),
+        "unreachable from the Service",
+    );
+    let target = with(
+        "northwind.yaml",
+        "      targetPort: http",
+        "      targetPort: 8080",
+    );
+    assert_fails(check_northwind(&target, &user), "targets Some(8080)");
+    let hosts = with(
+        "northwind.yaml",
+        "value: northwind.YOUR-DOMAIN",
+        "value: mcp.YOUR-DOMAIN",
+    );
+    assert_fails(
+        check_northwind(&hosts, &user),
+        "refuses Host northwind.YOUR-DOMAIN",
+    );
+    let rewritten = with(
+        "ingress.yaml",
+        "    ingress.pomerium.io/preserve_host_header: \"true\"\n",
+        "",
+    );
+    assert_fails(
+        check_northwind(&rewritten, &user),
+        "refuses Host northwind-mcp",
+    );
+    let root = with("northwind.yaml", "runAsUser: 10001", "runAsUser: 0");
+    assert_fails(check_northwind(&root, &user), "is not the image's user");
+    let image = with("northwind.yaml", "northwind-mcp:0.1.0", "northwind:0.1.0");
+    assert_fails(
+        check_northwind(&image, &user),
+        "is not the northwind-mcp image",
+    );
+}
+
+#[test]
+fn the_global_settings_turn_mcp_on() {
+    assert_ok(check_global_settings(&load()));
+    let off = with("pomerium.yaml", "    mcp: true", "    mcp: false");
+    assert_fails(check_global_settings(&off), "runtimeFlags.mcp must be true");
+    let named = with("pomerium.yaml", "  name: global", "  name: pomerium");
+    assert_fails(check_global_settings(&named), "named global");
+}
