@@ -3,7 +3,7 @@
 #   docker build -f deploy/edge.Dockerfile --target intranet -t pomerium-chat-intranet:local .
 #
 # `build` runs `cargo xtask dist`: the widget (wasm32-unknown-unknown + wasm-bindgen) and the demo
-# site into target/dist, the edge into target/wasm32-wasip2/release/edge.wasm.
+# site into target/dist, with the edge component built for Spin (target/dist/edge-spin.wasm).
 # `intranet` serves the demo page and the widget bundle with nginx, pointed at the chat origin.
 # `edge` (the default, last stage) runs the component with `spin up`, laid out as spin.toml expects.
 
@@ -26,7 +26,6 @@ EXPOSE 8080
 FROM ghcr.io/spinframework/spin:v3.6.3 AS edge
 WORKDIR /app
 COPY spin.toml ./
-COPY --from=build /src/target/wasm32-wasip2/release/edge.wasm target/wasm32-wasip2/release/edge.wasm
 COPY --from=build /src/target/dist target/dist
 EXPOSE 3000
 # The image's entrypoint is `spin`. Settings arrive as SPIN_VARIABLE_<NAME> environment variables.

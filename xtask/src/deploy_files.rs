@@ -31,22 +31,21 @@ use std::collections::BTreeMap;
 
 use crate::cmd::root;
 
-/// The Spin variables the edge reads (lower_snake; `SPIN_VARIABLE_<UPPER>` in the environment).
-///
-/// FIXME: the edge's spin.toml declares these under `[variables]` once issue 3 lands; read them
-/// from there then, instead of keeping this list.
-const EDGE_VARIABLES: [&str; 10] = [
-    "openai_api_key",
-    "openai_base_url",
-    "provider_origin",
-    "openai_model",
-    "models",
-    "chat_instructions",
-    "pomerium_url",
-    "allowed_origins",
-    "jwt_assertion",
-    "mcp_policies",
-];
+/// Whether `name` (lower_snake) is one of the Spin variables `spin.toml` declares for the edge
+/// (`SPIN_VARIABLE_<UPPER>` in the environment). The edge's own tests check that list against
+/// the keys its code reads (edge/tests/spin_manifest.rs).
+fn is_edge_variable(name: &str) -> bool {
+    static VARIABLES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        let manifest: toml::Table = read("spin.toml").parse().expect("spin.toml parses");
+        manifest["variables"]
+            .as_table()
+            .expect("spin.toml has [variables]")
+            .keys()
+            .cloned()
+            .collect()
+    });
+    VARIABLES.iter().any(|v| v == name)
+}
 
 /// The value of `DOMAIN` under which compose's host names match pomerium-config.yaml's.
 const DOMAIN_PLACEHOLDER: &str = "YOUR-DOMAIN";

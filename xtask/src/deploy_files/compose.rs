@@ -17,7 +17,7 @@ use crate::deploy_files::dockerfile::{Dockerfile, check_pinned, listen_port_in};
 use crate::deploy_files::interpolate::{references, substitute};
 use crate::deploy_files::pomerium::{mcp_role, routes};
 use crate::deploy_files::yaml::document;
-use crate::deploy_files::{EDGE_VARIABLES, env_example, origin, read, split_url};
+use crate::deploy_files::{env_example, is_edge_variable, origin, read, split_url};
 
 /// The compose file, parsed, with its variables substituted.
 pub(super) struct Compose {
@@ -319,7 +319,7 @@ pub(super) fn check_edge_settings(compose: &Compose, pomerium: &Value) -> Vec<St
     let mut vars = BTreeMap::new();
     for (name, value) in &env {
         match name.strip_prefix("SPIN_VARIABLE_") {
-            Some(var) if EDGE_VARIABLES.contains(&var.to_lowercase().as_str()) => {
+            Some(var) if is_edge_variable(&var.to_lowercase()) => {
                 vars.insert(var.to_lowercase(), value.clone());
             }
             _ => problems.push(format!("{edge}: {name} is not a setting of the edge")),

@@ -399,10 +399,10 @@ mod tests {
         assert_fails(edge_rules(&no_manifest, &spin_toml), "lacks spin.toml");
         let moved = broken(
             &spin_toml,
-            "\"target/wasm32-wasip2",
-            "\"build/wasm32-wasip2",
+            "\"target/dist/edge-spin.wasm",
+            "\"build/edge-spin.wasm",
         );
-        assert_fails(edge_rules(&text, &moved), "lacks build/wasm32-wasip2");
+        assert_fails(edge_rules(&text, &moved), "lacks build/edge-spin.wasm");
     }
 
     #[test]

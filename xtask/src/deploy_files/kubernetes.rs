@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::deploy_files::dockerfile::check_pinned;
 use crate::deploy_files::yaml::documents;
-use crate::deploy_files::{EDGE_VARIABLES, read};
+use crate::deploy_files::{is_edge_variable, read};
 
 /// The manifests, by file name.
 const DIR: &str = "deploy/kubernetes";
@@ -318,7 +318,7 @@ pub(super) fn check_spin_app(manifests: &Manifests, app_name: &str) -> Vec<Strin
         let mut seen = BTreeMap::new();
         for var in variables.into_iter().flatten() {
             let var_name = var.get("name").and_then(Value::as_str).unwrap_or("");
-            if !EDGE_VARIABLES.contains(&var_name) {
+            if !is_edge_variable(var_name) {
                 problems.push(format!("{id}: {var_name} is not a setting of the edge"));
             }
             seen.insert(var_name.to_owned(), var);
