@@ -9,9 +9,13 @@
 //!
 //! Secrets are held in types that never print.
 
+mod tools;
+
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+
+pub use tools::{LocalServer, ProviderKind, ToolConfig, ToolMode};
 
 /// Default provider base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -42,6 +46,13 @@ pub const KEYS: &[&str] = &[
     "static_root",
     "keepalive_ms",
     "idle_timeout_ms",
+    // Tool mode (see `ToolConfig`).
+    "tool_mode",
+    "provider",
+    "max_tool_rounds",
+    "tool_timeout_ms",
+    "max_tool_result_bytes",
+    "mcp_servers",
 ];
 
 /// Everything the edge needs to know about its surroundings.
@@ -71,6 +82,8 @@ pub struct Config {
     pub keepalive_ms: u64,
     /// Provider silence after which the answer fails, in milliseconds.
     pub idle_timeout_ms: u64,
+    /// Who runs the MCP tools, and the bounds of the edge's tool loop.
+    pub tools: ToolConfig,
     /// Problems found while reading the configuration (bad JSON, bad numbers), safe to show.
     pub problems: Vec<String>,
 }
@@ -163,6 +176,7 @@ impl Config {
         };
         let keepalive_ms = number("keepalive_ms", DEFAULT_KEEPALIVE_MS).max(10);
         let idle_timeout_ms = number("idle_timeout_ms", DEFAULT_IDLE_TIMEOUT_MS).max(10);
+        let tools = ToolConfig::read(&get, &mut problems);
         Self {
             // OpenAI itself needs a key; any other base URL may be a keyless local server.
             provider_configured: api_key.is_some()
@@ -187,8 +201,14 @@ impl Config {
             static_root: get("static_root").unwrap_or_else(|| "/".to_owned()),
             keepalive_ms,
             idle_timeout_ms,
+            tools,
             problems,
         }
+    }
+
+    /// Local mode: no Pomerium, the servers come from `mcp_servers` (see [`ToolConfig`]).
+    pub fn is_local(&self) -> bool {
+        self.pomerium_url.is_none() && !self.tools.local_servers.is_empty()
     }
 
     /// The policy for a server id.
