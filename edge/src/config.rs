@@ -15,7 +15,10 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-pub use tools::{LocalServer, ProviderKind, ToolConfig, ToolMode};
+pub use tools::{
+    DEFAULT_MAX_TOOL_RESULT_BYTES, DEFAULT_MAX_TOOL_ROUNDS, DEFAULT_TOOL_TIMEOUT_MS, LocalServer,
+    ProviderKind, ToolConfig, ToolMode,
+};
 
 /// Default provider base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
