@@ -2,12 +2,18 @@
 //!
 //! OpenAI's hosted `mcp` tool calls the servers from OpenAI's network, so it works only for
 //! servers the internet can reach and only with the Responses API. [`decide`] picks edge mode
-//! whenever that cannot work; [`is_publicly_reachable`] is the rule for one server URL.
+//! whenever that cannot work; [`is_publicly_reachable`] is the rule for one server URL. In edge
+//! mode the edge itself calls the servers, with [`mcp_authorization`]: the caller's TE to the MCP
+//! route Pomerium listed (Pomerium swaps it for the server's TI), or in local mode the server's
+//! own configured token. A TE never goes to a server of the local list.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use serde_json::json;
+
+use crate::auth::BearerToken;
 use crate::config::{Config, ProviderKind, ToolMode};
-use crate::pomerium::McpServer;
+use crate::pomerium::{self, McpServer};
 use crate::urls;
 
 /// Who runs the tools of one answer.
@@ -35,6 +41,38 @@ pub fn decide(config: &Config, servers: &[&McpServer]) -> Runner {
             if edge { Runner::Edge } else { Runner::Provider }
         }
     }
+}
+
+/// The servers of local mode, listed as Pomerium's would be (same ids); empty otherwise.
+pub fn local_servers(config: &Config) -> Vec<McpServer> {
+    if !config.is_local() {
+        return Vec::new();
+    }
+    let entries: Vec<serde_json::Value> = config
+        .tools
+        .local_servers
+        .iter()
+        .map(|s| json!({"name": s.name, "url": s.url, "description": s.description, "connected": true}))
+        .collect();
+    pomerium::parse_routes(json!({ "servers": entries }).to_string().as_bytes()).unwrap_or_default()
+}
+
+/// The `Authorization` value for the edge's requests to `server` in edge mode.
+pub fn mcp_authorization(
+    config: &Config,
+    server: &McpServer,
+    token: Option<&BearerToken>,
+) -> Option<String> {
+    if config.is_local() {
+        return config
+            .tools
+            .local_servers
+            .iter()
+            .find(|s| s.url == server.info.url)
+            .and_then(|s| s.token.as_deref())
+            .map(|t| format!("Bearer {t}"));
+    }
+    token.map(BearerToken::header_value)
 }
 
 /// False for URLs on loopback, private or link-local addresses (10/8, 172.16/12, 192.168/16,
@@ -124,6 +162,35 @@ mod tests {
                 .find(|(n, _)| *n == k)
                 .map(|(_, v)| (*v).to_owned())
         })
+    }
+
+    #[test]
+    fn local_servers_and_their_tokens() {
+        let local = config(&[(
+            "mcp_servers",
+            r#"[{"name":"Northwind","url":"http://127.0.0.1:8931/mcp","token":"ti_local"},{"name":"Docs","url":"http://127.0.0.1:9/mcp"}]"#,
+        )]);
+        let servers = local_servers(&local);
+        let ids: Vec<&str> = servers.iter().map(|s| s.info.id.as_str()).collect();
+        assert_eq!(ids, ["northwind", "docs"]);
+        let te = BearerToken::from_header_values(&["Bearer pom_mat_te"]).unwrap();
+        assert_eq!(
+            mcp_authorization(&local, &servers[0], Some(&te)).as_deref(),
+            Some("Bearer ti_local")
+        );
+        assert_eq!(mcp_authorization(&local, &servers[1], Some(&te)), None);
+        let deployed = config(&[
+            ("pomerium_url", "https://p.example.com"),
+            (
+                "mcp_servers",
+                r#"[{"name":"N","url":"http://127.0.0.1:8931/mcp"}]"#,
+            ),
+        ]);
+        assert!(local_servers(&deployed).is_empty(), "pomerium_url wins");
+        assert_eq!(
+            mcp_authorization(&deployed, &servers[0], Some(&te)).as_deref(),
+            Some("Bearer pom_mat_te")
+        );
     }
 
     #[test]
