@@ -53,6 +53,8 @@ async fn sales_by_year_through_the_whole_chain() -> anyhow::Result<()> {
             ("OPENAI_BASE_URL", &provider_url),
             ("OPENAI_API_KEY", "sk-test-e2e"),
             ("POMERIUM_URL", &pomerium_url),
+            // The provider runs the tools (OpenAI's hosted `mcp` tool), as in production.
+            ("TOOL_MODE", "hosted"),
         ],
     )?;
     let pomerium = FakePomerium::start(FakePomeriumConfig {

@@ -8,3 +8,4 @@ mod edge_api;
 mod edge_input;
 mod fakes;
 mod support;
+mod tool_mode;
