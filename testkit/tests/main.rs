@@ -8,4 +8,5 @@ mod edge_api;
 mod edge_input;
 mod fakes;
 mod support;
+mod tool_bounds;
 mod tool_mode;
