@@ -3,6 +3,7 @@
 
 mod approvals;
 mod e2e;
+mod e2e_edge_mode;
 mod edge;
 mod edge_api;
 mod edge_input;
