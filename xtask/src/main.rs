@@ -1,6 +1,6 @@
 //! Project automation, run as `cargo xtask <task>` (an alias in `.cargo/config.toml`).
 //!
-//! - `cargo xtask demo [--fake-model]`: build everything and run the chain locally; the page is
+//! - `cargo xtask demo [--fake-model] [--local]`: build everything and run the chain locally; the page is
 //!   at <http://127.0.0.1:3000/>.
 //! - `cargo xtask test`: every check and test (fmt, clippy, native, browser, runtime, end to end).
 //! - `cargo xtask dist`: build the widget bundle, the demo site and the edge component into
@@ -31,7 +31,7 @@ fn main() -> anyhow::Result<()> {
         Some("test") => test::run(&flags),
         Some("dist") => dist::run().map(|_| ()),
         _ => {
-            eprintln!("usage: cargo xtask <demo [--fake-model] | test | dist>");
+            eprintln!("usage: cargo xtask <demo [--fake-model] [--local] | test | dist>");
             std::process::exit(2);
         }
     }
