@@ -6,9 +6,11 @@
 //! upstream call. Log lines name the method, path and status, never a header value.
 
 mod chat;
+mod mcp_http;
 mod reply;
 mod servers;
 mod timer;
+mod tool_chat;
 mod upstream;
 
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};

@@ -9,9 +9,16 @@
 //!
 //! Secrets are held in types that never print.
 
+mod tools;
+
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+
+pub use tools::{
+    DEFAULT_MAX_TOOL_RESULT_BYTES, DEFAULT_MAX_TOOL_ROUNDS, DEFAULT_TOOL_TIMEOUT_MS, LocalServer,
+    ProviderKind, ToolConfig, ToolMode,
+};
 
 /// Default provider base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -44,6 +51,13 @@ pub const KEYS: &[&str] = &[
     "idle_timeout_ms",
     "jwt_assertion",
     "jwt_audience",
+    // Tool mode (see `ToolConfig`).
+    "tool_mode",
+    "provider",
+    "max_tool_rounds",
+    "tool_timeout_ms",
+    "max_tool_result_bytes",
+    "mcp_servers",
 ];
 
 /// Everything the edge needs to know about its surroundings.
@@ -77,6 +91,8 @@ pub struct Config {
     pub jwt_required: bool,
     /// The audience the assertion must name: `jwt_audience`, else the host of `pomerium_url`.
     pub jwt_audience: Option<String>,
+    /// Who runs the MCP tools, and the bounds of the edge's tool loop.
+    pub tools: ToolConfig,
     /// Problems found while reading the configuration (bad JSON, bad numbers), safe to show.
     pub problems: Vec<String>,
 }
@@ -186,6 +202,7 @@ impl Config {
                 .and_then(crate::urls::host)
                 .map(str::to_owned)
         });
+        let tools = ToolConfig::read(&get, &mut problems);
         Self {
             // OpenAI itself needs a key; any other base URL may be a keyless local server.
             provider_configured: api_key.is_some()
@@ -212,8 +229,14 @@ impl Config {
             static_root: get("static_root").unwrap_or_else(|| "/".to_owned()),
             keepalive_ms,
             idle_timeout_ms,
+            tools,
             problems,
         }
+    }
+
+    /// Local mode: no Pomerium, the servers come from `mcp_servers` (see [`ToolConfig`]).
+    pub fn is_local(&self) -> bool {
+        self.pomerium_url.is_none() && !self.tools.local_servers.is_empty()
     }
 
     /// The policy for a server id.

@@ -23,6 +23,11 @@
 //! | [`relay`] | the chat stream: provider bytes in, widget SSE bytes out, always ending on purpose |
 //! | [`static_files`] | the widget bundle and the demo site |
 //! | [`urls`] | origins, query parameters, percent-encoding |
+//! | [`tool_mode`] | who runs the MCP tools of an answer: the provider (hosted) or the edge |
+//! | [`mcp_client`] | edge mode's MCP client messages and answers (Streamable HTTP) |
+//! | [`toolbox`] | MCP tools as uniquely named function tools, and back |
+//! | [`tool_loop`] | edge mode's tool loop as a state machine |
+//! | [`tool_provider`] | edge mode's provider requests and stream decoding (Responses, Chat Completions) |
 //! | `component` | (wasm32 only) the Spin entry point and the HTTP I/O |
 
 pub mod auth;
@@ -30,11 +35,16 @@ pub mod config;
 pub mod cors;
 pub mod error;
 pub mod jwt;
+pub mod mcp_client;
 pub mod pomerium;
 pub mod provider;
 pub mod relay;
 pub mod routes;
 pub mod static_files;
+pub mod tool_loop;
+pub mod tool_mode;
+pub mod tool_provider;
+pub mod toolbox;
 pub mod translate;
 pub mod urls;
 

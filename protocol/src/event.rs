@@ -162,6 +162,8 @@ pub enum ErrorCode {
     StreamInterrupted,
     /// The provider did not answer in time.
     ProviderTimeout,
+    /// The model kept asking for tools past the edge's round limit (edge tool mode).
+    ToolRoundsExceeded,
     /// The browser could not reach the edge at all (set by the widget, never sent by the edge).
     NetworkError,
     /// A fault inside the edge.
@@ -240,6 +242,7 @@ impl ErrorCode {
             | Self::ProviderError
             | Self::ResponseIncomplete
             | Self::StreamInterrupted
+            | Self::ToolRoundsExceeded
             | Self::NetworkError
             | Self::Internal
             | Self::Unknown => 500,

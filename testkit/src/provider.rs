@@ -1,18 +1,25 @@
 //! [`FakeProvider`]: a stand-in for the OpenAI Responses API (`POST /v1/responses`, also
-//! `/responses`), behaving as its [`Script`] says (`shared/protocols.md` §2).
+//! `/responses`) and for Chat Completions (`POST /v1/chat/completions`), behaving as its
+//! [`Script`] says (`shared/protocols.md` §2, §3).
 //!
 //! - [`Script::Model`] plays a model: it really lists (and may call) the request's `mcp` tools
 //!   over MCP, sending each tool's `headers` verbatim, and streams the documented event sequence.
+//!   Offered `function` tools instead (the caller runs the tools), it asks for a call or answers
+//!   from the results it was given, on either API (`functions`, `responses_functions`,
+//!   `chat_completions`).
 //! - [`Script::Transcript`] replays raw SSE bytes, each frame after its delay.
 //! - [`Script::Status`] answers one status and JSON body, e.g. a 429.
 //!
 //! Every request is recorded ([`ProviderRequest`]: body and bearer key) before it is answered.
 //! Responses are real streams: each frame is written as it is produced.
 
+mod chat_completions;
 mod events;
+mod functions;
 mod mcp_client;
 mod model;
 mod request;
+mod responses_functions;
 mod rules;
 
 use std::convert::Infallible;
@@ -166,6 +173,8 @@ impl FakeProvider {
         let router = Router::new()
             .route("/v1/responses", post(responses))
             .route("/responses", post(responses))
+            .route("/v1/chat/completions", post(completions))
+            .route("/chat/completions", post(completions))
             .with_state(state.clone());
         let server = Background::spawn(addr, router).await?;
         Ok(Self { server, state })
@@ -258,6 +267,65 @@ async fn responses(
     }
 }
 
+/// `POST /v1/chat/completions`: recorded, then answered as the script says.
+async fn completions(
+    State(state): State<Arc<ProviderState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).to_owned());
+    let parsed: Option<Value> = serde_json::from_slice(&body).ok();
+    state.requests.push(ProviderRequest {
+        authorization: authorization.clone(),
+        body: parsed
+            .clone()
+            .unwrap_or_else(|| Value::String(String::from_utf8_lossy(&body).into_owned())),
+    });
+    let n = state.requests.len();
+    let script = lock(&state.script).clone();
+    match script {
+        Script::Status {
+            status,
+            body,
+            retry_after,
+        } => status_response(status, body, retry_after),
+        Script::Transcript(frames) => transcript(frames, &state.streams),
+        Script::Model(options) => {
+            if let Some(key) = &options.api_key
+                && authorization.as_ref() != Some(key)
+            {
+                return openai_error(
+                    StatusCode::UNAUTHORIZED,
+                    "Incorrect API key provided.",
+                    "invalid_request_error",
+                    "invalid_api_key",
+                );
+            }
+            let Some(body) = parsed else {
+                return openai_error(
+                    StatusCode::BAD_REQUEST,
+                    "We could not parse the JSON body of your request.",
+                    "invalid_request_error",
+                    "invalid_json",
+                );
+            };
+            let (tx, stream) = channel_body(&state.streams);
+            let model = body["model"].as_str().unwrap_or("llama-fake").to_owned();
+            chat_completions::stream(
+                chat_completions::turn(&body),
+                n,
+                model,
+                options.delta_delay,
+                tx,
+            );
+            event_stream(stream)
+        }
+    }
+}
+
 async fn model_turn(
     state: &ProviderState,
     options: ModelOptions,
@@ -273,6 +341,13 @@ async fn model_turn(
         _ => request::last_user_message(body),
     };
     lock(&state.messages).insert(format!("resp_{n}"), message.clone());
+    if responses_functions::is_function_request(body) {
+        let (tx, stream) = channel_body(&state.streams);
+        let model = body["model"].as_str().unwrap_or("gpt-fake").to_owned();
+        let turn = responses_functions::turn(body);
+        responses_functions::stream(turn, n, model, options.delta_delay, tx);
+        return event_stream(stream);
+    }
     let listed = match model::list_servers(&state.http, request::mcp_tools(body)).await {
         Ok(listed) => listed,
         Err(res) => return res,

@@ -18,10 +18,10 @@ use testkit::provider::{FakeProvider, Script};
 const QUESTION: &str = "What were our sales by year?";
 
 /// The widget's shadow root, in page scripts.
-const ROOT: &str = "const root = document.querySelector('pomerium-chat')?.shadowRoot;";
+pub(crate) const ROOT: &str = "const root = document.querySelector('pomerium-chat')?.shadowRoot;";
 
 /// Yearly sales as the database computes them, formatted as the answer shows numbers.
-fn yearly_sales(db: &std::path::Path) -> anyhow::Result<Vec<(String, String)>> {
+pub(crate) fn yearly_sales(db: &std::path::Path) -> anyhow::Result<Vec<(String, String)>> {
     let conn =
         rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let mut stmt = conn.prepare(
@@ -53,6 +53,8 @@ async fn sales_by_year_through_the_whole_chain() -> anyhow::Result<()> {
             ("OPENAI_BASE_URL", &provider_url),
             ("OPENAI_API_KEY", "sk-test-e2e"),
             ("POMERIUM_URL", &pomerium_url),
+            // The provider runs the tools (OpenAI's hosted `mcp` tool), as in production.
+            ("TOOL_MODE", "hosted"),
         ],
     )?;
     let pomerium = FakePomerium::start(FakePomeriumConfig {
@@ -164,7 +166,10 @@ async fn sales_by_year_through_the_whole_chain() -> anyhow::Result<()> {
 
 /// Loads the page, asks the question, and returns the final answer text and the snapshots
 /// taken at each DOM change while it streamed.
-async fn drive(browser: &Browser, pomerium: &FakePomerium) -> anyhow::Result<(String, Vec<Value>)> {
+pub(crate) async fn drive(
+    browser: &Browser,
+    pomerium: &FakePomerium,
+) -> anyhow::Result<(String, Vec<Value>)> {
     browser
         .client
         .goto(&format!("{}/", pomerium.base_url()))

@@ -3,8 +3,11 @@
 
 mod approvals;
 mod e2e;
+mod e2e_edge_mode;
 mod edge;
 mod edge_api;
 mod edge_input;
 mod fakes;
 mod support;
+mod tool_bounds;
+mod tool_mode;

@@ -19,7 +19,8 @@ pub(crate) fn edge(provider: &FakeProvider, pomerium_url: &str) -> anyhow::Resul
     edge_with(provider, pomerium_url, &[])
 }
 
-/// The same, with more configuration.
+/// The same, with more configuration. The fake Pomerium lists loopback URLs, which `auto` would
+/// send to edge tool mode: these tests pin `TOOL_MODE=hosted` unless `extra` sets it.
 pub(crate) fn edge_with(
     provider: &FakeProvider,
     pomerium_url: &str,
@@ -32,6 +33,9 @@ pub(crate) fn edge_with(
         ("OPENAI_API_KEY", API_KEY),
         ("POMERIUM_URL", pomerium_url),
     ];
+    if !extra.iter().any(|(k, _)| *k == "TOOL_MODE") {
+        env.push(("TOOL_MODE", "hosted"));
+    }
     env.extend_from_slice(extra);
     EdgeProcess::start(&artifacts, &env)
 }

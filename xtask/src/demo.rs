@@ -8,9 +8,15 @@
 //! | 3003 | `fake-pomerium` MCP server route in front of northwind-mcp |
 //! | 3004 | `fake-provider` (with `--fake-model`) |
 //!
-//! The provider comes from `OPENAI_API_KEY` / `OPENAI_BASE_URL`; `--fake-model` uses the
-//! scripted test model instead. With neither, the page is served and the chat explains what
-//! to set.
+//! The provider comes from `OPENAI_API_KEY` / `OPENAI_BASE_URL` (and `PROVIDER=chat_completions`
+//! for Ollama, vLLM, llama.cpp or LM Studio); `--fake-model` uses the scripted test model
+//! instead. With neither, the page is served and the chat explains what to set. The MCP route is
+//! on loopback, out of a hosted provider's reach, so the edge runs the tools itself (tool mode
+//! `auto` picks edge mode).
+//!
+//! `--local` runs without any Pomerium stand-in: the edge itself listens on 3000, lists
+//! northwind-mcp from its `mcp_servers` configuration (local mode, loopback only) and calls it
+//! directly with its token.
 
 use std::hash::{BuildHasher, Hasher};
 use std::net::TcpStream;
@@ -36,6 +42,7 @@ impl Drop for Children {
 
 pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
     let fake_model = flags.contains(&"--fake-model");
+    let local = flags.contains(&"--local");
     let dist = dist::run()?;
     cmd::run(cmd::cargo().args(["build", "-p", "northwind-mcp", "-p", "testkit", "--bins"]))?;
     let bin = |name: &str| dist::target_dir().join("debug").join(name);
@@ -62,24 +69,47 @@ pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
             .spawn()
             .context("starting northwind-mcp")?,
     ));
-    children.0.push((
-        "fake-pomerium",
-        Command::new(bin("fake-pomerium"))
-            .args(["--addr", "127.0.0.1:3000", "--edge", "http://127.0.0.1:3001", "--mcp"])
-            .arg(format!("name=Northwind,upstream=http://127.0.0.1:3002,addr=127.0.0.1:3003,token={internal_token}"))
-            .spawn()
-            .context("starting fake-pomerium")?,
-    ));
-
-    let mut env: Vec<(String, String)> =
-        vec![("POMERIUM_URL".into(), "http://127.0.0.1:3000".into())];
+    let mut env: Vec<(String, String)> = if local {
+        let servers = format!(
+            r#"[{{"name":"Northwind","url":"http://127.0.0.1:3002/mcp","description":"The Northwind sales database","token":"{internal_token}"}}]"#
+        );
+        vec![
+            ("POMERIUM_URL".into(), String::new()),
+            ("MCP_SERVERS".into(), servers),
+            ("TOOL_MODE".into(), "edge".into()),
+        ]
+    } else {
+        children.0.push((
+            "fake-pomerium",
+            Command::new(bin("fake-pomerium"))
+                .args(["--addr", "127.0.0.1:3000", "--edge", "http://127.0.0.1:3001", "--mcp"])
+                .arg(format!("name=Northwind,upstream=http://127.0.0.1:3002,addr=127.0.0.1:3003,token={internal_token}"))
+                .spawn()
+                .context("starting fake-pomerium")?,
+        ));
+        vec![("POMERIUM_URL".into(), "http://127.0.0.1:3000".into())]
+    };
+    // The MCP origin the edge calls in edge tool mode (Spin's outbound allow-list).
+    let mcp_origin = if local {
+        "http://127.0.0.1:3002"
+    } else {
+        "http://127.0.0.1:3003"
+    };
+    let edge_addr = if local {
+        "127.0.0.1:3000"
+    } else {
+        "127.0.0.1:3001"
+    };
     for name in [
         "OPENAI_API_KEY",
         "OPENAI_BASE_URL",
         "OPENAI_MODEL",
         "CHAT_INSTRUCTIONS",
+        "PROVIDER",
+        "TOOL_MODE",
     ] {
         if let Ok(value) = std::env::var(name) {
+            env.retain(|(k, _)| k != name);
             env.push((name.into(), value));
         }
     }
@@ -99,7 +129,9 @@ pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
         Some(spin) => {
             let mut command = Command::new(spin);
             command
-                .args(["up", "--listen", "127.0.0.1:3001"])
+                .args(["up", "--listen", edge_addr])
+                .arg("--variable")
+                .arg(format!("mcp_origin={mcp_origin}"))
                 .current_dir(root());
             // spin.toml declares these as Spin variables; the key is required (empty is fine).
             let mut has_key = false;
@@ -123,7 +155,7 @@ pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
         None => {
             let mut command = Command::new(tools::wasmtime(true)?);
             command
-                .args(["serve", "-S", "cli", "--addr", "127.0.0.1:3001", "--dir"])
+                .args(["serve", "-S", "cli", "--addr", edge_addr, "--dir"])
                 .arg(format!("{}::/", dist.dir.display()));
             for (k, v) in &env {
                 command.arg("--env").arg(format!("{k}={v}"));
@@ -137,13 +169,23 @@ pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
         .0
         .push(("edge", edge.spawn().context("starting the edge")?));
 
-    for port in [3002, 3003, 3001, 3000] {
-        wait_for_port(port, &mut children)?;
+    let ports: &[u16] = if local {
+        &[3002, 3000]
+    } else {
+        &[3002, 3003, 3001, 3000]
+    };
+    for port in ports {
+        wait_for_port(*port, &mut children)?;
     }
     let has_provider = env
         .iter()
         .any(|(k, _)| k == "OPENAI_API_KEY" || k == "OPENAI_BASE_URL");
     eprintln!("\nPomerium Chat demo: open http://127.0.0.1:3000/ (Ctrl-C stops everything)");
+    if local {
+        eprintln!(
+            "Local mode: no Pomerium; the edge calls northwind-mcp directly and runs the tools itself."
+        );
+    }
     if !has_provider {
         eprintln!(
             "No model provider: set OPENAI_API_KEY=sk-... (OpenAI), or OPENAI_BASE_URL=http://host:port/v1 for an \

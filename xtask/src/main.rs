@@ -1,6 +1,6 @@
 //! Project automation, run as `cargo xtask <task>` (an alias in `.cargo/config.toml`).
 //!
-//! - `cargo xtask demo [--fake-model]`: build everything and run the chain locally; the page is
+//! - `cargo xtask demo [--fake-model] [--local]`: build everything and run the chain locally; the page is
 //!   at <http://127.0.0.1:3000/>.
 //! - `cargo xtask test`: every check and test (fmt, clippy, native, browser, runtime, end to end).
 //! - `cargo xtask fuzz [--seconds N] [TARGET...]`: run the cargo-fuzz targets (nightly).
@@ -40,7 +40,7 @@ fn main() -> anyhow::Result<()> {
         Some("fuzz") => fuzz::run(&flags),
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo [--fake-model] | test | dist | fuzz [--seconds N] [TARGET...]>"
+                "usage: cargo xtask <demo [--fake-model] [--local] | test | dist | fuzz [--seconds N] [TARGET...]>"
             );
             std::process::exit(2);
         }

@@ -5,7 +5,8 @@
 //! provider chunk is translated and written the moment it arrives. While the provider is
 //! silent, keep-alive comments flow; past the idle limit the answer fails. When the client goes
 //! away, the edge stops reading and drops the upstream request. The stream always ends with
-//! `done` or `error`.
+//! `done` or `error`. When the edge is to run the tools itself (`tool_mode`), the checked
+//! request goes to `tool_chat` instead.
 
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant};
@@ -17,6 +18,7 @@ use spin_sdk::http::{IncomingRequest, IncomingResponse, Method, Request, send};
 
 use super::reply::{self, EventSink, Reply};
 use super::timer::Sleep;
+use super::tool_chat;
 use super::upstream;
 use crate::auth::BearerToken;
 use crate::config::Config;
@@ -24,16 +26,31 @@ use crate::error::EdgeError;
 use crate::pomerium::{self, McpServer};
 use crate::provider;
 use crate::relay::Relay;
+use crate::tool_mode::{self, Runner};
 
 pub(super) async fn handle(config: &Config, req: IncomingRequest, reply: Reply) -> u16 {
-    let Some(token) = upstream::bearer(&req) else {
+    // Local mode (no Pomerium) needs no token; every other mode does.
+    let token = upstream::bearer(&req);
+    if token.is_none() && !config.is_local() {
         return reply.error(&EdgeError::MissingToken).await;
-    };
-    let (chat, servers) = match prepare(config, req, &token).await {
+    }
+    let (chat, servers) = match prepare(config, req, token.as_ref()).await {
         Ok(prepared) => prepared,
         Err(err) => return reply.error(&err).await,
     };
     let server_refs: Vec<&McpServer> = servers.iter().collect();
+    let request_id = format!(
+        "req_{:016x}",
+        std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish()
+    );
+    if tool_mode::decide(config, &server_refs) == Runner::Edge {
+        return tool_chat::run(config, chat, servers, token, reply, &request_id).await;
+    }
+    let Some(token) = token else {
+        return reply.error(&EdgeError::MissingToken).await;
+    };
     let body = match provider::build_request(config, &chat, &server_refs, &token) {
         Ok(body) => body,
         Err(err) => return reply.error(&err).await,
@@ -49,12 +66,6 @@ pub(super) async fn handle(config: &Config, req: IncomingRequest, reply: Reply) 
     }
     let request = request.body(body).build();
 
-    let request_id = format!(
-        "req_{:016x}",
-        std::collections::hash_map::RandomState::new()
-            .build_hasher()
-            .finish()
-    );
     let mut sink = reply.event_stream();
     if reply::send(&mut sink, Relay::start(&request_id)).await {
         let secrets = provider::secrets(config, &token);
@@ -69,7 +80,7 @@ pub(super) async fn handle(config: &Config, req: IncomingRequest, reply: Reply) 
 async fn prepare(
     config: &Config,
     req: IncomingRequest,
-    token: &BearerToken,
+    token: Option<&BearerToken>,
 ) -> Result<(ChatRequest, Vec<McpServer>), EdgeError> {
     let body = upstream::json_body(req).await?;
     let chat: ChatRequest =
@@ -82,7 +93,7 @@ async fn prepare(
     if chat.servers.is_empty() {
         return Ok((chat, Vec::new()));
     }
-    let listed = upstream::fetch_servers(config, token).await?;
+    let listed = upstream::list_servers(config, token).await?;
     let picked: Vec<McpServer> = pomerium::resolve(&listed, &chat.servers)?
         .into_iter()
         .cloned()

@@ -56,6 +56,18 @@ pub(super) async fn json_body(req: IncomingRequest) -> Result<Vec<u8>, EdgeError
     Ok(body)
 }
 
+/// The user's servers: the configured list in local mode, else Pomerium's (which needs the
+/// caller's token).
+pub(super) async fn list_servers(
+    config: &Config,
+    token: Option<&BearerToken>,
+) -> Result<Vec<McpServer>, EdgeError> {
+    if config.is_local() {
+        return Ok(crate::tool_mode::local_servers(config));
+    }
+    fetch_servers(config, token.ok_or(EdgeError::MissingToken)?).await
+}
+
 /// The user's servers from Pomerium, fetched with their token.
 pub(super) async fn fetch_servers(
     config: &Config,

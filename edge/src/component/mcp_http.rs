@@ -1,0 +1,140 @@
+//! The MCP client's I/O: one Streamable HTTP session with one server over Spin's outgoing HTTP.
+//!
+//! Messages and answers are built and read by [`crate::mcp_client`]; this module only posts
+//! them, each within the tool timeout (a request past its deadline is dropped, which cancels
+//! it). Answers are read chunk by chunk and only until the response arrives, so a server that
+//! keeps its event stream open does not hold the edge.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::future::{Either, select};
+use serde_json::Value;
+use spin_sdk::http::{IncomingResponse, Method, Request, send};
+
+use super::timer::Sleep;
+use crate::mcp_client::{self, McpError, ReplyReader, Session, ToolDef};
+
+/// An open session with one MCP server.
+pub(super) struct McpConnection {
+    url: String,
+    /// The full `Authorization` value for this server, if any.
+    authorization: Option<String>,
+    session: Session,
+    timeout: Duration,
+}
+
+impl McpConnection {
+    /// `initialize`, then `notifications/initialized`.
+    pub(super) async fn open(
+        url: &str,
+        authorization: Option<String>,
+        timeout: Duration,
+    ) -> Result<Self, McpError> {
+        let mut conn = Self {
+            url: url.to_owned(),
+            authorization,
+            session: Session::default(),
+            timeout,
+        };
+        let id = conn.session.next_id();
+        let (session_id, result) = conn.request(mcp_client::initialize(id), id).await?;
+        conn.session.initialized(session_id, &result);
+        conn.notify(mcp_client::initialized()).await?;
+        Ok(conn)
+    }
+
+    /// Every tool the server lists, following `nextCursor` (at most 20 pages).
+    pub(super) async fn list_tools(&mut self) -> Result<Vec<ToolDef>, McpError> {
+        let mut tools = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..20 {
+            let id = self.session.next_id();
+            let (_, result) = self
+                .request(mcp_client::list_tools(id, cursor.as_deref()), id)
+                .await?;
+            let (page, next) = mcp_client::parse_tools(&result)?;
+            tools.extend(page);
+            match next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        Ok(tools)
+    }
+
+    /// Calls a tool: `Ok(Ok(text))`, `Ok(Err(text))` for a tool error (`isError`), or the
+    /// failure to call at all.
+    pub(super) async fn call(
+        &mut self,
+        tool: &str,
+        arguments: &str,
+    ) -> Result<Result<String, String>, McpError> {
+        let id = self.session.next_id();
+        let body = mcp_client::call_tool(id, tool, arguments)?;
+        let (_, result) = self.request(body, id).await?;
+        Ok(mcp_client::call_output(&result))
+    }
+
+    /// Posts a request and reads its response; also returns the `Mcp-Session-Id` header.
+    async fn request(&self, body: String, id: u64) -> Result<(Option<String>, Value), McpError> {
+        let exchange = async {
+            let response = self.post(body).await?;
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .into_iter()
+                    .next()
+                    .and_then(|v| String::from_utf8(v).ok())
+            };
+            let session_id = header("mcp-session-id");
+            let content_type = header("content-type").unwrap_or_default();
+            let mut reader = ReplyReader::new(id, &content_type);
+            let mut stream = response.take_body_stream();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|_| McpError::Transport)?;
+                if let Some(answer) = reader.push(&chunk) {
+                    return answer.map(|result| (session_id, result));
+                }
+            }
+            reader.finish().map(|result| (session_id, result))
+        };
+        self.within_timeout(exchange).await
+    }
+
+    /// Posts a notification; any 2xx will do.
+    async fn notify(&self, body: String) -> Result<(), McpError> {
+        self.within_timeout(async { self.post(body).await.map(drop) })
+            .await
+    }
+
+    async fn post(&self, body: String) -> Result<IncomingResponse, McpError> {
+        let mut request = Request::builder();
+        request.method(Method::Post).uri(self.url.as_str());
+        for (name, value) in self.session.headers(self.authorization.as_deref()) {
+            request.header(name, value);
+        }
+        let response: IncomingResponse = send(request.body(body).build())
+            .await
+            .map_err(|_| McpError::Transport)?;
+        let status = response.status();
+        if !(200..300).contains(&status) {
+            return Err(mcp_client::status_error(status));
+        }
+        Ok(response)
+    }
+
+    async fn within_timeout<T>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, McpError>>,
+    ) -> Result<T, McpError> {
+        let work = std::pin::pin!(work);
+        match select(work, std::pin::pin!(Sleep::new(self.timeout))).await {
+            Either::Left((res, _)) => res,
+            Either::Right(_) => Err(McpError::Timeout(
+                u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX),
+            )),
+        }
+    }
+}

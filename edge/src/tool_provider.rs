@@ -1,0 +1,109 @@
+//! The provider's side of edge tool mode: the request for one round, and the decoding of its
+//! stream into [`ModelEvent`]s, for either API the edge speaks.
+//!
+//! | module | API |
+//! |---|---|
+//! | [`responses`] | OpenAI's Responses API with `function` tools (`store: false`, so every round replays the history) |
+//! | [`chat_completions`] | Chat Completions streaming with `tools` (`shared/protocols.md` §3) |
+//!
+//! These are the provider's wire shapes for edge mode, defined once here.
+
+pub mod chat_completions;
+pub mod responses;
+
+use protocol::{ApiError, ChatRequest, ErrorCode};
+
+use crate::config::{Config, ProviderKind};
+use crate::error::EdgeError;
+use crate::tool_loop::{ModelEvent, Round};
+use crate::toolbox::Toolbox;
+
+/// The URL a round's request goes to.
+pub fn url(config: &Config) -> String {
+    match config.tools.provider {
+        ProviderKind::Responses => format!("{}/responses", config.base_url),
+        ProviderKind::ChatCompletions => format!("{}/chat/completions", config.base_url),
+    }
+}
+
+/// The JSON body of one round's request: the conversation, then every earlier round's calls
+/// and results, and the functions.
+pub fn build_request(
+    config: &Config,
+    chat: &ChatRequest,
+    toolbox: &Toolbox,
+    history: &[Round],
+) -> Result<String, EdgeError> {
+    let model = crate::provider::resolve_model(config, chat)?;
+    let body = match config.tools.provider {
+        ProviderKind::Responses => {
+            responses::request(model, &config.instructions, chat, toolbox, history)
+        }
+        ProviderKind::ChatCompletions => {
+            chat_completions::request(model, &config.instructions, chat, toolbox, history)
+        }
+    };
+    Ok(body.to_string())
+}
+
+/// Either API's stream decoder.
+#[derive(Debug)]
+pub enum StreamDecoder {
+    /// Responses API events.
+    Responses(responses::Decoder),
+    /// Chat Completions chunks.
+    ChatCompletions(chat_completions::Decoder),
+}
+
+impl StreamDecoder {
+    /// A decoder for round `round` of `config`'s provider, scrubbing `secrets` from errors.
+    pub fn new(config: &Config, round: usize, secrets: Vec<String>) -> Self {
+        match config.tools.provider {
+            ProviderKind::Responses => Self::Responses(responses::Decoder::new(secrets)),
+            ProviderKind::ChatCompletions => {
+                Self::ChatCompletions(chat_completions::Decoder::new(round, secrets))
+            }
+        }
+    }
+
+    /// Feeds one chunk of the body.
+    pub fn push(&mut self, chunk: &[u8]) -> Vec<ModelEvent> {
+        match self {
+            Self::Responses(d) => d.push(chunk),
+            Self::ChatCompletions(d) => d.push(chunk),
+        }
+    }
+
+    /// True once the round's stream has said its last word.
+    pub fn finished(&self) -> bool {
+        match self {
+            Self::Responses(d) => d.finished(),
+            Self::ChatCompletions(d) => d.finished(),
+        }
+    }
+
+    /// The body ended: [`ModelEvent::Finished`] if the stream said it was complete, an
+    /// interruption otherwise (nothing when it already ended).
+    pub fn finish(&mut self, upstream_failed: bool) -> Vec<ModelEvent> {
+        let complete = match self {
+            Self::Responses(d) => d.finished(),
+            Self::ChatCompletions(d) => d.finished() || d.saw_finish_reason(),
+        };
+        if self.finished() {
+            return Vec::new();
+        }
+        if complete {
+            return vec![ModelEvent::Finished];
+        }
+        let message = if upstream_failed {
+            "the connection to the model provider broke before the answer was complete"
+        } else {
+            "the model provider's stream ended before the answer was complete"
+        };
+        vec![ModelEvent::Failed(ApiError {
+            code: ErrorCode::StreamInterrupted,
+            message: message.to_owned(),
+            retryable: true,
+        })]
+    }
+}

@@ -1,0 +1,269 @@
+//! Edge tool mode over the Responses API: `function` tools, `function_call` items in the
+//! stream, `function_call_output` items in the next request.
+//!
+//! The request sets `store: false`, so the provider keeps nothing: each round sends the
+//! conversation, then each earlier round's text, `function_call` items and their
+//! `function_call_output`s. Stream events that are not about function calls (text, reasoning,
+//! completion, failures) go through the hosted mode's [`Translator`], so both modes read them
+//! the same way.
+
+use protocol::{ChatRequest, Role, StreamEvent, sse};
+use serde_json::{Value, json};
+
+use crate::tool_loop::{ModelEvent, Round};
+use crate::toolbox::Toolbox;
+use crate::translate::Translator;
+
+/// The request body of one round.
+pub fn request(
+    model: &str,
+    instructions: &str,
+    chat: &ChatRequest,
+    toolbox: &Toolbox,
+    history: &[Round],
+) -> Value {
+    let mut input: Vec<Value> = chat
+        .messages
+        .iter()
+        .map(|turn| {
+            let role = match turn.role {
+                Role::User => "user",
+                Role::Assistant => "assistant",
+            };
+            json!({"role": role, "content": turn.content})
+        })
+        .collect();
+    for round in history {
+        if !round.text.is_empty() {
+            input.push(json!({"role": "assistant", "content": round.text}));
+        }
+        for call in &round.calls {
+            input.push(json!({"type": "function_call", "call_id": call.call_id,
+                              "name": call.name, "arguments": call.arguments}));
+        }
+        for call in &round.calls {
+            input.push(
+                json!({"type": "function_call_output", "call_id": call.call_id,
+                              "output": call.output.as_deref().unwrap_or("error: no result")}),
+            );
+        }
+    }
+    let tools: Vec<Value> = toolbox
+        .tools()
+        .iter()
+        .map(|t| {
+            json!({"type": "function", "name": t.name, "description": t.description,
+                   "parameters": t.parameters, "strict": false})
+        })
+        .collect();
+    let mut body = json!({
+        "model": model,
+        "instructions": instructions,
+        "input": input,
+        "stream": true,
+        "store": false,
+    });
+    if !tools.is_empty() {
+        body["tools"] = Value::Array(tools);
+    }
+    body
+}
+
+/// Responses stream bytes in, model events out.
+#[derive(Debug)]
+pub struct Decoder {
+    sse: sse::Decoder,
+    translator: Translator,
+}
+
+impl Decoder {
+    /// A decoder that scrubs `secrets` from provider text.
+    pub fn new(secrets: Vec<String>) -> Self {
+        Self {
+            sse: sse::Decoder::default(),
+            translator: Translator::new(secrets),
+        }
+    }
+
+    /// True once the response completed or failed.
+    pub fn finished(&self) -> bool {
+        self.translator.finished()
+    }
+
+    /// Feeds one chunk.
+    pub fn push(&mut self, chunk: &[u8]) -> Vec<ModelEvent> {
+        let mut res = Vec::new();
+        for frame in self.sse.push(chunk) {
+            if self.finished() {
+                break;
+            }
+            res.extend(self.event(&frame.data));
+        }
+        res
+    }
+
+    fn event(&mut self, data: &str) -> Vec<ModelEvent> {
+        let Ok(event) = serde_json::from_str::<Value>(data) else {
+            return Vec::new();
+        };
+        let item = &event["item"];
+        let is_function_item = item["type"] == "function_call";
+        let key = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        match event["type"].as_str().unwrap_or_default() {
+            "response.output_item.added" if is_function_item => {
+                let call_id = item["call_id"].as_str().or(item["id"].as_str());
+                vec![ModelEvent::CallStarted {
+                    key: key(&item["id"]),
+                    call_id: call_id.unwrap_or_default().to_owned(),
+                    name: key(&item["name"]),
+                }]
+            }
+            "response.function_call_arguments.delta" => vec![ModelEvent::CallArguments {
+                key: key(&event["item_id"]),
+                delta: key(&event["delta"]),
+            }],
+            "response.output_item.done" if is_function_item => {
+                vec![ModelEvent::CallArgumentsDone {
+                    key: key(&item["id"]),
+                    arguments: key(&item["arguments"]),
+                }]
+            }
+            _ => self
+                .translator
+                .translate(data)
+                .into_iter()
+                .filter_map(|e| match e {
+                    StreamEvent::TextDelta { delta } => Some(ModelEvent::Text(delta)),
+                    StreamEvent::ReasoningDelta { delta } => Some(ModelEvent::Reasoning(delta)),
+                    StreamEvent::Done { .. } => Some(ModelEvent::Finished),
+                    StreamEvent::Error(error) => Some(ModelEvent::Failed(error)),
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use protocol::ErrorCode;
+
+    use super::*;
+    use crate::mcp_client::ToolDef;
+    use crate::tool_loop::Call;
+
+    fn frame(data: Value) -> String {
+        format!(
+            "event: {}\ndata: {data}\n\n",
+            data["type"].as_str().unwrap()
+        )
+    }
+
+    #[test]
+    fn function_calls_and_text_are_decoded() {
+        let stream = [
+            frame(json!({"type":"response.created","response":{"id":"resp_1"}})),
+            frame(json!({"type":"response.output_item.added","output_index":0,"item":{"id":"fc_1","type":"function_call","call_id":"call_a","name":"northwind__read_query","arguments":""}})),
+            frame(json!({"type":"response.function_call_arguments.delta","item_id":"fc_1","output_index":0,"delta":"{\"query\":"})),
+            frame(json!({"type":"response.function_call_arguments.delta","item_id":"fc_1","output_index":0,"delta":"\"SELECT 1\"}"})),
+            frame(json!({"type":"response.output_item.done","output_index":0,"item":{"id":"fc_1","type":"function_call","call_id":"call_a","name":"northwind__read_query","arguments":"{\"query\":\"SELECT 1\"}"}})),
+            frame(json!({"type":"response.output_text.delta","delta":"Hi"})),
+            frame(json!({"type":"response.completed","response":{"id":"resp_1"}})),
+            frame(json!({"type":"response.output_text.delta","delta":"late"})),
+        ]
+        .concat();
+        let mut decoder = Decoder::new(vec![]);
+        let events: Vec<ModelEvent> = stream
+            .as_bytes()
+            .chunks(7)
+            .flat_map(|c| decoder.push(c))
+            .collect();
+        assert_eq!(
+            events,
+            vec![
+                ModelEvent::CallStarted {
+                    key: "fc_1".into(),
+                    call_id: "call_a".into(),
+                    name: "northwind__read_query".into()
+                },
+                ModelEvent::CallArguments {
+                    key: "fc_1".into(),
+                    delta: "{\"query\":".into()
+                },
+                ModelEvent::CallArguments {
+                    key: "fc_1".into(),
+                    delta: "\"SELECT 1\"}".into()
+                },
+                ModelEvent::CallArgumentsDone {
+                    key: "fc_1".into(),
+                    arguments: "{\"query\":\"SELECT 1\"}".into()
+                },
+                ModelEvent::Text("Hi".into()),
+                ModelEvent::Finished,
+            ]
+        );
+        assert!(decoder.finished());
+    }
+
+    #[test]
+    fn failures_are_decoded_and_scrubbed() {
+        let mut decoder = Decoder::new(vec!["sk-secret-1".into()]);
+        let events = decoder.push(
+            frame(json!({"type":"error","code":"server_error","message":"bad key sk-secret-1"}))
+                .as_bytes(),
+        );
+        match events.as_slice() {
+            [ModelEvent::Failed(e)] => {
+                assert_eq!(e.code, ErrorCode::ProviderUnavailable);
+                assert!(!e.message.contains("sk-secret-1"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn request_replays_history_without_storing() {
+        let chat: ChatRequest = serde_json::from_str(
+            r#"{"messages":[{"role":"user","content":"sales by year?"}],"servers":["northwind"]}"#,
+        )
+        .unwrap();
+        let mut toolbox = Toolbox::default();
+        toolbox.add_server(
+            "northwind",
+            &[ToolDef {
+                name: "read_query".into(),
+                description: "SQL".into(),
+                input_schema: json!({"type":"object"}),
+            }],
+        );
+        let history = [Round {
+            text: String::new(),
+            calls: vec![Call::for_tests(
+                "call_a",
+                "northwind__read_query",
+                "{}",
+                "rows",
+            )],
+        }];
+        let body = request("m", "be brief", &chat, &toolbox, &history);
+        assert_eq!(
+            (body["store"].as_bool(), body["stream"].as_bool()),
+            (Some(false), Some(true))
+        );
+        assert_eq!(body["instructions"], "be brief");
+        assert_eq!(
+            body["tools"],
+            json!([{"type":"function","name":"northwind__read_query","description":"SQL","parameters":{"type":"object"},"strict":false}])
+        );
+        assert_eq!(
+            body["input"],
+            json!([
+                {"role":"user","content":"sales by year?"},
+                {"type":"function_call","call_id":"call_a","name":"northwind__read_query","arguments":"{}"},
+                {"type":"function_call_output","call_id":"call_a","output":"rows"}
+            ])
+        );
+        let bare = request("m", "i", &chat, &Toolbox::default(), &[]);
+        assert!(bare.get("tools").is_none());
+    }
+}
