@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use futures_util::StreamExt;
 use protocol::sse::{Decoder, Frame};
-use protocol::{ChatRequest, Role, StreamEvent, Turn};
+use protocol::{ChatRequest, Role, Turn};
 
 /// One streamed answer.
 #[derive(Debug)]
@@ -23,14 +23,6 @@ pub(crate) struct TimedStream {
 }
 
 impl TimedStream {
-    /// The frames as widget stream events (for answers from the edge).
-    pub(crate) fn events(&self) -> anyhow::Result<Vec<(Instant, StreamEvent)>> {
-        self.frames
-            .iter()
-            .map(|(at, frame)| Ok((*at, StreamEvent::from_frame(frame)?)))
-            .collect()
-    }
-
     /// The arrival of every frame whose `event:` is `kind`, in order.
     pub(crate) fn arrivals(&self, kind: &str) -> Vec<Instant> {
         self.frames

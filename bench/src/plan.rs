@@ -72,12 +72,13 @@ impl Plan {
             first_event_requests: 10,
             event_deltas: 50,
             spacing_deltas: 5,
-            stream_events: 20,
+            stream_events: 10,
             startup_requests: 50,
-            widget_tokens: 4_000,
+            widget_tokens: 2_000,
+            widget_window: 500,
             heap_answers: 50,
             heap_answer_tokens: 200,
-            mcp_calls: 20,
+            mcp_calls: 10,
             ..Self::full()
         }
     }

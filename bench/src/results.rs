@@ -76,11 +76,6 @@ impl Results {
             .collect()
     }
 
-    /// The figure of one metric.
-    pub(crate) fn figure(&self, name: &str) -> Option<Figure> {
-        self.figures().remove(name)
-    }
-
     /// `results.json`'s text.
     pub(crate) fn to_json(&self) -> String {
         serde_json::to_string_pretty(&self.figures()).expect("figures serialise")

@@ -42,11 +42,6 @@ pub(crate) fn percentile(samples: &[f64], p: f64) -> Option<f64> {
     Some(sorted[rank.clamp(1, sorted.len()) - 1])
 }
 
-/// The mean of `values`; `None` when empty.
-pub(crate) fn mean(values: &[f64]) -> Option<f64> {
-    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
-}
-
 fn sorted(values: &[f64]) -> Vec<f64> {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
@@ -89,11 +84,5 @@ mod tests {
         check(&[2.0, 1.0], 50.0, 1.0);
         check(&[42.0], 99.0, 42.0);
         assert_eq!(percentile(&[], 50.0), None);
-    }
-
-    #[test]
-    fn mean_of_values() {
-        assert_eq!(mean(&[1.0, 2.0, 6.0]), Some(3.0));
-        assert_eq!(mean(&[]), None);
     }
 }

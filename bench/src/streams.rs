@@ -5,7 +5,9 @@
 //! started at once. Figures: delta events per second over the level's wall time, the added
 //! latency of every event (its arrival minus the instant the [`Tap`](crate::tap::Tap) wrote it
 //! towards the edge) at p50 and p99, the runtime's peak RSS (`VmHWM`), and the streams that
-//! failed (a non-200, a broken body, a missing event, or an end other than `done`).
+//! failed (a non-200, a broken body, a missing event, or an end other than `done`). With
+//! enough events, also the CPU time per event of the runtime and of the bench process (the
+//! fake provider, the tap and the clients: the load).
 //!
 //! The runtime uses the pooling allocator with a slot per stream and no limit on concurrent
 //! requests or connections ([`RuntimeConfig::pooling`]). The fake provider, the tap and the
@@ -14,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::client::{TimedStream, ms};
+use crate::client::ms;
 use crate::edge_overhead::{Chain, latencies, pct};
 use crate::results::Results;
 use crate::runtime::{Context, RuntimeConfig};
@@ -26,6 +28,9 @@ pub(crate) fn runtime_config(ctx: &Context) -> RuntimeConfig {
     let largest = ctx.plan.stream_levels.iter().copied().max().unwrap_or(1);
     RuntimeConfig::pooling(largest + largest / 4 + 16)
 }
+
+/// Fewest events in a level for its CPU time per event to be recorded.
+const MIN_EVENTS_FOR_CPU: usize = 5_000;
 
 pub(crate) async fn run(ctx: &Context, results: &mut Results) -> anyhow::Result<()> {
     let plan = &ctx.plan;
@@ -117,17 +122,20 @@ async fn level_run(
             all.len() as f64 / seconds,
         );
     }
-    let per_event = |before: f64, after: f64| (after - before) * 1e6 / all.len() as f64;
-    results.record(
-        &format!("{name}.runtime_cpu_us_per_event"),
-        "us",
-        per_event(cpu_before.0, cpu_after.0),
-    );
-    results.record(
-        &format!("{name}.load_cpu_us_per_event"),
-        "us",
-        per_event(cpu_before.1, cpu_after.1),
-    );
+    // CPU times come in 10 ms ticks: per event they mean something only over many events.
+    if all.len() >= MIN_EVENTS_FOR_CPU {
+        let per_event = |before: f64, after: f64| (after - before) * 1e6 / all.len() as f64;
+        results.record(
+            &format!("{name}.runtime_cpu_us_per_event"),
+            "us",
+            per_event(cpu_before.0, cpu_after.0),
+        );
+        results.record(
+            &format!("{name}.load_cpu_us_per_event"),
+            "us",
+            per_event(cpu_before.1, cpu_after.1),
+        );
+    }
     results.record(&format!("{name}.added_ms.p50"), "ms", pct(&all, 50.0));
     results.record(&format!("{name}.added_ms.p99"), "ms", pct(&all, 99.0));
     Ok(())

@@ -3,6 +3,8 @@
 //! - `cargo xtask demo [--fake-model]`: build everything and run the chain locally; the page is
 //!   at <http://127.0.0.1:3000/>.
 //! - `cargo xtask test`: every check and test (fmt, clippy, native, browser, runtime, end to end).
+//! - `cargo xtask bench [--quick]`: the benchmarks; a table on stdout and
+//!   `target/bench/results.json`.
 //! - `cargo xtask dist`: build the widget bundle, the demo site and the edge component into
 //!   `target/dist`.
 //!
@@ -13,7 +15,9 @@
 //! | `dist` | the build of the deployable artifacts |
 //! | `test` | the test sequence |
 //! | `demo` | the local demo |
+//! | `bench` | building for and running the benchmarks (`bench/`) |
 
+mod bench;
 mod cmd;
 mod demo;
 mod dist;
@@ -29,9 +33,10 @@ fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("demo") => demo::run(&flags),
         Some("test") => test::run(&flags),
+        Some("bench") => bench::run(&flags),
         Some("dist") => dist::run().map(|_| ()),
         _ => {
-            eprintln!("usage: cargo xtask <demo [--fake-model] | test | dist>");
+            eprintln!("usage: cargo xtask <demo [--fake-model] | test | bench [--quick] | dist>");
             std::process::exit(2);
         }
     }
