@@ -56,7 +56,7 @@ pub(crate) fn describe_machine() -> String {
                 .map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_owned())
         })
         .unwrap_or_else(|| "unknown CPU".to_owned());
-    format!("{cores} cores, {memory_gib:.0} GiB, {cpu}")
+    format!("{cores} cores, {memory_gib:.1} GiB, {cpu}")
 }
 
 /// The value in kB of a `Key:   123 kB` line of a `/proc` file.
