@@ -15,28 +15,35 @@ pub(crate) struct Plan {
     pub(crate) runs: usize,
     /// Edge overhead: requests per run for the time to first event, each way.
     pub(crate) first_event_requests: usize,
-    /// Edge overhead: deltas in the per-event stream, and their spacing upstream.
+    /// Edge overhead: deltas in the per-event stream.
     pub(crate) event_deltas: usize,
+    /// Edge overhead: the spacing of those deltas upstream.
     pub(crate) event_gap: Duration,
     /// Edge overhead: deltas spaced [`Plan::spacing_gap`] apart, for the coalescing check.
     pub(crate) spacing_deltas: usize,
+    /// Edge overhead: the spacing of the coalescing check (50 ms).
     pub(crate) spacing_gap: Duration,
-    /// Concurrency: simultaneous streams per level, events per stream, and their spacing.
+    /// Concurrency: simultaneous streams per level.
     pub(crate) stream_levels: Vec<usize>,
+    /// Concurrency: text events per stream.
     pub(crate) stream_events: usize,
+    /// Concurrency: the spacing of those events upstream.
     pub(crate) stream_gap: Duration,
     /// Start-up: sequential requests per run for the per-request cost.
     pub(crate) startup_requests: usize,
-    /// Widget: tokens of the long markdown answer, and the window at each end.
+    /// Widget: tokens of the long markdown answer.
     pub(crate) widget_tokens: usize,
+    /// Widget: tokens in the measured window at each end of it.
     pub(crate) widget_window: usize,
     /// Widget: spacing of the tokens inside the windows (the middle comes in bursts).
     pub(crate) widget_token_gap: Duration,
-    /// Widget: answers before the heap is read, and tokens per answer.
+    /// Widget: answers before the heap is read.
     pub(crate) heap_answers: usize,
+    /// Widget: tokens per such answer.
     pub(crate) heap_answer_tokens: usize,
-    /// MCP: client counts, and calls per client per run.
+    /// MCP: the numbers of concurrent clients.
     pub(crate) mcp_clients: Vec<usize>,
+    /// MCP: calls per client per run.
     pub(crate) mcp_calls: usize,
 }
 

@@ -10,16 +10,16 @@
 //!   widget sets once its server list has loaded (so it includes `GET /api/servers` through
 //!   the fake Pomerium and the edge). Also: to the element's registration, and from navigation
 //!   start.
-//! - Cost per token: one answer of [`Plan::widget_tokens`](crate::plan::Plan) markdown tokens,
-//!   one per event. The first and last [`Plan::widget_window`](crate::plan::Plan) tokens come
-//!   [`Plan::widget_token_gap`](crate::plan::Plan) apart (about one chunk each), the middle in
-//!   bursts. Per window (`first`, `last`): (script time of each chunk wholly inside it +
-//!   style/layout time of each frame during it) / its tokens. The ratio last / first shows
-//!   whether a token costs more as the answer grows.
-//! - Memory: after `localStorage` is cleared and the page reloaded, [`Plan::heap_answers`]
-//!   (crate::plan::Plan) answers of [`Plan::heap_answer_tokens`](crate::plan::Plan) tokens in
-//!   one conversation; then the JS heap after a full GC (`--enable-precise-memory-info`,
-//!   `--js-flags=--expose-gc`), the widget's wasm memory and the shadow DOM's element count.
+//! - Cost per token: one answer of `Plan::widget_tokens` markdown tokens (20,000), one per
+//!   event. The first and last `Plan::widget_window` tokens (1,000) come
+//!   `Plan::widget_token_gap` (1 ms) apart, about one chunk each; the middle comes in bursts.
+//!   Per window (`first`, `last`): (script time of each chunk wholly inside it + style/layout
+//!   time of each frame during it) / its tokens. The ratio last / first shows whether a token
+//!   costs more as the answer grows.
+//! - Memory: after `localStorage` is cleared and the page reloaded, `Plan::heap_answers` (50)
+//!   answers of `Plan::heap_answer_tokens` (2,000) tokens in one conversation; then the JS
+//!   heap after a full GC (`--enable-precise-memory-info`, `--js-flags=--expose-gc`), the
+//!   widget's wasm memory and the shadow DOM's element count.
 
 mod bundle;
 mod site;
@@ -110,14 +110,24 @@ async fn one_run(
     heap_answer: &Transcript,
     results: &mut Results,
 ) -> anyhow::Result<()> {
-    let plan = &ctx.plan;
     browser.client.goto(&site.page_url()).await?;
     let times = wait_ready(browser).await?;
     let [tag, defined, ready] = [0, 1, 2].map(|i| times[i].as_f64().unwrap_or(f64::NAN));
     results.record("widget.interactive_ms", "ms", ready - tag);
     results.record("widget.defined_ms", "ms", defined - tag);
     results.record("widget.interactive_from_navigation_ms", "ms", ready);
+    token_cost(ctx, site, browser, long, results).await?;
+    memory_after_answers(ctx, site, browser, heap_answer, results).await
+}
 
+/// Streams the long answer into the loaded page and records the cost per token.
+async fn token_cost(
+    ctx: &Context,
+    site: &BenchSite,
+    browser: &Browser,
+    long: &Transcript,
+    results: &mut Results,
+) -> anyhow::Result<()> {
     site.play(long);
     browser
         .eval(
@@ -133,20 +143,20 @@ async fn one_run(
         )
         .await?;
     ensure!(outcome == "true", "the long answer ended as {outcome}");
-    let total = plan.widget_tokens;
-    let window = plan.widget_window.min(total / 2);
+    let total = ctx.plan.widget_tokens;
+    let window = ctx.plan.widget_window.min(total / 2);
     let stats = browser
         .eval(
             "return window.__bench.tokenStats(arguments[0], arguments[1]);",
             vec![json!(window), json!(total)],
         )
         .await?;
+    eprintln!("bench: widget: probe windows {stats}");
     ensure!(
         stats["seen"] == total,
         "the probe counted {} text deltas of {total}",
         stats["seen"]
     );
-    eprintln!("bench: widget: probe windows {stats}");
     let first = WindowCost::from_json(&stats["first"]).context("no chunks in the first window")?;
     let last = WindowCost::from_json(&stats["last"]).context("no chunks in the last window")?;
     for (name, cost) in [("first", &first), ("last", &last)] {
@@ -167,8 +177,18 @@ async fn one_run(
         "x",
         last.per_token() / first.per_token(),
     );
+    Ok(())
+}
 
-    // Memory after many answers, in a fresh page and conversation.
+/// Reloads the page with an empty conversation, asks for many answers and records memory.
+async fn memory_after_answers(
+    ctx: &Context,
+    site: &BenchSite,
+    browser: &Browser,
+    answer: &Transcript,
+    results: &mut Results,
+) -> anyhow::Result<()> {
+    let n = ctx.plan.heap_answers;
     browser
         .eval(
             "localStorage.clear(); sessionStorage.clear(); return true;",
@@ -178,14 +198,11 @@ async fn one_run(
     browser.client.goto(&site.page_url()).await?;
     wait_ready(browser).await?;
     let at_ready = memory(browser).await?;
-    site.play(heap_answer);
+    site.play(answer);
     browser
         .eval(
             "window.__bench.askMany(arguments[0], arguments[1]); return true;",
-            vec![
-                json!(plan.heap_answers),
-                json!("Another long report, please."),
-            ],
+            vec![json!(n), json!("Another long report, please.")],
         )
         .await?;
     let outcome = browser
@@ -198,12 +215,10 @@ async fn one_run(
     ensure!(outcome == true, "the answers failed: {outcome}");
     let after = memory(browser).await?;
     ensure!(
-        after["answers"] == plan.heap_answers,
-        "{} answers on the page, {} asked",
-        after["answers"],
-        plan.heap_answers
+        after["answers"] == n,
+        "{} answers on the page, {n} asked",
+        after["answers"]
     );
-    let n = plan.heap_answers;
     let mib = |v: &Value| v.as_f64().unwrap_or(f64::NAN) / 1024.0 / 1024.0;
     results.record("widget.heap_mb.at_ready", "MiB", mib(&at_ready["heap"]));
     results.record(
