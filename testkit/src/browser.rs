@@ -24,6 +24,11 @@ pub struct Browser {
 impl Browser {
     /// Starts ChromeDriver and a headless Chromium session.
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with_args(&[]).await
+    }
+
+    /// Like [`Browser::start`], with more Chromium flags (e.g. `--enable-precise-memory-info`).
+    pub async fn start_with_args(extra_args: &[&str]) -> anyhow::Result<Self> {
         let driver_path = std::env::var_os("CHROMEDRIVER")
             .map(PathBuf::from)
             .unwrap_or_else(|| "/usr/bin/chromedriver".into());
@@ -50,16 +55,22 @@ impl Browser {
             .and_then(|p| p.trim_end_matches('.').parse().ok())
             .with_context(|| format!("no port in chromedriver's line {line:?}"))?;
         let profile = scratch_dir("chromium-profile")?;
+        let mut args = vec![
+            "--headless".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--disable-quic".to_owned(),
+            "--no-first-run".to_owned(),
+            "--window-size=1280,900".to_owned(),
+            format!("--user-data-dir={}", profile.display()),
+        ];
+        args.extend(extra_args.iter().map(|a| (*a).to_owned()));
         let capabilities = json!({
-            "goog:chromeOptions": {
-                "binary": chromium,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--disable-quic", "--no-first-run", "--window-size=1280,900",
-                    format!("--user-data-dir={}", profile.display()),
-                ]
-            }
+            "goog:chromeOptions": { "binary": chromium, "args": args }
         });
         let Value::Object(capabilities) = capabilities else {
             unreachable!("a JSON object")

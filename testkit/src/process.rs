@@ -142,6 +142,11 @@ impl ChildProcess {
     pub fn output(&self) -> Vec<String> {
         self.output.lock().expect("output lock").clone()
     }
+
+    /// The child's process id (for reading `/proc/<pid>/`, e.g. its peak memory).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for ChildProcess {

@@ -8,6 +8,7 @@
 use std::net::SocketAddr;
 
 use axum::Router;
+use axum::serve::ListenerExt;
 use tokio::task::JoinHandle;
 
 /// A router served on a bound address until dropped.
@@ -24,6 +25,12 @@ impl Background {
             .await
             .map_err(|e| anyhow::anyhow!("cannot bind {addr}: {e}"))?;
         let addr = listener.local_addr()?;
+        // Small SSE frames go out at once, as a real streaming server sends them: without
+        // TCP_NODELAY, Nagle's algorithm holds a frame until the previous one is acknowledged,
+        // and a delayed ACK turns that into 40 ms.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let task = tokio::spawn(async move {
             // The loop ends only on an accept error that axum cannot recover from; a fake has
             // nobody to report it to, and the test sees the connection failures.

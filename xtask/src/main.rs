@@ -4,6 +4,8 @@
 //!   at <http://127.0.0.1:3000/>.
 //! - `cargo xtask test`: every check and test (fmt, clippy, native, browser, runtime, end to end).
 //! - `cargo xtask fuzz [--seconds N] [TARGET...]`: run the cargo-fuzz targets (nightly).
+//! - `cargo xtask bench [--quick]`: the benchmarks; a table on stdout and
+//!   `target/bench/results.json`.
 //! - `cargo xtask dist`: build the widget bundle, the demo site and the edge component into
 //!   `target/dist`.
 //!
@@ -17,7 +19,9 @@
 //! | `fuzz` | the fuzz targets, for a set time each |
 //! | `deploy_files` | (tests) the deployment files: compose, Pomerium, Dockerfiles, Kubernetes |
 //! | `tidy` | (tests) repository rules |
+//! | `bench` | building for and running the benchmarks (`bench/`) |
 
+mod bench;
 mod cmd;
 mod demo;
 mod dist;
@@ -36,11 +40,12 @@ fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("demo") => demo::run(&flags),
         Some("test") => test::run(&flags),
+        Some("bench") => bench::run(&flags),
         Some("dist") => dist::run().map(|_| ()),
         Some("fuzz") => fuzz::run(&flags),
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo [--fake-model] [--local] | test | dist | fuzz [--seconds N] [TARGET...]>"
+                "usage: cargo xtask <demo [--fake-model] [--local] | test | bench [--quick] | dist | fuzz [--seconds N] [TARGET...]>"
             );
             std::process::exit(2);
         }

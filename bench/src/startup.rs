@@ -1,0 +1,108 @@
+//! Start-up: how long from starting the runtime to the edge's first response, and what each
+//! request pays for a fresh component instance.
+//!
+//! Per run, a fresh `wasmtime serve` is spawned twice: once with `-C cache=n` (the component
+//! is compiled at start: a first deployment), once with the defaults (compiled code comes
+//! from wasmtime's cache: a restart); the figures are the time to the ready line and to the
+//! first complete `GET /api/health` answer. Then sequential health requests on one keep-alive connection,
+//! against three runtimes: the defaults (a fresh instance per request, on-demand allocator),
+//! the pooling allocator (fresh instance per request from pre-reserved slots), and instance
+//! reuse (`--max-instance-reuse-count`, one instance for every request). Instantiation cost =
+//! p50 with a fresh instance minus p50 with reuse.
+
+use std::time::Instant;
+
+use anyhow::ensure;
+
+use crate::client::ms;
+use crate::edge_overhead::pct;
+use crate::results::Results;
+use crate::runtime::{Context, Edge, RuntimeConfig};
+
+pub(crate) async fn run(ctx: &Context, results: &mut Results) -> anyhow::Result<()> {
+    let n = ctx.plan.startup_requests;
+    let reuse = RuntimeConfig {
+        name: "instance reuse".to_owned(),
+        flags: vec![
+            "--max-instance-reuse-count".to_owned(),
+            (n + 10).to_string(),
+        ],
+    };
+    let uncached = RuntimeConfig {
+        name: "no compilation cache".to_owned(),
+        flags: vec!["-C".to_owned(), "cache=n".to_owned()],
+    };
+    for _ in 0..ctx.plan.runs {
+        let edge = Edge::start(&ctx.artifacts, &uncached, &[])?;
+        health(ctx, &edge).await?;
+        results.record(
+            "startup.first_response_uncached_ms",
+            "ms",
+            ms(edge.spawned_at, Instant::now()),
+        );
+        drop(edge);
+
+        let edge = Edge::start(&ctx.artifacts, &RuntimeConfig::default_allocator(), &[])?;
+        let ready = Instant::now();
+        health(ctx, &edge).await?;
+        let first = Instant::now();
+        results.record("startup.ready_line_ms", "ms", ms(edge.spawned_at, ready));
+        results.record(
+            "startup.first_response_ms",
+            "ms",
+            ms(edge.spawned_at, first),
+        );
+        let fresh = latencies(ctx, &edge, n).await?;
+        drop(edge);
+
+        let edge = Edge::start(&ctx.artifacts, &RuntimeConfig::pooling(64), &[])?;
+        let pooled = latencies(ctx, &edge, n).await?;
+        drop(edge);
+
+        let edge = Edge::start(&ctx.artifacts, &reuse, &[])?;
+        let reused = latencies(ctx, &edge, n).await?;
+        drop(edge);
+
+        let (fresh, pooled, reused) = (pct(&fresh, 50.0), pct(&pooled, 50.0), pct(&reused, 50.0));
+        results.record("startup.request_ms.p50", "ms", fresh);
+        results.record("startup.request_pooling_ms.p50", "ms", pooled);
+        results.record("startup.request_reused_instance_ms.p50", "ms", reused);
+        results.record("startup.instantiation_ms.p50", "ms", fresh - reused);
+        results.record(
+            "startup.instantiation_pooling_ms.p50",
+            "ms",
+            pooled - reused,
+        );
+    }
+    Ok(())
+}
+
+/// One `GET /api/health`, read to the end.
+async fn health(ctx: &Context, edge: &Edge) -> anyhow::Result<()> {
+    let response = ctx
+        .http
+        .get(format!("{}/api/health", edge.base_url))
+        .send()
+        .await?;
+    let status = response.status();
+    let body = response.bytes().await?;
+    ensure!(
+        status == 200 && body.starts_with(b"{"),
+        "health answered {status}"
+    );
+    Ok(())
+}
+
+/// Milliseconds of each of `n` sequential health requests, after two warm-up requests.
+async fn latencies(ctx: &Context, edge: &Edge, n: usize) -> anyhow::Result<Vec<f64>> {
+    for _ in 0..2 {
+        health(ctx, edge).await?;
+    }
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let start = Instant::now();
+        health(ctx, edge).await?;
+        samples.push(ms(start, Instant::now()));
+    }
+    Ok(samples)
+}

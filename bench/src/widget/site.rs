@@ -1,0 +1,98 @@
+//! [`BenchSite`]: the chain the widget benchmarks load, as in the end-to-end test: a page and
+//! the widget bundle served by the edge behind the fake Pomerium, the fake provider playing
+//! whatever transcript the bench sets.
+//!
+//! The page is the bench's own (`bench/page/`): the demo site's strict CSP would be fine, but
+//! the probe must run before the widget, so it is a script of its own. The static root is a
+//! fresh folder holding a copy of `target/dist/widget/` and the page as `site/`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use testkit::pomerium::{FakePomerium, FakePomeriumConfig};
+use testkit::process::{Artifacts, free_local_addr, scratch_dir};
+use testkit::provider::{FakeProvider, Script};
+
+use crate::runtime::{Context, Edge, RuntimeConfig};
+use crate::transcript::Transcript;
+
+const PAGE: &str = include_str!("../../page/bench.html");
+const PROBE: &str = include_str!("../../page/bench.js");
+
+/// The running chain.
+pub(crate) struct BenchSite {
+    provider: FakeProvider,
+    pomerium: FakePomerium,
+    _edge: Edge,
+    root: PathBuf,
+}
+
+impl BenchSite {
+    pub(crate) async fn start(ctx: &Context) -> anyhow::Result<Self> {
+        let root = scratch_dir("bench-site")?;
+        copy_dir(&ctx.artifacts.dist.join("widget"), &root.join("widget"))?;
+        std::fs::create_dir_all(root.join("site"))?;
+        std::fs::write(root.join("site/bench.html"), PAGE)?;
+        std::fs::write(root.join("site/bench.js"), PROBE)?;
+        let artifacts = Artifacts {
+            dist: root.clone(),
+            ..ctx.artifacts.clone()
+        };
+        let provider = FakeProvider::start(Script::Transcript(Vec::new())).await?;
+        let pomerium_addr = free_local_addr()?;
+        let provider_url = provider.base_url();
+        let pomerium_url = format!("http://{pomerium_addr}");
+        let edge = Edge::start(
+            &artifacts,
+            &RuntimeConfig::default_allocator(),
+            &[
+                ("OPENAI_BASE_URL", &provider_url),
+                ("OPENAI_API_KEY", "sk-bench-widget"),
+                ("POMERIUM_URL", &pomerium_url),
+            ],
+        )?;
+        let pomerium = FakePomerium::start(FakePomeriumConfig {
+            edge_upstream: edge.base_url.clone(),
+            client_addr: Some(pomerium_addr),
+            mcp_routes: Vec::new(),
+        })
+        .await?;
+        Ok(Self {
+            provider,
+            pomerium,
+            _edge: edge,
+            root,
+        })
+    }
+
+    /// The bench page, through the fake Pomerium.
+    pub(crate) fn page_url(&self) -> String {
+        format!("{}/bench.html", self.pomerium.base_url())
+    }
+
+    /// Plays `transcript` for the following chats.
+    pub(crate) fn play(&self, transcript: &Transcript) {
+        self.provider
+            .set_script(Script::Transcript(transcript.entries.clone()));
+    }
+}
+
+impl Drop for BenchSite {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
