@@ -80,6 +80,11 @@ pub async fn serve(
     app: Router,
     shutdown: CancellationToken,
 ) -> Result<(), Error> {
+    use axum::serve::ListenerExt;
+    // Without TCP_NODELAY a small SSE write waits for the previous one's ACK (~40 ms).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await

@@ -27,28 +27,42 @@ async fn main() -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
+    // Handlers first: whoever reads the listening line may signal at once.
+    tokio::spawn(cancel_on_signal(shutdown.clone(), terminate_signal()?));
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{}", listening_line(listener.local_addr()?))?;
     stdout.flush()?;
     drop(stdout);
-    tokio::spawn(cancel_on_signal(shutdown.clone()));
     northwind_mcp::serve(listener, app, shutdown).await?;
     Ok(())
 }
 
+/// SIGTERM, registered now (Ctrl-C registers when first polled, which is early enough for a
+/// person at a terminal).
+#[cfg(unix)]
+fn terminate_signal() -> anyhow::Result<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("installing the SIGTERM handler")
+}
+
+#[cfg(not(unix))]
+fn terminate_signal() -> anyhow::Result<()> {
+    Ok(())
+}
+
 /// Cancels `shutdown` on Ctrl-C or SIGTERM.
-async fn cancel_on_signal(shutdown: CancellationToken) {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler installs");
-    #[cfg(unix)]
-    let terminate = term.recv();
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<Option<()>>();
+#[cfg(unix)]
+async fn cancel_on_signal(shutdown: CancellationToken, mut term: tokio::signal::unix::Signal) {
     tokio::select! {
-        _ = ctrl_c => {}
-        _ = terminate => {}
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
     }
+    shutdown.cancel();
+}
+
+/// Cancels `shutdown` on Ctrl-C.
+#[cfg(not(unix))]
+async fn cancel_on_signal(shutdown: CancellationToken, (): ()) {
+    let _ = tokio::signal::ctrl_c().await;
     shutdown.cancel();
 }
