@@ -12,6 +12,7 @@
 //! |---|---|
 //! | [`provider`] | [`provider::FakeProvider`]: `POST /v1/responses`, a scripted stand-in for OpenAI that really calls the MCP servers it is given |
 //! | [`pomerium`] | [`pomerium::FakePomerium`]: the client route (TE injection, streaming proxy, `/.pomerium/mcp/routes`) and the MCP server routes (TE check, TI swap) |
+//! | [`chaos`] | [`chaos::ChaosProvider`]: a provider that fails on purpose, one fault per request, counting its open streams |
 //! | [`process`] | child-process helpers (wasmtime, northwind-mcp) |
 //! | [`browser`] | the browser harness |
 //! | [`serve`] | serving a fake in the background; the binaries' shutdown signal |
@@ -20,6 +21,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 pub mod browser;
+pub mod chaos;
 pub mod pomerium;
 pub mod process;
 pub mod provider;

@@ -187,8 +187,8 @@ pub struct EdgeProcess {
     pub process: ChildProcess,
 }
 
-/// Prefixes of every token and key the tests use: Pomerium tokens, test API keys, internal tokens.
-pub const TOKEN_MARKERS: &[&str] = &["pom_mat_", "sk-test", "ti_"];
+/// Prefixes of every token and key the edge sees in tests: Pomerium tokens and test API keys.
+pub const TOKEN_MARKERS: &[&str] = &["pom_mat_", "sk-test"];
 
 impl Drop for EdgeProcess {
     fn drop(&mut self) {
@@ -211,9 +211,20 @@ impl Drop for EdgeProcess {
 impl EdgeProcess {
     /// Starts the edge with these environment variables, serving `dist` as its static root.
     pub fn start(artifacts: &Artifacts, env: &[(&str, &str)]) -> anyhow::Result<Self> {
+        Self::start_with_runtime(artifacts, &[], env)
+    }
+
+    /// The same, with extra `wasmtime serve` options (e.g. `-O pooling-allocator=y`).
+    pub fn start_with_runtime(
+        artifacts: &Artifacts,
+        runtime: &[&str],
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let mut command = Command::new(&artifacts.wasmtime);
         command
-            .args(["serve", "-S", "cli", "--addr", "127.0.0.1:0", "--dir"])
+            .args(["serve", "-S", "cli"])
+            .args(runtime)
+            .args(["--addr", "127.0.0.1:0", "--dir"])
             .arg(format!("{}::/", artifacts.dist.display()));
         for (key, value) in env {
             command.arg("--env").arg(format!("{key}={value}"));

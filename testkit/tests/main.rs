@@ -2,6 +2,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod approvals;
+mod chaos;
 mod e2e;
 mod e2e_edge_mode;
 mod edge;
