@@ -29,7 +29,7 @@ async fn servers_become_checkboxes_and_the_host_gets_ready() {
             .is_some()
     );
 
-    let requests = page.fetch.requests();
+    let requests = page.fetch.requests_to("/api/servers");
     assert_eq!(requests.len(), 1);
     let request = &requests[0];
     assert_eq!(request["method"], "GET");
@@ -55,7 +55,7 @@ async fn endpoint_and_title_attributes_are_used() {
     )
     .await;
     assert_eq!(
-        page.fetch.requests()[0]["url"],
+        page.fetch.requests_to("/api/servers")[0]["url"],
         "https://chat.example/api/servers"
     );
     assert_eq!(page.text("h2").as_deref(), Some("Ask Acme"));
@@ -66,7 +66,7 @@ async fn endpoint_and_title_attributes_are_used() {
     assert!(
         page.text(".servers")
             .unwrap()
-            .contains("No servers available")
+            .contains("No data sources available")
     );
 
     page.host.set_attribute("title", "Ask Beta").unwrap();
@@ -88,12 +88,8 @@ async fn unauthorized_asks_to_sign_in_and_reloads_on_focus() {
     let page = Page::open(&[], 401, "<html>Sign in with your IdP</html>").await;
 
     let error = page.get(r#"[data-role="error"][data-code="unauthorized"]"#);
-    assert!(
-        error
-            .text_content()
-            .unwrap()
-            .contains("Sign in to continue")
-    );
+    let shown = error.text_content().unwrap();
+    assert!(shown.contains("Sign in to continue"), "{shown}");
     let link = page.get(r#"[data-role="error"] a[data-role="sign-in"]"#);
     let origin = web_sys::window().unwrap().location().origin().unwrap();
     assert_eq!(link.get_attribute("href"), Some(format!("{origin}/")));

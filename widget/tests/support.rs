@@ -3,7 +3,9 @@
 //! [`FakeFetch`] replaces `globalThis.fetch` until dropped. It records every request (method,
 //! URL, headers, credentials, body) and answers from per-path queues: a JSON body with a status,
 //! a network error, or a streamed body ([`StreamHandle`]) that the test feeds, closes or breaks,
-//! and that errors like a real one when the request's signal aborts.
+//! and that errors like a real one when the request's signal aborts. A path with nothing queued
+//! gets 404 `not_found`, as from an edge without that route. [`Page::open`] starts each test
+//! with empty `localStorage`, so saved conversations never leak between tests.
 
 use js_sys::{Date, Promise};
 use serde_json::Value;
@@ -48,7 +50,11 @@ export class FakeFetch {
       body: await request.text(),
     });
     const respond = (this.queues.get(url.pathname) || []).shift();
-    if (!respond) throw new TypeError("no scripted response for " + url.pathname);
+    if (!respond) {
+      // Like an edge without the route.
+      return new Response('{"error":{"code":"not_found","message":"no route","retryable":false}}',
+        { status: 404, headers: { "content-type": "application/json" } });
+    }
     if (request.signal.aborted) throw new DOMException("The user aborted a request.", "AbortError");
     return respond(request.signal);
   }
@@ -187,6 +193,16 @@ impl Page {
     /// Registers the element, installs the fake, queues the servers answer (`status`, `body`),
     /// then puts `<pomerium-chat>` with `attributes` in the page and waits for `data-ready`.
     pub(crate) async fn open(attributes: &[(&str, &str)], status: u16, body: &str) -> Page {
+        clear_storage();
+        Page::open_keeping_storage(attributes, status, body).await
+    }
+
+    /// [`Page::open`] without emptying `localStorage` first: a page load after a reload.
+    pub(crate) async fn open_keeping_storage(
+        attributes: &[(&str, &str)],
+        status: u16,
+        body: &str,
+    ) -> Page {
         widget::define().expect("define registers the element");
         let fetch = FakeFetch::new();
         fetch.respond_json("/api/servers", status, body);
@@ -280,6 +296,11 @@ impl Page {
             .and_then(|m| m.get_attribute(name))
     }
 
+    /// Types `question` without sending it.
+    pub(crate) fn type_draft(&self, question: &str) {
+        self.input().set_value(question);
+    }
+
     /// The last assistant message's answer text.
     pub(crate) fn answer_text(&self) -> String {
         self.all(r#"[data-role="message"][data-author="assistant"] [data-role="text"]"#)
@@ -315,6 +336,15 @@ impl Drop for Page {
         self.host.remove();
         self.fetch.restore();
     }
+}
+
+/// Empties the page's `localStorage`.
+pub(crate) fn clear_storage() {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .expect("the test page has localStorage")
+        .clear()
+        .expect("clear localStorage");
 }
 
 /// The page's document.

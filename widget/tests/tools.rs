@@ -64,6 +64,11 @@ async fn tool_cards_go_from_running_to_done_or_failed() {
             == Some("{\"query\":\"select <b>1</b>\"}")
     })
     .await;
+    assert_eq!(
+        card(&page, "c1").tag_name(),
+        "DETAILS",
+        "a collapsible card"
+    );
 
     stream.push_events(&[
         StreamEvent::ToolCallResult {
@@ -84,8 +89,11 @@ async fn tool_cards_go_from_running_to_done_or_failed() {
     ]);
     page.wait_for_complete("true").await;
     assert_eq!(status(&page, "c1").as_deref(), Some("done"));
-    let result = page.get(r#"[data-call-id="c1"] details[data-role="result"]"#);
-    assert!(!result.has_attribute("open"), "the output starts collapsed");
+    assert!(
+        !card(&page, "c1").has_attribute("open"),
+        "the card starts collapsed"
+    );
+    let result = page.get(r#"[data-call-id="c1"] [data-role="result"]"#);
     assert!(
         result
             .text_content()
