@@ -203,9 +203,31 @@ impl Page {
         status: u16,
         body: &str,
     ) -> Page {
+        Page::start(attributes, status, body, &[]).await
+    }
+
+    /// [`Page::open_keeping_storage`] with the servers answer `servers` and more answers
+    /// (`path`, status, body) queued before the element starts.
+    pub(crate) async fn open_keeping_storage_with(
+        attributes: &[(&str, &str)],
+        servers: &str,
+        more: &[(&str, u16, &str)],
+    ) -> Page {
+        Page::start(attributes, 200, servers, more).await
+    }
+
+    async fn start(
+        attributes: &[(&str, &str)],
+        status: u16,
+        body: &str,
+        more: &[(&str, u16, &str)],
+    ) -> Page {
         widget::define().expect("define registers the element");
         let fetch = FakeFetch::new();
         fetch.respond_json("/api/servers", status, body);
+        for (path, status, body) in more {
+            fetch.respond_json(path, *status, body);
+        }
         let doc = document();
         let host: HtmlElement = doc
             .create_element(widget::TAG_NAME)
@@ -296,9 +318,10 @@ impl Page {
             .and_then(|m| m.get_attribute(name))
     }
 
-    /// Types `question` without sending it.
+    /// Types `question` without sending it (the `input` event included).
     pub(crate) fn type_draft(&self, question: &str) {
         self.input().set_value(question);
+        fire(&self.input(), "input");
     }
 
     /// The last assistant message's answer text.
@@ -338,6 +361,15 @@ impl Drop for Page {
     }
 }
 
+/// Dispatches a bubbling `kind` event on `target`, as the browser does for user input.
+pub(crate) fn fire(target: &web_sys::EventTarget, kind: &str) {
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    init.set_composed(true);
+    let event = web_sys::Event::new_with_event_init_dict(kind, &init).expect("an event");
+    target.dispatch_event(&event).expect("dispatch an event");
+}
+
 /// Empties the page's `localStorage`.
 pub(crate) fn clear_storage() {
     web_sys::window()
@@ -356,7 +388,12 @@ pub(crate) fn document() -> web_sys::Document {
 
 /// Waits until `condition` holds, checking between turns of the event loop, for at most 5 s.
 pub(crate) async fn wait_for(what: &str, condition: impl Fn() -> bool) {
-    let deadline = Date::now() + 5_000.0;
+    wait_for_within(what, 5_000.0, condition).await;
+}
+
+/// [`wait_for`] with a deadline of `millis`.
+pub(crate) async fn wait_for_within(what: &str, millis: f64, condition: impl Fn() -> bool) {
+    let deadline = Date::now() + millis;
     loop {
         if condition() {
             return;

@@ -130,7 +130,9 @@ impl AnswerView {
             self.reasoning_summary.set_text_content(Some(summary));
         }
         self.render_activity(doc, answer, cx);
-        self.text.render(doc, &answer.text, !streaming, s);
+        // An answer waiting for approvals goes on in the same text afterwards.
+        let finished = !streaming && answer.status != AnswerStatus::AwaitingApproval;
+        self.text.render(doc, &answer.text, finished, s);
         self.render_status(doc, answer, cx)
     }
 
