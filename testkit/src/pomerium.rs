@@ -10,6 +10,11 @@
 //!
 //! Both proxy live (see [`proxy`]). Every TE issued, every routes call and every MCP route hit is
 //! recorded for tests to check where each token went.
+//!
+//! With [`FakePomeriumConfig::sign_in`], the client route wants a session first, as Pomerium
+//! does: a request without the `_pomerium` cookie gets 401 unless it is a page navigation
+//! (`Accept: text/html`), which goes through `/.pomerium/sign_in` (a stand-in for the identity
+//! provider's round trip: it sets the cookie at once) and back to the page.
 
 mod client_route;
 mod mcp_route;
@@ -39,6 +44,8 @@ pub struct FakePomeriumConfig {
     pub mcp_routes: Vec<McpRoute>,
     /// Where the client route listens; `127.0.0.1:0` when `None`.
     pub client_addr: Option<SocketAddr>,
+    /// The client route wants a session cookie (see the module doc); off by default.
+    pub sign_in: bool,
 }
 
 /// One MCP server route.
@@ -100,6 +107,8 @@ struct Records {
     issued: Log<IssuedToken>,
     routes_calls: Log<Option<String>>,
     mcp_hits: Vec<Log<McpHit>>,
+    sessions: TokenMint,
+    refused: Log<String>,
 }
 
 impl FakePomerium {
@@ -138,6 +147,7 @@ impl FakePomerium {
             listing,
             records: records.clone(),
             http,
+            sign_in: cfg.sign_in,
         });
         let client_addr = cfg.client_addr.unwrap_or_else(any_local_port);
         let client = Background::spawn(client_addr, router).await?;
@@ -168,6 +178,11 @@ impl FakePomerium {
     /// The bearer token carried by each `/.pomerium/mcp/routes` call, in order.
     pub fn routes_calls(&self) -> Vec<Option<String>> {
         self.records.routes_calls.snapshot()
+    }
+
+    /// The paths of the requests the client route refused for want of a session (401).
+    pub fn refused(&self) -> Vec<String> {
+        self.records.refused.snapshot()
     }
 
     /// Every request that reached MCP route `i`, in order.

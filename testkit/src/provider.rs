@@ -7,7 +7,10 @@
 //! - [`Script::Status`] answers one status and JSON body, e.g. a 429.
 //!
 //! Every request is recorded ([`ProviderRequest`]: body and bearer key) before it is answered.
-//! Responses are real streams: each frame is written as it is produced.
+//! Responses are real streams: each frame is written as it is produced. The fake counts the
+//! streams still open and those the client abandoned before their end
+//! ([`FakeProvider::open_streams`], [`FakeProvider::abandoned_streams`]), so a test can see a
+//! Stop in the browser reach the provider.
 
 mod events;
 mod mcp_client;
@@ -18,6 +21,7 @@ mod rules;
 use std::convert::Infallible;
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -82,6 +86,30 @@ struct ProviderState {
     script: Mutex<Script>,
     requests: Log<ProviderRequest>,
     http: reqwest::Client,
+    streams: Arc<StreamCount>,
+}
+
+/// Streamed responses: how many are being written, how many the client left before the end.
+#[derive(Default)]
+struct StreamCount {
+    open: AtomicUsize,
+    abandoned: AtomicUsize,
+}
+
+impl StreamCount {
+    /// Watches a producer: open until it ends; abandoned when it ended because the client left.
+    fn watch(self: &Arc<Self>, producer: tokio::task::JoinHandle<bool>) {
+        self.open.fetch_add(1, Ordering::SeqCst);
+        let count = Arc::clone(self);
+        tokio::spawn(async move {
+            // A producer that panicked counts as abandoned too: its client got no end.
+            let client_left = producer.await.unwrap_or(true);
+            if client_left {
+                count.abandoned.fetch_add(1, Ordering::SeqCst);
+            }
+            count.open.fetch_sub(1, Ordering::SeqCst);
+        });
+    }
 }
 
 impl Default for Script {
@@ -115,6 +143,7 @@ impl FakeProvider {
             script: Mutex::new(script),
             requests: Log::default(),
             http,
+            streams: Arc::default(),
         });
         let router = Router::new()
             .route("/v1/responses", post(responses))
@@ -137,6 +166,16 @@ impl FakeProvider {
     /// How many requests arrived.
     pub fn request_count(&self) -> usize {
         self.state.requests.len()
+    }
+
+    /// How many streamed responses are still being written.
+    pub fn open_streams(&self) -> usize {
+        self.state.streams.open.load(Ordering::SeqCst)
+    }
+
+    /// How many streamed responses ended early because the client went away.
+    pub fn abandoned_streams(&self) -> usize {
+        self.state.streams.abandoned.load(Ordering::SeqCst)
     }
 
     /// Replaces the script for the following requests.
@@ -170,7 +209,7 @@ async fn responses(
             body,
             retry_after,
         } => status_response(status, body, retry_after),
-        Script::Transcript(frames) => transcript(frames),
+        Script::Transcript(frames) => transcript(&state, frames),
         Script::Model(options) => {
             if let Some(key) = &options.api_key
                 && authorization.as_ref() != Some(key)
@@ -190,18 +229,18 @@ async fn responses(
                     "invalid_json",
                 );
             };
-            model_turn(&state.http, options, &body, n).await
+            model_turn(&state, options, &body, n).await
         }
     }
 }
 
 async fn model_turn(
-    http: &reqwest::Client,
+    state: &Arc<ProviderState>,
     options: ModelOptions,
     body: &Value,
     n: usize,
 ) -> Response {
-    let listed = match model::list_servers(http, request::mcp_tools(body)).await {
+    let listed = match model::list_servers(&state.http, request::mcp_tools(body)).await {
         Ok(listed) => listed,
         Err(res) => return res,
     };
@@ -212,20 +251,22 @@ async fn model_turn(
         delta_delay: options.delta_delay,
     };
     let (tx, body) = channel_body();
-    model::stream(listed, turn, tx);
+    state.streams.watch(model::stream(listed, turn, tx));
     event_stream(body)
 }
 
-fn transcript(frames: Vec<(Duration, String)>) -> Response {
+fn transcript(state: &Arc<ProviderState>, frames: Vec<(Duration, String)>) -> Response {
     let (tx, body) = channel_body();
-    tokio::spawn(async move {
+    let producer = tokio::spawn(async move {
         for (delay, frame) in frames {
             tokio::time::sleep(delay).await;
             if tx.send(Bytes::from(frame)).await.is_err() {
-                return;
+                return true;
             }
         }
+        false
     });
+    state.streams.watch(producer);
     event_stream(body)
 }
 

@@ -38,6 +38,7 @@ async fn pomerium(edge: &EdgeProcess, addr: std::net::SocketAddr) -> anyhow::Res
             internal_token: "ti_unused".into(),
             ..McpRoute::default()
         }],
+        sign_in: false,
     })
     .await
 }

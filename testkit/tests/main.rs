@@ -4,3 +4,4 @@
 mod e2e;
 mod edge;
 mod fakes;
+mod widget;

@@ -173,7 +173,11 @@ summary { cursor: pointer; }
   padding: 5px 9px;
   font-size: 0.88em;
 }
-.card summary { display: flex; gap: 8px; align-items: baseline; list-style-position: inside; }
+.card summary { display: flex; gap: 8px; align-items: baseline; list-style: none; }
+.card summary::-webkit-details-marker { display: none; }
+.card summary::before { content: "▸"; color: var(--_muted); }
+.card[open] > summary::before { content: "▾"; }
+.card:dir(rtl):not([open]) > summary::before { content: "◂"; }
 .card .name { font-weight: 600; }
 .card .server { color: var(--_muted); margin-inline-end: auto; }
 .card .state { color: var(--_muted); }
