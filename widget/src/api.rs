@@ -33,7 +33,8 @@ pub(crate) enum RequestError {
 }
 
 impl RequestError {
-    /// The error as the widget shows it.
+    /// The error as the widget shows it. The widget's own failures carry no message: the
+    /// locale's message for the code is shown.
     pub(crate) fn into_api_error(self) -> ApiError {
         let (code, retryable) = match self {
             Self::Refused(error) => return error,
@@ -42,7 +43,7 @@ impl RequestError {
         };
         ApiError {
             code,
-            message: self.to_string(),
+            message: String::new(),
             retryable,
         }
     }
@@ -187,7 +188,8 @@ fn refusal_from(status: u16, body: &str) -> ApiError {
         504 => ErrorCode::ProviderTimeout,
         _ => ErrorCode::Unknown,
     };
-    let mut message = "the chat service answered with HTTP status ".to_owned();
+    // The status is the only detail, and it needs no translation.
+    let mut message = "HTTP ".to_owned();
     message.push_str(&status.to_string());
     ApiError {
         code,
@@ -239,34 +241,10 @@ mod tests {
             true,
         );
         check(401, "<html>sign in</html>", "unauthorized", "", true);
-        check(
-            502,
-            "<html>bad gateway</html>",
-            "unknown",
-            "the chat service answered with HTTP status 502",
-            true,
-        );
-        check(
-            403,
-            "forbidden",
-            "forbidden",
-            "the chat service answered with HTTP status 403",
-            false,
-        );
-        check(
-            404,
-            "",
-            "not_found",
-            "the chat service answered with HTTP status 404",
-            false,
-        );
-        check(
-            504,
-            "",
-            "provider_timeout",
-            "the chat service answered with HTTP status 504",
-            true,
-        );
+        check(502, "<html>bad gateway</html>", "unknown", "HTTP 502", true);
+        check(403, "forbidden", "forbidden", "HTTP 403", false);
+        check(404, "", "not_found", "HTTP 404", false);
+        check(504, "", "provider_timeout", "HTTP 504", true);
     }
 
     #[wasm_bindgen_test]
@@ -286,7 +264,7 @@ mod tests {
     fn transport_failures_are_retryable_network_errors() {
         let error = RequestError::Unreachable.into_api_error();
         assert_eq!(error.code, ErrorCode::NetworkError);
-        assert_eq!(error.message, "could not reach the chat service");
+        assert_eq!(error.message, "");
         assert!(error.retryable);
     }
 }

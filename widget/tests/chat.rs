@@ -218,10 +218,6 @@ async fn no_answer_at_all_is_a_retryable_network_error() {
     let error = page.get(r#"[data-role="error"][data-code="network_error"]"#);
     let shown = error.text_content().unwrap();
     assert!(shown.contains("could not be reached"), "{shown}");
-    assert!(
-        shown.contains("could not reach the chat service"),
-        "{shown}"
-    );
     assert!(page.find(r#"button[data-role="retry"]"#).is_some());
 }
 

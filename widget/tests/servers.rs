@@ -146,7 +146,12 @@ async fn other_errors_show_message_and_code_and_can_be_retried() {
 async fn an_unreadable_list_is_an_error_not_a_hang() {
     let page = Page::open(&[], 200, "not json").await;
     let error = page.get(r#"[data-role="error"][data-code="unknown"]"#);
-    assert!(error.text_content().unwrap().contains("cannot read"));
+    assert!(
+        error
+            .text_content()
+            .unwrap()
+            .contains("Something went wrong")
+    );
 }
 
 #[wasm_bindgen(inline_js = r#"

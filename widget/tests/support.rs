@@ -425,3 +425,12 @@ pub(crate) fn text(delta: &str) -> protocol::StreamEvent {
 pub(crate) fn done() -> protocol::StreamEvent {
     protocol::StreamEvent::Done { response_id: None }
 }
+
+/// How many characters `json` takes once pretty-printed with two-space indentation.
+pub(crate) fn pretty_len(json: &str) -> usize {
+    let value: serde_json::Value = serde_json::from_str(json).expect("JSON");
+    serde_json::to_string_pretty(&value)
+        .expect("pretty JSON")
+        .chars()
+        .count()
+}

@@ -101,10 +101,9 @@ pub(crate) struct Approval {
     pub(crate) expired: bool,
 }
 
-/// The message of the failure a stream gets when it ends without `done` or `error`.
-pub(crate) const INTERRUPTED: &str = "the answer stream ended early";
-/// The failure of a call still running when its answer ended.
-pub(crate) const CALL_UNFINISHED: &str = "the answer ended before this call finished";
+/// The failure of a call still running when its answer ended: no message of the tool's own,
+/// so the view shows the locale's.
+pub(crate) const CALL_UNFINISHED: &str = "";
 
 impl Answer {
     /// Folds one stream event into the answer.
@@ -207,9 +206,10 @@ impl Answer {
 
     /// The stream ended without a final event.
     pub(crate) fn interrupt(&mut self) {
+        // The locale's message for the code says it all.
         self.fail(ApiError {
             code: ErrorCode::StreamInterrupted,
-            message: INTERRUPTED.to_owned(),
+            message: String::new(),
             retryable: true,
         });
     }

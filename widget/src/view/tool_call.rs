@@ -105,6 +105,11 @@ impl ToolCallView {
                 ("done", s.done)
             }
             CallStatus::Failed(error) => {
+                let error = if error.is_empty() {
+                    s.call_unfinished
+                } else {
+                    error
+                };
                 dom::text_child(
                     doc,
                     &self.root,
