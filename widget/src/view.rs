@@ -30,8 +30,6 @@ pub(crate) mod markdown;
 pub(crate) mod servers;
 pub(crate) mod tool_call;
 
-use std::collections::HashMap;
-
 use protocol::ModelList;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
@@ -552,12 +550,13 @@ fn css_escape(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-fn server_names(servers: &Servers) -> HashMap<String, String> {
+/// Server id -> display name (a handful of servers: a list is smaller than a map).
+fn server_names(servers: &Servers) -> Vec<(String, String)> {
     match servers {
         Servers::Loaded(list) => list
             .iter()
             .map(|s| (s.id.clone(), s.name.clone()))
             .collect(),
-        Servers::Loading | Servers::Failed(_) => HashMap::new(),
+        Servers::Loading | Servers::Failed(_) => Vec::new(),
     }
 }

@@ -285,8 +285,17 @@ fn run_length(bytes: &[u8], i: usize) -> usize {
     bytes[i..].iter().take_while(|b| **b == bytes[i]).count()
 }
 
+/// ASCII punctuation, and the Unicode punctuation and symbol blocks a model writes (Latin-1,
+/// general punctuation, arrows and math, CJK and full-width punctuation): close enough to
+/// CommonMark's Unicode categories for the flanking rules, without the bundle carrying
+/// Unicode's tables.
 fn is_punctuation(c: char) -> bool {
-    c.is_ascii_punctuation() || (!c.is_ascii() && !c.is_alphanumeric() && !c.is_whitespace())
+    c.is_ascii_punctuation()
+        || matches!(c,
+            '\u{A1}'..='\u{BF}' | '\u{D7}' | '\u{F7}'
+            | '\u{2010}'..='\u{2027}' | '\u{2030}'..='\u{205E}'
+            | '\u{2190}'..='\u{23FF}' | '\u{2E00}'..='\u{2E7F}'
+            | '\u{3000}'..='\u{303F}' | '\u{FF01}'..='\u{FF0F}' | '\u{FF1A}'..='\u{FF20}')
 }
 
 /// `scheme:rest` with a 2 to 32 character scheme.
@@ -306,9 +315,14 @@ fn is_email(s: &str) -> bool {
         return false;
     };
     let local_ok = !local.is_empty()
-        && local
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || ".!#$%&'*+/=?^_`{|}~-".contains(c));
+        && local.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || c.is_ascii_punctuation()
+                    && !matches!(
+                        c,
+                        '@' | '(' | ')' | ',' | ':' | ';' | '<' | '>' | '[' | '\\' | ']' | '"'
+                    )
+        });
     let domain_ok = domain.contains('.')
         && domain.split('.').all(|label| {
             !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
@@ -550,7 +564,7 @@ fn linkify_text(text: &str, out: &mut Vec<Inline>) {
         let at_boundary = text[..i]
             .chars()
             .next_back()
-            .is_none_or(|c| c.is_whitespace() || "(*_~\"'".contains(c));
+            .is_none_or(|c| c.is_whitespace() || matches!(c, '(' | '*' | '_' | '~' | '"' | '\''));
         let url = if at_boundary {
             bare_url(&text[i..])
         } else {

@@ -8,8 +8,6 @@
 //! listings and calls, approvals, text, the "stopped" note, the error box. Each part remembers
 //! what it showed and changes only what differs; the text goes through [`MarkdownView`].
 
-use std::collections::HashMap;
-
 use protocol::ErrorCode;
 use web_sys::{Document, Element, Text};
 
@@ -27,7 +25,7 @@ pub(crate) const RETRY: &str = "retry";
 /// What an answer's rendering needs besides the answer.
 pub(crate) struct Context<'a> {
     /// Server id -> display name.
-    pub(crate) server_names: &'a HashMap<String, String>,
+    pub(crate) server_names: &'a [(String, String)],
     /// Where a sign-in link points.
     pub(crate) sign_in_url: &'a str,
     /// This answer is the last one: it may offer Retry and take decisions.
@@ -252,5 +250,8 @@ impl AnswerView {
 }
 
 fn display_name<'a>(cx: &'a Context<'_>, server: &'a str) -> &'a str {
-    cx.server_names.get(server).map_or(server, String::as_str)
+    cx.server_names
+        .iter()
+        .find(|(id, _)| id == server)
+        .map_or(server, |(_, name)| name.as_str())
 }
