@@ -376,6 +376,7 @@ impl Controller {
                 let endpoint = self.endpoint();
                 *self.store.borrow_mut() = Store::for_endpoint(&endpoint);
                 *self.state.borrow_mut() = ChatState::default();
+                self.view.borrow_mut().reset_log();
                 self.restore();
                 self.load_servers();
                 self.load_models();

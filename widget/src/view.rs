@@ -353,7 +353,14 @@ impl View {
         }
         dom::flag(&self.greeting, "hidden", !state.exchanges.is_empty());
         let n_exchanges = state.exchanges.len();
-        for (i, exchange) in state.exchanges.iter().enumerate() {
+        // Only the last exchange changes while the count stays (a stream, a retry, a decision):
+        // earlier ones are rendered again only when an exchange comes or goes, so the cost of a
+        // token does not grow with the history.
+        let first = match self.exchanges.len() {
+            n if n == n_exchanges => n.saturating_sub(1),
+            _ => 0,
+        };
+        for (i, exchange) in state.exchanges.iter().enumerate().skip(first) {
             if i == self.exchanges.len() {
                 let user = dom::child(
                     &self.doc,
@@ -452,6 +459,14 @@ impl View {
         }
         let _ = s;
         self.shown_models = Some(want);
+    }
+
+    /// Forgets the shown conversation (another endpoint's comes next).
+    pub(crate) fn reset_log(&mut self) {
+        for (user, answer) in self.exchanges.drain(..) {
+            user.remove();
+            answer.remove();
+        }
     }
 
     /// Takes the draft out of the composer, emptying it.

@@ -162,3 +162,37 @@ async fn the_oldest_exchanges_are_dropped_beyond_the_cap() {
     drop(page);
     clear_storage();
 }
+
+#[wasm_bindgen_test]
+async fn changing_the_endpoint_shows_that_endpoints_conversation() {
+    let page = Page::with_servers().await;
+    let stream = page.fetch.respond_stream("/api/chat");
+    page.ask("for the first edge").await;
+    stream.push_events(&[text("first answer"), done()]);
+    page.wait_for_complete("true").await;
+    page.fetch.respond_json("/api/servers", 200, SERVERS);
+    page.host
+        .set_attribute("endpoint", "https://second.example")
+        .unwrap();
+    wait_for("the empty conversation", || {
+        page.find(r#"[data-role="message"]"#).is_none()
+    })
+    .await;
+    let stream = page.fetch.respond_stream("/api/chat");
+    page.ask("for the second edge").await;
+    assert_eq!(
+        page.fetch.requests_to("/api/chat")[1]["url"],
+        "https://second.example/api/chat"
+    );
+    stream.push_events(&[text("second answer"), done()]);
+    page.wait_for_complete("true").await;
+    page.fetch.respond_json("/api/servers", 200, SERVERS);
+    page.host.remove_attribute("endpoint").unwrap();
+    wait_for("the first conversation again", || {
+        page.answer_text() == "first answer"
+    })
+    .await;
+    assert_eq!(page.all(r#"[data-role="message"]"#).len(), 2);
+    drop(page);
+    clear_storage();
+}

@@ -121,6 +121,16 @@ impl ServersView {
                         );
                     }
                     dom::text_child(doc, &label, "span", &[("class", "name")], &server.name);
+                    if let Some(description) = &server.description {
+                        // The `title` shows on hover; this is for screen readers and touch.
+                        dom::text_child(
+                            doc,
+                            &label,
+                            "span",
+                            &[("class", "visually-hidden")],
+                            description,
+                        );
+                    }
                     let connect = server
                         .connect_url
                         .as_deref()
