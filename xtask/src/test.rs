@@ -83,6 +83,14 @@ pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
             .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
             .current_dir(root()),
     )?;
+    let screenshots = dist::target_dir().join("screenshots");
+    if let Ok(entries) = std::fs::read_dir(&screenshots) {
+        let mut shots: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        shots.sort();
+        for shot in shots {
+            eprintln!("xtask test: screenshot {}", shot.display());
+        }
+    }
     eprintln!("xtask test: all checks and tests passed");
     Ok(())
 }
