@@ -84,7 +84,12 @@ async fn a_stream_that_stops_short_is_an_interruption_that_can_be_retried() {
     let page = Page::with_servers().await;
     let stream = page.fetch.respond_stream("/api/chat");
     page.ask("hi").await;
-    stream.push_events(&[text("Half an ans")]);
+    stream.push_events(&[
+        StreamEvent::Started {
+            request_id: "req_42".into(),
+        },
+        text("Half an ans"),
+    ]);
     page.wait_for_text("Half an ans").await;
     stream.close();
 
@@ -92,6 +97,10 @@ async fn a_stream_that_stops_short_is_an_interruption_that_can_be_retried() {
     let error = page.get(r#"[data-role="message"][data-author="assistant"] [data-role="error"][data-code="stream_interrupted"]"#);
     let shown = error.text_content().unwrap();
     assert!(shown.contains("The answer was interrupted"), "{shown}");
+    assert!(
+        shown.contains("request req_42"),
+        "the request id, for support: {shown}"
+    );
     assert_eq!(
         page.answer_text(),
         "Half an ans",

@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::{Event, EventInit, HtmlSelectElement};
 
@@ -165,4 +166,51 @@ async fn refresh_reloads_the_list_and_keeps_the_selection() {
     let wiki: web_sys::HtmlInputElement =
         page.get(r#"input[data-server-id="wiki"]"#).unchecked_into();
     assert!(wiki.checked());
+}
+
+#[wasm_bindgen(inline_js = r#"
+export function stubOpen() {
+  const original = window.open;
+  const opened = [];
+  window.open = (url) => { opened.push(url); return {}; };
+  return () => { window.open = original; return opened.join(" "); };
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = stubOpen)]
+    fn stub_open() -> js_sys::Function;
+}
+
+#[wasm_bindgen_test]
+async fn connect_opens_a_popup_and_the_list_reloads_on_return() {
+    let page = Page::open(&[], 200, OAUTH_SERVERS).await;
+    let restore = stub_open();
+    page.click(r#"a[data-role="connect"][data-server-id="github"]"#);
+    let opened = restore.call0(&JsValue::NULL).unwrap().as_string().unwrap();
+    assert_eq!(
+        opened,
+        "https://gh.example/.pomerium/mcp/connect?redirect_url=x"
+    );
+    page.fetch.respond_json(
+        "/api/servers",
+        200,
+        &OAUTH_SERVERS.replace(
+            r#""connected":false,"needs_oauth":true,"connect_url""#,
+            r#""connected":true,"needs_oauth":true,"connect_url""#,
+        ),
+    );
+    // Back from the popup: the page gets the focus, the list shows the new connection.
+    web_sys::window()
+        .unwrap()
+        .dispatch_event(&Event::new("focus").unwrap())
+        .unwrap();
+    wait_for("the reloaded list", || {
+        page.find(r#"button[data-role="disconnect"][data-server-id="github"]"#)
+            .is_some()
+    })
+    .await;
+    assert!(
+        page.find(r#"a[data-role="connect"][data-server-id="github"]"#)
+            .is_none()
+    );
 }
