@@ -15,33 +15,27 @@
 //! |---|---|
 //! | [`input`] | the listeners, and DOM events into messages |
 //! | [`tasks`] | requests in flight, the chat stream, timers |
+//! | [`requests`] | the server and model lists, Disconnect, the sign-in watch |
+//! | [`host`] | the host API, the launcher's state, events to the page, settings |
 
+mod host;
 mod input;
+mod requests;
 mod tasks;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
-use protocol::{
-    ApiError, ChatRequest, DisconnectRequest, ErrorCode, ModelList, ServerList, StreamEvent,
-};
-use wasm_bindgen::JsValue;
+use protocol::{ApiError, ChatRequest, ModelList, ServerList, StreamEvent};
 use web_sys::HtmlElement;
 
-use crate::api;
 use crate::dom::{self, Listener};
-use crate::i18n::Strings;
-use crate::json;
-use crate::state::{AnswerStatus, ChatState, Servers};
+use crate::state::{ChatState, Servers};
 use crate::storage::{Prefs, Store};
-use crate::view::{MountError, Settings, View};
-use tasks::{Interval, N_SLOTS, Slot, Task, now, run_chat, send, shown};
+use crate::view::{MountError, View};
+use tasks::{Interval, N_SLOTS, Slot, Task, now, run_chat};
 
-/// How often a signed-out widget checks whether the user has signed in (in the popup).
-const SIGN_IN_POLL_MS: i32 = 1500;
-/// How long it keeps checking.
-const SIGN_IN_WATCH_MS: f64 = 5.0 * 60.0 * 1000.0;
 /// How often a streaming answer is saved at most.
 const SAVE_EVERY_MS: f64 = 1000.0;
 
@@ -212,24 +206,6 @@ impl Controller {
             }
         }
         self.handling.set(false);
-    }
-
-    /// A host-page API call: `open()`, `close()`, `send(text)`, `clear()`.
-    pub(crate) fn host_call(&self, method: &str, arg: String) -> bool {
-        match method {
-            "open" => self.dispatch(Msg::Open),
-            "close" => self.dispatch(Msg::Close),
-            "clear" => self.dispatch(Msg::NewChat),
-            "send" => {
-                let accepted = !arg.trim().is_empty() && !self.state.borrow().is_busy();
-                if accepted {
-                    self.dispatch(Msg::HostSend(arg));
-                }
-                return accepted;
-            }
-            _ => return false,
-        }
-        true
     }
 
     fn handle(&self, msg: Msg) {
@@ -452,102 +428,6 @@ impl Controller {
         });
     }
 
-    fn load_servers(&self) {
-        self.state.borrow_mut().servers = Servers::Loading;
-        let endpoint = self.endpoint();
-        let redirect = redirect_url();
-        let me = self.me.clone();
-        self.spawn(Slot::Servers, move |id, signal| async move {
-            let result = api::fetch_servers(&endpoint, redirect.as_deref(), &signal).await;
-            send(&me, Msg::ServersLoaded(id, shown(result)));
-        });
-    }
-
-    fn load_models(&self) {
-        let endpoint = self.endpoint();
-        let me = self.me.clone();
-        self.spawn(Slot::Models, move |id, signal| async move {
-            let result = api::fetch_models(&endpoint, &signal).await;
-            send(&me, Msg::ModelsLoaded(id, shown(result)));
-        });
-    }
-
-    fn disconnect(&self, server: String) {
-        let endpoint = self.endpoint();
-        let me = self.me.clone();
-        let request = DisconnectRequest {
-            servers: vec![server],
-        };
-        self.spawn(Slot::Disconnect, move |id, signal| async move {
-            let result = api::disconnect(&endpoint, &request, &signal).await;
-            send(&me, Msg::Disconnected(id, shown(result)));
-        });
-    }
-
-    fn servers_arrived(&self, result: Result<ServerList, ApiError>) {
-        self.state.borrow_mut().servers = match result {
-            Ok(list) => Servers::Loaded(list.servers),
-            Err(error) => {
-                self.emit_error(&error, None);
-                Servers::Failed(error)
-            }
-        };
-        dom::set(&self.host, "data-ready", "true");
-    }
-
-    /// After the sign-in link was opened: check every so often until the session exists.
-    fn watch_sign_in(&self) {
-        let me = self.me.clone();
-        let interval = Interval::new(SIGN_IN_POLL_MS, move || send(&me, Msg::SignInCheck));
-        *self.sign_in_watch.borrow_mut() = interval.map(|i| (i, now()));
-    }
-
-    fn check_session(&self) {
-        let expired = self
-            .sign_in_watch
-            .borrow()
-            .as_ref()
-            .is_some_and(|(_, since)| now() - since > SIGN_IN_WATCH_MS);
-        if expired {
-            self.sign_in_watch.borrow_mut().take();
-        }
-        if self.tasks.borrow()[Slot::Session as usize].is_some() {
-            return;
-        }
-        let endpoint = self.endpoint();
-        let redirect = redirect_url();
-        let me = self.me.clone();
-        self.spawn(Slot::Session, move |id, signal| async move {
-            let result = api::fetch_servers(&endpoint, redirect.as_deref(), &signal).await;
-            send(&me, Msg::SessionChecked(id, shown(result)));
-        });
-    }
-
-    /// Any answer but 401 means the session exists: show the list, and send the question the
-    /// 401 refused again.
-    fn session_checked(&self, result: Result<ServerList, ApiError>) {
-        if matches!(&result, Err(e) if e.code == ErrorCode::Unauthorized) {
-            return;
-        }
-        self.sign_in_watch.borrow_mut().take();
-        self.servers_arrived(result);
-        let refused = self.state.borrow().exchanges.last().is_some_and(|e| {
-            matches!(&e.answer.status, AnswerStatus::Failed(error) if error.code == ErrorCode::Unauthorized)
-        });
-        if refused {
-            self.handle(Msg::Retry);
-        }
-    }
-
-    fn signed_out(&self) -> bool {
-        let state = self.state.borrow();
-        let unauthorized = |e: &ApiError| e.code == ErrorCode::Unauthorized;
-        matches!(&state.servers, Servers::Failed(e) if unauthorized(e))
-            || state.exchanges.last().is_some_and(
-                |e| matches!(&e.answer.status, AnswerStatus::Failed(e) if unauthorized(e)),
-            )
-    }
-
     /// Runs the future made by `make` as the task of `slot`, replacing (aborting) the previous.
     fn spawn<F, Fut>(&self, slot: Slot, make: F)
     where
@@ -576,27 +456,6 @@ impl Controller {
             self.tasks.borrow_mut()[slot as usize] = None;
         }
         current
-    }
-
-    fn set_open(&self, open: bool) {
-        let launcher = self.is_launcher();
-        if !launcher || open == self.open.get() {
-            if open {
-                self.view.borrow().focus_input();
-            }
-            return;
-        }
-        self.open.set(open);
-        self.emit(if open { "open" } else { "close" }, &[]);
-        // Render first so the element to focus is shown.
-        self.render();
-        let view = self.view.borrow();
-        if open {
-            view.focus_input();
-            view.scroll_to_latest();
-        } else {
-            view.focus_launcher();
-        }
     }
 
     fn render(&self) {
@@ -630,137 +489,7 @@ impl Controller {
         });
     }
 
-    /// The last answer's status, to compare after a batch of messages.
-    fn last_outcome(&self) -> Option<(usize, AnswerStatus)> {
-        let state = self.state.borrow();
-        let n = state.exchanges.len();
-        state.exchanges.last().map(|e| (n, e.answer.status.clone()))
-    }
-
-    /// Tells the host page how the last answer ended, if it just did.
-    fn announce(&self, before: Option<(usize, AnswerStatus)>) {
-        let after = self.last_outcome();
-        if after == before {
-            return;
-        }
-        let Some((_, status)) = after else { return };
-        let state = self.state.borrow();
-        let Some(answer) = state.exchanges.last().map(|e| &e.answer) else {
-            return;
-        };
-        let outcome = match &status {
-            AnswerStatus::Complete => "complete",
-            AnswerStatus::Stopped => "stopped",
-            AnswerStatus::AwaitingApproval => "approval",
-            AnswerStatus::Failed(error) => {
-                return self.emit_error(error, answer.request_id.as_deref());
-            }
-            AnswerStatus::Streaming => return,
-        };
-        self.emit(
-            "message",
-            &[
-                ("role", "assistant".into()),
-                ("content", answer.text.as_str().into()),
-                ("status", outcome.into()),
-                (
-                    "requestId",
-                    answer
-                        .request_id
-                        .as_deref()
-                        .map_or(JsValue::NULL, JsValue::from),
-                ),
-            ],
-        );
-    }
-
-    fn emit_error(&self, error: &ApiError, request_id: Option<&str>) {
-        self.emit(
-            "error",
-            &[
-                ("code", json::code_name(error.code).into()),
-                ("message", error.message.as_str().into()),
-                ("retryable", error.retryable.into()),
-                ("requestId", request_id.map_or(JsValue::NULL, JsValue::from)),
-            ],
-        );
-    }
-
-    /// Dispatches `pomerium-chat:<name>` on the host, bubbling out of the shadow root, with
-    /// `detail` built from `fields`.
-    fn emit(&self, name: &str, fields: &[(&str, JsValue)]) {
-        let detail = json::object();
-        for (key, value) in fields {
-            json::set(&detail, key, value.clone());
-        }
-        let init = web_sys::CustomEventInit::new();
-        init.set_bubbles(true);
-        init.set_composed(true);
-        init.set_detail(&detail);
-        let mut kind = "pomerium-chat:".to_owned();
-        kind.push_str(name);
-        if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict(&kind, &init) {
-            let _ = self.host.dispatch_event(&event);
-        }
-    }
-
-    fn is_launcher(&self) -> bool {
-        self.host.get_attribute("mode").as_deref() == Some("launcher")
-    }
-
     fn endpoint(&self) -> String {
         self.host.get_attribute("endpoint").unwrap_or_default()
     }
-
-    fn settings(&self) -> Settings {
-        let attribute = |name: &str| {
-            self.host
-                .get_attribute(name)
-                .filter(|value| !value.trim().is_empty())
-        };
-        let strings = Strings::for_locale(&attribute("locale").unwrap_or_else(page_locale));
-        let launcher = self.is_launcher();
-        Settings {
-            strings,
-            title: attribute("title").unwrap_or_else(|| strings.title.to_owned()),
-            placeholder: attribute("placeholder").unwrap_or_else(|| strings.placeholder.to_owned()),
-            sign_in_url: sign_in_url(&self.endpoint()),
-            launcher,
-            open: !launcher || self.open.get(),
-        }
-    }
-}
-
-/// The page's language: the document's `lang`, else the browser's.
-fn page_locale() -> String {
-    let window = web_sys::window();
-    let from_document = window
-        .as_ref()
-        .and_then(|w| w.document())
-        .and_then(|d| d.document_element())
-        .and_then(|html| html.get_attribute("lang"));
-    from_document
-        .or_else(|| window.and_then(|w| w.navigator().language()))
-        .unwrap_or_default()
-}
-
-/// The page that signs the user in: the edge's root, or this page's origin's.
-fn sign_in_url(endpoint: &str) -> String {
-    let mut base = match endpoint.trim_end_matches('/') {
-        "" => web_sys::window()
-            .and_then(|w| w.location().origin().ok())
-            .unwrap_or_default(),
-        base => base.to_owned(),
-    };
-    base.push('/');
-    base
-}
-
-/// Where a server's Connect sign-in comes back to: this page, when it is served over https
-/// (the edge accepts nothing else).
-fn redirect_url() -> Option<String> {
-    let location = web_sys::window()?.location();
-    let href = location.href().ok()?;
-    let href = href.split('#').next().unwrap_or_default();
-    href.starts_with("https://").then(|| href.to_owned())
 }

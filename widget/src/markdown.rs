@@ -19,8 +19,10 @@
 //! |---|---|
 //! | [`block`] | lines into blocks, with the line where each top-level block starts |
 //! | [`inline`] | a block's text into inline nodes (the CommonMark delimiter algorithm) |
+//! | [`entity`] | character references (`&amp;`, `&#65;`) |
 
 pub(crate) mod block;
+pub(crate) mod entity;
 pub(crate) mod inline;
 
 /// A block of the answer.

@@ -7,6 +7,7 @@
 //! over the text nodes. Every destination goes through [`safe_href`]; a link whose destination
 //! is not safe keeps its text and loses its link.
 
+use crate::markdown::entity::decode_entity;
 use crate::markdown::{Inline, safe_href};
 
 /// Parses one block's inline content.
@@ -391,67 +392,6 @@ fn link_destination(text: &str, i: usize) -> Option<(String, usize)> {
     }
     (bytes.get(p) == Some(&b')')).then_some((href, p + 1))
 }
-
-fn decode_entity(name: &str) -> Option<char> {
-    if let Some(number) = name.strip_prefix('#') {
-        let value = match number.strip_prefix(['x', 'X']) {
-            Some(hex) if (1..=6).contains(&hex.len()) => u32::from_str_radix(hex, 16).ok()?,
-            None if (1..=7).contains(&number.len())
-                && number.bytes().all(|b| b.is_ascii_digit()) =>
-            {
-                number.parse().ok()?
-            }
-            _ => return None,
-        };
-        return Some(
-            char::from_u32(value)
-                .filter(|c| *c != '\0')
-                .unwrap_or('\u{FFFD}'),
-        );
-    }
-    ENTITIES.iter().find(|(n, _)| *n == name).map(|(_, c)| *c)
-}
-
-/// The named entities worth knowing in chat text; others stay as written.
-const ENTITIES: &[(&str, char)] = &[
-    ("amp", '&'),
-    ("lt", '<'),
-    ("gt", '>'),
-    ("quot", '"'),
-    ("apos", '\''),
-    ("nbsp", '\u{A0}'),
-    ("copy", '©'),
-    ("reg", '®'),
-    ("trade", '™'),
-    ("hellip", '…'),
-    ("mdash", '—'),
-    ("ndash", '–'),
-    ("lsquo", '‘'),
-    ("rsquo", '’'),
-    ("ldquo", '“'),
-    ("rdquo", '”'),
-    ("laquo", '«'),
-    ("raquo", '»'),
-    ("bull", '•'),
-    ("middot", '·'),
-    ("times", '×'),
-    ("divide", '÷'),
-    ("deg", '°'),
-    ("plusmn", '±'),
-    ("euro", '€'),
-    ("pound", '£'),
-    ("yen", '¥'),
-    ("cent", '¢'),
-    ("sect", '§'),
-    ("para", '¶'),
-    ("larr", '←'),
-    ("rarr", '→'),
-    ("uarr", '↑'),
-    ("darr", '↓'),
-    ("le", '≤'),
-    ("ge", '≥'),
-    ("ne", '≠'),
-];
 
 /// Pairs the delimiters of `nodes[bottom..]` into emphasis, strong and strikethrough.
 fn process_emphasis(nodes: &mut Vec<Node>, bottom: usize) {
