@@ -11,7 +11,7 @@
 //! | [`chain`] | the fixture: processes, fakes, browser, and page helpers |
 //! | [`chat`] | stop mid-answer (the provider sees the cancel), retry after a provider error, reload |
 //! | [`session`] | a 401 mid-conversation, sign-in in a popup, the question goes through |
-//! | [`embedding`] | launcher mode, the host API and its events, screenshots (light, dark, 360 px) |
+//! | [`embedding`] | launcher mode, the host API and its events, screenshots (light, dark, launcher, 360 px) |
 
 mod chain;
 mod chat;

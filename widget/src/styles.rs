@@ -285,6 +285,9 @@ button:disabled { opacity: 0.5; cursor: default; }
   inset-inline-end: 20px;
   z-index: 2147483000;
   min-height: 0;
+  /* The host is the bubble's box, whatever size the page gave the element. */
+  width: auto !important;
+  height: auto !important;
 }
 .launcher {
   width: var(--pomerium-chat-launcher-size, 56px);

@@ -107,6 +107,7 @@ pub(crate) struct View {
     announcer: Element,
     launcher: Element,
     shown_settings: Option<Settings>,
+    shown_names: Vec<(String, String)>,
 }
 
 impl View {
@@ -311,6 +312,7 @@ impl View {
             announcer,
             launcher,
             shown_settings: None,
+            shown_names: Vec::new(),
         })
     }
 
@@ -345,6 +347,12 @@ impl View {
 
         let follow = self.is_scrolled_to_bottom();
         let server_names = server_names(&state.servers);
+        if server_names != self.shown_names {
+            // Cards name their servers: a restored conversation shown before the list arrived
+            // is built again with the names.
+            self.reset_log();
+            self.shown_names = server_names.clone();
+        }
         while self.exchanges.len() > state.exchanges.len() {
             if let Some((user, answer)) = self.exchanges.pop() {
                 user.remove();

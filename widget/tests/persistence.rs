@@ -48,6 +48,11 @@ async fn a_reload_brings_back_the_conversation_and_the_draft() {
         Some("done")
     );
     assert_eq!(page.input().value(), "And customers?", "the unsent draft");
+    assert_eq!(
+        page.text(r#"[data-call-id="c1"] .server"#).as_deref(),
+        Some("Northwind"),
+        "the card names the server once the list is known"
+    );
 
     // The restored history is sent with the next question.
     page.fetch.respond_stream("/api/chat");

@@ -110,7 +110,7 @@ async fn launcher_mode_and_the_host_api() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
-async fn screenshots_light_dark_and_360px() -> anyhow::Result<()> {
+async fn screenshots_light_dark_launcher_and_360px() -> anyhow::Result<()> {
     let chain = Chain::start(ChainConfig::default()).await?;
     chain
         .run(async |chain| {
@@ -136,6 +136,22 @@ async fn screenshots_light_dark_and_360px() -> anyhow::Result<()> {
                 .await?;
             anyhow::ensure!(background == json!("rgb(30, 30, 36)"), "{background}");
             chain.screenshot("dark").await?;
+
+            // The launcher on a wide page: the bubble in the corner, the panel above it.
+            chain.open("/launcher.html").await?;
+            chain.eval("host.open(); return true;", vec![]).await?;
+            let corner = chain
+                .eval(
+                    "const panel = root.querySelector('[data-role=\"panel\"]').getBoundingClientRect();
+                     const bubble = root.querySelector('[data-role=\"launcher\"]').getBoundingClientRect();
+                     const ok = panel.bottom <= bubble.top && Math.abs(panel.right - bubble.right) < 1
+                         && innerWidth - bubble.right < 40 && innerHeight - bubble.bottom < 40;
+                     return ok || JSON.stringify({ panel, bubble, w: innerWidth, h: innerHeight });",
+                    vec![],
+                )
+                .await?;
+            anyhow::ensure!(corner == json!(true), "the launcher is not in the corner: {corner}");
+            chain.screenshot("launcher").await?;
 
             // 360 px wide: the launcher panel takes the whole screen, the composer in view.
             chain.browser.client.set_window_size(360, 740).await?;
