@@ -106,8 +106,8 @@ pub(crate) enum Msg {
     Close,
     /// Send this text (host API `send(text)`).
     HostSend(String),
-    /// The visual viewport is this tall now.
-    Viewport(i32),
+    /// The visual viewport is this tall now (`.0`), this far from the layout viewport's top (`.1`).
+    Viewport(i32, i32),
     /// The page is going away: save now.
     PageHidden,
     /// Chat request `request` got no stream: a non-2xx answer, or none at all.
@@ -178,7 +178,8 @@ impl Controller {
         controller.restore();
         controller.dispatch(Msg::LoadServers);
         if let Some(viewport) = web_sys::window().and_then(|w| w.visual_viewport()) {
-            controller.dispatch(Msg::Viewport(viewport.height() as i32));
+            let (height, top) = (viewport.height() as i32, viewport.offset_top() as i32);
+            controller.dispatch(Msg::Viewport(height, top));
         }
         Ok(controller)
     }
@@ -305,7 +306,7 @@ impl Controller {
             Msg::Toggle => self.set_open(!self.open.get()),
             Msg::Open => self.set_open(true),
             Msg::Close => self.set_open(false),
-            Msg::Viewport(height) => self.view.borrow().fit_viewport(&self.host, height),
+            Msg::Viewport(height, top) => self.view.borrow().fit_viewport(&self.host, height, top),
             Msg::PageHidden => self.persist(true),
             Msg::ChatRefused { request, error } => {
                 if !self.finish(Slot::Chat, request) {

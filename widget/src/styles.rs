@@ -8,8 +8,8 @@
 //! so `dir="rtl"` on the element or the page mirrors it. `theme="dark"` / `"light"` force a
 //! scheme, `auto` (the default) follows `prefers-color-scheme`; `prefers-reduced-motion`
 //! turns animations off. Inputs use 16 px text (no zoom on iOS), and the launcher panel fits the
-//! visual viewport (`--pomerium-chat-viewport`, set from `visualViewport`), so an on-screen
-//! keyboard never covers the composer.
+//! visual viewport (`--pomerium-chat-viewport` and `--pomerium-chat-viewport-top`, set on the
+//! host from `visualViewport`), so an on-screen keyboard never covers the composer.
 //!
 //! | custom property | default |
 //! |---|---|
@@ -328,7 +328,7 @@ button:disabled { opacity: 0.5; cursor: default; }
 @media (max-width: 480px) {
   :host([mode="launcher"]) .panel {
     position: fixed;
-    inset: 0;
+    inset: var(--pomerium-chat-viewport-top, 0px) 0 auto 0;
     width: 100vw;
     height: var(--_vh);
     border-radius: 0;

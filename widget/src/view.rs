@@ -544,14 +544,19 @@ impl View {
         dom::flag(&self.jump, "hidden", self.is_scrolled_to_bottom());
     }
 
-    /// The visual viewport is `height` CSS pixels tall (an on-screen keyboard may cover the
-    /// rest): the launcher panel fits into it, and a focused composer stays in view.
-    pub(crate) fn fit_viewport(&self, host: &HtmlElement, height: i32) {
-        let mut value = height.to_string();
-        value.push_str("px");
-        let _ = host
-            .style()
-            .set_property("--pomerium-chat-viewport", &value);
+    /// The visual viewport is `height` CSS pixels tall and starts `top` pixels below the layout
+    /// viewport's top (an on-screen keyboard covers the rest): the launcher panel fits into it,
+    /// and a focused composer stays in view.
+    pub(crate) fn fit_viewport(&self, host: &HtmlElement, height: i32, top: i32) {
+        let style = host.style();
+        for (name, value) in [
+            ("--pomerium-chat-viewport", height),
+            ("--pomerium-chat-viewport-top", top),
+        ] {
+            let mut px = value.to_string();
+            px.push_str("px");
+            let _ = style.set_property(name, &px);
+        }
         let focused = self
             .root
             .active_element()

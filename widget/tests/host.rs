@@ -363,3 +363,23 @@ async fn the_composer_is_at_least_16px_and_every_control_is_labelled() {
         assert!(named, "an unnamed button: {}", button.outer_html());
     }
 }
+
+#[wasm_bindgen_test]
+async fn the_panel_follows_the_visual_viewport() {
+    let page = Page::open(&[("mode", "launcher")], 200, crate::support::SERVERS).await;
+    let window = web_sys::window().unwrap();
+    let viewport = window.visual_viewport().expect("visualViewport");
+    let style = page.host.unchecked_ref::<HtmlElement>().style();
+    assert_eq!(
+        style
+            .get_property_value("--pomerium-chat-viewport")
+            .unwrap(),
+        format!("{}px", viewport.height() as i32)
+    );
+    assert_eq!(
+        style
+            .get_property_value("--pomerium-chat-viewport-top")
+            .unwrap(),
+        format!("{}px", viewport.offset_top() as i32)
+    );
+}

@@ -41,11 +41,16 @@ pub(crate) fn listen(me: &Weak<Controller>, root: &EventTarget, log: &Element) -
         listeners.push(on("focus", &window, |_| Some(Msg::WindowFocused)));
         listeners.push(on("pagehide", &window, |_| Some(Msg::PageHidden)));
         if let Some(viewport) = window.visual_viewport() {
-            let resized = |event: &Event| {
+            let changed = |event: &Event| {
                 let viewport: web_sys::VisualViewport = event.current_target()?.dyn_into().ok()?;
-                Some(Msg::Viewport(viewport.height() as i32))
+                Some(Msg::Viewport(
+                    viewport.height() as i32,
+                    viewport.offset_top() as i32,
+                ))
             };
-            listeners.push(on("resize", &viewport, resized));
+            // An on-screen keyboard resizes the visual viewport; iOS also scrolls it.
+            listeners.push(on("resize", &viewport, changed));
+            listeners.push(on("scroll", &viewport, changed));
         }
     }
     listeners
