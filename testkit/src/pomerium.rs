@@ -10,6 +10,11 @@
 //!
 //! Both proxy live (see [`proxy`]). Every TE issued, every routes call and every MCP route hit is
 //! recorded for tests to check where each token went.
+//!
+//! With [`FakePomeriumConfig::sign_in`], the client route wants a session first, as Pomerium
+//! does: a request without the `_pomerium` cookie gets 401 unless it is a page navigation
+//! (`Accept: text/html`), which goes through `/.pomerium/sign_in` (a stand-in for the identity
+//! provider's round trip: it sets the cookie at once) and back to the page.
 
 mod assertion;
 mod client_route;
@@ -42,6 +47,8 @@ pub struct FakePomeriumConfig {
     pub mcp_routes: Vec<McpRoute>,
     /// Where the client route listens; `127.0.0.1:0` when `None`.
     pub client_addr: Option<SocketAddr>,
+    /// The client route wants a session cookie (see the module doc); off by default.
+    pub sign_in: bool,
 }
 
 /// One MCP server route.
@@ -106,6 +113,8 @@ struct Records {
     /// The `routes` list of each accepted `/.pomerium/mcp/routes/disconnect` call.
     disconnects: Log<Vec<String>>,
     mcp_hits: Vec<Log<McpHit>>,
+    sessions: TokenMint,
+    refused: Log<String>,
 }
 
 impl FakePomerium {
@@ -144,6 +153,7 @@ impl FakePomerium {
             listing,
             records: records.clone(),
             http,
+            sign_in: cfg.sign_in,
         });
         let client_addr = cfg.client_addr.unwrap_or_else(any_local_port);
         let client = Background::spawn(client_addr, router).await?;
@@ -185,6 +195,11 @@ impl FakePomerium {
     /// The server URLs of each accepted disconnect call, in order.
     pub fn disconnects(&self) -> Vec<Vec<String>> {
         self.records.disconnects.snapshot()
+    }
+
+    /// The paths of the requests the client route refused for want of a session (401).
+    pub fn refused(&self) -> Vec<String> {
+        self.records.refused.snapshot()
     }
 
     /// Every request that reached MCP route `i`, in order.

@@ -11,7 +11,10 @@
 //! - [`Script::Status`] answers one status and JSON body, e.g. a 429.
 //!
 //! Every request is recorded ([`ProviderRequest`]: body and bearer key) before it is answered.
-//! Responses are real streams: each frame is written as it is produced.
+//! Responses are real streams: each frame is written as it is produced. The fake counts the
+//! streams still open and those the client abandoned before their end
+//! ([`FakeProvider::open_streams`], [`FakeProvider::abandoned_streams`]), so a test can see a
+//! Stop in the browser reach the provider.
 
 mod chat_completions;
 mod events;

@@ -47,6 +47,7 @@ async fn approval_round_trip() -> anyhow::Result<()> {
             internal_token: "ti_approvals".into(),
             ..McpRoute::default()
         }],
+        sign_in: false,
     })
     .await?;
     let base = pomerium.base_url();

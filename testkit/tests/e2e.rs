@@ -67,6 +67,7 @@ async fn sales_by_year_through_the_whole_chain() -> anyhow::Result<()> {
             internal_token: internal_token.clone(),
             ..McpRoute::default()
         }],
+        sign_in: false,
     })
     .await?;
     let expected = yearly_sales(&dir.join("northwind.db"))?;

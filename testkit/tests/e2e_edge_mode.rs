@@ -41,6 +41,7 @@ async fn sales_by_year_with_the_edge_running_the_tools() -> anyhow::Result<()> {
             internal_token: internal_token.clone(),
             ..McpRoute::default()
         }],
+        sign_in: false,
     })
     .await?;
     let expected = yearly_sales(&dir.join("northwind.db"))?;

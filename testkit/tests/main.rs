@@ -12,3 +12,4 @@ mod fakes;
 mod support;
 mod tool_bounds;
 mod tool_mode;
+mod widget;

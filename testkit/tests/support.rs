@@ -55,6 +55,7 @@ pub(crate) async fn pomerium(
             internal_token: "ti_unused".into(),
             ..McpRoute::default()
         }],
+        sign_in: false,
     })
     .await
 }

@@ -73,6 +73,7 @@ async fn deployed(name: &str, env: &[(&str, &str)]) -> anyhow::Result<Deployed> 
             internal_token: ti.clone(),
             ..McpRoute::default()
         }],
+        sign_in: false,
     })
     .await?;
     Ok(Deployed {

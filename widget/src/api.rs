@@ -1,20 +1,22 @@
-//! HTTP to the edge: the server list, the chat request, and the refusal of either.
+//! HTTP to the edge: the server list, the model list, disconnecting, the chat request, and the
+//! refusal of any of them.
 //!
-//! Every request carries the session cookie (`credentials: "include"`) and an `Accept` header
-//! whose best match is not `text/html`, so that Pomerium answers an expired session with 401
-//! instead of a redirect to the identity provider. A non-2xx answer becomes the edge's
-//! [`ApiError`] when its body is an [`ErrorResponse`], or a safe one made from the status when
-//! it is not (a proxy's HTML page, for example). The streamed body of an answer is read by
+//! Every request goes through the page's `fetch` with the session cookie
+//! (`credentials: "include"`) and an `Accept` header whose best match is not `text/html`, so
+//! that Pomerium answers an expired session with 401 instead of a redirect to the identity
+//! provider. A non-2xx answer becomes the edge's [`ApiError`] when its body is an
+//! `ErrorResponse`, or a safe one made from the status when it is not (a proxy's HTML page, for
+//! example); no answer at all is `network_error`. The streamed body of an answer is read by
 //! [`stream::EventReader`].
 
 pub(crate) mod stream;
 
-use gloo_net::http::{Request, Response};
-use protocol::{ApiError, ChatRequest, ErrorCode, ErrorResponse, ServerList};
-use web_sys::{AbortSignal, ReadableStream, RequestCredentials};
+use protocol::{ApiError, ChatRequest, DisconnectRequest, ErrorCode, ModelList, ServerList};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, ReadableStream, Request, RequestCredentials, RequestInit, Response};
 
-/// The message shown for a 401: the session is missing or has expired.
-pub(crate) const SIGN_IN: &str = "Sign in to continue";
+use crate::json;
 
 /// Why a request to the edge gave no usable answer.
 #[derive(Debug, thiserror::Error)]
@@ -31,40 +33,66 @@ pub(crate) enum RequestError {
 }
 
 impl RequestError {
-    /// The error as the widget shows it.
+    /// The error as the widget shows it. The widget's own failures carry no message: the
+    /// locale's message for the code is shown.
     pub(crate) fn into_api_error(self) -> ApiError {
-        let retryable = !matches!(self, Self::Unreadable);
-        let code = match self {
+        let (code, retryable) = match self {
             Self::Refused(error) => return error,
-            Self::Unreachable | Self::Unreadable => ErrorCode::Unknown,
+            Self::Unreachable => (ErrorCode::NetworkError, true),
+            Self::Unreadable => (ErrorCode::Unknown, false),
         };
         ApiError {
             code,
-            message: self.to_string(),
+            message: String::new(),
             retryable,
         }
     }
 }
 
-/// `GET {endpoint}/api/servers`.
+/// `GET {endpoint}/api/servers`, with `?redirect_url=` (where a Connect sign-in returns to)
+/// when given.
 pub(crate) async fn fetch_servers(
     endpoint: &str,
+    redirect_url: Option<&str>,
     signal: &AbortSignal,
 ) -> Result<ServerList, RequestError> {
-    let response = Request::get(&url(endpoint, "/api/servers"))
-        .credentials(RequestCredentials::Include)
-        .header("Accept", "application/json")
-        .abort_signal(Some(signal))
-        .send()
-        .await
-        .map_err(|_| RequestError::Unreachable)?;
-    if !response.ok() {
-        return Err(RequestError::Refused(refusal(&response).await));
+    let mut path = "/api/servers".to_owned();
+    if let Some(redirect) = redirect_url {
+        path.push_str("?redirect_url=");
+        path.push_str(&String::from(js_sys::encode_uri_component(redirect)));
     }
-    response
-        .json::<ServerList>()
-        .await
-        .map_err(|_| RequestError::Unreadable)
+    let response = send(endpoint, &path, "GET", None, signal).await?;
+    let text = text(&response).await?;
+    json::decode_server_list(&text).ok_or(RequestError::Unreadable)
+}
+
+/// `GET {endpoint}/api/models`.
+pub(crate) async fn fetch_models(
+    endpoint: &str,
+    signal: &AbortSignal,
+) -> Result<ModelList, RequestError> {
+    let response = send(endpoint, "/api/models", "GET", None, signal).await?;
+    let text = text(&response).await?;
+    json::decode_model_list(&text).ok_or(RequestError::Unreadable)
+}
+
+/// `POST {endpoint}/api/servers/disconnect`; the answer is the new server list.
+pub(crate) async fn disconnect(
+    endpoint: &str,
+    request: &DisconnectRequest,
+    signal: &AbortSignal,
+) -> Result<ServerList, RequestError> {
+    let body = json::encode_disconnect(request);
+    let response = send(
+        endpoint,
+        "/api/servers/disconnect",
+        "POST",
+        Some(&body),
+        signal,
+    )
+    .await?;
+    let text = text(&response).await?;
+    json::decode_server_list(&text).ok_or(RequestError::Unreadable)
 }
 
 /// `POST {endpoint}/api/chat`; on 2xx, the body to read the answer's events from.
@@ -73,64 +101,100 @@ pub(crate) async fn post_chat(
     chat_request: &ChatRequest,
     signal: &AbortSignal,
 ) -> Result<ReadableStream, RequestError> {
-    let body = serde_json::to_string(chat_request).map_err(|_| RequestError::Unreadable)?;
-    let response = Request::post(&url(endpoint, "/api/chat"))
-        .credentials(RequestCredentials::Include)
-        .header("Content-Type", "application/json")
-        .header("Accept", "application/json, text/event-stream")
-        .abort_signal(Some(signal))
-        .body(body)
-        .map_err(|_| RequestError::Unreadable)?
-        .send()
-        .await
-        .map_err(|_| RequestError::Unreachable)?;
-    if !response.ok() {
-        return Err(RequestError::Refused(refusal(&response).await));
-    }
+    let body = json::encode_chat_request(chat_request);
+    let response = send(endpoint, "/api/chat", "POST", Some(&body), signal).await?;
     response.body().ok_or(RequestError::Unreadable)
 }
 
 /// The URL of `path` on the edge; `endpoint` is a base URL, or empty for this page's origin.
 pub(crate) fn url(endpoint: &str, path: &str) -> String {
-    format!("{}{path}", endpoint.trim_end_matches('/'))
+    let mut res = endpoint.trim_end_matches('/').to_owned();
+    res.push_str(path);
+    res
 }
 
-async fn refusal(response: &Response) -> ApiError {
-    // A body that cannot be read is treated like one that is not an `ErrorResponse`.
-    let body = response.text().await.unwrap_or_default();
-    refusal_from(response.status(), &body)
+/// Sends one request; a non-2xx answer is a [`RequestError::Refused`].
+async fn send(
+    endpoint: &str,
+    path: &str,
+    method: &str,
+    body: Option<&str>,
+    signal: &AbortSignal,
+) -> Result<Response, RequestError> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    init.set_credentials(RequestCredentials::Include);
+    init.set_signal(Some(signal));
+    let headers = web_sys::Headers::new().map_err(|_| RequestError::Unreadable)?;
+    let accept = match body {
+        Some(body) => {
+            init.set_body(&JsValue::from_str(body));
+            let _ = headers.set("Content-Type", "application/json");
+            "application/json, text/event-stream"
+        }
+        None => "application/json",
+    };
+    let _ = headers.set("Accept", accept);
+    init.set_headers(&headers);
+    let request = Request::new_with_str_and_init(&url(endpoint, path), &init)
+        .map_err(|_| RequestError::Unreadable)?;
+    let window = web_sys::window().ok_or(RequestError::Unreachable)?;
+    // The glue looks `fetch` up on each call, so a page (or a test) may wrap it.
+    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|_| RequestError::Unreachable)?
+        .unchecked_into();
+    if !response.ok() {
+        // A body that cannot be read is treated like one that is not an `ErrorResponse`.
+        let body = text(&response).await.unwrap_or_default();
+        return Err(RequestError::Refused(refusal_from(
+            response.status(),
+            &body,
+        )));
+    }
+    Ok(response)
+}
+
+async fn text(response: &Response) -> Result<String, RequestError> {
+    let promise = response.text().map_err(|_| RequestError::Unreachable)?;
+    JsFuture::from(promise)
+        .await
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or(RequestError::Unreachable)
 }
 
 /// The error for a non-2xx answer with this status and body.
 fn refusal_from(status: u16, body: &str) -> ApiError {
+    let from_body = json::decode_error_response(body);
     if status == 401 {
+        // Pomerium's own 401 has no edge body; either way the user must sign in.
         return ApiError {
             code: ErrorCode::Unauthorized,
-            message: SIGN_IN.to_owned(),
+            message: from_body.map(|e| e.message).unwrap_or_default(),
             retryable: true,
         };
     }
-    if let Ok(ErrorResponse { error }) = serde_json::from_str::<ErrorResponse>(body) {
+    if let Some(error) = from_body {
         return error;
     }
     let code = match status {
+        403 => ErrorCode::Forbidden,
         404 => ErrorCode::NotFound,
         405 => ErrorCode::MethodNotAllowed,
+        413 => ErrorCode::PayloadTooLarge,
+        415 => ErrorCode::UnsupportedMediaType,
+        429 => ErrorCode::ProviderRateLimited,
+        504 => ErrorCode::ProviderTimeout,
         _ => ErrorCode::Unknown,
     };
+    // The status is the only detail, and it needs no translation.
+    let mut message = "HTTP ".to_owned();
+    message.push_str(&status.to_string());
     ApiError {
         code,
-        message: format!("the chat service answered with HTTP status {status}"),
+        message,
         retryable: status == 429 || status >= 500,
-    }
-}
-
-/// The wire name of an error code, as in the JSON (`stream_interrupted`).
-pub(crate) fn code_name(code: ErrorCode) -> String {
-    // A unit variant serializes as a JSON string: `"stream_interrupted"`.
-    match serde_json::to_string(&code) {
-        Ok(json) => json.trim_matches('"').to_owned(),
-        Err(_) => "unknown".to_owned(),
     }
 }
 
@@ -144,7 +208,7 @@ mod tests {
         let error = refusal_from(status, body);
         assert_eq!(
             (
-                code_name(error.code).as_str(),
+                json::code_name(error.code),
                 error.message.as_str(),
                 error.retryable
             ),
@@ -173,31 +237,14 @@ mod tests {
             401,
             r#"{"error":{"code":"unauthorized","message":"no token","retryable":false}}"#,
             "unauthorized",
-            SIGN_IN,
+            "no token",
             true,
         );
-        check(401, "<html>sign in</html>", "unauthorized", SIGN_IN, true);
-        check(
-            502,
-            "<html>bad gateway</html>",
-            "unknown",
-            "the chat service answered with HTTP status 502",
-            true,
-        );
-        check(
-            403,
-            "forbidden",
-            "unknown",
-            "the chat service answered with HTTP status 403",
-            false,
-        );
-        check(
-            404,
-            "",
-            "not_found",
-            "the chat service answered with HTTP status 404",
-            false,
-        );
+        check(401, "<html>sign in</html>", "unauthorized", "", true);
+        check(502, "<html>bad gateway</html>", "unknown", "HTTP 502", true);
+        check(403, "forbidden", "forbidden", "HTTP 403", false);
+        check(404, "", "not_found", "HTTP 404", false);
+        check(504, "", "provider_timeout", "HTTP 504", true);
     }
 
     #[wasm_bindgen_test]
@@ -214,14 +261,10 @@ mod tests {
     }
 
     #[wasm_bindgen_test]
-    fn transport_failures_are_retryable_unknowns() {
+    fn transport_failures_are_retryable_network_errors() {
         let error = RequestError::Unreachable.into_api_error();
-        assert_eq!(error.code, ErrorCode::Unknown);
-        assert_eq!(error.message, "could not reach the chat service");
+        assert_eq!(error.code, ErrorCode::NetworkError);
+        assert_eq!(error.message, "");
         assert!(error.retryable);
-        assert_eq!(
-            code_name(ErrorCode::StreamInterrupted),
-            "stream_interrupted"
-        );
     }
 }

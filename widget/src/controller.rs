@@ -1,39 +1,43 @@
 //! The message loop of one `<pomerium-chat>` instance.
 //!
-//! Everything that can happen to an instance is a [`Msg`]: a click, a key, a checkbox, a server
-//! list or a chunk of a stream arriving, the stream ending. The [`Controller`] queues messages
-//! and handles them one at a time (update the [`ChatState`], start or drop a request), then
-//! renders the [`View`] once the queue is empty. A message sent while another is handled waits
-//! in the queue, so no handler re-enters a borrow. Each chunk read from a stream is one
-//! message, so the answer is rendered after every chunk.
+//! Everything that can happen to an instance is a [`Msg`]: a click, a key, a server list or a
+//! chunk of a stream arriving, the stream ending, a host-page API call. The [`Controller`]
+//! queues messages and handles them one at a time (update the [`ChatState`], start or drop a
+//! request), then renders the [`View`] once the queue is empty, saves what changed, and tells
+//! the host page what happened (`pomerium-chat:*` events). A message sent while another is
+//! handled waits in the queue, so no handler re-enters a borrow.
 //!
-//! The controller owns every resource of its instance as a field: the DOM listeners and the
-//! requests in flight. Dropping it removes the listeners and aborts the requests (the
-//! `AbortController` cancels the fetch, the `AbortHandle` ends its future), and futures hold
-//! only a weak reference, so nothing outlives the instance.
+//! The controller owns every resource of its instance as a field: the DOM listeners, the
+//! requests in flight and the sign-in timer. Dropping it removes the listeners and aborts the
+//! requests, and futures hold only a weak reference, so nothing outlives the instance.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`input`] | the listeners, and DOM events into messages |
+//! | [`tasks`] | requests in flight, the chat stream, timers |
+//! | [`requests`] | the server and model lists, Disconnect, the sign-in watch |
+//! | [`host`] | the host API, the launcher's state, events to the page, settings |
+
+mod host;
+mod input;
+mod requests;
+mod tasks;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::future::Future;
 use std::rc::{Rc, Weak};
 
-use futures::future::{AbortHandle, abortable};
-use protocol::{ApiError, ChatRequest, ErrorCode, ServerList, StreamEvent};
-use wasm_bindgen::{JsCast, UnwrapThrowExt};
-use web_sys::{
-    AbortController, AbortSignal, Element, Event, HtmlElement, HtmlInputElement, KeyboardEvent,
-};
+use protocol::{ApiError, ChatRequest, ModelList, ServerList, StreamEvent};
+use web_sys::HtmlElement;
 
-use crate::api::stream::EventReader;
-use crate::api::{self, RequestError};
 use crate::dom::{self, Listener};
 use crate::state::{ChatState, Servers};
-use crate::view::{self, MountError, Settings, View};
+use crate::storage::{Prefs, Store};
+use crate::view::{MountError, View};
+use tasks::{Interval, N_SLOTS, Slot, Task, now, run_chat};
 
-/// The heading when the element has no `title`.
-pub(crate) const DEFAULT_TITLE: &str = "Pomerium Chat";
-/// The composer's placeholder when the element has no `placeholder`.
-pub(crate) const DEFAULT_PLACEHOLDER: &str = "Ask a question…";
+/// How often a streaming answer is saved at most.
+const SAVE_EVERY_MS: f64 = 1000.0;
 
 /// Everything that can happen to an instance.
 #[derive(Debug)]
@@ -43,7 +47,11 @@ pub(crate) enum Msg {
     /// (Re)load the server list.
     LoadServers,
     /// The server list arrived, or could not be had.
-    ServersLoaded(Result<ServerList, ApiError>),
+    ServersLoaded(u64, Result<ServerList, ApiError>),
+    /// The model list arrived, or could not be had.
+    ModelsLoaded(u64, Result<ModelList, ApiError>),
+    /// A model was picked.
+    ModelChosen(String),
     /// A server was ticked or unticked.
     ServerToggled {
         /// The server id.
@@ -51,6 +59,18 @@ pub(crate) enum Msg {
         /// Ticked.
         on: bool,
     },
+    /// Disconnect a server.
+    Disconnect(String),
+    /// The edge answered a disconnect.
+    Disconnected(u64, Result<ServerList, ApiError>),
+    /// The user opened a server's Connect link.
+    Connecting,
+    /// The user opened the sign-in link.
+    SignIn,
+    /// Time to check whether the user has signed in.
+    SignInCheck,
+    /// The edge answered the sign-in check.
+    SessionChecked(u64, Result<ServerList, ApiError>),
     /// The page got the focus back, perhaps after the user signed in in another window.
     WindowFocused,
     /// Send the draft.
@@ -59,6 +79,37 @@ pub(crate) enum Msg {
     Stop,
     /// Send the failed last question again.
     Retry,
+    /// Forget the conversation.
+    NewChat,
+    /// The user allowed or denied a tool call.
+    Decide {
+        /// The approval request's id.
+        id: String,
+        /// Allowed.
+        approve: bool,
+    },
+    /// Show a tool result in full.
+    ShowAll(String),
+    /// Scroll to the latest message.
+    Jump,
+    /// The log was scrolled.
+    Scrolled,
+    /// The draft changed.
+    DraftChanged,
+    /// Escape was pressed.
+    Escape,
+    /// Open or close the launcher's panel.
+    Toggle,
+    /// Open the launcher's panel (host API `open()`).
+    Open,
+    /// Close the launcher's panel (host API `close()`).
+    Close,
+    /// Send this text (host API `send(text)`).
+    HostSend(String),
+    /// The visual viewport is this tall now (`.0`), this far from the layout viewport's top (`.1`).
+    Viewport(i32, i32),
+    /// The page is going away: save now.
+    PageHidden,
     /// Chat request `request` got no stream: a non-2xx answer, or none at all.
     ChatRefused {
         /// Which request.
@@ -88,54 +139,69 @@ pub(crate) struct Controller {
     _listeners: Vec<Listener>,
     view: RefCell<View>,
     state: RefCell<ChatState>,
+    store: RefCell<Store>,
     queue: RefCell<VecDeque<Msg>>,
     handling: Cell<bool>,
-    next_request: Cell<u64>,
-    servers_request: RefCell<Option<Task>>,
-    chat_request: RefCell<Option<Task>>,
-}
-
-/// A request in flight. Dropping it aborts the fetch and ends its future.
-struct Task {
-    id: u64,
-    abort: AbortController,
-    handle: AbortHandle,
+    next_id: Cell<u64>,
+    tasks: RefCell<[Option<Task>; N_SLOTS]>,
+    sign_in_watch: RefCell<Option<(Interval, f64)>>,
+    connecting: Cell<bool>,
+    open: Cell<bool>,
+    chat_dirty: Cell<bool>,
+    last_save: Cell<f64>,
 }
 
 impl Controller {
-    /// Builds the view in `host`'s shadow root, starts listening and loads the server list.
+    /// Builds the view in `host`'s shadow root, restores the saved conversation, starts
+    /// listening and loads the server and model lists.
     pub(crate) fn mount(host: HtmlElement) -> Result<Rc<Self>, MountError> {
         let view = View::mount(&host)?;
         dom::set_opt(&host, "data-ready", None);
+        let store = Store::for_endpoint(&host.get_attribute("endpoint").unwrap_or_default());
         let controller = Rc::new_cyclic(|me: &Weak<Self>| Self {
-            _listeners: listen(me, view.events_root()),
+            _listeners: input::listen(me, view.events_root(), view.log()),
             host,
             me: me.clone(),
             view: RefCell::new(view),
             state: RefCell::new(ChatState::default()),
+            store: RefCell::new(store),
             queue: RefCell::new(VecDeque::new()),
             handling: Cell::new(false),
-            next_request: Cell::new(0),
-            servers_request: RefCell::new(None),
-            chat_request: RefCell::new(None),
+            next_id: Cell::new(0),
+            tasks: RefCell::new(Default::default()),
+            sign_in_watch: RefCell::new(None),
+            connecting: Cell::new(false),
+            open: Cell::new(false),
+            chat_dirty: Cell::new(false),
+            last_save: Cell::new(0.0),
         });
+        controller.restore();
         controller.dispatch(Msg::LoadServers);
+        if let Some(viewport) = web_sys::window().and_then(|w| w.visual_viewport()) {
+            let (height, top) = (viewport.height() as i32, viewport.offset_top() as i32);
+            controller.dispatch(Msg::Viewport(height, top));
+        }
         Ok(controller)
     }
 
-    /// Queues `msg`; unless a message is being handled already, handles the queue and renders.
+    /// Queues `msg`; unless a message is being handled already, handles the queue, renders,
+    /// saves and tells the host page what changed.
     pub(crate) fn dispatch(&self, msg: Msg) {
         self.queue.borrow_mut().push_back(msg);
         if self.handling.replace(true) {
             return;
         }
         loop {
+            let before = self.last_outcome();
             loop {
                 let next = self.queue.borrow_mut().pop_front();
                 let Some(msg) = next else { break };
                 self.handle(msg);
             }
             self.render();
+            self.persist(false);
+            // The host page's listeners may call the API: their messages go round again.
+            self.announce(before);
             if self.queue.borrow().is_empty() {
                 break;
             }
@@ -145,38 +211,65 @@ impl Controller {
 
     fn handle(&self, msg: Msg) {
         match msg {
-            Msg::AttributeChanged(name) => {
-                // `title` and `placeholder` are read when rendering.
-                if name == "endpoint" {
-                    self.load_servers();
+            Msg::AttributeChanged(name) => self.attribute_changed(&name),
+            Msg::LoadServers => {
+                self.load_servers();
+                self.load_models();
+            }
+            Msg::ServersLoaded(id, result) => {
+                if self.finish(Slot::Servers, id) {
+                    self.servers_arrived(result);
                 }
             }
-            Msg::LoadServers => self.load_servers(),
-            Msg::ServersLoaded(result) => {
-                self.servers_request.take();
-                self.state.borrow_mut().servers = match result {
-                    Ok(list) => Servers::Loaded(list.servers),
-                    Err(error) => Servers::Failed(error),
-                };
-                dom::set(&self.host, "data-ready", "true");
+            Msg::ModelsLoaded(id, result) => {
+                if self.finish(Slot::Models, id) {
+                    // No model list (an older edge, or an error): no picker, the edge's default.
+                    self.state.borrow_mut().set_models(result.ok());
+                }
             }
-            Msg::ServerToggled { id, on } => self.state.borrow_mut().select(&id, on),
+            Msg::ModelChosen(model) => {
+                self.state.borrow_mut().choose_model(&model);
+                self.save_prefs();
+            }
+            Msg::ServerToggled { id, on } => {
+                self.state.borrow_mut().select(&id, on);
+                self.save_prefs();
+            }
+            Msg::Disconnect(id) => self.disconnect(id),
+            Msg::Disconnected(id, result) => {
+                if self.finish(Slot::Disconnect, id) {
+                    let mut state = self.state.borrow_mut();
+                    match result {
+                        Ok(list) => state.servers = Servers::Loaded(list.servers),
+                        // An edge without the route (or a failure): no Disconnect buttons.
+                        Err(_) => state.can_disconnect = false,
+                    }
+                }
+            }
+            Msg::Connecting => self.connecting.set(true),
+            Msg::SignIn => self.watch_sign_in(),
+            Msg::SignInCheck => self.check_session(),
+            Msg::SessionChecked(id, result) => {
+                if self.finish(Slot::Session, id) {
+                    self.session_checked(result);
+                }
+            }
             Msg::WindowFocused => {
-                let signed_out = matches!(
-                    &self.state.borrow().servers,
-                    Servers::Failed(ApiError {
-                        code: ErrorCode::Unauthorized,
-                        ..
-                    })
-                );
-                if signed_out && self.servers_request.borrow().is_none() {
+                if self.connecting.replace(false) {
                     self.load_servers();
+                } else if self.signed_out() {
+                    self.check_session();
                 }
             }
-            Msg::Send => self.send(),
+            Msg::Send => self.send_draft(),
+            Msg::HostSend(text) => {
+                self.set_open(true);
+                self.ask(text);
+            }
             Msg::Stop => {
                 self.state.borrow_mut().stop();
-                self.chat_request.take();
+                self.tasks.borrow_mut()[Slot::Chat as usize] = None;
+                self.chat_dirty.set(true);
             }
             Msg::Retry => {
                 let request = self.state.borrow_mut().retry();
@@ -184,39 +277,107 @@ impl Controller {
                     self.start_chat(request);
                 }
             }
+            Msg::NewChat => {
+                self.tasks.borrow_mut()[Slot::Chat as usize] = None;
+                self.state.borrow_mut().clear();
+                self.chat_dirty.set(true);
+                self.view.borrow().focus_input();
+            }
+            Msg::Decide { id, approve } => {
+                let always = self.view.borrow().always_allow(&id);
+                let decided = self.state.borrow_mut().decide(&id, approve, always);
+                if decided {
+                    self.chat_dirty.set(true);
+                    self.save_prefs();
+                    self.continue_answer();
+                }
+            }
+            Msg::ShowAll(call_id) => self.view.borrow_mut().show_all(&call_id),
+            Msg::Jump => self.view.borrow().scroll_to_latest(),
+            Msg::Scrolled => self.view.borrow().update_jump(),
+            Msg::DraftChanged => self.store.borrow().save_draft(&self.view.borrow().draft()),
+            Msg::Escape => {
+                if self.state.borrow().is_busy() {
+                    self.handle(Msg::Stop);
+                } else if self.is_launcher() && self.open.get() {
+                    self.set_open(false);
+                }
+            }
+            Msg::Toggle => self.set_open(!self.open.get()),
+            Msg::Open => self.set_open(true),
+            Msg::Close => self.set_open(false),
+            Msg::Viewport(height, top) => self.view.borrow().fit_viewport(&self.host, height, top),
+            Msg::PageHidden => self.persist(true),
             Msg::ChatRefused { request, error } => {
-                if !self.is_current(request) {
+                if !self.finish(Slot::Chat, request) {
                     return;
                 }
-                self.chat_request.take();
                 let question = self.state.borrow_mut().refuse(error);
                 if let Some(question) = question {
                     self.view.borrow().restore_draft(&question);
                 }
+                self.chat_dirty.set(true);
             }
             Msg::StreamEvents { request, events } => {
-                if !self.is_current(request) {
+                if !self.is_current(Slot::Chat, request) {
                     return;
                 }
                 let mut state = self.state.borrow_mut();
                 for event in events {
                     state.apply(event);
                 }
-                if !state.is_busy() {
-                    self.chat_request.take();
+                let ended = !state.is_busy();
+                drop(state);
+                self.chat_dirty.set(true);
+                if ended {
+                    self.finish(Slot::Chat, request);
+                    self.continue_answer();
                 }
             }
             Msg::StreamEnded { request } => {
-                if !self.is_current(request) {
-                    return;
+                if self.finish(Slot::Chat, request) {
+                    self.state.borrow_mut().end_of_stream();
+                    self.chat_dirty.set(true);
                 }
-                self.state.borrow_mut().end_of_stream();
-                self.chat_request.take();
             }
         }
     }
 
-    fn send(&self) {
+    fn attribute_changed(&self, name: &str) {
+        match name {
+            "endpoint" => {
+                self.persist(true);
+                for task in self.tasks.borrow_mut().iter_mut() {
+                    *task = None;
+                }
+                let endpoint = self.endpoint();
+                *self.store.borrow_mut() = Store::for_endpoint(&endpoint);
+                *self.state.borrow_mut() = ChatState::default();
+                self.view.borrow_mut().reset_log();
+                self.restore();
+                self.load_servers();
+                self.load_models();
+            }
+            "mode" => self.open.set(false),
+            // `title`, `placeholder`, `theme` and `locale` are read when rendering.
+            _ => {}
+        }
+    }
+
+    /// Takes the saved conversation, draft and preferences from the store.
+    fn restore(&self) {
+        let store = self.store.borrow();
+        let prefs = store.prefs();
+        let mut state = self.state.borrow_mut();
+        state.exchanges = store.exchanges();
+        state.selected = prefs.selected;
+        state.model = prefs.model;
+        state.always_allowed = prefs.always_allowed;
+        state.can_disconnect = true;
+        self.view.borrow().restore_draft(&store.draft());
+    }
+
+    fn send_draft(&self) {
         if self.state.borrow().is_busy() {
             return;
         }
@@ -230,12 +391,72 @@ impl Controller {
         let selected = view.checked_servers();
         view.focus_input();
         drop(view);
-        let request = {
-            let mut state = self.state.borrow_mut();
-            state.selected = selected;
-            state.ask(question.to_owned())
-        };
+        self.state.borrow_mut().selected = selected;
+        self.store.borrow().save_draft("");
+        self.ask(question.to_owned());
+    }
+
+    fn ask(&self, question: String) {
+        if self.state.borrow().is_busy() {
+            return;
+        }
+        self.emit(
+            "message",
+            &[
+                ("role", "user".into()),
+                ("content", question.as_str().into()),
+            ],
+        );
+        let request = self.state.borrow_mut().ask(question);
+        self.save_prefs();
         self.start_chat(request);
+    }
+
+    /// Sends the decisions once every open approval of the last answer is decided.
+    fn continue_answer(&self) {
+        let request = self.state.borrow_mut().continuation();
+        if let Some(request) = request {
+            self.start_chat(request);
+        }
+    }
+
+    fn start_chat(&self, chat_request: ChatRequest) {
+        self.chat_dirty.set(true);
+        let endpoint = self.endpoint();
+        let me = self.me.clone();
+        self.spawn(Slot::Chat, move |id, signal| {
+            run_chat(me, id, endpoint, chat_request, signal)
+        });
+    }
+
+    /// Runs the future made by `make` as the task of `slot`, replacing (aborting) the previous.
+    fn spawn<F, Fut>(&self, slot: Slot, make: F)
+    where
+        F: FnOnce(u64, web_sys::AbortSignal) -> Fut,
+        Fut: std::future::Future<Output = ()> + 'static,
+    {
+        let id = self.next_id.get() + 1;
+        self.next_id.set(id);
+        // The previous task is dropped (aborted) before the new one starts.
+        self.tasks.borrow_mut()[slot as usize] = None;
+        let task = Task::spawn(id, |signal| make(id, signal));
+        self.tasks.borrow_mut()[slot as usize] = Some(task);
+    }
+
+    fn is_current(&self, slot: Slot, id: u64) -> bool {
+        self.tasks.borrow()[slot as usize]
+            .as_ref()
+            .is_some_and(|task| task.id == id)
+    }
+
+    /// Ends task `id` of `slot`; false when it is not the current one (its message is stale).
+    /// Aborting a request that has ended does nothing, so the task is simply dropped.
+    fn finish(&self, slot: Slot, id: u64) -> bool {
+        let current = self.is_current(slot, id);
+        if current {
+            self.tasks.borrow_mut()[slot as usize] = None;
+        }
+        current
     }
 
     fn render(&self) {
@@ -245,180 +466,31 @@ impl Controller {
             .render(&self.state.borrow(), &settings);
     }
 
-    fn load_servers(&self) {
-        self.state.borrow_mut().servers = Servers::Loading;
-        let endpoint = self.endpoint();
-        let me = self.me.clone();
-        let task = self.spawn(move |_, signal| async move {
-            let result = api::fetch_servers(&endpoint, &signal)
-                .await
-                .map_err(RequestError::into_api_error);
-            send(&me, Msg::ServersLoaded(result));
+    /// Saves the conversation when it changed: at once when idle, at most every
+    /// [`SAVE_EVERY_MS`] while an answer streams, and always when `force`d.
+    fn persist(&self, force: bool) {
+        if !self.chat_dirty.get() {
+            return;
+        }
+        let state = self.state.borrow();
+        if !force && state.is_busy() && now() - self.last_save.get() < SAVE_EVERY_MS {
+            return;
+        }
+        self.store.borrow().save_exchanges(&state.exchanges);
+        self.chat_dirty.set(false);
+        self.last_save.set(now());
+    }
+
+    fn save_prefs(&self) {
+        let state = self.state.borrow();
+        self.store.borrow().save_prefs(&Prefs {
+            selected: state.selected.clone(),
+            model: state.model.clone(),
+            always_allowed: state.always_allowed.clone(),
         });
-        // Replacing a request in flight aborts it.
-        *self.servers_request.borrow_mut() = Some(task);
-    }
-
-    fn start_chat(&self, chat_request: ChatRequest) {
-        let endpoint = self.endpoint();
-        let me = self.me.clone();
-        let task = self.spawn(move |id, signal| run_chat(me, id, endpoint, chat_request, signal));
-        *self.chat_request.borrow_mut() = Some(task);
-    }
-
-    /// Runs the future made by `make` (given the request's id and abort signal) as a [`Task`].
-    fn spawn<F, Fut>(&self, make: F) -> Task
-    where
-        F: FnOnce(u64, AbortSignal) -> Fut,
-        Fut: Future<Output = ()> + 'static,
-    {
-        let id = self.next_request.get() + 1;
-        self.next_request.set(id);
-        let abort = AbortController::new().expect_throw("AbortController is available");
-        let (future, handle) = abortable(make(id, abort.signal()));
-        wasm_bindgen_futures::spawn_local(async move {
-            // An aborted task has nothing left to report.
-            let _ = future.await;
-        });
-        Task { id, abort, handle }
-    }
-
-    fn is_current(&self, request: u64) -> bool {
-        self.chat_request
-            .borrow()
-            .as_ref()
-            .is_some_and(|task| task.id == request)
     }
 
     fn endpoint(&self) -> String {
         self.host.get_attribute("endpoint").unwrap_or_default()
     }
-
-    fn settings(&self) -> Settings {
-        let attribute = |name: &str, default: &str| {
-            self.host
-                .get_attribute(name)
-                .filter(|value| !value.is_empty())
-                .unwrap_or_else(|| default.to_owned())
-        };
-        Settings {
-            title: attribute("title", DEFAULT_TITLE),
-            placeholder: attribute("placeholder", DEFAULT_PLACEHOLDER),
-            sign_in_url: sign_in_url(&self.endpoint()),
-        }
-    }
-}
-
-impl Drop for Task {
-    fn drop(&mut self) {
-        self.handle.abort();
-        self.abort.abort();
-    }
-}
-
-/// Posts the chat request and turns its stream into messages, one per chunk.
-async fn run_chat(
-    me: Weak<Controller>,
-    request: u64,
-    endpoint: String,
-    chat_request: ChatRequest,
-    signal: AbortSignal,
-) {
-    let body = match api::post_chat(&endpoint, &chat_request, &signal).await {
-        Ok(body) => body,
-        Err(err) => {
-            let error = err.into_api_error();
-            return send(&me, Msg::ChatRefused { request, error });
-        }
-    };
-    let mut reader = EventReader::new(&body);
-    loop {
-        match reader.next_chunk().await {
-            Ok(Some(events)) if events.is_empty() => {}
-            Ok(Some(events)) => {
-                let last = events.iter().any(StreamEvent::is_terminal);
-                send(&me, Msg::StreamEvents { request, events });
-                if last {
-                    return;
-                }
-            }
-            // Ended or broken off, the state tells whether a final event came first.
-            Ok(None) | Err(_) => return send(&me, Msg::StreamEnded { request }),
-        }
-    }
-}
-
-/// Dispatches `msg` to the instance, if it still exists.
-fn send(me: &Weak<Controller>, msg: Msg) {
-    if let Some(controller) = me.upgrade() {
-        controller.dispatch(msg);
-    }
-}
-
-/// The page that signs the user in: the edge's root, or this page's origin's.
-fn sign_in_url(endpoint: &str) -> String {
-    let base = match endpoint.trim_end_matches('/') {
-        "" => web_sys::window()
-            .and_then(|w| w.location().origin().ok())
-            .unwrap_or_default(),
-        base => base.to_owned(),
-    };
-    format!("{base}/")
-}
-
-/// The listeners of one instance, delegated from the view's root, plus the window's focus.
-fn listen(me: &Weak<Controller>, root: &Element) -> Vec<Listener> {
-    let on =
-        |kind: &'static str, target: &web_sys::EventTarget, to_msg: fn(&Event) -> Option<Msg>| {
-            let me = me.clone();
-            Listener::new(target, kind, move |event| {
-                if let Some(msg) = to_msg(&event) {
-                    send(&me, msg);
-                }
-            })
-        };
-    let mut listeners = vec![
-        on("click", root, clicked),
-        on("change", root, changed),
-        on("keydown", root, key_pressed),
-    ];
-    if let Some(window) = web_sys::window() {
-        listeners.push(on("focus", &window, |_| Some(Msg::WindowFocused)));
-    }
-    listeners
-}
-
-fn event_target(event: &Event) -> Option<Element> {
-    event.target()?.dyn_into::<Element>().ok()
-}
-
-fn clicked(event: &Event) -> Option<Msg> {
-    let button = event_target(event)?.closest("[data-action]").ok()??;
-    match button.get_attribute("data-action")?.as_str() {
-        view::SEND => Some(Msg::Send),
-        view::STOP => Some(Msg::Stop),
-        view::answer::RETRY => Some(Msg::Retry),
-        view::servers::RELOAD => Some(Msg::LoadServers),
-        _ => None,
-    }
-}
-
-fn changed(event: &Event) -> Option<Msg> {
-    let input = event_target(event)?.dyn_into::<HtmlInputElement>().ok()?;
-    let id = input.get_attribute("data-server-id")?;
-    Some(Msg::ServerToggled {
-        id,
-        on: input.checked(),
-    })
-}
-
-/// Enter sends; Shift+Enter (and Enter while composing with an input method) is a newline.
-fn key_pressed(event: &Event) -> Option<Msg> {
-    let key = event.dyn_ref::<KeyboardEvent>()?;
-    let in_composer = event_target(event)?.get_attribute("data-role").as_deref() == Some("input");
-    if !in_composer || key.key() != "Enter" || key.shift_key() || key.is_composing() {
-        return None;
-    }
-    event.prevent_default();
-    Some(Msg::Send)
 }

@@ -6,7 +6,7 @@
 //! constant, valid name as a broken invariant.
 
 use wasm_bindgen::prelude::*;
-use web_sys::{Document, Element, Event, EventTarget, Node};
+use web_sys::{Document, Element, Event, EventTarget, Node, Text};
 
 /// Creates `<tag>`.
 pub(crate) fn element(doc: &Document, tag: &str) -> Element {
@@ -73,6 +73,16 @@ pub(crate) fn flag(el: &Element, name: &str, on: bool) {
     }
 }
 
+/// Appends to `node` what `full` has beyond the `shown` bytes it already holds: a text that
+/// only grows costs the new part only.
+pub(crate) fn append_tail(node: &Text, shown: &mut usize, full: &str) {
+    if let Some(tail) = full.get(*shown..).filter(|t| !t.is_empty()) {
+        node.append_data(tail)
+            .expect_throw("appendData on a text node");
+        *shown = full.len();
+    }
+}
+
 /// An event listener that is removed when dropped.
 pub(crate) struct Listener {
     target: EventTarget,
@@ -88,9 +98,8 @@ impl Listener {
         f: impl Fn(Event) + 'static,
     ) -> Self {
         let callback = Closure::<dyn Fn(Event)>::new(f);
-        target
-            .add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref())
-            .expect_throw("addEventListener with a function");
+        // Adding a listener with a function cannot fail.
+        let _ = target.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref());
         Self {
             target: target.clone(),
             kind,

@@ -1,9 +1,10 @@
 //! The `<pomerium-chat>` custom element: its registration and the lifecycle of each instance.
 //!
 //! A custom element's constructor must be a real JS `class extends HTMLElement`, so a tiny
-//! inline JS shim defines the class and forwards `connectedCallback`, `disconnectedCallback`
-//! and `attributeChangedCallback` into Rust. The three forwarding closures live as long as the
-//! page: this is the one place where the crate calls `forget`.
+//! inline JS shim defines the class and forwards `connectedCallback`, `disconnectedCallback`,
+//! `attributeChangedCallback` and the host API (`open()`, `close()`, `send(text)`, `clear()`)
+//! into Rust. The four forwarding closures live as long as the page: this is the one place
+//! where the crate calls `forget`.
 //!
 //! Rust keeps one [`Controller`] per connected element in a registry. When an element leaves
 //! the document, its controller (and with it every listener and the request in flight) is
@@ -23,10 +24,17 @@ use crate::controller::{Controller, Msg};
 pub const TAG_NAME: &str = "pomerium-chat";
 
 /// The attributes whose changes the element follows.
-const OBSERVED: [&str; 3] = ["endpoint", "title", "placeholder"];
+const OBSERVED: [&str; 6] = [
+    "endpoint",
+    "title",
+    "placeholder",
+    "theme",
+    "locale",
+    "mode",
+];
 
 #[wasm_bindgen(inline_js = r#"
-export function defineElement(name, observed, connected, disconnected, changed) {
+export function defineElement(name, observed, connected, disconnected, changed, call) {
   customElements.define(name, class extends HTMLElement {
     static get observedAttributes() { return observed; }
     connectedCallback() { connected(this); }
@@ -34,6 +42,10 @@ export function defineElement(name, observed, connected, disconnected, changed) 
     attributeChangedCallback(attribute, before, after) {
       if (before !== after) changed(this, attribute);
     }
+    open() { call(this, "open", ""); }
+    close() { call(this, "close", ""); }
+    send(text) { return call(this, "send", String(text ?? "")); }
+    clear() { call(this, "clear", ""); }
   });
 }
 "#)]
@@ -45,6 +57,7 @@ extern "C" {
         connected: &Closure<dyn Fn(HtmlElement)>,
         disconnected: &Closure<dyn Fn(HtmlElement)>,
         changed: &Closure<dyn Fn(HtmlElement, String)>,
+        call: &Closure<dyn Fn(HtmlElement, String, String) -> bool>,
     ) -> Result<(), JsValue>;
 }
 
@@ -75,11 +88,20 @@ pub fn define() -> Result<(), JsValue> {
     let connected = Closure::<dyn Fn(HtmlElement)>::new(connected);
     let disconnected = Closure::<dyn Fn(HtmlElement)>::new(disconnected);
     let changed = Closure::<dyn Fn(HtmlElement, String)>::new(attribute_changed);
-    define_element(TAG_NAME, &observed, &connected, &disconnected, &changed)?;
+    let call = Closure::<dyn Fn(HtmlElement, String, String) -> bool>::new(host_call);
+    define_element(
+        TAG_NAME,
+        &observed,
+        &connected,
+        &disconnected,
+        &changed,
+        &call,
+    )?;
     // The class keeps calling these for as long as the page lives.
     connected.forget();
     disconnected.forget();
     changed.forget();
+    call.forget();
     Ok(())
 }
 
@@ -121,6 +143,11 @@ fn disconnected(host: HtmlElement) {
         // Dropped outside the registry's borrow: the drop aborts requests and removes listeners.
         drop(gone);
     });
+}
+
+/// A host API call; `send` answers whether the text was sent.
+fn host_call(host: HtmlElement, method: String, arg: String) -> bool {
+    find(&host).is_some_and(|controller| controller.host_call(&method, arg))
 }
 
 fn attribute_changed(host: HtmlElement, attribute: String) {

@@ -8,22 +8,36 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | `element` | the custom element's registration and each instance's lifecycle |
+//! | `element` | the custom element's registration, each instance's lifecycle, the host API |
 //! | `controller` | one instance's message loop: messages in, state updated, view rendered |
-//! | `state` | plain data: servers, selection, exchanges; folding a stream event into an answer |
+//! | `state` | plain data: servers, models, selection, exchanges, approvals |
 //! | `view` | the DOM in the shadow root, brought up to date from the state |
+//! | `markdown` | the streaming markdown parser (plain Rust, tested natively) |
+//! | `pretty_json` | JSON re-indented for tool cards, numbers untouched |
+//! | `i18n` | every string, in English and German |
+//! | `storage` | the conversation, draft and preferences in `localStorage` |
 //! | `api` | HTTP to the edge, and the streamed body read into stream events |
+//! | `json` | the wire's JSON through the browser's `JSON` (no serde in the bundle) |
 //! | `styles` | the shared constructable stylesheet and its theming properties |
 //! | `dom` | element builders and listeners that remove themselves on drop |
 //!
 //! Attributes: `endpoint` (the edge's base URL; empty for this page's origin), `title`,
-//! `placeholder`. The host gets `data-ready="true"` once the server list has loaded or failed.
+//! `placeholder`, `theme` (`light`, `dark`, `auto`), `locale` (`en`, `de`; default: the page's
+//! language), `mode` (`inline` or `launcher`). Methods: `open()`, `close()`, `send(text)`,
+//! `clear()`. Events: `pomerium-chat:message`, `pomerium-chat:error`, `pomerium-chat:open`,
+//! `pomerium-chat:close`. The host gets `data-ready="true"` once the server list has loaded or
+//! failed.
 
 mod api;
 mod controller;
 mod dom;
 mod element;
+mod i18n;
+mod json;
+mod markdown;
+mod pretty_json;
 mod state;
+mod storage;
 mod styles;
 mod view;
 

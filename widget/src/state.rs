@@ -1,15 +1,18 @@
-//! The plain data of one chat: the server list, the selection, and the exchanges so far.
+//! The plain data of one chat: servers, models, the selection, and the exchanges so far.
 //!
 //! Nothing here touches the DOM or the network, so every rule of the conversation is a plain
-//! function over values: [`ChatState::ask`] builds the [`ChatRequest`] for a new question,
-//! [`Answer::apply`] folds one [`StreamEvent`] into the answer being streamed, and the end of a
-//! stream without `done` or `error` becomes a visible `stream_interrupted` failure, never a
-//! silent truncation. The view renders a [`ChatState`]; the controller changes it.
+//! function over values and is tested natively: [`ChatState::ask`] builds the [`ChatRequest`]
+//! for a new question, [`Answer::apply`] folds one stream event into the answer being streamed,
+//! [`ChatState::continuation`] builds the request that continues an answer once the user has
+//! decided its approvals, and the end of a stream without `done` or `error` becomes a visible
+//! `stream_interrupted` failure, never a silent truncation. The view renders a [`ChatState`];
+//! the controller changes it.
 
-use protocol::{ApiError, ChatRequest, ErrorCode, Role, ServerInfo, StreamEvent, ToolStatus, Turn};
+pub(crate) mod answer;
 
-/// Message of the error shown when a stream ends without `done` or `error`.
-pub(crate) const INTERRUPTED: &str = "The answer was interrupted";
+use protocol::{ApiError, ApprovalDecision, ChatRequest, ModelList, Role, ServerInfo, Turn};
+
+pub(crate) use answer::{Answer, AnswerStatus, Approval, CallStatus, ToolCall, ToolList};
 
 /// Everything one widget instance knows about its chat.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -18,6 +21,14 @@ pub(crate) struct ChatState {
     pub(crate) servers: Servers,
     /// Ids of the servers the user has ticked, in the order they were ticked.
     pub(crate) selected: Vec<String>,
+    /// The models the edge offers; `None` until known (or when the edge has no model list).
+    pub(crate) models: Option<ModelList>,
+    /// The model the user picked; `None` for the edge's default.
+    pub(crate) model: Option<String>,
+    /// Tools the user always allows, as `(server, tool)`.
+    pub(crate) always_allowed: Vec<(String, String)>,
+    /// The edge can disconnect servers (false once it answered that it cannot).
+    pub(crate) can_disconnect: bool,
     /// The questions asked and their answers, oldest first.
     pub(crate) exchanges: Vec<Exchange>,
 }
@@ -41,76 +52,10 @@ pub(crate) struct Exchange {
     pub(crate) question: String,
     /// The servers the question was sent with (a retry sends the same ones).
     pub(crate) servers: Vec<String>,
+    /// The model the question was sent to; `None` for the edge's default.
+    pub(crate) model: Option<String>,
     /// The answer, complete or not.
     pub(crate) answer: Answer,
-}
-
-/// The assistant's answer to one question.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Answer {
-    /// The edge's id for the request, from `started`.
-    pub(crate) request_id: Option<String>,
-    /// The answer text so far.
-    pub(crate) text: String,
-    /// The model's reasoning summary so far.
-    pub(crate) reasoning: String,
-    /// Tool listings, one per server, in the order they started.
-    pub(crate) tool_lists: Vec<ToolList>,
-    /// Tool calls in the order they started; [`Answer::call_mut`] finds one by its id.
-    pub(crate) tool_calls: Vec<ToolCall>,
-    /// Whether the answer is still coming.
-    pub(crate) status: AnswerStatus,
-}
-
-/// Whether an answer is still coming, and how it ended.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) enum AnswerStatus {
-    /// The request is in flight or the stream is being read.
-    #[default]
-    Streaming,
-    /// `done` arrived.
-    Complete,
-    /// The user pressed Stop.
-    Stopped,
-    /// The edge refused the request, sent `error`, or the stream broke off.
-    Failed(ApiError),
-}
-
-/// A server's tool listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ToolList {
-    /// The server id.
-    pub(crate) server: String,
-    /// Where the listing stands.
-    pub(crate) status: ToolStatus,
-    /// The tool names, once listed.
-    pub(crate) tools: Vec<String>,
-}
-
-/// One tool call made while answering.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ToolCall {
-    /// The call's id, shared by its events.
-    pub(crate) call_id: String,
-    /// The server id.
-    pub(crate) server: String,
-    /// The tool's name.
-    pub(crate) tool: String,
-    /// The JSON arguments received so far.
-    pub(crate) arguments: String,
-    /// Whether the call is running, done or failed.
-    pub(crate) status: CallStatus,
-}
-
-/// Where a tool call stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum CallStatus {
-    /// Still running.
-    Running,
-    /// Finished, with the tool's output.
-    Done(String),
-    /// Failed, with a message safe to show.
-    Failed(String),
 }
 
 impl ChatState {
@@ -129,12 +74,47 @@ impl ChatState {
         }
     }
 
+    /// Picks a model; the edge's default (or one it does not offer) means "no choice".
+    pub(crate) fn choose_model(&mut self, model: &str) {
+        self.model = match &self.models {
+            Some(list) if list.default != model && list.models.iter().any(|m| m == model) => {
+                Some(model.to_owned())
+            }
+            _ => None,
+        };
+    }
+
+    /// The model list arrived: a remembered choice the edge no longer offers is dropped.
+    pub(crate) fn set_models(&mut self, models: Option<ModelList>) {
+        self.models = models;
+        if let Some(model) = self.model.take() {
+            self.choose_model(&model);
+        }
+    }
+
+    /// The selection, limited to the servers in the list once the list is known.
+    pub(crate) fn selection(&self) -> Vec<String> {
+        match &self.servers {
+            Servers::Loaded(list) => self
+                .selected
+                .iter()
+                .filter(|id| list.iter().any(|s| &s.id == *id))
+                .cloned()
+                .collect(),
+            Servers::Loading | Servers::Failed(_) => self.selected.clone(),
+        }
+    }
+
     /// Starts a new exchange with the selected servers and returns the request to send: the
     /// structured history of the finished exchanges, then the new question.
     pub(crate) fn ask(&mut self, question: String) -> ChatRequest {
+        for exchange in &mut self.exchanges {
+            exchange.answer.expire_approvals();
+        }
         self.exchanges.push(Exchange {
             question,
-            servers: self.selected.clone(),
+            servers: self.selection(),
+            model: self.model.clone(),
             answer: Answer::default(),
         });
         self.request_for_last()
@@ -150,11 +130,79 @@ impl ChatState {
         Some(self.request_for_last())
     }
 
-    /// Folds one stream event into the answer being streamed; ignored when none is.
-    pub(crate) fn apply(&mut self, event: StreamEvent) {
-        if let Some(exchange) = self.exchanges.last_mut() {
-            exchange.answer.apply(event);
+    /// Folds one stream event into the answer being streamed; ignored when none is. An approval
+    /// for a tool the user always allows is decided on the spot.
+    pub(crate) fn apply(&mut self, event: protocol::StreamEvent) {
+        let Some(exchange) = self.exchanges.last_mut() else {
+            return;
+        };
+        exchange.answer.apply(event);
+        for approval in &mut exchange.answer.approvals {
+            let always = self
+                .always_allowed
+                .iter()
+                .any(|(server, tool)| *server == approval.server && *tool == approval.tool);
+            if approval.decision.is_none() && always {
+                approval.decision = Some(true);
+            }
         }
+    }
+
+    /// The user decided approval `id` of the last answer; with `always`, the tool is allowed
+    /// from now on. Returns false when there is no such open approval.
+    pub(crate) fn decide(&mut self, id: &str, approve: bool, always: bool) -> bool {
+        let Some(exchange) = self.exchanges.last_mut() else {
+            return false;
+        };
+        if exchange.answer.status != AnswerStatus::AwaitingApproval {
+            return false;
+        }
+        let Some(approval) = exchange
+            .answer
+            .approvals
+            .iter_mut()
+            .find(|a| a.id == id && !a.sent && a.decision.is_none())
+        else {
+            return false;
+        };
+        approval.decision = Some(approve);
+        if approve && always {
+            let key = (approval.server.clone(), approval.tool.clone());
+            if !self.always_allowed.contains(&key) {
+                self.always_allowed.push(key);
+            }
+        }
+        true
+    }
+
+    /// Once every open approval of the last answer is decided, the request that continues it
+    /// (same conversation, the decisions, the response they answer); the answer streams again.
+    pub(crate) fn continuation(&mut self) -> Option<ChatRequest> {
+        let answer = &self.exchanges.last()?.answer;
+        if answer.status != AnswerStatus::AwaitingApproval {
+            return None;
+        }
+        let open: Vec<&Approval> = answer.approvals.iter().filter(|a| !a.sent).collect();
+        if open.is_empty() || open.iter().any(|a| a.decision.is_none()) {
+            return None;
+        }
+        let approvals = open
+            .iter()
+            .map(|a| ApprovalDecision {
+                approval_request_id: a.id.clone(),
+                approve: a.decision == Some(true),
+            })
+            .collect();
+        let previous_response_id = answer.response_id.clone();
+        let mut request = self.request_for_last();
+        request.previous_response_id = previous_response_id;
+        request.approvals = approvals;
+        let answer = &mut self.exchanges.last_mut()?.answer;
+        for approval in &mut answer.approvals {
+            approval.sent = true;
+        }
+        answer.status = AnswerStatus::Streaming;
+        Some(request)
     }
 
     /// The request failed before any stream: the answer fails with `error`. Returns the
@@ -168,11 +216,7 @@ impl ChatState {
     /// The stream ended: an answer that saw neither `done` nor `error` was interrupted.
     pub(crate) fn end_of_stream(&mut self) {
         if let Some(answer) = self.streaming_answer() {
-            answer.fail(ApiError {
-                code: ErrorCode::StreamInterrupted,
-                message: INTERRUPTED.to_owned(),
-                retryable: true,
-            });
+            answer.interrupt();
         }
     }
 
@@ -184,6 +228,11 @@ impl ChatState {
         }
     }
 
+    /// Forgets the conversation (New chat); the servers, models and preferences stay.
+    pub(crate) fn clear(&mut self) {
+        self.exchanges.clear();
+    }
+
     fn streaming_answer(&mut self) -> Option<&mut Answer> {
         self.exchanges
             .last_mut()
@@ -192,8 +241,8 @@ impl ChatState {
     }
 
     /// The request for the last exchange. Earlier exchanges count only when their answer was
-    /// completed or stopped; a failed one was never heard, and a retry or a new question
-    /// replaces it.
+    /// heard (completed, stopped, or waiting for an approval that never came); a failed one
+    /// was never heard, and a retry or a new question replaces it.
     fn request_for_last(&self) -> ChatRequest {
         let (last, earlier) = self
             .exchanges
@@ -203,7 +252,7 @@ impl ChatState {
         for exchange in earlier {
             let heard = matches!(
                 exchange.answer.status,
-                AnswerStatus::Complete | AnswerStatus::Stopped
+                AnswerStatus::Complete | AnswerStatus::Stopped | AnswerStatus::AwaitingApproval
             );
             if !heard {
                 continue;
@@ -217,98 +266,9 @@ impl ChatState {
         ChatRequest {
             messages,
             servers: last.servers.clone(),
-            model: None,
+            model: last.model.clone(),
             previous_response_id: None,
             approvals: Vec::new(),
-        }
-    }
-}
-
-impl Answer {
-    /// Folds one stream event into the answer. Events for unknown tool calls, and every event
-    /// after the answer ended, are ignored; a terminal event (`done`, `error`) ends the answer
-    /// and settles calls still running.
-    pub(crate) fn apply(&mut self, event: StreamEvent) {
-        if self.status != AnswerStatus::Streaming {
-            return;
-        }
-        match event {
-            StreamEvent::Started { request_id } => self.request_id = Some(request_id),
-            StreamEvent::TextDelta { delta } => self.text.push_str(&delta),
-            StreamEvent::ReasoningDelta { delta } => self.reasoning.push_str(&delta),
-            StreamEvent::ToolList {
-                server,
-                status,
-                tools,
-            } => match self.tool_lists.iter_mut().find(|l| l.server == server) {
-                Some(list) => {
-                    list.status = status;
-                    list.tools = tools;
-                }
-                None => self.tool_lists.push(ToolList {
-                    server,
-                    status,
-                    tools,
-                }),
-            },
-            StreamEvent::ToolCallStarted {
-                call_id,
-                server,
-                tool,
-            } => {
-                if self.call_mut(&call_id).is_none() {
-                    self.tool_calls.push(ToolCall {
-                        call_id,
-                        server,
-                        tool,
-                        arguments: String::new(),
-                        status: CallStatus::Running,
-                    });
-                }
-            }
-            StreamEvent::ToolCallArgumentsDelta { call_id, delta } => {
-                if let Some(call) = self.call_mut(&call_id) {
-                    call.arguments.push_str(&delta);
-                }
-            }
-            StreamEvent::ToolCallResult { call_id, output } => {
-                if let Some(call) = self.call_mut(&call_id) {
-                    call.status = CallStatus::Done(output);
-                }
-            }
-            StreamEvent::ToolCallFailed { call_id, error } => {
-                if let Some(call) = self.call_mut(&call_id) {
-                    call.status = CallStatus::Failed(error);
-                }
-            }
-            // Approvals arrive with the edge's policy support; until the widget shows them, the
-            // answer simply ends without that call.
-            StreamEvent::ApprovalRequest { .. } => {}
-            StreamEvent::Error(error) => self.fail(error),
-            StreamEvent::Done { .. } => {
-                self.settle_calls();
-                self.status = AnswerStatus::Complete;
-            }
-        }
-    }
-
-    /// The tool call with this id.
-    pub(crate) fn call_mut(&mut self, call_id: &str) -> Option<&mut ToolCall> {
-        self.tool_calls.iter_mut().find(|c| c.call_id == call_id)
-    }
-
-    fn fail(&mut self, error: ApiError) {
-        self.settle_calls();
-        self.status = AnswerStatus::Failed(error);
-    }
-
-    /// Marks calls still running as failed: once the answer has ended, they never finish.
-    fn settle_calls(&mut self) {
-        for call in &mut self.tool_calls {
-            if call.status == CallStatus::Running {
-                call.status =
-                    CallStatus::Failed("the answer ended before this call finished".into());
-            }
         }
     }
 }
@@ -322,7 +282,7 @@ fn turn(role: Role, content: &str) -> Turn {
 
 #[cfg(test)]
 mod tests {
-    use wasm_bindgen_test::wasm_bindgen_test;
+    use protocol::{ErrorCode, StreamEvent};
 
     use super::*;
 
@@ -332,16 +292,10 @@ mod tests {
         }
     }
 
-    fn started_call(id: &str) -> StreamEvent {
-        StreamEvent::ToolCallStarted {
-            call_id: id.into(),
-            server: "northwind".into(),
-            tool: "read_query".into(),
+    fn done(response_id: Option<&str>) -> StreamEvent {
+        StreamEvent::Done {
+            response_id: response_id.map(str::to_owned),
         }
-    }
-
-    fn done() -> StreamEvent {
-        StreamEvent::Done { response_id: None }
     }
 
     fn error(code: ErrorCode, retryable: bool) -> ApiError {
@@ -352,187 +306,35 @@ mod tests {
         }
     }
 
-    fn call(id: &str, arguments: &str, status: CallStatus) -> ToolCall {
-        ToolCall {
-            call_id: id.into(),
+    fn approval(id: &str, tool: &str) -> StreamEvent {
+        StreamEvent::ApprovalRequest {
+            approval_request_id: id.into(),
             server: "northwind".into(),
-            tool: "read_query".into(),
-            arguments: arguments.into(),
-            status,
+            tool: tool.into(),
+            arguments: "{}".into(),
         }
     }
 
-    /// Applies `events` to a fresh answer and compares the result with `want`.
-    fn check(events: Vec<StreamEvent>, want: Answer) {
-        let mut answer = Answer::default();
-        for event in events {
-            answer.apply(event);
+    fn models() -> ModelList {
+        ModelList {
+            models: vec!["small".into(), "large".into()],
+            default: "small".into(),
         }
-        assert_eq!(answer, want);
     }
 
-    #[wasm_bindgen_test]
-    fn text_deltas_append_and_done_completes() {
-        check(
-            vec![
-                StreamEvent::Started {
-                    request_id: "req_1".into(),
-                },
-                text("Hel"),
-                text("lo\nworld"),
-                done(),
-            ],
-            Answer {
-                request_id: Some("req_1".into()),
-                text: "Hello\nworld".into(),
-                status: AnswerStatus::Complete,
-                ..Answer::default()
-            },
-        );
-    }
-
-    #[wasm_bindgen_test]
-    fn tool_call_runs_then_finishes() {
-        let opened = vec![
-            started_call("c1"),
-            StreamEvent::ToolCallArgumentsDelta {
-                call_id: "c1".into(),
-                delta: "{\"query\":".into(),
-            },
-            StreamEvent::ToolCallArgumentsDelta {
-                call_id: "c1".into(),
-                delta: "\"select 1\"}".into(),
-            },
-        ];
-        check(
-            opened.clone(),
-            Answer {
-                tool_calls: vec![call("c1", "{\"query\":\"select 1\"}", CallStatus::Running)],
-                ..Answer::default()
-            },
-        );
-        let mut finished = opened.clone();
-        finished.push(StreamEvent::ToolCallResult {
-            call_id: "c1".into(),
-            output: "[1]".into(),
-        });
-        check(
-            finished,
-            Answer {
-                tool_calls: vec![call(
-                    "c1",
-                    "{\"query\":\"select 1\"}",
-                    CallStatus::Done("[1]".into()),
-                )],
-                ..Answer::default()
-            },
-        );
-        let mut failed = opened;
-        failed.push(StreamEvent::ToolCallFailed {
-            call_id: "c1".into(),
-            error: "no such table".into(),
-        });
-        check(
-            failed,
-            Answer {
-                tool_calls: vec![call(
-                    "c1",
-                    "{\"query\":\"select 1\"}",
-                    CallStatus::Failed("no such table".into()),
-                )],
-                ..Answer::default()
-            },
-        );
-    }
-
-    #[wasm_bindgen_test]
-    fn events_for_unknown_calls_are_ignored_and_ids_are_kept_apart() {
-        check(
-            vec![
-                started_call("a"),
-                started_call("b"),
-                started_call("a"),
-                StreamEvent::ToolCallResult {
-                    call_id: "b".into(),
-                    output: "ok".into(),
-                },
-                StreamEvent::ToolCallResult {
-                    call_id: "zzz".into(),
-                    output: "lost".into(),
-                },
-            ],
-            Answer {
-                tool_calls: vec![
-                    call("a", "", CallStatus::Running),
-                    call("b", "", CallStatus::Done("ok".into())),
-                ],
-                ..Answer::default()
-            },
-        );
-    }
-
-    #[wasm_bindgen_test]
-    fn tool_list_updates_in_place() {
-        check(
-            vec![
-                StreamEvent::ToolList {
-                    server: "northwind".into(),
-                    status: ToolStatus::InProgress,
-                    tools: vec![],
-                },
-                StreamEvent::ToolList {
-                    server: "northwind".into(),
-                    status: ToolStatus::Completed,
-                    tools: vec!["read_query".into()],
-                },
-            ],
-            Answer {
-                tool_lists: vec![ToolList {
-                    server: "northwind".into(),
-                    status: ToolStatus::Completed,
-                    tools: vec!["read_query".into()],
-                }],
-                ..Answer::default()
-            },
-        );
-    }
-
-    #[wasm_bindgen_test]
-    fn error_ends_the_answer_and_settles_running_calls() {
-        check(
-            vec![
-                text("partial"),
-                started_call("c1"),
-                StreamEvent::Error(error(ErrorCode::ProviderRateLimited, true)),
-                text(" and more after the end"),
-                done(),
-            ],
-            Answer {
-                text: "partial".into(),
-                tool_calls: vec![call(
-                    "c1",
-                    "",
-                    CallStatus::Failed("the answer ended before this call finished".into()),
-                )],
-                status: AnswerStatus::Failed(error(ErrorCode::ProviderRateLimited, true)),
-                ..Answer::default()
-            },
-        );
-    }
-
-    #[wasm_bindgen_test]
+    #[test]
     fn state_ignores_the_end_of_a_stream_once_the_answer_ended() {
         let mut state = ChatState::default();
         state.ask("hi".into());
         state.apply(text("a"));
-        state.apply(done());
+        state.apply(done(None));
         state.apply(text("b"));
         state.end_of_stream();
         assert_eq!(state.exchanges[0].answer.text, "a");
         assert_eq!(state.exchanges[0].answer.status, AnswerStatus::Complete);
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn stream_without_final_event_is_interrupted_and_keeps_partial_text() {
         let mut state = ChatState::default();
         state.ask("hi".into());
@@ -542,17 +344,17 @@ mod tests {
         assert!(!state.is_busy());
         let answer = &state.exchanges[0].answer;
         assert_eq!(answer.text, "half an ans");
-        assert_eq!(
-            answer.status,
+        assert!(matches!(
+            &answer.status,
             AnswerStatus::Failed(ApiError {
                 code: ErrorCode::StreamInterrupted,
-                message: INTERRUPTED.into(),
                 retryable: true,
+                ..
             })
-        );
+        ));
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn history_holds_heard_exchanges_as_structured_turns() {
         let mut state = ChatState::default();
         state.select("northwind", true);
@@ -562,7 +364,7 @@ mod tests {
         assert_eq!(first.messages, vec![turn(Role::User, "one")]);
         assert_eq!(first.servers, vec!["northwind".to_owned()]);
         state.apply(text("answer one"));
-        state.apply(done());
+        state.apply(done(None));
 
         // Refused: not part of later history.
         state.ask("two".into());
@@ -595,11 +397,11 @@ mod tests {
         assert_eq!(fifth.validate(), Ok(()));
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn retry_resends_the_same_conversation() {
         let mut state = ChatState::default();
         state.ask("one".into());
-        state.apply(done());
+        state.apply(done(None));
         assert_eq!(state.retry(), None, "a completed answer is not retried");
         state.select("northwind", true);
         let sent = state.ask("two".into());
@@ -614,5 +416,166 @@ mod tests {
         assert_eq!(state.exchanges.len(), 2);
         assert_eq!(state.exchanges[1].answer, Answer::default());
         assert!(state.is_busy());
+    }
+
+    #[test]
+    fn the_chosen_model_goes_with_the_question_and_must_be_offered() {
+        let mut state = ChatState::default();
+        state.choose_model("large");
+        assert_eq!(state.model, None, "no list yet: nothing to choose from");
+        state.set_models(Some(models()));
+        state.choose_model("large");
+        assert_eq!(state.ask("q".into()).model.as_deref(), Some("large"));
+        state.choose_model("small");
+        assert_eq!(state.model, None, "the default needs no name");
+        state.choose_model("huge");
+        assert_eq!(state.model, None);
+
+        // A remembered model the edge no longer offers is dropped when the list arrives.
+        let mut state = ChatState {
+            model: Some("retired".into()),
+            ..ChatState::default()
+        };
+        state.set_models(Some(models()));
+        assert_eq!(state.model, None);
+        let mut state = ChatState {
+            model: Some("large".into()),
+            ..ChatState::default()
+        };
+        state.set_models(Some(models()));
+        assert_eq!(state.model.as_deref(), Some("large"));
+    }
+
+    #[test]
+    fn the_selection_sent_is_limited_to_listed_servers() {
+        let mut state = ChatState::default();
+        state.select("gone", true);
+        state.select("northwind", true);
+        let info = |id: &str| ServerInfo {
+            id: id.into(),
+            name: id.into(),
+            description: None,
+            logo_url: None,
+            url: String::new(),
+            connected: true,
+            needs_oauth: false,
+            connect_url: None,
+        };
+        state.servers = Servers::Loaded(vec![info("northwind"), info("wiki")]);
+        assert_eq!(state.ask("q".into()).servers, vec!["northwind".to_owned()]);
+    }
+
+    #[test]
+    fn approvals_wait_for_every_decision_then_continue_the_response() {
+        let mut state = ChatState::default();
+        state.select("northwind", true);
+        let first = state.ask("delete it".into());
+        state.apply(text("Let me check. "));
+        state.apply(approval("mcpr_1", "read_query"));
+        state.apply(approval("mcpr_2", "write_query"));
+        state.apply(done(Some("resp_1")));
+        assert_eq!(
+            state.exchanges[0].answer.status,
+            AnswerStatus::AwaitingApproval
+        );
+        assert!(!state.is_busy());
+        assert_eq!(state.continuation(), None, "two decisions are missing");
+        assert!(state.decide("mcpr_1", true, false));
+        assert!(!state.decide("mcpr_1", false, false), "decided once");
+        assert!(!state.decide("nope", true, false));
+        assert_eq!(state.continuation(), None, "one decision is missing");
+        assert!(state.decide("mcpr_2", false, false));
+
+        let next = state.continuation().expect("all decided");
+        assert_eq!(next.messages, first.messages);
+        assert_eq!(next.servers, first.servers);
+        assert_eq!(next.previous_response_id.as_deref(), Some("resp_1"));
+        assert_eq!(
+            next.approvals,
+            vec![
+                ApprovalDecision {
+                    approval_request_id: "mcpr_1".into(),
+                    approve: true
+                },
+                ApprovalDecision {
+                    approval_request_id: "mcpr_2".into(),
+                    approve: false
+                },
+            ]
+        );
+        assert_eq!(next.validate(), Ok(()));
+        assert!(state.is_busy());
+        assert_eq!(state.continuation(), None, "sent once");
+
+        // The continuation streams into the same answer.
+        state.apply(text("Done."));
+        state.apply(done(Some("resp_2")));
+        let answer = &state.exchanges[0].answer;
+        assert_eq!(answer.text, "Let me check. Done.");
+        assert_eq!(answer.status, AnswerStatus::Complete);
+        assert_eq!(answer.approvals.len(), 2);
+    }
+
+    #[test]
+    fn always_allowed_tools_are_approved_without_asking() {
+        let mut state = ChatState::default();
+        state.ask("q".into());
+        state.apply(approval("mcpr_1", "read_query"));
+        state.apply(done(Some("resp_1")));
+        assert!(state.decide("mcpr_1", true, true));
+        assert_eq!(
+            state.always_allowed,
+            vec![("northwind".to_owned(), "read_query".to_owned())]
+        );
+        state.continuation().unwrap();
+        state.apply(done(Some("resp_2")));
+
+        state.ask("again".into());
+        state.apply(approval("mcpr_3", "read_query"));
+        state.apply(done(Some("resp_3")));
+        let next = state
+            .continuation()
+            .expect("decided by the remembered rule");
+        assert_eq!(next.approvals[0].approval_request_id, "mcpr_3");
+        assert!(next.approvals[0].approve);
+
+        // Deny never becomes a rule; another tool is still asked about.
+        state.apply(approval("mcpr_4", "write_query"));
+        state.apply(done(Some("resp_4")));
+        assert!(state.decide("mcpr_4", false, true));
+        assert_eq!(state.always_allowed.len(), 1);
+    }
+
+    #[test]
+    fn a_new_question_expires_open_approvals() {
+        let mut state = ChatState::default();
+        state.ask("q".into());
+        state.apply(text("I need approval"));
+        state.apply(approval("mcpr_1", "read_query"));
+        state.apply(done(Some("resp_1")));
+        let next = state.ask("never mind".into());
+        assert_eq!(
+            next.messages,
+            vec![
+                turn(Role::User, "q"),
+                turn(Role::Assistant, "I need approval"),
+                turn(Role::User, "never mind"),
+            ]
+        );
+        assert!(state.exchanges[0].answer.approvals[0].expired);
+        state.apply(done(None));
+        assert!(!state.decide("mcpr_1", true, false));
+    }
+
+    #[test]
+    fn clear_forgets_the_conversation_but_not_the_preferences() {
+        let mut state = ChatState::default();
+        state.select("northwind", true);
+        state.always_allowed.push(("a".into(), "b".into()));
+        state.ask("q".into());
+        state.clear();
+        assert!(state.exchanges.is_empty());
+        assert_eq!(state.selected, vec!["northwind".to_owned()]);
+        assert_eq!(state.always_allowed.len(), 1);
     }
 }

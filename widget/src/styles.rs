@@ -1,25 +1,37 @@
 //! The widget's stylesheet, shared by every instance through `adoptedStyleSheets`.
 //!
-//! A constructable stylesheet needs no inline `<style>`, so the widget works under a strict
-//! Content-Security-Policy. The shadow root keeps the page's styles out and the widget's in;
-//! host pages theme it through the `--pomerium-chat-*` custom properties (which inherit into
-//! the shadow tree) and reach single parts through `::part(...)`.
+//! A constructable stylesheet needs no inline `<style>` and no `style` attribute, so the widget
+//! works under a Content-Security-Policy without `'unsafe-inline'` styles. The shadow root keeps
+//! the page's styles out and the widget's in; host pages theme it through the
+//! `--pomerium-chat-*` custom properties (which inherit into the shadow tree) and reach single
+//! parts through `::part(...)`. Layout uses logical properties (`inline-start`, `inline-end`),
+//! so `dir="rtl"` on the element or the page mirrors it. `theme="dark"` / `"light"` force a
+//! scheme, `auto` (the default) follows `prefers-color-scheme`; `prefers-reduced-motion`
+//! turns animations off. Inputs use 16 px text (no zoom on iOS), and the launcher panel fits the
+//! visual viewport (`--pomerium-chat-viewport` and `--pomerium-chat-viewport-top`, set on the
+//! host from `visualViewport`), so an on-screen keyboard never covers the composer.
 //!
 //! | custom property | default |
 //! |---|---|
 //! | `--pomerium-chat-font` | `system-ui, sans-serif` |
+//! | `--pomerium-chat-font-size` | `15px` |
 //! | `--pomerium-chat-background` | white (dark: `#1e1e24`) |
 //! | `--pomerium-chat-foreground` | `#1d1d22` (dark: `#ececf1`) |
 //! | `--pomerium-chat-muted` | `#5f6170` (dark: `#a4a6b4`) |
 //! | `--pomerium-chat-border` | `#d9dae1` (dark: `#3a3b46`) |
 //! | `--pomerium-chat-accent` | `#4b3fd1` (dark: `#8f86ff`) |
-//! | `--pomerium-chat-accent-text` | white |
+//! | `--pomerium-chat-accent-text` | white (dark: `#14141a`) |
 //! | `--pomerium-chat-user-background` | `#eeedfb` (dark: `#2d2b4a`) |
+//! | `--pomerium-chat-code-background` | `#f4f4f7` (dark: `#15151a`) |
 //! | `--pomerium-chat-error` | `#b3261e` (dark: `#ff8a80`) |
 //! | `--pomerium-chat-radius` | `10px` |
+//! | `--pomerium-chat-launcher-size` | `56px` |
+//! | `--pomerium-chat-panel-width` | `400px` (launcher mode) |
+//! | `--pomerium-chat-panel-height` | `640px` (launcher mode) |
 //!
-//! Parts: `panel`, `header`, `title`, `servers`, `server`, `log`, `message`, `user`,
-//! `assistant`, `text`, `tool-call`, `error`, `composer`, `input`, `send`, `stop`.
+//! Parts: `launcher`, `panel`, `header`, `title`, `model`, `new-chat`, `servers`, `server`,
+//! `log`, `message`, `user`, `assistant`, `reasoning`, `text`, `code`, `tool-list`,
+//! `tool-call`, `approval`, `error`, `jump`, `composer`, `input`, `send`, `stop`.
 
 use std::cell::OnceCell;
 
@@ -38,22 +50,40 @@ const CSS: &str = r#"
   --_accent: var(--pomerium-chat-accent, #4b3fd1);
   --_accent-text: var(--pomerium-chat-accent-text, #fff);
   --_user-bg: var(--pomerium-chat-user-background, #eeedfb);
+  --_code-bg: var(--pomerium-chat-code-background, #f4f4f7);
   --_error: var(--pomerium-chat-error, #b3261e);
   --_radius: var(--pomerium-chat-radius, 10px);
+  --_vh: var(--pomerium-chat-viewport, 100dvh);
   display: block;
-  min-height: 320px;
+  min-height: 360px;
   color: var(--_fg);
-  font: 15px/1.45 var(--_font);
+  font: var(--pomerium-chat-font-size, 15px)/1.5 var(--_font);
+  color-scheme: light;
+}
+:host([theme="dark"]) {
+  --_bg: var(--pomerium-chat-background, #1e1e24);
+  --_fg: var(--pomerium-chat-foreground, #ececf1);
+  --_muted: var(--pomerium-chat-muted, #a4a6b4);
+  --_border: var(--pomerium-chat-border, #3a3b46);
+  --_accent: var(--pomerium-chat-accent, #8f86ff);
+  --_accent-text: var(--pomerium-chat-accent-text, #14141a);
+  --_user-bg: var(--pomerium-chat-user-background, #2d2b4a);
+  --_code-bg: var(--pomerium-chat-code-background, #15151a);
+  --_error: var(--pomerium-chat-error, #ff8a80);
+  color-scheme: dark;
 }
 @media (prefers-color-scheme: dark) {
-  :host {
+  :host(:not([theme="light"])) {
     --_bg: var(--pomerium-chat-background, #1e1e24);
     --_fg: var(--pomerium-chat-foreground, #ececf1);
     --_muted: var(--pomerium-chat-muted, #a4a6b4);
     --_border: var(--pomerium-chat-border, #3a3b46);
     --_accent: var(--pomerium-chat-accent, #8f86ff);
+    --_accent-text: var(--pomerium-chat-accent-text, #14141a);
     --_user-bg: var(--pomerium-chat-user-background, #2d2b4a);
+    --_code-bg: var(--pomerium-chat-code-background, #15151a);
     --_error: var(--pomerium-chat-error, #ff8a80);
+    color-scheme: dark;
   }
 }
 :host([hidden]), [hidden] { display: none !important; }
@@ -68,21 +98,37 @@ const CSS: &str = r#"
   border-radius: var(--_radius);
   overflow: hidden;
 }
-.header { padding: 10px 14px; border-bottom: 1px solid var(--_border); }
-.title { margin: 0; font-size: 1.05em; font-weight: 600; }
-.servers { margin-top: 6px; display: flex; flex-wrap: wrap; gap: 4px 12px; font-size: 0.9em; }
+.header { padding: 10px 14px 8px; border-block-end: 1px solid var(--_border); }
+.top { display: flex; align-items: center; gap: 8px; }
+.title { margin: 0; margin-inline-end: auto; font-size: 1.05em; font-weight: 600; }
+.model {
+  font: inherit;
+  font-size: 0.85em;
+  max-width: 11em;
+  padding: 3px 6px;
+  color: inherit;
+  background: var(--_bg);
+  border: 1px solid var(--_border);
+  border-radius: calc(var(--_radius) * 0.6);
+}
+.servers { margin-top: 6px; display: flex; flex-wrap: wrap; align-items: center; gap: 4px 12px; font-size: 0.9em; }
 .servers .status { color: var(--_muted); margin: 0; }
+.server-item { display: inline-flex; align-items: center; gap: 6px; }
 .server { display: inline-flex; align-items: center; gap: 5px; cursor: pointer; }
+.server input { margin: 0; }
+.server .logo { width: 16px; height: 16px; border-radius: 3px; object-fit: contain; }
 .server .hint { color: var(--_muted); font-size: 0.85em; }
 .log {
   flex: 1 1 auto;
   overflow-y: auto;
+  overscroll-behavior: contain;
   padding: 12px 14px;
   display: flex;
   flex-direction: column;
-  gap: 10px;
+  gap: 12px;
   min-height: 120px;
 }
+.greeting { margin: auto 0; color: var(--_muted); text-align: center; }
 .message { max-width: 100%; overflow-wrap: anywhere; }
 .message.user {
   align-self: flex-end;
@@ -92,32 +138,82 @@ const CSS: &str = r#"
   border-radius: var(--_radius);
   white-space: pre-wrap;
 }
-.text { white-space: pre-wrap; }
 .message.assistant[aria-busy="true"] .text:empty::after { content: "…"; color: var(--_muted); }
-.note { margin: 0 0 4px; color: var(--_muted); font-size: 0.85em; }
+.markdown > :first-child { margin-top: 0; }
+.markdown > :last-child { margin-bottom: 0; }
+.markdown p, .markdown ul, .markdown ol, .markdown blockquote, .markdown .table, .markdown .codeblock { margin: 0 0 0.6em; }
+.markdown p, .markdown li { white-space: pre-line; }
+.markdown h3, .markdown h4, .markdown h5, .markdown h6 { margin: 0.8em 0 0.4em; font-size: 1em; }
+.markdown h3 { font-size: 1.15em; }
+.markdown ul, .markdown ol { padding-inline-start: 1.4em; }
+.markdown blockquote { padding-inline-start: 10px; border-inline-start: 3px solid var(--_border); color: var(--_muted); margin-inline: 0; }
+.markdown a { color: var(--_accent); }
+.markdown hr { border: 0; border-top: 1px solid var(--_border); }
+.markdown code, pre { font: 0.9em/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+.markdown :not(pre) > code { background: var(--_code-bg); padding: 1px 4px; border-radius: 4px; }
+.codeblock { border: 1px solid var(--_border); border-radius: calc(var(--_radius) * 0.6); overflow: hidden; }
+.code-head { display: flex; justify-content: space-between; align-items: center; padding: 2px 4px 2px 10px; font-size: 0.8em; color: var(--_muted); background: var(--_code-bg); }
+.codeblock pre { margin: 0; padding: 8px 10px; overflow-x: auto; background: var(--_code-bg); white-space: pre; }
+.table { overflow-x: auto; }
+table { border-collapse: collapse; font-size: 0.92em; }
+th, td { border: 1px solid var(--_border); padding: 4px 8px; text-align: start; }
+th { background: var(--_code-bg); }
+.left { text-align: left; }
+.center { text-align: center; }
+.right { text-align: right; }
+.note { margin: 4px 0 0; color: var(--_muted); font-size: 0.85em; }
 details.reasoning { color: var(--_muted); font-size: 0.9em; margin-bottom: 6px; }
 details.reasoning p { white-space: pre-wrap; margin: 4px 0 0; }
-.tool-call {
+summary { cursor: pointer; }
+.activity:empty { display: none; }
+.activity { display: flex; flex-direction: column; gap: 6px; margin-bottom: 8px; }
+.card {
   border: 1px solid var(--_border);
   border-radius: calc(var(--_radius) * 0.6);
-  padding: 6px 9px;
-  margin: 0 0 6px;
+  padding: 5px 9px;
   font-size: 0.88em;
 }
-.tool-call .head { display: flex; gap: 8px; justify-content: space-between; }
-.tool-call .name { font-weight: 600; }
-.tool-call .state { color: var(--_muted); }
-.tool-call[data-status="failed"] .state { color: var(--_error); }
-.tool-call pre {
+.card summary { display: flex; gap: 8px; align-items: baseline; list-style: none; }
+.card summary::-webkit-details-marker { display: none; }
+.card summary::before { content: "▸"; color: var(--_muted); }
+.card[open] > summary::before { content: "▾"; }
+.card:dir(rtl):not([open]) > summary::before { content: "◂"; }
+.card .name { font-weight: 600; }
+.card .server { color: var(--_muted); margin-inline-end: auto; }
+.card .state { color: var(--_muted); }
+.tool-call[data-status="running"] .state::before {
+  content: "";
+  display: inline-block;
+  width: 0.7em;
+  height: 0.7em;
+  margin-inline-end: 4px;
+  border: 2px solid currentColor;
+  border-inline-end-color: transparent;
+  border-radius: 50%;
+  animation: spin 0.8s linear infinite;
+}
+@keyframes spin { to { transform: rotate(360deg); } }
+.tool-call[data-status="failed"] .state, .failure { color: var(--_error); }
+.card pre {
   margin: 4px 0 0;
   white-space: pre-wrap;
   overflow-wrap: anywhere;
-  font-size: 0.95em;
-  max-height: 16em;
+  max-height: 20em;
   overflow: auto;
+  background: var(--_code-bg);
+  padding: 6px 8px;
+  border-radius: 4px;
 }
-.tool-call .args:empty { display: none; }
-.tool-call .failure { color: var(--_error); margin: 4px 0 0; }
+.card .label { margin: 6px 0 0; color: var(--_muted); font-size: 0.9em; }
+.card .args:empty, .card .args:empty + * { display: none; }
+.card .failure { margin: 6px 0 0; }
+.card .tools { margin: 4px 0 0; padding-inline-start: 1.4em; }
+.approval { border-color: var(--_accent); font-size: 0.92em; }
+.approval .title { margin: 0; font-weight: 600; }
+.approval .actions, .error .actions { display: flex; flex-wrap: wrap; gap: 8px 12px; margin-top: 8px; align-items: center; }
+.approval .always { margin-inline-end: auto; display: inline-flex; gap: 5px; align-items: center; }
+.approval .decision { margin: 6px 0 0; color: var(--_muted); }
+.approval[data-state="denied"] .decision { color: var(--_error); }
 .error {
   border: 1px solid var(--_error);
   color: var(--_error);
@@ -127,20 +223,28 @@ details.reasoning p { white-space: pre-wrap; margin: 4px 0 0; }
   font-size: 0.9em;
 }
 .error p { margin: 0; }
-.error .code { opacity: 0.8; font-size: 0.85em; }
-.error .actions { display: flex; gap: 10px; margin-top: 6px; align-items: center; }
+.error .detail { color: var(--_fg); margin-top: 2px; }
+.error .code { opacity: 0.8; font-size: 0.85em; margin-top: 2px; }
+.jump {
+  align-self: center;
+  margin: -44px 0 8px;
+  position: relative;
+  box-shadow: 0 2px 8px rgb(0 0 0 / 0.2);
+}
 .composer {
   display: flex;
   gap: 8px;
   align-items: flex-end;
   padding: 10px 14px;
-  border-top: 1px solid var(--_border);
+  border-block-start: 1px solid var(--_border);
 }
 .input {
   flex: 1 1 auto;
-  resize: vertical;
+  min-width: 0;
+  resize: none;
   min-height: 2.6em;
   max-height: 12em;
+  field-sizing: content;
   padding: 7px 9px;
   font: inherit;
   font-size: 16px;
@@ -159,8 +263,12 @@ button, .link-button {
   color: var(--_accent-text);
   cursor: pointer;
   text-decoration: none;
+  display: inline-block;
 }
-button.secondary { background: transparent; color: var(--_accent); }
+button.secondary, .link-button.small { background: transparent; color: var(--_accent); }
+button.small, .link-button.small { font-size: 0.82em; padding: 2px 8px; }
+button.icon { background: transparent; color: var(--_muted); border-color: transparent; padding: 0 6px; font-size: 1.2em; line-height: 1.4; }
+button.copy { background: transparent; color: inherit; border: 0; font-size: 1em; padding: 2px 6px; }
 button:disabled { opacity: 0.5; cursor: default; }
 :focus-visible { outline: 2px solid var(--_accent); outline-offset: 2px; }
 .visually-hidden {
@@ -170,6 +278,64 @@ button:disabled { opacity: 0.5; cursor: default; }
   overflow: hidden;
   clip: rect(0 0 0 0);
   white-space: nowrap;
+}
+:host([mode="launcher"]) {
+  position: fixed;
+  inset-block-end: 20px;
+  inset-inline-end: 20px;
+  z-index: 2147483000;
+  min-height: 0;
+  /* The host is the bubble's box, whatever size the page gave the element. */
+  width: auto !important;
+  height: auto !important;
+}
+.launcher {
+  width: var(--pomerium-chat-launcher-size, 56px);
+  height: var(--pomerium-chat-launcher-size, 56px);
+  border-radius: 50%;
+  padding: 0;
+  display: grid;
+  place-items: center;
+  box-shadow: 0 4px 14px rgb(0 0 0 / 0.25);
+}
+.bubble-icon {
+  width: 24px;
+  height: 18px;
+  border-radius: 9px;
+  background: currentColor;
+  position: relative;
+}
+.bubble-icon::after {
+  content: "";
+  position: absolute;
+  inset-block-end: -5px;
+  inset-inline-start: 5px;
+  border: 4px solid transparent;
+  border-block-start-color: currentColor;
+  border-inline-start-color: currentColor;
+}
+.launcher[aria-expanded="true"] .bubble-icon { width: 18px; height: 3px; border-radius: 2px; }
+.launcher[aria-expanded="true"] .bubble-icon::after { display: none; }
+:host([mode="launcher"]) .panel {
+  position: absolute;
+  inset-block-end: calc(var(--pomerium-chat-launcher-size, 56px) + 12px);
+  inset-inline-end: 0;
+  width: min(var(--pomerium-chat-panel-width, 400px), calc(100vw - 40px));
+  height: min(var(--pomerium-chat-panel-height, 640px), calc(var(--_vh) - 110px));
+  min-height: 0;
+  box-shadow: 0 8px 30px rgb(0 0 0 / 0.25);
+}
+@media (max-width: 480px) {
+  :host([mode="launcher"]) .panel {
+    position: fixed;
+    inset: var(--pomerium-chat-viewport-top, 0px) 0 auto 0;
+    width: 100vw;
+    height: var(--_vh);
+    border-radius: 0;
+  }
+}
+@media (prefers-reduced-motion: reduce) {
+  *, *::before, *::after { animation: none !important; transition: none !important; scroll-behavior: auto !important; }
 }
 "#;
 

@@ -50,14 +50,14 @@ async fn the_answer_streams_in_and_joins_the_history() {
         },
         text("There are "),
     ]);
-    page.wait_for_text("There are ").await;
+    page.wait_for_text("There are").await;
     assert_eq!(page.answer_attribute("data-complete"), None);
     assert_eq!(page.answer_attribute("aria-busy").as_deref(), Some("true"));
     let frame = protocol::sse::encode(&text("830\norders."));
     let (head, tail) = frame.split_at(frame.len() / 2);
     stream.push(head);
     next_turn().await;
-    assert_eq!(page.answer_text(), "There are ");
+    assert_eq!(page.answer_text(), "There are");
     stream.push(tail);
     page.wait_for_text("There are 830\norders.").await;
     stream.push_events(&[done()]);
@@ -84,17 +84,22 @@ async fn a_stream_that_stops_short_is_an_interruption_that_can_be_retried() {
     let page = Page::with_servers().await;
     let stream = page.fetch.respond_stream("/api/chat");
     page.ask("hi").await;
-    stream.push_events(&[text("Half an ans")]);
+    stream.push_events(&[
+        StreamEvent::Started {
+            request_id: "req_42".into(),
+        },
+        text("Half an ans"),
+    ]);
     page.wait_for_text("Half an ans").await;
     stream.close();
 
     page.wait_for_complete("error").await;
     let error = page.get(r#"[data-role="message"][data-author="assistant"] [data-role="error"][data-code="stream_interrupted"]"#);
+    let shown = error.text_content().unwrap();
+    assert!(shown.contains("The answer was interrupted"), "{shown}");
     assert!(
-        error
-            .text_content()
-            .unwrap()
-            .contains("The answer was interrupted")
+        shown.contains("request req_42"),
+        "the request id, for support: {shown}"
     );
     assert_eq!(
         page.answer_text(),
@@ -214,18 +219,14 @@ async fn an_expired_session_offers_sign_in_and_retry() {
 }
 
 #[wasm_bindgen_test]
-async fn no_answer_at_all_is_a_retryable_error() {
+async fn no_answer_at_all_is_a_retryable_network_error() {
     let page = Page::with_servers().await;
     page.fetch.respond_network_error("/api/chat");
     page.ask("hi").await;
     page.wait_for_complete("error").await;
-    let error = page.get(r#"[data-role="error"][data-code="unknown"]"#);
-    assert!(
-        error
-            .text_content()
-            .unwrap()
-            .contains("could not reach the chat service")
-    );
+    let error = page.get(r#"[data-role="error"][data-code="network_error"]"#);
+    let shown = error.text_content().unwrap();
+    assert!(shown.contains("could not be reached"), "{shown}");
     assert!(page.find(r#"button[data-role="retry"]"#).is_some());
 }
 
@@ -316,11 +317,42 @@ async fn text_from_the_model_is_never_html() {
 }
 
 #[wasm_bindgen_test]
-async fn the_log_is_a_polite_live_region_and_inputs_are_labelled() {
+async fn the_live_region_announces_each_finished_answer_only() {
     let page = Page::with_servers().await;
     let log = page.get(r#"[data-role="log"]"#);
     assert_eq!(log.get_attribute("role").as_deref(), Some("log"));
-    assert_eq!(log.get_attribute("aria-live").as_deref(), Some("polite"));
+    assert_eq!(
+        log.get_attribute("aria-live").as_deref(),
+        Some("off"),
+        "tokens are not announced one by one"
+    );
+    let announcer = page.get(r#"[data-role="announcer"]"#);
+    assert_eq!(
+        announcer.get_attribute("aria-live").as_deref(),
+        Some("polite")
+    );
+    let stream = page.fetch.respond_stream("/api/chat");
+    page.ask("hi").await;
+    stream.push_events(&[text("First **answer**")]);
+    page.wait_for_text("First answer").await;
+    assert_eq!(announcer.text_content().as_deref(), Some(""));
+    stream.push_events(&[done()]);
+    page.wait_for_complete("true").await;
+    assert_eq!(announcer.text_content().as_deref(), Some("First answer"));
+    let stream = page.fetch.respond_stream("/api/chat");
+    page.ask("again").await;
+    stream.push_events(&[text("Second"), done()]);
+    page.wait_for_complete("true").await;
+    assert_eq!(
+        announcer.text_content().as_deref(),
+        Some("Second"),
+        "only the new answer, not the history"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn inputs_are_labelled() {
+    let page = Page::with_servers().await;
     let id = page.input().id();
     let label = page.get(&format!(r#"label[for="{id}"]"#));
     assert!(!label.text_content().unwrap().is_empty());

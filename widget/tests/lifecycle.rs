@@ -38,7 +38,7 @@ async fn moving_the_element_keeps_the_conversation_and_the_stream() {
 }
 
 #[wasm_bindgen_test]
-async fn an_element_put_back_later_starts_afresh() {
+async fn an_element_put_back_later_mounts_afresh_from_storage() {
     let page = Page::with_servers().await;
     let stream = page.fetch.respond_stream("/api/chat");
     page.ask("hi").await;
@@ -52,10 +52,10 @@ async fn an_element_put_back_later_starts_afresh() {
     document().body().unwrap().append_child(&page.host).unwrap();
     wait_for("the list to load again", || {
         page.text(".servers")
-            .is_some_and(|t| t.contains("No servers available"))
+            .is_some_and(|t| t.contains("No data sources available"))
     })
     .await;
-    assert!(page.find(r#"[data-role="message"]"#).is_none());
+    assert_eq!(page.answer_text(), "Hel", "the saved conversation is back");
     assert_eq!(
         page.all(r#"[data-role="log"]"#).len(),
         1,

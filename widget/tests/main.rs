@@ -7,8 +7,13 @@
 //! `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p widget`.
 #![cfg(target_arch = "wasm32")]
 
+mod approvals;
 mod chat;
+mod host;
 mod lifecycle;
+mod markdown;
+mod models;
+mod persistence;
 mod servers;
 mod support;
 mod tools;

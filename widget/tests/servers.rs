@@ -1,10 +1,11 @@
 //! The server list: checkboxes, `data-ready`, sign-in on 401, errors and reloading.
 
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::{Event, HtmlInputElement};
 
-use crate::support::{Page, SERVERS, wait_for};
+use crate::support::{Page, SERVERS, wait_for, wait_for_within};
 
 #[wasm_bindgen_test]
 async fn servers_become_checkboxes_and_the_host_gets_ready() {
@@ -29,7 +30,7 @@ async fn servers_become_checkboxes_and_the_host_gets_ready() {
             .is_some()
     );
 
-    let requests = page.fetch.requests();
+    let requests = page.fetch.requests_to("/api/servers");
     assert_eq!(requests.len(), 1);
     let request = &requests[0];
     assert_eq!(request["method"], "GET");
@@ -55,7 +56,7 @@ async fn endpoint_and_title_attributes_are_used() {
     )
     .await;
     assert_eq!(
-        page.fetch.requests()[0]["url"],
+        page.fetch.requests_to("/api/servers")[0]["url"],
         "https://chat.example/api/servers"
     );
     assert_eq!(page.text("h2").as_deref(), Some("Ask Acme"));
@@ -66,7 +67,7 @@ async fn endpoint_and_title_attributes_are_used() {
     assert!(
         page.text(".servers")
             .unwrap()
-            .contains("No servers available")
+            .contains("No data sources available")
     );
 
     page.host.set_attribute("title", "Ask Beta").unwrap();
@@ -88,12 +89,8 @@ async fn unauthorized_asks_to_sign_in_and_reloads_on_focus() {
     let page = Page::open(&[], 401, "<html>Sign in with your IdP</html>").await;
 
     let error = page.get(r#"[data-role="error"][data-code="unauthorized"]"#);
-    assert!(
-        error
-            .text_content()
-            .unwrap()
-            .contains("Sign in to continue")
-    );
+    let shown = error.text_content().unwrap();
+    assert!(shown.contains("Sign in to continue"), "{shown}");
     let link = page.get(r#"[data-role="error"] a[data-role="sign-in"]"#);
     let origin = web_sys::window().unwrap().location().origin().unwrap();
     assert_eq!(link.get_attribute("href"), Some(format!("{origin}/")));
@@ -149,5 +146,65 @@ async fn other_errors_show_message_and_code_and_can_be_retried() {
 async fn an_unreadable_list_is_an_error_not_a_hang() {
     let page = Page::open(&[], 200, "not json").await;
     let error = page.get(r#"[data-role="error"][data-code="unknown"]"#);
-    assert!(error.text_content().unwrap().contains("cannot read"));
+    assert!(
+        error
+            .text_content()
+            .unwrap()
+            .contains("Something went wrong")
+    );
+}
+
+#[wasm_bindgen(inline_js = r#"
+export function stubWindowOpen() {
+  const opened = [];
+  const original = window.open;
+  window.open = (url, name, features) => { opened.push([url, name, features]); return {}; };
+  return { opened: () => JSON.stringify(opened), restore: () => { window.open = original; } };
+}
+"#)]
+extern "C" {
+    type OpenStub;
+    #[wasm_bindgen(js_name = stubWindowOpen)]
+    fn stub_window_open() -> OpenStub;
+    #[wasm_bindgen(method)]
+    fn opened(this: &OpenStub) -> String;
+    #[wasm_bindgen(method)]
+    fn restore(this: &OpenStub);
+}
+
+#[wasm_bindgen_test]
+async fn signing_in_in_a_popup_retries_the_refused_question() {
+    let page = Page::open(&[], 200, SERVERS).await;
+    page.fetch
+        .respond_json("/api/chat", 401, "<html>sign in</html>");
+    page.ask("What changed?").await;
+    page.wait_for_complete("error").await;
+
+    let stub = stub_window_open();
+    page.fetch.respond_json("/api/servers", 401, "");
+    page.fetch.respond_json("/api/servers", 200, SERVERS);
+    let stream = page.fetch.respond_stream("/api/chat");
+    page.click(r#"a[data-role="sign-in"]"#);
+    let origin = web_sys::window().unwrap().location().origin().unwrap();
+    assert_eq!(
+        stub.opened(),
+        format!(r#"[["{origin}/","pomerium-chat-sign-in","popup,width=520,height=680"]]"#)
+    );
+    // The widget checks until the session exists, then asks again by itself.
+    wait_for_within("the retried question", 8_000.0, || {
+        page.fetch.requests_to("/api/chat").len() == 2
+    })
+    .await;
+    stub.restore();
+    let bodies: Vec<_> = page
+        .fetch
+        .requests_to("/api/chat")
+        .iter()
+        .map(|r| r["body"].clone())
+        .collect();
+    assert_eq!(bodies[0], bodies[1]);
+    assert!(page.fetch.requests_to("/api/servers").len() >= 3);
+    stream.push_events(&[crate::support::text("Signed in."), crate::support::done()]);
+    page.wait_for_complete("true").await;
+    assert!(page.find(r#"[data-role="error"]"#).is_none());
 }

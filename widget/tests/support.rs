@@ -3,7 +3,9 @@
 //! [`FakeFetch`] replaces `globalThis.fetch` until dropped. It records every request (method,
 //! URL, headers, credentials, body) and answers from per-path queues: a JSON body with a status,
 //! a network error, or a streamed body ([`StreamHandle`]) that the test feeds, closes or breaks,
-//! and that errors like a real one when the request's signal aborts.
+//! and that errors like a real one when the request's signal aborts. A path with nothing queued
+//! gets 404 `not_found`, as from an edge without that route. [`Page::open`] starts each test
+//! with empty `localStorage`, so saved conversations never leak between tests.
 
 use js_sys::{Date, Promise};
 use serde_json::Value;
@@ -48,7 +50,11 @@ export class FakeFetch {
       body: await request.text(),
     });
     const respond = (this.queues.get(url.pathname) || []).shift();
-    if (!respond) throw new TypeError("no scripted response for " + url.pathname);
+    if (!respond) {
+      // Like an edge without the route.
+      return new Response('{"error":{"code":"not_found","message":"no route","retryable":false}}',
+        { status: 404, headers: { "content-type": "application/json" } });
+    }
     if (request.signal.aborted) throw new DOMException("The user aborted a request.", "AbortError");
     return respond(request.signal);
   }
@@ -187,9 +193,41 @@ impl Page {
     /// Registers the element, installs the fake, queues the servers answer (`status`, `body`),
     /// then puts `<pomerium-chat>` with `attributes` in the page and waits for `data-ready`.
     pub(crate) async fn open(attributes: &[(&str, &str)], status: u16, body: &str) -> Page {
+        clear_storage();
+        Page::open_keeping_storage(attributes, status, body).await
+    }
+
+    /// [`Page::open`] without emptying `localStorage` first: a page load after a reload.
+    pub(crate) async fn open_keeping_storage(
+        attributes: &[(&str, &str)],
+        status: u16,
+        body: &str,
+    ) -> Page {
+        Page::start(attributes, status, body, &[]).await
+    }
+
+    /// [`Page::open_keeping_storage`] with the servers answer `servers` and more answers
+    /// (`path`, status, body) queued before the element starts.
+    pub(crate) async fn open_keeping_storage_with(
+        attributes: &[(&str, &str)],
+        servers: &str,
+        more: &[(&str, u16, &str)],
+    ) -> Page {
+        Page::start(attributes, 200, servers, more).await
+    }
+
+    async fn start(
+        attributes: &[(&str, &str)],
+        status: u16,
+        body: &str,
+        more: &[(&str, u16, &str)],
+    ) -> Page {
         widget::define().expect("define registers the element");
         let fetch = FakeFetch::new();
         fetch.respond_json("/api/servers", status, body);
+        for (path, status, body) in more {
+            fetch.respond_json(path, *status, body);
+        }
         let doc = document();
         let host: HtmlElement = doc
             .create_element(widget::TAG_NAME)
@@ -280,6 +318,12 @@ impl Page {
             .and_then(|m| m.get_attribute(name))
     }
 
+    /// Types `question` without sending it (the `input` event included).
+    pub(crate) fn type_draft(&self, question: &str) {
+        self.input().set_value(question);
+        fire(&self.input(), "input");
+    }
+
     /// The last assistant message's answer text.
     pub(crate) fn answer_text(&self) -> String {
         self.all(r#"[data-role="message"][data-author="assistant"] [data-role="text"]"#)
@@ -317,6 +361,24 @@ impl Drop for Page {
     }
 }
 
+/// Dispatches a bubbling `kind` event on `target`, as the browser does for user input.
+pub(crate) fn fire(target: &web_sys::EventTarget, kind: &str) {
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    init.set_composed(true);
+    let event = web_sys::Event::new_with_event_init_dict(kind, &init).expect("an event");
+    target.dispatch_event(&event).expect("dispatch an event");
+}
+
+/// Empties the page's `localStorage`.
+pub(crate) fn clear_storage() {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .expect("the test page has localStorage")
+        .clear()
+        .expect("clear localStorage");
+}
+
 /// The page's document.
 pub(crate) fn document() -> web_sys::Document {
     web_sys::window()
@@ -326,7 +388,12 @@ pub(crate) fn document() -> web_sys::Document {
 
 /// Waits until `condition` holds, checking between turns of the event loop, for at most 5 s.
 pub(crate) async fn wait_for(what: &str, condition: impl Fn() -> bool) {
-    let deadline = Date::now() + 5_000.0;
+    wait_for_within(what, 5_000.0, condition).await;
+}
+
+/// [`wait_for`] with a deadline of `millis`.
+pub(crate) async fn wait_for_within(what: &str, millis: f64, condition: impl Fn() -> bool) {
+    let deadline = Date::now() + millis;
     loop {
         if condition() {
             return;
@@ -357,4 +424,13 @@ pub(crate) fn text(delta: &str) -> protocol::StreamEvent {
 /// The `done` event.
 pub(crate) fn done() -> protocol::StreamEvent {
     protocol::StreamEvent::Done { response_id: None }
+}
+
+/// How many characters `json` takes once pretty-printed with two-space indentation.
+pub(crate) fn pretty_len(json: &str) -> usize {
+    let value: serde_json::Value = serde_json::from_str(json).expect("JSON");
+    serde_json::to_string_pretty(&value)
+        .expect("pretty JSON")
+        .chars()
+        .count()
 }

@@ -180,7 +180,9 @@ pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
     let has_provider = env
         .iter()
         .any(|(k, _)| k == "OPENAI_API_KEY" || k == "OPENAI_BASE_URL");
-    eprintln!("\nPomerium Chat demo: open http://127.0.0.1:3000/ (Ctrl-C stops everything)");
+    eprintln!(
+        "\nPomerium Chat demo: open http://127.0.0.1:3000/ (inline) or http://127.0.0.1:3000/launcher.html (launcher); Ctrl-C stops everything"
+    );
     if local {
         eprintln!(
             "Local mode: no Pomerium; the edge calls northwind-mcp directly and runs the tools itself."

@@ -7,7 +7,12 @@
 //! - `target/dist/edge-spin.wasm`: the same, reading Spin variables (for `spin up`, `spin.toml`).
 //!
 //! The edge serves `site/` and `widget/` from the directory mounted at its static root.
+//!
+//! It prints each widget file's size, raw and gzipped (level 9), and the bundle's total: the
+//! issue's budget is [`WIDGET_BUDGET_GZ`] bytes of JS and wasm, gzipped, which `cargo xtask
+//! test` enforces.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -16,12 +21,17 @@ use anyhow::Context;
 use crate::cmd::{self, root};
 use crate::tools;
 
+/// The widget bundle's budget: JS and wasm, gzipped.
+pub(crate) const WIDGET_BUDGET_GZ: u64 = 100 * 1024;
+
 /// Where the artifacts are.
 pub(crate) struct Dist {
     /// `target/dist`: mount it as the edge's static root.
     pub(crate) dir: PathBuf,
     /// The edge component.
     pub(crate) edge_wasm: PathBuf,
+    /// The widget bundle's JS and wasm, gzipped, in bytes.
+    pub(crate) widget_gz: u64,
 }
 
 /// The cargo target directory.
@@ -97,18 +107,70 @@ pub(crate) fn run() -> anyhow::Result<Dist> {
     )
     .context("copying the Spin edge component")?;
 
-    for file in [
-        "widget/widget_bg.wasm",
-        "widget/widget.js",
-        "edge.wasm",
-        "edge-spin.wasm",
-    ] {
-        let size = std::fs::metadata(dir.join(file))
-            .map(|m| m.len())
-            .unwrap_or(0);
+    let widget_gz = report_widget_size(&dir.join("widget"))?;
+    for file in ["edge.wasm", "edge-spin.wasm"] {
+        let size = std::fs::metadata(dir.join(file)).map_or(0, |m| m.len());
         eprintln!("dist: {file}: {} KB", size / 1024);
     }
-    Ok(Dist { dir, edge_wasm })
+    Ok(Dist {
+        dir,
+        edge_wasm,
+        widget_gz,
+    })
+}
+
+/// Prints every file of the widget bundle, raw and gzipped, and returns the gzipped total.
+fn report_widget_size(widget: &Path) -> anyhow::Result<u64> {
+    let mut files = Vec::new();
+    bundle_files(widget, &mut files)?;
+    files.sort();
+    let (mut raw_total, mut gz_total) = (0, 0);
+    for file in &files {
+        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        let gz = gzip_len(&bytes)?;
+        raw_total += bytes.len() as u64;
+        gz_total += gz;
+        let name = file.strip_prefix(widget).unwrap_or(file).display();
+        eprintln!(
+            "dist: widget/{name}: {} raw, {} gzipped",
+            kb(bytes.len() as u64),
+            kb(gz)
+        );
+    }
+    eprintln!(
+        "dist: widget bundle (JS + wasm): {} raw, {} gzipped (budget {})",
+        kb(raw_total),
+        kb(gz_total),
+        kb(WIDGET_BUDGET_GZ)
+    );
+    Ok(gz_total)
+}
+
+/// The `.js` and `.wasm` files under `dir`.
+fn bundle_files(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            bundle_files(&path, out)?;
+        } else if path
+            .extension()
+            .is_some_and(|ext| ext == "js" || ext == "wasm")
+        {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The length of `bytes` gzipped at the best level.
+fn gzip_len(bytes: &[u8]) -> anyhow::Result<u64> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes)?;
+    Ok(encoder.finish()?.len() as u64)
+}
+
+fn kb(bytes: u64) -> String {
+    format!("{:.1} KB", bytes as f64 / 1024.0)
 }
 
 fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {

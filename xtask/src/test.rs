@@ -2,10 +2,11 @@
 //!
 //! 1. `cargo fmt --check`; clippy for the host, for the edge on `wasm32-wasip2` and for the
 //!    widget on `wasm32-unknown-unknown`, all with `-D warnings`;
-//! 2. `cargo xtask dist` and the host binaries (northwind-mcp, the testkit fakes);
+//! 2. `cargo xtask dist` (which must keep the widget bundle within its gzipped budget) and the
+//!    host binaries (northwind-mcp, the testkit fakes);
 //! 3. native tests of every host crate, including the edge's modules, the doctests, the
-//!    integration tests of the component under `wasmtime serve` and the end-to-end test in
-//!    headless Chromium (testkit/tests);
+//!    integration tests of the component under `wasmtime serve` and the end-to-end tests in
+//!    headless Chromium (testkit/tests); the widget's pure modules (markdown, state, ...) natively;
 //! 4. the widget's tests in headless Chromium (wasm-bindgen-test).
 
 use crate::cmd::{self, root};
@@ -63,6 +64,12 @@ pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
     ]))?;
 
     let dist = dist::run()?;
+    anyhow::ensure!(
+        dist.widget_gz <= dist::WIDGET_BUDGET_GZ,
+        "the widget bundle is {} bytes gzipped, over its budget of {} bytes",
+        dist.widget_gz,
+        dist::WIDGET_BUDGET_GZ
+    );
     cmd::run(cmd::cargo().args(["build", "-p", "northwind-mcp", "-p", "testkit", "--bins"]))?;
 
     cmd::run(
@@ -78,6 +85,8 @@ pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
             .env("CHROMIUM", &chromium)
             .env("CHROMEDRIVER", &chromedriver),
     )?;
+    // The widget's pure modules (markdown, state, storage cap, JSON pretty-printer) natively.
+    cmd::run(cmd::cargo().args(["test", "-p", "widget", "--lib"]))?;
     cmd::run(
         cmd::cargo()
             .args(["test", "--target", "wasm32-unknown-unknown", "-p", "widget"])
@@ -86,6 +95,14 @@ pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
             .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
             .current_dir(root()),
     )?;
+    let screenshots = dist::target_dir().join("screenshots");
+    if let Ok(entries) = std::fs::read_dir(&screenshots) {
+        let mut shots: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        shots.sort();
+        for shot in shots {
+            eprintln!("xtask test: screenshot {}", shot.display());
+        }
+    }
     eprintln!("xtask test: all checks and tests passed");
     Ok(())
 }

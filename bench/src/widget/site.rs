@@ -55,6 +55,7 @@ impl BenchSite {
             edge_upstream: edge.base_url.clone(),
             client_addr: Some(pomerium_addr),
             mcp_routes: Vec::new(),
+            sign_in: false,
         })
         .await?;
         Ok(Self {

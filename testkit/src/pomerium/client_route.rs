@@ -6,7 +6,9 @@
 //! answered here (never proxied) and only for a caller carrying a TE this fake issued, and so is
 //! `POST /.pomerium/mcp/routes/disconnect` (`{"routes":[url, ...]}`, answered with the listing,
 //! those servers marked `connected: false`), and `/.well-known/pomerium/jwks.json`. Forwarded
-//! requests carry a fresh `X-Pomerium-Jwt-Assertion` for the route's host.
+//! requests carry a fresh `X-Pomerium-Jwt-Assertion` for the route's host. When the route wants
+//! a session, a request without one is refused with 401, or, for a page navigation, sent through
+//! `/.pomerium/sign_in`, which sets the `_pomerium` cookie and redirects back.
 
 use std::sync::Arc;
 
@@ -27,7 +29,12 @@ pub(crate) struct RouteState {
     pub(crate) listing: Vec<Value>,
     pub(crate) records: Arc<Records>,
     pub(crate) http: reqwest::Client,
+    /// Requests need the session cookie.
+    pub(crate) sign_in: bool,
 }
+
+/// The session cookie's name.
+const SESSION_COOKIE: &str = "_pomerium";
 
 /// The client route's router.
 pub(crate) fn router(state: RouteState) -> Router {
@@ -35,6 +42,7 @@ pub(crate) fn router(state: RouteState) -> Router {
         .route("/.pomerium/mcp/routes", get(routes))
         .route("/.pomerium/mcp/routes/disconnect", post(disconnect))
         .route("/.well-known/pomerium/jwks.json", get(jwks))
+        .route("/.pomerium/sign_in", get(sign_in))
         .fallback(forward_to_edge)
         .with_state(Arc::new(state))
 }
@@ -123,7 +131,64 @@ async fn jwks(State(state): State<Arc<RouteState>>) -> Response {
     axum::Json(state.records.key.jwks()).into_response()
 }
 
+/// The identity provider's round trip, done at once: a session cookie, then back to the page.
+async fn sign_in(State(state): State<Arc<RouteState>>, req: Request<Body>) -> Response {
+    let session = state.records.sessions.mint();
+    let back = req
+        .uri()
+        .query()
+        .and_then(|q| q.strip_prefix("redirect_uri="))
+        .filter(|path| path.starts_with('/') && !path.starts_with("//"))
+        .unwrap_or("/")
+        .to_owned();
+    let cookie = format!("{SESSION_COOKIE}={session}; Path=/; HttpOnly; SameSite=Lax");
+    let mut res = (StatusCode::FOUND, "signed in").into_response();
+    let headers = res.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&back) {
+        headers.insert(header::LOCATION, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        headers.insert(header::SET_COOKIE, value);
+    }
+    res
+}
+
+/// Whether the request carries a session cookie this fake set.
+fn has_session(records: &Records, headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .any(|(name, value)| name == SESSION_COOKIE && records.sessions.is_valid(value))
+}
+
+/// A signed-out request: a page navigation goes to sign in, anything else gets 401.
+fn signed_out(state: &RouteState, req: &Request<Body>) -> Response {
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if wants_html {
+        let back = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+        let location = format!("/.pomerium/sign_in?redirect_uri={back}");
+        let mut res = (StatusCode::FOUND, "sign in").into_response();
+        if let Ok(value) = HeaderValue::from_str(&location) {
+            res.headers_mut().insert(header::LOCATION, value);
+        }
+        return res;
+    }
+    state.records.refused.push(req.uri().path().to_owned());
+    let body = json!({"error": "unauthorized"});
+    (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
+}
+
 async fn forward_to_edge(State(state): State<Arc<RouteState>>, mut req: Request<Body>) -> Response {
+    if state.sign_in && !has_session(&state.records, req.headers()) {
+        return signed_out(&state, &req);
+    }
     // As with `pass_identity_headers: true`: a fresh assertion for the route's host replaces
     // whatever the caller sent.
     let host = req

@@ -102,12 +102,13 @@ fn list_failure(label: &str, error: &McpError) -> Response {
 }
 
 /// Runs the turn in a background producer; frames go to `tx` as they are made. The producer
-/// stops early when the client goes away.
-pub(crate) fn stream(listed: Vec<Listed>, turn: Turn, tx: mpsc::Sender<Bytes>) {
-    tokio::spawn(async move {
-        // An error here only means the client hung up: nobody is left to tell.
-        let _ = produce(listed, turn, &tx).await;
-    });
+/// stops early when the client goes away; the task's result says whether it did (`true`).
+pub(crate) fn stream(
+    listed: Vec<Listed>,
+    turn: Turn,
+    tx: mpsc::Sender<Bytes>,
+) -> tokio::task::JoinHandle<bool> {
+    tokio::spawn(async move { produce(listed, turn, &tx).await.is_err() })
 }
 
 /// The receiver is gone.

@@ -110,6 +110,7 @@ async fn pomerium(edge: &Edge, routes: Vec<McpRoute>) -> anyhow::Result<FakePome
         edge_upstream: edge.base_url.clone(),
         mcp_routes: routes,
         client_addr: None,
+        sign_in: false,
     })
     .await
 }

@@ -31,6 +31,7 @@ async fn stack(options: StandInOptions) -> anyhow::Result<Stack> {
             ..McpRoute::default()
         }],
         client_addr: None,
+        sign_in: false,
     })
     .await?;
     client().get(pomerium.base_url()).send().await?;

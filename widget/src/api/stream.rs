@@ -9,6 +9,8 @@
 
 use js_sys::Uint8Array;
 use protocol::{Decoder, StreamEvent};
+
+use crate::json;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{ReadableStream, ReadableStreamDefaultReader, ReadableStreamReadResult};
@@ -54,7 +56,7 @@ impl EventReader {
         Ok(Some(
             frames
                 .iter()
-                .filter_map(|frame| StreamEvent::from_frame(frame).ok())
+                .filter_map(|frame| json::decode_event(&frame.data))
                 .collect(),
         ))
     }

@@ -1,23 +1,23 @@
-//! An assistant message: the answer as it streams, its tool activity, and how it ended.
+//! An assistant message: reasoning, tool activity, approvals, the answer text, how it ended.
 //!
-//! Contract: `[data-role="message"][data-author="assistant"]`, with the answer text in a
-//! descendant `[data-role="text"]` and `data-complete` = `true` after `done`, `error` after an
-//! error or an interruption, `stopped` after Stop (absent while streaming, when the message is
-//! also `aria-busy`). Text only grows while streaming, so each render appends the new tail to
-//! one text node instead of rebuilding the message: a long answer costs linear time, and a
-//! reader's selection survives. Layout, top to bottom: reasoning, tool listings, tool cards,
-//! text, error box.
+//! Contract: `[data-role="message"][data-author="assistant"]`, with the rendered answer in a
+//! descendant `[data-role="text"]` and `data-complete` = `true` after `done`, `approval` while
+//! it waits for approvals, `error` after an error or an interruption, `stopped` after Stop
+//! (absent while streaming, when the message is also `aria-busy`). The reasoning summary is a
+//! collapsed `details[data-role="reasoning"]`. Layout, top to bottom: reasoning, tool
+//! listings and calls, approvals, text, the "stopped" note, the error box. Each part remembers
+//! what it showed and changes only what differs; the text goes through [`MarkdownView`].
 
-use std::collections::HashMap;
-
-use protocol::{ErrorCode, ToolStatus};
-use wasm_bindgen::UnwrapThrowExt;
+use protocol::ErrorCode;
 use web_sys::{Document, Element, Text};
 
 use crate::dom;
+use crate::i18n::Strings;
 use crate::state::{Answer, AnswerStatus, ToolList};
+use crate::view::approval::ApprovalView;
 use crate::view::error_box::{self, Actions};
-use crate::view::tool_call::ToolCallView;
+use crate::view::markdown::MarkdownView;
+use crate::view::tool_call::{self, ToolCallView};
 
 /// The `data-action` of the Retry button of a failed answer.
 pub(crate) const RETRY: &str = "retry";
@@ -25,33 +25,36 @@ pub(crate) const RETRY: &str = "retry";
 /// What an answer's rendering needs besides the answer.
 pub(crate) struct Context<'a> {
     /// Server id -> display name.
-    pub(crate) server_names: &'a HashMap<String, String>,
+    pub(crate) server_names: &'a [(String, String)],
     /// Where a sign-in link points.
     pub(crate) sign_in_url: &'a str,
-    /// This answer may offer Retry (only the last one may).
-    pub(crate) may_retry: bool,
+    /// This answer is the last one: it may offer Retry and take decisions.
+    pub(crate) is_last: bool,
+    /// The locale's strings.
+    pub(crate) strings: &'static Strings,
 }
 
 /// One assistant message's DOM and what it last showed.
 pub(crate) struct AnswerView {
     root: Element,
     reasoning_box: Element,
+    reasoning_summary: Element,
     reasoning: Text,
     reasoning_len: usize,
-    notes: Element,
+    activity: Element,
     lists: Vec<(Element, Option<ToolList>)>,
-    cards: Element,
     calls: Vec<ToolCallView>,
-    text: Text,
-    text_len: usize,
-    error: Option<Element>,
+    approvals: Vec<ApprovalView>,
+    text_root: Element,
+    text: MarkdownView,
+    end: Option<Element>,
     /// The status shown, and whether it offered Retry.
     shown: Option<(AnswerStatus, bool)>,
 }
 
 impl AnswerView {
     /// Creates the (empty, streaming) message inside `parent`.
-    pub(crate) fn new(doc: &Document, parent: &Element) -> Self {
+    pub(crate) fn new(doc: &Document, parent: &Element, s: &Strings) -> Self {
         let root = dom::child(
             doc,
             parent,
@@ -69,57 +72,80 @@ impl AnswerView {
             "details",
             &[
                 ("class", "reasoning"),
+                ("part", "reasoning"),
                 ("data-role", "reasoning"),
                 ("hidden", ""),
             ],
         );
-        dom::text_child(doc, &reasoning_box, "summary", &[], "Reasoning");
-        let reasoning = text_node(doc, &dom::child(doc, &reasoning_box, "p", &[]));
-        let notes = dom::child(doc, &root, "div", &[("class", "notes")]);
-        let cards = dom::child(doc, &root, "div", &[("class", "cards")]);
-        let text_box = dom::child(
+        let reasoning_summary = dom::text_child(doc, &reasoning_box, "summary", &[], s.thinking);
+        let reasoning = doc.create_text_node("");
+        dom::append(&dom::child(doc, &reasoning_box, "p", &[]), &reasoning);
+        let activity = dom::child(doc, &root, "div", &[("class", "activity")]);
+        let text_root = dom::child(
             doc,
             &root,
             "div",
-            &[("class", "text"), ("part", "text"), ("data-role", "text")],
+            &[
+                ("class", "text markdown"),
+                ("part", "text"),
+                ("data-role", "text"),
+            ],
         );
-        let text = text_node(doc, &text_box);
         Self {
             root,
             reasoning_box,
+            reasoning_summary,
             reasoning,
             reasoning_len: 0,
-            notes,
+            activity,
             lists: Vec::new(),
-            cards,
             calls: Vec::new(),
-            text,
-            text_len: 0,
-            error: None,
+            approvals: Vec::new(),
+            text: MarkdownView::new(text_root.clone()),
+            text_root,
+            end: None,
             shown: None,
         }
     }
 
-    /// Brings the message up to date with `answer`.
-    pub(crate) fn render(&mut self, doc: &Document, answer: &Answer, cx: &Context<'_>) {
-        let restarted = matches!(&self.shown, Some((status, _)) if *status != AnswerStatus::Streaming)
-            && answer.status == AnswerStatus::Streaming;
-        if restarted {
+    /// Brings the message up to date with `answer`; returns true when the answer has just
+    /// ended well (for the live region).
+    pub(crate) fn render(&mut self, doc: &Document, answer: &Answer, cx: &Context<'_>) -> bool {
+        let s = cx.strings;
+        let was = self.shown.as_ref().map(|(status, _)| status.clone());
+        if was.is_some_and(|w| w != AnswerStatus::Streaming && w != AnswerStatus::AwaitingApproval)
+            && answer.status == AnswerStatus::Streaming
+            && answer.text.is_empty()
+        {
+            // Retry: the answer starts again from nothing.
             self.reset();
         }
-        append_tail(&self.reasoning, &mut self.reasoning_len, &answer.reasoning);
+        dom::append_tail(&self.reasoning, &mut self.reasoning_len, &answer.reasoning);
         dom::flag(&self.reasoning_box, "hidden", answer.reasoning.is_empty());
-        self.render_lists(doc, &answer.tool_lists, cx);
-        for (i, call) in answer.tool_calls.iter().enumerate() {
-            if i == self.calls.len() {
-                let name = display_name(cx, &call.server);
-                self.calls
-                    .push(ToolCallView::new(doc, &self.cards, call, name));
-            }
-            self.calls[i].render(doc, call);
+        let streaming = answer.status == AnswerStatus::Streaming;
+        let summary = if streaming { s.thinking } else { s.reasoning };
+        if self.reasoning_summary.text_content().as_deref() != Some(summary) {
+            self.reasoning_summary.set_text_content(Some(summary));
         }
-        append_tail(&self.text, &mut self.text_len, &answer.text);
-        self.render_status(doc, answer, cx);
+        self.render_activity(doc, answer, cx);
+        // An answer waiting for approvals goes on in the same text afterwards.
+        let finished = !streaming && answer.status != AnswerStatus::AwaitingApproval;
+        self.text.render(doc, &answer.text, finished, s);
+        self.render_status(doc, answer, cx)
+    }
+
+    /// The text the answer shows, for the live region.
+    pub(crate) fn spoken_text(&self) -> String {
+        self.text_root.text_content().unwrap_or_default()
+    }
+
+    /// Shows the whole result of call `call_id`.
+    pub(crate) fn show_all(&mut self, call_id: &str) {
+        for call in &mut self.calls {
+            if call.call_id().as_deref() == Some(call_id) {
+                call.show_all();
+            }
+        }
     }
 
     /// Takes the message out of the log.
@@ -127,61 +153,69 @@ impl AnswerView {
         self.root.remove();
     }
 
-    /// Empties the message for an answer that starts again (Retry).
     fn reset(&mut self) {
         self.reasoning.set_data("");
         self.reasoning_len = 0;
-        self.notes.set_text_content(None);
+        self.activity.set_text_content(None);
         self.lists.clear();
-        self.cards.set_text_content(None);
         self.calls.clear();
-        self.text.set_data("");
-        self.text_len = 0;
+        self.approvals.clear();
+        self.text.reset();
     }
 
-    fn render_lists(&mut self, doc: &Document, lists: &[ToolList], cx: &Context<'_>) {
-        for (i, list) in lists.iter().enumerate() {
+    fn render_activity(&mut self, doc: &Document, answer: &Answer, cx: &Context<'_>) {
+        let s = cx.strings;
+        for (i, list) in answer.tool_lists.iter().enumerate() {
             if i == self.lists.len() {
-                let note = dom::child(
-                    doc,
-                    &self.notes,
-                    "p",
-                    &[
-                        ("class", "note"),
-                        ("data-role", "tool-list"),
-                        ("data-server", &list.server),
-                    ],
-                );
-                self.lists.push((note, None));
+                let card = tool_call::list_card(doc, &self.activity, &list.server);
+                self.lists.push((card, None));
             }
-            let (note, shown) = &mut self.lists[i];
-            if shown.as_ref() == Some(list) {
-                continue;
+            let (card, shown) = &mut self.lists[i];
+            if shown.as_ref() != Some(list) {
+                *shown = Some(list.clone());
+                tool_call::render_list(doc, card, list, display_name(cx, &list.server), s);
             }
-            *shown = Some(list.clone());
-            dom::set(note, "data-status", list_status(list.status));
-            note.set_text_content(Some(&list_note(list, display_name(cx, &list.server))));
+        }
+        for (i, call) in answer.tool_calls.iter().enumerate() {
+            if i == self.calls.len() {
+                let name = display_name(cx, &call.server);
+                self.calls
+                    .push(ToolCallView::new(doc, &self.activity, call, name, s));
+            }
+            self.calls[i].render(doc, call, s);
+        }
+        let open = cx.is_last && answer.status == AnswerStatus::AwaitingApproval;
+        for (i, approval) in answer.approvals.iter().enumerate() {
+            if i == self.approvals.len() {
+                let name = display_name(cx, &approval.server);
+                self.approvals
+                    .push(ApprovalView::new(doc, &self.activity, approval, name, s));
+            }
+            self.approvals[i].render(doc, approval, open, s);
         }
     }
 
-    fn render_status(&mut self, doc: &Document, answer: &Answer, cx: &Context<'_>) {
+    fn render_status(&mut self, doc: &Document, answer: &Answer, cx: &Context<'_>) -> bool {
+        let s = cx.strings;
         let offers_retry = match &answer.status {
             AnswerStatus::Failed(error) => {
-                cx.may_retry && (error.retryable || error.code == ErrorCode::Unauthorized)
+                cx.is_last && (error.retryable || error.code == ErrorCode::Unauthorized)
             }
             _ => false,
         };
+        let was_streaming = matches!(&self.shown, Some((AnswerStatus::Streaming, _)));
         if self
             .shown
             .as_ref()
             .is_some_and(|(status, retry)| *status == answer.status && *retry == offers_retry)
         {
-            return;
+            return false;
         }
         self.shown = Some((answer.status.clone(), offers_retry));
         let complete = match &answer.status {
             AnswerStatus::Streaming => None,
             AnswerStatus::Complete => Some("true"),
+            AnswerStatus::AwaitingApproval => Some("approval"),
             AnswerStatus::Stopped => Some("stopped"),
             AnswerStatus::Failed(_) => Some("error"),
         };
@@ -191,55 +225,33 @@ impl AnswerView {
             "aria-busy",
             complete.is_none().then_some("true"),
         );
-        if let Some(error) = self.error.take() {
-            error.remove();
+        if let Some(end) = self.end.take() {
+            end.remove();
         }
-        if let AnswerStatus::Failed(error) = &answer.status {
-            let actions = Actions {
-                retry: offers_retry.then_some(RETRY),
-                sign_in_url: cx.sign_in_url,
-                request_id: answer.request_id.as_deref(),
-            };
-            let error_box = error_box::build(doc, error, &actions);
-            dom::append(&self.root, &error_box);
-            self.error = Some(error_box);
+        match &answer.status {
+            AnswerStatus::Failed(error) => {
+                let actions = Actions {
+                    retry: offers_retry.then_some(RETRY),
+                    sign_in_url: cx.sign_in_url,
+                    request_id: answer.request_id.as_deref(),
+                };
+                let error_box = error_box::build(doc, error, &actions, s);
+                dom::append(&self.root, &error_box);
+                self.end = Some(error_box);
+            }
+            AnswerStatus::Stopped => {
+                let note = dom::text_child(doc, &self.root, "p", &[("class", "note")], s.stopped);
+                self.end = Some(note);
+            }
+            _ => {}
         }
-    }
-}
-
-/// A new, empty text node inside `parent`.
-fn text_node(doc: &Document, parent: &Element) -> Text {
-    let text = doc.create_text_node("");
-    dom::append(parent, &text);
-    text
-}
-
-/// Appends to `node` what `full` has beyond the `shown` bytes it already holds.
-pub(crate) fn append_tail(node: &Text, shown: &mut usize, full: &str) {
-    if full.len() > *shown {
-        node.append_data(&full[*shown..])
-            .expect_throw("appendData on a text node");
-        *shown = full.len();
+        was_streaming && answer.status == AnswerStatus::Complete
     }
 }
 
 fn display_name<'a>(cx: &'a Context<'_>, server: &'a str) -> &'a str {
-    cx.server_names.get(server).map_or(server, String::as_str)
-}
-
-fn list_status(status: ToolStatus) -> &'static str {
-    match status {
-        ToolStatus::InProgress => "in_progress",
-        ToolStatus::Completed => "completed",
-        ToolStatus::Failed => "failed",
-    }
-}
-
-fn list_note(list: &ToolList, name: &str) -> String {
-    match list.status {
-        ToolStatus::InProgress => format!("Listing the tools of {name}…"),
-        ToolStatus::Failed => format!("Could not list the tools of {name}"),
-        ToolStatus::Completed if list.tools.is_empty() => format!("{name} offers no tools"),
-        ToolStatus::Completed => format!("{name} offers {}", list.tools.join(", ")),
-    }
+    cx.server_names
+        .iter()
+        .find(|(id, _)| id == server)
+        .map_or(server, |(_, name)| name.as_str())
 }

@@ -1,23 +1,36 @@
-//! A tool card: one tool call of an answer, with its arguments as they stream and its outcome.
+//! Tool cards: a server's tool listing and each tool call, collapsed by default.
 //!
-//! Contract: `[data-role="tool-call"]` with `data-call-id`, `data-server`, `data-tool` and
-//! `data-status` = `running` | `done` | `failed`. The arguments grow in place (appended to one
-//! text node); the output sits collapsed in a `<details data-role="result">`, a failure in a
-//! `[data-role="failure"]`. Tool text is only ever set as text, never parsed as HTML.
+//! Contract: a call is `details[data-role="tool-call"]` with `data-call-id`, `data-server`,
+//! `data-tool` and `data-status` = `running` | `done` | `failed`; its summary names the tool
+//! and the server and shows the status (`[data-role="status"]`). Inside: the arguments
+//! (`pre[data-role="arguments"]`, growing as they stream, pretty-printed once complete), the
+//! result (`[data-role="result"]`, cut at [`PREVIEW_CHARS`] with a
+//! `button[data-action="show-all"]`) or the failure (`[data-role="failure"]`). A listing is
+//! `details[data-role="tool-list"]` with `data-server` and `data-status`. Tool text is only
+//! ever set as text.
 
+use protocol::ToolStatus;
 use web_sys::{Document, Element, Text};
 
 use crate::dom;
-use crate::state::{CallStatus, ToolCall};
-use crate::view::answer::append_tail;
+use crate::i18n::{Strings, fill};
+use crate::pretty_json::pretty;
+use crate::state::{CallStatus, ToolCall, ToolList};
 
-/// One card's DOM and what it last showed.
+/// The `data-action` of a result's "Show all" button.
+pub(crate) const SHOW_ALL: &str = "show-all";
+/// How much of a long result a card shows until "Show all".
+pub(crate) const PREVIEW_CHARS: usize = 1500;
+
+/// One call's card and what it last showed.
 pub(crate) struct ToolCallView {
     root: Element,
-    state: Element,
+    status: Element,
     arguments: Text,
     arguments_len: usize,
     shown: CallStatus,
+    /// The whole result, while the card shows only its start.
+    hidden_result: Option<(Element, String)>,
 }
 
 impl ToolCallView {
@@ -27,13 +40,14 @@ impl ToolCallView {
         parent: &Element,
         call: &ToolCall,
         server_name: &str,
+        s: &Strings,
     ) -> Self {
         let root = dom::child(
             doc,
             parent,
-            "div",
+            "details",
             &[
-                ("class", "tool-call"),
+                ("class", "card tool-call"),
                 ("part", "tool-call"),
                 ("data-role", "tool-call"),
                 ("data-call-id", &call.call_id),
@@ -42,16 +56,17 @@ impl ToolCallView {
                 ("data-status", "running"),
             ],
         );
-        let head = dom::child(doc, &root, "div", &[("class", "head")]);
-        let name = dom::child(doc, &head, "span", &[("class", "name")]);
-        name.set_text_content(Some(&format!("{} · {server_name}", call.tool)));
-        let state = dom::text_child(
+        let summary = dom::child(doc, &root, "summary", &[]);
+        dom::text_child(doc, &summary, "span", &[("class", "name")], &call.tool);
+        dom::text_child(doc, &summary, "span", &[("class", "server")], server_name);
+        let status = dom::text_child(
             doc,
-            &head,
+            &summary,
             "span",
             &[("class", "state"), ("data-role", "status")],
-            "running",
+            s.running,
         );
+        dom::text_child(doc, &root, "p", &[("class", "label")], s.arguments);
         let pre = dom::child(
             doc,
             &root,
@@ -62,29 +77,39 @@ impl ToolCallView {
         dom::append(&pre, &arguments);
         Self {
             root,
-            state,
+            status,
             arguments,
             arguments_len: 0,
             shown: CallStatus::Running,
+            hidden_result: None,
         }
     }
 
     /// Brings the card up to date with `call`.
-    pub(crate) fn render(&mut self, doc: &Document, call: &ToolCall) {
-        append_tail(&self.arguments, &mut self.arguments_len, &call.arguments);
+    pub(crate) fn render(&mut self, doc: &Document, call: &ToolCall, s: &Strings) {
+        if call.status == CallStatus::Running {
+            dom::append_tail(&self.arguments, &mut self.arguments_len, &call.arguments);
+        }
         if call.status == self.shown {
             return;
         }
         self.shown = call.status.clone();
-        let status = match &call.status {
-            CallStatus::Running => "running",
+        // Complete now: show the arguments pretty-printed when they are JSON.
+        let arguments = pretty(&call.arguments).unwrap_or_else(|| call.arguments.clone());
+        self.arguments.set_data(&arguments);
+        self.arguments_len = call.arguments.len();
+        let (status, label) = match &call.status {
+            CallStatus::Running => ("running", s.running),
             CallStatus::Done(output) => {
-                let details = dom::child(doc, &self.root, "details", &[("data-role", "result")]);
-                dom::text_child(doc, &details, "summary", &[], "Result");
-                dom::text_child(doc, &details, "pre", &[("class", "output")], output);
-                "done"
+                self.result(doc, output, s);
+                ("done", s.done)
             }
             CallStatus::Failed(error) => {
+                let error = if error.is_empty() {
+                    s.call_unfinished
+                } else {
+                    error
+                };
                 dom::text_child(
                     doc,
                     &self.root,
@@ -92,10 +117,106 @@ impl ToolCallView {
                     &[("class", "failure"), ("data-role", "failure")],
                     error,
                 );
-                "failed"
+                ("failed", s.failed)
             }
         };
         dom::set(&self.root, "data-status", status);
-        self.state.set_text_content(Some(status));
+        self.status.set_text_content(Some(label));
+    }
+
+    fn result(&mut self, doc: &Document, output: &str, s: &Strings) {
+        let text = pretty(output).unwrap_or_else(|| output.to_owned());
+        let section = dom::child(doc, &self.root, "div", &[("data-role", "result")]);
+        dom::text_child(doc, &section, "p", &[("class", "label")], s.result);
+        let n_chars = text.chars().count();
+        let preview = match text.char_indices().nth(PREVIEW_CHARS) {
+            Some((cut, _)) if n_chars > PREVIEW_CHARS + PREVIEW_CHARS / 10 => {
+                let mut preview = text[..cut].to_owned();
+                preview.push('…');
+                Some(preview)
+            }
+            _ => None,
+        };
+        let pre = dom::text_child(
+            doc,
+            &section,
+            "pre",
+            &[("class", "output")],
+            preview.as_deref().unwrap_or(&text),
+        );
+        if preview.is_some() {
+            dom::text_child(
+                doc,
+                &section,
+                "button",
+                &[
+                    ("type", "button"),
+                    ("class", "secondary"),
+                    ("data-action", SHOW_ALL),
+                ],
+                &fill(s.show_all, &[&n_chars.to_string()]),
+            );
+            self.hidden_result = Some((pre, text));
+        }
+    }
+
+    /// Shows the whole result (the card's "Show all").
+    pub(crate) fn show_all(&mut self) {
+        if let Some((pre, text)) = self.hidden_result.take() {
+            pre.set_text_content(Some(&text));
+            if let Ok(Some(button)) = self.root.query_selector("[data-action=\"show-all\"]") {
+                button.remove();
+            }
+        }
+    }
+
+    /// The call's id.
+    pub(crate) fn call_id(&self) -> Option<String> {
+        self.root.get_attribute("data-call-id")
+    }
+}
+
+/// Creates a listing card inside `parent`.
+pub(crate) fn list_card(doc: &Document, parent: &Element, server: &str) -> Element {
+    dom::child(
+        doc,
+        parent,
+        "details",
+        &[
+            ("class", "card tool-list"),
+            ("part", "tool-list"),
+            ("data-role", "tool-list"),
+            ("data-server", server),
+        ],
+    )
+}
+
+/// Fills a listing card from `list`.
+pub(crate) fn render_list(
+    doc: &Document,
+    card: &Element,
+    list: &ToolList,
+    name: &str,
+    s: &Strings,
+) {
+    card.set_text_content(None);
+    let (status, summary) = match list.status {
+        ToolStatus::InProgress => ("in_progress", fill(s.tools_listing, &[name])),
+        ToolStatus::Failed => ("failed", fill(s.tools_failed, &[name])),
+        ToolStatus::Completed if list.tools.is_empty() => {
+            ("completed", fill(s.tools_none, &[name]))
+        }
+        ToolStatus::Completed => (
+            "completed",
+            fill(s.tools_offered, &[name, &list.tools.len().to_string()]),
+        ),
+    };
+    dom::set(card, "data-status", status);
+    dom::text_child(doc, card, "summary", &[], &summary);
+    if !list.tools.is_empty() {
+        let ul = dom::child(doc, card, "ul", &[("class", "tools")]);
+        for tool in &list.tools {
+            dom::text_child(doc, &ul, "li", &[], tool);
+        }
     }
 }

@@ -1,0 +1,166 @@
+//! DOM events into messages: the instance's listeners and what each event means.
+//!
+//! Clicks, changes, key presses and input are delegated from the shadow root, and a button says
+//! what it does in its `data-action`. Keys: Enter sends, Shift+Enter (and Enter while composing
+//! with an input method) adds a line, Escape stops the answer or closes the launcher. The
+//! window's focus, the page being hidden and the visual viewport (an on-screen keyboard) are
+//! listened to as well. A Copy button is handled right here: it touches no state.
+
+use std::rc::Weak;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Element, Event, EventTarget, HtmlInputElement, KeyboardEvent};
+
+use crate::controller::tasks::{open_popup, send};
+use crate::controller::{Controller, Msg};
+use crate::dom::Listener;
+use crate::view::{self, answer, approval, error_box, markdown, servers, tool_call};
+
+/// Every listener of one instance.
+pub(crate) fn listen(me: &Weak<Controller>, root: &EventTarget, log: &Element) -> Vec<Listener> {
+    let on = |kind: &'static str, target: &EventTarget, to_msg: fn(&Event) -> Option<Msg>| {
+        let me = me.clone();
+        Listener::new(target, kind, move |event| {
+            if let Some(msg) = to_msg(&event) {
+                send(&me, msg);
+            }
+        })
+    };
+    let mut listeners = vec![
+        on("click", root, clicked),
+        on("change", root, changed),
+        on("keydown", root, key_pressed),
+        on("input", root, |event| {
+            is_composer(event).then_some(Msg::DraftChanged)
+        }),
+        // `scroll` does not bubble: listen on the log itself.
+        on("scroll", log, |_| Some(Msg::Scrolled)),
+    ];
+    if let Some(window) = web_sys::window() {
+        listeners.push(on("focus", &window, |_| Some(Msg::WindowFocused)));
+        listeners.push(on("pagehide", &window, |_| Some(Msg::PageHidden)));
+        if let Some(viewport) = window.visual_viewport() {
+            let changed = |event: &Event| {
+                let viewport: web_sys::VisualViewport = event.current_target()?.dyn_into().ok()?;
+                Some(Msg::Viewport(
+                    viewport.height() as i32,
+                    viewport.offset_top() as i32,
+                ))
+            };
+            // An on-screen keyboard resizes the visual viewport; iOS also scrolls it.
+            listeners.push(on("resize", &viewport, changed));
+            listeners.push(on("scroll", &viewport, changed));
+        }
+    }
+    listeners
+}
+
+fn target(event: &Event) -> Option<Element> {
+    event.target()?.dyn_into::<Element>().ok()
+}
+
+fn is_composer(event: &Event) -> bool {
+    target(event)
+        .and_then(|t| t.get_attribute("data-role"))
+        .as_deref()
+        == Some("input")
+}
+
+fn clicked(event: &Event) -> Option<Msg> {
+    let button = target(event)?.closest("[data-action]").ok()??;
+    let attr = |name: &str| button.get_attribute(name);
+    match attr("data-action")?.as_str() {
+        view::SEND => Some(Msg::Send),
+        view::STOP => Some(Msg::Stop),
+        view::NEW_CHAT => Some(Msg::NewChat),
+        view::JUMP => Some(Msg::Jump),
+        view::TOGGLE => Some(Msg::Toggle),
+        view::CLOSE => Some(Msg::Close),
+        answer::RETRY => Some(Msg::Retry),
+        servers::RELOAD => Some(Msg::LoadServers),
+        servers::DISCONNECT => Some(Msg::Disconnect(attr("data-server-id")?)),
+        approval::ALLOW => Some(Msg::Decide {
+            id: attr("data-approval-id")?,
+            approve: true,
+        }),
+        approval::DENY => Some(Msg::Decide {
+            id: attr("data-approval-id")?,
+            approve: false,
+        }),
+        tool_call::SHOW_ALL => {
+            let card = button.closest("[data-call-id]").ok()??;
+            Some(Msg::ShowAll(card.get_attribute("data-call-id")?))
+        }
+        error_box::SIGN_IN | servers::CONNECT => {
+            // A popup keeps the page (and the answer) where it is; when the browser blocks it,
+            // the link's own `target="_blank"` opens a tab instead.
+            if open_popup(&attr("href")?) {
+                event.prevent_default();
+            }
+            Some(if attr("data-action")? == servers::CONNECT {
+                Msg::Connecting
+            } else {
+                Msg::SignIn
+            })
+        }
+        markdown::COPY => {
+            copy_code(&button);
+            None
+        }
+        _ => None,
+    }
+}
+
+/// Copies the code of the block around `button` and says so on the button for a moment.
+fn copy_code(button: &Element) {
+    let Some(code) = button
+        .closest("[data-role=\"code\"]")
+        .ok()
+        .flatten()
+        .and_then(|block| block.query_selector("code").ok().flatten())
+        .and_then(|code| code.text_content())
+    else {
+        return;
+    };
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let label = button.text_content().unwrap_or_default();
+    let _ = window.navigator().clipboard().write_text(&code);
+    if let Some(copied) = button.get_attribute("data-copied-label") {
+        button.set_text_content(Some(&copied));
+    }
+    let button = button.clone();
+    let restore = Closure::once_into_js(move || button.set_text_content(Some(&label)));
+    let _ =
+        window.set_timeout_with_callback_and_timeout_and_arguments_0(restore.unchecked_ref(), 1500);
+}
+
+fn changed(event: &Event) -> Option<Msg> {
+    let target = target(event)?;
+    if target.get_attribute("data-role").as_deref() == Some("model") {
+        let select: web_sys::HtmlSelectElement = target.dyn_into().ok()?;
+        return Some(Msg::ModelChosen(select.value()));
+    }
+    let input = target.dyn_into::<HtmlInputElement>().ok()?;
+    let id = input.get_attribute("data-server-id")?;
+    Some(Msg::ServerToggled {
+        id,
+        on: input.checked(),
+    })
+}
+
+/// Enter sends; Shift+Enter (and Enter while composing with an input method) is a newline;
+/// Escape stops the answer, or closes the launcher.
+fn key_pressed(event: &Event) -> Option<Msg> {
+    let key = event.dyn_ref::<KeyboardEvent>()?;
+    match key.key().as_str() {
+        "Escape" => Some(Msg::Escape),
+        "Enter" if is_composer(event) && !key.shift_key() && !key.is_composing() => {
+            event.prevent_default();
+            Some(Msg::Send)
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,155 @@
+//! What an instance has running in the background: requests, the chat stream, timers.
+//!
+//! A [`Task`] is a request in flight; dropping it aborts the fetch (the `AbortController`), so
+//! the stream read fails and the future ends on its own. Its messages carry the task's id, and
+//! the controller drops messages from a task that is no longer current. An [`Interval`] is a
+//! `setInterval` that is cleared on drop. Futures hold only a weak reference to the controller,
+//! so nothing here outlives the instance.
+
+use std::future::Future;
+use std::rc::Weak;
+
+use protocol::{ChatRequest, StreamEvent};
+use wasm_bindgen::prelude::*;
+use web_sys::{AbortController, AbortSignal};
+
+use crate::api::stream::EventReader;
+use crate::api::{self, RequestError};
+use crate::controller::{Controller, Msg};
+
+/// The kinds of request an instance makes; at most one of each is in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Slot {
+    /// `POST /api/chat` and its stream.
+    Chat = 0,
+    /// `GET /api/servers`.
+    Servers = 1,
+    /// `GET /api/models`.
+    Models = 2,
+    /// `POST /api/servers/disconnect`.
+    Disconnect = 3,
+    /// `GET /api/servers` to learn whether the user has signed in.
+    Session = 4,
+}
+
+/// How many slots there are.
+pub(crate) const N_SLOTS: usize = 5;
+
+/// A request in flight. Dropping it aborts the fetch.
+pub(crate) struct Task {
+    pub(crate) id: u64,
+    abort: AbortController,
+}
+
+impl Task {
+    /// Runs the future made by `make` (given the task's abort signal).
+    pub(crate) fn spawn<Fut>(id: u64, make: impl FnOnce(AbortSignal) -> Fut) -> Self
+    where
+        Fut: Future<Output = ()> + 'static,
+    {
+        let abort = AbortController::new().expect_throw("AbortController is available");
+        wasm_bindgen_futures::spawn_local(make(abort.signal()));
+        Self { id, abort }
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        self.abort.abort();
+    }
+}
+
+/// A `setInterval` that stops when dropped.
+pub(crate) struct Interval {
+    handle: i32,
+    _callback: Closure<dyn FnMut()>,
+}
+
+impl Interval {
+    /// Calls `f` every `millis` milliseconds.
+    pub(crate) fn new(millis: i32, f: impl FnMut() + 'static) -> Option<Self> {
+        let callback = Closure::<dyn FnMut()>::new(f);
+        let handle = web_sys::window()?
+            .set_interval_with_callback_and_timeout_and_arguments_0(
+                callback.as_ref().unchecked_ref(),
+                millis,
+            )
+            .ok()?;
+        Some(Self {
+            handle,
+            _callback: callback,
+        })
+    }
+}
+
+impl Drop for Interval {
+    fn drop(&mut self) {
+        if let Some(window) = web_sys::window() {
+            window.clear_interval_with_handle(self.handle);
+        }
+    }
+}
+
+/// Posts the chat request and turns its stream into messages, one per chunk.
+pub(crate) async fn run_chat(
+    me: Weak<Controller>,
+    request: u64,
+    endpoint: String,
+    chat_request: ChatRequest,
+    signal: AbortSignal,
+) {
+    let body = match api::post_chat(&endpoint, &chat_request, &signal).await {
+        Ok(body) => body,
+        Err(err) => {
+            let error = err.into_api_error();
+            return send(&me, Msg::ChatRefused { request, error });
+        }
+    };
+    let mut reader = EventReader::new(&body);
+    loop {
+        match reader.next_chunk().await {
+            Ok(Some(events)) if events.is_empty() => {}
+            Ok(Some(events)) => {
+                let last = events.iter().any(StreamEvent::is_terminal);
+                send(&me, Msg::StreamEvents { request, events });
+                if last {
+                    return;
+                }
+            }
+            // Ended or broken off, the state tells whether a final event came first.
+            Ok(None) | Err(_) => return send(&me, Msg::StreamEnded { request }),
+        }
+    }
+}
+
+/// The result of a request as the widget shows it.
+pub(crate) fn shown<T>(result: Result<T, RequestError>) -> Result<T, protocol::ApiError> {
+    result.map_err(RequestError::into_api_error)
+}
+
+/// Dispatches `msg` to the instance, if it still exists.
+pub(crate) fn send(me: &Weak<Controller>, msg: Msg) {
+    if let Some(controller) = me.upgrade() {
+        controller.dispatch(msg);
+    }
+}
+
+/// Opens `url` in a small popup window; false when the browser blocked it.
+pub(crate) fn open_popup(url: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| {
+            w.open_with_url_and_target_and_features(
+                url,
+                "pomerium-chat-sign-in",
+                "popup,width=520,height=680",
+            )
+            .ok()
+            .flatten()
+        })
+        .is_some()
+}
+
+/// Milliseconds since the epoch.
+pub(crate) fn now() -> f64 {
+    js_sys::Date::now()
+}

@@ -1,0 +1,318 @@
+//! Every string the widget shows, in English and German.
+//!
+//! One [`Strings`] table per locale; [`Strings::for_locale`] picks one from a BCP 47 tag
+//! (`de`, `de-CH`, ...), falling back to English. Messages with slots use `{0}`, `{1}`, filled
+//! by [`fill`]. Error messages are indexed like [`crate::json::ERROR_CODES`], so every edge
+//! error code has its own clear message in every locale. Adding a locale is adding one table.
+
+use protocol::ErrorCode;
+
+use crate::json::ERROR_CODES;
+
+/// The strings of one locale.
+#[derive(Debug)]
+pub(crate) struct Strings {
+    /// The BCP 47 tag, for the `lang` attribute.
+    pub(crate) lang: &'static str,
+    pub(crate) title: &'static str,
+    pub(crate) placeholder: &'static str,
+    pub(crate) greeting: &'static str,
+    pub(crate) conversation: &'static str,
+    pub(crate) message: &'static str,
+    pub(crate) send: &'static str,
+    pub(crate) stop: &'static str,
+    pub(crate) stopped: &'static str,
+    pub(crate) retry: &'static str,
+    pub(crate) new_chat: &'static str,
+    pub(crate) open_chat: &'static str,
+    pub(crate) close_chat: &'static str,
+    pub(crate) jump: &'static str,
+    pub(crate) model: &'static str,
+    pub(crate) servers: &'static str,
+    pub(crate) servers_loading: &'static str,
+    pub(crate) servers_none: &'static str,
+    pub(crate) refresh: &'static str,
+    pub(crate) connect: &'static str,
+    pub(crate) connect_to: &'static str,
+    pub(crate) disconnect: &'static str,
+    pub(crate) disconnect_from: &'static str,
+    pub(crate) not_connected: &'static str,
+    pub(crate) sign_in: &'static str,
+    pub(crate) reasoning: &'static str,
+    pub(crate) thinking: &'static str,
+    pub(crate) tools_listing: &'static str,
+    pub(crate) tools_failed: &'static str,
+    pub(crate) tools_none: &'static str,
+    pub(crate) tools_offered: &'static str,
+    pub(crate) running: &'static str,
+    pub(crate) done: &'static str,
+    pub(crate) failed: &'static str,
+    pub(crate) call_unfinished: &'static str,
+    pub(crate) arguments: &'static str,
+    pub(crate) result: &'static str,
+    pub(crate) show_all: &'static str,
+    pub(crate) copy: &'static str,
+    pub(crate) copied: &'static str,
+    pub(crate) approval: &'static str,
+    pub(crate) allow: &'static str,
+    pub(crate) deny: &'static str,
+    pub(crate) always_allow: &'static str,
+    pub(crate) allowed: &'static str,
+    pub(crate) denied: &'static str,
+    pub(crate) expired: &'static str,
+    pub(crate) error_code: &'static str,
+    pub(crate) request: &'static str,
+    /// One message per error code, in the order of [`ERROR_CODES`].
+    pub(crate) errors: [&'static str; 22],
+}
+
+/// English.
+pub(crate) const EN: Strings = Strings {
+    lang: "en",
+    title: "Pomerium Chat",
+    placeholder: "Ask a question…",
+    greeting: "Ask a question. Tick a data source to let the answer use it.",
+    conversation: "Conversation",
+    message: "Message",
+    send: "Send",
+    stop: "Stop",
+    stopped: "Stopped",
+    retry: "Retry",
+    new_chat: "New chat",
+    open_chat: "Open chat",
+    close_chat: "Close chat",
+    jump: "Jump to latest",
+    model: "Model",
+    servers: "Data sources",
+    servers_loading: "Loading data sources…",
+    servers_none: "No data sources available",
+    refresh: "Refresh data sources",
+    connect: "Connect",
+    connect_to: "Connect {0}",
+    disconnect: "Disconnect",
+    disconnect_from: "Disconnect {0}",
+    not_connected: "not connected",
+    sign_in: "Sign in",
+    reasoning: "Reasoning",
+    thinking: "Thinking…",
+    tools_listing: "Listing the tools of {0}…",
+    tools_failed: "Could not list the tools of {0}",
+    tools_none: "{0} offers no tools",
+    tools_offered: "{0} offers {1} tools",
+    running: "running",
+    done: "done",
+    failed: "failed",
+    call_unfinished: "The answer ended before this call finished.",
+    arguments: "Arguments",
+    result: "Result",
+    show_all: "Show all ({0} characters)",
+    copy: "Copy",
+    copied: "Copied",
+    approval: "Allow {0} on {1}?",
+    allow: "Allow",
+    deny: "Deny",
+    always_allow: "Always allow this tool",
+    allowed: "Allowed",
+    denied: "Denied",
+    expired: "Not decided",
+    error_code: "Error code: {0}",
+    request: "request {0}",
+    errors: [
+        "You are not signed in, or your session has expired. Sign in to continue.",
+        "The chat service could not read this request.",
+        "A selected data source is not available to you. Refresh the list and try again.",
+        "The chosen model is not available. Pick another one.",
+        "This page may not use the chat service.",
+        "The conversation is too long to send. Start a new chat.",
+        "The chat service refused the request format.",
+        "The chat service does not offer this feature.",
+        "The chat service does not offer this feature.",
+        "The list of data sources could not be loaded.",
+        "The chat service has no AI model configured yet.",
+        "The chat service could not sign in to the AI model provider.",
+        "The AI model is busy. Try again in a moment.",
+        "A data source could not be reached.",
+        "The AI model is unavailable right now. Try again in a moment.",
+        "The AI model reported an error.",
+        "The answer stopped before it was complete.",
+        "The answer was interrupted.",
+        "The AI model took too long to answer.",
+        "The chat service could not be reached. Check your connection.",
+        "The chat service ran into a problem.",
+        "Something went wrong.",
+    ],
+};
+
+/// German.
+pub(crate) const DE: Strings = Strings {
+    lang: "de",
+    title: "Pomerium Chat",
+    placeholder: "Stellen Sie eine Frage…",
+    greeting: "Stellen Sie eine Frage. Wählen Sie eine Datenquelle, damit die Antwort sie nutzen kann.",
+    conversation: "Unterhaltung",
+    message: "Nachricht",
+    send: "Senden",
+    stop: "Stopp",
+    stopped: "Gestoppt",
+    retry: "Erneut versuchen",
+    new_chat: "Neuer Chat",
+    open_chat: "Chat öffnen",
+    close_chat: "Chat schließen",
+    jump: "Zur neuesten Nachricht",
+    model: "Modell",
+    servers: "Datenquellen",
+    servers_loading: "Datenquellen werden geladen…",
+    servers_none: "Keine Datenquellen verfügbar",
+    refresh: "Datenquellen aktualisieren",
+    connect: "Verbinden",
+    connect_to: "{0} verbinden",
+    disconnect: "Trennen",
+    disconnect_from: "{0} trennen",
+    not_connected: "nicht verbunden",
+    sign_in: "Anmelden",
+    reasoning: "Überlegungen",
+    thinking: "Denkt nach…",
+    tools_listing: "Werkzeuge von {0} werden abgefragt…",
+    tools_failed: "Die Werkzeuge von {0} konnten nicht abgefragt werden",
+    tools_none: "{0} bietet keine Werkzeuge an",
+    tools_offered: "{0} bietet {1} Werkzeuge an",
+    running: "läuft",
+    done: "fertig",
+    failed: "fehlgeschlagen",
+    call_unfinished: "Die Antwort endete, bevor dieser Aufruf fertig war.",
+    arguments: "Argumente",
+    result: "Ergebnis",
+    show_all: "Alles anzeigen ({0} Zeichen)",
+    copy: "Kopieren",
+    copied: "Kopiert",
+    approval: "{0} auf {1} erlauben?",
+    allow: "Erlauben",
+    deny: "Ablehnen",
+    always_allow: "Dieses Werkzeug immer erlauben",
+    allowed: "Erlaubt",
+    denied: "Abgelehnt",
+    expired: "Nicht entschieden",
+    error_code: "Fehlercode: {0}",
+    request: "Anfrage {0}",
+    errors: [
+        "Sie sind nicht angemeldet oder Ihre Sitzung ist abgelaufen. Melden Sie sich an, um fortzufahren.",
+        "Der Chat-Dienst konnte diese Anfrage nicht lesen.",
+        "Eine gewählte Datenquelle steht Ihnen nicht zur Verfügung. Aktualisieren Sie die Liste und versuchen Sie es erneut.",
+        "Das gewählte Modell ist nicht verfügbar. Wählen Sie ein anderes.",
+        "Diese Seite darf den Chat-Dienst nicht verwenden.",
+        "Die Unterhaltung ist zu lang zum Senden. Beginnen Sie einen neuen Chat.",
+        "Der Chat-Dienst hat das Format der Anfrage abgelehnt.",
+        "Der Chat-Dienst bietet diese Funktion nicht an.",
+        "Der Chat-Dienst bietet diese Funktion nicht an.",
+        "Die Liste der Datenquellen konnte nicht geladen werden.",
+        "Für den Chat-Dienst ist noch kein KI-Modell eingerichtet.",
+        "Der Chat-Dienst konnte sich nicht beim Anbieter des KI-Modells anmelden.",
+        "Das KI-Modell ist ausgelastet. Versuchen Sie es gleich noch einmal.",
+        "Eine Datenquelle war nicht erreichbar.",
+        "Das KI-Modell ist gerade nicht verfügbar. Versuchen Sie es gleich noch einmal.",
+        "Das KI-Modell hat einen Fehler gemeldet.",
+        "Die Antwort endete, bevor sie vollständig war.",
+        "Die Antwort wurde unterbrochen.",
+        "Das KI-Modell hat zu lange für die Antwort gebraucht.",
+        "Der Chat-Dienst ist nicht erreichbar. Prüfen Sie Ihre Verbindung.",
+        "Im Chat-Dienst ist ein Problem aufgetreten.",
+        "Etwas ist schiefgelaufen.",
+    ],
+};
+
+/// Tables are told apart by their locale.
+impl PartialEq for Strings {
+    fn eq(&self, other: &Self) -> bool {
+        self.lang == other.lang
+    }
+}
+
+impl Eq for Strings {}
+
+impl Strings {
+    /// The table for a BCP 47 tag; English unless the language is German.
+    pub(crate) fn for_locale(tag: &str) -> &'static Strings {
+        let lang = tag.split(['-', '_']).next().unwrap_or_default();
+        if lang.eq_ignore_ascii_case("de") {
+            &DE
+        } else {
+            &EN
+        }
+    }
+
+    /// The message for an error code.
+    pub(crate) fn error(&self, code: ErrorCode) -> &'static str {
+        let at = ERROR_CODES.iter().position(|(c, _)| *c == code);
+        self.errors[at.unwrap_or(ERROR_CODES.len() - 1)]
+    }
+}
+
+/// `template` with `{0}`, `{1}`, ... replaced by `args`.
+pub(crate) fn fill(template: &str, args: &[&str]) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let slot = rest[open + 1..]
+            .split_once('}')
+            .and_then(|(n, after)| Some((args.get(n.parse::<usize>().ok()?)?, after)));
+        match slot {
+            Some((arg, after)) => {
+                out.push_str(arg);
+                rest = after;
+            }
+            None => {
+                out.push('{');
+                rest = &rest[open + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_filled() {
+        assert_eq!(
+            fill("Allow {0} on {1}?", &["read", "db"]),
+            "Allow read on db?"
+        );
+        assert_eq!(fill("{1}{0}{9}{x", &["a", "b"]), "ba{9}{x");
+    }
+
+    #[test]
+    fn locales_fall_back_to_english() {
+        assert_eq!(Strings::for_locale("de-CH").lang, "de");
+        assert_eq!(Strings::for_locale("DE").lang, "de");
+        assert_eq!(Strings::for_locale("fr").lang, "en");
+        assert_eq!(Strings::for_locale("").lang, "en");
+    }
+
+    #[test]
+    fn every_locale_has_every_message_and_the_same_slots() {
+        for strings in [&EN, &DE] {
+            for (code, _) in ERROR_CODES {
+                assert!(!strings.error(code).is_empty());
+            }
+            let slots = |s: &str| s.matches('{').count();
+            for (en, other) in [
+                (EN.approval, strings.approval),
+                (EN.tools_offered, strings.tools_offered),
+                (EN.show_all, strings.show_all),
+                (EN.connect_to, strings.connect_to),
+                (EN.error_code, strings.error_code),
+            ] {
+                assert_eq!(slots(en), slots(other), "{other}");
+            }
+        }
+        assert_eq!(
+            EN.error(ErrorCode::StreamInterrupted),
+            "The answer was interrupted."
+        );
+        assert_eq!(DE.error(ErrorCode::Unknown), "Etwas ist schiefgelaufen.");
+    }
+}

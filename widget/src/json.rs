@@ -1,0 +1,450 @@
+//! The wire's JSON, read and written through the browser's own `JSON` instead of serde.
+//!
+//! The shapes are the ones `protocol/` defines (this module builds and reads those same types);
+//! only the codec differs. serde_json with derived impls costs about 40 KB gzipped in the
+//! bundle (generic deserializers, internally tagged enums, float formatting), while
+//! `JSON.parse`/`JSON.stringify` plus a field lookup per value costs almost nothing. The tests
+//! prove both codecs agree: every event kind, error code, server list and request is encoded
+//! with serde and decoded here, or the other way round.
+//!
+//! Unknown fields are ignored; an unknown event `type` or a missing required field gives
+//! `None`, so a newer edge can add events without breaking an older widget.
+
+use js_sys::{Array, JSON, Object, Reflect};
+use protocol::{
+    ApiError, ChatRequest, DisconnectRequest, ErrorCode, ModelList, Role, ServerInfo, ServerList,
+    StreamEvent, ToolStatus,
+};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// Every error code with its wire name, in declaration order.
+pub(crate) const ERROR_CODES: [(ErrorCode, &str); 22] = [
+    (ErrorCode::Unauthorized, "unauthorized"),
+    (ErrorCode::BadRequest, "bad_request"),
+    (ErrorCode::UnknownServer, "unknown_server"),
+    (ErrorCode::ModelNotAllowed, "model_not_allowed"),
+    (ErrorCode::Forbidden, "forbidden"),
+    (ErrorCode::PayloadTooLarge, "payload_too_large"),
+    (ErrorCode::UnsupportedMediaType, "unsupported_media_type"),
+    (ErrorCode::NotFound, "not_found"),
+    (ErrorCode::MethodNotAllowed, "method_not_allowed"),
+    (ErrorCode::PomeriumUnavailable, "pomerium_unavailable"),
+    (ErrorCode::ProviderNotConfigured, "provider_not_configured"),
+    (ErrorCode::ProviderAuth, "provider_auth"),
+    (ErrorCode::ProviderRateLimited, "provider_rate_limited"),
+    (ErrorCode::McpServerUnreachable, "mcp_server_unreachable"),
+    (ErrorCode::ProviderUnavailable, "provider_unavailable"),
+    (ErrorCode::ProviderError, "provider_error"),
+    (ErrorCode::ResponseIncomplete, "response_incomplete"),
+    (ErrorCode::StreamInterrupted, "stream_interrupted"),
+    (ErrorCode::ProviderTimeout, "provider_timeout"),
+    (ErrorCode::NetworkError, "network_error"),
+    (ErrorCode::Internal, "internal"),
+    (ErrorCode::Unknown, "unknown"),
+];
+
+/// The wire name of an error code (`stream_interrupted`).
+pub(crate) fn code_name(code: ErrorCode) -> &'static str {
+    ERROR_CODES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or("unknown", |(_, name)| name)
+}
+
+/// The error code with this wire name; [`ErrorCode::Unknown`] for a name this version lacks.
+pub(crate) fn code_from_name(name: &str) -> ErrorCode {
+    ERROR_CODES
+        .iter()
+        .find(|(_, n)| *n == name)
+        .map_or(ErrorCode::Unknown, |(code, _)| *code)
+}
+
+/// Parses JSON text; `None` when it is not JSON.
+pub(crate) fn parse(text: &str) -> Option<JsValue> {
+    JSON::parse(text).ok()
+}
+
+/// `JSON.stringify(value)`.
+pub(crate) fn stringify(value: &JsValue) -> String {
+    JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
+}
+
+/// `obj[key]`, or `undefined`.
+pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
+    if !obj.is_object() {
+        return JsValue::UNDEFINED;
+    }
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `obj[key]` when it is a string.
+pub(crate) fn string(obj: &JsValue, key: &str) -> Option<String> {
+    get(obj, key).as_string()
+}
+
+/// `obj[key]` when it is a boolean; `false` otherwise.
+pub(crate) fn flag(obj: &JsValue, key: &str) -> bool {
+    get(obj, key).as_bool().unwrap_or(false)
+}
+
+/// `obj[key]` as an array (empty when it is not one).
+pub(crate) fn array(obj: &JsValue, key: &str) -> Vec<JsValue> {
+    match get(obj, key).dyn_into::<Array>() {
+        Ok(items) => items.iter().collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// `obj[key]` as a list of strings, skipping anything else.
+pub(crate) fn strings(obj: &JsValue, key: &str) -> Vec<String> {
+    array(obj, key)
+        .iter()
+        .filter_map(JsValue::as_string)
+        .collect()
+}
+
+/// A fresh `{}`.
+pub(crate) fn object() -> JsValue {
+    Object::new().into()
+}
+
+/// `obj[key] = value`.
+pub(crate) fn set(obj: &JsValue, key: &str, value: impl Into<JsValue>) {
+    // Setting a property on a plain object cannot fail.
+    let _ = Reflect::set(obj, &JsValue::from_str(key), &value.into());
+}
+
+/// A JS array of strings.
+pub(crate) fn string_array(items: &[String]) -> Array {
+    items.iter().map(|s| JsValue::from_str(s)).collect()
+}
+
+/// Decodes the `data` of one stream frame.
+pub(crate) fn decode_event(data: &str) -> Option<StreamEvent> {
+    let v = parse(data)?;
+    let s = |key: &str| string(&v, key);
+    let event = match s("type")?.as_str() {
+        "started" => StreamEvent::Started {
+            request_id: s("request_id")?,
+        },
+        "text_delta" => StreamEvent::TextDelta { delta: s("delta")? },
+        "reasoning_delta" => StreamEvent::ReasoningDelta { delta: s("delta")? },
+        "tool_list" => StreamEvent::ToolList {
+            server: s("server")?,
+            status: match s("status")?.as_str() {
+                "in_progress" => ToolStatus::InProgress,
+                "completed" => ToolStatus::Completed,
+                "failed" => ToolStatus::Failed,
+                _ => return None,
+            },
+            tools: strings(&v, "tools"),
+        },
+        "tool_call_started" => StreamEvent::ToolCallStarted {
+            call_id: s("call_id")?,
+            server: s("server")?,
+            tool: s("tool")?,
+        },
+        "tool_call_arguments_delta" => StreamEvent::ToolCallArgumentsDelta {
+            call_id: s("call_id")?,
+            delta: s("delta")?,
+        },
+        "tool_call_result" => StreamEvent::ToolCallResult {
+            call_id: s("call_id")?,
+            output: s("output")?,
+        },
+        "tool_call_failed" => StreamEvent::ToolCallFailed {
+            call_id: s("call_id")?,
+            error: s("error")?,
+        },
+        "approval_request" => StreamEvent::ApprovalRequest {
+            approval_request_id: s("approval_request_id")?,
+            server: s("server")?,
+            tool: s("tool")?,
+            arguments: s("arguments")?,
+        },
+        "error" => StreamEvent::Error(decode_error(&v)?),
+        "done" => StreamEvent::Done {
+            response_id: s("response_id"),
+        },
+        _ => return None,
+    };
+    Some(event)
+}
+
+/// An [`ApiError`] object.
+pub(crate) fn decode_error(v: &JsValue) -> Option<ApiError> {
+    Some(ApiError {
+        code: code_from_name(&string(v, "code")?),
+        message: string(v, "message")?,
+        retryable: get(v, "retryable").as_bool()?,
+    })
+}
+
+/// The error of an `ErrorResponse` body (`{"error": {...}}`).
+pub(crate) fn decode_error_response(text: &str) -> Option<ApiError> {
+    decode_error(&get(&parse(text)?, "error"))
+}
+
+/// A `ServerList` body.
+pub(crate) fn decode_server_list(text: &str) -> Option<ServerList> {
+    let v = parse(text)?;
+    if !get(&v, "servers").is_array() {
+        return None;
+    }
+    let servers = array(&v, "servers")
+        .iter()
+        .filter_map(|s| {
+            Some(ServerInfo {
+                id: string(s, "id")?,
+                name: string(s, "name")?,
+                description: string(s, "description"),
+                logo_url: string(s, "logo_url"),
+                url: string(s, "url").unwrap_or_default(),
+                connected: flag(s, "connected"),
+                needs_oauth: flag(s, "needs_oauth"),
+                connect_url: string(s, "connect_url"),
+            })
+        })
+        .collect();
+    Some(ServerList { servers })
+}
+
+/// A `ModelList` body.
+pub(crate) fn decode_model_list(text: &str) -> Option<ModelList> {
+    let v = parse(text)?;
+    if !get(&v, "models").is_array() {
+        return None;
+    }
+    Some(ModelList {
+        models: strings(&v, "models"),
+        default: string(&v, "default")?,
+    })
+}
+
+/// A `ChatRequest` as JSON text; empty optional fields are left out, as serde does.
+pub(crate) fn encode_chat_request(request: &ChatRequest) -> String {
+    let body = object();
+    let messages: Array = request
+        .messages
+        .iter()
+        .map(|turn| {
+            let t = object();
+            let role = match turn.role {
+                Role::User => "user",
+                Role::Assistant => "assistant",
+            };
+            set(&t, "role", role);
+            set(&t, "content", turn.content.as_str());
+            t
+        })
+        .collect();
+    set(&body, "messages", messages);
+    set(&body, "servers", string_array(&request.servers));
+    if let Some(model) = &request.model {
+        set(&body, "model", model.as_str());
+    }
+    if let Some(id) = &request.previous_response_id {
+        set(&body, "previous_response_id", id.as_str());
+    }
+    if !request.approvals.is_empty() {
+        let approvals: Array = request
+            .approvals
+            .iter()
+            .map(|a| {
+                let d = object();
+                set(&d, "approval_request_id", a.approval_request_id.as_str());
+                set(&d, "approve", a.approve);
+                d
+            })
+            .collect();
+        set(&body, "approvals", approvals);
+    }
+    stringify(&body)
+}
+
+/// A `DisconnectRequest` as JSON text.
+pub(crate) fn encode_disconnect(request: &DisconnectRequest) -> String {
+    let body = object();
+    set(&body, "servers", string_array(&request.servers));
+    stringify(&body)
+}
+
+#[cfg(test)]
+mod tests {
+    use protocol::{ApprovalDecision, Turn, sse};
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    fn all_events() -> Vec<StreamEvent> {
+        vec![
+            StreamEvent::Started {
+                request_id: "req_1".into(),
+            },
+            StreamEvent::TextDelta {
+                delta: "Grüße \"quoted\" \\ 🚀\n".into(),
+            },
+            StreamEvent::ReasoningDelta {
+                delta: "thinking".into(),
+            },
+            StreamEvent::ToolList {
+                server: "northwind".into(),
+                status: ToolStatus::Completed,
+                tools: vec!["read_query".into(), "list_tables".into()],
+            },
+            StreamEvent::ToolList {
+                server: "wiki".into(),
+                status: ToolStatus::InProgress,
+                tools: vec![],
+            },
+            StreamEvent::ToolList {
+                server: "wiki".into(),
+                status: ToolStatus::Failed,
+                tools: vec![],
+            },
+            StreamEvent::ToolCallStarted {
+                call_id: "c1".into(),
+                server: "northwind".into(),
+                tool: "read_query".into(),
+            },
+            StreamEvent::ToolCallArgumentsDelta {
+                call_id: "c1".into(),
+                delta: "{\"query\":".into(),
+            },
+            StreamEvent::ToolCallResult {
+                call_id: "c1".into(),
+                output: "[1]".into(),
+            },
+            StreamEvent::ToolCallFailed {
+                call_id: "c1".into(),
+                error: "boom".into(),
+            },
+            StreamEvent::ApprovalRequest {
+                approval_request_id: "mcpr_1".into(),
+                server: "northwind".into(),
+                tool: "read_query".into(),
+                arguments: "{\"query\":\"select 1\"}".into(),
+            },
+            StreamEvent::error(ErrorCode::ProviderRateLimited, "slow down", true),
+            StreamEvent::Done { response_id: None },
+            StreamEvent::Done {
+                response_id: Some("resp_1".into()),
+            },
+        ]
+    }
+
+    #[wasm_bindgen_test]
+    fn every_event_the_protocol_encodes_decodes_to_itself() {
+        for event in all_events() {
+            let frame = sse::encode(&event);
+            let data = frame
+                .lines()
+                .find_map(|l| l.strip_prefix("data: "))
+                .unwrap();
+            assert_eq!(decode_event(data), Some(event.clone()), "{frame}");
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn unknown_or_incomplete_events_are_skipped() {
+        assert_eq!(decode_event(r#"{"type":"brand_new","x":1}"#), None);
+        assert_eq!(decode_event(r#"{"type":"text_delta"}"#), None);
+        assert_eq!(decode_event("not json"), None);
+        assert_eq!(
+            decode_event(r#"{"type":"text_delta","delta":"a","extra":{"b":[1,2.5]}}"#),
+            Some(StreamEvent::TextDelta { delta: "a".into() })
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn error_code_names_match_the_protocol() {
+        for (code, name) in ERROR_CODES {
+            assert_eq!(serde_json::to_string(&code).unwrap(), format!("\"{name}\""));
+            assert_eq!(code_from_name(name), code);
+            assert_eq!(code_name(code), name);
+        }
+        assert_eq!(code_from_name("brand_new"), ErrorCode::Unknown);
+    }
+
+    #[wasm_bindgen_test]
+    fn server_and_model_lists_decode_like_serde() {
+        let text = r#"{"servers":[
+          {"id":"northwind","name":"Northwind","description":"Orders","logo_url":"https://l/x.png","url":"https://db/mcp","connected":true,"needs_oauth":true,"connect_url":"https://db/.pomerium/mcp/connect?x=1","extra":1},
+          {"id":"wiki","name":"Wiki","url":"https://wiki/mcp"}]}"#;
+        let serde: ServerList = serde_json::from_str(text).unwrap();
+        assert_eq!(decode_server_list(text), Some(serde));
+        assert_eq!(decode_server_list(r#"{"nope":1}"#), None);
+        let models = r#"{"models":["gpt-a","gpt-b"],"default":"gpt-a"}"#;
+        let serde: ModelList = serde_json::from_str(models).unwrap();
+        assert_eq!(decode_model_list(models), Some(serde));
+        assert_eq!(decode_model_list("<html>"), None);
+    }
+
+    #[wasm_bindgen_test]
+    fn requests_encode_like_serde() {
+        let mut request = ChatRequest {
+            messages: vec![
+                Turn {
+                    role: Role::User,
+                    content: "héllo \"you\"\n".into(),
+                },
+                Turn {
+                    role: Role::Assistant,
+                    content: "hi".into(),
+                },
+                Turn {
+                    role: Role::User,
+                    content: "more".into(),
+                },
+            ],
+            servers: vec!["northwind".into()],
+            model: None,
+            previous_response_id: None,
+            approvals: vec![],
+        };
+        let same = |r: &ChatRequest| {
+            let ours: serde_json::Value = serde_json::from_str(&encode_chat_request(r)).unwrap();
+            assert_eq!(ours, serde_json::to_value(r).unwrap());
+        };
+        same(&request);
+        request.model = Some("gpt-b".into());
+        request.previous_response_id = Some("resp_1".into());
+        request.approvals = vec![
+            ApprovalDecision {
+                approval_request_id: "mcpr_1".into(),
+                approve: true,
+            },
+            ApprovalDecision {
+                approval_request_id: "mcpr_2".into(),
+                approve: false,
+            },
+        ];
+        same(&request);
+        let disconnect = DisconnectRequest {
+            servers: vec!["a".into()],
+        };
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&encode_disconnect(&disconnect)).unwrap(),
+            serde_json::to_value(&disconnect).unwrap()
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn error_bodies_decode() {
+        assert_eq!(
+            decode_error_response(
+                r#"{"error":{"code":"unknown_server","message":"no server x","retryable":false}}"#
+            ),
+            Some(ApiError {
+                code: ErrorCode::UnknownServer,
+                message: "no server x".into(),
+                retryable: false
+            })
+        );
+        assert_eq!(decode_error_response("<html>"), None);
+        assert_eq!(decode_error_response(r#"{"error":"unauthorized"}"#), None);
+    }
+}

@@ -1,0 +1,359 @@
+//! The conversation, the unsent draft and the preferences, kept in `localStorage`.
+//!
+//! Keys are per endpoint (`pomerium-chat:<endpoint>:chat`, `:draft`, `:prefs`), so two widgets
+//! talking to two edges keep two conversations. The conversation is capped at [`MAX_CHARS`]:
+//! the oldest exchanges are dropped first ([`keep_from`]). An answer that was still streaming
+//! when the page went away comes back as interrupted (retryable), with its partial text. A
+//! page where storage is disabled or full simply keeps nothing: saving never fails loudly.
+//! Only what the user saw is stored: questions, answers, tool activity, never a token.
+
+use protocol::{ApiError, ErrorCode, ToolStatus};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::Storage;
+
+use crate::json::{self, array, flag, get, object, set, string, strings};
+use crate::state::{Answer, AnswerStatus, Approval, CallStatus, Exchange, ToolCall, ToolList};
+
+/// Most UTF-16 units the stored conversation may take (about 400 KB of the usual 5 MB).
+pub(crate) const MAX_CHARS: usize = 200_000;
+
+/// The storage of one endpoint.
+pub(crate) struct Store {
+    prefix: String,
+}
+
+/// The preferences kept across conversations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Prefs {
+    /// The ticked servers.
+    pub(crate) selected: Vec<String>,
+    /// The chosen model.
+    pub(crate) model: Option<String>,
+    /// Tools always allowed, as `(server, tool)`.
+    pub(crate) always_allowed: Vec<(String, String)>,
+}
+
+impl Store {
+    /// The store for the edge at `endpoint` (a base URL; empty for this page's origin).
+    pub(crate) fn for_endpoint(endpoint: &str) -> Self {
+        let base = match endpoint.trim_end_matches('/') {
+            "" => web_sys::window()
+                .and_then(|w| w.location().origin().ok())
+                .unwrap_or_default(),
+            base => base.to_owned(),
+        };
+        let mut prefix = "pomerium-chat:".to_owned();
+        prefix.push_str(&base);
+        prefix.push(':');
+        Self { prefix }
+    }
+
+    /// The saved conversation (oldest first).
+    pub(crate) fn exchanges(&self) -> Vec<Exchange> {
+        let Some(v) = self.read("chat").and_then(|text| json::parse(&text)) else {
+            return Vec::new();
+        };
+        array(&v, "exchanges")
+            .iter()
+            .filter_map(decode_exchange)
+            .collect()
+    }
+
+    /// Saves the conversation, dropping the oldest exchanges beyond [`MAX_CHARS`].
+    pub(crate) fn save_exchanges(&self, exchanges: &[Exchange]) {
+        let encoded: Vec<String> = exchanges
+            .iter()
+            .map(|e| json::stringify(&encode_exchange(e)))
+            .collect();
+        let sizes: Vec<usize> = encoded
+            .iter()
+            .map(|e| e.encode_utf16().count() + 1)
+            .collect();
+        let mut text = "{\"v\":1,\"exchanges\":[".to_owned();
+        for (i, exchange) in encoded[keep_from(&sizes, MAX_CHARS)..].iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(exchange);
+        }
+        text.push_str("]}");
+        self.write("chat", Some(&text));
+    }
+
+    /// The unsent draft.
+    pub(crate) fn draft(&self) -> String {
+        self.read("draft").unwrap_or_default()
+    }
+
+    /// Saves the unsent draft (an empty one is removed).
+    pub(crate) fn save_draft(&self, draft: &str) {
+        self.write("draft", Some(draft).filter(|d| !d.is_empty()));
+    }
+
+    /// The saved preferences.
+    pub(crate) fn prefs(&self) -> Prefs {
+        let Some(v) = self.read("prefs").and_then(|text| json::parse(&text)) else {
+            return Prefs::default();
+        };
+        Prefs {
+            selected: strings(&v, "selected"),
+            model: string(&v, "model"),
+            always_allowed: array(&v, "always")
+                .iter()
+                .filter_map(|pair| {
+                    let pair: js_sys::Array = pair.clone().dyn_into().ok()?;
+                    Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+                })
+                .collect(),
+        }
+    }
+
+    /// Saves the preferences.
+    pub(crate) fn save_prefs(&self, prefs: &Prefs) {
+        let v = object();
+        set(&v, "selected", json::string_array(&prefs.selected));
+        if let Some(model) = &prefs.model {
+            set(&v, "model", model.as_str());
+        }
+        let always: js_sys::Array = prefs
+            .always_allowed
+            .iter()
+            .map(|(server, tool)| {
+                JsValue::from(js_sys::Array::of2(
+                    &JsValue::from_str(server),
+                    &JsValue::from_str(tool),
+                ))
+            })
+            .collect();
+        set(&v, "always", always);
+        self.write("prefs", Some(&json::stringify(&v)));
+    }
+
+    fn storage() -> Option<Storage> {
+        // `localStorage` throws where storage is disabled (some sandboxed frames).
+        web_sys::window()?.local_storage().ok().flatten()
+    }
+
+    fn read(&self, name: &str) -> Option<String> {
+        let mut key = self.prefix.clone();
+        key.push_str(name);
+        Self::storage()?.get_item(&key).ok().flatten()
+    }
+
+    fn write(&self, name: &str, value: Option<&str>) {
+        let Some(storage) = Self::storage() else {
+            return;
+        };
+        let mut key = self.prefix.clone();
+        key.push_str(name);
+        // A full or disabled storage keeps nothing; the chat goes on.
+        let _ = match value {
+            Some(value) => storage.set_item(&key, value),
+            None => storage.remove_item(&key),
+        };
+    }
+}
+
+/// The index of the first exchange to keep so that the kept ones (sizes in `sizes`, oldest
+/// first) fit in `cap`; the newest one is kept only when it fits alone.
+pub(crate) fn keep_from(sizes: &[usize], cap: usize) -> usize {
+    let mut total = 0;
+    for (i, size) in sizes.iter().enumerate().rev() {
+        total += size;
+        if total > cap {
+            return i + 1;
+        }
+    }
+    0
+}
+
+fn encode_exchange(exchange: &Exchange) -> JsValue {
+    let v = object();
+    set(&v, "q", exchange.question.as_str());
+    set(&v, "servers", json::string_array(&exchange.servers));
+    if let Some(model) = &exchange.model {
+        set(&v, "model", model.as_str());
+    }
+    set(&v, "a", encode_answer(&exchange.answer));
+    v
+}
+
+fn decode_exchange(v: &JsValue) -> Option<Exchange> {
+    Some(Exchange {
+        question: string(v, "q")?,
+        servers: strings(v, "servers"),
+        model: string(v, "model"),
+        answer: decode_answer(&get(v, "a"))?,
+    })
+}
+
+fn encode_answer(answer: &Answer) -> JsValue {
+    let v = object();
+    let opt = |key: &str, value: &Option<String>| {
+        if let Some(value) = value {
+            set(&v, key, value.as_str());
+        }
+    };
+    opt("request_id", &answer.request_id);
+    opt("response_id", &answer.response_id);
+    set(&v, "text", answer.text.as_str());
+    set(&v, "reasoning", answer.reasoning.as_str());
+    let lists: js_sys::Array = answer
+        .tool_lists
+        .iter()
+        .map(|list| {
+            let l = object();
+            set(&l, "server", list.server.as_str());
+            let status = match list.status {
+                ToolStatus::InProgress => "in_progress",
+                ToolStatus::Completed => "completed",
+                ToolStatus::Failed => "failed",
+            };
+            set(&l, "status", status);
+            set(&l, "tools", json::string_array(&list.tools));
+            l
+        })
+        .collect();
+    set(&v, "lists", lists);
+    let calls: js_sys::Array = answer
+        .tool_calls
+        .iter()
+        .map(|call| {
+            let c = object();
+            set(&c, "id", call.call_id.as_str());
+            set(&c, "server", call.server.as_str());
+            set(&c, "tool", call.tool.as_str());
+            set(&c, "args", call.arguments.as_str());
+            let (status, out) = match &call.status {
+                CallStatus::Running => ("running", ""),
+                CallStatus::Done(output) => ("done", output.as_str()),
+                CallStatus::Failed(error) => ("failed", error.as_str()),
+            };
+            set(&c, "status", status);
+            set(&c, "out", out);
+            c
+        })
+        .collect();
+    set(&v, "calls", calls);
+    let approvals: js_sys::Array = answer
+        .approvals
+        .iter()
+        .map(|a| {
+            let o = object();
+            set(&o, "id", a.id.as_str());
+            set(&o, "server", a.server.as_str());
+            set(&o, "tool", a.tool.as_str());
+            set(&o, "args", a.arguments.as_str());
+            match a.decision {
+                Some(approve) => set(&o, "decision", approve),
+                None => set(&o, "decision", JsValue::NULL),
+            }
+            set(&o, "sent", a.sent);
+            set(&o, "expired", a.expired);
+            o
+        })
+        .collect();
+    set(&v, "approvals", approvals);
+    let status = match &answer.status {
+        AnswerStatus::Streaming => "streaming",
+        AnswerStatus::Complete => "complete",
+        AnswerStatus::AwaitingApproval => "approval",
+        AnswerStatus::Stopped => "stopped",
+        AnswerStatus::Failed(error) => {
+            let e = object();
+            set(&e, "code", json::code_name(error.code));
+            set(&e, "message", error.message.as_str());
+            set(&e, "retryable", error.retryable);
+            set(&v, "error", e);
+            "failed"
+        }
+    };
+    set(&v, "status", status);
+    v
+}
+
+fn decode_answer(v: &JsValue) -> Option<Answer> {
+    let mut answer = Answer {
+        request_id: string(v, "request_id"),
+        response_id: string(v, "response_id"),
+        text: string(v, "text")?,
+        reasoning: string(v, "reasoning").unwrap_or_default(),
+        tool_lists: array(v, "lists")
+            .iter()
+            .filter_map(|l| {
+                Some(ToolList {
+                    server: string(l, "server")?,
+                    status: match string(l, "status")?.as_str() {
+                        "in_progress" => ToolStatus::InProgress,
+                        "completed" => ToolStatus::Completed,
+                        _ => ToolStatus::Failed,
+                    },
+                    tools: strings(l, "tools"),
+                })
+            })
+            .collect(),
+        tool_calls: array(v, "calls")
+            .iter()
+            .filter_map(|c| {
+                let out = string(c, "out").unwrap_or_default();
+                Some(ToolCall {
+                    call_id: string(c, "id")?,
+                    server: string(c, "server")?,
+                    tool: string(c, "tool")?,
+                    arguments: string(c, "args").unwrap_or_default(),
+                    status: match string(c, "status")?.as_str() {
+                        "running" => CallStatus::Running,
+                        "done" => CallStatus::Done(out),
+                        _ => CallStatus::Failed(out),
+                    },
+                })
+            })
+            .collect(),
+        approvals: array(v, "approvals")
+            .iter()
+            .filter_map(|a| {
+                Some(Approval {
+                    id: string(a, "id")?,
+                    server: string(a, "server")?,
+                    tool: string(a, "tool")?,
+                    arguments: string(a, "args").unwrap_or_default(),
+                    decision: get(a, "decision").as_bool(),
+                    sent: flag(a, "sent"),
+                    expired: flag(a, "expired"),
+                })
+            })
+            .collect(),
+        status: AnswerStatus::Streaming,
+    };
+    match string(v, "status")?.as_str() {
+        "complete" => answer.status = AnswerStatus::Complete,
+        "approval" => answer.status = AnswerStatus::AwaitingApproval,
+        "stopped" => answer.status = AnswerStatus::Stopped,
+        "failed" => {
+            let error = json::decode_error(&get(v, "error")).unwrap_or(ApiError {
+                code: ErrorCode::Unknown,
+                message: String::new(),
+                retryable: true,
+            });
+            answer.fail(error);
+        }
+        // The page went away while the answer streamed.
+        _ => answer.interrupt(),
+    }
+    Some(answer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_oldest_exchanges_go_first() {
+        assert_eq!(keep_from(&[], 10), 0);
+        assert_eq!(keep_from(&[3, 3, 3], 10), 0);
+        assert_eq!(keep_from(&[3, 3, 3, 3], 10), 1);
+        assert_eq!(keep_from(&[9, 1, 1], 10), 1);
+        assert_eq!(keep_from(&[1, 11], 10), 2, "nothing fits");
+        assert_eq!(keep_from(&[5, 5], 10), 0);
+    }
+}
