@@ -28,6 +28,8 @@ pub(crate) struct ChainConfig {
     pub(crate) script: Script,
     /// Pomerium wants a session cookie.
     pub(crate) sign_in: bool,
+    /// More edge configuration (e.g. a short idle limit).
+    pub(crate) edge_env: Vec<(&'static str, &'static str)>,
 }
 
 /// Everything one end-to-end test runs against.
@@ -54,14 +56,16 @@ impl Chain {
         let pomerium_addr = free_local_addr()?;
         let provider_url = provider.base_url();
         let pomerium_url = format!("http://{pomerium_addr}");
-        let edge = EdgeProcess::start(
-            &artifacts,
-            &[
-                ("OPENAI_BASE_URL", &provider_url),
-                ("OPENAI_API_KEY", "sk-test-widget"),
-                ("POMERIUM_URL", &pomerium_url),
-            ],
-        )?;
+        let mut env = vec![
+            ("OPENAI_BASE_URL", provider_url.as_str()),
+            ("OPENAI_API_KEY", "sk-test-widget"),
+            ("POMERIUM_URL", pomerium_url.as_str()),
+            // OpenAI's shape: the provider runs the tools (the fake Pomerium is on loopback,
+            // which `auto` would hand to the edge).
+            ("TOOL_MODE", "hosted"),
+        ];
+        env.extend(cfg.edge_env.iter().copied());
+        let edge = EdgeProcess::start(&artifacts, &env)?;
         let pomerium = FakePomerium::start(FakePomeriumConfig {
             edge_upstream: edge.base_url.clone(),
             client_addr: Some(pomerium_addr),

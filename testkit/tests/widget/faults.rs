@@ -1,0 +1,163 @@
+//! Faults end to end, as a person sees them: for each provider fault the widget shows the
+//! right coded message, keeps the question and any partial answer, and Retry gets the answer
+//! once the fault is gone. The edge runs under `wasmtime serve` (its output is checked for
+//! leaked tokens when the chain ends).
+
+use std::time::Duration;
+
+use serde_json::json;
+use testkit::provider::Script;
+
+use crate::widget::chain::{Chain, ChainConfig};
+
+fn frame(data: serde_json::Value) -> String {
+    format!(
+        "event: {}\ndata: {data}\n\n",
+        data["type"].as_str().unwrap_or("message")
+    )
+}
+
+fn delta(text: &str) -> (Duration, String) {
+    (
+        Duration::from_millis(50),
+        frame(json!({"type":"response.output_text.delta","delta":text})),
+    )
+}
+
+fn status(status: u16, code: &str, retry_after: Option<u32>) -> Script {
+    let body = json!({"error":{"message":format!("Error retrieving tool list from MCP server: 'northwind'. ({code})"),"type":"fault","param":null,"code":code}});
+    Script::Status {
+        status,
+        body: body.to_string(),
+        retry_after,
+    }
+}
+
+/// A fault, what the answer must show, and the partial text it must keep.
+struct Fault {
+    name: &'static str,
+    script: Script,
+    complete: &'static str,
+    code: Option<&'static str>,
+    text: &'static str,
+}
+
+fn faults() -> Vec<Fault> {
+    let completed = (
+        Duration::from_millis(50),
+        frame(json!({"type":"response.completed","response":{"id":"resp_f"}})),
+    );
+    vec![
+        Fault {
+            name: "500",
+            script: status(500, "server_error", None),
+            complete: "error",
+            code: Some("provider_unavailable"),
+            text: "",
+        },
+        Fault {
+            name: "503",
+            script: status(503, "overloaded", None),
+            complete: "error",
+            code: Some("provider_unavailable"),
+            text: "",
+        },
+        Fault {
+            name: "429",
+            script: status(429, "rate_limit_exceeded", Some(2)),
+            complete: "error",
+            code: Some("provider_rate_limited"),
+            text: "",
+        },
+        Fault {
+            name: "424",
+            script: status(424, "http_error", None),
+            complete: "error",
+            code: Some("mcp_server_unreachable"),
+            text: "",
+        },
+        Fault {
+            name: "dropped mid-stream",
+            script: Script::Transcript(vec![delta("partial one "), delta("two")]),
+            complete: "error",
+            code: Some("stream_interrupted"),
+            text: "partial one two",
+        },
+        Fault {
+            name: "malformed event",
+            script: Script::Transcript(vec![
+                delta("good "),
+                (
+                    Duration::from_millis(50),
+                    "event: response.output_text.delta\ndata: {\"type\":\"response.out\n\n"
+                        .to_owned(),
+                ),
+                delta("still good"),
+                completed,
+            ]),
+            complete: "true",
+            code: None,
+            text: "good still good",
+        },
+        Fault {
+            name: "silent past the idle limit",
+            script: Script::Transcript(vec![
+                delta("slow start "),
+                (
+                    Duration::from_secs(30),
+                    frame(json!({"type":"response.completed","response":{"id":"r"}})),
+                ),
+            ]),
+            complete: "error",
+            code: Some("provider_timeout"),
+            text: "slow start ",
+        },
+    ]
+}
+
+#[tokio::test]
+async fn every_provider_fault_is_shown_loses_nothing_and_retry_recovers() -> anyhow::Result<()> {
+    let chain = Chain::start(ChainConfig {
+        edge_env: vec![("IDLE_TIMEOUT_MS", "1500"), ("KEEPALIVE_MS", "200")],
+        ..ChainConfig::default()
+    })
+    .await?;
+    chain
+        .run(async |chain| {
+            chain.open("/").await?;
+            for (i, fault) in faults().into_iter().enumerate() {
+                chain.provider.set_script(fault.script);
+                let question = format!("Question {i} under fault {}", fault.name);
+                chain.ask(&question, false).await?;
+                let end = chain.answer(30).await?;
+                let name = fault.name;
+                anyhow::ensure!(end["complete"] == fault.complete, "{name}: {end}");
+                anyhow::ensure!(end["error"] == json!(fault.code), "{name}: {end}");
+                anyhow::ensure!(end["text"].as_str().map(str::trim) == Some(fault.text.trim()), "{name}: the partial answer changed: {end}");
+                let asked = chain
+                    .eval(
+                        "const users = root.querySelectorAll('[data-role=\"message\"][data-author=\"user\"]');
+                         return users[users.length - 1]?.textContent ?? '';",
+                        vec![],
+                    )
+                    .await?;
+                anyhow::ensure!(asked.as_str().is_some_and(|t| t.contains(&question)), "{name}: the question is gone: {asked}");
+                if fault.code.is_none() {
+                    continue;
+                }
+                let message = chain.eval("return root.querySelector('[data-role=\"error\"]:last-of-type')?.textContent ?? '';", vec![]).await?;
+                anyhow::ensure!(!message.as_str().unwrap_or_default().trim().is_empty(), "{name}: no message shown");
+                chain.screenshot(&format!("fault-{}", name.replace(' ', "-"))).await?;
+                chain.provider.set_script(Script::default());
+                chain.click("[data-role=\"error\"] button[data-role=\"retry\"]").await?;
+                let retried = chain.answer(30).await?;
+                anyhow::ensure!(retried["complete"] == "true", "{name}: retry did not recover: {retried}");
+                anyhow::ensure!(
+                    retried["text"].as_str().is_some_and(|t| t.contains(&question)),
+                    "{name}: retry answered something else: {retried}"
+                );
+            }
+            Ok(())
+        })
+        .await
+}
