@@ -275,9 +275,21 @@ impl NorthwindProcess {
 
 /// A loopback address that was free a moment ago, for a server whose address another process
 /// must know before it starts.
+///
+/// The port comes from below Linux's ephemeral range (32768 and up), so that the many client
+/// connections of a load test cannot take it between this call and the bind that follows.
 pub fn free_local_addr() -> anyhow::Result<std::net::SocketAddr> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(listener.local_addr()?)
+    use std::hash::{BuildHasher, Hasher};
+    for _ in 0..200 {
+        let random = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        let port = 20_000 + (random % 12_000) as u16;
+        if let Ok(listener) = std::net::TcpListener::bind(("127.0.0.1", port)) {
+            return Ok(listener.local_addr()?);
+        }
+    }
+    anyhow::bail!("no free port between 20000 and 32000")
 }
 
 /// A fresh, empty directory for one test.

@@ -45,6 +45,65 @@ use wasm_bindgen::prelude::*;
 
 pub use element::{TAG_NAME, define};
 
+/// Entry points for the fuzz targets in `fuzz/` (feature `fuzzing`; never in the bundle).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    use crate::markdown::{self, Block, Inline, Stream};
+
+    /// Renders `text` as it would stream in `step`-byte pieces and checks the markdown
+    /// renderer's promises: no panic, every link's destination is safe, and the settled blocks
+    /// plus the final ones are the blocks of the whole text.
+    pub fn markdown(text: &str, step: usize) {
+        let whole = markdown::parse(text);
+        let mut stream = Stream::default();
+        let mut blocks = Vec::new();
+        let mut end = 0;
+        while end < text.len() {
+            end = (end + step.max(1)).min(text.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            blocks.extend(stream.update(&text[..end], false).settled);
+        }
+        blocks.extend(stream.update(text, true).settled);
+        assert_eq!(blocks, whole, "streamed and whole parses differ");
+        whole.iter().for_each(check_block);
+    }
+
+    fn check_block(block: &Block) {
+        match block {
+            Block::Paragraph(inlines) | Block::Heading(_, inlines) => {
+                inlines.iter().for_each(check_inline)
+            }
+            Block::Quote(blocks) => blocks.iter().for_each(check_block),
+            Block::List { items, .. } => items.iter().flatten().for_each(check_block),
+            Block::Table { head, rows, .. } => {
+                head.iter().flatten().for_each(check_inline);
+                rows.iter().flatten().flatten().for_each(check_inline);
+            }
+            Block::Code { .. } | Block::Rule => {}
+        }
+    }
+
+    fn check_inline(inline: &Inline) {
+        match inline {
+            Inline::Link { href, children } => {
+                assert_eq!(
+                    markdown::safe_href(href),
+                    Some(href.as_str()),
+                    "unsafe link {href:?}"
+                );
+                children.iter().for_each(check_inline);
+            }
+            Inline::Emph(children) | Inline::Strong(children) | Inline::Strike(children) => {
+                children.iter().for_each(check_inline);
+            }
+            Inline::Text(_) | Inline::Code(_) | Inline::Break | Inline::SoftBreak => {}
+        }
+    }
+}
+
 /// Registers the element when the module is initialised in a page.
 #[wasm_bindgen(start)]
 fn start() -> Result<(), JsValue> {

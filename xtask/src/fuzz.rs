@@ -12,7 +12,7 @@ use anyhow::{Context, bail};
 use crate::cmd::{self, root};
 
 /// Every target, in `fuzz/fuzz_targets/`.
-const TARGETS: &[&str] = &["sse_decoder", "provider_stream", "chat_request"];
+const TARGETS: &[&str] = &["sse_decoder", "provider_stream", "chat_request", "markdown"];
 
 pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
     let mut seconds = 180u64;
