@@ -115,6 +115,19 @@ struct Records {
     mcp_hits: Vec<Log<McpHit>>,
     sessions: TokenMint,
     refused: Log<String>,
+    /// A fault injected by the test: see [`Fault`].
+    fault: std::sync::Mutex<Option<Fault>>,
+}
+
+/// A fault the fake can be told to show until cleared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// `/.pomerium/mcp/routes` answers 503.
+    RoutesDown,
+    /// `/.pomerium/mcp/routes` answers 200 with a body that is not the documented JSON.
+    RoutesMalformed,
+    /// The MCP server routes refuse every token (as when the session ended mid-conversation).
+    McpTokensRejected,
 }
 
 impl FakePomerium {
@@ -179,6 +192,11 @@ impl FakePomerium {
     /// Every TE the client route issued, in order.
     pub fn issued(&self) -> Vec<IssuedToken> {
         self.records.issued.snapshot()
+    }
+
+    /// Shows `fault` from now on; `None` clears it.
+    pub fn set_fault(&self, fault: Option<Fault>) {
+        *crate::record::lock(&self.records.fault) = fault;
     }
 
     /// An identity assertion signed with this fake's key, for `audience`, expiring in `ttl_secs`

@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use crate::pomerium::{IssuedToken, McpRoute, Records, bearer, proxy};
+use crate::pomerium::{Fault, IssuedToken, McpRoute, Records, bearer, proxy};
 
 /// What the client route's handlers share.
 pub(crate) struct RouteState {
@@ -68,6 +68,15 @@ pub(crate) fn listed(route: &McpRoute, url: &str) -> Value {
 async fn routes(State(state): State<Arc<RouteState>>, headers: HeaderMap) -> Response {
     let te = bearer(&headers);
     state.records.routes_calls.push(te.clone());
+    match *crate::record::lock(&state.records.fault) {
+        Some(Fault::RoutesDown) => {
+            return (StatusCode::SERVICE_UNAVAILABLE, "upstream connect error").into_response();
+        }
+        Some(Fault::RoutesMalformed) => {
+            return (StatusCode::OK, "<html>not json</html>").into_response();
+        }
+        _ => {}
+    }
     let authorized = te.is_some_and(|te| state.records.mint.is_valid(&te));
     if !authorized {
         let body = json!({"error": "unauthorized"});

@@ -15,7 +15,7 @@ use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::pomerium::{MCP_PATH, McpHit, Records, bearer, proxy};
+use crate::pomerium::{Fault, MCP_PATH, McpHit, Records, bearer, proxy};
 
 /// What one MCP route's handler needs.
 pub(crate) struct RouteState {
@@ -36,9 +36,11 @@ pub(crate) fn router(state: RouteState) -> Router {
 
 async fn check_and_forward(State(state): State<Arc<RouteState>>, req: Request<Body>) -> Response {
     let te = bearer(req.headers());
-    let accepted = te
-        .as_deref()
-        .is_some_and(|te| state.records.mint.is_valid(te));
+    let rejecting = *crate::record::lock(&state.records.fault) == Some(Fault::McpTokensRejected);
+    let accepted = !rejecting
+        && te
+            .as_deref()
+            .is_some_and(|te| state.records.mint.is_valid(te));
     state.records.mcp_hits[state.index].push(McpHit {
         te,
         accepted,

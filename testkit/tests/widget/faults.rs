@@ -1,11 +1,12 @@
-//! Faults end to end, as a person sees them: for each provider fault the widget shows the
-//! right coded message, keeps the question and any partial answer, and Retry gets the answer
+//! Faults end to end, as a person sees them: for each provider, Pomerium or MCP fault the widget
+//! shows the right coded message, keeps the question and any partial answer, and Retry gets the answer
 //! once the fault is gone. The edge runs under `wasmtime serve` (its output is checked for
 //! leaked tokens when the chain ends).
 
 use std::time::Duration;
 
 use serde_json::json;
+use testkit::pomerium::Fault as PomeriumFault;
 use testkit::provider::Script;
 
 use crate::widget::chain::{Chain, ChainConfig};
@@ -156,6 +157,43 @@ async fn every_provider_fault_is_shown_loses_nothing_and_retry_recovers() -> any
                     retried["text"].as_str().is_some_and(|t| t.contains(&question)),
                     "{name}: retry answered something else: {retried}"
                 );
+            }
+            Ok(())
+        })
+        .await
+}
+
+#[tokio::test]
+async fn pomerium_and_mcp_faults_are_shown_and_recoverable() -> anyhow::Result<()> {
+    let chain = Chain::start(ChainConfig::default()).await?;
+    chain
+        .run(async |chain| {
+            chain.open("/").await?;
+            let cases = [
+                (PomeriumFault::RoutesDown, "pomerium_unavailable"),
+                (PomeriumFault::RoutesMalformed, "pomerium_unavailable"),
+                // The session ended mid-conversation: the MCP route refuses the token, the
+                // provider cannot list the tools and answers 424.
+                (PomeriumFault::McpTokensRejected, "mcp_server_unreachable"),
+            ];
+            for (i, (fault, code)) in cases.into_iter().enumerate() {
+                chain.pomerium.set_fault(Some(fault));
+                let question = format!("Question {i} while Pomerium shows {fault:?}");
+                chain.ask(&question, true).await?;
+                let end = chain.answer(30).await?;
+                anyhow::ensure!(end["complete"] == "error" && end["error"] == code, "{fault:?}: {end}");
+                let asked = chain
+                    .eval(
+                        "const users = root.querySelectorAll('[data-role=\"message\"][data-author=\"user\"]');
+                         return users[users.length - 1]?.textContent ?? '';",
+                        vec![],
+                    )
+                    .await?;
+                anyhow::ensure!(asked.as_str().is_some_and(|t| t.contains(&question)), "{fault:?}: the question is gone: {asked}");
+                chain.pomerium.set_fault(None);
+                chain.click("[data-role=\"error\"] button[data-role=\"retry\"]").await?;
+                let retried = chain.answer(30).await?;
+                anyhow::ensure!(retried["complete"] == "true", "{fault:?}: retry did not recover: {retried}");
             }
             Ok(())
         })
