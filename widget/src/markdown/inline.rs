@@ -559,7 +559,8 @@ fn bare_url(s: &str) -> Option<&str> {
         }
         url = trimmed;
     }
-    let host = &url[prefix.len()..];
+    // Trailing punctuation may have eaten into the prefix itself ("www." is all prefix).
+    let host = url.get(prefix.len()..).unwrap_or_default();
     let valid = !host.is_empty()
         && (prefix != "www." || host.contains('.'))
         && !url.chars().any(char::is_control);
@@ -575,6 +576,15 @@ mod tests {
         let mut got = String::new();
         inline_html(&parse(text), &mut got);
         assert_eq!(got, want, "inline: {text:?}");
+    }
+
+    /// Found by the `markdown` fuzz target: a bare `www.` whose trailing dot is trimmed left a
+    /// URL shorter than its prefix, and slicing past it panicked (a trap in the browser).
+    #[test]
+    fn fuzz_bare_www_shorter_than_its_prefix() {
+        check("www.", "www.");
+        check("a www.. b", "a www.. b");
+        check("(www.)", "(www.)");
     }
 
     #[test]
