@@ -8,12 +8,14 @@
 //!
 //! | module | scenarios |
 //! |---|---|
+//! | [`approvals`] | the approval round trip: the card with full arguments, Allow, the answer continues |
 //! | [`chain`] | the fixture: processes, fakes, browser, and page helpers |
 //! | [`chat`] | stop mid-answer (the provider sees the cancel), retry after a provider error, reload |
 //! | [`session`] | a 401 mid-conversation, sign-in in a popup, the question goes through |
 //! | [`faults`] | every provider fault shown with its code, nothing lost, Retry recovers |
 //! | [`embedding`] | launcher mode, the host API and its events, screenshots (light, dark, launcher, 360 px) |
 
+mod approvals;
 mod chain;
 mod chat;
 mod embedding;
