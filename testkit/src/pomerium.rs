@@ -128,7 +128,14 @@ pub enum Fault {
     RoutesMalformed,
     /// The MCP server routes refuse every token (as when the session ended mid-conversation).
     McpTokensRejected,
+    /// `/.pomerium/mcp/routes` answers, but only after [`SLOW`].
+    RoutesSlow,
+    /// The MCP server routes forward each request only after [`SLOW`].
+    McpSlow,
 }
+
+/// The delay of the slow faults.
+pub const SLOW: std::time::Duration = std::time::Duration::from_millis(1500);
 
 impl FakePomerium {
     /// Binds every listener and starts serving on the current tokio runtime.

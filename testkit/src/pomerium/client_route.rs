@@ -68,10 +68,12 @@ pub(crate) fn listed(route: &McpRoute, url: &str) -> Value {
 async fn routes(State(state): State<Arc<RouteState>>, headers: HeaderMap) -> Response {
     let te = bearer(&headers);
     state.records.routes_calls.push(te.clone());
-    match *crate::record::lock(&state.records.fault) {
+    let fault = *crate::record::lock(&state.records.fault);
+    match fault {
         Some(Fault::RoutesDown) => {
             return (StatusCode::SERVICE_UNAVAILABLE, "upstream connect error").into_response();
         }
+        Some(Fault::RoutesSlow) => tokio::time::sleep(crate::pomerium::SLOW).await,
         Some(Fault::RoutesMalformed) => {
             return (StatusCode::OK, "<html>not json</html>").into_response();
         }

@@ -36,7 +36,11 @@ pub(crate) fn router(state: RouteState) -> Router {
 
 async fn check_and_forward(State(state): State<Arc<RouteState>>, req: Request<Body>) -> Response {
     let te = bearer(req.headers());
-    let rejecting = *crate::record::lock(&state.records.fault) == Some(Fault::McpTokensRejected);
+    let fault = *crate::record::lock(&state.records.fault);
+    if fault == Some(Fault::McpSlow) {
+        tokio::time::sleep(crate::pomerium::SLOW).await;
+    }
+    let rejecting = fault == Some(Fault::McpTokensRejected);
     let accepted = !rejecting
         && te
             .as_deref()
