@@ -257,3 +257,24 @@ async fn closing_the_tab_mid_answer_closes_the_provider_stream() -> anyhow::Resu
         })
         .await
 }
+
+#[tokio::test]
+async fn a_tool_call_that_fails_is_shown_and_the_answer_still_ends() -> anyhow::Result<()> {
+    let chain = Chain::start(ChainConfig::default()).await?;
+    chain
+        .run(async |chain| {
+            chain.open("/").await?;
+            // northwind-mcp answers this SQL with `isError: true` (no such table).
+            chain.ask("Please run a broken query", true).await?;
+            let end = chain.answer(60).await?;
+            anyhow::ensure!(end["complete"] == "true", "{end}");
+            anyhow::ensure!(end["tools"] == json!(["failed"]), "the call is shown failed: {end}");
+            anyhow::ensure!(end["text"].as_str().is_some_and(|t| t.contains("failed")), "{end}");
+            let failure = chain
+                .eval("return root.querySelector('[data-role=\"tool-call\"] [data-role=\"failure\"]')?.textContent ?? '';", vec![])
+                .await?;
+            anyhow::ensure!(failure.as_str().is_some_and(|t| t.contains("NoSuchTable")), "the error text: {failure}");
+            Ok(())
+        })
+        .await
+}
