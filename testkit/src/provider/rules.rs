@@ -28,16 +28,16 @@ pub(crate) const RULES: &[Rule] = &[
         lead: "Here are the sales by year from the Northwind database:",
     },
     Rule {
-        trigger: "broken query",
-        tool: "read_query",
-        arguments: r#"{"query":"SELECT * FROM NoSuchTable"}"#,
-        lead: "Here is what the query returned:",
-    },
-    Rule {
         trigger: "tables",
         tool: "list_tables",
         arguments: "{}",
         lead: "Here are the tables of the Northwind database:",
+    },
+    Rule {
+        trigger: "broken query",
+        tool: "read_query",
+        arguments: r#"{"query":"SELECT * FROM NoSuchTable"}"#,
+        lead: "Here is what the query returned:",
     },
 ];
 
