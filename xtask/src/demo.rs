@@ -190,7 +190,7 @@ pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
     }
     if !has_provider {
         eprintln!(
-            "No model provider: set OPENAI_API_KEY=sk-... (OpenAI), or OPENAI_BASE_URL=http://host:port/v1 for an \
+            "No model provider: set OPENAI_API_KEY=<your key> (OpenAI), or OPENAI_BASE_URL=http://host:port/v1 for an \
              OpenAI-compatible server, then run `cargo xtask demo` again; or run `cargo xtask demo --fake-model` \
              for the scripted test model. The page is served meanwhile; the chat will say the same."
         );

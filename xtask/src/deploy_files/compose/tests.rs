@@ -89,7 +89,11 @@ fn every_variable_is_guarded_listed_and_documented() {
         check_variables(&f.compose, &f.env, &undocumented),
         "POSTGRES_PASSWORD is not documented",
     );
-    let leaked = broken(&f.env, "OPENAI_API_KEY=", "OPENAI_API_KEY=sk-live");
+    let leaked = broken(
+        &f.env,
+        "OPENAI_API_KEY=",
+        "OPENAI_API_KEY=a-real-looking-key",
+    );
     assert_fails(
         check_variables(&f.compose, &leaked, &readme),
         "OPENAI_API_KEY has a value",
