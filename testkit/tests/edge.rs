@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use protocol::{ErrorCode, ErrorResponse, StreamEvent};
 use testkit::provider::{FakeProvider, Script};
 
-use crate::support::{CHAT, assert_no_secrets, client, edge, frame, pomerium, read_events};
+use crate::support::{
+    CHAT, assert_no_secrets, client, edge, events, frame, pomerium, post_chat, read_events,
+};
 
 #[tokio::test]
 async fn missing_token_is_401_and_nothing_is_sent() -> anyhow::Result<()> {
@@ -108,13 +110,7 @@ async fn events_spaced_upstream_arrive_spaced() -> anyhow::Result<()> {
     ));
     let provider = FakeProvider::start(Script::Transcript(transcript)).await?;
     let edge = edge(&provider, "http://127.0.0.1:9")?;
-    let response = client()
-        .post(format!("{}/api/chat", edge.base_url))
-        .bearer_auth("pom_mat_spacing")
-        .header("content-type", "application/json")
-        .body(CHAT)
-        .send()
-        .await?;
+    let response = post_chat(&edge.base_url, "pom_mat_spacing").await?;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "text/event-stream");
     let events = read_events(response).await?;
@@ -163,18 +159,8 @@ async fn provider_429_becomes_an_error_event() -> anyhow::Result<()> {
     })
     .await?;
     let edge = edge(&provider, "http://127.0.0.1:9")?;
-    let response = client()
-        .post(format!("{}/api/chat", edge.base_url))
-        .bearer_auth("pom_mat_429")
-        .header("content-type", "application/json")
-        .body(CHAT)
-        .send()
-        .await?;
-    let events: Vec<StreamEvent> = read_events(response)
-        .await?
-        .into_iter()
-        .map(|(_, e)| e)
-        .collect();
+    let response = post_chat(&edge.base_url, "pom_mat_429").await?;
+    let events: Vec<StreamEvent> = events(response).await?;
     match events.as_slice() {
         [StreamEvent::Started { .. }, StreamEvent::Error(err)] => {
             assert_eq!(
@@ -199,18 +185,8 @@ async fn stream_without_a_final_event_ends_with_an_interruption_error() -> anyho
     )];
     let provider = FakeProvider::start(Script::Transcript(transcript)).await?;
     let edge = edge(&provider, "http://127.0.0.1:9")?;
-    let response = client()
-        .post(format!("{}/api/chat", edge.base_url))
-        .bearer_auth("pom_mat_cut")
-        .header("content-type", "application/json")
-        .body(CHAT)
-        .send()
-        .await?;
-    let events: Vec<StreamEvent> = read_events(response)
-        .await?
-        .into_iter()
-        .map(|(_, e)| e)
-        .collect();
+    let response = post_chat(&edge.base_url, "pom_mat_cut").await?;
+    let events: Vec<StreamEvent> = events(response).await?;
     assert_eq!(
         events[1],
         StreamEvent::TextDelta {

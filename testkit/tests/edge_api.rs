@@ -9,7 +9,7 @@ use protocol::{ErrorCode, ErrorResponse, ModelList, ServerList, StreamEvent};
 use testkit::process::free_local_addr;
 use testkit::provider::{FakeProvider, Script};
 
-use crate::support::{CHAT, client, edge_with, frame, pomerium, read_events};
+use crate::support::{CHAT, client, edge_with, events, frame, pomerium, post_chat, read_events};
 
 /// Percent-encodes a query value.
 fn encode(text: &str) -> String {
@@ -244,13 +244,7 @@ async fn keep_alive_comments_flow_while_the_provider_is_silent() -> anyhow::Resu
     ]))
     .await?;
     let edge = edge_with(&provider, "http://127.0.0.1:9", &[("KEEPALIVE_MS", "100")])?;
-    let res = client()
-        .post(format!("{}/api/chat", edge.base_url))
-        .bearer_auth("pom_mat_k")
-        .header("content-type", "application/json")
-        .body(CHAT)
-        .send()
-        .await?;
+    let res = post_chat(&edge.base_url, "pom_mat_k").await?;
     let mut text = String::new();
     let mut body = res.bytes_stream();
     while let Some(chunk) = body.next().await {
@@ -288,18 +282,8 @@ async fn a_provider_silent_past_the_idle_limit_ends_the_answer_with_a_timeout() 
         "http://127.0.0.1:9",
         &[("KEEPALIVE_MS", "100"), ("IDLE_TIMEOUT_MS", "500")],
     )?;
-    let res = client()
-        .post(format!("{}/api/chat", edge.base_url))
-        .bearer_auth("pom_mat_i")
-        .header("content-type", "application/json")
-        .body(CHAT)
-        .send()
-        .await?;
-    let events: Vec<StreamEvent> = read_events(res)
-        .await?
-        .into_iter()
-        .map(|(_, e)| e)
-        .collect();
+    let res = post_chat(&edge.base_url, "pom_mat_i").await?;
+    let events: Vec<StreamEvent> = events(res).await?;
     assert_eq!(
         events[1],
         StreamEvent::TextDelta {
@@ -354,13 +338,7 @@ async fn a_client_that_goes_away_cancels_the_provider_stream() -> anyhow::Result
     ]))
     .await?;
     let edge = edge_with(&provider, "http://127.0.0.1:9", &[("KEEPALIVE_MS", "100")])?;
-    let res = client()
-        .post(format!("{}/api/chat", edge.base_url))
-        .bearer_auth("pom_mat_gone")
-        .header("content-type", "application/json")
-        .body(CHAT)
-        .send()
-        .await?;
+    let res = post_chat(&edge.base_url, "pom_mat_gone").await?;
     let mut body = res.bytes_stream();
     let mut seen = String::new();
     while !seen.contains("first") {
@@ -469,11 +447,7 @@ async fn an_unreachable_mcp_server_is_named_in_the_error() -> anyhow::Result<()>
         .json(&body)
         .send()
         .await?;
-    let events: Vec<StreamEvent> = read_events(res)
-        .await?
-        .into_iter()
-        .map(|(_, e)| e)
-        .collect();
+    let events: Vec<StreamEvent> = events(res).await?;
     match events.last() {
         Some(StreamEvent::Error(err)) => {
             assert_eq!(

@@ -97,3 +97,23 @@ pub(crate) fn frame(data: serde_json::Value) -> String {
         data["type"].as_str().unwrap_or("message")
     )
 }
+
+/// Posts the minimal chat request ([`CHAT`]) to the edge at `base` with `token`.
+pub(crate) async fn post_chat(base: &str, token: &str) -> anyhow::Result<reqwest::Response> {
+    Ok(client()
+        .post(format!("{base}/api/chat"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(CHAT)
+        .send()
+        .await?)
+}
+
+/// The events of a stream, without their arrival times.
+pub(crate) async fn events(response: reqwest::Response) -> anyhow::Result<Vec<StreamEvent>> {
+    Ok(read_events(response)
+        .await?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect())
+}
