@@ -220,53 +220,15 @@ impl FakeProvider {
     }
 }
 
+/// `POST /v1/responses`: recorded, then answered as the script says.
 async fn responses(
     State(state): State<Arc<ProviderState>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).to_owned());
-    let parsed: Option<Value> = serde_json::from_slice(&body).ok();
-    let recorded = parsed
-        .clone()
-        .unwrap_or_else(|| Value::String(String::from_utf8_lossy(&body).into_owned()));
-    state.requests.push(ProviderRequest {
-        authorization: authorization.clone(),
-        body: recorded,
-    });
-    let n = state.requests.len();
-    let script = lock(&state.script).clone();
-    match script {
-        Script::Status {
-            status,
-            body,
-            retry_after,
-        } => status_response(status, body, retry_after),
-        Script::Transcript(frames) => transcript(frames, &state.streams),
-        Script::Model(options) => {
-            if let Some(key) = &options.api_key
-                && authorization.as_ref() != Some(key)
-            {
-                return openai_error(
-                    StatusCode::UNAUTHORIZED,
-                    "Incorrect API key provided.",
-                    "invalid_request_error",
-                    "invalid_api_key",
-                );
-            }
-            let Some(body) = parsed else {
-                return openai_error(
-                    StatusCode::BAD_REQUEST,
-                    "We could not parse the JSON body of your request.",
-                    "invalid_request_error",
-                    "invalid_json",
-                );
-            };
-            model_turn(&state, options, &body, n).await
-        }
+    match admit(&state, &headers, &body) {
+        Admitted::Model(options, body, n) => model_turn(&state, options, &body, n).await,
+        Admitted::Answered(res) => res,
     }
 }
 
@@ -276,57 +238,76 @@ async fn completions(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let (options, body, n) = match admit(&state, &headers, &body) {
+        Admitted::Model(options, body, n) => (options, body, n),
+        Admitted::Answered(res) => return res,
+    };
+    let (tx, stream) = channel_body(&state.streams);
+    let model = body["model"].as_str().unwrap_or("llama-fake").to_owned();
+    chat_completions::stream(
+        chat_completions::turn(&body),
+        n,
+        model,
+        options.delta_delay,
+        tx,
+    );
+    event_stream(stream)
+}
+
+/// A request after [`admit`].
+enum Admitted {
+    /// Already answered (status, transcript, refusal).
+    Answered(Response),
+    /// For the stand-in model: its options, the JSON body and the request's number.
+    Model(ModelOptions, Value, usize),
+}
+
+/// What both endpoints do first: record the request, then answer it whole unless the script
+/// is the stand-in model (a status, a transcript, a wrong key, a body that is not JSON).
+fn admit(state: &ProviderState, headers: &HeaderMap, body: &Bytes) -> Admitted {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).to_owned());
-    let parsed: Option<Value> = serde_json::from_slice(&body).ok();
+    let parsed: Option<Value> = serde_json::from_slice(body).ok();
     state.requests.push(ProviderRequest {
         authorization: authorization.clone(),
         body: parsed
             .clone()
-            .unwrap_or_else(|| Value::String(String::from_utf8_lossy(&body).into_owned())),
+            .unwrap_or_else(|| Value::String(String::from_utf8_lossy(body).into_owned())),
     });
     let n = state.requests.len();
     let script = lock(&state.script).clone();
-    match script {
+    let options = match script {
         Script::Status {
             status,
             body,
             retry_after,
-        } => status_response(status, body, retry_after),
-        Script::Transcript(frames) => transcript(frames, &state.streams),
-        Script::Model(options) => {
-            if let Some(key) = &options.api_key
-                && authorization.as_ref() != Some(key)
-            {
-                return openai_error(
-                    StatusCode::UNAUTHORIZED,
-                    "Incorrect API key provided.",
-                    "invalid_request_error",
-                    "invalid_api_key",
-                );
-            }
-            let Some(body) = parsed else {
-                return openai_error(
-                    StatusCode::BAD_REQUEST,
-                    "We could not parse the JSON body of your request.",
-                    "invalid_request_error",
-                    "invalid_json",
-                );
-            };
-            let (tx, stream) = channel_body(&state.streams);
-            let model = body["model"].as_str().unwrap_or("llama-fake").to_owned();
-            chat_completions::stream(
-                chat_completions::turn(&body),
-                n,
-                model,
-                options.delta_delay,
-                tx,
-            );
-            event_stream(stream)
+        } => return Admitted::Answered(status_response(status, body, retry_after)),
+        Script::Transcript(frames) => {
+            return Admitted::Answered(transcript(frames, &state.streams));
         }
+        Script::Model(options) => options,
+    };
+    if let Some(key) = &options.api_key
+        && authorization.as_ref() != Some(key)
+    {
+        return Admitted::Answered(openai_error(
+            StatusCode::UNAUTHORIZED,
+            "Incorrect API key provided.",
+            "invalid_request_error",
+            "invalid_api_key",
+        ));
     }
+    let Some(body) = parsed else {
+        return Admitted::Answered(openai_error(
+            StatusCode::BAD_REQUEST,
+            "We could not parse the JSON body of your request.",
+            "invalid_request_error",
+            "invalid_json",
+        ));
+    };
+    Admitted::Model(options, body, n)
 }
 
 async fn model_turn(
@@ -397,6 +378,21 @@ fn status_response(status: u16, body: String, retry_after: Option<u32>) -> Respo
 fn openai_error(status: StatusCode, message: &str, kind: &str, code: &str) -> Response {
     let body = json!({"error": {"message": message, "type": kind, "param": null, "code": code}});
     (status, axum::Json(body)).into_response()
+}
+
+/// Sends `frames` to `tx` in a background producer, the first `unpaced` at once and each later
+/// one `delay` after the previous; stops when the client goes away.
+pub(crate) fn play(frames: Vec<String>, unpaced: usize, delay: Duration, tx: mpsc::Sender<Bytes>) {
+    tokio::spawn(async move {
+        for (i, frame) in frames.into_iter().enumerate() {
+            if i >= unpaced {
+                tokio::time::sleep(delay).await;
+            }
+            if tx.send(Bytes::from(frame)).await.is_err() {
+                return;
+            }
+        }
+    });
 }
 
 /// A body fed by a channel: each `Bytes` sent is written out as one chunk when it is sent.

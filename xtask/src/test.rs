@@ -18,50 +18,23 @@ pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
     tools::require_wasm_bindgen()?;
 
     cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"]))?;
-    cmd::run(cmd::cargo().args([
-        "clippy",
-        "--workspace",
-        "--exclude",
-        "widget",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
-    cmd::run(cmd::cargo().args([
-        "clippy",
-        "-p",
-        "edge",
-        "--target",
-        "wasm32-wasip2",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
-    cmd::run(cmd::cargo().args([
-        "clippy",
+    clippy(&["--workspace", "--exclude", "widget", "--all-targets"])?;
+    clippy(&["-p", "edge", "--target", "wasm32-wasip2", "--all-targets"])?;
+    clippy(&[
         "-p",
         "edge",
         "--target",
         "wasm32-wasip2",
         "--features",
         "spin",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
-    cmd::run(cmd::cargo().args([
-        "clippy",
+    ])?;
+    clippy(&[
         "-p",
         "widget",
         "--target",
         "wasm32-unknown-unknown",
         "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
+    ])?;
 
     let dist = dist::run()?;
     anyhow::ensure!(
@@ -105,4 +78,14 @@ pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
     }
     eprintln!("xtask test: all checks and tests passed");
     Ok(())
+}
+
+/// `cargo clippy <args> -- -D warnings`.
+fn clippy(args: &[&str]) -> anyhow::Result<()> {
+    cmd::run(
+        cmd::cargo()
+            .arg("clippy")
+            .args(args)
+            .args(["--", "-D", "warnings"]),
+    )
 }

@@ -67,16 +67,7 @@ pub(crate) fn stream(
     tx: mpsc::Sender<Bytes>,
 ) {
     let frames = frames(&functions::decide(&turn), n, &model);
-    tokio::spawn(async move {
-        for (i, frame) in frames.into_iter().enumerate() {
-            if i > 1 {
-                tokio::time::sleep(delta_delay).await;
-            }
-            if tx.send(Bytes::from(frame)).await.is_err() {
-                return;
-            }
-        }
-    });
+    crate::provider::play(frames, 2, delta_delay, tx);
 }
 
 /// Every `data:` frame of the completion for `decision`.

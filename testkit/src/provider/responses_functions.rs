@@ -74,16 +74,7 @@ pub(crate) fn stream(
     tx: mpsc::Sender<Bytes>,
 ) {
     let frames = frames(&functions::decide(&turn), n, &model);
-    tokio::spawn(async move {
-        for (i, frame) in frames.into_iter().enumerate() {
-            if i > 2 {
-                tokio::time::sleep(delta_delay).await;
-            }
-            if tx.send(Bytes::from(frame)).await.is_err() {
-                return;
-            }
-        }
-    });
+    crate::provider::play(frames, 3, delta_delay, tx);
 }
 
 /// Every frame of the response for `decision`.

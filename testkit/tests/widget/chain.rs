@@ -179,6 +179,18 @@ impl Chain {
         .await
     }
 
+    /// The last question as shown in the log.
+    pub(crate) async fn last_question(&self) -> anyhow::Result<String> {
+        let text = self
+            .eval(
+                "const users = root.querySelectorAll('[data-role=\"message\"][data-author=\"user\"]');
+                 return users[users.length - 1]?.textContent ?? '';",
+                vec![],
+            )
+            .await?;
+        Ok(text.as_str().unwrap_or_default().to_owned())
+    }
+
     /// The last answer's text as shown.
     pub(crate) async fn answer_text(&self) -> anyhow::Result<String> {
         let text = self

@@ -135,14 +135,8 @@ async fn every_provider_fault_is_shown_loses_nothing_and_retry_recovers() -> any
                 anyhow::ensure!(end["complete"] == fault.complete, "{name}: {end}");
                 anyhow::ensure!(end["error"] == json!(fault.code), "{name}: {end}");
                 anyhow::ensure!(end["text"].as_str().map(str::trim) == Some(fault.text.trim()), "{name}: the partial answer changed: {end}");
-                let asked = chain
-                    .eval(
-                        "const users = root.querySelectorAll('[data-role=\"message\"][data-author=\"user\"]');
-                         return users[users.length - 1]?.textContent ?? '';",
-                        vec![],
-                    )
-                    .await?;
-                anyhow::ensure!(asked.as_str().is_some_and(|t| t.contains(&question)), "{name}: the question is gone: {asked}");
+                let asked = chain.last_question().await?;
+                anyhow::ensure!(asked.contains(&question), "{name}: the question is gone: {asked}");
                 if fault.code.is_none() {
                     continue;
                 }
@@ -181,19 +175,24 @@ async fn pomerium_and_mcp_faults_are_shown_and_recoverable() -> anyhow::Result<(
                 let question = format!("Question {i} while Pomerium shows {fault:?}");
                 chain.ask(&question, true).await?;
                 let end = chain.answer(30).await?;
-                anyhow::ensure!(end["complete"] == "error" && end["error"] == code, "{fault:?}: {end}");
-                let asked = chain
-                    .eval(
-                        "const users = root.querySelectorAll('[data-role=\"message\"][data-author=\"user\"]');
-                         return users[users.length - 1]?.textContent ?? '';",
-                        vec![],
-                    )
-                    .await?;
-                anyhow::ensure!(asked.as_str().is_some_and(|t| t.contains(&question)), "{fault:?}: the question is gone: {asked}");
+                anyhow::ensure!(
+                    end["complete"] == "error" && end["error"] == code,
+                    "{fault:?}: {end}"
+                );
+                let asked = chain.last_question().await?;
+                anyhow::ensure!(
+                    asked.contains(&question),
+                    "{fault:?}: the question is gone: {asked}"
+                );
                 chain.pomerium.set_fault(None);
-                chain.click("[data-role=\"error\"] button[data-role=\"retry\"]").await?;
+                chain
+                    .click("[data-role=\"error\"] button[data-role=\"retry\"]")
+                    .await?;
                 let retried = chain.answer(30).await?;
-                anyhow::ensure!(retried["complete"] == "true", "{fault:?}: retry did not recover: {retried}");
+                anyhow::ensure!(
+                    retried["complete"] == "true",
+                    "{fault:?}: retry did not recover: {retried}"
+                );
             }
             Ok(())
         })
