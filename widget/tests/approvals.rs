@@ -183,3 +183,28 @@ async fn asking_something_else_leaves_the_approval_undecided() {
         ])
     );
 }
+
+/// The approval request and the end of the response may come in separate chunks: a card shown
+/// while the answer still streams must still offer Allow and Deny once the answer waits for
+/// them (found by the end-to-end test: the buttons were dropped for good on the first render).
+#[wasm_bindgen_test]
+async fn a_card_shown_while_streaming_gets_its_buttons_when_the_answer_waits() {
+    let page = Page::with_servers().await;
+    let stream = page.fetch.respond_stream("/api/chat");
+    page.ask("Clean up").await;
+    stream.push_events(&[approval("mcpr_1", "write_query")]);
+    wait_for("the card while streaming", || {
+        !page.all(r#"[data-role="approval"]"#).is_empty()
+    })
+    .await;
+    stream.push_events(&[done_with("resp_1")]);
+    page.wait_for_complete("approval").await;
+    let card = page.get(r#"[data-role="approval"][data-approval-id="mcpr_1"]"#);
+    assert_eq!(card.get_attribute("data-state").as_deref(), Some("open"));
+    assert!(
+        card.query_selector(r#"button[data-action="allow"]"#)
+            .unwrap()
+            .is_some(),
+        "Allow is offered"
+    );
+}

@@ -191,7 +191,8 @@ impl AnswerView {
                 self.approvals
                     .push(ApprovalView::new(doc, &self.activity, approval, name, s));
             }
-            self.approvals[i].render(doc, approval, open, s);
+            let streaming = answer.status == AnswerStatus::Streaming;
+            self.approvals[i].render(doc, approval, open, streaming, s);
         }
     }
 

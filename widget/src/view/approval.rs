@@ -1,11 +1,12 @@
 //! An approval card: a tool call the model wants to make, waiting for Allow or Deny.
 //!
 //! Contract: `[data-role="approval"]` with `data-approval-id`, `data-server`, `data-tool` and
-//! `data-state` = `open` | `allowed` | `denied` | `expired`. It names the tool and the server,
-//! shows the full arguments (pretty-printed JSON, `pre[data-role="arguments"]`) and, while
-//! open, offers `button[data-action="allow"]`, `button[data-action="deny"]` and the checkbox
-//! `input[data-role="always"]` ("always allow this tool", remembered per server). The buttons
-//! carry the approval id in `data-approval-id`.
+//! `data-state` = `pending` (the answer still streams) | `open` | `allowed` | `denied` |
+//! `expired`. It names the tool and the server, shows the full arguments (pretty-printed JSON,
+//! `pre[data-role="arguments"]`) and, while open, offers `button[data-action="allow"]`,
+//! `button[data-action="deny"]` and the checkbox `input[data-role="always"]` ("always allow
+//! this tool", remembered per server). The buttons carry the approval id in
+//! `data-approval-id`.
 
 use web_sys::{Document, Element};
 
@@ -92,12 +93,23 @@ impl ApprovalView {
         }
     }
 
-    /// Brings the card up to date; `open` is false when the answer no longer waits for it.
-    pub(crate) fn render(&mut self, doc: &Document, approval: &Approval, open: bool, s: &Strings) {
+    /// Brings the card up to date; `open` is false when the answer does not wait for it, and
+    /// `streaming` is true while the answer that asked still streams (the card is not open yet,
+    /// but not closed either: it keeps its buttons, hidden, for when the answer comes to wait).
+    pub(crate) fn render(
+        &mut self,
+        doc: &Document,
+        approval: &Approval,
+        open: bool,
+        streaming: bool,
+        s: &Strings,
+    ) {
         let (state, note) = match approval.decision {
             Some(true) => ("allowed", s.allowed),
             Some(false) => ("denied", s.denied),
-            None if approval.expired || !open => ("expired", s.expired),
+            None if approval.expired => ("expired", s.expired),
+            None if streaming => ("pending", ""),
+            None if !open => ("expired", s.expired),
             None => ("open", ""),
         };
         if state == self.shown {
@@ -105,11 +117,18 @@ impl ApprovalView {
         }
         self.shown = state;
         dom::set(&self.root, "data-state", state);
-        if state != "open"
-            && let Some(actions) = self.actions.take()
-        {
-            actions.remove();
-            dom::text_child(doc, &self.root, "p", &[("class", "decision")], note);
+        match (state, self.actions.as_ref()) {
+            ("open", Some(actions)) => {
+                // Shown again; removing an attribute that is not there does nothing.
+                let _ = actions.remove_attribute("hidden");
+            }
+            ("pending", Some(actions)) => dom::set(actions, "hidden", ""),
+            (_, _) => {
+                if let Some(actions) = self.actions.take() {
+                    actions.remove();
+                    dom::text_child(doc, &self.root, "p", &[("class", "decision")], note);
+                }
+            }
         }
     }
 }
