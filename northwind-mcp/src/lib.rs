@@ -11,10 +11,12 @@
 //! | [`db`] | the SQLite file, read-only connections, the query check, values to JSON |
 //! | [`tools`] | the MCP tool table |
 //! | [`auth`] | the bearer token middleware |
+//! | [`limit`] | the request body cap |
 
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod limit;
 pub mod tools;
 
 use std::net::SocketAddr;
@@ -28,6 +30,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use config::{Command, Config};
+pub use limit::MAX_REQUEST_BYTES;
 
 /// Host names rmcp accepts by default (DNS rebinding protection); the configured ones are added.
 const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
@@ -61,7 +64,9 @@ pub fn app(config: &Config, shutdown: CancellationToken) -> Result<Router, Error
         Arc::new(LocalSessionManager::default()),
         mcp_config,
     );
-    let mut mcp_routes = Router::new().route_service("/mcp", mcp);
+    let mut mcp_routes = Router::new()
+        .route_service("/mcp", mcp)
+        .layer(axum::middleware::from_fn(limit::cap_body));
     if let Some(token) = &config.token {
         let token = auth::BearerToken::new(token);
         mcp_routes = mcp_routes.layer(axum::middleware::from_fn_with_state(

@@ -6,10 +6,12 @@
 //! | `mcp` | initialize, tools/list, tools/call, tool errors, /health |
 //! | `auth` | the bearer token check |
 //! | `hosts` | the Host header allow-list |
+//! | `limit` | the request body cap |
 //! | `binary` | the `northwind-mcp` executable: listening line, SIGTERM |
 
 mod auth;
 mod binary;
 mod hosts;
+mod limit;
 mod mcp;
 mod support;
