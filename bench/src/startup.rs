@@ -19,6 +19,10 @@ use crate::edge_overhead::pct;
 use crate::results::Results;
 use crate::runtime::{Context, Edge, RuntimeConfig};
 
+/// Settings under which `/api/health` answers 200: a provider (a keyless local one, never
+/// called here); without one the edge is not ready and answers 503.
+const READY: &[(&str, &str)] = &[("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")];
+
 pub(crate) async fn run(ctx: &Context, results: &mut Results) -> anyhow::Result<()> {
     let n = ctx.plan.startup_requests;
     let reuse = RuntimeConfig {
@@ -33,7 +37,7 @@ pub(crate) async fn run(ctx: &Context, results: &mut Results) -> anyhow::Result<
         flags: vec!["-C".to_owned(), "cache=n".to_owned()],
     };
     for _ in 0..ctx.plan.runs {
-        let edge = Edge::start(&ctx.artifacts, &uncached, &[])?;
+        let edge = Edge::start(&ctx.artifacts, &uncached, READY)?;
         health(ctx, &edge).await?;
         results.record(
             "startup.first_response_uncached_ms",
@@ -42,7 +46,7 @@ pub(crate) async fn run(ctx: &Context, results: &mut Results) -> anyhow::Result<
         );
         drop(edge);
 
-        let edge = Edge::start(&ctx.artifacts, &RuntimeConfig::default_allocator(), &[])?;
+        let edge = Edge::start(&ctx.artifacts, &RuntimeConfig::default_allocator(), READY)?;
         let ready = Instant::now();
         health(ctx, &edge).await?;
         let first = Instant::now();
@@ -55,11 +59,11 @@ pub(crate) async fn run(ctx: &Context, results: &mut Results) -> anyhow::Result<
         let fresh = latencies(ctx, &edge, n).await?;
         drop(edge);
 
-        let edge = Edge::start(&ctx.artifacts, &RuntimeConfig::pooling(64), &[])?;
+        let edge = Edge::start(&ctx.artifacts, &RuntimeConfig::pooling(64), READY)?;
         let pooled = latencies(ctx, &edge, n).await?;
         drop(edge);
 
-        let edge = Edge::start(&ctx.artifacts, &reuse, &[])?;
+        let edge = Edge::start(&ctx.artifacts, &reuse, READY)?;
         let reused = latencies(ctx, &edge, n).await?;
         drop(edge);
 

@@ -73,7 +73,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     } else {
         match route {
             Route::Preflight => reply.preflight(&origin_check).await,
-            Route::Health => reply.json(200, &health(&config)).await,
+            Route::Health => reply.json(health_status(&config), &health(&config)).await,
             Route::Models => {
                 reply
                     .json(
@@ -97,9 +97,19 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     eprintln!("edge: {method} {shown_path} -> {status}");
 }
 
+/// 200 when the edge can answer a chat, else 503, for health checks that read only the status
+/// (compose, Kubernetes readiness): a provider is configured and every setting parsed.
+fn health_status(config: &Config) -> u16 {
+    if config.provider_configured && config.problems.is_empty() {
+        200
+    } else {
+        503
+    }
+}
+
 fn health(config: &Config) -> serde_json::Value {
     serde_json::json!({
-        "status": if config.problems.is_empty() { "ok" } else { "degraded" },
+        "status": if health_status(config) == 200 { "ok" } else { "degraded" },
         "version": env!("CARGO_PKG_VERSION"),
         "provider_configured": config.provider_configured,
         "pomerium_configured": config.pomerium_url.is_some(),

@@ -1,15 +1,17 @@
 //! The edge's API beyond the chat stream, under `wasmtime serve`: CORS, the model allow-list,
 //! connect and disconnect through Pomerium, keep-alive comments and the idle limit, and the
-//! health of a misconfigured edge.
+//! health (readiness) of a configured and a misconfigured edge.
 
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use protocol::{ErrorCode, ErrorResponse, ModelList, ServerList, StreamEvent};
-use testkit::process::free_local_addr;
+use testkit::process::{Artifacts, EdgeProcess, free_local_addr};
 use testkit::provider::{FakeProvider, Script};
 
-use crate::support::{CHAT, client, edge_with, events, frame, pomerium, post_chat, read_events};
+use crate::support::{
+    CHAT, client, edge, edge_with, events, frame, pomerium, post_chat, read_events,
+};
 
 /// Percent-encodes a query value.
 fn encode(text: &str) -> String {
@@ -300,6 +302,31 @@ async fn a_provider_silent_past_the_idle_limit_ends_the_answer_with_a_timeout() 
     Ok(())
 }
 
+/// `GET /api/health`: its status code and JSON body.
+async fn health_of(edge: &EdgeProcess) -> anyhow::Result<(u16, serde_json::Value)> {
+    let response = client()
+        .get(format!("{}/api/health", edge.base_url))
+        .send()
+        .await?;
+    Ok((response.status().as_u16(), response.json().await?))
+}
+
+#[tokio::test]
+async fn health_is_ready_only_with_a_provider_and_good_settings() -> anyhow::Result<()> {
+    let provider = FakeProvider::start(Script::default()).await?;
+    let ready = edge(&provider, "http://127.0.0.1:9")?;
+    let (status, body) = health_of(&ready).await?;
+    assert_eq!((status, &body["status"]), (200, &serde_json::json!("ok")));
+    // No key and OpenAI's URL: nothing could answer a chat, so health checks see 503.
+    let artifacts = Artifacts::from_env()?;
+    let unconfigured = EdgeProcess::start(&artifacts, &[("POMERIUM_URL", "http://127.0.0.1:9")])?;
+    let (status, body) = health_of(&unconfigured).await?;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["status"], "degraded");
+    assert_eq!(body["provider_configured"], false);
+    Ok(())
+}
+
 #[tokio::test]
 async fn health_reports_configuration_problems() -> anyhow::Result<()> {
     let provider = FakeProvider::start(Script::default()).await?;
@@ -308,12 +335,8 @@ async fn health_reports_configuration_problems() -> anyhow::Result<()> {
         "http://127.0.0.1:9",
         &[("MCP_POLICIES", "{not json")],
     )?;
-    let health: serde_json::Value = client()
-        .get(format!("{}/api/health", edge.base_url))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let (status, health) = health_of(&edge).await?;
+    assert_eq!(status, 503, "a setting that does not parse: not ready");
     assert_eq!(health["status"], "degraded");
     assert!(
         health["problems"][0]
