@@ -57,7 +57,7 @@ async fn endpoint_and_title_attributes_are_used() {
     .await;
     assert_eq!(
         page.fetch.requests_to("/api/servers")[0]["url"],
-        "https://chat.example/api/servers"
+        "https://chat.example/api/servers?redirect_url=https%3A%2F%2Fchat.example%2F"
     );
     assert_eq!(page.text("h2").as_deref(), Some("Ask Acme"));
     assert_eq!(
@@ -207,4 +207,67 @@ async fn signing_in_in_a_popup_retries_the_refused_question() {
     stream.push_events(&[crate::support::text("Signed in."), crate::support::done()]);
     page.wait_for_complete("true").await;
     assert!(page.find(r#"[data-role="error"]"#).is_none());
+}
+
+/// Pomerium 0.33's check of a Connect `redirect_url` (`isValidRedirectURL` in
+/// `internal/mcp/handler_connect.go`): https, a host, and that host is the connect request's own
+/// (the MCP server's) or the host of an MCP client route. Anything else gets 400.
+fn pomerium_accepts(redirect: &str, server_host: &str, client_hosts: &[&str]) -> bool {
+    let Some(rest) = redirect.strip_prefix("https://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    let hostname = host.split(':').next().unwrap_or_default();
+    !hostname.is_empty() && (hostname == server_host || client_hosts.contains(&hostname))
+}
+
+/// The `redirect_url` the widget sent with its server list request.
+fn sent_redirect_url(page: &Page) -> Option<String> {
+    let requests = page.fetch.requests_to("/api/servers");
+    let url = requests.first()?["url"].as_str()?.to_owned();
+    let encoded = url
+        .split("redirect_url=")
+        .nth(1)?
+        .split('&')
+        .next()?
+        .to_owned();
+    js_sys::decode_uri_component(&encoded)
+        .ok()
+        .map(String::from)
+}
+
+#[wasm_bindgen_test]
+async fn connect_returns_through_the_chat_origin_which_pomerium_accepts() {
+    // The chat's route (chat.example.com) is Pomerium's MCP client route; the page embedding the
+    // widget is elsewhere (here the test runner's http origin, in production intranet.…).
+    let page = Page::open(
+        &[("endpoint", "https://chat.example.com/")],
+        200,
+        r#"{"servers":[]}"#,
+    )
+    .await;
+    let redirect = sent_redirect_url(&page).expect("a redirect_url for Connect");
+    assert_eq!(redirect, "https://chat.example.com/");
+    assert!(pomerium_accepts(
+        &redirect,
+        "northwind.example.com",
+        &["chat.example.com"]
+    ));
+    // What the widget sent before: the embedding page, which Pomerium refuses.
+    assert!(!pomerium_accepts(
+        "https://intranet.example.com/page",
+        "northwind.example.com",
+        &["chat.example.com"]
+    ));
+
+    drop(page);
+    // An http chat origin (a local demo) has no Connect: Pomerium accepts only https.
+    let local = Page::open(
+        &[("endpoint", "http://127.0.0.1:3000")],
+        200,
+        r#"{"servers":[]}"#,
+    )
+    .await;
+    assert_eq!(sent_redirect_url(&local), None);
 }

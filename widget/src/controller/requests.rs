@@ -1,6 +1,6 @@
 //! The requests that keep an instance's lists and session current.
 //!
-//! The server list (with the page as `redirect_url` for Connect, when the page is https), the
+//! The server list (with the chat origin as `redirect_url` for Connect, when it is https), the
 //! model list, Disconnect, and the sign-in watch: after the user opens the sign-in popup, the
 //! instance asks `GET /api/servers` every [`SIGN_IN_POLL_MS`] until the answer is not 401, then
 //! shows the list and sends again the question the 401 refused.
@@ -23,7 +23,7 @@ impl Controller {
     pub(crate) fn load_servers(&self) {
         self.state.borrow_mut().servers = Servers::Loading;
         let endpoint = self.endpoint();
-        let redirect = redirect_url();
+        let redirect = redirect_url(&endpoint);
         let me = self.me.clone();
         self.spawn(Slot::Servers, move |id, signal| async move {
             let result = api::fetch_servers(&endpoint, redirect.as_deref(), &signal).await;
@@ -87,7 +87,7 @@ impl Controller {
             return;
         }
         let endpoint = self.endpoint();
-        let redirect = redirect_url();
+        let redirect = redirect_url(&endpoint);
         let me = self.me.clone();
         self.spawn(Slot::Session, move |id, signal| async move {
             let result = api::fetch_servers(&endpoint, redirect.as_deref(), &signal).await;
@@ -122,11 +122,19 @@ impl Controller {
     }
 }
 
-/// Where a server's Connect sign-in comes back to: this page, when it is served over https
-/// (the edge accepts nothing else).
-fn redirect_url() -> Option<String> {
-    let location = web_sys::window()?.location();
-    let href = location.href().ok()?;
-    let href = href.split('#').next().unwrap_or_default();
-    href.starts_with("https://").then(|| href.to_owned())
+/// Where a server's Connect sign-in comes back to: the chat origin's root (the endpoint's origin,
+/// or this page's when the endpoint is empty), when it is https.
+///
+/// Pomerium 0.33 sends the user back only to an https URL on the MCP server's own host or on the
+/// host of an MCP client route (`isValidRedirectURL` in `internal/mcp/handler_connect.go`), and
+/// answers any other `redirect_url` with 400. The chat origin is the edge's `mcp: { client: {} }`
+/// route; the embedding page's origin is not.
+fn redirect_url(endpoint: &str) -> Option<String> {
+    let base = match endpoint.trim() {
+        "" => web_sys::window()?.location().origin().ok()?,
+        endpoint => endpoint.to_owned(),
+    };
+    let rest = base.strip_prefix("https://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    (!authority.is_empty() && !authority.contains('@')).then(|| format!("https://{authority}/"))
 }
