@@ -14,16 +14,22 @@
 //! | `intranet` | the demo intranet site's nginx rewrites of the demo page |
 //! | `compose` | the compose services, their ports, variables, aliases and health checks |
 //! | `kubernetes` | the SpinApp, the Northwind Deployment and Service, the Ingresses |
+//! | `schema` | CRD OpenAPI schemas applied as the API server applies them |
+//! | `crds` | the vendored CRDs (`upstream/`), their CEL rules and spin-operator's webhooks |
 //! | `probes` | the health checks and Host allow-list run against real servers |
-//! | `spin_manifest` | spin.toml parses (its content belongs to the edge's own checks) |
+//! | `spin_manifest` | spin.toml: the manifest, and its outbound hosts as Spin parses them |
+//! | `outbound` | Spin's `allowed_outbound_hosts` rules, and the documented modes resolved |
 
 mod compose;
+mod crds;
 mod dockerfile;
 mod interpolate;
 mod intranet;
 mod kubernetes;
+mod outbound;
 mod pomerium;
 mod probes;
+mod schema;
 mod spin_manifest;
 mod yaml;
 

@@ -15,8 +15,9 @@ use serde_json::Value;
 use crate::cmd::root;
 use crate::deploy_files::dockerfile::{Dockerfile, check_pinned, listen_port_in};
 use crate::deploy_files::interpolate::{references, substitute};
+use crate::deploy_files::outbound::{Mode, check_mode};
 use crate::deploy_files::pomerium::{mcp_role, routes};
-use crate::deploy_files::yaml::document;
+use crate::deploy_files::yaml::{document, toml_document};
 use crate::deploy_files::{env_example, is_edge_variable, origin, read, split_url};
 
 /// The compose file, parsed, with its variables substituted.
@@ -298,7 +299,9 @@ pub(super) fn check_routes_reach_services(compose: &Compose, pomerium: &Value) -
 }
 
 /// The edge's settings: Spin variables it knows, the secret and origins it needs, Pomerium's
-/// URL equal to the chat route's origin, and every page that embeds the chat allowed by CORS.
+/// URL equal to the chat route's origin, every page that embeds the chat allowed by CORS, and
+/// spin.toml's outbound hosts resolved with these variables allowing every URL the edge calls
+/// (the provider, Pomerium, the MCP routes in edge tool mode).
 pub(super) fn check_edge_settings(compose: &Compose, pomerium: &Value) -> Vec<String> {
     let Some(chat) = routes(pomerium)
         .into_iter()
@@ -348,6 +351,11 @@ pub(super) fn check_edge_settings(compose: &Compose, pomerium: &Value) -> Vec<St
     if vars.get("jwt_assertion").map(String::as_str) != Some("required") {
         problems.push("behind Pomerium the edge must require the JWT assertion".to_owned());
     }
+    let mut mode = Mode::new("compose", &[]);
+    mode.vars = vars.clone();
+    mode.calls = mcp_server_urls(pomerium);
+    let manifest = toml_document(&read("spin.toml")).unwrap_or_default();
+    problems.extend(check_mode(&manifest, &mode));
     let allowed: Vec<&str> = vars
         .get("allowed_origins")
         .map(|a| a.split(',').map(str::trim).collect())
@@ -380,6 +388,23 @@ pub(super) fn check_edge_settings(compose: &Compose, pomerium: &Value) -> Vec<St
         }
     }
     problems
+}
+
+/// The URLs of the MCP servers Pomerium lists (route `from` plus `mcp.server.path`), which the
+/// edge calls in edge tool mode.
+pub(super) fn mcp_server_urls(pomerium: &Value) -> Vec<String> {
+    routes(pomerium)
+        .into_iter()
+        .filter(|r| mcp_role(r) == Some("server"))
+        .filter_map(|r| {
+            let from = r.get("from")?.as_str()?;
+            let path = r
+                .pointer("/mcp/server/path")
+                .and_then(Value::as_str)
+                .unwrap_or("/");
+            Some(format!("{from}{path}"))
+        })
+        .collect()
 }
 
 /// northwind-mcp accepts the Host header that reaches it through its route: the public host when
@@ -477,14 +502,7 @@ pub(super) fn check_pomerium_service(
         .and_then(Value::as_array)
         .map(|v| v.iter().map(scalar).collect())
         .unwrap_or_default();
-    if !volumes
-        .iter()
-        .any(|v| v.starts_with("./pomerium-config.yaml:/pomerium/config.yaml"))
-    {
-        problems.push(format!(
-            "{proxy}: pomerium-config.yaml is not mounted at /pomerium/config.yaml"
-        ));
-    }
+    problems.extend(check_config_volume(compose, proxy, &volumes));
     if let Some(dir) = config.get("autocert_dir").and_then(Value::as_str)
         && !volumes.iter().any(|v| v.split(':').nth(1) == Some(dir))
     {
@@ -500,11 +518,99 @@ pub(super) fn check_pomerium_service(
     problems
 }
 
-/// Every service has a health check.
+/// How pomerium-config.yaml reaches Pomerium: a one-shot service that mounts the template
+/// writes the filled-in config into a named volume, and Pomerium, which waits for that service to
+/// complete, mounts the volume's directory at /pomerium (the image reads /pomerium/config.yaml).
+///
+/// Not a single-file bind mount: `sed -i` and editors replace the file, and a single-file mount
+/// keeps showing the container the old inode until a restart, while Pomerium watches the path
+/// (`internal/fileutil/watcher.go` polls it) and reloads a file replaced in a directory.
+fn check_config_volume(compose: &Compose, proxy: &str, volumes: &[String]) -> Vec<String> {
+    let mut problems = Vec::new();
+    if volumes
+        .iter()
+        .any(|v| v.starts_with("./pomerium-config.yaml:"))
+    {
+        problems.push(format!(
+            "{proxy}: pomerium-config.yaml is a single-file bind mount: Pomerium never sees an \
+             edit that replaces the file"
+        ));
+    }
+    let Some(volume) = volumes
+        .iter()
+        .find(|v| v.split(':').nth(1) == Some("/pomerium"))
+        .and_then(|v| v.split(':').next())
+    else {
+        problems.push(format!(
+            "{proxy}: no volume at /pomerium, where it reads config.yaml"
+        ));
+        return problems;
+    };
+    let writer = compose.services.iter().find(|(name, s)| {
+        *name != proxy
+            && service_volumes(s)
+                .iter()
+                .any(|v| v.starts_with(&format!("{volume}:/")))
+            && service_volumes(s)
+                .iter()
+                .any(|v| v.starts_with("./pomerium-config.yaml:"))
+    });
+    match writer {
+        None => problems.push(format!(
+            "{proxy}: no service writes pomerium-config.yaml into the volume {volume}"
+        )),
+        Some((name, _)) => {
+            let waits = compose.services[proxy]
+                .pointer(&format!("/depends_on/{name}/condition"))
+                .and_then(Value::as_str)
+                == Some("service_completed_successfully");
+            if !waits {
+                problems.push(format!(
+                    "{proxy} does not wait for {name} (service_completed_successfully)"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+fn service_volumes(service: &Value) -> Vec<String> {
+    service
+        .get("volumes")
+        .and_then(Value::as_array)
+        .map(|v| v.iter().map(scalar).collect())
+        .unwrap_or_default()
+}
+
+/// The shell script of the service that writes Pomerium's config (its `sh -c` command).
+pub(super) fn config_writer_script(compose: &Compose) -> Option<String> {
+    let (_, service) = compose.services.iter().find(|(_, s)| {
+        service_volumes(s)
+            .iter()
+            .any(|v| v.starts_with("./pomerium-config.yaml:"))
+    })?;
+    let command = service.get("command")?.as_array()?;
+    match command.as_slice() {
+        [sh, flag, script] if sh == "sh" && flag == "-c" => Some(scalar(script)),
+        _ => None,
+    }
+}
+
+/// A service that runs once for others to wait on (`service_completed_successfully`).
+fn is_one_shot(compose: &Compose, name: &str) -> bool {
+    compose.services.values().any(|s| {
+        s.pointer(&format!("/depends_on/{name}/condition"))
+            .and_then(Value::as_str)
+            == Some("service_completed_successfully")
+    })
+}
+
+/// Every long-running service has a health check.
 pub(super) fn check_healthchecks(compose: &Compose) -> Vec<String> {
     compose
         .services
         .iter()
+        .filter(|(name, _)| !is_one_shot(compose, name))
         .filter(|(_, s)| {
             let test = s.pointer("/healthcheck/test");
             test.is_none_or(|t| {

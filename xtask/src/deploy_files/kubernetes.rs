@@ -1,13 +1,17 @@
-//! deploy/kubernetes/: the manifests parse, kustomize lists them, no Secret is shipped, the
-//! Ingresses use only the Pomerium Ingress Controller's annotations with the chat route's options,
-//! and images, names and ports agree with each other and with the code that reads them.
+//! deploy/kubernetes/: the manifests parse, kustomize lists them in the order they must be
+//! applied, no Secret is shipped, the custom resources pass their CRDs and admission webhooks
+//! (`crds`), the Ingresses use only the Pomerium Ingress Controller's annotations with the chat
+//! route's options and TLS, and images, names and ports agree with each other and with the code
+//! that reads them.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::deploy_files::crds;
 use crate::deploy_files::dockerfile::check_pinned;
-use crate::deploy_files::yaml::documents;
+use crate::deploy_files::outbound::{Mode, check_mode};
+use crate::deploy_files::yaml::{documents, toml_document};
 use crate::deploy_files::{is_edge_variable, read};
 
 /// The manifests, by file name.
@@ -137,6 +141,21 @@ pub(super) fn check_structure(manifests: &Manifests) -> Vec<String> {
             problems.push(format!("kustomization.yaml does not list {file}"));
         }
     }
+    // kustomize sorts resources by kind unless told otherwise, and SpinApp sorts before
+    // SpinAppExecutor; the webhook refuses an app whose executor is not there yet. With
+    // `sortOptions.order: fifo` (kustomize 5, kubectl 1.27+) objects go out in the listed order.
+    let kustomization = manifests.get("kustomization.yaml").and_then(|d| d.first());
+    if kustomization.and_then(|k| k.pointer("/sortOptions/order")) != Some(&Value::from("fifo")) {
+        problems.push(
+            "kustomization.yaml must keep the listed order (sortOptions.order: fifo)".to_owned(),
+        );
+    }
+    let position = |f: &str| listed.iter().position(|l| *l == f);
+    if let (Some(executor), Some(edge)) = (position("executor.yaml"), position("edge.yaml"))
+        && executor > edge
+    {
+        problems.push("kustomization.yaml must list executor.yaml before edge.yaml".to_owned());
+    }
     for file in listed {
         if !manifests.contains_key(file) {
             problems.push(format!(
@@ -152,6 +171,52 @@ pub(super) fn check_structure(manifests: &Manifests) -> Vec<String> {
             ));
         }
     }
+    problems
+}
+
+/// The custom resources against their CRDs (schema and CEL rules), and spin-operator's admission
+/// webhooks over the objects kustomize puts in one namespace.
+pub(super) fn check_custom_resources(manifests: &Manifests) -> Vec<String> {
+    let mut problems = Vec::new();
+    let listed: Vec<String> = manifests
+        .get("kustomization.yaml")
+        .and_then(|d| d.first())
+        .and_then(|k| k.get("resources"))
+        .and_then(Value::as_array)
+        .map(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut namespace_objects = Vec::new();
+    for (file, docs) in manifests {
+        for object in docs {
+            let api_version = object["apiVersion"].as_str().unwrap_or("");
+            let kind = object["kind"].as_str().unwrap_or("");
+            if !crds::is_custom(api_version) {
+                continue;
+            }
+            problems.extend(
+                crds::check_custom_resource(object)
+                    .into_iter()
+                    .map(|p| format!("{file}: {p}")),
+            );
+            let in_kustomization = listed.contains(file);
+            match crds::is_namespaced(api_version, kind) {
+                Some(true) if in_kustomization => namespace_objects.push(object),
+                Some(true) => problems.push(format!(
+                    "{file}: {kind} is namespaced: list it in kustomization.yaml"
+                )),
+                Some(false) if in_kustomization => problems.push(format!(
+                    "{file}: {kind} is cluster-scoped: keep it out of the namespaced kustomization"
+                )),
+                _ => {}
+            }
+        }
+    }
+    problems.extend(crds::check_spin_admission(&namespace_objects));
     problems
 }
 
@@ -200,9 +265,17 @@ pub(super) fn check_ingresses(manifests: &Manifests) -> Vec<String> {
             let bytes = annotations
                 .get("mcp_server_max_request_bytes")
                 .and_then(|b| b.parse::<u64>().ok());
-            if bytes.is_none_or(|b| b <= 4096) {
+            // Pomerium buffers this much of a body for the policy check and passes a longer one
+            // cut short (AllowPartialMessage), where mcp_tool rules cannot see the call: so at
+            // least the largest body the server takes.
+            let largest = match backends(ingress).iter().any(|(s, _)| s == "northwind-mcp") {
+                true => northwind_mcp::MAX_REQUEST_BYTES as u64,
+                false => 4097,
+            };
+            if bytes.is_none_or(|b| b < largest) {
                 problems.push(format!(
-                    "{id}: mcp_server_max_request_bytes must exceed 4096"
+                    "{id}: mcp_server_max_request_bytes must be at least {largest}, the largest \
+                     body its server accepts, or longer tool calls escape mcp_tool rules"
                 ));
             }
         }
@@ -211,6 +284,47 @@ pub(super) fn check_ingresses(manifests: &Manifests) -> Vec<String> {
                 problems.push(format!("{id}: no Service {service} with port {port}"));
             }
         }
+        let tls_hosts: Vec<&str> = ingress
+            .pointer("/spec/tls")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|t| t.get("secretName").and_then(Value::as_str).is_some())
+            .filter_map(|t| t.get("hosts")?.as_array())
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        for host in hosts(ingress) {
+            if !tls_hosts.contains(&host) {
+                problems.push(format!(
+                    "{id}: no TLS certificate for {host}: Pomerium would serve one nobody trusts"
+                ));
+            }
+        }
+        if annotations
+            .get("allow_public_unauthenticated_access")
+            .map(String::as_str)
+            == Some("true")
+            && !paths(ingress).iter().all(|p| p == "/widget/")
+        {
+            problems.push(format!("{id}: only the widget bundle (/widget/) is public"));
+        }
+    }
+    let widget_public = of_kind(manifests, "Ingress").any(|i| {
+        let a = annotations(i);
+        a.get("allow_public_unauthenticated_access")
+            .map(String::as_str)
+            == Some("true")
+            && paths(i).iter().any(|p| p == "/widget/")
+            && a.get("set_response_headers")
+                .is_some_and(|h| h.contains("Access-Control-Allow-Origin"))
+    });
+    if !widget_public {
+        problems.push(
+            "no public Ingress for /widget/ with Access-Control-Allow-Origin: pages on other \
+             origins cannot load the widget"
+                .to_owned(),
+        );
     }
     for role in ["client", "server"] {
         if !roles.contains(&role) {
@@ -240,13 +354,25 @@ fn hosts(ingress: &Value) -> Vec<&str> {
         .collect()
 }
 
-fn backends(ingress: &Value) -> Vec<(String, u64)> {
-    let rules = ingress.pointer("/spec/rules").and_then(Value::as_array);
-    rules
+/// Every `spec.rules[].http.paths[]` entry of an Ingress.
+fn http_paths(ingress: &Value) -> impl Iterator<Item = &Value> {
+    ingress
+        .pointer("/spec/rules")
+        .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(|r| r.pointer("/http/paths")?.as_array())
         .flatten()
+}
+
+fn paths(ingress: &Value) -> Vec<String> {
+    http_paths(ingress)
+        .filter_map(|p| Some(p.get("path")?.as_str()?.to_owned()))
+        .collect()
+}
+
+fn backends(ingress: &Value) -> Vec<(String, u64)> {
+    http_paths(ingress)
         .filter_map(|p| {
             let service = p.pointer("/backend/service")?;
             Some((
@@ -270,9 +396,11 @@ fn service_has_port(manifests: &Manifests, service: &str, port: u64) -> bool {
 }
 
 /// The SpinApp: an OCI image named after the Spin app and pinned, several replicas, only the
-/// edge's variables, the key from a Secret, Pomerium's URL on the chat Ingress's host.
+/// edge's variables, the key from a Secret, Pomerium's URL on the chat Ingress's host, and
+/// spin.toml's outbound hosts resolved with its variables allowing what the edge calls.
 pub(super) fn check_spin_app(manifests: &Manifests, app_name: &str) -> Vec<String> {
     let mut problems = Vec::new();
+    let manifest = toml_document(&read("spin.toml")).unwrap_or_default();
     let chat_host = of_kind(manifests, "Ingress")
         .find(|i| {
             annotations(i)
@@ -347,8 +475,50 @@ pub(super) fn check_spin_app(manifests: &Manifests, app_name: &str) -> Vec<Strin
                 "{id}: behind Pomerium the edge must require the JWT assertion"
             ));
         }
+        // Readiness asks the edge itself: /api/health runs the component and answers 503 when
+        // it cannot answer a chat; Spin's /.well-known/spin/health never runs it.
+        let readiness = app
+            .pointer("/spec/checks/readiness/httpGet/path")
+            .and_then(Value::as_str);
+        if readiness != Some("/api/health") {
+            problems.push(format!(
+                "{id}: the readiness check asks {readiness:?}, not the edge's /api/health"
+            ));
+        }
+        // spin.toml's outbound hosts with these variables (a Secret's value stands in for the
+        // key): they must allow the provider, Pomerium and the MCP server Ingresses.
+        let mut mode = Mode::new(&id, &[]);
+        for (name, var) in &seen {
+            let value = var
+                .get("value")
+                .and_then(Value::as_str)
+                .unwrap_or("from-a-secret");
+            mode.vars.insert(name.clone(), value.to_owned());
+        }
+        mode.calls = mcp_server_urls(manifests);
+        problems.extend(check_mode(&manifest, &mode));
     }
     problems
+}
+
+/// The URLs of the MCP servers the Ingresses publish (`https://<host><mcp_server_path>`).
+fn mcp_server_urls(manifests: &Manifests) -> Vec<String> {
+    of_kind(manifests, "Ingress")
+        .filter(|i| {
+            annotations(i)
+                .get("mcp_server")
+                .is_some_and(|v| v == "true")
+        })
+        .flat_map(|i| {
+            let path = annotations(i)
+                .get("mcp_server_path")
+                .cloned()
+                .unwrap_or_else(|| "/".to_owned());
+            hosts(i)
+                .into_iter()
+                .map(move |h| format!("https://{h}{path}"))
+        })
+        .collect()
 }
 
 /// The Northwind Deployment: a pinned northwind-mcp image, running as the Dockerfile's user,
@@ -463,7 +633,8 @@ pub(super) fn check_northwind(manifests: &Manifests, image_user: &str) -> Vec<St
     problems
 }
 
-/// The controller's global settings: the `global` Pomerium object with MCP on.
+/// The controller's global settings: the `global` Pomerium object with MCP on, persistent
+/// storage and an explicit SameSite.
 pub(super) fn check_global_settings(manifests: &Manifests) -> Vec<String> {
     let Some(global) = of_kind(manifests, "Pomerium").next() else {
         return vec!["no Pomerium global settings".to_owned()];
@@ -481,6 +652,18 @@ pub(super) fn check_global_settings(manifests: &Manifests) -> Vec<String> {
         .is_none()
     {
         problems.push("spec.secrets names no bootstrap Secret".to_owned());
+    }
+    if global.pointer("/spec/storage").is_none() {
+        problems.push(
+            "spec.storage is unset: sessions and MCP tokens would live in memory and vanish on \
+             restart"
+                .to_owned(),
+        );
+    }
+    // Pomerium's default leaves SameSite unset (config/options.go, GetCookieSameSite), which only
+    // Chrome reads as Lax; README.md relies on Lax for the embedding page.
+    if global.pointer("/spec/cookie/sameSite") != Some(&Value::from("lax")) {
+        problems.push("spec.cookie.sameSite must be lax, as README.md says".to_owned());
     }
     problems
 }

@@ -1,6 +1,7 @@
 //! pomerium-config.yaml against Pomerium 0.33: known settings and route keys with the right
-//! nesting, the MCP shapes (`mcp.client`, `mcp.server.path`), policies in PPL, the options the
-//! chat's route needs, no secrets in the file, and the placeholders the README's `sed` replaces.
+//! nesting, the MCP shapes (`mcp.client`, `mcp.server.path`) and what they mean (body buffering,
+//! Connect's return host, SameSite), policies in PPL, the options the chat's route needs, no
+//! secrets in the file, and the placeholders compose's `pomerium-config` service fills in.
 //!
 //! The key lists come from Pomerium's `config/options.go`, `config/policy.go` and
 //! `pkg/policy/criteria/` (v0.33); the old `mcp: {}` and `pass_upstream_access_token` never
@@ -56,6 +57,69 @@ pub(super) fn check_config(text: &str) -> Vec<String> {
         }
     }
     problems.extend(check_route_order(&routes));
+    problems.extend(check_mcp_semantics(settings, &routes));
+    problems
+}
+
+/// What Pomerium 0.33 does with the MCP settings, beyond their shape:
+/// - `cookie_same_site` unset leaves SameSite off the cookie (`GetCookieSameSite` in
+///   `config/options.go` falls back to `http.SameSiteDefaultMode`), which only Chrome reads as
+///   Lax; README.md relies on Lax, so it is set, to one of the values `ValidateCookieSameSite`
+///   takes.
+/// - `mcp.server.max_request_bytes` is how much of a body the authorizer sees
+///   (`config/envoyconfig/per_filter_config.go`: `WithRequestBody` with `AllowPartialMessage`),
+///   not a body limit: it must cover the largest body the server accepts, or a longer tool call
+///   is judged with `mcp_tool` false. For northwind-mcp that is its `MAX_REQUEST_BYTES`.
+/// - Connect's `redirect_url` must be https on the MCP server's host or an MCP client route's
+///   (`isValidRedirectURL`, `internal/mcp/handler_connect.go`); the widget sends its chat origin,
+///   the host that serves `/widget/`, so that host carries the `mcp.client` route.
+fn check_mcp_semantics(settings: &Map<String, Value>, routes: &[&Value]) -> Vec<String> {
+    let mut problems = Vec::new();
+    match settings.get("cookie_same_site").and_then(Value::as_str) {
+        Some("lax") => {}
+        Some(other) if !["strict", "none"].contains(&other) => {
+            problems.push(format!(
+                "cookie_same_site {other:?} is not strict, lax or none"
+            ));
+        }
+        other => problems.push(format!(
+            "cookie_same_site is {other:?}: set it to lax, which README.md relies on (unset \
+             leaves SameSite off the cookie)"
+        )),
+    }
+    for route in routes.iter().filter(|r| mcp_role(r) == Some("server")) {
+        let to = route.get("to").and_then(Value::as_str).unwrap_or("");
+        let is_northwind = crate::deploy_files::split_url(to)
+            .is_some_and(|(_, host, _, _)| host.starts_with("northwind"));
+        let bytes = route
+            .pointer("/mcp/server/max_request_bytes")
+            .and_then(Value::as_u64)
+            .unwrap_or(4096);
+        if is_northwind && bytes < northwind_mcp::MAX_REQUEST_BYTES as u64 {
+            problems.push(format!(
+                "{to}: max_request_bytes {bytes} is less than the {} bytes northwind-mcp \
+                 accepts: longer tool calls reach the authorizer cut short and escape mcp_tool \
+                 rules",
+                northwind_mcp::MAX_REQUEST_BYTES
+            ));
+        }
+    }
+    let client_hosts: Vec<&str> = routes
+        .iter()
+        .filter(|r| mcp_role(r) == Some("client"))
+        .filter_map(|r| r.get("from")?.as_str())
+        .collect();
+    for route in routes {
+        if route.get("prefix").and_then(Value::as_str) == Some("/widget/") {
+            let from = route.get("from").and_then(Value::as_str).unwrap_or("");
+            if !client_hosts.contains(&from) {
+                problems.push(format!(
+                    "{from} serves the widget but has no mcp.client route: Pomerium refuses the \
+                     widget's Connect redirect_url there"
+                ));
+            }
+        }
+    }
     problems
 }
 

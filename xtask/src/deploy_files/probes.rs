@@ -1,6 +1,7 @@
 //! The compose health checks and northwind-mcp's Host allow-list, run for real: the same bash
 //! probe the containers run, against the real northwind-mcp server (in-process) and a stand-in
-//! for Spin's health endpoint; and an MCP `initialize` with the Host header Pomerium forwards.
+//! for the edge's `/api/health` (200 ready, 503 not); and an MCP `initialize` with the Host
+//! header Pomerium forwards.
 //!
 //! The images (Spin's is Debian without curl, northwind-mcp's is Debian slim) have bash, so the
 //! probes speak HTTP over bash's `/dev/tcp`. Only the port differs here: the servers bind port 0.
@@ -91,8 +92,8 @@ pub(super) fn check_probe_ports(compose: &Compose) -> Vec<String> {
     problems
 }
 
-/// A server answering `200` to `GET <path>` and `404` to anything else, on a free port.
-fn stand_in(path: &str) -> u16 {
+/// A server answering `status` to `GET <path>` and `404` to anything else, on a free port.
+fn stand_in(path: &str, status: &'static str) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
     let port = listener.local_addr().expect("bound").port();
     let wanted = format!("GET {path} ");
@@ -112,7 +113,7 @@ fn stand_in(path: &str) -> u16 {
                 }
             }
             let status = if line.starts_with(&wanted) {
-                "200 OK"
+                status
             } else {
                 "404 Not Found"
             };
@@ -235,17 +236,24 @@ mod tests {
         assert!(probe.passes_on(server.addr.port()), "healthy northwind-mcp");
         drop(server);
         assert!(!probe.passes_on(closed_port()), "nothing listening");
-        assert!(!probe.passes_on(stand_in("/other")), "a 404 is not healthy");
+        assert!(
+            !probe.passes_on(stand_in("/other", "200 OK")),
+            "a 404 is not healthy"
+        );
     }
 
+    /// The edge's probe asks `/api/health`, which runs the component (Spin's own
+    /// `/.well-known/spin/health` does not), and fails on its 503 "not ready".
     #[test]
-    fn the_edge_probe_asks_spins_health_endpoint() {
+    fn the_edge_probe_asks_the_edges_readiness() {
         let text = read("docker-compose.yaml");
         let probe = Probe::of(&compose(&text), "edge").expect("a bash probe");
-        assert!(probe.passes_on(stand_in("/.well-known/spin/health")));
-        let wrong_path = broken(&text, "GET /.well-known/spin/health", "GET /healthz");
-        let probe = Probe::of(&compose(&wrong_path), "edge").unwrap();
-        assert!(!probe.passes_on(stand_in("/.well-known/spin/health")));
+        assert_eq!(probe.path, "/api/health");
+        assert!(probe.passes_on(stand_in("/api/health", "200 OK")));
+        assert!(!probe.passes_on(stand_in("/api/health", "503 Service Unavailable")));
+        let spins = broken(&text, "GET /api/health", "GET /.well-known/spin/health");
+        let probe = Probe::of(&compose(&spins), "edge").unwrap();
+        assert!(!probe.passes_on(stand_in("/api/health", "200 OK")));
     }
 
     #[test]

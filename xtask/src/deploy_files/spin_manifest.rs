@@ -1,8 +1,10 @@
-//! spin.toml parses as a Spin manifest (version 2, an application name, at least one component).
+//! spin.toml parses as a Spin manifest (version 2, an application name, at least one component),
+//! and README.md's configuration table names every variable it declares.
 //!
-//! What it says (routes, sources, `files`, outbound hosts, variables) is the edge's to check; the
-//! deployment tests read it only where a deployment must agree with it (the edge image's files,
-//! the SpinApp's image name).
+//! Its routes, sources and `files` are the edge's to check (edge/tests/spin_manifest.rs); its
+//! outbound hosts, resolved in each way of running it, are `outbound`'s. The deployment tests
+//! read it where a deployment must agree with it (the edge image's files, the SpinApp's image
+//! name, the variables compose and the SpinApp set).
 
 use serde_json::Value;
 
@@ -35,6 +37,26 @@ pub(super) fn check_manifest(text: &str) -> Vec<String> {
     problems
 }
 
+/// Every variable of spin.toml appears (as `` `name` ``) in README.md's "Configuration (edge)".
+pub(super) fn check_documented(manifest_text: &str, readme: &str) -> Vec<String> {
+    let Ok(manifest) = toml_document(manifest_text) else {
+        return vec!["spin.toml does not parse".to_owned()];
+    };
+    let section = readme
+        .split("## Configuration (edge)")
+        .nth(1)
+        .map(|s| s.split("\n## ").next().unwrap_or(s))
+        .unwrap_or("");
+    manifest
+        .get("variables")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|v| v.keys())
+        .filter(|name| !section.contains(&format!("`{name}`")))
+        .map(|name| format!("README.md's configuration table does not name {name}"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +76,22 @@ mod tests {
             "spin_manifest_version = 1",
         );
         assert_fails(check_manifest(&v1), "must be 2");
+    }
+}
+
+#[cfg(test)]
+mod documented {
+    use super::*;
+    use crate::deploy_files::{assert_fails, assert_ok, broken, read};
+
+    #[test]
+    fn the_readme_names_every_spin_variable() {
+        let (manifest, readme) = (read("spin.toml"), read("README.md"));
+        assert_ok(check_documented(&manifest, &readme));
+        let missing = broken(&readme, "| `mcp_origin` |", "| `mcp-origin` |");
+        assert_fails(
+            check_documented(&manifest, &missing),
+            "does not name mcp_origin",
+        );
     }
 }

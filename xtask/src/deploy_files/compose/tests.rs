@@ -265,6 +265,20 @@ fn pomerium_keeps_its_secrets_state_and_the_only_open_ports() {
     assert_fails(check(&racing), "the databroker needs a postgres service");
     let no_certs = broken(&f.compose, "      - autocert:/data/autocert\n", "");
     assert_fails(check(&no_certs), "no volume at /data/autocert");
+    let single_file = broken(
+        &f.compose,
+        "      - pomerium-config:/pomerium:ro\n",
+        "      - ./pomerium-config.yaml:/pomerium/config.yaml:ro\n",
+    );
+    let problems = check(&single_file);
+    assert_fails(problems.clone(), "single-file bind mount");
+    assert_fails(problems, "no volume at /pomerium");
+    let early = broken(
+        &f.compose,
+        "        condition: service_completed_successfully\n",
+        "        condition: service_started\n",
+    );
+    assert_fails(check(&early), "does not wait for pomerium-config");
     let open = broken(
         &f.compose,
         "    expose:\n      - \"8931\"\n",
@@ -286,4 +300,59 @@ fn every_service_has_a_health_check() {
         check_healthchecks(&load(&none, &f.env)),
         "postgres has no health check",
     );
+}
+
+/// The pomerium-config service's script, run here with its two paths moved to a scratch
+/// directory: it writes the template with DOMAIN and EMAIL_DOMAIN filled in, which is a valid
+/// config whose hosts are under DOMAIN; run again after an edit, it replaces the file.
+#[test]
+fn the_config_service_fills_in_the_domains_from_env() {
+    let f = files();
+    let compose = load(&f.compose, &f.env);
+    let script = config_writer_script(&compose).expect("a sh -c script writes the config");
+    assert!(
+        !check_healthchecks(&compose)
+            .iter()
+            .any(|p| p.contains("pomerium-config"))
+    );
+    let dir = crate::dist::target_dir().join(format!("deploy-files-render-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("template")).unwrap();
+    std::fs::create_dir_all(dir.join("pomerium")).unwrap();
+    let render = |template: &str| {
+        std::fs::write(dir.join("template/config.yaml"), template).unwrap();
+        let script = script
+            .replace("/template/", &format!("{}/template/", dir.display()))
+            .replace("/pomerium/", &format!("{}/pomerium/", dir.display()));
+        let status = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .env("DOMAIN", "acme.test")
+            .env("EMAIL_DOMAIN", "staff.acme.test")
+            .status()
+            .expect("sh runs");
+        assert!(status.success(), "the script failed: {script}");
+        std::fs::read_to_string(dir.join("pomerium/config.yaml")).unwrap()
+    };
+    let config = render(&f.pomerium);
+    assert!(
+        !config.contains("YOUR-DOMAIN") && !config.contains("YOUR-EMAIL-DOMAIN"),
+        "a placeholder is left"
+    );
+    crate::deploy_files::assert_ok(crate::deploy_files::pomerium::check_config(&config));
+    let parsed = pomerium(&config);
+    let hosts: Vec<&str> = crate::deploy_files::pomerium::routes(&parsed)
+        .iter()
+        .filter_map(|r| r.get("from")?.as_str())
+        .collect();
+    assert!(hosts.iter().all(|h| h.ends_with(".acme.test")), "{hosts:?}");
+    assert!(config.contains("is: staff.acme.test"));
+    let edited = render(&broken(
+        &f.pomerium,
+        "cookie_same_site: lax",
+        "cookie_same_site: strict",
+    ));
+    assert!(
+        edited.contains("cookie_same_site: strict"),
+        "the second run replaced the file"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

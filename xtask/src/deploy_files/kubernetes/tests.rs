@@ -110,7 +110,105 @@ fn ingresses_use_known_annotations_and_the_chat_route_options() {
         "mcp_server_max_request_bytes: \"65536\"",
         "mcp_server_max_request_bytes: \"4096\"",
     );
-    assert_fails(check_ingresses(&small), "must exceed 4096");
+    assert_fails(check_ingresses(&small), "must be at least 65536");
+    let plain = with("ingress.yaml", "      secretName: northwind-tls\n", "");
+    assert_fails(
+        check_ingresses(&plain),
+        "no TLS certificate for northwind.YOUR-DOMAIN",
+    );
+    let no_widget = with(
+        "ingress.yaml",
+        "          - path: /widget/\n",
+        "          - path: /bundle/\n",
+    );
+    let problems = check_ingresses(&no_widget);
+    assert_fails(problems.clone(), "no public Ingress for /widget/");
+    assert_fails(problems, "only the widget bundle (/widget/) is public");
+}
+
+#[test]
+fn custom_resources_pass_their_crds_and_webhooks() {
+    assert_ok(check_custom_resources(&load()));
+    // Issue 19 item 1: authenticate without identityProvider (the CRD's CEL rule).
+    let half = with(
+        "pomerium.yaml",
+        "  secrets: pomerium/bootstrap\n",
+        "  secrets: pomerium/bootstrap\n  authenticate:\n    url: https://authenticate.pomerium.app\n",
+    );
+    assert_fails(
+        check_custom_resources(&half),
+        "identityProvider is required if authenticate is set",
+    );
+    let typo = with("edge.yaml", "  replicas: 2", "  replica: 2");
+    assert_fails(check_custom_resources(&typo), "unknown field \"replica\"");
+    let env = with(
+        "edge.yaml",
+        "  checks:\n",
+        "  env:\n    - name: SPIN_MAX_INSTANCE_COUNT\n      value: \"2000\"\n  checks:\n",
+    );
+    assert_fails(check_custom_resources(&env), "unknown field \"env\"");
+    let quantity = with("edge.yaml", "memory: 256Mi", "memory: 256MB");
+    assert_fails(check_custom_resources(&quantity), "does not match");
+    let same_site = with("pomerium.yaml", "sameSite: lax", "sameSite: relaxed");
+    assert_fails(check_custom_resources(&same_site), "is not one of");
+    let storage = with(
+        "pomerium.yaml",
+        "      secret: pomerium/pomerium-postgres",
+        "      secret: pomerium-postgres",
+    );
+    assert_fails(check_custom_resources(&storage), "is not a namespace/name");
+    // Issue 19 item 2: the executor must be in the app's namespace.
+    let no_executor_listed = {
+        let mut m = with("kustomization.yaml", "  - executor.yaml\n", "");
+        m.remove("executor.yaml");
+        m
+    };
+    assert_fails(
+        check_custom_resources(&no_executor_listed),
+        "executor containerd-shim-spin does not exist in namespace",
+    );
+    let unlisted = with("kustomization.yaml", "  - executor.yaml\n", "");
+    assert_fails(check_custom_resources(&unlisted), "is namespaced: list it");
+    // Issue 19 item 3: enableAutoscaling with replicas.
+    let both = with(
+        "edge.yaml",
+        "  replicas: 2",
+        "  replicas: 2\n  enableAutoscaling: true",
+    );
+    assert_fails(
+        check_custom_resources(&both),
+        "replicas cannot be set when autoscaling is enabled",
+    );
+    let neither = with(
+        "executor.yaml",
+        "    runtimeClassName: wasmtime-spin-v2\n",
+        "",
+    );
+    assert_fails(
+        check_custom_resources(&neither),
+        "either runtimeClassName or spinImage must be set",
+    );
+    let too_big = with(
+        "edge.yaml",
+        "  resources:\n",
+        "  invocationLimits:\n    memory: 1Gi\n  resources:\n",
+    );
+    assert_fails(
+        check_custom_resources(&too_big),
+        "cannot be greater than the memory limit",
+    );
+}
+
+#[test]
+fn kustomize_applies_the_executor_before_the_app() {
+    let unordered = with("kustomization.yaml", "sortOptions:\n  order: fifo\n", "");
+    assert_fails(check_structure(&unordered), "sortOptions.order: fifo");
+    let late = with(
+        "kustomization.yaml",
+        "  - executor.yaml\n  - edge.yaml\n",
+        "  - edge.yaml\n  - executor.yaml\n",
+    );
+    assert_fails(check_structure(&late), "executor.yaml before edge.yaml");
 }
 
 #[test]
@@ -147,6 +245,31 @@ fn the_spin_app_is_the_edge_with_its_settings() {
         "value: https://pomerium.YOUR-DOMAIN",
     );
     assert_fails(check_spin_app(&elsewhere, &app), "the chat Ingress is");
+    let spins = with(
+        "edge.yaml",
+        "      httpGet:\n        path: /api/health",
+        "      httpGet:\n        path: /.well-known/spin/health",
+    );
+    assert_fails(check_spin_app(&spins, &app), "not the edge's /api/health");
+    // Issue 19 item 9: without mcp_origin, edge tool mode's calls to Northwind are denied.
+    let no_mcp = with(
+        "edge.yaml",
+        "    - name: mcp_origin\n      value: https://northwind.YOUR-DOMAIN\n",
+        "",
+    );
+    assert_fails(
+        check_spin_app(&no_mcp, &app),
+        "the edge calls https://northwind.YOUR-DOMAIN/mcp, which allowed_outbound_hosts does not allow",
+    );
+    let no_origin = with(
+        "edge.yaml",
+        "    - name: pomerium_origin\n      value: https://chat.YOUR-DOMAIN\n",
+        "",
+    );
+    assert_fails(
+        check_spin_app(&no_origin, &app),
+        "the edge calls https://chat.YOUR-DOMAIN, which",
+    );
 }
 
 #[test]
@@ -208,4 +331,53 @@ fn the_global_settings_turn_mcp_on() {
     assert_fails(check_global_settings(&off), "runtimeFlags.mcp must be true");
     let named = with("pomerium.yaml", "  name: global", "  name: pomerium");
     assert_fails(check_global_settings(&named), "named global");
+    let memory = with(
+        "pomerium.yaml",
+        "  storage:\n    postgres:\n      secret: pomerium/pomerium-postgres\n",
+        "",
+    );
+    assert_fails(check_global_settings(&memory), "spec.storage is unset");
+    let unset = with("pomerium.yaml", "  cookie:\n    sameSite: lax\n", "");
+    assert_fails(check_global_settings(&unset), "sameSite must be lax");
+}
+
+/// `kubectl apply -k deploy/kubernetes` renders with kustomize first: run that rendering (when
+/// kubectl is installed) and check what it would send: every namespaced object in pomerium-chat,
+/// the executor before the SpinApp, and the rendered custom resources valid.
+#[test]
+fn kubectl_kustomize_renders_what_apply_sends() {
+    let Ok(output) = std::process::Command::new("kubectl")
+        .args(["kustomize", DIR])
+        .current_dir(crate::cmd::root())
+        .output()
+    else {
+        eprintln!("kubectl is not installed: the rendering is not checked here");
+        return;
+    };
+    assert!(
+        output.status.success(),
+        "kubectl kustomize failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rendered = documents(&String::from_utf8_lossy(&output.stdout)).expect("YAML");
+    let kinds: Vec<&str> = rendered.iter().filter_map(|o| o["kind"].as_str()).collect();
+    let at = |kind: &str| kinds.iter().position(|k| *k == kind);
+    assert!(at("SpinAppExecutor") < at("SpinApp"), "{kinds:?}");
+    assert!(at("SpinAppExecutor").is_some(), "{kinds:?}");
+    for object in rendered.iter().filter(|o| o["kind"] != "Namespace") {
+        assert_eq!(
+            object
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str),
+            Some("pomerium-chat"),
+            "{object}"
+        );
+    }
+    let mut as_files = Manifests::new();
+    as_files.insert("rendered.yaml".to_owned(), rendered);
+    for object in objects(&as_files) {
+        if crds::is_custom(object["apiVersion"].as_str().unwrap_or("")) {
+            assert_ok(crds::check_custom_resource(object));
+        }
+    }
 }

@@ -140,7 +140,7 @@ fn secrets_stay_out_of_the_file() {
 }
 
 #[test]
-fn every_host_and_email_domain_is_a_placeholder_the_readme_replaces() {
+fn every_host_and_email_domain_is_a_placeholder_compose_fills_in() {
     let text = config();
     assert_ok(check_placeholders(&text));
     let literal_host = broken(
@@ -154,10 +154,37 @@ fn every_host_and_email_domain_is_a_placeholder_the_readme_replaces() {
         check_placeholders(&literal_mail),
         "acme.com is not YOUR-EMAIL-DOMAIN",
     );
-    let readme = read("README.md");
-    assert!(
-        readme.contains("'s/YOUR-EMAIL-DOMAIN/example.com/g' -e 's/YOUR-DOMAIN/example.com/g'"),
-        "README.md shows the sed command that fills in both placeholders"
+}
+
+#[test]
+fn mcp_settings_mean_what_the_routes_need() {
+    let text = config();
+    let unset = broken(&text, "cookie_same_site: lax\n", "");
+    assert_fails(check_config(&unset), "cookie_same_site is None");
+    let odd = broken(&text, "cookie_same_site: lax", "cookie_same_site: relaxed");
+    assert_fails(check_config(&odd), "is not strict, lax or none");
+    let short = broken(
+        &text,
+        "max_request_bytes: 65536\n    policy",
+        "max_request_bytes: 16384\n    policy",
+    );
+    assert_fails(
+        check_config(&short),
+        "is less than the 65536 bytes northwind-mcp accepts",
+    );
+    let default = broken(
+        &text,
+        "        max_request_bytes: 65536\n    policy",
+        "    policy",
+    );
+    assert_fails(
+        check_config(&default),
+        "max_request_bytes 4096 is less than",
+    );
+    let no_client = broken(&text, "    mcp:\n      client: {}\n", "");
+    assert_fails(
+        check_config(&no_client),
+        "Pomerium refuses the widget's Connect redirect_url",
     );
 }
 
