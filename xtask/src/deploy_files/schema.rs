@@ -145,6 +145,9 @@ impl<'v> Walk<'v> {
             match (properties.and_then(|p| p.get(key)), additional) {
                 (Some(field_schema), _) => self.check(field_schema, field, &join(key)),
                 (None, Some(Value::Bool(true))) => {}
+                (None, Some(Value::Bool(false))) => {
+                    self.problem(path, format!("unknown field \"{key}\""));
+                }
                 (None, Some(other @ Value::Object(_))) => self.check(other, field, &join(key)),
                 // A schema without properties (`type: object` alone) takes anything.
                 _ if open || properties.is_none() => {}
@@ -317,6 +320,7 @@ mod tests {
                 "n": {"type": "integer"},
                 "free": {"type": "object"},
                 "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                "closed": {"type": "object", "additionalProperties": false},
                 "list": {"type": "array", "minItems": 1, "items": {"type": "boolean"}}
             }
         });
@@ -328,6 +332,10 @@ mod tests {
             (json!({"a": "z"}), "is not one of"),
             (json!({"a": "x", "n": "2"}), "n: must be integer"),
             (json!({"a": "x", "b": 1}), "unknown field \"b\""),
+            (
+                json!({"a": "x", "closed": {"k": 1}}),
+                "closed: unknown field \"k\"",
+            ),
             (
                 json!({"a": "x", "labels": {"k": 1}}),
                 "labels.k: must be string",

@@ -213,6 +213,25 @@ fn the_edge_gets_the_settings_it_reads() {
         check_edge_settings(&load(&page, &f.env), &config),
         "CHAT_ORIGIN http://chat.YOUR-DOMAIN",
     );
+    // Issue 19 item 9: without mcp_origin, Spin denies edge tool mode's calls to Northwind.
+    let no_mcp = broken(
+        &f.compose,
+        "      SPIN_VARIABLE_MCP_ORIGIN: https://northwind.${DOMAIN:?set DOMAIN in .env}\n",
+        "",
+    );
+    assert_fails(
+        check_edge_settings(&load(&no_mcp, &f.env), &config),
+        "the edge calls https://northwind.YOUR-DOMAIN/mcp, which allowed_outbound_hosts",
+    );
+    let no_origin = broken(
+        &f.compose,
+        "      SPIN_VARIABLE_POMERIUM_ORIGIN: https://chat.${DOMAIN:?set DOMAIN in .env}\n",
+        "",
+    );
+    assert_fails(
+        check_edge_settings(&load(&no_origin, &f.env), &config),
+        "the edge calls https://chat.YOUR-DOMAIN, which",
+    );
     let trusting = broken(
         &f.compose,
         "SPIN_VARIABLE_JWT_ASSERTION: required",
