@@ -310,21 +310,41 @@ pub(super) fn check_ingresses(manifests: &Manifests) -> Vec<String> {
             problems.push(format!("{id}: only the widget bundle (/widget/) is public"));
         }
     }
-    let widget_public = of_kind(manifests, "Ingress").any(|i| {
-        let a = annotations(i);
-        a.get("allow_public_unauthenticated_access")
-            .map(String::as_str)
-            == Some("true")
-            && paths(i).iter().any(|p| p == "/widget/")
-            && a.get("set_response_headers")
-                .is_some_and(|h| h.contains("Access-Control-Allow-Origin"))
-    });
-    if !widget_public {
+    let widget_ingresses: Vec<&Value> = of_kind(manifests, "Ingress")
+        .filter(|i| {
+            let a = annotations(i);
+            a.get("allow_public_unauthenticated_access")
+                .map(String::as_str)
+                == Some("true")
+                && paths(i).iter().any(|p| p == "/widget/")
+                && a.get("set_response_headers")
+                    .is_some_and(|h| h.contains("Access-Control-Allow-Origin"))
+        })
+        .collect();
+    if widget_ingresses.is_empty() {
         problems.push(
             "no public Ingress for /widget/ with Access-Control-Allow-Origin: pages on other \
              origins cannot load the widget"
                 .to_owned(),
         );
+    }
+    // The widget's endpoint is the host that serves it, and Connect returns there: Pomerium
+    // accepts that redirect_url only on an MCP client route's host (isValidRedirectURL).
+    let client_hosts: Vec<&str> = of_kind(manifests, "Ingress")
+        .filter(|i| {
+            annotations(i)
+                .get("mcp_client")
+                .is_some_and(|v| v == "true")
+        })
+        .flat_map(hosts)
+        .collect();
+    for host in widget_ingresses.into_iter().flat_map(hosts) {
+        if !client_hosts.contains(&host) {
+            problems.push(format!(
+                "{host} serves the widget but has no mcp_client Ingress: Pomerium refuses the \
+                 widget's Connect redirect_url there"
+            ));
+        }
     }
     for role in ["client", "server"] {
         if !roles.contains(&role) {

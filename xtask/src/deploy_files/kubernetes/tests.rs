@@ -124,6 +124,15 @@ fn ingresses_use_known_annotations_and_the_chat_route_options() {
     let problems = check_ingresses(&no_widget);
     assert_fails(problems.clone(), "no public Ingress for /widget/");
     assert_fails(problems, "only the widget bundle (/widget/) is public");
+    let elsewhere = with(
+        "ingress.yaml",
+        "        - chat.YOUR-DOMAIN\n      secretName: chat-tls\n  rules:\n    - host: chat.YOUR-DOMAIN\n      http:\n        paths:\n          - path: /widget/",
+        "        - cdn.YOUR-DOMAIN\n      secretName: chat-tls\n  rules:\n    - host: cdn.YOUR-DOMAIN\n      http:\n        paths:\n          - path: /widget/",
+    );
+    assert_fails(
+        check_ingresses(&elsewhere),
+        "cdn.YOUR-DOMAIN serves the widget but has no mcp_client Ingress",
+    );
 }
 
 #[test]
