@@ -169,7 +169,13 @@ fn page_locale() -> String {
         .unwrap_or_default()
 }
 
-/// The page that signs the user in: the edge's root, or this page's origin's.
+/// The edge's page that says "Signed in, you can close this window" and closes the popup.
+const SIGNED_IN_PAGE: &str = "/signed-in.html";
+
+/// The page the sign-in popup opens: [`SIGNED_IN_PAGE`] on the edge's origin (or on this page's
+/// origin when the edge is here too). Pomerium signs a navigation without a session in through
+/// the identity provider and sends it back to the URL it asked for, and it accepts that only on
+/// the route's own host, which is the edge's.
 fn sign_in_url(endpoint: &str) -> String {
     let mut base = match endpoint.trim_end_matches('/') {
         "" => web_sys::window()
@@ -177,6 +183,6 @@ fn sign_in_url(endpoint: &str) -> String {
             .unwrap_or_default(),
         base => base.to_owned(),
     };
-    base.push('/');
+    base.push_str(SIGNED_IN_PAGE);
     base
 }
