@@ -108,8 +108,12 @@ pub(crate) enum Msg {
     HostSend(String),
     /// The visual viewport is this tall now (`.0`), this far from the layout viewport's top (`.1`).
     Viewport(i32, i32),
-    /// The page is going away: save now.
+    /// The page is going away (`pagehide`): abort the answer's request, so the provider stops,
+    /// and save now. The answer keeps its text and comes back as interrupted (retryable).
     PageHidden,
+    /// The element left the document: save now, so an element that takes its place (a framework
+    /// re-rendering the page) restores the conversation as it is at this moment.
+    Detached,
     /// Chat request `request` got no stream: a non-2xx answer, or none at all.
     ChatRefused {
         /// Which request.
@@ -307,7 +311,15 @@ impl Controller {
             Msg::Open => self.set_open(true),
             Msg::Close => self.set_open(false),
             Msg::Viewport(height, top) => self.view.borrow().fit_viewport(&self.host, height, top),
-            Msg::PageHidden => self.persist(true),
+            Msg::PageHidden => {
+                let aborted = self.tasks.borrow_mut()[Slot::Chat as usize].take();
+                if aborted.is_some() {
+                    self.state.borrow_mut().end_of_stream();
+                    self.chat_dirty.set(true);
+                }
+                self.persist(true);
+            }
+            Msg::Detached => self.persist(true),
             Msg::ChatRefused { request, error } => {
                 if !self.finish(Slot::Chat, request) {
                     return;
