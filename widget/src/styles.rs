@@ -88,6 +88,39 @@ const CSS: &str = r#"
 }
 :host([hidden]), [hidden] { display: none !important; }
 * { box-sizing: border-box; }
+/* Inherited styles stop here. The host is the page's element, so page rules reach it (a reset
+   such as `* { all: revert }`, `!important` overrides) and its inherited properties would flow
+   in: the top boxes restate every inherited property the widget's look depends on. Only
+   `direction`, `visibility` and the custom properties still come from the page. `:where` keeps
+   this rule below every other one. */
+:where(.panel, .launcher) {
+  font: var(--pomerium-chat-font-size, 15px)/1.5 var(--_font);
+  font-feature-settings: normal;
+  font-variation-settings: normal;
+  font-synthesis: weight style;
+  color: var(--_fg);
+  -webkit-text-fill-color: currentcolor;
+  letter-spacing: normal;
+  word-spacing: normal;
+  text-transform: none;
+  text-indent: 0;
+  text-align: start;
+  text-shadow: none;
+  text-rendering: auto;
+  white-space: normal;
+  word-break: normal;
+  overflow-wrap: normal;
+  hyphens: manual;
+  tab-size: 8;
+  cursor: auto;
+  quotes: auto;
+  writing-mode: horizontal-tb;
+  list-style: outside none disc;
+  border-collapse: separate;
+  border-spacing: 0;
+  empty-cells: show;
+  caption-side: top;
+}
 .panel {
   display: flex;
   flex-direction: column;
