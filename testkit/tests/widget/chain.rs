@@ -30,6 +30,8 @@ pub(crate) struct ChainConfig {
     pub(crate) sign_in: bool,
     /// More edge configuration (e.g. a short idle limit).
     pub(crate) edge_env: Vec<(&'static str, &'static str)>,
+    /// A page origin that embeds the widget cross-origin (the edge's `allowed_origins`).
+    pub(crate) allowed_origin: Option<String>,
 }
 
 /// Everything one end-to-end test runs against.
@@ -65,6 +67,9 @@ impl Chain {
             ("TOOL_MODE", "hosted"),
         ];
         env.extend(cfg.edge_env.iter().copied());
+        if let Some(origin) = &cfg.allowed_origin {
+            env.push(("ALLOWED_ORIGINS", origin.as_str()));
+        }
         let edge = EdgeProcess::start(&artifacts, &env)?;
         let pomerium = FakePomerium::start(FakePomeriumConfig {
             edge_upstream: edge.base_url.clone(),
@@ -114,7 +119,12 @@ impl Chain {
 
     /// Loads `path` and waits until the widget is ready and lists Northwind.
     pub(crate) async fn open(&self, path: &str) -> anyhow::Result<()> {
-        self.browser.client.goto(&self.url(path)).await?;
+        self.open_url(&self.url(path)).await
+    }
+
+    /// Loads `url` (a page anywhere) and waits until the widget is ready and lists Northwind.
+    pub(crate) async fn open_url(&self, url: &str) -> anyhow::Result<()> {
+        self.browser.client.goto(url).await?;
         self.wait_ready().await
     }
 
