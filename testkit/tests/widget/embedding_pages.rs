@@ -76,6 +76,9 @@ async fn a_page_with_hostile_global_css() -> anyhow::Result<()> {
                 sizes == json!({"root": "10px", "transformed": true, "input": "16px"}),
                 "the hostile page applies: {sizes}"
             );
+            // Tall enough to show the page's reset text and the chat below it.
+            chain.browser.client.set_window_size(1280, 1700).await?;
+            chain.eval("window.scrollTo(0, 0); return true;", vec![]).await?;
             chain.screenshot("embed-hostile-css").await?;
             page_unchanged(chain, &hostile).await
         })
@@ -103,15 +106,18 @@ async fn a_right_to_left_page() -> anyhow::Result<()> {
                      const user = root.querySelector('[data-author=\"user\"]').getBoundingClientRect();
                      const input = root.querySelector('textarea[data-role=\"input\"]').getBoundingClientRect();
                      const send = root.querySelector('button[data-role=\"send\"]').getBoundingClientRect();
+                     const question = root.querySelector('[data-author=\"user\"]');
                      return { direction: getComputedStyle(root.querySelector('[data-role=\"panel\"]')).direction,
                               question_on_the_left: user.left - log.left < log.right - user.right,
+                              english_reads_left_to_right: getComputedStyle(question).direction,
                               send_left_of_input: send.right <= input.left + 1 };",
                     vec![],
                 )
                 .await?;
             anyhow::ensure!(
                 mirrored
-                    == json!({"direction": "rtl", "question_on_the_left": true, "send_left_of_input": true}),
+                    == json!({"direction": "rtl", "question_on_the_left": true,
+                              "english_reads_left_to_right": "ltr", "send_left_of_input": true}),
                 "the chat mirrors: {mirrored}"
             );
             chain.screenshot("embed-rtl").await?;
