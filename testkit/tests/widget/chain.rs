@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use testkit::browser::Browser;
 use testkit::pomerium::{FakePomerium, FakePomeriumConfig, McpRoute};
 use testkit::process::{Artifacts, EdgeProcess, NorthwindProcess, free_local_addr, scratch_dir};
-use testkit::provider::{FakeProvider, Script};
+use testkit::provider::{FakeProvider, ModelOptions, Script};
 
 /// The widget's shadow root, at the start of page scripts.
 pub(crate) const ROOT: &str =
@@ -32,6 +32,19 @@ pub(crate) struct ChainConfig {
     pub(crate) edge_env: Vec<(&'static str, &'static str)>,
     /// A page origin that embeds the widget cross-origin (the edge's `allowed_origins`).
     pub(crate) allowed_origin: Option<String>,
+}
+
+impl ChainConfig {
+    /// The stand-in model pausing `millis` between text deltas: slow enough to act mid-answer.
+    pub(crate) fn slow_model(millis: u64) -> Self {
+        Self {
+            script: Script::Model(ModelOptions {
+                delta_delay: Duration::from_millis(millis),
+                ..ModelOptions::default()
+            }),
+            ..Self::default()
+        }
+    }
 }
 
 /// Everything one end-to-end test runs against.
@@ -168,6 +181,21 @@ impl Chain {
             vec![json!(question), json!(northwind)],
         )
         .await?;
+        Ok(())
+    }
+
+    /// Waits until the last answer shows some text while it still streams, and the provider
+    /// has one stream open.
+    pub(crate) async fn partial_answer(&self) -> anyhow::Result<()> {
+        self.wait(
+            "a partial answer",
+            "const last = [...root.querySelectorAll('[data-author=\"assistant\"]')].pop();
+             return !!last && !last.dataset.complete
+                 && last.querySelector('[data-role=\"text\"]').textContent.length > 20;",
+            60,
+        )
+        .await?;
+        anyhow::ensure!(self.provider.open_streams() == 1, "the answer streams");
         Ok(())
     }
 

@@ -14,7 +14,6 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use testkit::npm;
 use testkit::process::Artifacts;
-use testkit::provider::{ModelOptions, Script};
 use testkit::site::{Mount, StaticSite};
 
 use crate::widget::chain::{Chain, ChainConfig, eventually};
@@ -59,10 +58,8 @@ async fn a_page_with_hostile_global_css() -> anyhow::Result<()> {
     let (site, chain) = start(false).await?;
     chain
         .run(async |chain| {
-            let plain = page_url(chain, &site, "/article.html", "");
-            let baseline = converse(chain, &plain, "return window.rerenderParent();").await?;
-            let hostile = page_url(chain, &site, "/article.html", "&hostile");
-            let inside = converse(chain, &hostile, "return window.rerenderParent();").await?;
+            let (hostile, inside, baseline) =
+                beside_the_plain_page(chain, &site, "/article.html", "&hostile").await?;
             same("the widget's insides, hostile page vs plain", &inside, &baseline)?;
             let sizes = chain
                 .eval(
@@ -90,10 +87,8 @@ async fn a_right_to_left_page() -> anyhow::Result<()> {
     let (site, chain) = start(false).await?;
     chain
         .run(async |chain| {
-            let plain = page_url(chain, &site, "/article.html", "");
-            let baseline = converse(chain, &plain, "return window.rerenderParent();").await?;
-            let rtl = page_url(chain, &site, "/rtl.html", "");
-            let inside = converse(chain, &rtl, "return window.rerenderParent();").await?;
+            let (rtl, inside, baseline) =
+                beside_the_plain_page(chain, &site, "/rtl.html", "").await?;
             // The one thing the page must pass in: its direction.
             same(
                 "the widget's insides, right-to-left page vs plain",
@@ -176,7 +171,7 @@ async fn a_vue_page_that_re_renders_the_chats_parent() -> anyhow::Result<()> {
             // Replaced mid-answer: the new element shows the answer as far as it had come,
             // interrupted and retryable; the old element's request ends, so the provider stops.
             chain.ask(QUESTION, true).await?;
-            wait_streaming(chain).await?;
+            chain.partial_answer().await?;
             let cut = chain
                 .eval(
                     "const text = () => [...document.querySelector('pomerium-chat').shadowRoot
@@ -227,12 +222,8 @@ async fn start(vue: bool) -> anyhow::Result<(StaticSite, Chain)> {
     });
     let site = StaticSite::start(mounts).await?;
     let chain = Chain::start(ChainConfig {
-        script: Script::Model(ModelOptions {
-            delta_delay: Duration::from_millis(100),
-            ..ModelOptions::default()
-        }),
         allowed_origin: Some(site.origin()),
-        ..ChainConfig::default()
+        ..ChainConfig::slow_model(100)
     })
     .await?;
     Ok((site, chain))
@@ -247,6 +238,23 @@ fn page_url(chain: &Chain, site: &StaticSite, path: &str, more: &str) -> String 
     )
 }
 
+/// Converses on the plain article page, then on `path` (with `more` query); both re-render the
+/// chat's parent mid-answer. Returns `path`'s URL and the widget's insides there and on the
+/// plain page.
+async fn beside_the_plain_page(
+    chain: &Chain,
+    site: &StaticSite,
+    path: &str,
+    more: &str,
+) -> anyhow::Result<(String, Value, Value)> {
+    let rerender = "return window.rerenderParent();";
+    let plain = page_url(chain, site, "/article.html", "");
+    let baseline = converse(chain, &plain, rerender).await?;
+    let url = page_url(chain, site, path, more);
+    let inside = converse(chain, &url, rerender).await?;
+    Ok((url, inside, baseline))
+}
+
 /// Opens `url`, starts a new chat, asks [`QUESTION`], runs `rerender` (page script that answers
 /// `true` when the parent re-rendered) while the answer streams, and waits for the whole answer.
 /// Returns the computed styles of the widget's insides.
@@ -255,7 +263,7 @@ async fn converse(chain: &Chain, url: &str, rerender: &str) -> anyhow::Result<Va
     chain.eval("host.clear(); return true;", vec![]).await?;
     let asked = chain.provider.request_count();
     chain.ask(QUESTION, true).await?;
-    wait_streaming(chain).await?;
+    chain.partial_answer().await?;
     let rerendered = chain.eval(rerender, vec![]).await?;
     anyhow::ensure!(
         rerendered == json!(true),
@@ -274,20 +282,6 @@ async fn converse(chain: &Chain, url: &str, rerender: &str) -> anyhow::Result<Va
     );
     ensure_messages(chain, 2).await?;
     chain.eval(&format!("{STYLES}\n{INSIDE}"), vec![]).await
-}
-
-/// Waits until the last answer has text and is still streaming.
-async fn wait_streaming(chain: &Chain) -> anyhow::Result<()> {
-    chain
-        .wait(
-            "a partial answer",
-            "const last = [...root.querySelectorAll('[data-author=\"assistant\"]')].pop();
-             return !!last && !last.dataset.complete
-                 && last.querySelector('[data-role=\"text\"]').textContent.length > 0;",
-            60,
-        )
-        .await?;
-    Ok(())
 }
 
 async fn ensure_messages(chain: &Chain, n: u64) -> anyhow::Result<()> {
