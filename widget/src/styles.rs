@@ -26,6 +26,7 @@
 //! | `--pomerium-chat-error` | `#b3261e` (dark: `#ff8a80`) |
 //! | `--pomerium-chat-radius` | `10px` |
 //! | `--pomerium-chat-launcher-size` | `56px` |
+//! | `--pomerium-chat-launcher-offset` | `20px` (the bubble's distance from the window's corner) |
 //! | `--pomerium-chat-panel-width` | `400px` (launcher mode) |
 //! | `--pomerium-chat-panel-height` | `640px` (launcher mode) |
 //!
@@ -313,10 +314,14 @@ button:disabled { opacity: 0.5; cursor: default; }
   white-space: nowrap;
 }
 :host([mode="launcher"]) {
-  position: fixed;
-  inset-block-end: 20px;
-  inset-inline-end: 20px;
-  z-index: 2147483000;
+  /* The bubble's place holds against page rules and resets (`* { all: revert }`): the shadow
+     tree's !important wins over the page's. The page moves it with the offset property. */
+  position: fixed !important;
+  inset: auto !important;
+  inset-block-end: var(--pomerium-chat-launcher-offset, 20px) !important;
+  inset-inline-end: var(--pomerium-chat-launcher-offset, 20px) !important;
+  z-index: 2147483000 !important;
+  margin: 0 !important;
   min-height: 0;
   /* The host is the bubble's box, whatever size the page gave the element. */
   width: auto !important;

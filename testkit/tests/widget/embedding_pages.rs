@@ -63,15 +63,23 @@ async fn a_page_with_hostile_global_css() -> anyhow::Result<()> {
             same("the widget's insides, hostile page vs plain", &inside, &baseline)?;
             let sizes = chain
                 .eval(
-                    "return { root: getComputedStyle(document.documentElement).fontSize,
+                    "const launcher = document.querySelector('pomerium-chat[mode=\"launcher\"]');
+                     const bubble = launcher.shadowRoot.querySelector('[data-role=\"launcher\"]')
+                         .getBoundingClientRect();
+                     return { root: getComputedStyle(document.documentElement).fontSize,
                               transformed: getComputedStyle(document.querySelector('.frame')).transform !== 'none',
-                              input: getComputedStyle(root.querySelector('textarea')).fontSize };",
+                              input: getComputedStyle(root.querySelector('textarea')).fontSize,
+                              launcher_in_the_corner: getComputedStyle(launcher).position === 'fixed'
+                                  && innerWidth - bubble.right < 40 && innerHeight - bubble.bottom < 40
+                                  && bubble.width === 56 };",
                     vec![],
                 )
                 .await?;
             anyhow::ensure!(
-                sizes == json!({"root": "10px", "transformed": true, "input": "16px"}),
-                "the hostile page applies: {sizes}"
+                sizes
+                    == json!({"root": "10px", "transformed": true, "input": "16px",
+                              "launcher_in_the_corner": true}),
+                "the hostile page applies, the widget holds: {sizes}"
             );
             // Tall enough to show the page's reset text and the chat below it.
             chain.browser.client.set_window_size(1280, 1700).await?;
