@@ -114,6 +114,8 @@ pub(crate) enum Msg {
     /// The element left the document: save now, so an element that takes its place (a framework
     /// re-rendering the page) restores the conversation as it is at this moment.
     Detached,
+    /// The element is back in the document after a move.
+    Attached,
     /// Chat request `request` got no stream: a non-2xx answer, or none at all.
     ChatRefused {
         /// Which request.
@@ -180,6 +182,7 @@ impl Controller {
             last_save: Cell::new(0.0),
         });
         controller.restore();
+        controller.sync_top_layer();
         controller.dispatch(Msg::LoadServers);
         if let Some(viewport) = web_sys::window().and_then(|w| w.visual_viewport()) {
             let (height, top) = (viewport.height() as i32, viewport.offset_top() as i32);
@@ -320,6 +323,7 @@ impl Controller {
                 self.persist(true);
             }
             Msg::Detached => self.persist(true),
+            Msg::Attached => self.sync_top_layer(),
             Msg::ChatRefused { request, error } => {
                 if !self.finish(Slot::Chat, request) {
                     return;
@@ -370,7 +374,10 @@ impl Controller {
                 self.load_servers();
                 self.load_models();
             }
-            "mode" => self.open.set(false),
+            "mode" => {
+                self.open.set(false);
+                self.sync_top_layer();
+            }
             // `title`, `placeholder`, `theme` and `locale` are read when rendering.
             _ => {}
         }

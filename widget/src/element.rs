@@ -117,8 +117,9 @@ fn find(host: &HtmlElement) -> Option<Rc<Controller>> {
 }
 
 fn connected(host: HtmlElement) {
-    if find(&host).is_some() {
+    if let Some(controller) = find(&host) {
         // Moved within the page: everything it owns is still good.
+        controller.dispatch(Msg::Attached);
         return;
     }
     match Controller::mount(host.clone()) {

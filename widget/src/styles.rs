@@ -322,6 +322,11 @@ button:disabled { opacity: 0.5; cursor: default; }
   inset-inline-end: var(--pomerium-chat-launcher-offset, 20px) !important;
   z-index: 2147483000 !important;
   margin: 0 !important;
+  /* In the top layer the host is a popover: none of the browser's popover box. */
+  border: 0 !important;
+  padding: 0 !important;
+  overflow: visible !important;
+  background: transparent !important;
   min-height: 0;
   /* The host is the bubble's box, whatever size the page gave the element. */
   width: auto !important;

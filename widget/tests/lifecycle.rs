@@ -1,6 +1,6 @@
-//! The element's lifecycle: removal drops its resources, a move keeps its conversation, an
-//! element that replaces it shows the conversation as it was, and leaving the page aborts the
-//! answer's request.
+//! The element's lifecycle: removal drops its resources, a move keeps its conversation (and a
+//! launcher in the top layer), an element that replaces it shows the conversation as it was,
+//! and leaving the page aborts the answer's request.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -123,6 +123,26 @@ async fn leaving_the_page_aborts_the_answers_request() {
     fire(&web_sys::window().unwrap(), "pagehide");
     wait_for("the fetch to be aborted", || stream.was_aborted()).await;
     page.assert_interrupted("Hel");
+}
+
+#[wasm_bindgen_test]
+async fn a_launcher_sits_in_the_top_layer_even_after_a_move() {
+    let page = Page::open(&[("mode", "launcher")], 200, SERVERS).await;
+    let on_top = |host: &HtmlElement| host.matches(":popover-open").unwrap();
+    assert!(on_top(&page.host), "shown as a popover");
+
+    // Removing an element hides its popover: the move puts it back on top.
+    let doc = document();
+    let aside = doc.create_element("aside").unwrap();
+    doc.body().unwrap().append_child(&aside).unwrap();
+    aside.append_child(&page.host).unwrap();
+    assert!(on_top(&page.host), "on top after the move");
+
+    // An inline chat stays in the page's flow.
+    page.host.set_attribute("mode", "inline").unwrap();
+    assert!(!on_top(&page.host));
+    assert!(!page.host.has_attribute("popover"));
+    aside.remove();
 }
 
 #[wasm_bindgen_test]
