@@ -9,7 +9,9 @@
 //! scheme, `auto` (the default) follows `prefers-color-scheme`; `prefers-reduced-motion`
 //! turns animations off. Inputs use 16 px text (no zoom on iOS), and the launcher panel fits the
 //! visual viewport (`--pomerium-chat-viewport` and `--pomerium-chat-viewport-top`, set on the
-//! host from `visualViewport`), so an on-screen keyboard never covers the composer.
+//! host from `visualViewport`), so an on-screen keyboard never covers the composer. The top
+//! boxes restate every inherited property, so page resets on the host never leak in, and a
+//! launcher's placement is `!important` (it lives in the top layer as a popover).
 //!
 //! | custom property | default |
 //! |---|---|
