@@ -15,6 +15,8 @@
 //! | [`chaos`] | [`chaos::ChaosProvider`]: a provider that fails on purpose, one fault per request, counting its open streams |
 //! | [`process`] | child-process helpers (wasmtime, northwind-mcp) |
 //! | [`browser`] | the browser harness |
+//! | [`site`] | [`site::StaticSite`]: an intranet web server for host pages that embed the widget |
+//! | [`npm`] | npm packages for host pages, installed once into the tools cache |
 //! | [`serve`] | serving a fake in the background; the binaries' shutdown signal |
 //!
 //! The crate is host-only: on `wasm32` it is empty, so a mixed-target workspace build passes.
@@ -22,9 +24,11 @@
 
 pub mod browser;
 pub mod chaos;
+pub mod npm;
 pub mod pomerium;
 pub mod process;
 pub mod provider;
+pub mod site;
 
 pub mod serve;
 

@@ -14,10 +14,12 @@
 //! | [`session`] | a 401 mid-conversation, sign-in in a popup, the question goes through |
 //! | [`faults`] | every provider fault shown with its code, nothing lost, Retry recovers |
 //! | [`embedding`] | launcher mode, the host API and its events, screenshots (light, dark, launcher, 360 px) |
+//! | [`embedding_pages`] | pages unlike the demo: hostile global CSS, Vue re-rendering the parent, right to left |
 
 mod approvals;
 mod chain;
 mod chat;
 mod embedding;
+mod embedding_pages;
 mod faults;
 mod session;

@@ -108,8 +108,14 @@ pub(crate) enum Msg {
     HostSend(String),
     /// The visual viewport is this tall now (`.0`), this far from the layout viewport's top (`.1`).
     Viewport(i32, i32),
-    /// The page is going away: save now.
+    /// The page is going away (`pagehide`): abort the answer's request, so the provider stops,
+    /// and save now. The answer keeps its text and comes back as interrupted (retryable).
     PageHidden,
+    /// The element left the document: save now, so an element that takes its place (a framework
+    /// re-rendering the page) restores the conversation as it is at this moment.
+    Detached,
+    /// The element is back in the document after a move.
+    Attached,
     /// Chat request `request` got no stream: a non-2xx answer, or none at all.
     ChatRefused {
         /// Which request.
@@ -176,6 +182,7 @@ impl Controller {
             last_save: Cell::new(0.0),
         });
         controller.restore();
+        controller.sync_top_layer();
         controller.dispatch(Msg::LoadServers);
         if let Some(viewport) = web_sys::window().and_then(|w| w.visual_viewport()) {
             let (height, top) = (viewport.height() as i32, viewport.offset_top() as i32);
@@ -307,7 +314,16 @@ impl Controller {
             Msg::Open => self.set_open(true),
             Msg::Close => self.set_open(false),
             Msg::Viewport(height, top) => self.view.borrow().fit_viewport(&self.host, height, top),
-            Msg::PageHidden => self.persist(true),
+            Msg::PageHidden => {
+                let aborted = self.tasks.borrow_mut()[Slot::Chat as usize].take();
+                if aborted.is_some() {
+                    self.state.borrow_mut().end_of_stream();
+                    self.chat_dirty.set(true);
+                }
+                self.persist(true);
+            }
+            Msg::Detached => self.persist(true),
+            Msg::Attached => self.sync_top_layer(),
             Msg::ChatRefused { request, error } => {
                 if !self.finish(Slot::Chat, request) {
                     return;
@@ -358,7 +374,10 @@ impl Controller {
                 self.load_servers();
                 self.load_models();
             }
-            "mode" => self.open.set(false),
+            "mode" => {
+                self.open.set(false);
+                self.sync_top_layer();
+            }
             // `title`, `placeholder`, `theme` and `locale` are read when rendering.
             _ => {}
         }

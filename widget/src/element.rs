@@ -9,7 +9,9 @@
 //! Rust keeps one [`Controller`] per connected element in a registry. When an element leaves
 //! the document, its controller (and with it every listener and the request in flight) is
 //! dropped at the next microtask, unless the element is back by then: a move (a disconnect
-//! then a connect in the same task) keeps the conversation.
+//! then a connect in the same task) keeps the conversation and the answer streaming. On
+//! disconnect the conversation is saved at once, so an element that replaces this one (a
+//! framework re-rendering the parent) or this one coming back later restores it as it was.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -115,8 +117,9 @@ fn find(host: &HtmlElement) -> Option<Rc<Controller>> {
 }
 
 fn connected(host: HtmlElement) {
-    if find(&host).is_some() {
+    if let Some(controller) = find(&host) {
         // Moved within the page: everything it owns is still good.
+        controller.dispatch(Msg::Attached);
         return;
     }
     match Controller::mount(host.clone()) {
@@ -130,6 +133,11 @@ fn connected(host: HtmlElement) {
 }
 
 fn disconnected(host: HtmlElement) {
+    // Saved before anything else runs: a framework that replaces the element puts the new one
+    // in within this task, and it restores what is saved.
+    if let Some(controller) = find(&host) {
+        controller.dispatch(Msg::Detached);
+    }
     wasm_bindgen_futures::spawn_local(async move {
         if host.is_connected() {
             return;

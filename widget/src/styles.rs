@@ -9,7 +9,9 @@
 //! scheme, `auto` (the default) follows `prefers-color-scheme`; `prefers-reduced-motion`
 //! turns animations off. Inputs use 16 px text (no zoom on iOS), and the launcher panel fits the
 //! visual viewport (`--pomerium-chat-viewport` and `--pomerium-chat-viewport-top`, set on the
-//! host from `visualViewport`), so an on-screen keyboard never covers the composer.
+//! host from `visualViewport`), so an on-screen keyboard never covers the composer. The top
+//! boxes restate every inherited property, so page resets on the host never leak in, and a
+//! launcher's placement is `!important` (it lives in the top layer as a popover).
 //!
 //! | custom property | default |
 //! |---|---|
@@ -26,6 +28,7 @@
 //! | `--pomerium-chat-error` | `#b3261e` (dark: `#ff8a80`) |
 //! | `--pomerium-chat-radius` | `10px` |
 //! | `--pomerium-chat-launcher-size` | `56px` |
+//! | `--pomerium-chat-launcher-offset` | `20px` (the bubble's distance from the window's corner) |
 //! | `--pomerium-chat-panel-width` | `400px` (launcher mode) |
 //! | `--pomerium-chat-panel-height` | `640px` (launcher mode) |
 //!
@@ -88,6 +91,39 @@ const CSS: &str = r#"
 }
 :host([hidden]), [hidden] { display: none !important; }
 * { box-sizing: border-box; }
+/* Inherited styles stop here. The host is the page's element, so page rules reach it (a reset
+   such as `* { all: revert }`, `!important` overrides) and its inherited properties would flow
+   in: the top boxes restate every inherited property the widget's look depends on. Only
+   `direction`, `visibility` and the custom properties still come from the page. `:where` keeps
+   this rule below every other one. */
+:where(.panel, .launcher) {
+  font: var(--pomerium-chat-font-size, 15px)/1.5 var(--_font);
+  font-feature-settings: normal;
+  font-variation-settings: normal;
+  font-synthesis: weight style;
+  color: var(--_fg);
+  -webkit-text-fill-color: currentcolor;
+  letter-spacing: normal;
+  word-spacing: normal;
+  text-transform: none;
+  text-indent: 0;
+  text-align: start;
+  text-shadow: none;
+  text-rendering: auto;
+  white-space: normal;
+  word-break: normal;
+  overflow-wrap: normal;
+  hyphens: manual;
+  tab-size: 8;
+  cursor: auto;
+  quotes: auto;
+  writing-mode: horizontal-tb;
+  list-style: outside none disc;
+  border-collapse: separate;
+  border-spacing: 0;
+  empty-cells: show;
+  caption-side: top;
+}
 .panel {
   display: flex;
   flex-direction: column;
@@ -280,10 +316,19 @@ button:disabled { opacity: 0.5; cursor: default; }
   white-space: nowrap;
 }
 :host([mode="launcher"]) {
-  position: fixed;
-  inset-block-end: 20px;
-  inset-inline-end: 20px;
-  z-index: 2147483000;
+  /* The bubble's place holds against page rules and resets (`* { all: revert }`): the shadow
+     tree's !important wins over the page's. The page moves it with the offset property. */
+  position: fixed !important;
+  inset: auto !important;
+  inset-block-end: var(--pomerium-chat-launcher-offset, 20px) !important;
+  inset-inline-end: var(--pomerium-chat-launcher-offset, 20px) !important;
+  z-index: 2147483000 !important;
+  margin: 0 !important;
+  /* In the top layer the host is a popover: none of the browser's popover box. */
+  border: 0 !important;
+  padding: 0 !important;
+  overflow: visible !important;
+  background: transparent !important;
   min-height: 0;
   /* The host is the bubble's box, whatever size the page gave the element. */
   width: auto !important;

@@ -379,6 +379,9 @@ impl View {
                         ("part", "message user"),
                         ("data-role", "message"),
                         ("data-author", "user"),
+                        // Each text takes its own direction: English in a right-to-left page
+                        // reads left to right, and the other way round.
+                        ("dir", "auto"),
                     ],
                 );
                 user.set_text_content(Some(&exchange.question));

@@ -87,15 +87,7 @@ async fn an_answer_cut_by_a_reload_comes_back_interrupted() {
     drop(page);
 
     let page = Page::open_keeping_storage(&[], 200, SERVERS).await;
-    assert_eq!(page.answer_text(), "Half of it");
-    assert_eq!(
-        page.answer_attribute("data-complete").as_deref(),
-        Some("error")
-    );
-    assert!(
-        page.find(r#"[data-code="stream_interrupted"] button[data-role="retry"]"#)
-            .is_some()
-    );
+    page.assert_interrupted("Half of it");
     assert!(
         !page
             .get(r#"button[data-role="send"]"#)

@@ -93,7 +93,10 @@ async fn unauthorized_asks_to_sign_in_and_reloads_on_focus() {
     assert!(shown.contains("Sign in to continue"), "{shown}");
     let link = page.get(r#"[data-role="error"] a[data-role="sign-in"]"#);
     let origin = web_sys::window().unwrap().location().origin().unwrap();
-    assert_eq!(link.get_attribute("href"), Some(format!("{origin}/")));
+    assert_eq!(
+        link.get_attribute("href"),
+        Some(format!("{origin}/signed-in.html"))
+    );
     assert_eq!(link.get_attribute("target").as_deref(), Some("_blank"));
     assert_eq!(
         link.get_attribute("rel").as_deref(),
@@ -114,12 +117,12 @@ async fn unauthorized_asks_to_sign_in_and_reloads_on_focus() {
 }
 
 #[wasm_bindgen_test]
-async fn sign_in_link_points_at_the_endpoint() {
+async fn sign_in_link_points_at_the_endpoints_signed_in_page() {
     let page = Page::open(&[("endpoint", "https://chat.example")], 401, "").await;
     let link = page.get(r#"a[data-role="sign-in"]"#);
     assert_eq!(
         link.get_attribute("href").as_deref(),
-        Some("https://chat.example/")
+        Some("https://chat.example/signed-in.html")
     );
 }
 
@@ -188,7 +191,9 @@ async fn signing_in_in_a_popup_retries_the_refused_question() {
     let origin = web_sys::window().unwrap().location().origin().unwrap();
     assert_eq!(
         stub.opened(),
-        format!(r#"[["{origin}/","pomerium-chat-sign-in","popup,width=520,height=680"]]"#)
+        format!(
+            r#"[["{origin}/signed-in.html","pomerium-chat-sign-in","popup,width=520,height=680"]]"#
+        )
     );
     // The widget checks until the session exists, then asks again by itself.
     wait_for_within("the retried question", 8_000.0, || {

@@ -345,6 +345,20 @@ impl Page {
         wait_for(selector, || self.find(selector).is_some()).await;
     }
 
+    /// Checks that the last answer shows `text` and ended interrupted, with Retry.
+    pub(crate) fn assert_interrupted(&self, text: &str) {
+        assert_eq!(self.answer_text(), text, "the partial answer stays");
+        assert_eq!(
+            self.answer_attribute("data-complete").as_deref(),
+            Some("error")
+        );
+        assert!(
+            self.find(r#"[data-code="stream_interrupted"] button[data-role="retry"]"#)
+                .is_some(),
+            "the cut answer can be asked again"
+        );
+    }
+
     /// Waits until the last answer's `data-complete` is `want`.
     pub(crate) async fn wait_for_complete(&self, want: &str) {
         wait_for(&format!("data-complete={want}"), || {

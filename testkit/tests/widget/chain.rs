@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use testkit::browser::Browser;
 use testkit::pomerium::{FakePomerium, FakePomeriumConfig, McpRoute};
 use testkit::process::{Artifacts, EdgeProcess, NorthwindProcess, free_local_addr, scratch_dir};
-use testkit::provider::{FakeProvider, Script};
+use testkit::provider::{FakeProvider, ModelOptions, Script};
 
 /// The widget's shadow root, at the start of page scripts.
 pub(crate) const ROOT: &str =
@@ -30,6 +30,21 @@ pub(crate) struct ChainConfig {
     pub(crate) sign_in: bool,
     /// More edge configuration (e.g. a short idle limit).
     pub(crate) edge_env: Vec<(&'static str, &'static str)>,
+    /// A page origin that embeds the widget cross-origin (the edge's `allowed_origins`).
+    pub(crate) allowed_origin: Option<String>,
+}
+
+impl ChainConfig {
+    /// The stand-in model pausing `millis` between text deltas: slow enough to act mid-answer.
+    pub(crate) fn slow_model(millis: u64) -> Self {
+        Self {
+            script: Script::Model(ModelOptions {
+                delta_delay: Duration::from_millis(millis),
+                ..ModelOptions::default()
+            }),
+            ..Self::default()
+        }
+    }
 }
 
 /// Everything one end-to-end test runs against.
@@ -65,6 +80,9 @@ impl Chain {
             ("TOOL_MODE", "hosted"),
         ];
         env.extend(cfg.edge_env.iter().copied());
+        if let Some(origin) = &cfg.allowed_origin {
+            env.push(("ALLOWED_ORIGINS", origin.as_str()));
+        }
         let edge = EdgeProcess::start(&artifacts, &env)?;
         let pomerium = FakePomerium::start(FakePomeriumConfig {
             edge_upstream: edge.base_url.clone(),
@@ -114,7 +132,12 @@ impl Chain {
 
     /// Loads `path` and waits until the widget is ready and lists Northwind.
     pub(crate) async fn open(&self, path: &str) -> anyhow::Result<()> {
-        self.browser.client.goto(&self.url(path)).await?;
+        self.open_url(&self.url(path)).await
+    }
+
+    /// Loads `url` (a page anywhere) and waits until the widget is ready and lists Northwind.
+    pub(crate) async fn open_url(&self, url: &str) -> anyhow::Result<()> {
+        self.browser.client.goto(url).await?;
         self.wait_ready().await
     }
 
@@ -158,6 +181,21 @@ impl Chain {
             vec![json!(question), json!(northwind)],
         )
         .await?;
+        Ok(())
+    }
+
+    /// Waits until the last answer shows some text while it still streams, and the provider
+    /// has one stream open.
+    pub(crate) async fn partial_answer(&self) -> anyhow::Result<()> {
+        self.wait(
+            "a partial answer",
+            "const last = [...root.querySelectorAll('[data-author=\"assistant\"]')].pop();
+             return !!last && !last.dataset.complete
+                 && last.querySelector('[data-role=\"text\"]').textContent.length > 20;",
+            60,
+        )
+        .await?;
+        anyhow::ensure!(self.provider.open_streams() == 1, "the answer streams");
         Ok(())
     }
 

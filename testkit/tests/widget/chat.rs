@@ -1,10 +1,8 @@
-//! Conversation controls end to end: Stop reaches the provider, Retry recovers from a provider
-//! error, and a reload brings the conversation (and the draft) back.
-
-use std::time::Duration;
+//! Conversation controls end to end: Stop reaches the provider, so does leaving the page, Retry
+//! recovers from a provider error, and a reload brings the conversation (and the draft) back.
 
 use serde_json::json;
-use testkit::provider::{ModelOptions, Script};
+use testkit::provider::Script;
 
 use crate::widget::chain::{Chain, ChainConfig, eventually};
 
@@ -13,35 +11,23 @@ const OVERLOADED: &str = r#"{"error":{"message":"The engine is currently overloa
 
 #[tokio::test]
 async fn stop_mid_answer_cancels_the_provider_stream() -> anyhow::Result<()> {
-    let slow = Script::Model(ModelOptions {
-        delta_delay: Duration::from_millis(120),
-        ..ModelOptions::default()
-    });
-    let chain = Chain::start(ChainConfig {
-        script: slow,
-        ..ChainConfig::default()
-    })
-    .await?;
+    let chain = Chain::start(ChainConfig::slow_model(120)).await?;
     chain
         .run(async |chain| {
             chain.open("/").await?;
             // The stand-in model echoes the question, 12 characters every 120 ms.
             let question = "Tell me everything about our customers. ".repeat(8);
             chain.ask(&question, false).await?;
-            chain
-                .wait(
-                    "a partial answer",
-                    "const t = root.querySelector('[data-author=\"assistant\"] [data-role=\"text\"]'); return t && t.textContent.length > 20;",
-                    30,
-                )
-                .await?;
-            anyhow::ensure!(chain.provider.open_streams() == 1, "the answer streams");
+            chain.partial_answer().await?;
             chain.click("button[data-role=\"stop\"]").await?;
             let end = chain.answer(10).await?;
             anyhow::ensure!(end["complete"] == "stopped", "not stopped: {end}");
             let partial = end["text"].as_str().unwrap_or_default().to_owned();
             anyhow::ensure!(partial.starts_with("You said: Tell me"), "{partial}");
-            anyhow::ensure!(partial.len() < question.len(), "the whole answer came: {partial}");
+            anyhow::ensure!(
+                partial.len() < question.len(),
+                "the whole answer came: {partial}"
+            );
 
             // The cancel travels browser -> Pomerium -> edge -> provider.
             eventually("the provider to see the client go", 15, || {
@@ -53,6 +39,43 @@ async fn stop_mid_answer_cancels_the_provider_stream() -> anyhow::Result<()> {
                 chain.answer_text().await? == partial,
                 "the partial answer stays as it was"
             );
+            Ok(())
+        })
+        .await
+}
+
+#[tokio::test]
+async fn leaving_the_page_mid_answer_stops_the_provider() -> anyhow::Result<()> {
+    let chain = Chain::start(ChainConfig::slow_model(120)).await?;
+    chain
+        .run(async |chain| {
+            chain.open("/").await?;
+            let question = "Tell me everything about our orders. ".repeat(8);
+            chain.ask(&question, false).await?;
+            chain.partial_answer().await?;
+
+            // The user goes elsewhere: `pagehide` aborts the request, and the abort travels
+            // browser -> Pomerium -> edge -> provider.
+            chain.browser.client.goto("about:blank").await?;
+            eventually("the provider to see the page go", 15, || {
+                chain.provider.abandoned_streams() == 1
+            })
+            .await?;
+            anyhow::ensure!(chain.provider.open_streams() == 0);
+
+            // Back on the page: the question and the answer so far, interrupted, retryable.
+            chain.open("/").await?;
+            let end = chain.answer(10).await?;
+            anyhow::ensure!(end["error"] == "stream_interrupted", "{end}");
+            let partial = end["text"].as_str().unwrap_or_default();
+            anyhow::ensure!(partial.starts_with("You said: Tell me"), "{partial}");
+            anyhow::ensure!(chain.last_question().await? == question.trim());
+            chain
+                .click("[data-role=\"error\"] button[data-role=\"retry\"]")
+                .await?;
+            let end = chain.answer(60).await?;
+            anyhow::ensure!(end["complete"] == "true", "{end}");
+            anyhow::ensure!(chain.provider.request_count() == 2);
             Ok(())
         })
         .await

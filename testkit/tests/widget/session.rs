@@ -1,5 +1,6 @@
 //! The 401 path end to end: the session ends, the widget says "sign in", the user signs in in a
-//! popup on the edge's origin, and the refused question goes through without being asked again.
+//! popup on the edge's origin that lands on "Signed in, you can close this window" and closes
+//! itself, and the refused question goes through without being asked again.
 
 use fantoccini::Locator;
 
@@ -29,7 +30,22 @@ async fn signing_in_in_a_popup_sends_the_refused_question() -> anyhow::Result<()
             );
             anyhow::ensure!(chain.provider.request_count() == 0);
 
-            // A real click (user activation) on the sign-in link opens the popup.
+            // A real click (user activation) on the sign-in link opens the popup; the page
+            // keeps a handle on it to see it close.
+            chain
+                .browser
+                .eval(
+                    "window.__popups = [];
+                     const open = window.open;
+                     window.open = function (...args) {
+                       const popup = open.apply(this, args);
+                       window.__popups.push(popup);
+                       return popup;
+                     };
+                     return true;",
+                    vec![],
+                )
+                .await?;
             let host = chain
                 .browser
                 .client
@@ -41,14 +57,26 @@ async fn signing_in_in_a_popup_sends_the_refused_question() -> anyhow::Result<()
                 .find(Locator::Css("a[data-role=\"sign-in\"]"))
                 .await?;
             link.click().await?;
-            let client = &chain.browser.client;
-            let mut windows = client.windows().await?;
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-            while windows.len() < 2 && std::time::Instant::now() < deadline {
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                windows = client.windows().await?;
-            }
-            anyhow::ensure!(windows.len() == 2, "a popup opened ({} windows)", windows.len());
+
+            // Pomerium signs the popup in and sends it back to the edge's "signed in" page,
+            // which closes its window.
+            chain
+                .browser
+                .wait_for(
+                    "the popup to close itself",
+                    "return window.__popups.length === 1 && window.__popups[0].closed;",
+                    std::time::Duration::from_secs(20),
+                )
+                .await?;
+            anyhow::ensure!(
+                chain
+                    .pomerium
+                    .issued()
+                    .iter()
+                    .any(|t| t.path == "/signed-in.html"),
+                "the popup landed on the signed-in page"
+            );
+            anyhow::ensure!(chain.browser.client.windows().await?.len() == 1);
 
             // Once the popup has signed in, the widget asks again by itself.
             let text = chain
@@ -73,13 +101,18 @@ async fn signing_in_in_a_popup_sends_the_refused_question() -> anyhow::Result<()
                 .await?;
             anyhow::ensure!(questions == 1, "asked once: {questions}");
 
-            for window in windows {
-                if window != main {
-                    chain.browser.client.switch_to_window(window).await?;
-                    chain.browser.client.close_window().await?;
-                }
-            }
-            chain.browser.client.switch_to_window(main).await?;
+            // Opened by hand (not by a script), the page cannot close itself and says why.
+            chain.browser.client.goto(&chain.url("/signed-in.html")).await?;
+            let said = chain
+                .browser
+                .wait_for(
+                    "the signed-in page",
+                    "return document.querySelector('[data-role=\"signed-in\"]')?.textContent;",
+                    std::time::Duration::from_secs(10),
+                )
+                .await?;
+            anyhow::ensure!(said == "Signed in, you can close this window", "{said}");
+            anyhow::ensure!(chain.browser.client.window().await? == main);
             Ok(())
         })
         .await

@@ -6,9 +6,10 @@
 //! (title, placeholder, locale, mode) go out from here.
 
 use protocol::ApiError;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::controller::{Controller, Msg};
+use crate::dom;
 use crate::i18n::Strings;
 use crate::json;
 use crate::state::AnswerStatus;
@@ -136,6 +137,29 @@ impl Controller {
         self.host.get_attribute("mode").as_deref() == Some("launcher")
     }
 
+    /// Puts a connected launcher in the browser's top layer (the host as a manual popover), so
+    /// no transformed, filtered or clipping ancestor and no stacking context of the page can
+    /// move or cover the bubble; takes an inline chat out of it. A browser without popovers
+    /// keeps the launcher's `position: fixed`. Removing the element hides the popover, so a
+    /// move calls this again.
+    pub(crate) fn sync_top_layer(&self) {
+        let host = &self.host;
+        let shown = host.matches(":popover-open").unwrap_or(false);
+        if self.is_launcher() {
+            if !host.has_attribute("popover") {
+                dom::set(host, "popover", "manual");
+            }
+            if !shown && host.is_connected() {
+                call_method(host, "showPopover");
+            }
+        } else if host.has_attribute("popover") {
+            if shown {
+                call_method(host, "hidePopover");
+            }
+            dom::set_opt(host, "popover", None);
+        }
+    }
+
     /// What the view shows from the element's attributes.
     pub(crate) fn settings(&self) -> Settings {
         let attribute = |name: &str| {
@@ -169,7 +193,22 @@ fn page_locale() -> String {
         .unwrap_or_default()
 }
 
-/// The page that signs the user in: the edge's root, or this page's origin's.
+/// Calls `element.<name>()` when the browser has that method.
+fn call_method(element: &web_sys::HtmlElement, name: &str) {
+    let method = js_sys::Reflect::get(element, &JsValue::from_str(name)).ok();
+    if let Some(method) = method.and_then(|m| m.dyn_into::<js_sys::Function>().ok()) {
+        // Refused only for an element in no document or already shown: nothing to do then.
+        let _ = method.call0(element);
+    }
+}
+
+/// The edge's page that says "Signed in, you can close this window" and closes the popup.
+const SIGNED_IN_PAGE: &str = "/signed-in.html";
+
+/// The page the sign-in popup opens: [`SIGNED_IN_PAGE`] on the edge's origin (or on this page's
+/// origin when the edge is here too). Pomerium signs a navigation without a session in through
+/// the identity provider and sends it back to the URL it asked for, and it accepts that only on
+/// the route's own host, which is the edge's.
 fn sign_in_url(endpoint: &str) -> String {
     let mut base = match endpoint.trim_end_matches('/') {
         "" => web_sys::window()
@@ -177,6 +216,6 @@ fn sign_in_url(endpoint: &str) -> String {
             .unwrap_or_default(),
         base => base.to_owned(),
     };
-    base.push('/');
+    base.push_str(SIGNED_IN_PAGE);
     base
 }

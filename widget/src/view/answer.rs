@@ -89,6 +89,7 @@ impl AnswerView {
                 ("class", "text markdown"),
                 ("part", "text"),
                 ("data-role", "text"),
+                ("dir", "auto"),
             ],
         );
         Self {
