@@ -58,6 +58,8 @@ pub const KEYS: &[&str] = &[
     "tool_timeout_ms",
     "max_tool_result_bytes",
     "mcp_servers",
+    // Sealing of continuations (see `crate::seal`): a Spin secret, at least 32 bytes.
+    "seal_secret",
 ];
 
 /// Everything the edge needs to know about its surroundings.
@@ -93,6 +95,9 @@ pub struct Config {
     pub jwt_audience: Option<String>,
     /// Who runs the MCP tools, and the bounds of the edge's tool loop.
     pub tools: ToolConfig,
+    /// The key that seals continuations to their user (`seal_secret`); `None` when unset or
+    /// shorter than [`crate::seal::MIN_SECRET_BYTES`], and then nothing is sealed or opened.
+    pub seal_secret: Option<SealSecret>,
     /// Problems found while reading the configuration (bad JSON, bad numbers), safe to show.
     pub problems: Vec<String>,
 }
@@ -145,6 +150,23 @@ impl ApiKey {
 
     pub(crate) fn secret(&self) -> &str {
         &self.0
+    }
+}
+
+/// The sealing key; its `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SealSecret(String);
+
+impl std::fmt::Debug for SealSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SealSecret(<redacted>)")
+    }
+}
+
+impl SealSecret {
+    /// The key's bytes, for [`crate::seal`].
+    pub fn bytes(&self) -> &[u8] {
+        self.0.as_bytes()
     }
 }
 
@@ -203,6 +225,22 @@ impl Config {
                 .map(str::to_owned)
         });
         let tools = ToolConfig::read(&get, &mut problems);
+        let seal_secret = match get("seal_secret") {
+            Some(secret) if crate::seal::secret_is_usable(secret.as_bytes()) => {
+                Some(SealSecret(secret))
+            }
+            Some(_) => {
+                problems.push(format!(
+                    "seal_secret is shorter than {} bytes; continuations are refused",
+                    crate::seal::MIN_SECRET_BYTES
+                ));
+                None
+            }
+            None => {
+                problems.push("seal_secret is not set; continuations are refused".to_owned());
+                None
+            }
+        };
         Self {
             // OpenAI itself needs a key; any other base URL may be a keyless local server.
             provider_configured: api_key.is_some()
@@ -230,6 +268,7 @@ impl Config {
             keepalive_ms,
             idle_timeout_ms,
             tools,
+            seal_secret,
             problems,
         }
     }
@@ -273,11 +312,17 @@ mod source {
 mod tests {
     use super::*;
 
+    const SEAL: &str = "a test seal secret of 32 bytes..";
+
+    /// The configuration from `vars`, with a usable `seal_secret` unless `vars` sets one.
     fn config(vars: &[(&str, &str)]) -> Config {
-        let vars: Vec<(String, String)> = vars
+        let mut vars: Vec<(String, String)> = vars
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
+        if !vars.iter().any(|(k, _)| k == "seal_secret") {
+            vars.push(("seal_secret".to_owned(), SEAL.to_owned()));
+        }
         Config::from_lookup(move |name| {
             vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
         })
@@ -366,5 +411,26 @@ mod tests {
         assert_eq!(c.problems.len(), 2, "{:?}", c.problems);
         assert!(c.policies.is_empty());
         assert_eq!(c.keepalive_ms, DEFAULT_KEEPALIVE_MS);
+    }
+
+    #[test]
+    fn seal_secret_is_required_and_never_printed() {
+        let c = config(&[]);
+        assert_eq!(
+            c.seal_secret.as_ref().map(SealSecret::bytes),
+            Some(SEAL.as_bytes())
+        );
+        assert!(!format!("{c:?}").contains(SEAL));
+        for (value, problem) in [("", "not set"), ("  ", "not set"), ("short", "shorter")] {
+            let c = config(&[("seal_secret", value)]);
+            assert_eq!(c.seal_secret, None, "{value:?}");
+            assert!(
+                c.problems
+                    .iter()
+                    .any(|p| p.contains("seal_secret") && p.contains(problem)),
+                "{value:?}: {:?}",
+                c.problems
+            );
+        }
     }
 }

@@ -59,6 +59,14 @@ pub enum EdgeError {
     /// Pomerium's answer was not the documented JSON.
     #[error("pomerium's server list answered with malformed JSON")]
     PomeriumMalformed,
+    /// A continuation from the browser did not open (see [`crate::seal`]).
+    #[error("{0}: start a new answer")]
+    Continuation(#[from] crate::seal::SealError),
+    /// A setting the request needs is missing or does not parse; names the setting.
+    #[error(
+        "the edge's setting {0} is missing or invalid, so this request is refused; see /api/health"
+    )]
+    InvalidConfiguration(&'static str),
     /// Neither `OPENAI_API_KEY` nor `OPENAI_BASE_URL` is set.
     #[error(
         "no model provider is configured: set OPENAI_API_KEY (and optionally OPENAI_BASE_URL for an OpenAI-compatible server) in the edge's environment"
@@ -88,6 +96,8 @@ impl EdgeError {
             | Self::PomeriumStatus(_)
             | Self::PomeriumMalformed => ErrorCode::PomeriumUnavailable,
             Self::ProviderNotConfigured => ErrorCode::ProviderNotConfigured,
+            Self::Continuation(_) => ErrorCode::InvalidContinuation,
+            Self::InvalidConfiguration(_) => ErrorCode::InvalidConfiguration,
         }
     }
 
@@ -149,6 +159,16 @@ mod tests {
             EdgeError::ProviderNotConfigured,
             503,
             "provider_not_configured",
+        );
+        check(
+            EdgeError::Continuation(crate::seal::SealError::Foreign),
+            403,
+            "invalid_continuation",
+        );
+        check(
+            EdgeError::InvalidConfiguration("seal_secret"),
+            503,
+            "invalid_configuration",
         );
     }
 }

@@ -17,6 +17,7 @@
 //! | [`error`] | the edge's errors, each with its status, code and safe message |
 //! | [`jwt`] | verifying Pomerium's identity assertion (ES256 JWT) |
 //! | [`routes`] | which handler a method and path go to |
+//! | [`seal`] | ids handed to the browser, sealed to one user, purpose and expiry (HMAC) |
 //! | [`pomerium`] | Pomerium's server list: parsing, ids, resolving the widget's ids |
 //! | [`provider`] | the Responses API request and the mapping of provider failures |
 //! | [`translate`] | provider stream events to protocol events |
@@ -40,6 +41,7 @@ pub mod pomerium;
 pub mod provider;
 pub mod relay;
 pub mod routes;
+pub mod seal;
 pub mod static_files;
 pub mod tool_loop;
 pub mod tool_mode;
