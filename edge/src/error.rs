@@ -26,6 +26,17 @@ pub enum EdgeError {
     /// The request's `Origin` is not allowed.
     #[error("requests from this origin are not allowed")]
     OriginRefused,
+    /// Local mode serves loopback `Host`s only (a page whose DNS name rebinds to this machine
+    /// must not read it).
+    #[error(
+        "this edge runs in local mode and answers only loopback hosts (localhost, 127.0.0.1, [::1])"
+    )]
+    HostRefused,
+    /// The caller is a Pomerium user the edge cannot name (`jwt_assertion = off`).
+    #[error(
+        "the edge cannot tell who you are: it needs Pomerium's identity assertion (jwt_assertion = required)"
+    )]
+    IdentityUnknown,
     /// The body is larger than the limit.
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
@@ -78,14 +89,15 @@ impl EdgeError {
     /// The stable code.
     pub fn code(&self) -> ErrorCode {
         match self {
-            Self::MissingToken | Self::Assertion(_) | Self::AssertionMissing => {
-                ErrorCode::Unauthorized
-            }
+            Self::MissingToken
+            | Self::Assertion(_)
+            | Self::AssertionMissing
+            | Self::IdentityUnknown => ErrorCode::Unauthorized,
             Self::BadRequestBody(_) | Self::InvalidChatRequest(_) | Self::BadRedirectUrl => {
                 ErrorCode::BadRequest
             }
             Self::ModelNotAllowed(_) => ErrorCode::ModelNotAllowed,
-            Self::OriginRefused => ErrorCode::Forbidden,
+            Self::OriginRefused | Self::HostRefused => ErrorCode::Forbidden,
             Self::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             Self::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
             Self::UnknownServer(_) => ErrorCode::UnknownServer,
