@@ -273,7 +273,17 @@ async fn hostile_requests_get_coded_4xx_and_reach_no_upstream() -> anyhow::Resul
     let chain = chain(&provider, &[]).await?;
     let cases = cases();
     assert!(cases.len() >= 40, "{} cases", cases.len());
-    run(&chain.edge.base_url, &chain, &cases).await?;
+    run_hostile(&chain, &provider, &cases).await
+}
+
+/// Runs `cases` against `chain`'s edge ([`run`]), then checks that none reached the provider,
+/// Pomerium's server list or an MCP server, and that the component still answers.
+pub(crate) async fn run_hostile(
+    chain: &Chain,
+    provider: &FakeProvider,
+    cases: &[Case],
+) -> anyhow::Result<()> {
+    run(&chain.edge.base_url, chain, cases).await?;
     assert_eq!(
         provider.request_count(),
         0,
@@ -281,7 +291,11 @@ async fn hostile_requests_get_coded_4xx_and_reach_no_upstream() -> anyhow::Resul
     );
     assert!(
         chain.pomerium.routes_calls().is_empty(),
-        "a hostile request reached Pomerium"
+        "a hostile request reached Pomerium's server list"
+    );
+    assert!(
+        chain.pomerium.mcp_hits(0).is_empty(),
+        "a hostile request reached an MCP server"
     );
     assert_still_answers(&chain.edge).await
 }

@@ -110,7 +110,7 @@ pub(crate) struct Chain {
 /// The host the fake Pomerium's assertions name for a route on loopback (`aud`, `iss`).
 pub(crate) const ROUTE_HOST: &str = "127.0.0.1";
 
-/// Starts the edge (configured as [`edge_with`] does) behind a fake Pomerium.
+/// Starts the edge (configured as [`edge_with`] does) behind a fake Pomerium ([`pomerium`]).
 pub(crate) async fn chain(
     provider: &FakeProvider,
     extra: &[(&str, &str)],
@@ -118,6 +118,23 @@ pub(crate) async fn chain(
     let addr = free_local_addr()?;
     let edge = edge_with(provider, &format!("http://{addr}"), extra)?;
     let pomerium = pomerium(&edge, addr).await?;
+    Ok(Chain { edge, pomerium })
+}
+
+/// The same, behind a fake Pomerium configured by `cfg` (its edge and address are set here).
+pub(crate) async fn chain_with(
+    provider: &FakeProvider,
+    extra: &[(&str, &str)],
+    cfg: FakePomeriumConfig,
+) -> anyhow::Result<Chain> {
+    let addr = free_local_addr()?;
+    let edge = edge_with(provider, &format!("http://{addr}"), extra)?;
+    let pomerium = FakePomerium::start(FakePomeriumConfig {
+        edge_upstream: edge.base_url.clone(),
+        client_addr: Some(addr),
+        ..cfg
+    })
+    .await?;
     Ok(Chain { edge, pomerium })
 }
 

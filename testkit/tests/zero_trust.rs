@@ -15,9 +15,10 @@ use testkit::pomerium::{
 use testkit::process::{Artifacts, EdgeProcess, TEST_SEAL_SECRET, free_local_addr};
 use testkit::provider::{FakeProvider, Script};
 
-use crate::edge_input::{Assertion, Case, TOKEN, assert_still_answers, chat, plain, run};
+use crate::edge_input::{Assertion, Case, TOKEN, chat, plain, run, run_hostile};
 use crate::support::{
-    API_KEY, ASSERTION, CHAT, ROUTE_HOST, assert_no_secrets, chain, client, edge_with, events,
+    API_KEY, ASSERTION, CHAT, Chain, ROUTE_HOST, assert_no_secrets, chain, chain_with, client,
+    edge_with, events,
 };
 
 const HI: &str = r#"{"messages":[{"role":"user","content":"hi"}]"#;
@@ -203,22 +204,8 @@ async fn hostile_identities_and_continuations_reach_nothing() -> anyhow::Result<
     cases.extend(continuation_cases());
     cases.extend(header_cases());
     assert!(cases.len() >= 25, "{} cases", cases.len());
-    run(&chain.edge.base_url, &chain, &cases).await?;
-    assert_eq!(
-        provider.request_count(),
-        0,
-        "a hostile request reached the provider"
-    );
-    assert!(
-        chain.pomerium.routes_calls().is_empty(),
-        "a hostile request reached Pomerium's server list"
-    );
-    assert!(
-        chain.pomerium.mcp_hits(0).is_empty(),
-        "a hostile request reached an MCP server"
-    );
+    run_hostile(&chain, &provider, &cases).await?;
     assert_no_secrets(&chain.edge, &[API_KEY, TEST_SEAL_SECRET, "pom_mat_input"]);
-    assert_still_answers(&chain.edge).await?;
     // The same edge serves a real user, through Pomerium.
     let ok = client()
         .post(format!("{}/api/chat", chain.pomerium.base_url()))
@@ -273,15 +260,15 @@ async fn with_assertions_off_a_chat_is_spent_only_on_a_te_pomerium_confirms() ->
 #[tokio::test]
 async fn rs256_assertions_verify_and_name_the_user() -> anyhow::Result<()> {
     let provider = FakeProvider::start(Script::default()).await?;
-    let addr = free_local_addr()?;
-    let edge = edge_with(&provider, &format!("http://{addr}"), &[])?;
-    let pomerium = FakePomerium::start(FakePomeriumConfig {
-        edge_upstream: edge.base_url.clone(),
-        client_addr: Some(addr),
-        algorithm: Algorithm::Rs256,
-        user: User::named("rsa-user"),
-        ..FakePomeriumConfig::default()
-    })
+    let Chain { edge, pomerium } = chain_with(
+        &provider,
+        &[],
+        FakePomeriumConfig {
+            algorithm: Algorithm::Rs256,
+            user: User::named("rsa-user"),
+            ..FakePomeriumConfig::default()
+        },
+    )
     .await?;
     let me: Identity = client()
         .get(format!("{}/api/me", pomerium.base_url()))
@@ -333,14 +320,10 @@ async fn me_names_the_verified_user_and_pomeriums_sign_out() -> anyhow::Result<(
 #[tokio::test]
 async fn servers_null_is_an_empty_list() -> anyhow::Result<()> {
     let provider = FakeProvider::start(Script::default()).await?;
-    let addr = free_local_addr()?;
-    let edge = edge_with(&provider, &format!("http://{addr}"), &[])?;
-    let pomerium = FakePomerium::start(FakePomeriumConfig {
-        edge_upstream: edge.base_url.clone(),
-        client_addr: Some(addr),
-        ..FakePomeriumConfig::default()
-    })
-    .await?;
+    let Chain {
+        edge: _edge,
+        pomerium,
+    } = chain_with(&provider, &[], FakePomeriumConfig::default()).await?;
     let res = client()
         .get(format!("{}/api/servers", pomerium.base_url()))
         .send()
@@ -406,26 +389,25 @@ async fn policies_follow_the_servers_url_through_a_rename() -> anyhow::Result<()
     // The fake Pomerium's one route is listed at a URL known only once it runs: bind it first.
     let mcp_addr = free_local_addr()?;
     let mcp_url = format!("http://{mcp_addr}/mcp");
-    let addr = free_local_addr()?;
     let by_url =
         json!({ &mcp_url: {"require_approval": "always", "allowed_tools": ["read_query"]} })
             .to_string();
-    let edge = edge_with(
+    let Chain {
+        edge: _edge,
+        pomerium,
+    } = chain_with(
         &provider,
-        &format!("http://{addr}"),
         &[("MCP_POLICIES", &by_url)],
-    )?;
-    let pomerium = FakePomerium::start(FakePomeriumConfig {
-        edge_upstream: edge.base_url.clone(),
-        client_addr: Some(addr),
-        mcp_routes: vec![testkit::pomerium::McpRoute {
-            name: "Northwind, renamed".into(),
-            upstream: "http://127.0.0.1:9".into(),
-            addr: Some(mcp_addr),
-            ..testkit::pomerium::McpRoute::default()
-        }],
-        ..FakePomeriumConfig::default()
-    })
+        FakePomeriumConfig {
+            mcp_routes: vec![testkit::pomerium::McpRoute {
+                name: "Northwind, renamed".into(),
+                upstream: "http://127.0.0.1:9".into(),
+                addr: Some(mcp_addr),
+                ..testkit::pomerium::McpRoute::default()
+            }],
+            ..FakePomeriumConfig::default()
+        },
+    )
     .await?;
     assert_eq!(pomerium.mcp_url(0), mcp_url);
     let res = client()
