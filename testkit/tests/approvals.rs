@@ -5,12 +5,12 @@
 //! continue the answer or approve its call.
 
 use edge::seal::Purpose;
-use protocol::{ErrorCode, ErrorResponse, StreamEvent};
+use protocol::{ErrorCode, StreamEvent};
 use testkit::pomerium::{FakePomerium, FakePomeriumConfig, McpRoute, User};
 use testkit::process::{Artifacts, NorthwindProcess, free_local_addr, scratch_dir};
 use testkit::provider::{FakeProvider, Script};
 
-use crate::support::{client, edge_with, opened, read_events};
+use crate::support::{assert_error, client, edge_with, opened, read_events};
 
 async fn ask(base: &str, body: serde_json::Value) -> anyhow::Result<Vec<StreamEvent>> {
     let res = client()
@@ -134,11 +134,7 @@ async fn approval_round_trip() -> anyhow::Result<()> {
         .json(&stolen)
         .send()
         .await?;
-    assert_eq!(refused.status(), 403);
-    assert_eq!(
-        refused.json::<ErrorResponse>().await?.error.code,
-        ErrorCode::InvalidContinuation
-    );
+    assert_error(refused, 403, ErrorCode::InvalidContinuation).await?;
     assert_eq!(
         provider.request_count(),
         requests_before,

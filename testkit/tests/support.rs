@@ -161,6 +161,29 @@ impl Chain {
     }
 }
 
+/// Posts the minimal chat request ([`CHAT`]) to `base` (the fake Pomerium, which adds the
+/// token and the assertion), without credentials of its own.
+pub(crate) async fn post_chat_to(base: &str) -> anyhow::Result<reqwest::Response> {
+    Ok(client()
+        .post(format!("{base}/api/chat"))
+        .header("content-type", "application/json")
+        .body(CHAT)
+        .send()
+        .await?)
+}
+
+/// Checks that `res` is an error answer with `status` and `code`.
+pub(crate) async fn assert_error(
+    res: reqwest::Response,
+    status: u16,
+    code: protocol::ErrorCode,
+) -> anyhow::Result<()> {
+    assert_eq!(res.status(), status);
+    let body: protocol::ErrorResponse = res.json().await?;
+    assert_eq!(body.error.code, code);
+    Ok(())
+}
+
 /// Pomerium's identity assertion header.
 pub(crate) const ASSERTION: &str = "x-pomerium-jwt-assertion";
 

@@ -7,7 +7,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use edge::seal::{self, Purpose};
-use protocol::{ErrorCode, ErrorResponse, Identity, ServerList};
+use protocol::{ErrorCode, Identity, ServerList};
 use serde_json::json;
 use testkit::pomerium::{
     Algorithm, FakePomerium, FakePomeriumConfig, User, claims, foreign_assertion,
@@ -17,8 +17,8 @@ use testkit::provider::{FakeProvider, Script};
 
 use crate::edge_input::{Assertion, Case, TOKEN, chat, plain, run, run_hostile};
 use crate::support::{
-    API_KEY, ASSERTION, CHAT, Chain, ROUTE_HOST, assert_no_secrets, chain, chain_with, client,
-    edge_with, events,
+    API_KEY, ASSERTION, CHAT, Chain, ROUTE_HOST, assert_error, assert_no_secrets, chain,
+    chain_with, client, edge_with, events, post_chat_to,
 };
 
 const HI: &str = r#"{"messages":[{"role":"user","content":"hi"}]"#;
@@ -207,12 +207,7 @@ async fn hostile_identities_and_continuations_reach_nothing() -> anyhow::Result<
     run_hostile(&chain, &provider, &cases).await?;
     assert_no_secrets(&chain.edge, &[API_KEY, TEST_SEAL_SECRET, "pom_mat_input"]);
     // The same edge serves a real user, through Pomerium.
-    let ok = client()
-        .post(format!("{}/api/chat", chain.pomerium.base_url()))
-        .header("content-type", "application/json")
-        .body(CHAT)
-        .send()
-        .await?;
+    let ok = post_chat_to(&chain.pomerium.base_url()).await?;
     assert_eq!(ok.status(), 200);
     events(ok).await?;
     assert_eq!(provider.request_count(), 1);
@@ -231,11 +226,7 @@ async fn with_assertions_off_a_chat_is_spent_only_on_a_te_pomerium_confirms() ->
         .body(CHAT)
         .send()
         .await?;
-    assert_eq!(forged.status(), 401);
-    assert_eq!(
-        forged.json::<ErrorResponse>().await?.error.code,
-        ErrorCode::Unauthorized
-    );
+    assert_error(forged, 401, ErrorCode::Unauthorized).await?;
     assert_eq!(
         provider.request_count(),
         0,
@@ -243,12 +234,7 @@ async fn with_assertions_off_a_chat_is_spent_only_on_a_te_pomerium_confirms() ->
     );
     // A TE Pomerium minted passes, and nobody is named: /api/me cannot answer.
     let through = |path: &str| format!("{}{path}", chain.pomerium.base_url());
-    let ok = client()
-        .post(through("/api/chat"))
-        .header("content-type", "application/json")
-        .body(CHAT)
-        .send()
-        .await?;
+    let ok = post_chat_to(&chain.pomerium.base_url()).await?;
     assert_eq!(ok.status(), 200);
     events(ok).await?;
     assert_eq!(provider.request_count(), 1);
@@ -277,12 +263,7 @@ async fn rs256_assertions_verify_and_name_the_user() -> anyhow::Result<()> {
         .json()
         .await?;
     assert_eq!(me.subject, "rsa-user");
-    let chat = client()
-        .post(format!("{}/api/chat", pomerium.base_url()))
-        .header("content-type", "application/json")
-        .body(CHAT)
-        .send()
-        .await?;
+    let chat = post_chat_to(&pomerium.base_url()).await?;
     assert_eq!(chat.status(), 200);
     let forged = client()
         .post(format!("{}/api/chat", edge.base_url))
@@ -504,9 +485,7 @@ async fn local_mode_answers_loopback_hosts_only() -> anyhow::Result<()> {
                 .body(body)
                 .send()
                 .await?;
-            assert_eq!(res.status(), 403, "{method} {path} Host: {host}");
-            let err: ErrorResponse = res.json().await?;
-            assert_eq!(err.error.code, ErrorCode::Forbidden);
+            assert_error(res, 403, ErrorCode::Forbidden).await?;
         }
     }
     assert_eq!(provider.request_count(), 0);
