@@ -63,7 +63,7 @@ pub(crate) struct Strings {
     pub(crate) error_code: &'static str,
     pub(crate) request: &'static str,
     /// One message per error code, in the order of [`ERROR_CODES`].
-    pub(crate) errors: [&'static str; 22],
+    pub(crate) errors: [&'static str; 24],
 }
 
 /// English.
@@ -137,6 +137,8 @@ pub(crate) const EN: Strings = Strings {
         "The answer stopped before it was complete.",
         "The answer was interrupted.",
         "The AI model took too long to answer.",
+        "This answer can no longer be continued. Ask again.",
+        "The chat service is not set up correctly. Tell its administrator.",
         "The chat service could not be reached. Check your connection.",
         "The chat service ran into a problem.",
         "Something went wrong.",
@@ -214,6 +216,8 @@ pub(crate) const DE: Strings = Strings {
         "Die Antwort endete, bevor sie vollständig war.",
         "Die Antwort wurde unterbrochen.",
         "Das KI-Modell hat zu lange für die Antwort gebraucht.",
+        "Diese Antwort kann nicht mehr fortgesetzt werden. Fragen Sie erneut.",
+        "Der Chat-Dienst ist nicht richtig eingerichtet. Wenden Sie sich an seine Administration.",
         "Der Chat-Dienst ist nicht erreichbar. Prüfen Sie Ihre Verbindung.",
         "Im Chat-Dienst ist ein Problem aufgetreten.",
         "Etwas ist schiefgelaufen.",

@@ -18,7 +18,7 @@ use protocol::{
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Every error code with its wire name, in declaration order.
-pub(crate) const ERROR_CODES: [(ErrorCode, &str); 22] = [
+pub(crate) const ERROR_CODES: [(ErrorCode, &str); 24] = [
     (ErrorCode::Unauthorized, "unauthorized"),
     (ErrorCode::BadRequest, "bad_request"),
     (ErrorCode::UnknownServer, "unknown_server"),
@@ -38,6 +38,8 @@ pub(crate) const ERROR_CODES: [(ErrorCode, &str); 22] = [
     (ErrorCode::ResponseIncomplete, "response_incomplete"),
     (ErrorCode::StreamInterrupted, "stream_interrupted"),
     (ErrorCode::ProviderTimeout, "provider_timeout"),
+    (ErrorCode::InvalidContinuation, "invalid_continuation"),
+    (ErrorCode::InvalidConfiguration, "invalid_configuration"),
     (ErrorCode::NetworkError, "network_error"),
     (ErrorCode::Internal, "internal"),
     (ErrorCode::Unknown, "unknown"),

@@ -473,7 +473,11 @@ mod tests {
         local.vars.extend(variables_in_commands(local_block));
         local.vars.entry("openai_api_key".to_owned()).or_default();
         vec![
-            Mode::new("spin.toml defaults", &[("openai_api_key", "")]),
+            // The required secrets come from the environment, never from the file.
+            Mode::new(
+                "spin.toml defaults",
+                &[("openai_api_key", ""), ("seal_secret", "")],
+            ),
             from_readme,
             local,
         ]
