@@ -9,12 +9,14 @@
 //!
 //! Secrets are held in types that never print.
 
+mod bounds;
 mod tools;
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+pub use bounds::Bounds;
 pub use tools::{
     DEFAULT_MAX_TOOL_RESULT_BYTES, DEFAULT_MAX_TOOL_ROUNDS, DEFAULT_TOOL_TIMEOUT_MS, LocalServer,
     ProviderKind, ToolConfig, ToolMode,
@@ -58,6 +60,14 @@ pub const KEYS: &[&str] = &[
     "tool_timeout_ms",
     "max_tool_result_bytes",
     "mcp_servers",
+    // The answer's bounds (see `Bounds`).
+    "max_tool_calls_per_round",
+    "max_tool_calls",
+    "max_tool_output_bytes",
+    "max_tool_argument_bytes",
+    "max_mcp_reply_bytes",
+    "max_upstream_event_bytes",
+    "answer_timeout_ms",
 ];
 
 /// Everything the edge needs to know about its surroundings.
@@ -93,6 +103,8 @@ pub struct Config {
     pub jwt_audience: Option<String>,
     /// Who runs the MCP tools, and the bounds of the edge's tool loop.
     pub tools: ToolConfig,
+    /// The bounds of one answer (tool calls, bytes, time).
+    pub bounds: Bounds,
     /// Problems found while reading the configuration (bad JSON, bad numbers), safe to show.
     pub problems: Vec<String>,
 }
@@ -101,16 +113,37 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerPolicy {
-    /// Ask the user before every call (`true`), or never (`false`, the default).
-    #[serde(default, deserialize_with = "approval_flag")]
-    pub require_approval: bool,
+    /// When the user is asked before a call (default [`Approval::Annotations`]).
+    #[serde(default, deserialize_with = "approval_mode")]
+    pub require_approval: Approval,
     /// Only these tools may be used; all when absent.
     #[serde(default)]
     pub allowed_tools: Option<Vec<String>>,
 }
 
-/// Accepts `"always"` / `"never"` (the provider's words) or a boolean.
-fn approval_flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+/// When a server's tool calls wait for the user's approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Approval {
+    /// Before every call (`"always"` or `true`).
+    Always,
+    /// Never (`"never"` or `false`).
+    Never,
+    /// As the tool's MCP annotations suggest (`"annotations"`, the default): see
+    /// [`crate::mcp_client::ToolHints::needs_approval`]. In hosted mode the provider lists the
+    /// tools, so the edge cannot read them when it sends the request: there this means `never`.
+    #[default]
+    Annotations,
+}
+
+impl Approval {
+    /// True when the user is asked before every call.
+    pub fn always(self) -> bool {
+        self == Self::Always
+    }
+}
+
+/// Accepts `"always"` / `"never"` (the provider's words), `"annotations"`, or a boolean.
+fn approval_mode<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Approval, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Flag {
@@ -118,11 +151,13 @@ fn approval_flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Erro
         Word(String),
     }
     match Flag::deserialize(d)? {
-        Flag::Bool(b) => Ok(b),
-        Flag::Word(w) if w == "always" => Ok(true),
-        Flag::Word(w) if w == "never" => Ok(false),
+        Flag::Bool(true) => Ok(Approval::Always),
+        Flag::Bool(false) => Ok(Approval::Never),
+        Flag::Word(w) if w == "always" => Ok(Approval::Always),
+        Flag::Word(w) if w == "never" => Ok(Approval::Never),
+        Flag::Word(w) if w == "annotations" => Ok(Approval::Annotations),
         Flag::Word(w) => Err(serde::de::Error::custom(format!(
-            "require_approval must be \"always\" or \"never\", not {w:?}"
+            "require_approval must be \"always\", \"never\" or \"annotations\", not {w:?}"
         ))),
     }
 }
@@ -203,6 +238,7 @@ impl Config {
                 .map(str::to_owned)
         });
         let tools = ToolConfig::read(&get, &mut problems);
+        let bounds = Bounds::read(&get, &mut problems);
         Self {
             // OpenAI itself needs a key; any other base URL may be a keyless local server.
             provider_configured: api_key.is_some()
@@ -230,6 +266,7 @@ impl Config {
             keepalive_ms,
             idle_timeout_ms,
             tools,
+            bounds,
             problems,
         }
     }
@@ -336,7 +373,9 @@ mod tests {
             c.allowed_origins,
             ["https://intranet.example.com", "http://localhost:8080"]
         );
-        assert!(c.policy("northwind").require_approval);
+        assert_eq!(c.policy("northwind").require_approval, Approval::Always);
+        assert_eq!(c.policy("gh").require_approval, Approval::Never);
+        assert_eq!(c.policy("other").require_approval, Approval::Annotations);
         assert_eq!(
             c.policy("northwind").allowed_tools,
             Some(vec!["read_query".to_owned()])

@@ -9,6 +9,7 @@ mod edge;
 mod edge_api;
 mod edge_input;
 mod fakes;
+mod hostile_answers;
 mod support;
 mod tool_bounds;
 mod tool_mode;

@@ -4,8 +4,10 @@
 //! resolved against the user's Pomerium list. Then the stream's headers go out first, and each
 //! provider chunk is translated and written the moment it arrives. While the provider is
 //! silent, keep-alive comments flow; past the idle limit the answer fails. When the client goes
-//! away, the edge stops reading and drops the upstream request. The stream always ends with
-//! `done` or `error`. When the edge is to run the tools itself (`tool_mode`), the checked
+//! away, the edge stops reading and drops the upstream request. Past the answer's wall time
+//! (`answer_timeout_ms`) the answer ends with `answer_timeout`; a provider line or event larger
+//! than `max_upstream_event_bytes` ends it with `upstream_too_large`. The stream always ends
+//! with `done` or `error`. When the edge is to run the tools itself (`tool_mode`), the checked
 //! request goes to `tool_chat` instead.
 
 use std::hash::{BuildHasher, Hasher};
@@ -25,6 +27,7 @@ use crate::config::Config;
 use crate::error::EdgeError;
 use crate::pomerium::{self, McpServer};
 use crate::provider;
+use crate::redact::Secrets;
 use crate::relay::Relay;
 use crate::tool_mode::{self, Runner};
 
@@ -68,9 +71,10 @@ pub(super) async fn handle(config: &Config, req: IncomingRequest, reply: Reply) 
 
     let mut sink = reply.event_stream();
     if reply::send(&mut sink, Relay::start(&request_id)).await {
-        let secrets = provider::secrets(config, &token);
+        let secrets = provider::secrets(config, Some(&token));
+        let log = Secrets::new(secrets.iter().cloned());
         if let Err(note) = relay(config, request, &server_refs, secrets, &mut sink).await {
-            eprintln!("edge: {request_id}: {note}");
+            eprintln!("edge: {request_id}: {}", log.for_log(&note));
         }
     }
     200
@@ -111,6 +115,16 @@ async fn relay(
 ) -> Result<(), String> {
     let keepalive = Duration::from_millis(config.keepalive_ms);
     let idle_limit = Duration::from_millis(config.idle_timeout_ms);
+    let deadline = Instant::now() + Duration::from_millis(config.bounds.answer_timeout_ms);
+    let tick = || keepalive.min(deadline.saturating_duration_since(Instant::now()));
+    let answer_timeout = || ApiError {
+        code: ErrorCode::AnswerTimeout,
+        message: format!(
+            "the answer took longer than {} s, the limit of this edge",
+            config.bounds.answer_timeout_ms / 1000
+        ),
+        retryable: true,
+    };
     let timeout = || ApiError {
         code: ErrorCode::ProviderTimeout,
         message: format!(
@@ -123,11 +137,15 @@ async fn relay(
     let mut pending = Box::pin(send::<_, IncomingResponse>(request));
     let mut last_activity = Instant::now();
     let upstream = loop {
-        match select(pending.as_mut(), Box::pin(Sleep::new(keepalive))).await {
+        match select(pending.as_mut(), Box::pin(Sleep::new(tick()))).await {
             Either::Left((Ok(upstream), _)) => break upstream,
             Either::Left((Err(_), _)) => {
                 reply::send(sink, Relay::fail(&provider::transport_error())).await;
                 return Err("the provider could not be reached".to_owned());
+            }
+            Either::Right(_) if Instant::now() >= deadline => {
+                reply::send(sink, Relay::fail(&answer_timeout())).await;
+                return Err("the answer's time limit passed".to_owned());
             }
             Either::Right(_) if last_activity.elapsed() >= idle_limit => {
                 reply::send(sink, Relay::fail(&timeout())).await;
@@ -150,16 +168,21 @@ async fn relay(
         return Err(format!("the provider answered {status} ({:?})", error.code));
     }
 
-    let mut relay = Relay::new(secrets);
+    let mut relay = Relay::new(secrets, config.bounds.max_event_bytes);
     let mut body: std::pin::Pin<Box<dyn Stream<Item = Result<Vec<u8>, _>>>> =
         Box::pin(upstream.take_body_stream());
     last_activity = Instant::now();
     let mut upstream_failed = false;
     loop {
-        let next = match select(body.next(), Box::pin(Sleep::new(keepalive))).await {
+        if Instant::now() >= deadline {
+            reply::send(sink, relay.abort(&answer_timeout())).await;
+            return Err("the answer's time limit passed".to_owned());
+        }
+        let next = match select(body.next(), Box::pin(Sleep::new(tick()))).await {
             Either::Left((next, _)) => next,
+            Either::Right(_) if Instant::now() >= deadline => continue,
             Either::Right(_) if last_activity.elapsed() >= idle_limit => {
-                reply::send(sink, Relay::fail(&timeout())).await;
+                reply::send(sink, relay.abort(&timeout())).await;
                 return Err("the provider went silent".to_owned());
             }
             Either::Right(_) => {

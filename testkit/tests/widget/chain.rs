@@ -64,6 +64,8 @@ impl Chain {
             // which `auto` would hand to the edge).
             ("TOOL_MODE", "hosted"),
         ];
+        // A key given in `edge_env` replaces the default above.
+        env.retain(|(k, _)| !cfg.edge_env.iter().any(|(key, _)| key == k));
         env.extend(cfg.edge_env.iter().copied());
         let edge = EdgeProcess::start(&artifacts, &env)?;
         let pomerium = FakePomerium::start(FakePomeriumConfig {
