@@ -7,6 +7,7 @@
 
 use protocol::{ApiError, ErrorCode, StreamEvent, sse};
 
+use crate::continuation::Sealer;
 use crate::translate::Translator;
 
 /// Translates one provider stream.
@@ -16,6 +17,7 @@ pub struct Relay {
     translator: Translator,
     /// The relay itself ended the stream (an upstream event past the size limit).
     failed: bool,
+    sealer: Option<Sealer>,
 }
 
 impl Relay {
@@ -26,7 +28,14 @@ impl Relay {
             decoder: sse::Decoder::with_limit(max_event_bytes),
             translator: Translator::new(secrets),
             failed: false,
+            sealer: None,
         }
+    }
+
+    /// The same relay, sealing the ids it hands out to the browser (see [`Sealer`]).
+    pub fn sealed_by(mut self, sealer: Sealer) -> Self {
+        self.sealer = Some(sealer);
+        self
     }
 
     /// The first bytes of every stream: the `started` event.
@@ -44,6 +53,10 @@ impl Relay {
         }
         for frame in self.decoder.push(chunk) {
             for event in self.translator.translate(&frame.data) {
+                let event = match &self.sealer {
+                    Some(sealer) => sealer.seal_event(event),
+                    None => event,
+                };
                 out.push_str(&sse::encode(&event));
             }
         }

@@ -180,6 +180,20 @@ pub struct Paused {
     pub n_output_bytes: usize,
 }
 
+impl Paused {
+    /// True when `decisions` answer every waiting call exactly once, and nothing else.
+    pub fn decided_by(&self, decisions: &[ApprovalDecision]) -> bool {
+        decisions.len() == self.waiting.len()
+            && self.waiting.iter().all(|job| {
+                decisions
+                    .iter()
+                    .filter(|d| d.approval_request_id == job.call_id)
+                    .count()
+                    == 1
+            })
+    }
+}
+
 /// Why a continuation's decisions do not fit the paused state.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the approvals do not answer the calls that wait")]
@@ -436,15 +450,7 @@ impl ToolLoop {
         paused: Paused,
         decisions: &[ApprovalDecision],
     ) -> Result<(Self, Vec<ToolJob>, Vec<StreamEvent>), DecisionsMismatch> {
-        let answers_each_once = decisions.len() == paused.waiting.len()
-            && paused.waiting.iter().all(|job| {
-                decisions
-                    .iter()
-                    .filter(|d| d.approval_request_id == job.call_id)
-                    .count()
-                    == 1
-            });
-        if !answers_each_once || paused.rounds.is_empty() {
+        if !paused.decided_by(decisions) || paused.rounds.is_empty() {
             return Err(DecisionsMismatch);
         }
         let mut tool_loop = Self::new(toolbox, limits, secrets);

@@ -177,6 +177,12 @@ pub enum ErrorCode {
     /// An upstream (the provider's stream or an MCP server's reply) sent a line, event or body
     /// larger than the edge reads.
     UpstreamTooLarge,
+    /// A continuation (`previous_response_id`, `approval_request_id`) is missing its seal, was
+    /// sealed for another user or use, was altered, or has expired.
+    InvalidContinuation,
+    /// A setting of the edge does not parse or is missing, and the request needs it (the message
+    /// names the setting; `/api/health` lists the problem).
+    InvalidConfiguration,
     /// The browser could not reach the edge at all (set by the widget, never sent by the edge).
     NetworkError,
     /// A fault inside the edge.
@@ -242,14 +248,16 @@ impl ErrorCode {
         match self {
             Self::Unauthorized => 401,
             Self::BadRequest | Self::UnknownServer | Self::ModelNotAllowed => 400,
-            Self::Forbidden => 403,
+            Self::Forbidden | Self::InvalidContinuation => 403,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::ProviderTimeout | Self::AnswerTimeout => 504,
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::PomeriumUnavailable | Self::McpServerUnreachable | Self::UpstreamTooLarge => 502,
-            Self::ProviderNotConfigured | Self::ProviderUnavailable => 503,
+            Self::ProviderNotConfigured
+            | Self::ProviderUnavailable
+            | Self::InvalidConfiguration => 503,
             Self::ProviderRateLimited => 429,
             Self::ProviderAuth
             | Self::ProviderError

@@ -14,3 +14,4 @@ mod support;
 mod tool_bounds;
 mod tool_mode;
 mod widget;
+mod zero_trust;

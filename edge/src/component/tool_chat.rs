@@ -24,25 +24,46 @@ use super::timer::Sleep;
 use super::upstream;
 use crate::auth::BearerToken;
 use crate::config::Config;
+use crate::continuation::Sealer;
 use crate::mcp_client::McpError;
+use crate::pending::{self, MAX_PENDING_BYTES, PendingError};
 use crate::pomerium::McpServer;
 use crate::provider;
 use crate::redact::Secrets;
 use crate::relay::Relay;
-use crate::tool_loop::{Limits, ModelEvent, Step, ToolLoop};
+use crate::tool_loop::{Limits, ModelEvent, Paused, Step, ToolJob, ToolLoop};
 use crate::tool_mode;
 use crate::tool_provider::{self, StreamDecoder};
 use crate::toolbox::Toolbox;
 
-/// Streams the answer to `chat` in edge tool mode.
+/// A checked chat request that edge mode answers.
+pub(super) struct EdgeRequest {
+    /// The request, its continuation ids opened.
+    pub(super) chat: ChatRequest,
+    /// The selected servers, resolved.
+    pub(super) servers: Vec<McpServer>,
+    /// The caller's token (none in local mode).
+    pub(super) token: Option<BearerToken>,
+    /// Seals what this answer hands out (the paused loop, approval ids) to the user.
+    pub(super) sealer: Sealer,
+    /// The paused loop this request resumes, already checked against its decisions.
+    pub(super) paused: Option<Paused>,
+}
+
+/// Streams the answer to a chat request in edge tool mode.
 pub(super) async fn run(
     config: &Config,
-    chat: ChatRequest,
-    servers: Vec<McpServer>,
-    token: Option<BearerToken>,
+    request: EdgeRequest,
     reply: Reply,
     request_id: &str,
 ) -> u16 {
+    let EdgeRequest {
+        chat,
+        servers,
+        token,
+        sealer,
+        paused,
+    } = request;
     let secrets = provider::secrets(config, token.as_ref());
     let mut out = Out {
         sink: reply.event_stream(),
@@ -59,9 +80,13 @@ pub(super) async fn run(
         chat: &chat,
         token: token.as_ref(),
         secrets,
+        sealer: &sealer,
     };
     let mut tool_loop = None;
-    if let Err(note) = answer.stream(&servers, &mut out, &mut tool_loop).await {
+    if let Err(note) = answer
+        .stream(&servers, paused, &mut out, &mut tool_loop)
+        .await
+    {
         eprintln!("edge: {request_id}: {}", log.for_log(&note));
     }
     if out.timed_out {
@@ -144,32 +169,59 @@ struct Answer<'a> {
     chat: &'a ChatRequest,
     token: Option<&'a BearerToken>,
     secrets: Vec<String>,
+    sealer: &'a Sealer,
 }
 
 impl Answer<'_> {
     /// The whole answer; `tool_loop` holds the loop once it runs, so a caller that stops it
-    /// (the deadline) can end it with the scrubbers' tails and one error.
+    /// (the deadline) can end it with the scrubbers' tails and one error. With `paused`, the
+    /// loop resumes: the approved calls run first, then the next round.
     async fn stream(
         &self,
         servers: &[McpServer],
+        paused: Option<Paused>,
         out: &mut Out,
         tool_loop: &mut Option<ToolLoop>,
     ) -> Result<(), Note> {
         let (toolbox, mut connections) = self.list_tools(servers, out).await?;
         let limits = Limits::from_config(self.config);
-        let tool_loop = tool_loop.insert(ToolLoop::new(toolbox, limits, self.secrets.clone()));
-        for round in 0.. {
-            self.model_round(tool_loop, round, out).await?;
-            let (events, jobs, waiting) = match tool_loop.end_round() {
-                Step::End(events) => return out.events(events).await,
-                Step::RunTools {
-                    events,
-                    jobs,
-                    waiting,
-                } => (events, jobs, waiting),
-            };
-            out.events(events).await?;
-            for job in jobs {
+        let mut resuming = paused.is_some();
+        let (new_loop, mut jobs, events) = match paused {
+            None => (
+                ToolLoop::new(toolbox, limits, self.secrets.clone()),
+                Vec::new(),
+                Vec::new(),
+            ),
+            Some(paused) => {
+                let decisions = &self.chat.approvals;
+                ToolLoop::resume(toolbox, limits, self.secrets.clone(), paused, decisions)
+                    .map_err(|e| e.to_string())?
+            }
+        };
+        let tool_loop = tool_loop.insert(new_loop);
+        out.events(events).await?;
+        loop {
+            let mut waiting = Vec::new();
+            if !resuming {
+                let round = tool_loop.rounds().len() - 1;
+                self.model_round(tool_loop, round, out).await?;
+                match tool_loop.end_round() {
+                    Step::End(events) => return out.events(events).await,
+                    Step::RunTools {
+                        events,
+                        jobs: next,
+                        waiting: asked,
+                    } => {
+                        // Approval ids go out sealed to the user, as in hosted mode.
+                        let events = events.into_iter().map(|e| self.sealer.seal_event(e));
+                        out.events(events.collect()).await?;
+                        jobs = next;
+                        waiting = asked;
+                    }
+                }
+            }
+            resuming = false;
+            for job in std::mem::take(&mut jobs) {
                 let connection = connections
                     .iter_mut()
                     .find(|(id, _)| *id == job.server)
@@ -195,19 +247,48 @@ impl Answer<'_> {
                 }
             }
             if !waiting.is_empty() {
-                // FIXME(issue 11 item 4): pause and seal; until then a call that needs
-                // approval ends the answer instead of running unasked.
-                let events = tool_loop.fail(ApiError {
-                    code: ErrorCode::Internal,
-                    message: "a tool call needs approval, which edge mode cannot ask yet"
-                        .to_owned(),
-                    retryable: false,
-                });
+                let events = self.pause(tool_loop, waiting);
                 return out.events(events).await;
             }
             tool_loop.next_round();
         }
-        Ok(())
+    }
+
+    /// The events that end an answer whose `waiting` calls need the user: each call's
+    /// `approval_request` (its id sealed) was sent with the round's events; now `done` carries
+    /// the sealed paused loop. Fails the answer when the state cannot be sealed (too large, or
+    /// a user the edge cannot name).
+    fn pause(&self, tool_loop: &mut ToolLoop, waiting: Vec<ToolJob>) -> Vec<StreamEvent> {
+        let secrets = Secrets::new(self.secrets.iter().cloned());
+        let paused = tool_loop.pause(waiting);
+        let sealed = match pending::encode(&paused, self.chat, &secrets) {
+            Ok(payload) => self.sealer.seal_pending(&payload).ok_or(ApiError {
+                code: ErrorCode::InvalidConfiguration,
+                message: "a tool call needs your approval, which needs a signed-in user: \
+                          this edge cannot name you (jwt_assertion is off)"
+                    .to_owned(),
+                retryable: false,
+            }),
+            Err(PendingError::TooLarge(n)) => Err(ApiError {
+                code: ErrorCode::ToolOutputExceeded,
+                message: format!(
+                    "the answer's tool history ({n} bytes) is too large to wait for an approval; \
+                     the limit is {MAX_PENDING_BYTES} bytes"
+                ),
+                retryable: false,
+            }),
+            Err(err) => Err(ApiError {
+                code: ErrorCode::Internal,
+                message: err.to_string(),
+                retryable: false,
+            }),
+        };
+        match sealed {
+            Ok(sealed) => vec![StreamEvent::Done {
+                response_id: Some(sealed),
+            }],
+            Err(error) => tool_loop.fail(error),
+        }
     }
 
     /// Opens a session with every server and lists its tools (within the tool policy), with a
@@ -265,7 +346,7 @@ impl Answer<'_> {
                     return Err(note);
                 }
             };
-            let policy = self.config.policy(&id);
+            let policy = self.config.policy(&server.info);
             if let Some(allowed) = &policy.allowed_tools {
                 tools.retain(|t| allowed.contains(&t.name));
             }
