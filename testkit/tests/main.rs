@@ -7,6 +7,7 @@ mod e2e;
 mod e2e_edge_mode;
 mod edge;
 mod edge_api;
+mod edge_approvals;
 mod edge_input;
 mod fakes;
 mod hostile_answers;
