@@ -13,6 +13,7 @@ use testkit::process::{Artifacts, EdgeProcess, NorthwindProcess, TEST_SEAL_SECRE
 use testkit::provider::{FakeProvider, Script};
 
 use crate::support::{assert_error, chain_with, client, events, opened};
+use crate::tool_mode::text_of;
 
 const QUESTION: &str = "What were our sales by year?";
 
@@ -119,16 +120,6 @@ fn continuing(state: &str, approval_id: &str, approve: bool) -> Value {
     body["previous_response_id"] = json!(state);
     body["approvals"] = json!([{"approval_request_id": approval_id, "approve": approve}]);
     body
-}
-
-fn text_of(events: &[StreamEvent]) -> String {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            StreamEvent::TextDelta { delta } => Some(delta.as_str()),
-            _ => None,
-        })
-        .collect()
 }
 
 #[tokio::test]

@@ -179,6 +179,20 @@ fn assert_well_ended(s: &Setup, events: &[StreamEvent]) {
     assert_no_secrets(&s.edge, &[LOCAL, TE, KEY]);
 }
 
+/// The answer completed, with `n` secrets replaced in its text and reasoning.
+fn assert_redacted_answer(s: &Setup, events: &[StreamEvent], n: usize) {
+    assert!(
+        matches!(events.last(), Some(StreamEvent::Done { .. })),
+        "{events:?}"
+    );
+    assert_eq!(
+        text_of(events).matches("[redacted]").count(),
+        n,
+        "{events:?}"
+    );
+    assert_well_ended(s, events);
+}
+
 fn error_code(events: &[StreamEvent]) -> ErrorCode {
     match events.last() {
         Some(StreamEvent::Error(e)) => e.code,
@@ -491,16 +505,7 @@ async fn secrets_split_across_hosted_text_and_reasoning_never_pass() -> anyhow::
     )
     .await?;
     let events = ask(&s, "go", &[]).await?;
-    assert!(
-        matches!(events.last(), Some(StreamEvent::Done { .. })),
-        "{events:?}"
-    );
-    assert_eq!(
-        text_of(&events).matches("[redacted]").count(),
-        3,
-        "{events:?}"
-    );
-    assert_well_ended(&s, &events);
+    assert_redacted_answer(&s, &events, 3);
     Ok(())
 }
 
@@ -519,16 +524,7 @@ async fn secrets_split_across_chat_completions_deltas_never_pass() -> anyhow::Re
     }
     let s = setup("plain", completions(frames, "stop"), &[]).await?;
     let events = ask(&s, "go", &["hostile"]).await?;
-    assert!(
-        matches!(events.last(), Some(StreamEvent::Done { .. })),
-        "{events:?}"
-    );
-    assert_eq!(
-        text_of(&events).matches("[redacted]").count(),
-        3,
-        "{events:?}"
-    );
-    assert_well_ended(&s, &events);
+    assert_redacted_answer(&s, &events, 3);
     Ok(())
 }
 
