@@ -63,7 +63,7 @@ pub(crate) struct Strings {
     pub(crate) error_code: &'static str,
     pub(crate) request: &'static str,
     /// One message per error code, in the order of [`ERROR_CODES`].
-    pub(crate) errors: [&'static str; 29],
+    pub(crate) errors: [&'static str; 31],
 }
 
 /// English.
@@ -144,6 +144,8 @@ pub(crate) const EN: Strings = Strings {
         "The AI model sent a tool call that is too large.",
         "The answer took too long and was stopped.",
         "A service sent more data than the chat service accepts.",
+        "This conversation can no longer be continued. Ask again.",
+        "The chat service is not set up correctly yet.",
         "The chat service could not be reached. Check your connection.",
         "The chat service ran into a problem.",
         "Something went wrong.",
@@ -228,6 +230,8 @@ pub(crate) const DE: Strings = Strings {
         "Das KI-Modell hat einen zu großen Werkzeugaufruf gesendet.",
         "Die Antwort hat zu lange gedauert und wurde abgebrochen.",
         "Ein Dienst hat mehr Daten gesendet, als der Chat-Dienst annimmt.",
+        "Diese Unterhaltung kann nicht mehr fortgesetzt werden. Fragen Sie erneut.",
+        "Der Chat-Dienst ist noch nicht richtig eingerichtet.",
         "Der Chat-Dienst ist nicht erreichbar. Prüfen Sie Ihre Verbindung.",
         "Im Chat-Dienst ist ein Problem aufgetreten.",
         "Etwas ist schiefgelaufen.",

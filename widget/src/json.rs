@@ -18,7 +18,7 @@ use protocol::{
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Every error code with its wire name, in declaration order.
-pub(crate) const ERROR_CODES: [(ErrorCode, &str); 29] = [
+pub(crate) const ERROR_CODES: [(ErrorCode, &str); 31] = [
     (ErrorCode::Unauthorized, "unauthorized"),
     (ErrorCode::BadRequest, "bad_request"),
     (ErrorCode::UnknownServer, "unknown_server"),
@@ -48,6 +48,8 @@ pub(crate) const ERROR_CODES: [(ErrorCode, &str); 29] = [
     (ErrorCode::ToolArgumentsTooLarge, "tool_arguments_too_large"),
     (ErrorCode::AnswerTimeout, "answer_timeout"),
     (ErrorCode::UpstreamTooLarge, "upstream_too_large"),
+    (ErrorCode::InvalidContinuation, "invalid_continuation"),
+    (ErrorCode::InvalidConfiguration, "invalid_configuration"),
     (ErrorCode::NetworkError, "network_error"),
     (ErrorCode::Internal, "internal"),
     (ErrorCode::Unknown, "unknown"),
