@@ -231,6 +231,36 @@ mod tests {
     }
 
     #[test]
+    fn a_paused_loop_opens_only_for_its_user_within_its_time() {
+        let ann = Sealer::new(&config(Some(SECRET)), &user("ann"), NOW).unwrap();
+        // Larger than any id: a paused loop may be up to `pending::MAX_PENDING_BYTES`.
+        let payload = "p".repeat(crate::pending::MAX_PENDING_BYTES);
+        let sealed = ann.seal_pending(payload.as_bytes()).unwrap();
+        assert!(sealed.len() > seal::MAX_SEALED_LEN);
+        let (_, approval) = handed_out(&ann);
+        let mut chat = continuing(&sealed, &approval);
+        assert_eq!(
+            ann.open_request(&mut chat).unwrap(),
+            Continuation::Paused(payload.into_bytes())
+        );
+        assert_eq!(chat.previous_response_id, None);
+        let bob = Sealer::new(&config(Some(SECRET)), &user("bob"), NOW).unwrap();
+        let later = crate::pending::PENDING_TTL_SECS + 1;
+        let late = Sealer::new(&config(Some(SECRET)), &user("ann"), NOW + later).unwrap();
+        for (sealer, want) in [(&bob, SealError::Foreign), (&late, SealError::Expired)] {
+            let err = sealer
+                .open_request(&mut continuing(&sealed, &approval))
+                .unwrap_err();
+            assert!(
+                matches!(err, EdgeError::Continuation(e) if e == want),
+                "{err:?}"
+            );
+        }
+        let unknown = Sealer::new(&config(Some(SECRET)), &Identity::unnamed(), NOW).unwrap();
+        assert_eq!(unknown.seal_pending(b"x"), None);
+    }
+
+    #[test]
     fn foreign_swapped_raw_and_expired_ids_are_refused() {
         let ann = Sealer::new(&config(Some(SECRET)), &user("ann"), NOW).unwrap();
         let (response, approval) = handed_out(&ann);

@@ -147,6 +147,7 @@ mod tests {
         let mut toolbox = Toolbox::default();
         toolbox.add_server("s", &tools, Approval::Never);
         let elapsed = started.elapsed();
+        println!("{} tools named in {elapsed:?}", tools.len());
         let names: HashSet<&str> = toolbox.tools().iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names.len(), tools.len(), "every name is unique");
         assert!(names.iter().all(|n| n.len() <= MAX_NAME));

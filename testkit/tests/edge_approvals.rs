@@ -142,6 +142,7 @@ async fn approved_the_paused_loop_resumes_with_the_real_totals() -> anyhow::Resu
         assert!(!payload.contains(token), "a token in the sealed state");
     }
     assert!(!state.contains("pom_mat_"), "the state is not a token");
+    println!("sealed paused state: {} bytes", state.len());
     let hits_before = d.pomerium.mcp_hits(0).len();
 
     let events = ask(&d, &continuing(&state, &approval_id, true)).await?;
