@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use testkit::process::{Artifacts, ChildProcess};
+use testkit::process::{Artifacts, ChildProcess, with_test_seal_secret};
 
 use crate::plan::Plan;
 
@@ -78,8 +78,8 @@ pub(crate) struct Edge {
 }
 
 impl Edge {
-    /// Starts the edge serving `artifacts.dist` with `env`, and waits for the runtime's ready
-    /// line.
+    /// Starts the edge serving `artifacts.dist` with `env` (and the test harness's
+    /// `SEAL_SECRET` unless `env` sets one), and waits for the runtime's ready line.
     pub(crate) fn start(
         artifacts: &Artifacts,
         config: &RuntimeConfig,
@@ -90,7 +90,7 @@ impl Edge {
             .args(["serve", "-S", "cli", "--addr", "127.0.0.1:0", "--dir"])
             .arg(format!("{}::/", artifacts.dist.display()))
             .args(&config.flags);
-        for (key, value) in env {
+        for (key, value) in with_test_seal_secret(env) {
             command.arg("--env").arg(format!("{key}={value}"));
         }
         command.arg(&artifacts.edge_wasm);

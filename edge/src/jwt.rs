@@ -10,8 +10,10 @@
 //! `email` and `name` are taken when present.
 //!
 //! [`JwksCache`] decides when the key set is fetched again: after [`JWKS_TTL_SECS`], or at once
-//! when an assertion names a key id the cached set lacks (Pomerium rotated its key). This module
-//! is pure: the caller fetches the key set and keeps the cache.
+//! when an assertion names a key id the cached set lacks (Pomerium rotated its key). The cache
+//! lives as long as the component instance; Spin and `wasmtime serve` start one per request
+//! today, so in practice each API request fetches the key set once. This module is pure: the
+//! caller fetches the key set and keeps the cache.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -211,6 +211,16 @@ impl Drop for EdgeProcess {
 /// The `SEAL_SECRET` every edge a test starts gets, unless the test sets its own.
 pub const TEST_SEAL_SECRET: &str = "test-seal-secret-0123456789abcdef0123456789";
 
+/// `env` with `SEAL_SECRET=`[`TEST_SEAL_SECRET`] added unless it sets one (the edge refuses
+/// chats without a sealing key).
+pub fn with_test_seal_secret<'a>(env: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut env = env.to_vec();
+    if !env.iter().any(|(key, _)| *key == "SEAL_SECRET") {
+        env.push(("SEAL_SECRET", TEST_SEAL_SECRET));
+    }
+    env
+}
+
 impl EdgeProcess {
     /// Starts the edge with these environment variables (and [`TEST_SEAL_SECRET`] unless they
     /// set `SEAL_SECRET`), serving `dist` as its static root.
@@ -230,12 +240,7 @@ impl EdgeProcess {
             .args(runtime)
             .args(["--addr", "127.0.0.1:0", "--dir"])
             .arg(format!("{}::/", artifacts.dist.display()));
-        if !env.iter().any(|(key, _)| *key == "SEAL_SECRET") {
-            command
-                .arg("--env")
-                .arg(format!("SEAL_SECRET={TEST_SEAL_SECRET}"));
-        }
-        for (key, value) in env {
+        for (key, value) in with_test_seal_secret(env) {
             command.arg("--env").arg(format!("{key}={value}"));
         }
         command.arg(&artifacts.edge_wasm);
