@@ -90,7 +90,8 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
             Route::MethodNotAllowed => reply.error(&EdgeError::MethodNotAllowed).await,
         },
     };
-    let shown_path = path.split('?').next().unwrap_or("/");
+    let shown_path = crate::redact::escape_controls(path.split('?').next().unwrap_or("/"));
+    let method = crate::redact::escape_controls(&method);
     eprintln!("edge: {method} {shown_path} -> {status}");
 }
 

@@ -9,11 +9,13 @@
 //!
 //! Secrets are held in types that never print.
 
+mod bounds;
 mod tools;
 
 use serde::Deserialize;
 
 use crate::policy::Policies;
+pub use bounds::Bounds;
 
 pub use tools::{
     DEFAULT_MAX_TOOL_RESULT_BYTES, DEFAULT_MAX_TOOL_ROUNDS, DEFAULT_TOOL_TIMEOUT_MS, LocalServer,
@@ -62,6 +64,14 @@ pub const KEYS: &[&str] = &[
     "tool_timeout_ms",
     "max_tool_result_bytes",
     "mcp_servers",
+    // The answer's bounds (see `Bounds`).
+    "max_tool_calls_per_round",
+    "max_tool_calls",
+    "max_tool_output_bytes",
+    "max_tool_argument_bytes",
+    "max_mcp_reply_bytes",
+    "max_upstream_event_bytes",
+    "answer_timeout_ms",
     // Sealing of continuations (see `crate::seal`): a Spin secret, at least 32 bytes.
     "seal_secret",
 ];
@@ -107,6 +117,8 @@ pub struct Config {
     pub frame_ancestors: String,
     /// Who runs the MCP tools, and the bounds of the edge's tool loop.
     pub tools: ToolConfig,
+    /// The bounds of one answer (tool calls, bytes, time).
+    pub bounds: Bounds,
     /// The key that seals continuations to their user (`seal_secret`); `None` when unset or
     /// shorter than [`crate::seal::MIN_SECRET_BYTES`], and then nothing is sealed or opened.
     pub seal_secret: Option<SealSecret>,
@@ -118,16 +130,37 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerPolicy {
-    /// Ask the user before every call (`true`), or never (`false`, the default).
-    #[serde(default, deserialize_with = "approval_flag")]
-    pub require_approval: bool,
+    /// When the user is asked before a call (default [`Approval::Annotations`]).
+    #[serde(default, deserialize_with = "approval_mode")]
+    pub require_approval: Approval,
     /// Only these tools may be used; all when absent.
     #[serde(default)]
     pub allowed_tools: Option<Vec<String>>,
 }
 
-/// Accepts `"always"` / `"never"` (the provider's words) or a boolean.
-fn approval_flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+/// When a server's tool calls wait for the user's approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Approval {
+    /// Before every call (`"always"` or `true`).
+    Always,
+    /// Never (`"never"` or `false`).
+    Never,
+    /// As the tool's MCP annotations suggest (`"annotations"`, the default): see
+    /// [`crate::mcp_client::ToolHints::needs_approval`]. In hosted mode the provider lists the
+    /// tools, so the edge cannot read them when it sends the request: there this means `never`.
+    #[default]
+    Annotations,
+}
+
+impl Approval {
+    /// True when the user is asked before every call.
+    pub fn always(self) -> bool {
+        self == Self::Always
+    }
+}
+
+/// Accepts `"always"` / `"never"` (the provider's words), `"annotations"`, or a boolean.
+fn approval_mode<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Approval, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Flag {
@@ -135,11 +168,13 @@ fn approval_flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Erro
         Word(String),
     }
     match Flag::deserialize(d)? {
-        Flag::Bool(b) => Ok(b),
-        Flag::Word(w) if w == "always" => Ok(true),
-        Flag::Word(w) if w == "never" => Ok(false),
+        Flag::Bool(true) => Ok(Approval::Always),
+        Flag::Bool(false) => Ok(Approval::Never),
+        Flag::Word(w) if w == "always" => Ok(Approval::Always),
+        Flag::Word(w) if w == "never" => Ok(Approval::Never),
+        Flag::Word(w) if w == "annotations" => Ok(Approval::Annotations),
         Flag::Word(w) => Err(serde::de::Error::custom(format!(
-            "require_approval must be \"always\" or \"never\", not {w:?}"
+            "require_approval must be \"always\", \"never\" or \"annotations\", not {w:?}"
         ))),
     }
 }
@@ -257,6 +292,7 @@ impl Config {
             }
         };
         let tools = ToolConfig::read(&get, &mut problems);
+        let bounds = Bounds::read(&get, &mut problems);
         let seal_secret = match get("seal_secret") {
             Some(secret) if crate::seal::secret_is_usable(secret.as_bytes()) => {
                 Some(SealSecret(secret))
@@ -303,6 +339,7 @@ impl Config {
             keepalive_ms,
             idle_timeout_ms,
             tools,
+            bounds,
             seal_secret,
             problems,
         }
@@ -439,7 +476,15 @@ mod tests {
             needs_oauth: false,
             connect_url: None,
         };
-        assert!(c.policy(&server("northwind")).require_approval);
+        assert_eq!(
+            c.policy(&server("northwind")).require_approval,
+            Approval::Always
+        );
+        assert_eq!(c.policy(&server("gh")).require_approval, Approval::Never);
+        assert_eq!(
+            c.policy(&server("other")).require_approval,
+            Approval::Annotations
+        );
         assert_eq!(
             c.policy(&server("northwind")).allowed_tools,
             Some(vec!["read_query".to_owned()])

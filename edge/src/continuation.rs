@@ -3,7 +3,11 @@
 //! user who got them ([`crate::seal`]).
 //!
 //! Going out, [`Sealer::seal_event`] replaces each id with its sealed form; the provider's own
-//! id never reaches the browser. Coming back, [`Sealer::open_request`] opens every id before
+//! id never reaches the browser. In edge tool mode the `response_id` of an answer that waits for
+//! approvals is the paused tool loop itself, sealed as [`Purpose::PendingToolCall`]
+//! ([`Sealer::seal_pending`], `crate::pending`); coming back it opens as
+//! [`Continuation::Paused`], and the caller refuses it where the tool mode does not match.
+//! Coming back, [`Sealer::open_request`] opens every id before
 //! anything leaves the edge, so another user's id, an id for another use, an altered or an
 //! expired one is refused (403 `invalid_continuation`) with no provider or Pomerium call. A user
 //! the edge cannot name (`jwt_assertion = off`) gets no ids and can continue nothing.
@@ -17,6 +21,17 @@ use crate::seal::{self, Purpose, SealError};
 
 /// How long a continuation stays valid, in seconds.
 pub const CONTINUATION_TTL_SECS: u64 = 3600;
+
+/// What a request's `previous_response_id` continues, once opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Continuation {
+    /// A new answer.
+    None,
+    /// A provider's stored response (hosted mode); the opened id is in the request.
+    Response,
+    /// Edge mode's paused tool loop: the opened payload (`crate::pending`).
+    Paused(Vec<u8>),
+}
 
 /// Seals and opens the ids of one request, for one user.
 #[derive(Debug)]
@@ -89,17 +104,50 @@ impl Sealer {
         }
     }
 
+    /// A paused tool loop's payload, sealed to the user for `pending::PENDING_TTL_SECS`;
+    /// `None` for a user the edge cannot name.
+    pub fn seal_pending(&self, payload: &[u8]) -> Option<String> {
+        (!self.secret.is_empty()).then(|| {
+            seal::seal(
+                &self.secret,
+                Purpose::PendingToolCall,
+                &self.subject,
+                self.now + crate::pending::PENDING_TTL_SECS,
+                payload,
+            )
+        })
+    }
+
     /// Opens every continuation id of `chat` in place; the first that does not open refuses
-    /// the whole request.
-    pub fn open_request(&self, chat: &mut ChatRequest) -> Result<(), EdgeError> {
-        if let Some(sealed) = &chat.previous_response_id {
-            chat.previous_response_id = Some(self.open(Purpose::ResponseId, sealed)?);
+    /// the whole request. A `previous_response_id` opens as a provider's response id or as a
+    /// paused tool loop (the purpose is part of the seal, so at most one can open); a paused
+    /// loop leaves the request as [`Continuation::Paused`], with `previous_response_id` unset.
+    pub fn open_request(&self, chat: &mut ChatRequest) -> Result<Continuation, EdgeError> {
+        let mut res = Continuation::None;
+        if let Some(sealed) = chat.previous_response_id.take() {
+            match self.open(Purpose::ResponseId, &sealed) {
+                Ok(id) => {
+                    chat.previous_response_id = Some(id);
+                    res = Continuation::Response;
+                }
+                Err(SealError::Foreign | SealError::Malformed) if !self.secret.is_empty() => {
+                    let payload = seal::open(
+                        &self.secret,
+                        Purpose::PendingToolCall,
+                        &self.subject,
+                        self.now,
+                        &sealed,
+                    )?;
+                    res = Continuation::Paused(payload);
+                }
+                Err(err) => return Err(err.into()),
+            }
         }
         for approval in &mut chat.approvals {
             approval.approval_request_id =
                 self.open(Purpose::ApprovalRequest, &approval.approval_request_id)?;
         }
-        Ok(())
+        Ok(res)
     }
 }
 
@@ -180,6 +228,36 @@ mod tests {
         sealer.open_request(&mut chat).unwrap();
         assert_eq!(chat.previous_response_id.as_deref(), Some("resp_1"));
         assert_eq!(chat.approvals[0].approval_request_id, "mcpr_1");
+    }
+
+    #[test]
+    fn a_paused_loop_opens_only_for_its_user_within_its_time() {
+        let ann = Sealer::new(&config(Some(SECRET)), &user("ann"), NOW).unwrap();
+        // Larger than any id: a paused loop may be up to `pending::MAX_PENDING_BYTES`.
+        let payload = "p".repeat(crate::pending::MAX_PENDING_BYTES);
+        let sealed = ann.seal_pending(payload.as_bytes()).unwrap();
+        assert!(sealed.len() > seal::MAX_SEALED_LEN);
+        let (_, approval) = handed_out(&ann);
+        let mut chat = continuing(&sealed, &approval);
+        assert_eq!(
+            ann.open_request(&mut chat).unwrap(),
+            Continuation::Paused(payload.into_bytes())
+        );
+        assert_eq!(chat.previous_response_id, None);
+        let bob = Sealer::new(&config(Some(SECRET)), &user("bob"), NOW).unwrap();
+        let later = crate::pending::PENDING_TTL_SECS + 1;
+        let late = Sealer::new(&config(Some(SECRET)), &user("ann"), NOW + later).unwrap();
+        for (sealer, want) in [(&bob, SealError::Foreign), (&late, SealError::Expired)] {
+            let err = sealer
+                .open_request(&mut continuing(&sealed, &approval))
+                .unwrap_err();
+            assert!(
+                matches!(err, EdgeError::Continuation(e) if e == want),
+                "{err:?}"
+            );
+        }
+        let unknown = Sealer::new(&config(Some(SECRET)), &Identity::unnamed(), NOW).unwrap();
+        assert_eq!(unknown.seal_pending(b"x"), None);
     }
 
     #[test]

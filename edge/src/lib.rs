@@ -25,6 +25,7 @@
 //! | [`pomerium`] | Pomerium's server list: parsing, ids, resolving the widget's ids |
 //! | [`provider`] | the Responses API request and the mapping of provider failures |
 //! | [`translate`] | provider stream events to protocol events |
+//! | [`redact`] | scrubbing secrets over joined fragments, and safe log lines |
 //! | [`relay`] | the chat stream: provider bytes in, widget SSE bytes out, always ending on purpose |
 //! | [`static_files`] | the widget bundle and the demo site |
 //! | [`urls`] | origins, query parameters, percent-encoding |
@@ -32,6 +33,7 @@
 //! | [`mcp_client`] | edge mode's MCP client messages and answers (Streamable HTTP) |
 //! | [`toolbox`] | MCP tools as uniquely named function tools, and back |
 //! | [`tool_loop`] | edge mode's tool loop as a state machine |
+//! | [`pending`] | edge mode's paused tool loop, as the bytes sealed while a call waits for approval |
 //! | [`tool_provider`] | edge mode's provider requests and stream decoding (Responses, Chat Completions) |
 //! | `component` | (wasm32 only) the Spin entry point and the HTTP I/O |
 
@@ -44,9 +46,11 @@ pub mod headers;
 pub mod identity;
 pub mod jwt;
 pub mod mcp_client;
+pub mod pending;
 pub mod policy;
 pub mod pomerium;
 pub mod provider;
+pub mod redact;
 pub mod relay;
 pub mod routes;
 pub mod seal;

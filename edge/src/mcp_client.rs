@@ -35,6 +35,9 @@ pub enum McpError {
     /// The server did not answer in time.
     #[error("the MCP server did not answer within {0} ms")]
     Timeout(u64),
+    /// The reply is larger than the edge reads; reading stopped at the limit.
+    #[error("the MCP server's reply is larger than {0} bytes")]
+    TooLarge(usize),
 }
 
 /// One tool a server listed.
@@ -46,6 +49,48 @@ pub struct ToolDef {
     pub description: String,
     /// The JSON Schema of its arguments.
     pub input_schema: Value,
+    /// What the tool says about itself (untrusted).
+    pub hints: ToolHints,
+}
+
+/// A tool's MCP annotations that bear on approval: `None` where the tool says nothing.
+///
+/// Annotations are untrusted hints (the MCP specification says so): the edge uses them only to
+/// decide whether to ask the user, never to skip a policy or widen `allowed_tools`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ToolHints {
+    /// `readOnlyHint` (spec default false).
+    pub read_only: Option<bool>,
+    /// `destructiveHint` (spec default true; meaningful only when not read-only).
+    pub destructive: Option<bool>,
+    /// `openWorldHint` (spec default true).
+    pub open_world: Option<bool>,
+}
+
+impl ToolHints {
+    /// Reads `annotations`; anything that is not a boolean counts as unsaid.
+    pub fn from_annotations(annotations: &Value) -> Self {
+        Self {
+            read_only: annotations["readOnlyHint"].as_bool(),
+            destructive: annotations["destructiveHint"].as_bool(),
+            open_world: annotations["openWorldHint"].as_bool(),
+        }
+    }
+
+    /// Whether a call waits for the user under `require_approval: "annotations"`.
+    ///
+    /// The edge asks when the tool may be destructive or reaches an open world. A missing hint
+    /// counts as the specification's default: a tool that is not read-only is destructive and
+    /// open-world unless it says otherwise, so a tool without annotations asks. A tool that
+    /// says `readOnlyHint: true` runs, unless it also says `openWorldHint: true` (a read-only
+    /// tool that reaches outside can still carry data out); for it, a missing `openWorldHint`
+    /// is not held against it, and `destructiveHint` means nothing (spec).
+    pub fn needs_approval(self) -> bool {
+        let read_only = self.read_only == Some(true);
+        let destructive = !read_only && self.destructive.unwrap_or(true);
+        let open_world = self.open_world.unwrap_or(!read_only);
+        destructive || open_world
+    }
 }
 
 /// The state of one session: what later requests must carry.
@@ -165,6 +210,7 @@ pub fn parse_tools(result: &Value) -> Result<(Vec<ToolDef>, Option<String>), Mcp
                 name: name.to_owned(),
                 description: tool["description"].as_str().unwrap_or_default().to_owned(),
                 input_schema,
+                hints: ToolHints::from_annotations(&tool["annotations"]),
             })
         })
         .collect();
@@ -200,31 +246,43 @@ pub fn call_output(result: &Value) -> Result<String, String> {
     }
 }
 
-/// Reads the answer to request `id`, from a JSON body or an SSE stream, chunk by chunk.
+/// Reads the answer to request `id`, from a JSON body or an SSE stream, chunk by chunk, and at
+/// most `max_bytes` of it: past that the reader answers [`McpError::TooLarge`] at once, so a
+/// server cannot fill the edge's memory or keep it reading.
 #[derive(Debug)]
 pub struct ReplyReader {
     id: u64,
     sse: Option<sse::Decoder>,
     body: Vec<u8>,
+    n_read: usize,
+    max_bytes: usize,
 }
 
 impl ReplyReader {
     /// A reader for the answer to `id` whose `Content-Type` is `content_type`.
-    pub fn new(id: u64, content_type: &str) -> Self {
+    pub fn new(id: u64, content_type: &str, max_bytes: usize) -> Self {
         let is_sse = content_type
             .trim_start()
             .to_ascii_lowercase()
             .starts_with("text/event-stream");
         Self {
             id,
-            sse: is_sse.then(sse::Decoder::default),
+            sse: is_sse.then(|| sse::Decoder::with_limit(max_bytes)),
             body: Vec::new(),
+            n_read: 0,
+            max_bytes,
         }
     }
 
     /// Feeds a chunk; `Some` once the response to `id` has arrived (its `result`, or the
-    /// JSON-RPC error). Messages the server interleaves (notifications, requests) are skipped.
+    /// JSON-RPC error), or once the reply passed the size limit. Messages the server interleaves
+    /// (notifications, requests) are skipped.
     pub fn push(&mut self, chunk: &[u8]) -> Option<Result<Value, McpError>> {
+        self.n_read = self.n_read.saturating_add(chunk.len());
+        if self.n_read > self.max_bytes {
+            self.body = Vec::new();
+            return Some(Err(McpError::TooLarge(self.max_bytes)));
+        }
         let Some(decoder) = &mut self.sse else {
             self.body.extend_from_slice(chunk);
             return None;
@@ -326,7 +384,7 @@ mod tests {
 
     #[test]
     fn reads_json_and_sse_answers() {
-        let mut json_reader = ReplyReader::new(7, "application/json");
+        let mut json_reader = ReplyReader::new(7, "application/json", 1 << 20);
         assert!(json_reader.push(br#"{"jsonrpc":"2.0","id":7,"#).is_none());
         assert!(json_reader.push(br#""result":{"ok":true}}"#).is_none());
         assert_eq!(json_reader.finish().unwrap(), json!({"ok":true}));
@@ -334,33 +392,88 @@ mod tests {
         let stream = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}\n\n\
 data: {\"jsonrpc\":\"2.0\",\"id\":6,\"result\":{}}\n\n\
 data: {\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"tools\":[]}}\n\n";
-        let mut sse_reader = ReplyReader::new(7, "text/event-stream; charset=utf-8");
+        let mut sse_reader = ReplyReader::new(7, "text/event-stream; charset=utf-8", 1 << 20);
         let (a, b) = stream.as_bytes().split_at(60);
         assert!(sse_reader.push(a).is_none());
         assert_eq!(sse_reader.push(b).unwrap().unwrap(), json!({"tools":[]}));
 
-        let mut failing = ReplyReader::new(1, "text/event-stream");
+        let mut failing = ReplyReader::new(1, "text/event-stream", 1 << 20);
         let err = failing
             .push(b"data: {\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32601,\"message\":\"no such method\"}}\n\n")
             .unwrap()
             .unwrap_err();
         assert!(err.to_string().contains("no such method"), "{err}");
-        assert!(ReplyReader::new(1, "text/event-stream").finish().is_err());
-        assert!(ReplyReader::new(1, "application/json").finish().is_err());
+        assert!(
+            ReplyReader::new(1, "text/event-stream", 9)
+                .finish()
+                .is_err()
+        );
+        assert!(ReplyReader::new(1, "application/json", 9).finish().is_err());
         assert_eq!(status_error(401), McpError::Unauthorized);
         assert!(McpError::Unauthorized.to_string().contains("401"));
     }
 
     #[test]
+    fn replies_past_the_limit_stop_the_read() {
+        for content_type in ["application/json", "text/event-stream"] {
+            let mut reader = ReplyReader::new(1, content_type, 1000);
+            let mut answer = None;
+            let mut n_chunks = 0;
+            // A server that never ends its reply (and never sends the response).
+            while answer.is_none() && n_chunks < 10_000 {
+                answer = reader.push(b": padding padding padding padding padding\n");
+                n_chunks += 1;
+            }
+            assert_eq!(
+                answer,
+                Some(Err(McpError::TooLarge(1000))),
+                "{content_type}"
+            );
+            assert!(n_chunks <= 30, "{content_type}: read {n_chunks} chunks");
+            assert!(reader.body.is_empty());
+        }
+    }
+
+    #[test]
+    fn annotations_decide_approval() {
+        let check = |annotations: Value, asks: bool| {
+            let hints = ToolHints::from_annotations(&annotations);
+            assert_eq!(hints.needs_approval(), asks, "{annotations}");
+        };
+        check(json!(null), true);
+        check(json!({}), true);
+        check(json!({"readOnlyHint": true}), false);
+        check(
+            json!({"readOnlyHint": true, "destructiveHint": true}),
+            false,
+        );
+        check(json!({"readOnlyHint": true, "openWorldHint": true}), true);
+        check(json!({"readOnlyHint": true, "openWorldHint": false}), false);
+        check(json!({"readOnlyHint": false}), true);
+        check(json!({"destructiveHint": false}), true);
+        check(
+            json!({"destructiveHint": false, "openWorldHint": false}),
+            false,
+        );
+        check(
+            json!({"destructiveHint": true, "openWorldHint": false}),
+            true,
+        );
+        check(json!({"readOnlyHint": "yes"}), true);
+    }
+
+    #[test]
     fn tools_and_results_are_read() {
         let (tools, cursor) = parse_tools(&json!({"tools":[
-            {"name":"read_query","description":"Run SQL","inputSchema":{"type":"object","properties":{"query":{"type":"string"}}}},
+            {"name":"read_query","description":"Run SQL","inputSchema":{"type":"object","properties":{"query":{"type":"string"}}},"annotations":{"readOnlyHint":true}},
             {"name":"bare"},
             {"description":"nameless"}
         ],"nextCursor":"n2"}))
         .unwrap();
         assert_eq!(tools.len(), 2);
         assert_eq!(tools[0].description, "Run SQL");
+        assert!(!tools[0].hints.needs_approval());
+        assert!(tools[1].hints.needs_approval());
         assert_eq!(
             tools[1].input_schema,
             json!({"type":"object","properties":{}})

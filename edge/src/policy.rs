@@ -81,7 +81,7 @@ impl Policies {
     /// strictest one: no tools, and approval for any call.
     pub fn get(&self, server: &ServerInfo) -> ServerPolicy {
         self.for_server(server).unwrap_or(ServerPolicy {
-            require_approval: true,
+            require_approval: crate::config::Approval::Always,
             allowed_tools: Some(Vec::new()),
         })
     }
@@ -136,7 +136,7 @@ mod tests {
         );
         assert!(problems.is_empty());
         for id in ["northwind", "northwind-db-renamed"] {
-            assert!(p.get(&server(id, NW)).require_approval, "{id}");
+            assert!(p.get(&server(id, NW)).require_approval.always(), "{id}");
         }
         assert_eq!(
             p.get(&server("github", "https://gh.corp.example/mcp")),
@@ -170,7 +170,7 @@ mod tests {
     #[test]
     fn unlisted_servers_get_the_default_policy() {
         let (p, _) = read(None, Some(r#"{"require_approval":"always"}"#));
-        assert!(p.get(&server("x", NW)).require_approval);
+        assert!(p.get(&server("x", NW)).require_approval.always());
     }
 
     #[test]
@@ -203,7 +203,7 @@ mod tests {
                 "{err:?}"
             );
             let strictest = p.get(&server("x", NW));
-            assert!(strictest.require_approval);
+            assert!(strictest.require_approval.always());
             assert_eq!(strictest.allowed_tools, Some(vec![]));
         }
     }

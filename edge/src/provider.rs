@@ -122,7 +122,8 @@ pub fn build_request(
             headers: McpHeaders {
                 authorization: token.header_value(),
             },
-            require_approval: if policy.require_approval {
+            // Hosted mode cannot read the annotations before the provider lists the tools.
+            require_approval: if policy.require_approval.always() {
                 "always"
             } else {
                 "never"
@@ -137,7 +138,8 @@ pub fn build_request(
         input,
         tools,
         stream: true,
-        store: policies.iter().any(|p| p.require_approval) || chat.previous_response_id.is_some(),
+        store: policies.iter().any(|p| p.require_approval.always())
+            || chat.previous_response_id.is_some(),
         previous_response_id: chat.previous_response_id.as_deref(),
     };
     Ok(serde_json::to_string(&request).unwrap_or_default())
@@ -225,24 +227,24 @@ pub fn transport_error() -> ApiError {
     }
 }
 
-/// The secrets of a request, to scrub from any provider text passed on: the caller's token and
-/// the API key.
-pub fn secrets(config: &Config, token: &BearerToken) -> Vec<String> {
-    let mut secrets = vec![token.secret().to_owned()];
-    if let Some(key) = &config.api_key {
-        secrets.push(key.secret().to_owned());
-    }
+/// The secrets of a request, to scrub from any provider text passed on: the caller's token,
+/// the API key and the tokens of local MCP servers.
+pub fn secrets(config: &Config, token: Option<&BearerToken>) -> Vec<String> {
+    let mut secrets: Vec<String> = token.iter().map(|t| t.secret().to_owned()).collect();
+    secrets.extend(config.api_key.iter().map(|k| k.secret().to_owned()));
+    secrets.extend(
+        config
+            .tools
+            .local_servers
+            .iter()
+            .filter_map(|s| s.token.clone()),
+    );
     secrets
 }
 
-/// Replaces every secret in `text` with `[redacted]`.
+/// Replaces every secret in `text` with `[redacted]` (see [`crate::redact`]).
 pub fn redact(text: &str, secrets: &[&str]) -> String {
-    secrets
-        .iter()
-        .filter(|s| s.len() >= 4)
-        .fold(text.to_owned(), |acc, secret| {
-            acc.replace(secret, "[redacted]")
-        })
+    crate::redact::Secrets::new(secrets.iter().copied()).redact(text)
 }
 
 fn truncate(text: &str, max_chars: usize) -> String {

@@ -15,15 +15,19 @@ use crate::translate::Translator;
 pub struct Relay {
     decoder: sse::Decoder,
     translator: Translator,
+    /// The relay itself ended the stream (an upstream event past the size limit).
+    failed: bool,
     sealer: Option<Sealer>,
 }
 
 impl Relay {
-    /// A relay whose provider text is scrubbed of these secrets.
-    pub fn new(secrets: Vec<String>) -> Self {
+    /// A relay whose provider text is scrubbed of these secrets, reading provider lines and
+    /// events of at most `max_event_bytes`.
+    pub fn new(secrets: Vec<String>, max_event_bytes: usize) -> Self {
         Self {
-            decoder: sse::Decoder::default(),
+            decoder: sse::Decoder::with_limit(max_event_bytes),
             translator: Translator::new(secrets),
+            failed: false,
             sealer: None,
         }
     }
@@ -44,6 +48,9 @@ impl Relay {
     /// Feeds one chunk of the provider's body; returns the SSE bytes to send now (maybe none).
     pub fn on_chunk(&mut self, chunk: &[u8]) -> String {
         let mut out = String::new();
+        if self.finished() {
+            return out;
+        }
         for frame in self.decoder.push(chunk) {
             for event in self.translator.translate(&frame.data) {
                 let event = match &self.sealer {
@@ -53,12 +60,26 @@ impl Relay {
                 out.push_str(&sse::encode(&event));
             }
         }
+        if self.decoder.over_limit() && !self.finished() {
+            self.failed = true;
+            out.push_str(&self.tails());
+            out.push_str(&Self::fail(&ApiError {
+                code: ErrorCode::UpstreamTooLarge,
+                message: "the model provider sent an event larger than this edge reads".to_owned(),
+                retryable: false,
+            }));
+        }
         out
     }
 
     /// True once the answer has ended (`done` or `error` was produced).
     pub fn finished(&self) -> bool {
-        self.translator.finished()
+        self.failed || self.translator.finished()
+    }
+
+    /// What the scrubbers still held, as events.
+    fn tails(&mut self) -> String {
+        self.translator.flush().iter().map(sse::encode).collect()
     }
 
     /// Ends the stream: an `error` event if the provider stopped without a terminal event.
@@ -71,11 +92,26 @@ impl Relay {
         } else {
             "the model provider's stream ended before the answer was complete"
         };
-        Self::fail(&ApiError {
+        self.failed = true;
+        let mut out = self.tails();
+        out.push_str(&Self::fail(&ApiError {
             code: ErrorCode::StreamInterrupted,
             message: message.to_owned(),
             retryable: true,
-        })
+        }));
+        out
+    }
+
+    /// Ends the stream with `error` (e.g. the answer's time limit passed): what the scrubbers
+    /// held, then the error; nothing when the stream already ended.
+    pub fn abort(&mut self, error: &ApiError) -> String {
+        if self.finished() {
+            return String::new();
+        }
+        self.failed = true;
+        let mut out = self.tails();
+        out.push_str(&Self::fail(error));
+        out
     }
 
     /// A stream that fails before any provider event: one `error` event.
@@ -88,7 +124,7 @@ impl Relay {
 mod tests {
     use super::*;
 
-    fn events(sse_text: &str) -> Vec<StreamEvent> {
+    pub(super) fn events(sse_text: &str) -> Vec<StreamEvent> {
         sse::Decoder::default()
             .push(sse_text.as_bytes())
             .iter()
@@ -101,7 +137,7 @@ event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{
 
     #[test]
     fn each_frame_is_forwarded_as_soon_as_it_is_complete() {
-        let mut relay = Relay::new(vec![]);
+        let mut relay = Relay::new(vec![], 1 << 20);
         let split = UPSTREAM.find("\n\n").unwrap() + 1;
         assert_eq!(relay.on_chunk(&UPSTREAM.as_bytes()[..split]), "");
         let first = relay.on_chunk(&UPSTREAM.as_bytes()[split..split + 1]);
@@ -121,7 +157,7 @@ event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{
 
     #[test]
     fn stream_ends_with_error_when_upstream_stops_early() {
-        let mut relay = Relay::new(vec![]);
+        let mut relay = Relay::new(vec![], 1 << 20);
         relay.on_chunk(&UPSTREAM.as_bytes()[..UPSTREAM.find("\n\n").unwrap() + 2]);
         match events(&relay.finish(true)).as_slice() {
             [StreamEvent::Error(err)] => assert_eq!(
@@ -137,23 +173,9 @@ event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{
 /// generator (no dependency), many seeds.
 #[cfg(test)]
 mod properties {
+    use super::tests::events;
     use super::*;
-
-    /// xorshift64*: deterministic, good enough to pick cases.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
+    use crate::redact::tests::Rng;
 
     const FRAGMENTS: &[&str] = &[
         "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\"é🚀\"}\n\n",
@@ -167,7 +189,89 @@ mod properties {
         "data: {\"type\":\"response.completed\",\"response\":{\"id\":\"r\"}}\n\n",
         "garbage line without colon\n",
         "data: {\"type\":\"response.output_text.delta\",\"delta\":\"secret-token-1\"}\n\n",
+        "data: {\"type\":\"response.output_text.delta\",\"delta\":\"secret-to\"}\n\n",
+        "data: {\"type\":\"response.output_text.delta\",\"delta\":\"ken-1\"}\n\n",
+        "data: {\"type\":\"response.reasoning_summary_text.delta\",\"delta\":\"secr\"}\n\n",
+        "data: {\"type\":\"response.reasoning_summary_text.delta\",\"delta\":\"et-token-1\"}\n\n",
+        "data: {\"type\":\"response.mcp_call_arguments.delta\",\"item_id\":\"mcp_1\",\"delta\":\"secret-t\"}\n\n",
+        "data: {\"type\":\"response.mcp_call_arguments.delta\",\"item_id\":\"mcp_1\",\"delta\":\"oken-1\"}\n\n",
     ];
+
+    /// One provider event per fragment of `text`, cut at `cuts`.
+    fn text_deltas(kind: &str, text: &str, cuts: &[usize]) -> String {
+        let mut bounds = vec![0];
+        bounds.extend_from_slice(cuts);
+        bounds.push(text.len());
+        bounds
+            .windows(2)
+            .map(|w| {
+                let data = serde_json::json!({"type": kind, "item_id": "mcp_1", "delta": &text[w[0]..w[1]]});
+                format!("data: {data}\n\n")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_secret_split_across_deltas_never_reaches_the_widget() {
+        const SECRET: &str = "secret-token-1";
+        let text = format!("the key is {SECRET}!");
+        for kind in [
+            "response.output_text.delta",
+            "response.reasoning_summary_text.delta",
+            "response.mcp_call_arguments.delta",
+        ] {
+            for cut in 1..text.len() {
+                for second in [cut, (cut + 3).min(text.len() - 1)] {
+                    let cuts: Vec<usize> = if second > cut {
+                        vec![cut, second]
+                    } else {
+                        vec![cut]
+                    };
+                    let mut relay = Relay::new(vec![SECRET.to_owned()], 1 << 20);
+                    let mut out = relay.on_chunk(text_deltas(kind, &text, &cuts).as_bytes());
+                    let done =
+                        "data: {\"type\":\"response.completed\",\"response\":{\"id\":\"r\"}}\n\n";
+                    out.push_str(&relay.on_chunk(done.as_bytes()));
+                    out.push_str(&relay.finish(false));
+                    assert!(!out.contains(SECRET), "{kind} cut at {cuts:?}: {out}");
+                    let joined: String = events(&out)
+                        .iter()
+                        .filter_map(|e| match e {
+                            StreamEvent::TextDelta { delta }
+                            | StreamEvent::ReasoningDelta { delta }
+                            | StreamEvent::ToolCallArgumentsDelta { delta, .. } => {
+                                Some(delta.clone())
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    assert_eq!(joined, "the key is [redacted]!", "{kind} cut at {cuts:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_oversized_provider_event_ends_the_stream_with_a_code() {
+        let mut relay = Relay::new(vec![], 1000);
+        let mut out =
+            relay.on_chunk(b"data: {\"type\":\"response.output_text.delta\",\"delta\":\"ok\"}\n\n");
+        let huge = format!("data: {}", "x".repeat(600));
+        for _ in 0..10 {
+            out.push_str(&relay.on_chunk(huge.as_bytes()));
+        }
+        out.push_str(&relay.finish(false));
+        let events = events(&out);
+        assert_eq!(
+            events.iter().filter(|e| e.is_terminal()).count(),
+            1,
+            "{events:?}"
+        );
+        match events.last() {
+            Some(StreamEvent::Error(e)) => assert_eq!(e.code, ErrorCode::UpstreamTooLarge),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn every_stream_ends_with_exactly_one_terminal_event_and_no_secret() {
@@ -177,7 +281,7 @@ mod properties {
                 .map(|_| FRAGMENTS[rng.below(FRAGMENTS.len())])
                 .collect();
             let bytes = stream.as_bytes();
-            let mut relay = Relay::new(vec!["secret-token-1".to_owned()]);
+            let mut relay = Relay::new(vec!["secret-token-1".to_owned()], 1 << 20);
             let mut out = String::new();
             let mut at = 0;
             while at < bytes.len() {

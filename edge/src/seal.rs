@@ -21,8 +21,12 @@ use sha2::Sha256;
 
 /// Shortest secret the edge accepts, in bytes (256 bits, the HMAC-SHA256 key size).
 pub const MIN_SECRET_BYTES: usize = 32;
-/// Longest sealed value [`open`] reads; anything longer is [`SealError::Malformed`].
+/// Longest sealed value [`open`] reads (but see [`Purpose::max_len`]); anything longer is
+/// [`SealError::Malformed`].
 pub const MAX_SEALED_LEN: usize = 4096;
+/// Longest sealed [`Purpose::PendingToolCall`]: a paused tool loop of at most
+/// `pending::MAX_PENDING_BYTES`, in base64, with the other fields.
+pub const MAX_PENDING_SEALED_LEN: usize = 132 * 1024;
 /// The format's version, first field of every sealed value and of the MAC input.
 const VERSION: &str = "v1";
 
@@ -38,6 +42,14 @@ pub enum Purpose {
 }
 
 impl Purpose {
+    /// The longest sealed value of this purpose that [`open`] reads.
+    pub fn max_len(self) -> usize {
+        match self {
+            Self::PendingToolCall => MAX_PENDING_SEALED_LEN,
+            Self::ResponseId | Self::ApprovalRequest => MAX_SEALED_LEN,
+        }
+    }
+
     /// The purpose's name in the MAC input.
     fn name(self) -> &'static str {
         match self {
@@ -100,7 +112,7 @@ pub fn open(
     if sealed.is_empty() {
         return Err(SealError::Missing);
     }
-    if sealed.len() > MAX_SEALED_LEN {
+    if sealed.len() > purpose.max_len() {
         return Err(SealError::Malformed);
     }
     let mut parts = sealed.split('.');

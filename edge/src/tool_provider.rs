@@ -46,6 +46,15 @@ pub fn build_request(
     Ok(body.to_string())
 }
 
+/// The error for a provider stream whose line or event passed the size limit.
+pub fn too_large() -> ModelEvent {
+    ModelEvent::Failed(ApiError {
+        code: ErrorCode::UpstreamTooLarge,
+        message: "the model provider sent an event larger than this edge reads".to_owned(),
+        retryable: false,
+    })
+}
+
 /// Either API's stream decoder.
 #[derive(Debug)]
 pub enum StreamDecoder {
@@ -56,12 +65,16 @@ pub enum StreamDecoder {
 }
 
 impl StreamDecoder {
-    /// A decoder for round `round` of `config`'s provider, scrubbing `secrets` from errors.
+    /// A decoder for round `round` of `config`'s provider, scrubbing `secrets` from errors and
+    /// reading lines and events of at most `max_upstream_event_bytes`.
     pub fn new(config: &Config, round: usize, secrets: Vec<String>) -> Self {
+        let bounds = &config.bounds;
         match config.tools.provider {
-            ProviderKind::Responses => Self::Responses(responses::Decoder::new(secrets)),
+            ProviderKind::Responses => {
+                Self::Responses(responses::Decoder::new(secrets, bounds.max_event_bytes))
+            }
             ProviderKind::ChatCompletions => {
-                Self::ChatCompletions(chat_completions::Decoder::new(round, secrets))
+                Self::ChatCompletions(chat_completions::Decoder::new(round, secrets, bounds))
             }
         }
     }

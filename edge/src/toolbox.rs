@@ -4,9 +4,15 @@
 //! Each listed MCP tool becomes one function named `<server>__<tool>`, reduced to what
 //! providers accept (letters, digits, `_`, `-`; at most [`MAX_NAME`] characters) and made
 //! unique, so two servers may both have a `search` tool. The schema is the tool's `inputSchema`.
+//! Naming stays linear in the number of tools however many names collide: the names taken are
+//! a set, and each base name remembers the next suffix to try. Each function also knows whether
+//! its calls wait for the user's approval (the server's policy, informed by the tool's hints).
+
+use std::collections::HashMap;
 
 use serde_json::Value;
 
+use crate::config::Approval;
 use crate::mcp_client::ToolDef;
 
 /// The longest function name providers accept.
@@ -25,27 +31,47 @@ pub struct FunctionTool {
     pub description: String,
     /// The JSON Schema of its arguments.
     pub parameters: Value,
+    /// Calls wait for the user's approval.
+    pub needs_approval: bool,
 }
 
 /// Every function offered in one answer.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Toolbox {
     tools: Vec<FunctionTool>,
+    /// Function name -> index in `tools`.
+    by_name: HashMap<String, usize>,
+    /// Base name -> the next suffix to try for it.
+    next_suffix: HashMap<String, usize>,
 }
 
 impl Toolbox {
-    /// Adds a server's tools.
-    pub fn add_server(&mut self, server: &str, tools: &[ToolDef]) {
+    /// Adds a server's tools, whose calls wait for approval as `approval` says.
+    pub fn add_server(&mut self, server: &str, tools: &[ToolDef], approval: Approval) {
         for tool in tools {
             let name = self.unique(&function_name(server, &tool.name));
+            self.by_name.insert(name.clone(), self.tools.len());
+            let needs_approval = match approval {
+                Approval::Always => true,
+                Approval::Never => false,
+                Approval::Annotations => tool.hints.needs_approval(),
+            };
             self.tools.push(FunctionTool {
                 name,
                 server: server.to_owned(),
                 tool: tool.name.clone(),
                 description: tool.description.clone(),
                 parameters: tool.input_schema.clone(),
+                needs_approval,
             });
         }
+    }
+
+    /// The function for `tool` of `server`, if offered.
+    pub fn find_tool(&self, server: &str, tool: &str) -> Option<&FunctionTool> {
+        self.tools
+            .iter()
+            .find(|t| t.server == server && t.tool == tool)
     }
 
     /// The functions, in the order added.
@@ -55,20 +81,25 @@ impl Toolbox {
 
     /// The function the model named.
     pub fn find(&self, name: &str) -> Option<&FunctionTool> {
-        self.tools.iter().find(|t| t.name == name)
+        self.by_name.get(name).map(|at| &self.tools[*at])
     }
 
-    fn unique(&self, name: &str) -> String {
-        let taken = |candidate: &str| self.tools.iter().any(|t| t.name == candidate);
-        let mut res = name.to_owned();
-        let mut n = 2;
-        while taken(&res) {
-            let suffix = format!("_{n}");
-            let keep = name.len().min(MAX_NAME - suffix.len());
-            res = format!("{}{suffix}", &name[..keep]);
-            n += 1;
+    /// `name`, or `name` cut and suffixed `_2`, `_3`, ... until it is free.
+    fn unique(&mut self, name: &str) -> String {
+        if !self.by_name.contains_key(name) {
+            return name.to_owned();
         }
-        res
+        let taken: &HashMap<String, usize> = &self.by_name;
+        let next = self.next_suffix.entry(name.to_owned()).or_insert(2);
+        loop {
+            let suffix = format!("_{next}");
+            let keep = name.len().min(MAX_NAME - suffix.len());
+            let candidate = format!("{}{suffix}", &name[..keep]);
+            *next += 1;
+            if !taken.contains_key(&candidate) {
+                return candidate;
+            }
+        }
     }
 }
 
@@ -90,6 +121,8 @@ pub fn function_name(server: &str, tool: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use serde_json::json;
 
     use super::*;
@@ -99,7 +132,48 @@ mod tests {
             name: name.to_owned(),
             description: format!("does {name}"),
             input_schema: json!({"type":"object"}),
+            hints: crate::mcp_client::ToolHints::default(),
         }
+    }
+
+    #[test]
+    fn thousands_of_colliding_names_stay_unique_in_linear_time() {
+        // 5000 tools whose names all reduce to the same function name, plus tools named like
+        // the suffixed names, added first so the suffix search must skip them.
+        let mut tools: Vec<ToolDef> = (2..500).map(|n| tool(&format!("x_{n}"))).collect();
+        tools.extend((0..5000).map(|_| tool("x.")));
+        tools.extend((0..5000).map(|_| tool("x")));
+        let started = std::time::Instant::now();
+        let mut toolbox = Toolbox::default();
+        toolbox.add_server("s", &tools, Approval::Never);
+        let elapsed = started.elapsed();
+        println!("{} tools named in {elapsed:?}", tools.len());
+        let names: HashSet<&str> = toolbox.tools().iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names.len(), tools.len(), "every name is unique");
+        assert!(names.iter().all(|n| n.len() <= MAX_NAME));
+        for function in toolbox.tools() {
+            assert_eq!(toolbox.find(&function.name), Some(function));
+        }
+        // Quadratic naming took seconds here; linear takes milliseconds even on a busy machine.
+        assert!(elapsed < std::time::Duration::from_secs(2), "{elapsed:?}");
+    }
+
+    #[test]
+    fn approval_follows_the_policy_and_the_hints() {
+        let mut read_only = tool("read");
+        read_only.hints.read_only = Some(true);
+        let write = tool("write");
+        let mut toolbox = Toolbox::default();
+        toolbox.add_server(
+            "a",
+            &[read_only.clone(), write.clone()],
+            Approval::Annotations,
+        );
+        toolbox.add_server("b", &[read_only.clone()], Approval::Always);
+        toolbox.add_server("c", &[write], Approval::Never);
+        let asks: Vec<bool> = toolbox.tools().iter().map(|t| t.needs_approval).collect();
+        assert_eq!(asks, [false, true, true, false]);
+        assert_eq!(toolbox.find_tool("a", "write").unwrap().name, "a__write");
     }
 
     #[test]
@@ -124,8 +198,9 @@ mod tests {
                 tool(&long),
                 tool(&format!("{long}x")),
             ],
+            Approval::Never,
         );
-        toolbox.add_server("northwind", &[tool("read_query")]);
+        toolbox.add_server("northwind", &[tool("read_query")], Approval::Never);
         let names: Vec<&str> = toolbox.tools().iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names[..2], ["crm__a_b", "crm__a_b_2"]);
         assert_eq!(names[2].len(), MAX_NAME);

@@ -3,11 +3,14 @@
 //! [`Translator`] is a small state machine fed one decoded SSE frame at a time. It remembers
 //! which output item belongs to which server, and the response id; it skips events it does not
 //! know (the provider adds new ones) and scrubs secrets out of any provider text it passes on.
+//! Streamed text (answer, reasoning, each call's arguments) is scrubbed over the joined
+//! fragments ([`Scrubber`]); what a scrubber held back is released before the call's result and
+//! before the terminal event ([`Translator::flush`]).
 
 use protocol::{ErrorCode, StreamEvent, ToolStatus};
 use serde_json::Value;
 
-use crate::provider::redact;
+use crate::redact::{Scrubber, Secrets};
 
 /// Provider events in, protocol events out.
 #[derive(Debug, Default)]
@@ -16,16 +19,73 @@ pub struct Translator {
     /// Output item id -> server label, for tool listings and calls.
     items: Vec<(String, String)>,
     finished: bool,
-    secrets: Vec<String>,
+    secrets: Secrets,
+    text: Scrubber,
+    reasoning: Scrubber,
+    /// Call item id -> the scrubber of its argument fragments.
+    arguments: Vec<(String, Scrubber)>,
 }
 
 impl Translator {
     /// A translator that scrubs these secrets from provider text.
     pub fn new(secrets: Vec<String>) -> Self {
+        let secrets = Secrets::new(secrets);
         Self {
+            text: secrets.scrubber(),
+            reasoning: secrets.scrubber(),
             secrets,
             ..Self::default()
         }
+    }
+
+    /// Releases what the scrubbers held back: the last text, reasoning and argument fragments.
+    /// Called before a terminal event; the relay calls it when the stream broke off.
+    pub fn flush(&mut self) -> Vec<StreamEvent> {
+        let mut res = Vec::new();
+        for (call_id, mut scrubber) in std::mem::take(&mut self.arguments) {
+            let delta = scrubber.finish();
+            if !delta.is_empty() {
+                res.push(StreamEvent::ToolCallArgumentsDelta { call_id, delta });
+            }
+        }
+        let delta = self.reasoning.finish();
+        if !delta.is_empty() {
+            res.push(StreamEvent::ReasoningDelta { delta });
+        }
+        let delta = self.text.finish();
+        if !delta.is_empty() {
+            res.push(StreamEvent::TextDelta { delta });
+        }
+        res
+    }
+
+    /// Releases what the scrubber of one call's arguments held back.
+    fn flush_arguments(&mut self, call_id: &str) -> Vec<StreamEvent> {
+        let Some(at) = self.arguments.iter().position(|(id, _)| id == call_id) else {
+            return Vec::new();
+        };
+        let (call_id, mut scrubber) = self.arguments.remove(at);
+        let delta = scrubber.finish();
+        if delta.is_empty() {
+            return Vec::new();
+        }
+        vec![StreamEvent::ToolCallArgumentsDelta { call_id, delta }]
+    }
+
+    fn arguments_delta(&mut self, call_id: String, delta: &str) -> Vec<StreamEvent> {
+        let at = match self.arguments.iter().position(|(id, _)| *id == call_id) {
+            Some(at) => at,
+            None => {
+                self.arguments
+                    .push((call_id.clone(), self.secrets.scrubber()));
+                self.arguments.len() - 1
+            }
+        };
+        let delta = self.arguments[at].1.push(delta);
+        if delta.is_empty() {
+            return Vec::new();
+        }
+        vec![StreamEvent::ToolCallArgumentsDelta { call_id, delta }]
     }
 
     /// True once a terminal event (`done` or `error`) was produced.
@@ -98,19 +158,21 @@ impl Translator {
                 }]
             }
             ("response.output_item.done", "mcp_call") => {
-                match item.get("error").filter(|e| !e.is_null()) {
-                    Some(error) => vec![StreamEvent::ToolCallFailed {
+                let mut res = self.flush_arguments(&item_id);
+                res.push(match item.get("error").filter(|e| !e.is_null()) {
+                    Some(error) => StreamEvent::ToolCallFailed {
                         call_id: item_id,
                         error: self.scrub(&error_text(error)),
-                    }],
+                    },
                     None => {
                         let output = str_at(&item, "output").unwrap_or_default();
-                        vec![StreamEvent::ToolCallResult {
+                        StreamEvent::ToolCallResult {
                             call_id: item_id,
                             output: self.scrub(&output),
-                        }]
+                        }
                     }
-                }
+                });
+                res
             }
             ("response.output_item.done", "mcp_approval_request") => {
                 let server = self.remember(&item_id, str_at(&item, "server_label"));
@@ -122,23 +184,22 @@ impl Translator {
                 }]
             }
             ("response.mcp_call_arguments.delta", _) => match str_at(&event, "delta") {
-                Some(delta) => vec![StreamEvent::ToolCallArgumentsDelta {
-                    call_id: item_id,
-                    delta: self.scrub(&delta),
-                }],
+                Some(delta) => self.arguments_delta(item_id, &delta),
                 None => vec![],
             },
             ("response.output_text.delta", _) => match str_at(&event, "delta") {
-                Some(delta) if !delta.is_empty() => vec![StreamEvent::TextDelta {
-                    delta: self.scrub(&delta),
-                }],
-                _ => vec![],
+                Some(delta) => match self.text.push(&delta) {
+                    delta if delta.is_empty() => vec![],
+                    delta => vec![StreamEvent::TextDelta { delta }],
+                },
+                None => vec![],
             },
             ("response.reasoning_summary_text.delta", _) => match str_at(&event, "delta") {
-                Some(delta) if !delta.is_empty() => vec![StreamEvent::ReasoningDelta {
-                    delta: self.scrub(&delta),
-                }],
-                _ => vec![],
+                Some(delta) => match self.reasoning.push(&delta) {
+                    delta if delta.is_empty() => vec![],
+                    delta => vec![StreamEvent::ReasoningDelta { delta }],
+                },
+                None => vec![],
             },
             ("response.completed", _) => {
                 let id = event
@@ -194,7 +255,12 @@ impl Translator {
             _ => vec![],
         };
         self.finished = out.iter().any(StreamEvent::is_terminal);
-        out
+        if !self.finished {
+            return out;
+        }
+        let mut res = self.flush();
+        res.extend(out);
+        res
     }
 
     fn remember(&mut self, item_id: &str, label: Option<String>) -> String {
@@ -218,8 +284,7 @@ impl Translator {
     }
 
     fn scrub(&self, text: &str) -> String {
-        let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
-        redact(text, &secrets)
+        self.secrets.redact(text)
     }
 }
 

@@ -164,6 +164,19 @@ pub enum ErrorCode {
     ProviderTimeout,
     /// The model kept asking for tools past the edge's round limit (edge tool mode).
     ToolRoundsExceeded,
+    /// The model asked for more tool calls in one round than the edge allows.
+    ToolCallsPerRoundExceeded,
+    /// The model asked for more tool calls in one answer than the edge allows.
+    ToolCallsExceeded,
+    /// The tools of one answer returned more bytes in total than the edge allows.
+    ToolOutputExceeded,
+    /// The model's arguments for one tool call are larger than the edge allows.
+    ToolArgumentsTooLarge,
+    /// The answer took longer than the edge's wall-time limit.
+    AnswerTimeout,
+    /// An upstream (the provider's stream or an MCP server's reply) sent a line, event or body
+    /// larger than the edge reads.
+    UpstreamTooLarge,
     /// A continuation (`previous_response_id`, `approval_request_id`) is missing its seal, was
     /// sealed for another user or use, was altered, or has expired.
     InvalidContinuation,
@@ -238,10 +251,10 @@ impl ErrorCode {
             Self::Forbidden | Self::InvalidContinuation => 403,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
-            Self::ProviderTimeout => 504,
+            Self::ProviderTimeout | Self::AnswerTimeout => 504,
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
-            Self::PomeriumUnavailable | Self::McpServerUnreachable => 502,
+            Self::PomeriumUnavailable | Self::McpServerUnreachable | Self::UpstreamTooLarge => 502,
             Self::ProviderNotConfigured
             | Self::ProviderUnavailable
             | Self::InvalidConfiguration => 503,
@@ -251,6 +264,10 @@ impl ErrorCode {
             | Self::ResponseIncomplete
             | Self::StreamInterrupted
             | Self::ToolRoundsExceeded
+            | Self::ToolCallsPerRoundExceeded
+            | Self::ToolCallsExceeded
+            | Self::ToolOutputExceeded
+            | Self::ToolArgumentsTooLarge
             | Self::NetworkError
             | Self::Internal
             | Self::Unknown => 500,

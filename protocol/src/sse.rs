@@ -5,6 +5,10 @@
 //! inside a CRLF pair, or inside a multi-byte UTF-8 character, because lines are split on bytes
 //! before they are decoded. Both ends use it: the edge on the provider's stream, the widget on
 //! the edge's.
+//!
+//! A decoder made with [`Decoder::with_limit`] holds at most that many bytes of one line and of
+//! one event's data: a stream that sends more is cut off there (its bytes are not kept), and
+//! [`Decoder::over_limit`] says so, so a hostile upstream cannot exhaust the reader's memory.
 
 use crate::StreamEvent;
 
@@ -44,17 +48,39 @@ pub struct Decoder {
     data: String,
     has_data: bool,
     last_id: Option<String>,
+    /// Most bytes of one line and of one event's data; unlimited when `None`.
+    limit: Option<usize>,
+    /// The limit was passed: the stream is cut off and nothing more is read.
+    over_limit: bool,
 }
 
 impl Decoder {
+    /// A decoder that holds at most `max_bytes` of one line and of one event's data.
+    pub fn with_limit(max_bytes: usize) -> Self {
+        Self {
+            limit: Some(max_bytes),
+            ..Self::default()
+        }
+    }
+
+    /// True once a line or an event passed the limit; every later chunk is ignored.
+    pub fn over_limit(&self) -> bool {
+        self.over_limit
+    }
+
     /// Feeds the next chunk and returns the frames it completed.
     pub fn push(&mut self, chunk: &[u8]) -> Vec<Frame> {
         let mut frames = Vec::new();
+        if self.over_limit {
+            return frames;
+        }
         let mut bytes = chunk;
         if !self.started && !bytes.is_empty() {
             // Wait for enough bytes to tell whether the stream starts with a UTF-8 BOM.
-            self.line.extend_from_slice(bytes);
             const BOM: &[u8] = b"\xEF\xBB\xBF";
+            let n_taken = (BOM.len() - self.line.len()).min(bytes.len());
+            self.line.extend_from_slice(&bytes[..n_taken]);
+            bytes = &bytes[n_taken..];
             if self.line.len() < BOM.len() && BOM.starts_with(&self.line) {
                 return frames;
             }
@@ -62,7 +88,6 @@ impl Decoder {
             let pending = std::mem::take(&mut self.line);
             let pending = pending.strip_prefix(BOM).unwrap_or(&pending).to_vec();
             self.feed(&pending, &mut frames);
-            return frames;
         }
         if bytes.is_empty() {
             return frames;
@@ -82,9 +107,16 @@ impl Decoder {
         // character pair, a single U+000A LINE FEED (LF) character, or a single U+000D CARRIAGE
         // RETURN (CR) character."
         while let Some(pos) = bytes.iter().position(|b| *b == b'\n' || *b == b'\r') {
+            if self.exceeds(self.line.len() + pos) {
+                self.cut_off();
+                return;
+            }
             self.line.extend_from_slice(&bytes[..pos]);
             let line = std::mem::take(&mut self.line);
             self.process_line(&line, frames);
+            if self.over_limit {
+                return;
+            }
             let is_cr = bytes[pos] == b'\r';
             bytes = &bytes[pos + 1..];
             if is_cr {
@@ -95,7 +127,24 @@ impl Decoder {
                 }
             }
         }
+        if self.exceeds(self.line.len() + bytes.len()) {
+            self.cut_off();
+            return;
+        }
         self.line.extend_from_slice(bytes);
+    }
+
+    fn exceeds(&self, n_bytes: usize) -> bool {
+        self.limit.is_some_and(|limit| n_bytes > limit)
+    }
+
+    /// Drops everything held and stops reading.
+    fn cut_off(&mut self) {
+        self.over_limit = true;
+        self.line = Vec::new();
+        self.data = String::new();
+        self.event = String::new();
+        self.has_data = false;
     }
 
     /// Processes one complete line, as the spec's steps say.
@@ -121,6 +170,10 @@ impl Decoder {
         match field {
             "event" => value.clone_into(&mut self.event),
             "data" => {
+                if self.exceeds(self.data.len() + value.len() + 1) {
+                    self.cut_off();
+                    return;
+                }
                 if self.has_data {
                     self.data.push('\n');
                 }
@@ -217,6 +270,46 @@ mod tests {
     #[test]
     fn incomplete_frame_is_not_dispatched() {
         assert_eq!(decode_chunks(&[b"event: x\ndata: y\n"]), vec![]);
+    }
+
+    #[test]
+    fn a_long_line_is_cut_off_wherever_the_stream_is_split() {
+        let long_line = format!("data: {}\n\n", "x".repeat(200));
+        let stream = format!("data: ok\n\n{long_line}data: after\n\n");
+        for split in 0..=stream.len() {
+            let (a, b) = stream.as_bytes().split_at(split);
+            let mut decoder = Decoder::with_limit(100);
+            let frames: Vec<Frame> = [a, b].iter().flat_map(|c| decoder.push(c)).collect();
+            assert!(decoder.over_limit(), "split at {split}");
+            assert!(frames.len() <= 1, "split at {split}: {frames:?}");
+            assert!(
+                decoder.line.is_empty(),
+                "split at {split}: the cut bytes are dropped"
+            );
+        }
+    }
+
+    #[test]
+    fn an_event_of_many_short_lines_is_cut_off() {
+        let mut decoder = Decoder::with_limit(1000);
+        let mut frames = Vec::new();
+        for _ in 0..1000 {
+            frames.extend(decoder.push(b"data: 0123456789\n"));
+        }
+        assert!(decoder.over_limit());
+        assert!(frames.is_empty());
+        assert!(decoder.data.len() <= 1000);
+        assert!(
+            decoder.push(b"\n\ndata: x\n\n").is_empty(),
+            "nothing after the cut"
+        );
+    }
+
+    #[test]
+    fn within_the_limit_nothing_changes() {
+        let mut decoder = Decoder::with_limit(RECORDED.len());
+        assert_eq!(decoder.push(RECORDED), expected());
+        assert!(!decoder.over_limit());
     }
 
     #[test]

@@ -65,7 +65,10 @@ async fn handle(State(seen): State<Seen>, headers: HeaderMap, body: Bytes) -> Re
         }
         "notifications/initialized" => StatusCode::ACCEPTED.into_response(),
         "tools/list" => {
-            let tool = |name: &str| json!({"name": name, "description": name, "inputSchema": {"type": "object"}});
+            let tool = |name: &str| {
+                json!({"name": name, "description": name, "inputSchema": {"type": "object"},
+                                           "annotations": {"readOnlyHint": true}})
+            };
             let frame = format!(
                 "event: message\ndata: {}\n\n",
                 reply(json!({"tools": [tool("echo"), tool("big"), tool("wait")]}))

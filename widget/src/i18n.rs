@@ -63,7 +63,7 @@ pub(crate) struct Strings {
     pub(crate) error_code: &'static str,
     pub(crate) request: &'static str,
     /// One message per error code, in the order of [`ERROR_CODES`].
-    pub(crate) errors: [&'static str; 24],
+    pub(crate) errors: [&'static str; 31],
 }
 
 /// English.
@@ -137,6 +137,13 @@ pub(crate) const EN: Strings = Strings {
         "The answer stopped before it was complete.",
         "The answer was interrupted.",
         "The AI model took too long to answer.",
+        "The AI model kept calling tools without finishing its answer.",
+        "The AI model asked for too many tool calls at once.",
+        "The AI model asked for too many tool calls in one answer.",
+        "The tools returned more data than one answer may use.",
+        "The AI model sent a tool call that is too large.",
+        "The answer took too long and was stopped.",
+        "A service sent more data than the chat service accepts.",
         "This answer can no longer be continued. Ask again.",
         "The chat service is not set up correctly. Tell its administrator.",
         "The chat service could not be reached. Check your connection.",
@@ -216,6 +223,13 @@ pub(crate) const DE: Strings = Strings {
         "Die Antwort endete, bevor sie vollständig war.",
         "Die Antwort wurde unterbrochen.",
         "Das KI-Modell hat zu lange für die Antwort gebraucht.",
+        "Das KI-Modell hat immer wieder Werkzeuge aufgerufen, ohne die Antwort abzuschließen.",
+        "Das KI-Modell wollte zu viele Werkzeuge auf einmal aufrufen.",
+        "Das KI-Modell wollte in einer Antwort zu viele Werkzeuge aufrufen.",
+        "Die Werkzeuge haben mehr Daten geliefert, als eine Antwort verwenden darf.",
+        "Das KI-Modell hat einen zu großen Werkzeugaufruf gesendet.",
+        "Die Antwort hat zu lange gedauert und wurde abgebrochen.",
+        "Ein Dienst hat mehr Daten gesendet, als der Chat-Dienst annimmt.",
         "Diese Antwort kann nicht mehr fortgesetzt werden. Fragen Sie erneut.",
         "Der Chat-Dienst ist nicht richtig eingerichtet. Wenden Sie sich an seine Administration.",
         "Der Chat-Dienst ist nicht erreichbar. Prüfen Sie Ihre Verbindung.",

@@ -18,7 +18,7 @@ use protocol::{
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Every error code with its wire name, in declaration order.
-pub(crate) const ERROR_CODES: [(ErrorCode, &str); 24] = [
+pub(crate) const ERROR_CODES: [(ErrorCode, &str); 31] = [
     (ErrorCode::Unauthorized, "unauthorized"),
     (ErrorCode::BadRequest, "bad_request"),
     (ErrorCode::UnknownServer, "unknown_server"),
@@ -38,6 +38,16 @@ pub(crate) const ERROR_CODES: [(ErrorCode, &str); 24] = [
     (ErrorCode::ResponseIncomplete, "response_incomplete"),
     (ErrorCode::StreamInterrupted, "stream_interrupted"),
     (ErrorCode::ProviderTimeout, "provider_timeout"),
+    (ErrorCode::ToolRoundsExceeded, "tool_rounds_exceeded"),
+    (
+        ErrorCode::ToolCallsPerRoundExceeded,
+        "tool_calls_per_round_exceeded",
+    ),
+    (ErrorCode::ToolCallsExceeded, "tool_calls_exceeded"),
+    (ErrorCode::ToolOutputExceeded, "tool_output_exceeded"),
+    (ErrorCode::ToolArgumentsTooLarge, "tool_arguments_too_large"),
+    (ErrorCode::AnswerTimeout, "answer_timeout"),
+    (ErrorCode::UpstreamTooLarge, "upstream_too_large"),
     (ErrorCode::InvalidContinuation, "invalid_continuation"),
     (ErrorCode::InvalidConfiguration, "invalid_configuration"),
     (ErrorCode::NetworkError, "network_error"),

@@ -6,8 +6,10 @@
 //! policy. Then the stream's headers go out first, and each
 //! provider chunk is translated and written the moment it arrives. While the provider is
 //! silent, keep-alive comments flow; past the idle limit the answer fails. When the client goes
-//! away, the edge stops reading and drops the upstream request. The stream always ends with
-//! `done` or `error`. When the edge is to run the tools itself (`tool_mode`), the checked
+//! away, the edge stops reading and drops the upstream request. Past the answer's wall time
+//! (`answer_timeout_ms`) the answer ends with `answer_timeout`; a provider line or event larger
+//! than `max_upstream_event_bytes` ends it with `upstream_too_large`. The stream always ends
+//! with `done` or `error`. When the edge is to run the tools itself (`tool_mode`), the checked
 //! request goes to `tool_chat` instead.
 
 use std::hash::{BuildHasher, Hasher};
@@ -24,12 +26,15 @@ use super::tool_chat;
 use super::upstream;
 use crate::auth::BearerToken;
 use crate::config::Config;
-use crate::continuation::Sealer;
+use crate::continuation::{Continuation, Sealer};
 use crate::error::EdgeError;
 use crate::identity::{Identity, Proof};
+use crate::pending;
 use crate::pomerium::{self, McpServer};
 use crate::provider;
+use crate::redact::Secrets;
 use crate::relay::Relay;
+use crate::seal::SealError;
 use crate::tool_mode::{self, Runner};
 
 pub(super) async fn handle(
@@ -43,10 +48,11 @@ pub(super) async fn handle(
     if token.is_none() && !config.is_local() {
         return reply.error(&EdgeError::MissingToken).await;
     }
-    let (chat, servers, sealer) = match prepare(config, identity, req, token.as_ref()).await {
-        Ok(prepared) => prepared,
-        Err(err) => return reply.error(&err).await,
-    };
+    let (chat, servers, sealer, continuation) =
+        match prepare(config, identity, req, token.as_ref()).await {
+            Ok(prepared) => prepared,
+            Err(err) => return reply.error(&err).await,
+        };
     let server_refs: Vec<&McpServer> = servers.iter().collect();
     let request_id = format!(
         "req_{:016x}",
@@ -54,8 +60,35 @@ pub(super) async fn handle(
             .build_hasher()
             .finish()
     );
-    if tool_mode::decide(config, &server_refs) == Runner::Edge {
-        return tool_chat::run(config, chat, servers, token, reply, &request_id).await;
+    let runner = tool_mode::decide(config, &server_refs);
+    let paused = match (runner, continuation) {
+        (Runner::Edge, Continuation::Paused(payload)) => {
+            match pending::decode(&payload, &chat) {
+                Ok(paused) if paused.decided_by(&chat.approvals) => Some(paused),
+                // Not the answer this conversation paused, or not its waiting calls.
+                _ => {
+                    return reply
+                        .error(&EdgeError::Continuation(SealError::Foreign))
+                        .await;
+                }
+            }
+        }
+        (Runner::Edge, Continuation::Response) | (Runner::Provider, Continuation::Paused(_)) => {
+            return reply
+                .error(&EdgeError::Continuation(SealError::Foreign))
+                .await;
+        }
+        (_, Continuation::None | Continuation::Response) => None,
+    };
+    if runner == Runner::Edge {
+        let request = tool_chat::EdgeRequest {
+            chat,
+            servers,
+            token,
+            sealer,
+            paused,
+        };
+        return tool_chat::run(config, request, reply, &request_id).await;
     }
     let Some(token) = token else {
         return reply.error(&EdgeError::MissingToken).await;
@@ -77,10 +110,11 @@ pub(super) async fn handle(
 
     let mut sink = reply.event_stream();
     if reply::send(&mut sink, Relay::start(&request_id)).await {
-        let secrets = provider::secrets(config, &token);
+        let secrets = provider::secrets(config, Some(&token));
+        let log = Secrets::new(secrets.iter().cloned());
         let answer = relay(config, request, &server_refs, secrets, sealer, &mut sink);
         if let Err(note) = answer.await {
-            eprintln!("edge: {request_id}: {note}");
+            eprintln!("edge: {request_id}: {}", log.for_log(&note));
         }
     }
     200
@@ -94,13 +128,13 @@ async fn prepare(
     identity: &Identity,
     req: IncomingRequest,
     token: Option<&BearerToken>,
-) -> Result<(ChatRequest, Vec<McpServer>, Sealer), EdgeError> {
+) -> Result<(ChatRequest, Vec<McpServer>, Sealer, Continuation), EdgeError> {
     let body = upstream::json_body(req).await?;
     let mut chat: ChatRequest =
         serde_json::from_slice(&body).map_err(|e| EdgeError::BadRequestBody(e.to_string()))?;
     chat.validate()?;
     let sealer = Sealer::new(config, identity, upstream::now())?;
-    sealer.open_request(&mut chat)?;
+    let continuation = sealer.open_request(&mut chat)?;
     if !config.provider_configured {
         return Err(EdgeError::ProviderNotConfigured);
     }
@@ -110,7 +144,7 @@ async fn prepare(
         if Proof::of(config) == Proof::Token {
             upstream::fetch_servers(config, token.ok_or(EdgeError::MissingToken)?).await?;
         }
-        return Ok((chat, Vec::new(), sealer));
+        return Ok((chat, Vec::new(), sealer, continuation));
     }
     config.policies.valid()?;
     let listed = upstream::list_servers(config, token).await?;
@@ -121,7 +155,7 @@ async fn prepare(
     config
         .policies
         .check(&picked.iter().map(|s| &s.info).collect::<Vec<_>>())?;
-    Ok((chat, picked, sealer))
+    Ok((chat, picked, sealer, continuation))
 }
 
 /// Calls the provider and relays its stream; `Err` carries a note for the log (never a secret).
@@ -135,6 +169,16 @@ async fn relay(
 ) -> Result<(), String> {
     let keepalive = Duration::from_millis(config.keepalive_ms);
     let idle_limit = Duration::from_millis(config.idle_timeout_ms);
+    let deadline = Instant::now() + Duration::from_millis(config.bounds.answer_timeout_ms);
+    let tick = || keepalive.min(deadline.saturating_duration_since(Instant::now()));
+    let answer_timeout = || ApiError {
+        code: ErrorCode::AnswerTimeout,
+        message: format!(
+            "the answer took longer than {} s, the limit of this edge",
+            config.bounds.answer_timeout_ms / 1000
+        ),
+        retryable: true,
+    };
     let timeout = || ApiError {
         code: ErrorCode::ProviderTimeout,
         message: format!(
@@ -147,11 +191,15 @@ async fn relay(
     let mut pending = Box::pin(send::<_, IncomingResponse>(request));
     let mut last_activity = Instant::now();
     let upstream = loop {
-        match select(pending.as_mut(), Box::pin(Sleep::new(keepalive))).await {
+        match select(pending.as_mut(), Box::pin(Sleep::new(tick()))).await {
             Either::Left((Ok(upstream), _)) => break upstream,
             Either::Left((Err(_), _)) => {
                 reply::send(sink, Relay::fail(&provider::transport_error())).await;
                 return Err("the provider could not be reached".to_owned());
+            }
+            Either::Right(_) if Instant::now() >= deadline => {
+                reply::send(sink, Relay::fail(&answer_timeout())).await;
+                return Err("the answer's time limit passed".to_owned());
             }
             Either::Right(_) if last_activity.elapsed() >= idle_limit => {
                 reply::send(sink, Relay::fail(&timeout())).await;
@@ -174,16 +222,21 @@ async fn relay(
         return Err(format!("the provider answered {status} ({:?})", error.code));
     }
 
-    let mut relay = Relay::new(secrets).sealed_by(sealer);
+    let mut relay = Relay::new(secrets, config.bounds.max_event_bytes).sealed_by(sealer);
     let mut body: std::pin::Pin<Box<dyn Stream<Item = Result<Vec<u8>, _>>>> =
         Box::pin(upstream.take_body_stream());
     last_activity = Instant::now();
     let mut upstream_failed = false;
     loop {
-        let next = match select(body.next(), Box::pin(Sleep::new(keepalive))).await {
+        if Instant::now() >= deadline {
+            reply::send(sink, relay.abort(&answer_timeout())).await;
+            return Err("the answer's time limit passed".to_owned());
+        }
+        let next = match select(body.next(), Box::pin(Sleep::new(tick()))).await {
             Either::Left((next, _)) => next,
+            Either::Right(_) if Instant::now() >= deadline => continue,
             Either::Right(_) if last_activity.elapsed() >= idle_limit => {
-                reply::send(sink, Relay::fail(&timeout())).await;
+                reply::send(sink, relay.abort(&timeout())).await;
                 return Err("the provider went silent".to_owned());
             }
             Either::Right(_) => {

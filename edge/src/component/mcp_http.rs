@@ -3,7 +3,8 @@
 //! Messages and answers are built and read by [`crate::mcp_client`]; this module only posts
 //! them, each within the tool timeout (a request past its deadline is dropped, which cancels
 //! it). Answers are read chunk by chunk and only until the response arrives, so a server that
-//! keeps its event stream open does not hold the edge.
+//! keeps its event stream open does not hold the edge, and at most `max_mcp_reply_bytes` of
+//! each, so a server cannot fill the edge's memory.
 
 use std::time::Duration;
 
@@ -22,6 +23,8 @@ pub(super) struct McpConnection {
     authorization: Option<String>,
     session: Session,
     timeout: Duration,
+    /// Most bytes read of one reply.
+    max_reply_bytes: usize,
 }
 
 impl McpConnection {
@@ -30,12 +33,14 @@ impl McpConnection {
         url: &str,
         authorization: Option<String>,
         timeout: Duration,
+        max_reply_bytes: usize,
     ) -> Result<Self, McpError> {
         let mut conn = Self {
             url: url.to_owned(),
             authorization,
             session: Session::default(),
             timeout,
+            max_reply_bytes,
         };
         let id = conn.session.next_id();
         let (session_id, result) = conn.request(mcp_client::initialize(id), id).await?;
@@ -90,7 +95,7 @@ impl McpConnection {
             };
             let session_id = header("mcp-session-id");
             let content_type = header("content-type").unwrap_or_default();
-            let mut reader = ReplyReader::new(id, &content_type);
+            let mut reader = ReplyReader::new(id, &content_type, self.max_reply_bytes);
             let mut stream = response.take_body_stream();
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(|_| McpError::Transport)?;

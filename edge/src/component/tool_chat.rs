@@ -5,7 +5,10 @@
 //! The stream carries the same events as in hosted mode: `tool_list` per server, the calls
 //! with their arguments and results, text, then `done` or `error`. Keep-alive comments flow
 //! while the provider or a tool is silent; a client that goes away ends everything at once
-//! (dropping the pending request cancels it).
+//! (dropping the pending request cancels it). Every wait checks the answer's deadline
+//! (`answer_timeout_ms`): past it, the pending work is dropped (which cancels it) and the answer
+//! ends with `answer_timeout`. MCP replies are read up to `max_mcp_reply_bytes`; a larger one
+//! ends the answer with `upstream_too_large`. Log lines are scrubbed and escaped.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -21,58 +24,100 @@ use super::timer::Sleep;
 use super::upstream;
 use crate::auth::BearerToken;
 use crate::config::Config;
+use crate::continuation::Sealer;
+use crate::mcp_client::McpError;
+use crate::pending::{self, MAX_PENDING_BYTES, PendingError};
 use crate::pomerium::McpServer;
 use crate::provider;
+use crate::redact::Secrets;
 use crate::relay::Relay;
-use crate::tool_loop::{Limits, ModelEvent, Step, ToolLoop};
+use crate::tool_loop::{Limits, ModelEvent, Paused, Step, ToolJob, ToolLoop};
 use crate::tool_mode;
 use crate::tool_provider::{self, StreamDecoder};
 use crate::toolbox::Toolbox;
 
-/// Streams the answer to `chat` in edge tool mode.
+/// A checked chat request that edge mode answers.
+pub(super) struct EdgeRequest {
+    /// The request, its continuation ids opened.
+    pub(super) chat: ChatRequest,
+    /// The selected servers, resolved.
+    pub(super) servers: Vec<McpServer>,
+    /// The caller's token (none in local mode).
+    pub(super) token: Option<BearerToken>,
+    /// Seals what this answer hands out (the paused loop, approval ids) to the user.
+    pub(super) sealer: Sealer,
+    /// The paused loop this request resumes, already checked against its decisions.
+    pub(super) paused: Option<Paused>,
+}
+
+/// Streams the answer to a chat request in edge tool mode.
 pub(super) async fn run(
     config: &Config,
-    chat: ChatRequest,
-    servers: Vec<McpServer>,
-    token: Option<BearerToken>,
+    request: EdgeRequest,
     reply: Reply,
     request_id: &str,
 ) -> u16 {
-    let mut secrets: Vec<String> = token.iter().map(|t| t.secret().to_owned()).collect();
-    secrets.extend(config.api_key.iter().map(|k| k.secret().to_owned()));
-    secrets.extend(
-        config
-            .tools
-            .local_servers
-            .iter()
-            .filter_map(|s| s.token.clone()),
-    );
+    let EdgeRequest {
+        chat,
+        servers,
+        token,
+        sealer,
+        paused,
+    } = request;
+    let secrets = provider::secrets(config, token.as_ref());
     let mut out = Out {
         sink: reply.event_stream(),
         keepalive: Duration::from_millis(config.keepalive_ms),
+        deadline: Instant::now() + Duration::from_millis(config.bounds.answer_timeout_ms),
+        timed_out: false,
     };
     if !out.raw(Relay::start(request_id)).await {
         return 200;
     }
+    let log = Secrets::new(secrets.iter().cloned());
     let answer = Answer {
         config,
         chat: &chat,
         token: token.as_ref(),
         secrets,
+        sealer: &sealer,
     };
-    if let Err(note) = answer.stream(&servers, &mut out).await {
-        eprintln!("edge: {request_id}: {note}");
+    let mut tool_loop = None;
+    if let Err(note) = answer
+        .stream(&servers, paused, &mut out, &mut tool_loop)
+        .await
+    {
+        eprintln!("edge: {request_id}: {}", log.for_log(&note));
+    }
+    if out.timed_out {
+        let error = ApiError {
+            code: ErrorCode::AnswerTimeout,
+            message: format!(
+                "the answer took longer than {} s, the limit of this edge",
+                config.bounds.answer_timeout_ms / 1000
+            ),
+            retryable: true,
+        };
+        let events = match &mut tool_loop {
+            Some(tool_loop) => tool_loop.fail(error),
+            None => vec![StreamEvent::Error(error)],
+        };
+        let _ = out.events(events).await;
     }
     200
 }
 
-/// Why an answer stopped early; the note goes to the log, never a secret.
+/// Why an answer stopped early; the note goes to the log (scrubbed and escaped).
 type Note = String;
 
 /// The client's stream; every write failure means the client went away.
 struct Out {
     sink: EventSink,
     keepalive: Duration,
+    /// When the answer's time is up.
+    deadline: Instant,
+    /// The deadline passed while work was pending (the caller sends the error).
+    timed_out: bool,
 }
 
 impl Out {
@@ -89,19 +134,33 @@ impl Out {
         }
     }
 
-    /// Runs `work`, sending keep-alive comments while it is pending.
+    /// Runs `work`, sending keep-alive comments while it is pending; gives up at the deadline.
     async fn keeping_alive<T>(&mut self, work: impl Future<Output = T>) -> Result<T, Note> {
         let mut work = std::pin::pin!(work);
         loop {
-            match select(work.as_mut(), std::pin::pin!(Sleep::new(self.keepalive))).await {
+            match select(work.as_mut(), std::pin::pin!(Sleep::new(self.tick()))).await {
                 Either::Left((res, _)) => return Ok(res),
-                Either::Right(_) => {
-                    if !self.raw(sse::KEEP_ALIVE.to_owned()).await {
-                        return Err("the client went away".to_owned());
-                    }
-                }
+                Either::Right(_) => self.on_tick().await?,
             }
         }
+    }
+
+    /// The next wait: the keep-alive interval, or less when the deadline comes first.
+    fn tick(&self) -> Duration {
+        self.keepalive
+            .min(self.deadline.saturating_duration_since(Instant::now()))
+    }
+
+    /// A wait ended without result: stop at the deadline, else send a keep-alive.
+    async fn on_tick(&mut self) -> Result<(), Note> {
+        if Instant::now() >= self.deadline {
+            self.timed_out = true;
+            return Err("the answer's time limit passed".to_owned());
+        }
+        if !self.raw(sse::KEEP_ALIVE.to_owned()).await {
+            return Err("the client went away".to_owned());
+        }
+        Ok(())
     }
 }
 
@@ -110,24 +169,59 @@ struct Answer<'a> {
     chat: &'a ChatRequest,
     token: Option<&'a BearerToken>,
     secrets: Vec<String>,
+    sealer: &'a Sealer,
 }
 
 impl Answer<'_> {
-    async fn stream(&self, servers: &[McpServer], out: &mut Out) -> Result<(), Note> {
+    /// The whole answer; `tool_loop` holds the loop once it runs, so a caller that stops it
+    /// (the deadline) can end it with the scrubbers' tails and one error. With `paused`, the
+    /// loop resumes: the approved calls run first, then the next round.
+    async fn stream(
+        &self,
+        servers: &[McpServer],
+        paused: Option<Paused>,
+        out: &mut Out,
+        tool_loop: &mut Option<ToolLoop>,
+    ) -> Result<(), Note> {
         let (toolbox, mut connections) = self.list_tools(servers, out).await?;
-        let limits = Limits {
-            max_rounds: self.config.tools.max_rounds,
-            max_result_bytes: self.config.tools.max_result_bytes,
+        let limits = Limits::from_config(self.config);
+        let mut resuming = paused.is_some();
+        let (new_loop, mut jobs, events) = match paused {
+            None => (
+                ToolLoop::new(toolbox, limits, self.secrets.clone()),
+                Vec::new(),
+                Vec::new(),
+            ),
+            Some(paused) => {
+                let decisions = &self.chat.approvals;
+                ToolLoop::resume(toolbox, limits, self.secrets.clone(), paused, decisions)
+                    .map_err(|e| e.to_string())?
+            }
         };
-        let mut tool_loop = ToolLoop::new(toolbox, limits, self.secrets.clone());
-        for round in 0.. {
-            self.model_round(&mut tool_loop, round, out).await?;
-            let (events, jobs) = match tool_loop.end_round() {
-                Step::End(events) => return out.events(events).await,
-                Step::RunTools { events, jobs } => (events, jobs),
-            };
-            out.events(events).await?;
-            for job in jobs {
+        let tool_loop = tool_loop.insert(new_loop);
+        out.events(events).await?;
+        loop {
+            let mut waiting = Vec::new();
+            if !resuming {
+                let round = tool_loop.rounds().len() - 1;
+                self.model_round(tool_loop, round, out).await?;
+                match tool_loop.end_round() {
+                    Step::End(events) => return out.events(events).await,
+                    Step::RunTools {
+                        events,
+                        jobs: next,
+                        waiting: asked,
+                    } => {
+                        // Approval ids go out sealed to the user, as in hosted mode.
+                        let events = events.into_iter().map(|e| self.sealer.seal_event(e));
+                        out.events(events.collect()).await?;
+                        jobs = next;
+                        waiting = asked;
+                    }
+                }
+            }
+            resuming = false;
+            for job in std::mem::take(&mut jobs) {
                 let connection = connections
                     .iter_mut()
                     .find(|(id, _)| *id == job.server)
@@ -137,6 +231,10 @@ impl Answer<'_> {
                         let call = connection.call(&job.tool, &job.arguments);
                         match out.keeping_alive(call).await? {
                             Ok(outcome) => outcome,
+                            Err(McpError::TooLarge(max)) => {
+                                let events = tool_loop.fail(too_large(max));
+                                return out.events(events).await;
+                            }
                             Err(err) => Err(err.to_string()),
                         }
                     }
@@ -144,10 +242,53 @@ impl Answer<'_> {
                 };
                 let events = tool_loop.on_tool_result(&job.call_id, outcome);
                 out.events(events).await?;
+                if tool_loop.failed() {
+                    return Ok(());
+                }
+            }
+            if !waiting.is_empty() {
+                let events = self.pause(tool_loop, waiting);
+                return out.events(events).await;
             }
             tool_loop.next_round();
         }
-        Ok(())
+    }
+
+    /// The events that end an answer whose `waiting` calls need the user: each call's
+    /// `approval_request` (its id sealed) was sent with the round's events; now `done` carries
+    /// the sealed paused loop. Fails the answer when the state cannot be sealed (too large, or
+    /// a user the edge cannot name).
+    fn pause(&self, tool_loop: &mut ToolLoop, waiting: Vec<ToolJob>) -> Vec<StreamEvent> {
+        let secrets = Secrets::new(self.secrets.iter().cloned());
+        let paused = tool_loop.pause(waiting);
+        let sealed = match pending::encode(&paused, self.chat, &secrets) {
+            Ok(payload) => self.sealer.seal_pending(&payload).ok_or(ApiError {
+                code: ErrorCode::InvalidConfiguration,
+                message: "a tool call needs your approval, which needs a signed-in user: \
+                          this edge cannot name you (jwt_assertion is off)"
+                    .to_owned(),
+                retryable: false,
+            }),
+            Err(PendingError::TooLarge(n)) => Err(ApiError {
+                code: ErrorCode::ToolOutputExceeded,
+                message: format!(
+                    "the answer's tool history ({n} bytes) is too large to wait for an approval; \
+                     the limit is {MAX_PENDING_BYTES} bytes"
+                ),
+                retryable: false,
+            }),
+            Err(err) => Err(ApiError {
+                code: ErrorCode::Internal,
+                message: err.to_string(),
+                retryable: false,
+            }),
+        };
+        match sealed {
+            Ok(sealed) => vec![StreamEvent::Done {
+                response_id: Some(sealed),
+            }],
+            Err(error) => tool_loop.fail(error),
+        }
     }
 
     /// Opens a session with every server and lists its tools (within the tool policy), with a
@@ -169,22 +310,29 @@ impl Answer<'_> {
             }])
             .await?;
             let authorization = tool_mode::mcp_authorization(self.config, server, self.token);
+            let max_reply_bytes = self.config.bounds.max_reply_bytes;
             let listing = async {
                 let mut connection =
-                    McpConnection::open(&server.info.url, authorization, timeout).await?;
+                    McpConnection::open(&server.info.url, authorization, timeout, max_reply_bytes)
+                        .await?;
                 let tools = connection.list_tools().await?;
-                Ok::<_, crate::mcp_client::McpError>((connection, tools))
+                Ok::<_, McpError>((connection, tools))
             };
             let (connection, mut tools) = match out.keeping_alive(listing).await? {
                 Ok(listed) => listed,
                 Err(err) => {
-                    let error = ApiError {
-                        code: ErrorCode::McpServerUnreachable,
-                        message: format!(
-                            "the MCP server {:?} could not be listed: {err}",
-                            server.info.name
-                        ),
-                        retryable: true,
+                    let secrets = Secrets::new(self.secrets.iter().cloned());
+                    let note = format!("listing a server failed: {err}");
+                    let error = match err {
+                        McpError::TooLarge(max) => too_large(max),
+                        err => ApiError {
+                            code: ErrorCode::McpServerUnreachable,
+                            message: secrets.redact(&format!(
+                                "the MCP server {:?} could not be listed: {err}",
+                                server.info.name
+                            )),
+                            retryable: true,
+                        },
                     };
                     out.events(vec![
                         StreamEvent::ToolList {
@@ -195,17 +343,12 @@ impl Answer<'_> {
                         StreamEvent::Error(error),
                     ])
                     .await?;
-                    return Err(format!("listing a server failed: {err}"));
+                    return Err(note);
                 }
             };
             let policy = self.config.policy(&server.info);
             if let Some(allowed) = &policy.allowed_tools {
                 tools.retain(|t| allowed.contains(&t.name));
-            }
-            // Edge mode does not ask for approvals (yet): a server whose policy requires them
-            // offers no tools here rather than running them unasked.
-            if policy.require_approval {
-                tools.clear();
             }
             out.events(vec![StreamEvent::ToolList {
                 server: id.clone(),
@@ -213,7 +356,7 @@ impl Answer<'_> {
                 tools: tools.iter().map(|t| t.name.clone()).collect(),
             }])
             .await?;
-            toolbox.add_server(&id, &tools);
+            toolbox.add_server(&id, &tools, policy.require_approval);
             connections.push((id, connection));
         }
         Ok((toolbox, connections))
@@ -283,7 +426,7 @@ impl Answer<'_> {
                 Some(Ok(chunk)) => {
                     let events = decoder.push(&chunk);
                     self.feed(tool_loop, out, events).await?;
-                    if decoder.finished() {
+                    if decoder.finished() || tool_loop.failed() {
                         return Ok(());
                     }
                 }
@@ -308,14 +451,10 @@ impl Answer<'_> {
         let started = Instant::now();
         let mut work = std::pin::pin!(work);
         loop {
-            match select(work.as_mut(), std::pin::pin!(Sleep::new(out.keepalive))).await {
+            match select(work.as_mut(), std::pin::pin!(Sleep::new(out.tick()))).await {
                 Either::Left((res, _)) => return Ok(Some(res)),
                 Either::Right(_) if started.elapsed() >= idle_limit => return Ok(None),
-                Either::Right(_) => {
-                    if !out.raw(sse::KEEP_ALIVE.to_owned()).await {
-                        return Err("the client went away".to_owned());
-                    }
-                }
+                Either::Right(_) => out.on_tick().await?,
             }
         }
     }
@@ -331,5 +470,16 @@ impl Answer<'_> {
             .flat_map(|e| tool_loop.on_model_event(e))
             .collect();
         out.events(widget_events).await
+    }
+}
+
+/// The error for an MCP reply past the size limit.
+fn too_large(max: usize) -> ApiError {
+    ApiError {
+        code: ErrorCode::UpstreamTooLarge,
+        message: format!(
+            "an MCP server sent a reply larger than {max} bytes, the limit of this edge"
+        ),
+        retryable: false,
     }
 }

@@ -10,6 +10,7 @@
 use protocol::{ApiError, ChatRequest, ErrorCode, Role, sse};
 use serde_json::{Value, json};
 
+use crate::config::Bounds;
 use crate::provider::redact;
 use crate::tool_loop::{ModelEvent, Round};
 use crate::toolbox::Toolbox;
@@ -74,6 +75,10 @@ pub struct Decoder {
     finish_reason: bool,
     done: bool,
     secrets: Vec<String>,
+    /// Most calls (by `index`) one round may announce or hold.
+    max_calls: usize,
+    /// Most bytes of arguments held for a call whose name has not come.
+    max_held_bytes: usize,
 }
 
 /// A call by its `index`: announced once its name came.
@@ -86,15 +91,18 @@ struct PendingCall {
 }
 
 impl Decoder {
-    /// A decoder for round `round` (ids for calls that come without one name it).
-    pub fn new(round: usize, secrets: Vec<String>) -> Self {
+    /// A decoder for round `round` (ids for calls that come without one name it), within
+    /// `bounds` (event size; calls and argument bytes held before a call's name comes).
+    pub fn new(round: usize, secrets: Vec<String>, bounds: &Bounds) -> Self {
         Self {
-            sse: sse::Decoder::default(),
+            sse: sse::Decoder::with_limit(bounds.max_event_bytes),
             round,
             calls: Vec::new(),
             finish_reason: false,
             done: false,
             secrets,
+            max_calls: bounds.max_calls_per_round,
+            max_held_bytes: bounds.max_argument_bytes,
         }
     }
 
@@ -126,7 +134,21 @@ impl Decoder {
             };
             res.extend(self.chunk(&chunk));
         }
+        if self.sse.over_limit() && !self.done {
+            self.done = true;
+            res.push(super::too_large());
+        }
         res
+    }
+
+    /// Ends the round with a bound's error.
+    fn bound(&mut self, code: ErrorCode, message: String) -> Vec<ModelEvent> {
+        self.done = true;
+        vec![ModelEvent::Failed(ApiError {
+            code,
+            message,
+            retryable: false,
+        })]
     }
 
     fn chunk(&mut self, chunk: &Value) -> Vec<ModelEvent> {
@@ -166,6 +188,9 @@ impl Decoder {
             .enumerate()
         {
             res.extend(self.fragment(position, fragment));
+            if self.done {
+                return res;
+            }
         }
         if choice["finish_reason"].as_str().is_some() {
             self.finish_reason = true;
@@ -176,7 +201,16 @@ impl Decoder {
     fn fragment(&mut self, position: usize, fragment: &Value) -> Vec<ModelEvent> {
         let index = fragment["index"].as_u64().unwrap_or(position as u64);
         let round = self.round;
-        let call = match self.calls.iter().position(|c| c.index == index) {
+        let known = self.calls.iter().position(|c| c.index == index);
+        if known.is_none() && self.calls.len() >= self.max_calls {
+            let message = format!(
+                "the model asked for more than {} tool calls in one round, the limit of this edge",
+                self.max_calls
+            );
+            return self.bound(ErrorCode::ToolCallsPerRoundExceeded, message);
+        }
+        let max_held_bytes = self.max_held_bytes;
+        let call = match known {
             Some(i) => &mut self.calls[i],
             None => {
                 self.calls.push(PendingCall {
@@ -197,6 +231,12 @@ impl Decoder {
             .as_str()
             .unwrap_or_default();
         if !call.announced {
+            if call.held.len() + arguments.len() > max_held_bytes {
+                let message = format!(
+                    "the model's arguments for one tool call are larger than {max_held_bytes} bytes, the limit of this edge"
+                );
+                return self.bound(ErrorCode::ToolArgumentsTooLarge, message);
+            }
             call.held.push_str(arguments);
             let Some(name) = fragment["function"]["name"]
                 .as_str()
@@ -254,7 +294,7 @@ mod tests {
             "data: [DONE]\n\n".to_owned(),
         ]
         .concat();
-        let mut decoder = Decoder::new(3, vec![]);
+        let mut decoder = Decoder::new(3, vec![], &Bounds::default());
         let events: Vec<ModelEvent> = stream
             .as_bytes()
             .chunks(5)
@@ -289,7 +329,7 @@ mod tests {
 
     #[test]
     fn errors_and_reasoning() {
-        let mut decoder = Decoder::new(0, vec!["sk-hidden".into()]);
+        let mut decoder = Decoder::new(0, vec!["sk-hidden".into()], &Bounds::default());
         let events = decoder.push(
             [
                 data(json!({"choices":[{"delta":{"reasoning_content":"thinking"}}]})),
@@ -307,6 +347,45 @@ mod tests {
     }
 
     #[test]
+    fn hostile_streams_stop_at_their_bounds() {
+        let bounds = Bounds {
+            max_calls_per_round: 3,
+            max_argument_bytes: 300,
+            ..Bounds::default()
+        };
+        let code = |events: &[ModelEvent]| match events.last() {
+            Some(ModelEvent::Failed(e)) => e.code,
+            other => panic!("{other:?}"),
+        };
+        // Calls that never get a name, each with a new index.
+        let mut decoder = Decoder::new(0, vec![], &bounds);
+        let mut events = Vec::new();
+        for index in 0..1000 {
+            events.extend(decoder.push(data(json!({"choices":[{"delta":{"tool_calls":[{"index":index,"function":{"arguments":"{"}}]}}]})).as_bytes()));
+        }
+        assert_eq!(code(&events), ErrorCode::ToolCallsPerRoundExceeded);
+        assert!(decoder.calls.len() <= 3);
+        // Arguments held forever for a call whose name never comes.
+        let mut decoder = Decoder::new(0, vec![], &bounds);
+        let mut events = Vec::new();
+        for _ in 0..1000 {
+            events.extend(decoder.push(data(json!({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"aaaaaaaaaaaaaaaaaaaa"}}]}}]})).as_bytes()));
+        }
+        assert_eq!(code(&events), ErrorCode::ToolArgumentsTooLarge);
+        assert!(decoder.calls[0].held.len() <= 300);
+        assert!(decoder.finished());
+        // One endless line.
+        let mut decoder = Decoder::new(0, vec![], &Bounds::default());
+        let mut events = decoder.push(b"data: {\"choices\":[");
+        let chunk = "x".repeat(64 * 1024);
+        for _ in 0..100 {
+            events.extend(decoder.push(chunk.as_bytes()));
+        }
+        assert_eq!(code(&events), ErrorCode::UpstreamTooLarge);
+        assert_eq!(events.len(), 1);
+    }
+
+    #[test]
     fn request_has_system_turns_tool_calls_and_results() {
         let chat: ChatRequest = serde_json::from_str(
             r#"{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"},{"role":"user","content":"tables?"}]}"#,
@@ -319,7 +398,9 @@ mod tests {
                 name: "list_tables".into(),
                 description: "Tables".into(),
                 input_schema: json!({"type":"object"}),
+                hints: crate::mcp_client::ToolHints::default(),
             }],
+            crate::config::Approval::Never,
         );
         let history = [Round {
             text: "Looking.".into(),

@@ -74,20 +74,24 @@ pub fn request(
 pub struct Decoder {
     sse: sse::Decoder,
     translator: Translator,
+    /// An event passed the size limit.
+    too_large: bool,
 }
 
 impl Decoder {
-    /// A decoder that scrubs `secrets` from provider text.
-    pub fn new(secrets: Vec<String>) -> Self {
+    /// A decoder that scrubs `secrets` from provider text and reads events of at most
+    /// `max_event_bytes`.
+    pub fn new(secrets: Vec<String>, max_event_bytes: usize) -> Self {
         Self {
-            sse: sse::Decoder::default(),
+            sse: sse::Decoder::with_limit(max_event_bytes),
             translator: Translator::new(secrets),
+            too_large: false,
         }
     }
 
     /// True once the response completed or failed.
     pub fn finished(&self) -> bool {
-        self.translator.finished()
+        self.too_large || self.translator.finished()
     }
 
     /// Feeds one chunk.
@@ -98,6 +102,10 @@ impl Decoder {
                 break;
             }
             res.extend(self.event(&frame.data));
+        }
+        if self.sse.over_limit() && !self.finished() {
+            self.too_large = true;
+            res.push(super::too_large());
         }
         res
     }
@@ -172,7 +180,7 @@ mod tests {
             frame(json!({"type":"response.output_text.delta","delta":"late"})),
         ]
         .concat();
-        let mut decoder = Decoder::new(vec![]);
+        let mut decoder = Decoder::new(vec![], 1 << 20);
         let events: Vec<ModelEvent> = stream
             .as_bytes()
             .chunks(7)
@@ -207,7 +215,7 @@ mod tests {
 
     #[test]
     fn failures_are_decoded_and_scrubbed() {
-        let mut decoder = Decoder::new(vec!["sk-secret-1".into()]);
+        let mut decoder = Decoder::new(vec!["sk-secret-1".into()], 1 << 20);
         let events = decoder.push(
             frame(json!({"type":"error","code":"server_error","message":"bad key sk-secret-1"}))
                 .as_bytes(),
@@ -234,7 +242,9 @@ mod tests {
                 name: "read_query".into(),
                 description: "SQL".into(),
                 input_schema: json!({"type":"object"}),
+                hints: crate::mcp_client::ToolHints::default(),
             }],
+            crate::config::Approval::Never,
         );
         let history = [Round {
             text: String::new(),

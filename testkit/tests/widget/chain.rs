@@ -79,6 +79,8 @@ impl Chain {
             // which `auto` would hand to the edge).
             ("TOOL_MODE", "hosted"),
         ];
+        // A key given in `edge_env` replaces the default above.
+        env.retain(|(k, _)| !cfg.edge_env.iter().any(|(key, _)| key == k));
         env.extend(cfg.edge_env.iter().copied());
         if let Some(origin) = &cfg.allowed_origin {
             env.push(("ALLOWED_ORIGINS", origin.as_str()));
