@@ -8,6 +8,7 @@
 //!
 //! | module | scenarios |
 //! |---|---|
+//! | [`accessibility`] | axe-core finds no WCAG 2.1 A/AA violation in any view (light, dark, OS dark, RTL, German, 360 px, launcher) |
 //! | [`approvals`] | the approval round trip: the card with full arguments, Allow, the answer continues |
 //! | [`chain`] | the fixture: processes, fakes, browser, and page helpers |
 //! | [`chat`] | stop mid-answer (the provider sees the cancel), retry after a provider error, reload |
@@ -15,6 +16,7 @@
 //! | [`faults`] | every provider fault shown with its code, nothing lost, Retry recovers |
 //! | [`embedding`] | launcher mode, the host API and its events, screenshots (light, dark, launcher, 360 px) |
 
+mod accessibility;
 mod approvals;
 mod chain;
 mod chat;

@@ -15,6 +15,7 @@ use crate::{dist, tools};
 pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
     let wasmtime = tools::wasmtime(true)?;
     let (chromium, chromedriver) = tools::chromium()?;
+    let axe = tools::axe_core(true)?;
     tools::require_wasm_bindgen()?;
 
     cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"]))?;
@@ -56,7 +57,8 @@ pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
             )
             .env("WASMTIME", &wasmtime)
             .env("CHROMIUM", &chromium)
-            .env("CHROMEDRIVER", &chromedriver),
+            .env("CHROMEDRIVER", &chromedriver)
+            .env("PCHAT_AXE", &axe),
     )?;
     // The widget's pure modules (markdown, state, storage cap, JSON pretty-printer) natively.
     cmd::run(cmd::cargo().args(["test", "-p", "widget", "--lib"]))?;
