@@ -13,6 +13,7 @@
 //! | [`chain`] | the fixture: processes, fakes, browser, and page helpers |
 //! | [`chat`] | stop mid-answer (the provider sees the cancel), retry after a provider error, reload |
 //! | [`session`] | a 401 mid-conversation, sign-in in a popup, the question goes through |
+//! | [`keyboard`] | keyboard only: every control, send, Escape stops, approve, open a tool card, retry, close the launcher; one announcement per answer |
 //! | [`faults`] | every provider fault shown with its code, nothing lost, Retry recovers |
 //! | [`embedding`] | launcher mode, the host API and its events, screenshots (light, dark, launcher, 360 px) |
 
@@ -22,4 +23,5 @@ mod chain;
 mod chat;
 mod embedding;
 mod faults;
+mod keyboard;
 mod session;

@@ -267,11 +267,13 @@ impl Controller {
                 self.ask(text);
             }
             Msg::Stop => {
+                self.view.borrow().keep_focus();
                 self.state.borrow_mut().stop();
                 self.tasks.borrow_mut()[Slot::Chat as usize] = None;
                 self.chat_dirty.set(true);
             }
             Msg::Retry => {
+                self.view.borrow().keep_focus();
                 let request = self.state.borrow_mut().retry();
                 if let Some(request) = request {
                     self.start_chat(request);
@@ -287,6 +289,7 @@ impl Controller {
                 let always = self.view.borrow().always_allow(&id);
                 let decided = self.state.borrow_mut().decide(&id, approve, always);
                 if decided {
+                    self.view.borrow().keep_focus();
                     self.chat_dirty.set(true);
                     self.save_prefs();
                     self.continue_answer();

@@ -495,6 +495,14 @@ impl View {
         let _ = self.input.focus();
     }
 
+    /// Moves the keyboard focus to the composer when it is in the widget: the button just
+    /// pressed (Stop, Retry, Allow, Deny) is about to go away, and the focus with it.
+    pub(crate) fn keep_focus(&self) {
+        if self.root.active_element().is_some() {
+            self.focus_input();
+        }
+    }
+
     /// Moves the keyboard focus to the launcher bubble.
     pub(crate) fn focus_launcher(&self) {
         if let Some(launcher) = self.launcher.dyn_ref::<HtmlElement>() {

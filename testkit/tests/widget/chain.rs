@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use serde_json::{Value, json};
 use testkit::browser::Browser;
 use testkit::pomerium::{FakePomerium, FakePomeriumConfig, McpRoute};
@@ -213,6 +214,26 @@ impl Chain {
             )
             .await?;
         anyhow::ensure!(clicked == json!(true), "nothing to click at {selector}");
+        Ok(())
+    }
+
+    /// Presses each key of `keys` in turn on whatever has the focus, as a keyboard does
+    /// (WebDriver key actions; special keys as in `fantoccini::key::Key`), holding `modifier`
+    /// (e.g. Shift) throughout when given.
+    pub(crate) async fn press(&self, modifier: Option<char>, keys: &str) -> anyhow::Result<()> {
+        let mut actions = KeyActions::new("keyboard".to_owned());
+        if let Some(value) = modifier {
+            actions = actions.then(KeyAction::Down { value });
+        }
+        for value in keys.chars() {
+            actions = actions
+                .then(KeyAction::Down { value })
+                .then(KeyAction::Up { value });
+        }
+        if let Some(value) = modifier {
+            actions = actions.then(KeyAction::Up { value });
+        }
+        self.browser.client.perform_actions(actions).await?;
         Ok(())
     }
 
