@@ -38,8 +38,8 @@
 //! | `--pomerium-chat-panel-width` | `400px` (launcher mode) |
 //! | `--pomerium-chat-panel-height` | `640px` (launcher mode) |
 //!
-//! Parts: `launcher`, `panel`, `header`, `title`, `model`, `new-chat`, `servers`, `server`,
-//! `log`, `message`, `user`, `assistant`, `reasoning`, `text`, `code`, `tool-list`,
+//! Parts: `launcher`, `panel`, `header`, `title`, `model`, `new-chat`, `sign-out`, `servers`,
+//! `server`, `log`, `message`, `user`, `assistant`, `reasoning`, `text`, `code`, `tool-list`,
 //! `tool-call`, `approval`, `error`, `jump`, `composer`, `input`, `send`, `stop`.
 
 use std::cell::OnceCell;

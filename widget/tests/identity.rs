@@ -25,6 +25,14 @@ fn stored() -> String {
     all
 }
 
+/// Waits until the header says `want` about who is signed in.
+async fn user_shown(page: &Page, want: &str) {
+    wait_for(want, || {
+        page.text(r#"[data-role="user-name"]"#).as_deref() == Some(want)
+    })
+    .await;
+}
+
 /// Opens the page, asks `question` and lets it be answered completely.
 async fn conversation(page: &Page, question: &str) {
     let stream = page.fetch.respond_stream("/api/chat");
@@ -56,10 +64,7 @@ async fn the_header_names_the_user_with_a_sign_out_link() {
 
     // No name: the e-mail; no sign-out URL (local mode): no link.
     let page = Page::open_keeping_storage_with(&[], SERVERS, &[("/api/me", 200, USER_B)]).await;
-    wait_for("the user", || {
-        page.text(r#"[data-role="user-name"]"#).as_deref() == Some("Signed in as bob@example.com")
-    })
-    .await;
+    user_shown(&page, "Signed in as bob@example.com").await;
     assert!(
         page.find(r#"a[data-role="sign-out"]:not([hidden])"#)
             .is_none()
@@ -70,10 +75,7 @@ async fn the_header_names_the_user_with_a_sign_out_link() {
     let hostile =
         r#"{"subject":"u","email":null,"name":"Eve","sign_out_url":"javascript:alert(1)"}"#;
     let page = Page::open_keeping_storage_with(&[], SERVERS, &[("/api/me", 200, hostile)]).await;
-    wait_for("the user", || {
-        page.text(r#"[data-role="user-name"]"#).as_deref() == Some("Signed in as Eve")
-    })
-    .await;
+    user_shown(&page, "Signed in as Eve").await;
     assert!(page.find(r#"a[data-role="sign-out"][href]"#).is_none());
     drop(page);
     clear_storage();
@@ -112,10 +114,7 @@ async fn a_user_switch_in_the_open_page_clears_what_is_shown() {
     page.fetch.respond_always("/api/me", 200, USER_B);
     page.fetch.respond_json("/api/servers", 200, SERVERS);
     page.click(r#"button[data-role="refresh"]"#);
-    wait_for("Bob", || {
-        page.text(r#"[data-role="user-name"]"#).as_deref() == Some("Signed in as bob@example.com")
-    })
-    .await;
+    user_shown(&page, "Signed in as bob@example.com").await;
     assert!(
         page.find(r#"[data-role="message"]"#).is_none(),
         "Ann's conversation still shown"

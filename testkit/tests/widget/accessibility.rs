@@ -11,7 +11,7 @@
 
 use serde_json::{Value, json};
 
-use crate::widget::chain::{Chain, ChainConfig};
+use crate::widget::chain::{APPROVE_EVERY_CALL, Chain, ChainConfig};
 
 /// The WCAG 2.1 A and AA rules, as axe tags them.
 const WCAG21_AA: [&str; 4] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
@@ -85,10 +85,7 @@ pub(crate) const FAIL_NEXT_CHAT: &str = "const real = window.fetch;
 async fn axe_finds_no_wcag_violations_in_any_view() -> anyhow::Result<()> {
     let axe = axe_script()?;
     let chain = Chain::start(ChainConfig {
-        edge_env: vec![(
-            "MCP_POLICIES",
-            r#"{"northwind":{"require_approval":"always"}}"#,
-        )],
+        edge_env: vec![APPROVE_EVERY_CALL],
         ..ChainConfig::default()
     })
     .await?;
@@ -99,13 +96,7 @@ async fn axe_finds_no_wcag_violations_in_any_view() -> anyhow::Result<()> {
 
             // An approval card, waiting.
             chain.ask("What were our sales by year?", true).await?;
-            chain
-                .wait(
-                    "the approval card",
-                    "return !!root.querySelector('[data-role=\"approval\"][data-state=\"open\"] button[data-action=\"allow\"]');",
-                    60,
-                )
-                .await?;
+            chain.approval_card().await?;
             audit(chain, &axe, "inline light, an approval card").await?;
             chain.click("[data-role=\"approval\"] button[data-action=\"allow\"]").await?;
             let end = chain.answer(60).await?;

@@ -2,15 +2,12 @@
 //! for approval shows the call with its full arguments; Allow continues the same answer, which
 //! runs the real tool through Pomerium and ends with the real totals.
 
-use crate::widget::chain::{Chain, ChainConfig};
+use crate::widget::chain::{APPROVE_EVERY_CALL, Chain, ChainConfig};
 
 #[tokio::test]
 async fn allow_runs_the_tool_and_the_answer_continues() -> anyhow::Result<()> {
     let chain = Chain::start(ChainConfig {
-        edge_env: vec![(
-            "MCP_POLICIES",
-            r#"{"northwind":{"require_approval":"always"}}"#,
-        )],
+        edge_env: vec![APPROVE_EVERY_CALL],
         ..ChainConfig::default()
     })
     .await?;

@@ -19,6 +19,12 @@ use testkit::provider::{FakeProvider, Script};
 pub(crate) const ROOT: &str =
     "const host = document.querySelector('pomerium-chat'); const root = host && host.shadowRoot;";
 
+/// Edge configuration under which every Northwind tool call waits for the user's approval.
+pub(crate) const APPROVE_EVERY_CALL: (&str, &str) = (
+    "MCP_POLICIES",
+    r#"{"northwind":{"require_approval":"always"}}"#,
+);
+
 /// One browser at a time.
 static BROWSER_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -178,6 +184,39 @@ impl Chain {
             seconds,
         )
         .await
+    }
+
+    /// Waits until the streaming answer shows more than a few characters.
+    pub(crate) async fn partial_answer(&self) -> anyhow::Result<()> {
+        self.wait(
+            "a partial answer",
+            "const t = root.querySelector('[data-author=\"assistant\"] [data-role=\"text\"]'); return t && t.textContent.length > 20;",
+            30,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Waits until an approval card asks, with its Allow button.
+    pub(crate) async fn approval_card(&self) -> anyhow::Result<()> {
+        self.wait(
+            "the approval card",
+            "return !!root.querySelector('[data-role=\"approval\"][data-state=\"open\"] button[data-action=\"allow\"]');",
+            60,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Waits until the launcher's panel is closed.
+    pub(crate) async fn panel_closed(&self) -> anyhow::Result<()> {
+        self.wait(
+            "the panel to close",
+            "return root.querySelector('[data-role=\"panel\"]').hidden;",
+            10,
+        )
+        .await?;
+        Ok(())
     }
 
     /// The last question as shown in the log.

@@ -28,20 +28,17 @@ async fn stop_mid_answer_cancels_the_provider_stream() -> anyhow::Result<()> {
             // The stand-in model echoes the question, 12 characters every 120 ms.
             let question = "Tell me everything about our customers. ".repeat(8);
             chain.ask(&question, false).await?;
-            chain
-                .wait(
-                    "a partial answer",
-                    "const t = root.querySelector('[data-author=\"assistant\"] [data-role=\"text\"]'); return t && t.textContent.length > 20;",
-                    30,
-                )
-                .await?;
+            chain.partial_answer().await?;
             anyhow::ensure!(chain.provider.open_streams() == 1, "the answer streams");
             chain.click("button[data-role=\"stop\"]").await?;
             let end = chain.answer(10).await?;
             anyhow::ensure!(end["complete"] == "stopped", "not stopped: {end}");
             let partial = end["text"].as_str().unwrap_or_default().to_owned();
             anyhow::ensure!(partial.starts_with("You said: Tell me"), "{partial}");
-            anyhow::ensure!(partial.len() < question.len(), "the whole answer came: {partial}");
+            anyhow::ensure!(
+                partial.len() < question.len(),
+                "the whole answer came: {partial}"
+            );
 
             // The cancel travels browser -> Pomerium -> edge -> provider.
             eventually("the provider to see the client go", 15, || {

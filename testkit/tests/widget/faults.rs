@@ -237,20 +237,22 @@ async fn closing_the_tab_mid_answer_closes_the_provider_stream() -> anyhow::Resu
     chain
         .run(async |chain| {
             chain.open("/").await?;
-            chain.ask(&"Tell me a long story about our customers. ".repeat(40), false).await?;
             chain
-                .wait(
-                    "a partial answer",
-                    "const t = root.querySelector('[data-author=\"assistant\"] [data-role=\"text\"]'); return t && t.textContent.length > 20;",
-                    30,
+                .ask(
+                    &"Tell me a long story about our customers. ".repeat(40),
+                    false,
                 )
                 .await?;
+            chain.partial_answer().await?;
             anyhow::ensure!(chain.provider.open_streams() == 1, "the answer streams");
             // Close the tab (after opening another, so the browser session lives on).
             let other = chain.browser.client.new_window(true).await?;
             chain.browser.client.close_window().await?;
             chain.browser.client.switch_to_window(other.handle).await?;
-            crate::widget::chain::eventually("the provider to see the tab close", 15, || chain.provider.abandoned_streams() == 1).await?;
+            crate::widget::chain::eventually("the provider to see the tab close", 15, || {
+                chain.provider.abandoned_streams() == 1
+            })
+            .await?;
             anyhow::ensure!(chain.provider.open_streams() == 0);
             Ok(())
         })

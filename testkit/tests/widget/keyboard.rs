@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use testkit::provider::{ModelOptions, Script};
 
 use crate::widget::accessibility::FAIL_NEXT_CHAT;
-use crate::widget::chain::{Chain, ChainConfig};
+use crate::widget::chain::{APPROVE_EVERY_CALL, Chain, ChainConfig};
 
 /// What has the keyboard focus, named by its role in the widget: `launcher`, `close`,
 /// `server:<id>`, `refresh`, `log`, `input`, `send`, `allow`, `retry`, `summary:tool-call`, ...;
@@ -45,10 +45,7 @@ async fn keyboard_only_and_one_announcement_per_answer() -> anyhow::Result<()> {
             delta_delay: Duration::from_millis(80),
             ..ModelOptions::default()
         }),
-        edge_env: vec![(
-            "MCP_POLICIES",
-            r#"{"northwind":{"require_approval":"always"}}"#,
-        )],
+        edge_env: vec![APPROVE_EVERY_CALL],
         ..ChainConfig::default()
     })
     .await?;
@@ -86,13 +83,7 @@ async fn keyboard_only_and_one_announcement_per_answer() -> anyhow::Result<()> {
             let long = "Tell me everything about our customers and their orders. ".repeat(6);
             chain.press(None, long.trim()).await?;
             chain.press(None, &key(Key::Enter)).await?;
-            chain
-                .wait(
-                    "a partial answer",
-                    "const t = root.querySelector('[data-author=\"assistant\"] [data-role=\"text\"]'); return t && t.textContent.length > 20;",
-                    30,
-                )
-                .await?;
+            chain.partial_answer().await?;
             chain.press(None, &key(Key::Escape)).await?;
             let end = chain.answer(15).await?;
             anyhow::ensure!(end["complete"] == "stopped", "Escape did not stop: {end}");
@@ -101,13 +92,7 @@ async fn keyboard_only_and_one_announcement_per_answer() -> anyhow::Result<()> {
             anyhow::ensure!(focused(chain).await? == "input", "the focus stays in the composer");
             chain.press(None, "What were our sales by year?").await?;
             chain.press(None, &key(Key::Enter)).await?;
-            chain
-                .wait(
-                    "the approval card",
-                    "return !!root.querySelector('[data-role=\"approval\"][data-state=\"open\"] button[data-action=\"allow\"]');",
-                    60,
-                )
-                .await?;
+            chain.approval_card().await?;
             tab_until(chain, shift, "allow", 30).await?;
             chain.press(None, &key(Key::Enter)).await?;
             let now = focused(chain).await?;
@@ -158,13 +143,7 @@ async fn keyboard_only_and_one_announcement_per_answer() -> anyhow::Result<()> {
 
             // Escape closes the launcher and the focus goes back to its button.
             chain.press(None, &key(Key::Escape)).await?;
-            chain
-                .wait(
-                    "the panel to close",
-                    "return root.querySelector('[data-role=\"panel\"]').hidden;",
-                    10,
-                )
-                .await?;
+            chain.panel_closed().await?;
             anyhow::ensure!(focused(chain).await? == "launcher", "the focus is not back on the launcher");
             Ok(())
         })
