@@ -1,9 +1,10 @@
 //! The Spin entry point: checks that apply to every request, then the route's handler (wasm32
 //! only).
 //!
-//! Order of checks: route, origin (CORS; a refused origin reaches nothing else), Pomerium's
-//! identity assertion when required, preflight, then the handler, which checks the content type, the body size and the token before any
-//! upstream call. Log lines name the method, path and status, never a header value.
+//! Order of checks ([`gate`]): route, `Host` (local mode: loopback only), origin (CORS; a
+//! refused origin reaches nothing else), the caller's identity (see [`crate::identity`]), then
+//! the handler, which checks the content type, the body size, the token and the continuations
+//! before any upstream call. Log lines name the method, path and status, never a header value.
 
 mod chat;
 mod mcp_http;
@@ -19,8 +20,9 @@ use spin_sdk::http_component;
 use crate::config::Config;
 use crate::cors::{self, OriginCheck, RequestOrigin};
 use crate::error::EdgeError;
+use crate::identity::{Identity, Proof};
 use crate::routes::{self, Route};
-use crate::static_files;
+use crate::{static_files, urls};
 use reply::Reply;
 
 #[http_component]
@@ -29,18 +31,19 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     let method = req.method().to_string();
     let path = req.path_with_query().unwrap_or_else(|| "/".to_owned());
     let route = routes::route(&method, &path);
+    let headers = req.headers();
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .into_iter()
+            .next()
+            .and_then(|v| String::from_utf8(v).ok())
+    };
+    // The authority the request was sent to (HTTP/1.1: its `Host`).
+    let host = req.authority().or_else(|| header("host"));
     let origin_check = {
-        let headers = req.headers();
-        let header = |name: &str| {
-            headers
-                .get(name)
-                .into_iter()
-                .next()
-                .and_then(|v| String::from_utf8(v).ok())
-        };
-        let (origin, host, forwarded_host, forwarded_proto) = (
+        let (origin, forwarded_host, forwarded_proto) = (
             header("origin"),
-            header("host"),
             header("x-forwarded-host"),
             header("x-forwarded-proto"),
         );
@@ -54,24 +57,11 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
             },
         )
     };
-    let reply = Reply::new(out, &origin_check);
-    let is_api = !matches!(route, Route::Static(_));
-    // Health and preflights stay open; everything else needs Pomerium's assertion when required.
-    let needs_assertion = config.jwt_required
-        && matches!(
-            route,
-            Route::Servers | Route::Disconnect | Route::Chat | Route::Models
-        );
-    let assertion = match needs_assertion && !(is_api && origin_check == OriginCheck::Refused) {
-        true => upstream::check_assertion(&config, &req).await,
-        false => Ok(()),
-    };
-    let status = if is_api && origin_check == OriginCheck::Refused {
-        reply.error(&EdgeError::OriginRefused).await
-    } else if let Err(err) = assertion {
-        reply.error(&err).await
-    } else {
-        match route {
+    drop(headers);
+    let reply = Reply::new(out, &origin_check, &config.frame_ancestors);
+    let status = match gate(&config, &req, &route, host.as_deref(), &origin_check).await {
+        Err(err) => reply.error(&err).await,
+        Ok(identity) => match route {
             Route::Preflight => reply.preflight(&origin_check).await,
             Route::Health => reply.json(200, &health(&config)).await,
             Route::Models => {
@@ -85,16 +75,56 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
                     )
                     .await
             }
+            Route::Me => match identity.filter(Identity::is_known) {
+                Some(identity) => reply.json(200, &identity.to_wire(&config)).await,
+                None => reply.error(&EdgeError::IdentityUnknown).await,
+            },
             Route::Servers => servers::list(&config, &req, &path, reply).await,
             Route::Disconnect => servers::disconnect(&config, req, reply).await,
-            Route::Chat => chat::handle(&config, req, reply).await,
+            Route::Chat => {
+                let identity = identity.unwrap_or_else(Identity::unnamed);
+                chat::handle(&config, &identity, req, reply).await
+            }
             Route::Static(file) => static_file(&config, &file, reply).await,
             Route::NotFound => reply.error(&EdgeError::NotFound).await,
             Route::MethodNotAllowed => reply.error(&EdgeError::MethodNotAllowed).await,
-        }
+        },
     };
     let shown_path = path.split('?').next().unwrap_or("/");
     eprintln!("edge: {method} {shown_path} -> {status}");
+}
+
+/// The checks every request passes before its handler, in order: the `Host` in local mode
+/// (loopback only, against DNS rebinding), the origin of API requests, then the caller's
+/// identity on every route that reaches an upstream or names the user ([`Proof`]). Gives the
+/// proven identity, if the route needs one.
+async fn gate(
+    config: &Config,
+    req: &IncomingRequest,
+    route: &Route,
+    host: Option<&str>,
+    origin_check: &OriginCheck,
+) -> Result<Option<Identity>, EdgeError> {
+    if config.is_local() && !host.is_some_and(urls::is_loopback_authority) {
+        return Err(EdgeError::HostRefused);
+    }
+    let is_api = !matches!(route, Route::Static(_));
+    if is_api && *origin_check == OriginCheck::Refused {
+        return Err(EdgeError::OriginRefused);
+    }
+    let needs_identity = matches!(
+        route,
+        Route::Servers | Route::Disconnect | Route::Chat | Route::Models | Route::Me
+    );
+    if !needs_identity {
+        return Ok(None);
+    }
+    match Proof::of(config) {
+        Proof::Local => Ok(Some(Identity::local())),
+        Proof::Assertion => upstream::check_assertion(config, req).await.map(Some),
+        // The TE is confirmed with Pomerium by the handler, before anything is spent.
+        Proof::Token => Ok(Some(Identity::unnamed())),
+    }
 }
 
 fn health(config: &Config) -> serde_json::Value {

@@ -11,9 +11,9 @@
 
 mod tools;
 
-use std::collections::BTreeMap;
-
 use serde::Deserialize;
+
+use crate::policy::Policies;
 
 pub use tools::{
     DEFAULT_MAX_TOOL_RESULT_BYTES, DEFAULT_MAX_TOOL_ROUNDS, DEFAULT_TOOL_TIMEOUT_MS, LocalServer,
@@ -51,6 +51,10 @@ pub const KEYS: &[&str] = &[
     "idle_timeout_ms",
     "jwt_assertion",
     "jwt_audience",
+    "jwt_issuer",
+    "mcp_default_policy",
+    "trust_forwarded_headers",
+    "frame_ancestors",
     // Tool mode (see `ToolConfig`).
     "tool_mode",
     "provider",
@@ -58,6 +62,8 @@ pub const KEYS: &[&str] = &[
     "tool_timeout_ms",
     "max_tool_result_bytes",
     "mcp_servers",
+    // Sealing of continuations (see `crate::seal`): a Spin secret, at least 32 bytes.
+    "seal_secret",
 ];
 
 /// Everything the edge needs to know about its surroundings.
@@ -79,20 +85,31 @@ pub struct Config {
     pub pomerium_url: Option<String>,
     /// Page origins allowed to call the API cross-origin (exact match).
     pub allowed_origins: Vec<String>,
-    /// Per-server tool policy, by server id.
-    pub policies: BTreeMap<String, ServerPolicy>,
+    /// Per-server tool policy, by server URL (see [`crate::policy`]).
+    pub policies: Policies,
     /// Where the static files are mounted in the component's file system.
     pub static_root: String,
     /// Keep-alive interval while the provider is silent, in milliseconds.
     pub keepalive_ms: u64,
     /// Provider silence after which the answer fails, in milliseconds.
     pub idle_timeout_ms: u64,
-    /// Refuse API requests without a valid `X-Pomerium-Jwt-Assertion` (`jwt_assertion = required`).
+    /// Refuse API requests without a valid `X-Pomerium-Jwt-Assertion`: `jwt_assertion =
+    /// required`, the default whenever `pomerium_url` is set.
     pub jwt_required: bool,
     /// The audience the assertion must name: `jwt_audience`, else the host of `pomerium_url`.
     pub jwt_audience: Option<String>,
+    /// The issuer (host) the assertion must name: `jwt_issuer`, else the audience.
+    pub jwt_issuer: Option<String>,
+    /// Believe `X-Forwarded-Host`/`-Proto` (`trust_forwarded_headers = true`: only behind a
+    /// proxy that sets them itself); off by default.
+    pub trust_forwarded: bool,
+    /// The `frame-ancestors` sources of HTML answers (`frame_ancestors`, default `'none'`).
+    pub frame_ancestors: String,
     /// Who runs the MCP tools, and the bounds of the edge's tool loop.
     pub tools: ToolConfig,
+    /// The key that seals continuations to their user (`seal_secret`); `None` when unset or
+    /// shorter than [`crate::seal::MIN_SECRET_BYTES`], and then nothing is sealed or opened.
+    pub seal_secret: Option<SealSecret>,
     /// Problems found while reading the configuration (bad JSON, bad numbers), safe to show.
     pub problems: Vec<String>,
 }
@@ -148,6 +165,23 @@ impl ApiKey {
     }
 }
 
+/// The sealing key; its `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SealSecret(String);
+
+impl std::fmt::Debug for SealSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SealSecret(<redacted>)")
+    }
+}
+
+impl SealSecret {
+    /// The key's bytes, for [`crate::seal`].
+    pub fn bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
 impl Config {
     /// Reads the configuration from this build's source (see the module docs).
     pub fn load() -> Self {
@@ -169,13 +203,11 @@ impl Config {
         if !models.contains(&model) {
             models.insert(0, model.clone());
         }
-        let policies = match get("mcp_policies") {
-            Some(json) => serde_json::from_str(&json).unwrap_or_else(|e| {
-                problems.push(format!("mcp_policies is not valid: {e}"));
-                BTreeMap::new()
-            }),
-            None => BTreeMap::new(),
-        };
+        let policies = Policies::read(
+            get("mcp_policies").as_deref(),
+            get("mcp_default_policy").as_deref(),
+            &mut problems,
+        );
         let mut number = |name: &str, default: u64| match get(name) {
             Some(text) => text.parse().unwrap_or_else(|_| {
                 problems.push(format!("{name} is not a whole number of milliseconds"));
@@ -185,8 +217,10 @@ impl Config {
         };
         let keepalive_ms = number("keepalive_ms", DEFAULT_KEEPALIVE_MS).max(10);
         let idle_timeout_ms = number("idle_timeout_ms", DEFAULT_IDLE_TIMEOUT_MS).max(10);
+        let pomerium_url = get("pomerium_url").map(|u| u.trim_end_matches('/').to_owned());
         let jwt_required = match get("jwt_assertion").as_deref() {
-            None | Some("off") => false,
+            None => pomerium_url.is_some(),
+            Some("off") => false,
             Some("required") => true,
             Some(other) => {
                 problems.push(format!(
@@ -195,14 +229,50 @@ impl Config {
                 true
             }
         };
-        let pomerium_url = get("pomerium_url").map(|u| u.trim_end_matches('/').to_owned());
         let jwt_audience = get("jwt_audience").or_else(|| {
             pomerium_url
                 .as_deref()
                 .and_then(crate::urls::host)
                 .map(str::to_owned)
         });
+        let jwt_issuer = get("jwt_issuer").or_else(|| jwt_audience.clone());
+        let trust_forwarded = match get("trust_forwarded_headers").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                problems.push(format!(
+                    "trust_forwarded_headers must be \"true\" or \"false\", not {other:?}; not trusting them"
+                ));
+                false
+            }
+        };
+        let frame_ancestors = match get("frame_ancestors") {
+            None => DEFAULT_FRAME_ANCESTORS.to_owned(),
+            Some(sources) if valid_sources(&sources) => sources,
+            Some(_) => {
+                problems.push(format!(
+                    "frame_ancestors must be CSP sources separated by spaces; using {DEFAULT_FRAME_ANCESTORS}"
+                ));
+                DEFAULT_FRAME_ANCESTORS.to_owned()
+            }
+        };
         let tools = ToolConfig::read(&get, &mut problems);
+        let seal_secret = match get("seal_secret") {
+            Some(secret) if crate::seal::secret_is_usable(secret.as_bytes()) => {
+                Some(SealSecret(secret))
+            }
+            Some(_) => {
+                problems.push(format!(
+                    "seal_secret is shorter than {} bytes; continuations are refused",
+                    crate::seal::MIN_SECRET_BYTES
+                ));
+                None
+            }
+            None => {
+                problems.push("seal_secret is not set; continuations are refused".to_owned());
+                None
+            }
+        };
         Self {
             // OpenAI itself needs a key; any other base URL may be a keyless local server.
             provider_configured: api_key.is_some()
@@ -221,6 +291,9 @@ impl Config {
             pomerium_url,
             jwt_required,
             jwt_audience,
+            jwt_issuer,
+            trust_forwarded,
+            frame_ancestors,
             allowed_origins: list(&get("allowed_origins").unwrap_or_default())
                 .into_iter()
                 .map(|o| o.trim_end_matches('/').to_owned())
@@ -230,19 +303,33 @@ impl Config {
             keepalive_ms,
             idle_timeout_ms,
             tools,
+            seal_secret,
             problems,
         }
     }
 
-    /// Local mode: no Pomerium, the servers come from `mcp_servers` (see [`ToolConfig`]).
+    /// Local mode: no Pomerium; the servers come from `mcp_servers` (see [`ToolConfig`]), the
+    /// edge serves loopback `Host`s only and needs no token.
     pub fn is_local(&self) -> bool {
-        self.pomerium_url.is_none() && !self.tools.local_servers.is_empty()
+        self.pomerium_url.is_none()
     }
 
-    /// The policy for a server id.
-    pub fn policy(&self, server_id: &str) -> ServerPolicy {
-        self.policies.get(server_id).cloned().unwrap_or_default()
+    /// The tool policy of a server (see [`Policies::get`]).
+    pub fn policy(&self, server: &protocol::ServerInfo) -> ServerPolicy {
+        self.policies.get(server)
     }
+}
+
+/// Default `frame-ancestors`: no page may frame the chat's own pages.
+pub const DEFAULT_FRAME_ANCESTORS: &str = "'none'";
+
+/// CSP source expressions separated by spaces: no `;`, `,` or control characters that would
+/// end the directive or the header.
+fn valid_sources(text: &str) -> bool {
+    text.split_ascii_whitespace().next().is_some()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b';' && b != b',' || b == b' ')
 }
 
 fn list(text: &str) -> Vec<String> {
@@ -273,11 +360,17 @@ mod source {
 mod tests {
     use super::*;
 
+    const SEAL: &str = "a test seal secret of 32 bytes..";
+
+    /// The configuration from `vars`, with a usable `seal_secret` unless `vars` sets one.
     fn config(vars: &[(&str, &str)]) -> Config {
-        let vars: Vec<(String, String)> = vars
+        let mut vars: Vec<(String, String)> = vars
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
+        if !vars.iter().any(|(k, _)| k == "seal_secret") {
+            vars.push(("seal_secret".to_owned(), SEAL.to_owned()));
+        }
         Config::from_lookup(move |name| {
             vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
         })
@@ -336,12 +429,22 @@ mod tests {
             c.allowed_origins,
             ["https://intranet.example.com", "http://localhost:8080"]
         );
-        assert!(c.policy("northwind").require_approval);
+        let server = |id: &str| protocol::ServerInfo {
+            id: id.into(),
+            name: id.into(),
+            description: None,
+            logo_url: None,
+            url: format!("https://{id}.example/mcp"),
+            connected: true,
+            needs_oauth: false,
+            connect_url: None,
+        };
+        assert!(c.policy(&server("northwind")).require_approval);
         assert_eq!(
-            c.policy("northwind").allowed_tools,
+            c.policy(&server("northwind")).allowed_tools,
             Some(vec!["read_query".to_owned()])
         );
-        assert_eq!(c.policy("unknown"), ServerPolicy::default());
+        assert_eq!(c.policy(&server("unknown")), ServerPolicy::default());
     }
 
     #[test]
@@ -352,9 +455,44 @@ mod tests {
         ]);
         assert!(c.jwt_required);
         assert_eq!(c.jwt_audience.as_deref(), Some("chat.example.com"));
+        assert_eq!(c.jwt_issuer.as_deref(), Some("chat.example.com"));
         let c = config(&[("jwt_assertion", "maybe")]);
         assert!(c.jwt_required, "an unknown value fails closed");
         assert_eq!(c.problems.len(), 1);
+        let c = config(&[("pomerium_url", "https://chat.example.com")]);
+        assert!(c.jwt_required, "required by default behind Pomerium");
+        let c = config(&[
+            ("pomerium_url", "https://chat.example.com"),
+            ("jwt_assertion", "off"),
+        ]);
+        assert!(!c.jwt_required);
+        assert!(!config(&[]).jwt_required, "local mode has no Pomerium");
+    }
+
+    #[test]
+    fn headers_settings_fail_closed() {
+        let c = config(&[]);
+        assert_eq!(
+            (c.trust_forwarded, c.frame_ancestors.as_str()),
+            (false, "'none'")
+        );
+        let c = config(&[
+            ("trust_forwarded_headers", "true"),
+            ("frame_ancestors", "'self' https://intranet.example.com"),
+        ]);
+        assert_eq!(
+            (c.trust_forwarded, c.frame_ancestors.as_str()),
+            (true, "'self' https://intranet.example.com")
+        );
+        for bad in ["'self'; script-src *", "a\r\nx: y", "a,b"] {
+            let c = config(&[("frame_ancestors", bad), ("trust_forwarded_headers", "yes")]);
+            assert_eq!(
+                (c.trust_forwarded, c.frame_ancestors.as_str()),
+                (false, "'none'"),
+                "{bad:?}"
+            );
+            assert_eq!(c.problems.len(), 2, "{:?}", c.problems);
+        }
     }
 
     #[test]
@@ -364,7 +502,27 @@ mod tests {
             ("keepalive_ms", "soon"),
         ]);
         assert_eq!(c.problems.len(), 2, "{:?}", c.problems);
-        assert!(c.policies.is_empty());
         assert_eq!(c.keepalive_ms, DEFAULT_KEEPALIVE_MS);
+    }
+
+    #[test]
+    fn seal_secret_is_required_and_never_printed() {
+        let c = config(&[]);
+        assert_eq!(
+            c.seal_secret.as_ref().map(SealSecret::bytes),
+            Some(SEAL.as_bytes())
+        );
+        assert!(!format!("{c:?}").contains(SEAL));
+        for (value, problem) in [("", "not set"), ("  ", "not set"), ("short", "shorter")] {
+            let c = config(&[("seal_secret", value)]);
+            assert_eq!(c.seal_secret, None, "{value:?}");
+            assert!(
+                c.problems
+                    .iter()
+                    .any(|p| p.contains("seal_secret") && p.contains(problem)),
+                "{value:?}: {:?}",
+                c.problems
+            );
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! Cross-origin rules: which page origins may call the edge, and the headers that say so.
 //!
 //! An origin is allowed when it is in the configured allow-list (exact match), or when it is
-//! the edge's own public origin (Pomerium's, or the request's host). A request from any other
+//! the edge's own public origin (Pomerium's, or the request's host; `X-Forwarded-Host` and
+//! `X-Forwarded-Proto` count only with `trust_forwarded_headers`). A request from any other
 //! origin is refused before anything else happens, so it reaches no upstream. Requests without
 //! `Origin` (same-origin navigation, server-to-server) pass.
 
@@ -45,11 +46,15 @@ pub fn check(config: &Config, request: &RequestOrigin<'_>) -> OriginCheck {
     let origin = origin.trim_end_matches('/');
     let configured = config.allowed_origins.iter().any(|o| o == origin);
     let pomerium = config.pomerium_url.as_deref().and_then(urls::origin) == Some(origin);
-    let own = [request.forwarded_host, request.host]
+    let (forwarded_host, forwarded_proto) = match config.trust_forwarded {
+        true => (request.forwarded_host, request.forwarded_proto),
+        false => (None, None),
+    };
+    let own = [forwarded_host, request.host]
         .into_iter()
         .flatten()
         .any(|host| {
-            let proto = request.forwarded_proto.unwrap_or("http");
+            let proto = forwarded_proto.unwrap_or("http");
             origin == format!("{proto}://{host}") || origin == format!("https://{host}")
         });
     if configured || pomerium || own {
@@ -130,6 +135,23 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn forwarded_headers_count_only_when_trusted() {
+        let request = RequestOrigin {
+            origin: Some("https://evil.example"),
+            host: Some("edge:3000"),
+            forwarded_host: Some("evil.example"),
+            forwarded_proto: Some("https"),
+        };
+        assert_eq!(check(&config(), &request), OriginCheck::Refused);
+        let mut trusting = config();
+        trusting.trust_forwarded = true;
+        assert_eq!(
+            check(&trusting, &request),
+            OriginCheck::Allowed("https://evil.example".into())
+        );
     }
 
     #[test]

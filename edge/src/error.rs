@@ -26,6 +26,17 @@ pub enum EdgeError {
     /// The request's `Origin` is not allowed.
     #[error("requests from this origin are not allowed")]
     OriginRefused,
+    /// Local mode serves loopback `Host`s only (a page whose DNS name rebinds to this machine
+    /// must not read it).
+    #[error(
+        "this edge runs in local mode and answers only loopback hosts (localhost, 127.0.0.1, [::1])"
+    )]
+    HostRefused,
+    /// The caller is a Pomerium user the edge cannot name (`jwt_assertion = off`).
+    #[error(
+        "the edge cannot tell who you are: it needs Pomerium's identity assertion (jwt_assertion = required)"
+    )]
+    IdentityUnknown,
     /// The body is larger than the limit.
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
@@ -59,6 +70,14 @@ pub enum EdgeError {
     /// Pomerium's answer was not the documented JSON.
     #[error("pomerium's server list answered with malformed JSON")]
     PomeriumMalformed,
+    /// A continuation from the browser did not open (see [`crate::seal`]).
+    #[error("{0}: start a new answer")]
+    Continuation(#[from] crate::seal::SealError),
+    /// A setting the request needs is missing or does not parse; names the setting.
+    #[error(
+        "the edge's setting {0} is missing or invalid, so this request is refused; see /api/health"
+    )]
+    InvalidConfiguration(&'static str),
     /// Neither `OPENAI_API_KEY` nor `OPENAI_BASE_URL` is set.
     #[error(
         "no model provider is configured: set OPENAI_API_KEY (and optionally OPENAI_BASE_URL for an OpenAI-compatible server) in the edge's environment"
@@ -70,14 +89,15 @@ impl EdgeError {
     /// The stable code.
     pub fn code(&self) -> ErrorCode {
         match self {
-            Self::MissingToken | Self::Assertion(_) | Self::AssertionMissing => {
-                ErrorCode::Unauthorized
-            }
+            Self::MissingToken
+            | Self::Assertion(_)
+            | Self::AssertionMissing
+            | Self::IdentityUnknown => ErrorCode::Unauthorized,
             Self::BadRequestBody(_) | Self::InvalidChatRequest(_) | Self::BadRedirectUrl => {
                 ErrorCode::BadRequest
             }
             Self::ModelNotAllowed(_) => ErrorCode::ModelNotAllowed,
-            Self::OriginRefused => ErrorCode::Forbidden,
+            Self::OriginRefused | Self::HostRefused => ErrorCode::Forbidden,
             Self::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             Self::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
             Self::UnknownServer(_) => ErrorCode::UnknownServer,
@@ -88,6 +108,8 @@ impl EdgeError {
             | Self::PomeriumStatus(_)
             | Self::PomeriumMalformed => ErrorCode::PomeriumUnavailable,
             Self::ProviderNotConfigured => ErrorCode::ProviderNotConfigured,
+            Self::Continuation(_) => ErrorCode::InvalidContinuation,
+            Self::InvalidConfiguration(_) => ErrorCode::InvalidConfiguration,
         }
     }
 
@@ -149,6 +171,16 @@ mod tests {
             EdgeError::ProviderNotConfigured,
             503,
             "provider_not_configured",
+        );
+        check(
+            EdgeError::Continuation(crate::seal::SealError::Foreign),
+            403,
+            "invalid_continuation",
+        );
+        check(
+            EdgeError::InvalidConfiguration("seal_secret"),
+            503,
+            "invalid_configuration",
         );
     }
 }

@@ -13,10 +13,15 @@
 //! |---|---|
 //! | [`config`] | configuration read from the environment |
 //! | [`auth`] | the bearer token from the request, in a type that never prints it |
+//! | [`continuation`] | the ids a stream hands out and a request hands back, sealed to their user |
 //! | [`cors`] | which page origins may call the edge, and the CORS headers |
 //! | [`error`] | the edge's errors, each with its status, code and safe message |
+//! | [`headers`] | the security headers of every answer (nosniff, frame-ancestors, referrer) |
 //! | [`jwt`] | verifying Pomerium's identity assertion (ES256 JWT) |
 //! | [`routes`] | which handler a method and path go to |
+//! | [`seal`] | ids handed to the browser, sealed to one user, purpose and expiry (HMAC) |
+//! | [`identity`] | who is calling, and how the edge proves it in each mode |
+//! | [`policy`] | which tool policy applies to a server (keyed by URL, failing closed) |
 //! | [`pomerium`] | Pomerium's server list: parsing, ids, resolving the widget's ids |
 //! | [`provider`] | the Responses API request and the mapping of provider failures |
 //! | [`translate`] | provider stream events to protocol events |
@@ -32,14 +37,19 @@
 
 pub mod auth;
 pub mod config;
+pub mod continuation;
 pub mod cors;
 pub mod error;
+pub mod headers;
+pub mod identity;
 pub mod jwt;
 pub mod mcp_client;
+pub mod policy;
 pub mod pomerium;
 pub mod provider;
 pub mod relay;
 pub mod routes;
+pub mod seal;
 pub mod static_files;
 pub mod tool_loop;
 pub mod tool_mode;

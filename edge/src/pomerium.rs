@@ -24,11 +24,12 @@ pub struct McpServer {
     pub info: ServerInfo,
 }
 
-/// The routes endpoint's JSON, as documented (unknown fields ignored).
+/// The routes endpoint's JSON, as documented (unknown fields ignored). Pomerium writes a user
+/// without MCP routes as `{"servers": null}` (Go's nil slice): an empty list.
 #[derive(Debug, Deserialize)]
 struct RoutesBody {
     #[serde(default)]
-    servers: Vec<RouteEntry>,
+    servers: Option<Vec<RouteEntry>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -92,8 +93,9 @@ pub fn add_connect_urls(servers: &mut [McpServer], redirect: &str) {
 pub fn parse_routes(body: &[u8]) -> Result<Vec<McpServer>, EdgeError> {
     let routes: RoutesBody =
         serde_json::from_slice(body).map_err(|_| EdgeError::PomeriumMalformed)?;
-    let mut servers: Vec<McpServer> = Vec::with_capacity(routes.servers.len());
-    for entry in routes.servers {
+    let entries = routes.servers.unwrap_or_default();
+    let mut servers: Vec<McpServer> = Vec::with_capacity(entries.len());
+    for entry in entries {
         let Some(host) = urls::host(&entry.url) else {
             continue;
         };
@@ -190,6 +192,13 @@ mod tests {
         assert_eq!(servers[1].info.name, "github-mcp");
         assert_eq!(servers[0].info.description.as_deref(), Some("Sales data"));
         assert!(servers[0].info.connected);
+    }
+
+    #[test]
+    fn null_or_absent_servers_are_an_empty_list() {
+        for body in [r#"{"servers":null}"#, "{}", r#"{"servers":[]}"#] {
+            assert_eq!(parse_routes(body.as_bytes()).unwrap(), vec![], "{body}");
+        }
     }
 
     #[test]

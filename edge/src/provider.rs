@@ -111,7 +111,7 @@ pub fn build_request(
             })
             .collect()
     };
-    let policies: Vec<ServerPolicy> = servers.iter().map(|s| config.policy(&s.info.id)).collect();
+    let policies: Vec<ServerPolicy> = servers.iter().map(|s| config.policy(&s.info)).collect();
     let tools = servers
         .iter()
         .zip(&policies)

@@ -7,6 +7,7 @@
 
 use protocol::{ApiError, ErrorCode, StreamEvent, sse};
 
+use crate::continuation::Sealer;
 use crate::translate::Translator;
 
 /// Translates one provider stream.
@@ -14,6 +15,7 @@ use crate::translate::Translator;
 pub struct Relay {
     decoder: sse::Decoder,
     translator: Translator,
+    sealer: Option<Sealer>,
 }
 
 impl Relay {
@@ -22,7 +24,14 @@ impl Relay {
         Self {
             decoder: sse::Decoder::default(),
             translator: Translator::new(secrets),
+            sealer: None,
         }
+    }
+
+    /// The same relay, sealing the ids it hands out to the browser (see [`Sealer`]).
+    pub fn sealed_by(mut self, sealer: Sealer) -> Self {
+        self.sealer = Some(sealer);
+        self
     }
 
     /// The first bytes of every stream: the `started` event.
@@ -37,6 +46,10 @@ impl Relay {
         let mut out = String::new();
         for frame in self.decoder.push(chunk) {
             for event in self.translator.translate(&frame.data) {
+                let event = match &self.sealer {
+                    Some(sealer) => sealer.seal_event(event),
+                    None => event,
+                };
                 out.push_str(&sse::encode(&event));
             }
         }

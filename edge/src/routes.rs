@@ -13,6 +13,8 @@ pub enum Route {
     Models,
     /// `POST /api/servers/disconnect`.
     Disconnect,
+    /// `GET /api/me`: the signed-in user.
+    Me,
     /// `OPTIONS` on an API path: a CORS preflight.
     Preflight,
     /// `GET` of a static file, by its request path (without query).
@@ -32,6 +34,7 @@ pub fn route(method: &str, path_and_query: &str) -> Route {
         "/api/chat" => Some(("POST", Route::Chat)),
         "/api/models" => Some(("GET", Route::Models)),
         "/api/servers/disconnect" => Some(("POST", Route::Disconnect)),
+        "/api/me" => Some(("GET", Route::Me)),
         _ => None,
     };
     if api.is_some() && method.eq_ignore_ascii_case("OPTIONS") {
@@ -73,6 +76,8 @@ mod tests {
         check("DELETE", "/", Route::MethodNotAllowed);
         check("GET", "/api/models", Route::Models);
         check("POST", "/api/servers/disconnect", Route::Disconnect);
+        check("GET", "/api/me", Route::Me);
+        check("POST", "/api/me", Route::MethodNotAllowed);
         check("OPTIONS", "/api/chat", Route::Preflight);
         check("OPTIONS", "/api/nope", Route::NotFound);
     }

@@ -27,7 +27,7 @@ pub enum Runner {
 
 /// The runner for an answer using `servers` under `config`.
 ///
-/// `auto` means: the edge when the provider is not the Responses API, in local mode, or when
+/// `auto` means: the edge when the provider is not the Responses API, in local mode with servers, or when
 /// any selected server URL is not publicly reachable; the provider otherwise.
 pub fn decide(config: &Config, servers: &[&McpServer]) -> Runner {
     match config.tools.mode {
@@ -36,7 +36,7 @@ pub fn decide(config: &Config, servers: &[&McpServer]) -> Runner {
         ToolMode::Hosted | ToolMode::Edge => Runner::Edge,
         ToolMode::Auto => {
             let edge = config.tools.provider != ProviderKind::Responses
-                || config.is_local()
+                || (config.is_local() && !servers.is_empty())
                 || servers.iter().any(|s| !is_publicly_reachable(&s.info.url));
             if edge { Runner::Edge } else { Runner::Provider }
         }

@@ -35,7 +35,25 @@ pub fn host(url: &str) -> Option<&str> {
 
 /// True for `localhost` and loopback addresses.
 pub fn is_loopback_host(host: &str) -> bool {
-    host == "localhost" || host == "::1" || host.starts_with("127.")
+    host.eq_ignore_ascii_case("localhost")
+        || host == "::1"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// True for a `Host` header value (`host[:port]`, `[v6]:port`) naming a loopback host.
+pub fn is_loopback_authority(authority: &str) -> bool {
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').map(|(h, _)| h),
+        None => authority.split(':').next(),
+    };
+    let port_ok = authority
+        .rsplit_once(']')
+        .map_or(authority, |(_, rest)| rest)
+        .split_once(':')
+        .is_none_or(|(_, port)| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()));
+    port_ok && host.is_some_and(is_loopback_host)
 }
 
 /// The decoded value of the first `name=` parameter in a query string.
@@ -110,6 +128,36 @@ mod tests {
                 && is_loopback_host("localhost")
                 && !is_loopback_host("10.0.0.1")
         );
+    }
+
+    #[test]
+    fn loopback_host_headers() {
+        for good in [
+            "127.0.0.1",
+            "127.0.0.1:3000",
+            "127.1.2.3:80",
+            "localhost:3000",
+            "LOCALHOST",
+            "[::1]:3000",
+            "[::1]",
+        ] {
+            assert!(is_loopback_authority(good), "{good}");
+        }
+        for bad in [
+            "",
+            "evil.example",
+            "evil.example:3000",
+            "127.0.0.1.evil.example",
+            "127.0.0.1.nip.io:3000",
+            "localhost.evil.example",
+            "localhost:3000:1",
+            "localhost:",
+            "10.0.0.1:3000",
+            "[::2]:3000",
+            "0.0.0.0:3000",
+        ] {
+            assert!(!is_loopback_authority(bad), "{bad}");
+        }
     }
 
     #[test]

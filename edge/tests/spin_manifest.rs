@@ -111,6 +111,7 @@ fn every_route_is_routed_to_the_edge() {
         ("GET", "/api/servers", Route::Servers),
         ("POST", "/api/servers/disconnect", Route::Disconnect),
         ("GET", "/api/models", Route::Models),
+        ("GET", "/api/me", Route::Me),
         ("POST", "/api/chat", Route::Chat),
         ("OPTIONS", "/api/chat", Route::Preflight),
         ("GET", "/", Route::Static("/".into())),

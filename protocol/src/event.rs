@@ -164,6 +164,12 @@ pub enum ErrorCode {
     ProviderTimeout,
     /// The model kept asking for tools past the edge's round limit (edge tool mode).
     ToolRoundsExceeded,
+    /// A continuation (`previous_response_id`, `approval_request_id`) is missing its seal, was
+    /// sealed for another user or use, was altered, or has expired.
+    InvalidContinuation,
+    /// A setting of the edge does not parse or is missing, and the request needs it (the message
+    /// names the setting; `/api/health` lists the problem).
+    InvalidConfiguration,
     /// The browser could not reach the edge at all (set by the widget, never sent by the edge).
     NetworkError,
     /// A fault inside the edge.
@@ -229,14 +235,16 @@ impl ErrorCode {
         match self {
             Self::Unauthorized => 401,
             Self::BadRequest | Self::UnknownServer | Self::ModelNotAllowed => 400,
-            Self::Forbidden => 403,
+            Self::Forbidden | Self::InvalidContinuation => 403,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::ProviderTimeout => 504,
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::PomeriumUnavailable | Self::McpServerUnreachable => 502,
-            Self::ProviderNotConfigured | Self::ProviderUnavailable => 503,
+            Self::ProviderNotConfigured
+            | Self::ProviderUnavailable
+            | Self::InvalidConfiguration => 503,
             Self::ProviderRateLimited => 429,
             Self::ProviderAuth
             | Self::ProviderError

@@ -29,7 +29,7 @@ use std::sync::Arc;
 use axum::http::HeaderMap;
 use axum::http::header;
 
-pub use assertion::foreign_assertion;
+pub use assertion::{Algorithm, User, claims, foreign_assertion};
 
 use crate::record::{Log, redact};
 use crate::serve::{Background, any_local_port};
@@ -49,6 +49,10 @@ pub struct FakePomeriumConfig {
     pub client_addr: Option<SocketAddr>,
     /// The client route wants a session cookie (see the module doc); off by default.
     pub sign_in: bool,
+    /// How the identity assertions are signed (ES256 by default).
+    pub algorithm: Algorithm,
+    /// The signed-in user the assertions name ([`FakePomerium::set_user`] changes it).
+    pub user: User,
 }
 
 /// One MCP server route.
@@ -108,6 +112,7 @@ pub struct FakePomerium {
 struct Records {
     mint: TokenMint,
     key: assertion::AssertionKey,
+    user: std::sync::Mutex<User>,
     issued: Log<IssuedToken>,
     routes_calls: Log<Option<String>>,
     /// The `routes` list of each accepted `/.pomerium/mcp/routes/disconnect` call.
@@ -146,6 +151,8 @@ impl FakePomerium {
             .build()?;
         let records = Arc::new(Records {
             mcp_hits: cfg.mcp_routes.iter().map(|_| Log::default()).collect(),
+            key: assertion::AssertionKey::new(cfg.algorithm),
+            user: std::sync::Mutex::new(cfg.user.clone()),
             ..Records::default()
         });
 
@@ -206,10 +213,21 @@ impl FakePomerium {
         *crate::record::lock(&self.records.fault) = fault;
     }
 
-    /// An identity assertion signed with this fake's key, for `audience`, expiring in `ttl_secs`
-    /// (negative: already expired).
+    /// An identity assertion signed with this fake's key for the current user, for `audience`,
+    /// expiring in `ttl_secs` (negative: already expired).
     pub fn assertion(&self, audience: &str, ttl_secs: i64) -> String {
-        self.records.key.assertion(audience, ttl_secs)
+        let user = crate::record::lock(&self.records.user).clone();
+        self.records.key.assertion(audience, &user, ttl_secs)
+    }
+
+    /// A JWT with exactly these claims, signed with this fake's key (see [`claims`]).
+    pub fn sign_claims(&self, claims: &serde_json::Value) -> String {
+        self.records.key.sign(claims)
+    }
+
+    /// From now on, the client route's assertions name `user`.
+    pub fn set_user(&self, user: User) {
+        *crate::record::lock(&self.records.user) = user;
     }
 
     /// The bearer token carried by each `/.pomerium/mcp/routes` call, in order.

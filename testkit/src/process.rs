@@ -208,8 +208,12 @@ impl Drop for EdgeProcess {
     }
 }
 
+/// The `SEAL_SECRET` every edge a test starts gets, unless the test sets its own.
+pub const TEST_SEAL_SECRET: &str = "test-seal-secret-0123456789abcdef0123456789";
+
 impl EdgeProcess {
-    /// Starts the edge with these environment variables, serving `dist` as its static root.
+    /// Starts the edge with these environment variables (and [`TEST_SEAL_SECRET`] unless they
+    /// set `SEAL_SECRET`), serving `dist` as its static root.
     pub fn start(artifacts: &Artifacts, env: &[(&str, &str)]) -> anyhow::Result<Self> {
         Self::start_with_runtime(artifacts, &[], env)
     }
@@ -226,6 +230,11 @@ impl EdgeProcess {
             .args(runtime)
             .args(["--addr", "127.0.0.1:0", "--dir"])
             .arg(format!("{}::/", artifacts.dist.display()));
+        if !env.iter().any(|(key, _)| *key == "SEAL_SECRET") {
+            command
+                .arg("--env")
+                .arg(format!("SEAL_SECRET={TEST_SEAL_SECRET}"));
+        }
         for (key, value) in env {
             command.arg("--env").arg(format!("{key}={value}"));
         }

@@ -1,14 +1,16 @@
 //! Approvals end to end without a browser: a server whose policy requires approval makes the
 //! provider ask; the edge relays the request with the full arguments; the user's decision,
 //! sent back with the response id, continues the answer (approved: the real tool runs through
-//! Pomerium; denied: it never runs).
+//! Pomerium; denied: it never runs). The ids go out sealed to the user: another user cannot
+//! continue the answer or approve its call.
 
-use protocol::StreamEvent;
-use testkit::pomerium::{FakePomerium, FakePomeriumConfig, McpRoute};
+use edge::seal::Purpose;
+use protocol::{ErrorCode, StreamEvent};
+use testkit::pomerium::{FakePomerium, FakePomeriumConfig, McpRoute, User};
 use testkit::process::{Artifacts, NorthwindProcess, free_local_addr, scratch_dir};
 use testkit::provider::{FakeProvider, Script};
 
-use crate::support::{client, edge_with, read_events};
+use crate::support::{assert_error, client, edge_with, opened, read_events};
 
 async fn ask(base: &str, body: serde_json::Value) -> anyhow::Result<Vec<StreamEvent>> {
     let res = client()
@@ -48,6 +50,7 @@ async fn approval_round_trip() -> anyhow::Result<()> {
             ..McpRoute::default()
         }],
         sign_in: false,
+        ..FakePomeriumConfig::default()
     })
     .await?;
     let base = pomerium.base_url();
@@ -107,6 +110,38 @@ async fn approval_round_trip() -> anyhow::Result<()> {
     );
     assert_eq!(sent["store"], true);
 
+    // The browser holds sealed ids only, and another user cannot use them.
+    assert!(
+        opened(Purpose::ResponseId, &response_id).is_some(),
+        "{response_id}"
+    );
+    assert!(
+        opened(Purpose::ApprovalRequest, &approval_id).is_some(),
+        "{approval_id}"
+    );
+    assert!(
+        !body_text.contains(&response_id),
+        "the provider never sees a sealed id"
+    );
+    pomerium.set_user(User::named("user-b"));
+    let mut stolen = question.clone();
+    stolen["previous_response_id"] = serde_json::json!(response_id);
+    stolen["approvals"] =
+        serde_json::json!([{"approval_request_id": approval_id, "approve": true}]);
+    let requests_before = provider.request_count();
+    let refused = client()
+        .post(format!("{base}/api/chat"))
+        .json(&stolen)
+        .send()
+        .await?;
+    assert_error(refused, 403, ErrorCode::InvalidContinuation).await?;
+    assert_eq!(
+        provider.request_count(),
+        requests_before,
+        "user B reached the provider"
+    );
+    pomerium.set_user(User::default());
+
     let mut denied = question.clone();
     denied["previous_response_id"] = serde_json::json!(response_id);
     denied["approvals"] =
@@ -142,7 +177,15 @@ async fn approval_round_trip() -> anyhow::Result<()> {
         .collect();
     assert!(text.contains("208083.97"), "{text}");
     let continuation = &provider.requests()[2].body;
-    assert_eq!(continuation["previous_response_id"], response_id.as_str());
+    assert_eq!(
+        continuation["previous_response_id"].as_str(),
+        opened(Purpose::ResponseId, &response_id).as_deref(),
+        "the provider gets its own id back, opened"
+    );
+    assert_eq!(
+        continuation["input"][0]["approval_request_id"].as_str(),
+        opened(Purpose::ApprovalRequest, &approval_id).as_deref()
+    );
     assert_eq!(continuation["input"][0]["type"], "mcp_approval_response");
     assert!(
         continuation["tools"][0]["headers"]["Authorization"]

@@ -68,6 +68,7 @@ async fn sales_by_year_through_the_whole_chain() -> anyhow::Result<()> {
             ..McpRoute::default()
         }],
         sign_in: false,
+        ..FakePomeriumConfig::default()
     })
     .await?;
     let expected = yearly_sales(&dir.join("northwind.db"))?;

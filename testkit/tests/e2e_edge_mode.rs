@@ -42,6 +42,7 @@ async fn sales_by_year_with_the_edge_running_the_tools() -> anyhow::Result<()> {
             ..McpRoute::default()
         }],
         sign_in: false,
+        ..FakePomeriumConfig::default()
     })
     .await?;
     let expected = yearly_sales(&dir.join("northwind.db"))?;

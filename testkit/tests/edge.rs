@@ -8,7 +8,7 @@ use protocol::{ErrorCode, ErrorResponse, StreamEvent};
 use testkit::provider::{FakeProvider, Script};
 
 use crate::support::{
-    CHAT, assert_no_secrets, client, edge, events, frame, pomerium, post_chat, read_events,
+    CHAT, assert_no_secrets, chain, client, edge, events, frame, opened, pomerium, read_events,
 };
 
 #[tokio::test]
@@ -109,8 +109,8 @@ async fn events_spaced_upstream_arrive_spaced() -> anyhow::Result<()> {
         frame(serde_json::json!({"type":"response.completed","response":{"id":"resp_t"}})),
     ));
     let provider = FakeProvider::start(Script::Transcript(transcript)).await?;
-    let edge = edge(&provider, "http://127.0.0.1:9")?;
-    let response = post_chat(&edge.base_url, "pom_mat_spacing").await?;
+    let chain = chain(&provider, &[]).await?;
+    let response = chain.post_chat("pom_mat_spacing").await?;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "text/event-stream");
     let events = read_events(response).await?;
@@ -139,13 +139,20 @@ async fn events_spaced_upstream_arrive_spaced() -> anyhow::Result<()> {
         events.first(),
         Some((_, StreamEvent::Started { .. }))
     ));
-    assert_eq!(
-        events.last().map(|(_, e)| e.clone()),
-        Some(StreamEvent::Done {
-            response_id: Some("resp_t".into())
-        })
-    );
-    assert_no_secrets(&edge, &["pom_mat_spacing", "sk-test-edge-key"]);
+    match events.last() {
+        Some((
+            _,
+            StreamEvent::Done {
+                response_id: Some(sealed),
+            },
+        )) => assert_eq!(
+            opened(edge::seal::Purpose::ResponseId, sealed).as_deref(),
+            Some("resp_t"),
+            "the response id goes out sealed to the user: {sealed}"
+        ),
+        other => panic!("unexpected last event {other:?}"),
+    }
+    assert_no_secrets(&chain.edge, &["pom_mat_spacing", "sk-test-edge-key"]);
     Ok(())
 }
 
@@ -158,8 +165,8 @@ async fn provider_429_becomes_an_error_event() -> anyhow::Result<()> {
         retry_after: Some(3),
     })
     .await?;
-    let edge = edge(&provider, "http://127.0.0.1:9")?;
-    let response = post_chat(&edge.base_url, "pom_mat_429").await?;
+    let chain = chain(&provider, &[]).await?;
+    let response = chain.post_chat("pom_mat_429").await?;
     let events: Vec<StreamEvent> = events(response).await?;
     match events.as_slice() {
         [StreamEvent::Started { .. }, StreamEvent::Error(err)] => {
@@ -184,8 +191,8 @@ async fn stream_without_a_final_event_ends_with_an_interruption_error() -> anyho
         frame(serde_json::json!({"type":"response.output_text.delta","delta":"partial"})),
     )];
     let provider = FakeProvider::start(Script::Transcript(transcript)).await?;
-    let edge = edge(&provider, "http://127.0.0.1:9")?;
-    let response = post_chat(&edge.base_url, "pom_mat_cut").await?;
+    let chain = chain(&provider, &[]).await?;
+    let response = chain.post_chat("pom_mat_cut").await?;
     let events: Vec<StreamEvent> = events(response).await?;
     assert_eq!(
         events[1],

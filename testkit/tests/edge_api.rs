@@ -1,6 +1,6 @@
 //! The edge's API beyond the chat stream, under `wasmtime serve`: CORS, the model allow-list,
-//! connect and disconnect through Pomerium, keep-alive comments and the idle limit, and the
-//! health of a misconfigured edge.
+//! connect and disconnect through Pomerium, keep-alive comments and the idle limit, and
+//! assertions required behind Pomerium. (The health of a misconfigured edge: `zero_trust.rs`.)
 
 use std::time::Duration;
 
@@ -9,7 +9,9 @@ use protocol::{ErrorCode, ErrorResponse, ModelList, ServerList, StreamEvent};
 use testkit::process::free_local_addr;
 use testkit::provider::{FakeProvider, Script};
 
-use crate::support::{CHAT, client, edge_with, events, frame, pomerium, post_chat, read_events};
+use crate::support::{
+    CHAT, ROUTE_HOST, chain, client, edge_with, events, frame, pomerium, read_events,
+};
 
 /// Percent-encodes a query value.
 fn encode(text: &str) -> String {
@@ -43,12 +45,8 @@ fn completed_transcript() -> Script {
 async fn cors_allows_listed_origins_and_refuses_the_rest_before_any_upstream_call()
 -> anyhow::Result<()> {
     let provider = FakeProvider::start(completed_transcript()).await?;
-    let edge = edge_with(
-        &provider,
-        "http://127.0.0.1:9",
-        &[("ALLOWED_ORIGINS", INTRANET)],
-    )?;
-    let url = |path: &str| format!("{}{path}", edge.base_url);
+    let chain = chain(&provider, &[("ALLOWED_ORIGINS", INTRANET)]).await?;
+    let url = |path: &str| format!("{}{path}", chain.edge.base_url);
 
     let preflight = client()
         .request(reqwest::Method::OPTIONS, url("/api/chat"))
@@ -114,10 +112,9 @@ async fn cors_allows_listed_origins_and_refuses_the_rest_before_any_upstream_cal
     }
     assert_eq!(provider.request_count(), 0);
 
-    let allowed = client()
-        .post(url("/api/chat"))
+    let allowed = chain
+        .direct(client().post(url("/api/chat")), "pom_mat_cors")
         .header("origin", INTRANET)
-        .bearer_auth("pom_mat_cors")
         .header("content-type", "application/json")
         .body(CHAT)
         .send()
@@ -132,13 +129,16 @@ async fn cors_allows_listed_origins_and_refuses_the_rest_before_any_upstream_cal
 #[tokio::test]
 async fn models_come_from_the_allow_list_and_others_are_refused() -> anyhow::Result<()> {
     let provider = FakeProvider::start(completed_transcript()).await?;
-    let edge = edge_with(
+    let chain = chain(
         &provider,
-        "http://127.0.0.1:9",
         &[("MODELS", "small,large"), ("OPENAI_MODEL", "large")],
-    )?;
-    let list: ModelList = client()
-        .get(format!("{}/api/models", edge.base_url))
+    )
+    .await?;
+    let list: ModelList = chain
+        .direct(
+            client().get(format!("{}/api/models", chain.edge.base_url)),
+            "pom_mat_m",
+        )
         .send()
         .await?
         .json()
@@ -152,9 +152,11 @@ async fn models_come_from_the_allow_list_and_others_are_refused() -> anyhow::Res
     );
     let body =
         serde_json::json!({"messages":[{"role":"user","content":"hi"}],"model":"gpt-unlisted"});
-    let res = client()
-        .post(format!("{}/api/chat", edge.base_url))
-        .bearer_auth("pom_mat_m")
+    let res = chain
+        .direct(
+            client().post(format!("{}/api/chat", chain.edge.base_url)),
+            "pom_mat_m",
+        )
         .json(&body)
         .send()
         .await?;
@@ -165,9 +167,11 @@ async fn models_come_from_the_allow_list_and_others_are_refused() -> anyhow::Res
     );
     assert_eq!(provider.request_count(), 0);
     let body = serde_json::json!({"messages":[{"role":"user","content":"hi"}],"model":"small"});
-    let res = client()
-        .post(format!("{}/api/chat", edge.base_url))
-        .bearer_auth("pom_mat_m")
+    let res = chain
+        .direct(
+            client().post(format!("{}/api/chat", chain.edge.base_url)),
+            "pom_mat_m",
+        )
         .json(&body)
         .send()
         .await?;
@@ -243,8 +247,8 @@ async fn keep_alive_comments_flow_while_the_provider_is_silent() -> anyhow::Resu
         ),
     ]))
     .await?;
-    let edge = edge_with(&provider, "http://127.0.0.1:9", &[("KEEPALIVE_MS", "100")])?;
-    let res = post_chat(&edge.base_url, "pom_mat_k").await?;
+    let chain = chain(&provider, &[("KEEPALIVE_MS", "100")]).await?;
+    let res = chain.post_chat("pom_mat_k").await?;
     let mut text = String::new();
     let mut body = res.bytes_stream();
     while let Some(chunk) = body.next().await {
@@ -257,7 +261,9 @@ async fn keep_alive_comments_flow_while_the_provider_is_silent() -> anyhow::Resu
     );
     assert!(
         text.trim_end()
-            .ends_with(r#"{"type":"done","response_id":"r"}"#),
+            .rsplit('\n')
+            .next()
+            .is_some_and(|l| l.starts_with(r#"data: {"type":"done","response_id":"v1."#)),
         "{text}"
     );
     Ok(())
@@ -277,12 +283,12 @@ async fn a_provider_silent_past_the_idle_limit_ends_the_answer_with_a_timeout() 
         ),
     ]))
     .await?;
-    let edge = edge_with(
+    let chain = chain(
         &provider,
-        "http://127.0.0.1:9",
         &[("KEEPALIVE_MS", "100"), ("IDLE_TIMEOUT_MS", "500")],
-    )?;
-    let res = post_chat(&edge.base_url, "pom_mat_i").await?;
+    )
+    .await?;
+    let res = chain.post_chat("pom_mat_i").await?;
     let events: Vec<StreamEvent> = events(res).await?;
     assert_eq!(
         events[1],
@@ -301,30 +307,6 @@ async fn a_provider_silent_past_the_idle_limit_ends_the_answer_with_a_timeout() 
 }
 
 #[tokio::test]
-async fn health_reports_configuration_problems() -> anyhow::Result<()> {
-    let provider = FakeProvider::start(Script::default()).await?;
-    let edge = edge_with(
-        &provider,
-        "http://127.0.0.1:9",
-        &[("MCP_POLICIES", "{not json")],
-    )?;
-    let health: serde_json::Value = client()
-        .get(format!("{}/api/health", edge.base_url))
-        .send()
-        .await?
-        .json()
-        .await?;
-    assert_eq!(health["status"], "degraded");
-    assert!(
-        health["problems"][0]
-            .as_str()
-            .unwrap_or_default()
-            .contains("mcp_policies")
-    );
-    Ok(())
-}
-
-#[tokio::test]
 async fn a_client_that_goes_away_cancels_the_provider_stream() -> anyhow::Result<()> {
     let provider = FakeProvider::start(Script::Transcript(vec![
         (
@@ -337,8 +319,8 @@ async fn a_client_that_goes_away_cancels_the_provider_stream() -> anyhow::Result
         ),
     ]))
     .await?;
-    let edge = edge_with(&provider, "http://127.0.0.1:9", &[("KEEPALIVE_MS", "100")])?;
-    let res = post_chat(&edge.base_url, "pom_mat_gone").await?;
+    let chain = chain(&provider, &[("KEEPALIVE_MS", "100")]).await?;
+    let res = chain.post_chat("pom_mat_gone").await?;
     let mut body = res.bytes_stream();
     let mut seen = String::new();
     while !seen.contains("first") {
@@ -405,9 +387,9 @@ async fn with_assertions_required_only_requests_through_pomerium_pass() -> anyho
         ("no assertion", None),
         (
             "another key",
-            Some(testkit::pomerium::foreign_assertion("127.0.0.1")),
+            Some(testkit::pomerium::foreign_assertion(ROUTE_HOST)),
         ),
-        ("expired", Some(pomerium.assertion("127.0.0.1", -600))),
+        ("expired", Some(pomerium.assertion(ROUTE_HOST, -600))),
         (
             "another audience",
             Some(pomerium.assertion("evil.example", 300)),
@@ -428,7 +410,7 @@ async fn with_assertions_required_only_requests_through_pomerium_pass() -> anyho
         1,
         "only the chat through Pomerium reached the provider"
     );
-    let res = direct(Some(pomerium.assertion("127.0.0.1", 300))).await?;
+    let res = direct(Some(pomerium.assertion(ROUTE_HOST, 300))).await?;
     assert_eq!(res.status(), 200, "a valid assertion passes");
     Ok(())
 }

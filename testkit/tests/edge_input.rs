@@ -1,27 +1,39 @@
 //! Hostile and malformed requests, table-driven, against the edge under `wasmtime serve`: each
 //! gets the right 4xx with a stable code and a JSON body, none reaches the provider or
-//! Pomerium, and the component keeps answering afterwards.
+//! Pomerium, and the component keeps answering afterwards. [`run`] is the table runner the
+//! zero-trust suite (`zero_trust.rs`) shares.
 
 use protocol::ErrorResponse;
-use testkit::pomerium::{FakePomerium, FakePomeriumConfig};
-use testkit::process::free_local_addr;
+use testkit::process::EdgeProcess;
 use testkit::provider::{FakeProvider, Script};
 
-use crate::support::{client, edge_with};
+use crate::support::{ASSERTION, Chain, ROUTE_HOST, chain, client};
 
-/// One request: method, path, headers, body; then the status and code it must get.
-struct Case {
-    method: &'static str,
-    path: String,
-    headers: Vec<(&'static str, String)>,
-    body: Vec<u8>,
-    status: u16,
-    code: &'static str,
+/// One request: method, path, headers, body, the identity assertion it carries; then the
+/// status and code it must get.
+pub(crate) struct Case {
+    pub(crate) method: &'static str,
+    pub(crate) path: String,
+    pub(crate) headers: Vec<(&'static str, String)>,
+    pub(crate) body: Vec<u8>,
+    pub(crate) assertion: Assertion,
+    pub(crate) status: u16,
+    pub(crate) code: &'static str,
 }
 
-const TOKEN: &str = "Bearer pom_mat_input";
+/// The `X-Pomerium-Jwt-Assertion` a case sends.
+pub(crate) enum Assertion {
+    /// A valid one from the fake Pomerium, for its current user.
+    Valid,
+    /// None at all.
+    Absent,
+    /// Exactly this value.
+    This(String),
+}
 
-fn chat(body: impl Into<Vec<u8>>, status: u16, code: &'static str) -> Case {
+pub(crate) const TOKEN: &str = "Bearer pom_mat_input";
+
+pub(crate) fn chat(body: impl Into<Vec<u8>>, status: u16, code: &'static str) -> Case {
     Case {
         method: "POST",
         path: "/api/chat".into(),
@@ -30,22 +42,24 @@ fn chat(body: impl Into<Vec<u8>>, status: u16, code: &'static str) -> Case {
             ("content-type", "application/json".into()),
         ],
         body: body.into(),
+        assertion: Assertion::Valid,
         status,
         code,
     }
 }
 
-fn with_headers(mut case: Case, headers: &[(&'static str, &str)]) -> Case {
+pub(crate) fn with_headers(mut case: Case, headers: &[(&'static str, &str)]) -> Case {
     case.headers = headers.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
     case
 }
 
-fn plain(method: &'static str, path: &str, status: u16, code: &'static str) -> Case {
+pub(crate) fn plain(method: &'static str, path: &str, status: u16, code: &'static str) -> Case {
     Case {
         method,
         path: path.into(),
         headers: vec![("authorization", TOKEN.into())],
         body: vec![],
+        assertion: Assertion::Valid,
         status,
         code,
     }
@@ -216,6 +230,7 @@ fn cases() -> Vec<Case> {
             path: "/api/servers/disconnect".into(),
             headers: vec![("authorization", TOKEN.into())],
             body: br#"{"servers":["x"]}"#.to_vec(),
+            assertion: Assertion::Valid,
             status: 415,
             code: "unsupported_media_type",
         },
@@ -227,6 +242,7 @@ fn cases() -> Vec<Case> {
                 .zip([json_ct.1.to_owned(), TOKEN.to_owned()])
                 .collect(),
             body: br#"{"servers":"x"}"#.to_vec(),
+            assertion: Assertion::Valid,
             status: 400,
             code: "bad_request",
         },
@@ -235,6 +251,7 @@ fn cases() -> Vec<Case> {
             path: "/api/servers/disconnect".into(),
             headers: vec![(json_ct.0, json_ct.1.to_owned())],
             body: br#"{"servers":["x"]}"#.to_vec(),
+            assertion: Assertion::Valid,
             status: 401,
             code: "unauthorized",
         },
@@ -253,28 +270,59 @@ fn cases() -> Vec<Case> {
 #[tokio::test]
 async fn hostile_requests_get_coded_4xx_and_reach_no_upstream() -> anyhow::Result<()> {
     let provider = FakeProvider::start(Script::default()).await?;
-    let addr = free_local_addr()?;
-    let edge = edge_with(&provider, &format!("http://{addr}"), &[])?;
-    let pomerium = FakePomerium::start(FakePomeriumConfig {
-        edge_upstream: edge.base_url.clone(),
-        client_addr: Some(addr),
-        ..FakePomeriumConfig::default()
-    })
-    .await?;
+    let chain = chain(&provider, &[]).await?;
     let cases = cases();
     assert!(cases.len() >= 40, "{} cases", cases.len());
-    for case in &cases {
+    run_hostile(&chain, &provider, &cases).await
+}
+
+/// Runs `cases` against `chain`'s edge ([`run`]), then checks that none reached the provider,
+/// Pomerium's server list or an MCP server, and that the component still answers.
+pub(crate) async fn run_hostile(
+    chain: &Chain,
+    provider: &FakeProvider,
+    cases: &[Case],
+) -> anyhow::Result<()> {
+    run(&chain.edge.base_url, chain, cases).await?;
+    assert_eq!(
+        provider.request_count(),
+        0,
+        "a hostile request reached the provider"
+    );
+    assert!(
+        chain.pomerium.routes_calls().is_empty(),
+        "a hostile request reached Pomerium's server list"
+    );
+    assert!(
+        chain.pomerium.mcp_hits(0).is_empty(),
+        "a hostile request reached an MCP server"
+    );
+    assert_still_answers(&chain.edge).await
+}
+
+/// Sends each case straight to the edge at `base` (assertions from `chain`'s Pomerium) and
+/// checks its status, its stable code, its JSON error body and `nosniff`.
+pub(crate) async fn run(base: &str, chain: &Chain, cases: &[Case]) -> anyhow::Result<()> {
+    for case in cases {
         let mut request = client()
-            .request(
-                case.method.parse()?,
-                format!("{}{}", edge.base_url, case.path),
-            )
+            .request(case.method.parse()?, format!("{base}{}", case.path))
             .body(case.body.clone());
         for (name, value) in &case.headers {
             request = request.header(*name, value);
         }
+        request = match &case.assertion {
+            Assertion::Valid => {
+                request.header(ASSERTION, chain.pomerium.assertion(ROUTE_HOST, 300))
+            }
+            Assertion::Absent => request,
+            Assertion::This(value) => request.header(ASSERTION, value),
+        };
         let res = request.send().await?;
         let status = res.status().as_u16();
+        let nosniff = res
+            .headers()
+            .get("x-content-type-options")
+            .is_some_and(|v| v == "nosniff");
         let text = res.text().await?;
         let what = format!(
             "{} {} {:?}",
@@ -286,20 +334,17 @@ async fn hostile_requests_get_coded_4xx_and_reach_no_upstream() -> anyhow::Resul
                 .collect::<String>()
         );
         assert_eq!(status, case.status, "{what}: {text}");
+        assert!(nosniff, "{what}: no X-Content-Type-Options: nosniff");
         let body: ErrorResponse = serde_json::from_str(&text)
             .map_err(|e| anyhow::anyhow!("{what}: not an error body ({e}): {text}"))?;
         assert_eq!(serde_json::to_value(body.error.code)?, case.code, "{what}");
         assert!(!body.error.message.is_empty());
     }
-    assert_eq!(
-        provider.request_count(),
-        0,
-        "a hostile request reached the provider"
-    );
-    assert!(
-        pomerium.routes_calls().is_empty(),
-        "a hostile request reached Pomerium"
-    );
+    Ok(())
+}
+
+/// The component still answers, and never trapped or panicked.
+pub(crate) async fn assert_still_answers(edge: &EdgeProcess) -> anyhow::Result<()> {
     let health = client()
         .get(format!("{}/api/health", edge.base_url))
         .send()

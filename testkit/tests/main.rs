@@ -13,3 +13,4 @@ mod support;
 mod tool_bounds;
 mod tool_mode;
 mod widget;
+mod zero_trust;

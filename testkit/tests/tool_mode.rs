@@ -74,6 +74,7 @@ async fn deployed(name: &str, env: &[(&str, &str)]) -> anyhow::Result<Deployed> 
             ..McpRoute::default()
         }],
         sign_in: false,
+        ..FakePomeriumConfig::default()
     })
     .await?;
     Ok(Deployed {

@@ -107,11 +107,16 @@ pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
         "CHAT_INSTRUCTIONS",
         "PROVIDER",
         "TOOL_MODE",
+        "SEAL_SECRET",
     ] {
         if let Ok(value) = std::env::var(name) {
             env.retain(|(k, _)| k != name);
             env.push((name.into(), value));
         }
+    }
+    // The key that seals continuations to their user: fresh for each demo run.
+    if !env.iter().any(|(k, _)| k == "SEAL_SECRET") {
+        env.push(("SEAL_SECRET".into(), fresh_secret()));
     }
     if fake_model {
         children.0.push((
@@ -203,6 +208,18 @@ pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
         }
         std::thread::sleep(Duration::from_millis(500));
     }
+}
+
+/// 256 random bits as 64 hex digits (`RandomState` draws its keys from the OS).
+fn fresh_secret() -> String {
+    (0..4)
+        .map(|_| {
+            let random = std::collections::hash_map::RandomState::new()
+                .build_hasher()
+                .finish();
+            format!("{random:016x}")
+        })
+        .collect()
 }
 
 fn wait_for_port(port: u16, children: &mut Children) -> anyhow::Result<()> {

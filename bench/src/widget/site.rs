@@ -56,6 +56,7 @@ impl BenchSite {
             client_addr: Some(pomerium_addr),
             mcp_routes: Vec::new(),
             sign_in: false,
+            ..FakePomeriumConfig::default()
         })
         .await?;
         Ok(Self {

@@ -1,7 +1,9 @@
 //! `POST /api/chat`: checks, then the provider call relayed as an event stream.
 //!
-//! Nothing leaves the edge until the request is valid, the model allowed and every server id
-//! resolved against the user's Pomerium list. Then the stream's headers go out first, and each
+//! Nothing leaves the edge until the request is valid, its continuations open for this user
+//! ([`Sealer`]), the model allowed, the caller's TE confirmed by Pomerium (when no assertion
+//! named the user) and every server id resolved against the user's Pomerium list with a valid
+//! policy. Then the stream's headers go out first, and each
 //! provider chunk is translated and written the moment it arrives. While the provider is
 //! silent, keep-alive comments flow; past the idle limit the answer fails. When the client goes
 //! away, the edge stops reading and drops the upstream request. The stream always ends with
@@ -22,19 +24,26 @@ use super::tool_chat;
 use super::upstream;
 use crate::auth::BearerToken;
 use crate::config::Config;
+use crate::continuation::Sealer;
 use crate::error::EdgeError;
+use crate::identity::{Identity, Proof};
 use crate::pomerium::{self, McpServer};
 use crate::provider;
 use crate::relay::Relay;
 use crate::tool_mode::{self, Runner};
 
-pub(super) async fn handle(config: &Config, req: IncomingRequest, reply: Reply) -> u16 {
+pub(super) async fn handle(
+    config: &Config,
+    identity: &Identity,
+    req: IncomingRequest,
+    reply: Reply,
+) -> u16 {
     // Local mode (no Pomerium) needs no token; every other mode does.
     let token = upstream::bearer(&req);
     if token.is_none() && !config.is_local() {
         return reply.error(&EdgeError::MissingToken).await;
     }
-    let (chat, servers) = match prepare(config, req, token.as_ref()).await {
+    let (chat, servers, sealer) = match prepare(config, identity, req, token.as_ref()).await {
         Ok(prepared) => prepared,
         Err(err) => return reply.error(&err).await,
     };
@@ -69,7 +78,8 @@ pub(super) async fn handle(config: &Config, req: IncomingRequest, reply: Reply) 
     let mut sink = reply.event_stream();
     if reply::send(&mut sink, Relay::start(&request_id)).await {
         let secrets = provider::secrets(config, &token);
-        if let Err(note) = relay(config, request, &server_refs, secrets, &mut sink).await {
+        let answer = relay(config, request, &server_refs, secrets, sealer, &mut sink);
+        if let Err(note) = answer.await {
             eprintln!("edge: {request_id}: {note}");
         }
     }
@@ -77,28 +87,41 @@ pub(super) async fn handle(config: &Config, req: IncomingRequest, reply: Reply) 
 }
 
 /// Everything that must hold before the provider is called; any failure means no request left.
+/// Gives the request with its continuations opened, the servers, and the sealer for the ids
+/// the answer hands out.
 async fn prepare(
     config: &Config,
+    identity: &Identity,
     req: IncomingRequest,
     token: Option<&BearerToken>,
-) -> Result<(ChatRequest, Vec<McpServer>), EdgeError> {
+) -> Result<(ChatRequest, Vec<McpServer>, Sealer), EdgeError> {
     let body = upstream::json_body(req).await?;
-    let chat: ChatRequest =
+    let mut chat: ChatRequest =
         serde_json::from_slice(&body).map_err(|e| EdgeError::BadRequestBody(e.to_string()))?;
     chat.validate()?;
+    let sealer = Sealer::new(config, identity, upstream::now())?;
+    sealer.open_request(&mut chat)?;
     if !config.provider_configured {
         return Err(EdgeError::ProviderNotConfigured);
     }
     provider::resolve_model(config, &chat)?;
     if chat.servers.is_empty() {
-        return Ok((chat, Vec::new()));
+        // Without an assertion, Pomerium itself confirms the TE before anything is spent.
+        if Proof::of(config) == Proof::Token {
+            upstream::fetch_servers(config, token.ok_or(EdgeError::MissingToken)?).await?;
+        }
+        return Ok((chat, Vec::new(), sealer));
     }
+    config.policies.valid()?;
     let listed = upstream::list_servers(config, token).await?;
     let picked: Vec<McpServer> = pomerium::resolve(&listed, &chat.servers)?
         .into_iter()
         .cloned()
         .collect();
-    Ok((chat, picked))
+    config
+        .policies
+        .check(&picked.iter().map(|s| &s.info).collect::<Vec<_>>())?;
+    Ok((chat, picked, sealer))
 }
 
 /// Calls the provider and relays its stream; `Err` carries a note for the log (never a secret).
@@ -107,6 +130,7 @@ async fn relay(
     request: Request,
     servers: &[&McpServer],
     secrets: Vec<String>,
+    sealer: Sealer,
     sink: &mut EventSink,
 ) -> Result<(), String> {
     let keepalive = Duration::from_millis(config.keepalive_ms);
@@ -150,7 +174,7 @@ async fn relay(
         return Err(format!("the provider answered {status} ({:?})", error.code));
     }
 
-    let mut relay = Relay::new(secrets);
+    let mut relay = Relay::new(secrets).sealed_by(sealer);
     let mut body: std::pin::Pin<Box<dyn Stream<Item = Result<Vec<u8>, _>>>> =
         Box::pin(upstream.take_body_stream());
     last_activity = Instant::now();

@@ -1,16 +1,18 @@
-//! Writing answers: status, headers (always with the CORS headers the origin check decided), and
-//! a body, or the start of an event stream.
+//! Writing answers: status, headers (always with the CORS headers the origin check decided and
+//! the security headers of [`crate::headers`]), and a body, or the start of an event stream.
 
 use futures::SinkExt;
 use spin_sdk::http::{Fields, OutgoingResponse, ResponseOutparam};
 
 use crate::cors::{self, OriginCheck};
 use crate::error::EdgeError;
+use crate::headers as security;
 
 /// The response slot of one request, with the headers every answer carries.
 pub(super) struct Reply {
     out: ResponseOutparam,
     cors: Vec<(&'static str, String)>,
+    frame_ancestors: String,
 }
 
 /// An open event stream to the client.
@@ -18,10 +20,11 @@ pub(super) type EventSink =
     std::pin::Pin<Box<dyn futures::Sink<Vec<u8>, Error = wasi::io::streams::StreamError>>>;
 
 impl Reply {
-    pub(super) fn new(out: ResponseOutparam, check: &OriginCheck) -> Self {
+    pub(super) fn new(out: ResponseOutparam, check: &OriginCheck, frame_ancestors: &str) -> Self {
         Self {
             out,
             cors: cors::response_headers(check),
+            frame_ancestors: frame_ancestors.to_owned(),
         }
     }
 
@@ -39,7 +42,10 @@ impl Reply {
 
     /// The answer to a CORS preflight from an allowed origin.
     pub(super) async fn preflight(self, check: &OriginCheck) -> u16 {
-        let headers = headers(&cors::preflight_headers(check), &[]);
+        let headers = headers(
+            &cors::preflight_headers(check),
+            &security::headers("", &self.frame_ancestors),
+        );
         let response = OutgoingResponse::new(headers);
         let _ = response.set_status_code(204);
         let _ = self.out.set_with_body(response, Vec::new()).await;
@@ -48,13 +54,12 @@ impl Reply {
 
     /// Any body.
     pub(super) async fn bytes(self, status: u16, content_type: &str, body: Vec<u8>) -> u16 {
-        let headers = headers(
-            &self.cors,
-            &[
-                ("content-type", content_type),
-                ("cache-control", "no-cache"),
-            ],
-        );
+        let mut more = vec![
+            ("content-type", content_type.to_owned()),
+            ("cache-control", "no-cache".to_owned()),
+        ];
+        more.extend(security::headers(content_type, &self.frame_ancestors));
+        let headers = headers(&self.cors, &more);
         let response = OutgoingResponse::new(headers);
         let _ = response.set_status_code(status);
         let _ = self.out.set_with_body(response, body).await;
@@ -63,14 +68,14 @@ impl Reply {
 
     /// Sends the headers of a `200 text/event-stream` answer and returns the body sink.
     pub(super) fn event_stream(self) -> EventSink {
-        let headers = headers(
-            &self.cors,
-            &[
-                ("content-type", "text/event-stream"),
-                ("cache-control", "no-cache"),
-                ("x-accel-buffering", "no"),
-            ],
-        );
+        let content_type = "text/event-stream";
+        let mut more = vec![
+            ("content-type", content_type.to_owned()),
+            ("cache-control", "no-cache".to_owned()),
+            ("x-accel-buffering", "no".to_owned()),
+        ];
+        more.extend(security::headers(content_type, &self.frame_ancestors));
+        let headers = headers(&self.cors, &more);
         let response = OutgoingResponse::new(headers);
         let _ = response.set_status_code(200);
         let sink = response.take_body();
@@ -84,7 +89,7 @@ pub(super) async fn send(sink: &mut EventSink, bytes: String) -> bool {
     sink.send(bytes.into_bytes()).await.is_ok()
 }
 
-fn headers(cors: &[(&'static str, String)], more: &[(&str, &str)]) -> Fields {
+fn headers(cors: &[(&'static str, String)], more: &[(&'static str, String)]) -> Fields {
     let list: Vec<(String, Vec<u8>)> = cors
         .iter()
         .map(|(k, v)| ((*k).to_owned(), v.as_bytes().to_vec()))

@@ -198,7 +198,7 @@ impl Answer<'_> {
                     return Err(format!("listing a server failed: {err}"));
                 }
             };
-            let policy = self.config.policy(&id);
+            let policy = self.config.policy(&server.info);
             if let Some(allowed) = &policy.allowed_tools {
                 tools.retain(|t| allowed.contains(&t.name));
             }

@@ -6,6 +6,7 @@ use spin_sdk::http::{IncomingRequest, IncomingResponse, Method, Request, send};
 use crate::auth::BearerToken;
 use crate::config::Config;
 use crate::error::EdgeError;
+use crate::identity::Identity;
 use crate::jwt;
 use crate::pomerium::{self, McpServer};
 
@@ -134,11 +135,23 @@ pub(super) async fn read_capped(response: &IncomingResponse) -> Result<Vec<u8>, 
     Ok(body)
 }
 
-/// Checks `X-Pomerium-Jwt-Assertion` against Pomerium's published keys.
+/// Pomerium's key set as last fetched by this instance (see [`jwt::JwksCache`]).
+static JWKS: std::sync::Mutex<Option<jwt::JwksCache>> = std::sync::Mutex::new(None);
+
+/// Seconds since the epoch.
+pub(super) fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// Checks `X-Pomerium-Jwt-Assertion` against Pomerium's published keys; gives the user it
+/// names. The key set is reused while fresh and holding the assertion's key, else fetched.
 pub(super) async fn check_assertion(
     config: &Config,
     req: &IncomingRequest,
-) -> Result<(), EdgeError> {
+) -> Result<Identity, EdgeError> {
     let assertion = req
         .headers()
         .get("x-pomerium-jwt-assertion")
@@ -146,6 +159,34 @@ pub(super) async fn check_assertion(
         .next()
         .and_then(|v| String::from_utf8(v).ok())
         .ok_or(EdgeError::AssertionMissing)?;
+    let now = now();
+    let cached = JWKS
+        .lock()
+        .ok()
+        .and_then(|cache| cache.clone())
+        .filter(|cache| cache.usable_for(&assertion, now));
+    let jwks = match cached {
+        Some(cache) => cache.jwks,
+        None => {
+            let jwks = fetch_jwks(config).await?;
+            if let Ok(mut cache) = JWKS.lock() {
+                *cache = Some(jwt::JwksCache {
+                    jwks: jwks.clone(),
+                    fetched_at: now,
+                });
+            }
+            jwks
+        }
+    };
+    let audience = config.jwt_audience.as_deref().unwrap_or_default();
+    let expected = jwt::Expected {
+        audience,
+        issuer: config.jwt_issuer.as_deref().unwrap_or(audience),
+    };
+    Ok(jwt::verify(&assertion, &jwks, &expected, now)?)
+}
+
+async fn fetch_jwks(config: &Config) -> Result<Vec<u8>, EdgeError> {
     let base = config
         .pomerium_url
         .as_deref()
@@ -161,18 +202,7 @@ pub(super) async fn check_assertion(
     if !(200..300).contains(&response.status()) {
         return Err(EdgeError::PomeriumStatus(response.status()));
     }
-    let jwks = read_capped(&response)
+    read_capped(&response)
         .await
-        .map_err(|_| EdgeError::PomeriumUnreachable)?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    jwt::verify(
-        &assertion,
-        &jwks,
-        config.jwt_audience.as_deref().unwrap_or_default(),
-        now,
-    )?;
-    Ok(())
+        .map_err(|_| EdgeError::PomeriumUnreachable)
 }

@@ -84,7 +84,7 @@ async fn routes(State(state): State<Arc<RouteState>>, headers: HeaderMap) -> Res
         let body = json!({"error": "unauthorized"});
         return (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
     }
-    let body = json!({ "servers": state.listing });
+    let body = json!({ "servers": listing(&state.listing) });
     let mut res = axum::Json(body).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -132,10 +132,18 @@ async fn disconnect(
             server
         })
         .collect();
-    let mut res = axum::Json(json!({ "servers": servers })).into_response();
+    let mut res = axum::Json(json!({ "servers": listing(&servers) })).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
+}
+
+/// The `servers` value: `null` for a user without MCP routes, as Pomerium (a Go nil slice).
+fn listing(servers: &[Value]) -> Value {
+    match servers {
+        [] => Value::Null,
+        servers => Value::Array(servers.to_vec()),
+    }
 }
 
 async fn jwks(State(state): State<Arc<RouteState>>) -> Response {
@@ -208,7 +216,8 @@ async fn forward_to_edge(State(state): State<Arc<RouteState>>, mut req: Request<
         .and_then(|h| h.to_str().ok())
         .map(|h| h.rsplit_once(':').map_or(h, |(host, _)| host).to_owned())
         .unwrap_or_else(|| "localhost".to_owned());
-    if let Ok(value) = HeaderValue::from_str(&state.records.key.assertion(&host, 300)) {
+    let user = crate::record::lock(&state.records.user).clone();
+    if let Ok(value) = HeaderValue::from_str(&state.records.key.assertion(&host, &user, 300)) {
         req.headers_mut().insert("x-pomerium-jwt-assertion", value);
     }
     let te = state.records.mint.mint();

@@ -111,6 +111,7 @@ async fn pomerium(edge: &Edge, routes: Vec<McpRoute>) -> anyhow::Result<FakePome
         mcp_routes: routes,
         client_addr: None,
         sign_in: false,
+        ..FakePomeriumConfig::default()
     })
     .await
 }

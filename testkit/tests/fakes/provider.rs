@@ -32,6 +32,7 @@ async fn stack(options: StandInOptions) -> anyhow::Result<Stack> {
         }],
         client_addr: None,
         sign_in: false,
+        ..FakePomeriumConfig::default()
     })
     .await?;
     client().get(pomerium.base_url()).send().await?;

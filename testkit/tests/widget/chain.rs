@@ -84,6 +84,7 @@ impl Chain {
                 ..McpRoute::default()
             }],
             sign_in: cfg.sign_in,
+            ..FakePomeriumConfig::default()
         })
         .await?;
         let browser = Browser::start().await?;

@@ -327,6 +327,7 @@ pub(super) fn check_edge_settings(compose: &Compose, pomerium: &Value) -> Vec<St
     }
     for needed in [
         "openai_api_key",
+        "seal_secret",
         "provider_origin",
         "pomerium_url",
         "allowed_origins",

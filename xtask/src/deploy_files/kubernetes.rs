@@ -323,11 +323,11 @@ pub(super) fn check_spin_app(manifests: &Manifests, app_name: &str) -> Vec<Strin
             }
             seen.insert(var_name.to_owned(), var);
         }
-        match seen.get("openai_api_key") {
-            Some(key) if key.pointer("/valueFrom/secretKeyRef/name").is_some() => {}
-            _ => problems.push(format!(
-                "{id}: openai_api_key must come from a secretKeyRef"
-            )),
+        for secret in ["openai_api_key", "seal_secret"] {
+            match seen.get(secret) {
+                Some(key) if key.pointer("/valueFrom/secretKeyRef/name").is_some() => {}
+                _ => problems.push(format!("{id}: {secret} must come from a secretKeyRef")),
+            }
         }
         let pomerium_url = seen
             .get("pomerium_url")

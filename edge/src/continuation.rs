@@ -1,0 +1,234 @@
+//! Continuations: the ids a stream hands to the browser and a later chat request hands back
+//! (`response_id` of `done` as `previous_response_id`, `approval_request_id`), sealed to the
+//! user who got them ([`crate::seal`]).
+//!
+//! Going out, [`Sealer::seal_event`] replaces each id with its sealed form; the provider's own
+//! id never reaches the browser. Coming back, [`Sealer::open_request`] opens every id before
+//! anything leaves the edge, so another user's id, an id for another use, an altered or an
+//! expired one is refused (403 `invalid_continuation`) with no provider or Pomerium call. A user
+//! the edge cannot name (`jwt_assertion = off`) gets no ids and can continue nothing.
+
+use protocol::{ChatRequest, StreamEvent};
+
+use crate::config::Config;
+use crate::error::EdgeError;
+use crate::identity::Identity;
+use crate::seal::{self, Purpose, SealError};
+
+/// How long a continuation stays valid, in seconds.
+pub const CONTINUATION_TTL_SECS: u64 = 3600;
+
+/// Seals and opens the ids of one request, for one user.
+#[derive(Debug)]
+pub struct Sealer {
+    /// The key; empty when the user is unknown (nothing is sealed, nothing opens).
+    secret: Vec<u8>,
+    subject: String,
+    now: u64,
+}
+
+impl Sealer {
+    /// The sealer for `identity` at `now` (Unix seconds); refuses when `seal_secret` is not
+    /// usable, since then no answer could be continued safely.
+    pub fn new(config: &Config, identity: &Identity, now: u64) -> Result<Self, EdgeError> {
+        let secret = config
+            .seal_secret
+            .as_ref()
+            .ok_or(EdgeError::InvalidConfiguration("seal_secret"))?;
+        Ok(Self {
+            secret: if identity.is_known() {
+                secret.bytes().to_vec()
+            } else {
+                Vec::new()
+            },
+            subject: identity.subject.clone(),
+            now,
+        })
+    }
+
+    fn seal(&self, purpose: Purpose, id: &str) -> Option<String> {
+        (!self.secret.is_empty()).then(|| {
+            seal::seal(
+                &self.secret,
+                purpose,
+                &self.subject,
+                self.now + CONTINUATION_TTL_SECS,
+                id.as_bytes(),
+            )
+        })
+    }
+
+    fn open(&self, purpose: Purpose, sealed: &str) -> Result<String, SealError> {
+        if self.secret.is_empty() {
+            return Err(SealError::Foreign);
+        }
+        let payload = seal::open(&self.secret, purpose, &self.subject, self.now, sealed)?;
+        String::from_utf8(payload).map_err(|_| SealError::Malformed)
+    }
+
+    /// The event as the browser may see it: ids sealed (withheld for an unknown user).
+    pub fn seal_event(&self, event: StreamEvent) -> StreamEvent {
+        match event {
+            StreamEvent::Done { response_id } => StreamEvent::Done {
+                response_id: response_id.and_then(|id| self.seal(Purpose::ResponseId, &id)),
+            },
+            StreamEvent::ApprovalRequest {
+                approval_request_id,
+                server,
+                tool,
+                arguments,
+            } => StreamEvent::ApprovalRequest {
+                approval_request_id: self
+                    .seal(Purpose::ApprovalRequest, &approval_request_id)
+                    .unwrap_or_default(),
+                server,
+                tool,
+                arguments,
+            },
+            other => other,
+        }
+    }
+
+    /// Opens every continuation id of `chat` in place; the first that does not open refuses
+    /// the whole request.
+    pub fn open_request(&self, chat: &mut ChatRequest) -> Result<(), EdgeError> {
+        if let Some(sealed) = &chat.previous_response_id {
+            chat.previous_response_id = Some(self.open(Purpose::ResponseId, sealed)?);
+        }
+        for approval in &mut chat.approvals {
+            approval.approval_request_id =
+                self.open(Purpose::ApprovalRequest, &approval.approval_request_id)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use protocol::{ApprovalDecision, Role, Turn};
+
+    use super::*;
+
+    const NOW: u64 = 1_800_000_000;
+
+    fn config(secret: Option<&'static str>) -> Config {
+        Config::from_lookup(move |k| {
+            (k == "seal_secret")
+                .then(|| secret.map(str::to_owned))
+                .flatten()
+        })
+    }
+
+    fn user(subject: &str) -> Identity {
+        Identity {
+            subject: subject.into(),
+            email: None,
+            name: None,
+        }
+    }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef!";
+
+    fn continuing(response_id: &str, approval_id: &str) -> ChatRequest {
+        ChatRequest {
+            messages: vec![Turn {
+                role: Role::User,
+                content: "go".into(),
+            }],
+            servers: vec![],
+            model: None,
+            previous_response_id: Some(response_id.into()),
+            approvals: vec![ApprovalDecision {
+                approval_request_id: approval_id.into(),
+                approve: true,
+            }],
+        }
+    }
+
+    /// The sealed ids of a `done` and an `approval_request` that `sealer` sent out.
+    fn handed_out(sealer: &Sealer) -> (String, String) {
+        let done = sealer.seal_event(StreamEvent::Done {
+            response_id: Some("resp_1".into()),
+        });
+        let approval = sealer.seal_event(StreamEvent::ApprovalRequest {
+            approval_request_id: "mcpr_1".into(),
+            server: "s".into(),
+            tool: "t".into(),
+            arguments: "{}".into(),
+        });
+        match (done, approval) {
+            (
+                StreamEvent::Done {
+                    response_id: Some(r),
+                },
+                StreamEvent::ApprovalRequest {
+                    approval_request_id: a,
+                    ..
+                },
+            ) => (r, a),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn ids_go_out_sealed_and_come_back_opened_for_the_same_user() {
+        let sealer = Sealer::new(&config(Some(SECRET)), &user("ann"), NOW).unwrap();
+        let (response, approval) = handed_out(&sealer);
+        assert!(!response.contains("resp_1") && response.starts_with("v1."));
+        assert!(approval.starts_with("v1."));
+        let mut chat = continuing(&response, &approval);
+        sealer.open_request(&mut chat).unwrap();
+        assert_eq!(chat.previous_response_id.as_deref(), Some("resp_1"));
+        assert_eq!(chat.approvals[0].approval_request_id, "mcpr_1");
+    }
+
+    #[test]
+    fn foreign_swapped_raw_and_expired_ids_are_refused() {
+        let ann = Sealer::new(&config(Some(SECRET)), &user("ann"), NOW).unwrap();
+        let (response, approval) = handed_out(&ann);
+        let bob = Sealer::new(&config(Some(SECRET)), &user("bob"), NOW).unwrap();
+        let later = Sealer::new(
+            &config(Some(SECRET)),
+            &user("ann"),
+            NOW + CONTINUATION_TTL_SECS + 1,
+        )
+        .unwrap();
+        let unknown = Sealer::new(&config(Some(SECRET)), &Identity::unnamed(), NOW).unwrap();
+        for (sealer, chat, want) in [
+            (&bob, continuing(&response, &approval), SealError::Foreign),
+            (&ann, continuing(&approval, &approval), SealError::Foreign),
+            (&ann, continuing(&response, &response), SealError::Foreign),
+            (&ann, continuing("resp_1", &approval), SealError::Malformed),
+            (&ann, continuing(&response, "mcpr_1"), SealError::Malformed),
+            (&ann, continuing(&response, ""), SealError::Missing),
+            (&later, continuing(&response, &approval), SealError::Expired),
+            (
+                &unknown,
+                continuing(&response, &approval),
+                SealError::Foreign,
+            ),
+        ] {
+            let mut chat = chat;
+            let err = sealer.open_request(&mut chat).unwrap_err();
+            assert!(
+                matches!(err, EdgeError::Continuation(e) if e == want),
+                "{err:?}, want {want:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_secret_refuses_and_an_unknown_user_gets_no_ids() {
+        assert!(matches!(
+            Sealer::new(&config(None), &user("ann"), NOW),
+            Err(EdgeError::InvalidConfiguration("seal_secret"))
+        ));
+        let unknown = Sealer::new(&config(Some(SECRET)), &Identity::unnamed(), NOW).unwrap();
+        assert_eq!(
+            unknown.seal_event(StreamEvent::Done {
+                response_id: Some("resp_1".into())
+            }),
+            StreamEvent::Done { response_id: None }
+        );
+    }
+}
