@@ -15,6 +15,7 @@
 //! | [`session`] | a 401 mid-conversation, sign-in in a popup, the question goes through |
 //! | [`keyboard`] | keyboard only: every control, send, Escape stops, approve, open a tool card, retry, close the launcher; one announcement per answer |
 //! | [`faults`] | every provider fault shown with its code, nothing lost, Retry recovers |
+//! | [`users`] | another user's sign-in leaves nothing of the first, shown or stored |
 //! | [`embedding`] | launcher mode, the host API and its events, screenshots (light, dark, launcher, 360 px) |
 
 mod accessibility;
@@ -25,3 +26,4 @@ mod embedding;
 mod faults;
 mod keyboard;
 mod session;
+mod users;
