@@ -65,7 +65,7 @@ async fn keyboard_only_and_one_announcement_per_answer() -> anyhow::Result<()> {
             // Every control, backwards to the launcher and forwards again; Space ticks
             // Northwind on the way.
             let back = tab_until(chain, shift, "launcher", 15).await?;
-            for control in ["log", "refresh", "server:northwind", "close"] {
+            for control in ["log", "refresh", "server:northwind", "model", "close"] {
                 anyhow::ensure!(back.iter().any(|c| c == control), "{control} not reached: {back:?}");
             }
             tab_until(chain, None, "server:northwind", 10).await?;
@@ -140,6 +140,9 @@ async fn keyboard_only_and_one_announcement_per_answer() -> anyhow::Result<()> {
                 exposed.contains(&retried_answer),
                 "the accessibility tree's live region holds {exposed:?}"
             );
+
+            // New chat is enabled now, and reachable too.
+            tab_until(chain, shift, "new-chat", 40).await?;
 
             // Escape closes the launcher and the focus goes back to its button.
             chain.press(None, &key(Key::Escape)).await?;
