@@ -6,7 +6,8 @@
 //!    host binaries (northwind-mcp, the testkit fakes);
 //! 3. native tests of every host crate, including the edge's modules, the doctests, the
 //!    integration tests of the component under `wasmtime serve` and the end-to-end tests in
-//!    headless Chromium (testkit/tests); the widget's pure modules (markdown, state, ...) natively;
+//!    headless Chromium (testkit/tests, with axe-core for the accessibility audit); the widget's
+//!    pure modules (markdown, state, ...) natively;
 //! 4. the widget's tests in headless Chromium (wasm-bindgen-test).
 
 use crate::cmd::{self, root};
