@@ -80,7 +80,7 @@ async fn keyboard_only_and_one_announcement_per_answer() -> anyhow::Result<()> {
             anyhow::ensure!(ticked == json!(true), "Space did not tick Northwind");
 
             // Enter sends; Escape stops.
-            let long = "Tell me everything about our customers and their orders. ".repeat(6);
+            let long = "Tell me everything about our customers and their orders. ".repeat(12);
             chain.press(None, long.trim()).await?;
             chain.press(None, &key(Key::Enter)).await?;
             chain.partial_answer().await?;
