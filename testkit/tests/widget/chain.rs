@@ -169,6 +169,21 @@ impl Chain {
         Ok(())
     }
 
+    /// Waits until the last answer shows some text while it still streams, and the provider
+    /// has one stream open.
+    pub(crate) async fn partial_answer(&self) -> anyhow::Result<()> {
+        self.wait(
+            "a partial answer",
+            "const last = [...root.querySelectorAll('[data-author=\"assistant\"]')].pop();
+             return !!last && !last.dataset.complete
+                 && last.querySelector('[data-role=\"text\"]').textContent.length > 20;",
+            60,
+        )
+        .await?;
+        anyhow::ensure!(self.provider.open_streams() == 1, "the answer streams");
+        Ok(())
+    }
+
     /// Waits until the last answer ends (`data-complete` set) and returns how: `complete`,
     /// `text`, `error` (code) and `tools` (the status of each tool card).
     pub(crate) async fn answer(&self, seconds: u64) -> anyhow::Result<Value> {
@@ -185,17 +200,6 @@ impl Chain {
             seconds,
         )
         .await
-    }
-
-    /// Waits until the streaming answer shows more than a few characters.
-    pub(crate) async fn partial_answer(&self) -> anyhow::Result<()> {
-        self.wait(
-            "a partial answer",
-            "const t = root.querySelector('[data-author=\"assistant\"] [data-role=\"text\"]'); return t && t.textContent.length > 20;",
-            30,
-        )
-        .await?;
-        Ok(())
     }
 
     /// Waits until an approval card asks, with its Allow button.

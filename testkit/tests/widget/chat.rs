@@ -29,7 +29,6 @@ async fn stop_mid_answer_cancels_the_provider_stream() -> anyhow::Result<()> {
             let question = "Tell me everything about our customers. ".repeat(8);
             chain.ask(&question, false).await?;
             chain.partial_answer().await?;
-            anyhow::ensure!(chain.provider.open_streams() == 1, "the answer streams");
             chain.click("button[data-role=\"stop\"]").await?;
             let end = chain.answer(10).await?;
             anyhow::ensure!(end["complete"] == "stopped", "not stopped: {end}");
