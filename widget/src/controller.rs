@@ -190,6 +190,7 @@ impl Controller {
             chat_dirty: Cell::new(false),
             last_save: Cell::new(0.0),
         });
+        controller.adopt_known_user();
         controller.dispatch(Msg::LoadServers);
         if let Some(viewport) = web_sys::window().and_then(|w| w.visual_viewport()) {
             let (height, top) = (viewport.height() as i32, viewport.offset_top() as i32);

@@ -480,8 +480,7 @@ impl View {
         }
     }
 
-    /// Who is signed in, and the Sign out link to Pomerium's sign-out page on the edge's
-    /// origin (only an `http(s)` URL or a path is taken).
+    /// Who is signed in, and the Sign out link to Pomerium's sign-out page.
     fn render_user(&mut self, state: &ChatState, settings: &Settings) {
         let s = settings.strings;
         let want = (state.user.clone(), s.lang);
@@ -497,12 +496,10 @@ impl View {
                 .unwrap_or(&user.subject);
             self.user_name
                 .set_text_content(Some(&fill(s.signed_in_as, &[who])));
-            let href = user
-                .sign_out_url
-                .as_deref()
-                .and_then(|url| sign_out_href(&settings.sign_in_url, url));
+            // The controller resolved it on the edge and dropped any URL that is not http(s).
+            let href = user.sign_out_url.as_deref();
             dom::flag(&self.sign_out, "hidden", href.is_none());
-            dom::set_opt(&self.sign_out, "href", href.as_deref());
+            dom::set_opt(&self.sign_out, "href", href);
             self.sign_out.set_text_content(Some(s.sign_out));
         }
         self.shown_user = Some(want);
@@ -640,18 +637,6 @@ impl View {
         let log = &self.log;
         log.scroll_top() + log.client_height() >= log.scroll_height() - 24
     }
-}
-
-/// The Sign out link's target: `url` when it is an `http(s)` URL, or a path on the edge whose
-/// root is `edge_root` (ending in `/`); nothing else (no `javascript:`).
-fn sign_out_href(edge_root: &str, url: &str) -> Option<String> {
-    if url.starts_with("https://") || url.starts_with("http://") {
-        return Some(url.to_owned());
-    }
-    let path = url.strip_prefix('/').filter(|p| !p.starts_with('/'))?;
-    let mut res = edge_root.to_owned();
-    res.push_str(path);
-    Some(res)
 }
 
 /// Escapes `"` and `\` for a CSS attribute selector value.

@@ -2,6 +2,7 @@
 //! names, with a Sign out link; what is stored belongs to that user and is gone when another
 //! user signs in, on a 401, and on sign-out; nothing is stored while nobody is known.
 
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 use crate::support::{Page, SERVERS, clear_storage, done, next_turn, text, wait_for};
@@ -184,6 +185,35 @@ async fn nothing_is_stored_while_nobody_is_known() {
     conversation(&page, "Anonymous question").await;
     assert_eq!(stored(), "");
     assert!(page.find(r#"[data-role="user"][hidden]"#).is_some());
+    drop(page);
+    clear_storage();
+}
+
+#[wasm_bindgen_test]
+async fn an_element_replacing_another_starts_as_the_same_user() {
+    let page = Page::with_servers().await;
+    conversation(&page, "Asked before the re-render").await;
+    // A framework re-renders the parent: a new element takes the old one's place in one step,
+    // and shows the conversation before its own `/api/me` has answered.
+    page.fetch.respond_json("/api/servers", 200, SERVERS);
+    let replacement: web_sys::HtmlElement = crate::support::document()
+        .create_element(widget::TAG_NAME)
+        .unwrap()
+        .unchecked_into();
+    page.host.replace_with_with_node_1(&replacement).unwrap();
+    let shadow = replacement.shadow_root().expect("the replacement mounted");
+    let question = shadow
+        .query_selector(r#"[data-author="user"]"#)
+        .unwrap()
+        .and_then(|e| e.text_content());
+    assert_eq!(question.as_deref(), Some("Asked before the re-render"));
+    let user = shadow
+        .query_selector(r#"[data-role="user-name"]"#)
+        .unwrap()
+        .and_then(|e| e.text_content());
+    assert_eq!(user.as_deref(), Some("Signed in as Ann"));
+    replacement.remove();
+    next_turn().await;
     drop(page);
     clear_storage();
 }
