@@ -3,7 +3,9 @@
 //! [`Browser::start`] launches ChromeDriver on a port it picks, opens a session with the flags
 //! this machine needs (no sandbox as root, no background networking) and a fresh profile, and
 //! hands back a `fantoccini` client. [`Browser::wait_for`] polls a script until it returns a
-//! truthy value or a deadline passes; that is the only way tests wait.
+//! truthy value or a deadline passes; that is the only way tests wait. [`Browser::cdp`] sends a
+//! Chrome DevTools Protocol command through ChromeDriver (media emulation, the accessibility
+//! tree).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -18,6 +20,8 @@ use crate::process::{ChildProcess, scratch_dir};
 pub struct Browser {
     /// The WebDriver client.
     pub client: fantoccini::Client,
+    /// ChromeDriver's base URL.
+    driver_url: String,
     _driver: ChildProcess,
 }
 
@@ -75,15 +79,17 @@ impl Browser {
         let Value::Object(capabilities) = capabilities else {
             unreachable!("a JSON object")
         };
+        let driver_url = format!("http://127.0.0.1:{port}");
         let client = fantoccini::ClientBuilder::new(
             hyper_util::client::legacy::connect::HttpConnector::new(),
         )
         .capabilities(capabilities)
-        .connect(&format!("http://127.0.0.1:{port}"))
+        .connect(&driver_url)
         .await
         .context("opening a WebDriver session")?;
         Ok(Self {
             client,
+            driver_url,
             _driver: driver,
         })
     }
@@ -94,6 +100,32 @@ impl Browser {
             .execute(script, args)
             .await
             .with_context(|| format!("running script {script:?}"))
+    }
+
+    /// Sends the DevTools command `method` with `params` to the current page and returns its
+    /// result (ChromeDriver's `goog/cdp/execute`).
+    pub async fn cdp(&self, method: &str, params: Value) -> anyhow::Result<Value> {
+        let session = self
+            .client
+            .session_id()
+            .await?
+            .context("the WebDriver session has no id")?;
+        let url = format!("{}/session/{session}/goog/cdp/execute", self.driver_url);
+        let reply: Value = reqwest::Client::builder()
+            .no_proxy()
+            .build()?
+            .post(&url)
+            .json(&json!({ "cmd": method, "params": params }))
+            .send()
+            .await
+            .with_context(|| format!("sending {method}"))?
+            .json()
+            .await
+            .with_context(|| format!("reading the answer to {method}"))?;
+        match reply.get("value") {
+            Some(value) if value.get("error").is_none() => Ok(value.clone()),
+            _ => bail!("{method} failed: {reply}"),
+        }
     }
 
     /// Re-runs `script` until it returns something other than `null`, `false` or `""`.

@@ -8,18 +8,24 @@
 //!
 //! | module | scenarios |
 //! |---|---|
+//! | [`accessibility`] | axe-core finds no WCAG 2.1 A/AA violation in any view (light, dark, OS dark, RTL, German, 360 px, launcher) |
 //! | [`approvals`] | the approval round trip: the card with full arguments, Allow, the answer continues |
 //! | [`chain`] | the fixture: processes, fakes, browser, and page helpers |
 //! | [`chat`] | stop mid-answer (the provider sees the cancel), retry after a provider error, reload |
 //! | [`session`] | a 401 mid-conversation, sign-in in a popup, the question goes through |
+//! | [`keyboard`] | keyboard only: every control, send, Escape stops, approve, open a tool card, retry, close the launcher; one announcement per answer |
 //! | [`faults`] | every provider fault shown with its code, nothing lost, Retry recovers |
+//! | [`users`] | another user's sign-in leaves nothing of the first, shown or stored |
 //! | [`embedding`] | launcher mode, the host API and its events, screenshots (light, dark, launcher, 360 px) |
 //! | [`embedding_pages`] | pages unlike the demo: hostile global CSS, Vue re-rendering the parent, right to left |
 
+mod accessibility;
 mod approvals;
 mod chain;
 mod chat;
 mod embedding;
 mod embedding_pages;
 mod faults;
+mod keyboard;
 mod session;
+mod users;

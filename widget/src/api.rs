@@ -1,5 +1,5 @@
-//! HTTP to the edge: the server list, the model list, disconnecting, the chat request, and the
-//! refusal of any of them.
+//! HTTP to the edge: who is signed in, the server list, the model list, disconnecting, the chat
+//! request, and the refusal of any of them.
 //!
 //! Every request goes through the page's `fetch` with the session cookie
 //! (`credentials: "include"`) and an `Accept` header whose best match is not `text/html`, so
@@ -11,7 +11,9 @@
 
 pub(crate) mod stream;
 
-use protocol::{ApiError, ChatRequest, DisconnectRequest, ErrorCode, ModelList, ServerList};
+use protocol::{
+    ApiError, ChatRequest, DisconnectRequest, ErrorCode, Identity, ModelList, ServerList,
+};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ReadableStream, Request, RequestCredentials, RequestInit, Response};
@@ -64,6 +66,16 @@ pub(crate) async fn fetch_servers(
     let response = send(endpoint, &path, "GET", None, signal).await?;
     let text = text(&response).await?;
     json::decode_server_list(&text).ok_or(RequestError::Unreadable)
+}
+
+/// `GET {endpoint}/api/me`: the user the edge verified.
+pub(crate) async fn fetch_me(
+    endpoint: &str,
+    signal: &AbortSignal,
+) -> Result<Identity, RequestError> {
+    let response = send(endpoint, "/api/me", "GET", None, signal).await?;
+    let text = text(&response).await?;
+    json::decode_identity(&text).ok_or(RequestError::Unreadable)
 }
 
 /// `GET {endpoint}/api/models`.

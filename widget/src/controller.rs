@@ -17,8 +17,10 @@
 //! | [`tasks`] | requests in flight, the chat stream, timers |
 //! | [`requests`] | the server and model lists, Disconnect, the sign-in watch |
 //! | [`host`] | the host API, the launcher's state, events to the page, settings |
+//! | [`identity`] | who is signed in (`/api/me`), storage per user, sign-out |
 
 mod host;
+mod identity;
 mod input;
 mod requests;
 mod tasks;
@@ -27,7 +29,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
-use protocol::{ApiError, ChatRequest, ModelList, ServerList, StreamEvent};
+use protocol::{ApiError, ChatRequest, ErrorCode, Identity, ModelList, ServerList, StreamEvent};
 use web_sys::HtmlElement;
 
 use crate::dom::{self, Listener};
@@ -48,6 +50,10 @@ pub(crate) enum Msg {
     LoadServers,
     /// The server list arrived, or could not be had.
     ServersLoaded(u64, Result<ServerList, ApiError>),
+    /// The edge said who is signed in, or could not.
+    MeLoaded(u64, Result<Identity, ApiError>),
+    /// The user followed the Sign out link.
+    SignOut,
     /// The model list arrived, or could not be had.
     ModelsLoaded(u64, Result<ModelList, ApiError>),
     /// A model was picked.
@@ -151,6 +157,10 @@ pub(crate) struct Controller {
     next_id: Cell<u64>,
     tasks: RefCell<[Option<Task>; N_SLOTS]>,
     sign_in_watch: RefCell<Option<(Interval, f64)>>,
+    /// The subject of the user whose conversation is shown; `None` before the edge named one.
+    owner: RefCell<Option<String>>,
+    /// Send the question a 401 refused again once `/api/me` names the same user.
+    retry_after_me: Cell<bool>,
     connecting: Cell<bool>,
     open: Cell<bool>,
     chat_dirty: Cell<bool>,
@@ -158,30 +168,35 @@ pub(crate) struct Controller {
 }
 
 impl Controller {
-    /// Builds the view in `host`'s shadow root, restores the saved conversation, starts
-    /// listening and loads the server and model lists.
+    /// Builds the view in `host`'s shadow root, starts listening and loads the signed-in
+    /// user (whose saved conversation is then restored) and the server and model lists.
     pub(crate) fn mount(host: HtmlElement) -> Result<Rc<Self>, MountError> {
         let view = View::mount(&host)?;
         dom::set_opt(&host, "data-ready", None);
-        let store = Store::for_endpoint(&host.get_attribute("endpoint").unwrap_or_default());
+        let store = Store::closed();
         let controller = Rc::new_cyclic(|me: &Weak<Self>| Self {
             _listeners: input::listen(me, view.events_root(), view.log()),
             host,
             me: me.clone(),
             view: RefCell::new(view),
-            state: RefCell::new(ChatState::default()),
+            state: RefCell::new(ChatState {
+                can_disconnect: true,
+                ..ChatState::default()
+            }),
             store: RefCell::new(store),
             queue: RefCell::new(VecDeque::new()),
             handling: Cell::new(false),
             next_id: Cell::new(0),
             tasks: RefCell::new(Default::default()),
             sign_in_watch: RefCell::new(None),
+            owner: RefCell::new(None),
+            retry_after_me: Cell::new(false),
             connecting: Cell::new(false),
             open: Cell::new(false),
             chat_dirty: Cell::new(false),
             last_save: Cell::new(0.0),
         });
-        controller.restore();
+        controller.adopt_known_user();
         controller.sync_top_layer();
         controller.dispatch(Msg::LoadServers);
         if let Some(viewport) = web_sys::window().and_then(|w| w.visual_viewport()) {
@@ -220,9 +235,17 @@ impl Controller {
         match msg {
             Msg::AttributeChanged(name) => self.attribute_changed(&name),
             Msg::LoadServers => {
+                self.load_me();
                 self.load_servers();
                 self.load_models();
             }
+            Msg::MeLoaded(id, result) => {
+                if self.finish(Slot::Me, id) {
+                    self.me_arrived(result);
+                    self.mark_ready();
+                }
+            }
+            Msg::SignOut => self.sign_out(),
             Msg::ServersLoaded(id, result) => {
                 if self.finish(Slot::Servers, id) {
                     self.servers_arrived(result);
@@ -274,11 +297,13 @@ impl Controller {
                 self.ask(text);
             }
             Msg::Stop => {
+                self.view.borrow().keep_focus();
                 self.state.borrow_mut().stop();
                 self.tasks.borrow_mut()[Slot::Chat as usize] = None;
                 self.chat_dirty.set(true);
             }
             Msg::Retry => {
+                self.view.borrow().keep_focus();
                 let request = self.state.borrow_mut().retry();
                 if let Some(request) = request {
                     self.start_chat(request);
@@ -294,6 +319,7 @@ impl Controller {
                 let always = self.view.borrow().always_allow(&id);
                 let decided = self.state.borrow_mut().decide(&id, approve, always);
                 if decided {
+                    self.view.borrow().keep_focus();
                     self.chat_dirty.set(true);
                     self.save_prefs();
                     self.continue_answer();
@@ -327,6 +353,9 @@ impl Controller {
             Msg::ChatRefused { request, error } => {
                 if !self.finish(Slot::Chat, request) {
                     return;
+                }
+                if error.code == ErrorCode::Unauthorized {
+                    self.signed_out_now();
                 }
                 let question = self.state.borrow_mut().refuse(error);
                 if let Some(question) = question {
@@ -366,13 +395,15 @@ impl Controller {
                 for task in self.tasks.borrow_mut().iter_mut() {
                     *task = None;
                 }
-                let endpoint = self.endpoint();
-                *self.store.borrow_mut() = Store::for_endpoint(&endpoint);
-                *self.state.borrow_mut() = ChatState::default();
+                // Another edge: who is signed in there decides what is restored.
+                *self.store.borrow_mut() = Store::closed();
+                self.owner.replace(None);
+                *self.state.borrow_mut() = ChatState {
+                    can_disconnect: true,
+                    ..ChatState::default()
+                };
                 self.view.borrow_mut().reset_log();
-                self.restore();
-                self.load_servers();
-                self.load_models();
+                self.handle(Msg::LoadServers);
             }
             "mode" => {
                 self.open.set(false);
@@ -383,16 +414,24 @@ impl Controller {
         }
     }
 
-    /// Takes the saved conversation, draft and preferences from the store.
+    /// Takes the saved conversation, draft and preferences from the store, where the user has
+    /// not started new ones since the page loaded.
     fn restore(&self) {
         let store = self.store.borrow();
         let prefs = store.prefs();
         let mut state = self.state.borrow_mut();
-        state.exchanges = store.exchanges();
-        state.selected = prefs.selected;
-        state.model = prefs.model;
-        state.always_allowed = prefs.always_allowed;
-        state.can_disconnect = true;
+        if state.exchanges.is_empty() {
+            state.exchanges = store.exchanges();
+        }
+        if state.selected.is_empty() {
+            state.selected = prefs.selected;
+        }
+        if state.model.is_none() {
+            state.model = prefs.model;
+        }
+        if state.always_allowed.is_empty() {
+            state.always_allowed = prefs.always_allowed;
+        }
         self.view.borrow().restore_draft(&store.draft());
     }
 

@@ -12,8 +12,8 @@
 
 use js_sys::{Array, JSON, Object, Reflect};
 use protocol::{
-    ApiError, ChatRequest, DisconnectRequest, ErrorCode, ModelList, Role, ServerInfo, ServerList,
-    StreamEvent, ToolStatus,
+    ApiError, ChatRequest, DisconnectRequest, ErrorCode, Identity, ModelList, Role, ServerInfo,
+    ServerList, StreamEvent, ToolStatus,
 };
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -233,6 +233,17 @@ pub(crate) fn decode_model_list(text: &str) -> Option<ModelList> {
     Some(ModelList {
         models: strings(&v, "models"),
         default: string(&v, "default")?,
+    })
+}
+
+/// The `Identity` of `GET /api/me`; `None` unless `subject` is a non-empty string.
+pub(crate) fn decode_identity(text: &str) -> Option<Identity> {
+    let v = parse(text)?;
+    Some(Identity {
+        subject: string(&v, "subject").filter(|s| !s.is_empty())?,
+        email: string(&v, "email"),
+        name: string(&v, "name"),
+        sign_out_url: string(&v, "sign_out_url"),
     })
 }
 

@@ -25,7 +25,8 @@
 //! `placeholder`, `theme` (`light`, `dark`, `auto`), `locale` (`en`, `de`; default: the page's
 //! language), `mode` (`inline` or `launcher`). Methods: `open()`, `close()`, `send(text)`,
 //! `clear()`. Events: `pomerium-chat:message`, `pomerium-chat:error`, `pomerium-chat:open`,
-//! `pomerium-chat:close`. The host gets `data-ready="true"` once the server list has loaded or
+//! `pomerium-chat:close`. The host gets `data-ready="true"` once the server list and the
+//! signed-in user (`GET /api/me`, whose saved conversation is then restored) have loaded or
 //! failed.
 
 mod api;

@@ -10,7 +10,9 @@
 
 pub(crate) mod answer;
 
-use protocol::{ApiError, ApprovalDecision, ChatRequest, ModelList, Role, ServerInfo, Turn};
+use protocol::{
+    ApiError, ApprovalDecision, ChatRequest, Identity, ModelList, Role, ServerInfo, Turn,
+};
 
 pub(crate) use answer::{Answer, AnswerStatus, Approval, CallStatus, ToolCall, ToolList};
 
@@ -31,6 +33,8 @@ pub(crate) struct ChatState {
     pub(crate) can_disconnect: bool,
     /// The questions asked and their answers, oldest first.
     pub(crate) exchanges: Vec<Exchange>,
+    /// Who the edge says is signed in; `None` until it said, or once signed out.
+    pub(crate) user: Option<Identity>,
 }
 
 /// Where the server list stands.

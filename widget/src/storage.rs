@@ -1,11 +1,19 @@
-//! The conversation, the unsent draft and the preferences, kept in `localStorage`.
+//! The conversation, the unsent draft and the preferences, kept in `localStorage` for the
+//! signed-in user only.
 //!
-//! Keys are per endpoint (`pomerium-chat:<endpoint>:chat`, `:draft`, `:prefs`), so two widgets
-//! talking to two edges keep two conversations. The conversation is capped at [`MAX_CHARS`]:
-//! the oldest exchanges are dropped first ([`keep_from`]). An answer that was still streaming
-//! when the page went away comes back as interrupted (retryable), with its partial text. A
-//! page where storage is disabled or full simply keeps nothing: saving never fails loudly.
-//! Only what the user saw is stored: questions, answers, tool activity, never a token.
+//! Keys are per endpoint and per user (`pomerium-chat:<endpoint>:<subject>:chat`, `:draft`,
+//! `:prefs`), so two widgets talking to two edges keep two conversations, and one user's keys
+//! are never read for another. One user at a time owns an endpoint's storage
+//! (`pomerium-chat:<endpoint>:owner`): [`Store::claim`] for a different user first removes every
+//! key of the endpoint, so after a switch from user A to user B nothing of A's is left to read.
+//! [`Store::forget`] removes them all (sign-out, 401). Until the edge has said who is signed
+//! in (`GET /api/me`), the store is [`Store::closed`]: it reads nothing and writes nothing.
+//!
+//! The conversation is capped at [`MAX_CHARS`]: the oldest exchanges are dropped first
+//! ([`keep_from`]). An answer that was still streaming when the page went away comes back as
+//! interrupted (retryable), with its partial text. A page where storage is disabled or full
+//! simply keeps nothing: saving never fails loudly. Only what the user saw is stored:
+//! questions, answers, tool activity, sealed ids, never a token.
 
 use protocol::{ApiError, ErrorCode, ToolStatus};
 use wasm_bindgen::{JsCast, JsValue};
@@ -17,9 +25,10 @@ use crate::state::{Answer, AnswerStatus, Approval, CallStatus, Exchange, ToolCal
 /// Most UTF-16 units the stored conversation may take (about 400 KB of the usual 5 MB).
 pub(crate) const MAX_CHARS: usize = 200_000;
 
-/// The storage of one endpoint.
+/// The storage of one user at one endpoint, or none.
 pub(crate) struct Store {
-    prefix: String,
+    /// `pomerium-chat:<endpoint>:<subject>:`; `None` while nobody is known to be signed in.
+    prefix: Option<String>,
 }
 
 /// The preferences kept across conversations.
@@ -34,18 +43,42 @@ pub(crate) struct Prefs {
 }
 
 impl Store {
-    /// The store for the edge at `endpoint` (a base URL; empty for this page's origin).
-    pub(crate) fn for_endpoint(endpoint: &str) -> Self {
-        let base = match endpoint.trim_end_matches('/') {
-            "" => web_sys::window()
-                .and_then(|w| w.location().origin().ok())
-                .unwrap_or_default(),
-            base => base.to_owned(),
+    /// A store that keeps nothing (nobody is known to be signed in).
+    pub(crate) fn closed() -> Self {
+        Self { prefix: None }
+    }
+
+    /// The store of `subject` at the edge at `endpoint` (a base URL; empty for this page's
+    /// origin). When another user owned the endpoint's storage, all of it is removed first.
+    pub(crate) fn claim(endpoint: &str, subject: &str) -> Self {
+        let base = endpoint_prefix(endpoint);
+        let mut owner_key = base.clone();
+        owner_key.push_str("owner");
+        let Some(storage) = storage() else {
+            return Self::closed();
         };
-        let mut prefix = "pomerium-chat:".to_owned();
-        prefix.push_str(&base);
+        let owner = storage.get_item(&owner_key).ok().flatten();
+        if owner.as_deref() != Some(subject) {
+            remove_with_prefix(&storage, &base);
+            if storage.set_item(&owner_key, subject).is_err() {
+                // Without an owner record a later claim could not tell whose keys these are.
+                return Self::closed();
+            }
+        }
+        let mut prefix = base;
+        // Encoded: a subject holds no `:` that could make one user's key look like another's.
+        prefix.push_str(&String::from(js_sys::encode_uri_component(subject)));
         prefix.push(':');
-        Self { prefix }
+        Self {
+            prefix: Some(prefix),
+        }
+    }
+
+    /// Removes everything stored for the edge at `endpoint`, whoever it belonged to.
+    pub(crate) fn forget(endpoint: &str) {
+        if let Some(storage) = storage() {
+            remove_with_prefix(&storage, &endpoint_prefix(endpoint));
+        }
     }
 
     /// The saved conversation (oldest first).
@@ -129,28 +162,54 @@ impl Store {
         self.write("prefs", Some(&json::stringify(&v)));
     }
 
-    fn storage() -> Option<Storage> {
-        // `localStorage` throws where storage is disabled (some sandboxed frames).
-        web_sys::window()?.local_storage().ok().flatten()
-    }
-
     fn read(&self, name: &str) -> Option<String> {
-        let mut key = self.prefix.clone();
+        let mut key = self.prefix.clone()?;
         key.push_str(name);
-        Self::storage()?.get_item(&key).ok().flatten()
+        storage()?.get_item(&key).ok().flatten()
     }
 
     fn write(&self, name: &str, value: Option<&str>) {
-        let Some(storage) = Self::storage() else {
+        let (Some(mut key), Some(storage)) = (self.prefix.clone(), storage()) else {
             return;
         };
-        let mut key = self.prefix.clone();
         key.push_str(name);
         // A full or disabled storage keeps nothing; the chat goes on.
         let _ = match value {
             Some(value) => storage.set_item(&key, value),
             None => storage.remove_item(&key),
         };
+    }
+}
+
+fn storage() -> Option<Storage> {
+    // `localStorage` throws where storage is disabled (some sandboxed frames).
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// `pomerium-chat:<endpoint>:`, the start of every key of the edge at `endpoint` (and of an
+/// edge on another port of the same host: forgetting those too errs on the safe side).
+fn endpoint_prefix(endpoint: &str) -> String {
+    let base = match endpoint.trim_end_matches('/') {
+        "" => web_sys::window()
+            .and_then(|w| w.location().origin().ok())
+            .unwrap_or_default(),
+        base => base.to_owned(),
+    };
+    let mut prefix = "pomerium-chat:".to_owned();
+    prefix.push_str(&base);
+    prefix.push(':');
+    prefix
+}
+
+/// Removes every key that starts with `prefix`.
+fn remove_with_prefix(storage: &Storage, prefix: &str) {
+    let n_keys = storage.length().unwrap_or(0);
+    let doomed: Vec<String> = (0..n_keys)
+        .filter_map(|i| storage.key(i).ok().flatten())
+        .filter(|key| key.starts_with(prefix))
+        .collect();
+    for key in doomed {
+        let _ = storage.remove_item(&key);
     }
 }
 

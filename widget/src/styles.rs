@@ -13,27 +13,36 @@
 //! boxes restate every inherited property, so page resets on the host never leak in, and a
 //! launcher's placement is `!important` (it lives in the top layer as a popover).
 //!
-//! | custom property | default |
+//! Colours are per scheme: `--pomerium-chat-<name>` themes the light scheme and
+//! `--pomerium-chat-dark-<name>` the dark one, so a page that themes only one scheme leaves the
+//! other on defaults that keep WCAG AA contrast (issue 18). The user's bubble has a foreground
+//! of its own to pair with its background (default: the scheme's foreground).
+//!
+//! | colour `<name>` | light default | dark default |
+//! |---|---|---|
+//! | `background` | white | `#1e1e24` |
+//! | `foreground` | `#1d1d22` | `#ececf1` |
+//! | `muted` | `#5f6170` | `#a4a6b4` |
+//! | `border` | `#d9dae1` | `#3a3b46` |
+//! | `accent` | `#4b3fd1` | `#8f86ff` |
+//! | `accent-text` | white | `#14141a` |
+//! | `user-background` | `#eeedfb` | `#2d2b4a` |
+//! | `user-foreground` | the foreground | the foreground |
+//! | `code-background` | `#f4f4f7` | `#15151a` |
+//! | `error` | `#b3261e` | `#ff8a80` |
+//!
+//! | other property (both schemes) | default |
 //! |---|---|
 //! | `--pomerium-chat-font` | `system-ui, sans-serif` |
 //! | `--pomerium-chat-font-size` | `15px` |
-//! | `--pomerium-chat-background` | white (dark: `#1e1e24`) |
-//! | `--pomerium-chat-foreground` | `#1d1d22` (dark: `#ececf1`) |
-//! | `--pomerium-chat-muted` | `#5f6170` (dark: `#a4a6b4`) |
-//! | `--pomerium-chat-border` | `#d9dae1` (dark: `#3a3b46`) |
-//! | `--pomerium-chat-accent` | `#4b3fd1` (dark: `#8f86ff`) |
-//! | `--pomerium-chat-accent-text` | white (dark: `#14141a`) |
-//! | `--pomerium-chat-user-background` | `#eeedfb` (dark: `#2d2b4a`) |
-//! | `--pomerium-chat-code-background` | `#f4f4f7` (dark: `#15151a`) |
-//! | `--pomerium-chat-error` | `#b3261e` (dark: `#ff8a80`) |
 //! | `--pomerium-chat-radius` | `10px` |
 //! | `--pomerium-chat-launcher-size` | `56px` |
 //! | `--pomerium-chat-launcher-offset` | `20px` (the bubble's distance from the window's corner) |
 //! | `--pomerium-chat-panel-width` | `400px` (launcher mode) |
 //! | `--pomerium-chat-panel-height` | `640px` (launcher mode) |
 //!
-//! Parts: `launcher`, `panel`, `header`, `title`, `model`, `new-chat`, `servers`, `server`,
-//! `log`, `message`, `user`, `assistant`, `reasoning`, `text`, `code`, `tool-list`,
+//! Parts: `launcher`, `panel`, `header`, `title`, `model`, `new-chat`, `sign-out`, `servers`,
+//! `server`, `log`, `message`, `user`, `assistant`, `reasoning`, `text`, `code`, `tool-list`,
 //! `tool-call`, `approval`, `error`, `jump`, `composer`, `input`, `send`, `stop`.
 
 use std::cell::OnceCell;
@@ -42,8 +51,31 @@ use js_sys::Array;
 use wasm_bindgen::JsValue;
 use web_sys::{CssStyleSheet, ShadowRoot};
 
-/// The widget's CSS.
-const CSS: &str = r#"
+/// The dark scheme's values: `--pomerium-chat-dark-*`, else the dark defaults. A macro (not a
+/// `const`) so that [`CSS`] can splice it twice with `concat!`.
+macro_rules! dark_scheme {
+    () => {
+        r#"
+  --_bg: var(--pomerium-chat-dark-background, #1e1e24);
+  --_fg: var(--pomerium-chat-dark-foreground, #ececf1);
+  --_muted: var(--pomerium-chat-dark-muted, #a4a6b4);
+  --_border: var(--pomerium-chat-dark-border, #3a3b46);
+  --_accent: var(--pomerium-chat-dark-accent, #8f86ff);
+  --_accent-text: var(--pomerium-chat-dark-accent-text, #14141a);
+  --_user-bg: var(--pomerium-chat-dark-user-background, #2d2b4a);
+  --_user-fg: var(--pomerium-chat-dark-user-foreground, var(--_fg));
+  --_code-bg: var(--pomerium-chat-dark-code-background, #15151a);
+  --_error: var(--pomerium-chat-dark-error, #ff8a80);
+  color-scheme: dark;
+"#
+    };
+}
+
+/// The widget's CSS. The plain colour properties theme the light scheme only and the
+/// `--pomerium-chat-dark-*` ones the dark scheme only, so a page that themes one scheme cannot
+/// make the other unreadable.
+const CSS: &str = concat!(
+    r#"
 :host {
   --_font: var(--pomerium-chat-font, system-ui, -apple-system, "Segoe UI", sans-serif);
   --_bg: var(--pomerium-chat-background, #fff);
@@ -53,6 +85,7 @@ const CSS: &str = r#"
   --_accent: var(--pomerium-chat-accent, #4b3fd1);
   --_accent-text: var(--pomerium-chat-accent-text, #fff);
   --_user-bg: var(--pomerium-chat-user-background, #eeedfb);
+  --_user-fg: var(--pomerium-chat-user-foreground, var(--_fg));
   --_code-bg: var(--pomerium-chat-code-background, #f4f4f7);
   --_error: var(--pomerium-chat-error, #b3261e);
   --_radius: var(--pomerium-chat-radius, 10px);
@@ -63,31 +96,13 @@ const CSS: &str = r#"
   font: var(--pomerium-chat-font-size, 15px)/1.5 var(--_font);
   color-scheme: light;
 }
-:host([theme="dark"]) {
-  --_bg: var(--pomerium-chat-background, #1e1e24);
-  --_fg: var(--pomerium-chat-foreground, #ececf1);
-  --_muted: var(--pomerium-chat-muted, #a4a6b4);
-  --_border: var(--pomerium-chat-border, #3a3b46);
-  --_accent: var(--pomerium-chat-accent, #8f86ff);
-  --_accent-text: var(--pomerium-chat-accent-text, #14141a);
-  --_user-bg: var(--pomerium-chat-user-background, #2d2b4a);
-  --_code-bg: var(--pomerium-chat-code-background, #15151a);
-  --_error: var(--pomerium-chat-error, #ff8a80);
-  color-scheme: dark;
-}
+:host([theme="dark"]) {"#,
+    dark_scheme!(),
+    r#"}
 @media (prefers-color-scheme: dark) {
-  :host(:not([theme="light"])) {
-    --_bg: var(--pomerium-chat-background, #1e1e24);
-    --_fg: var(--pomerium-chat-foreground, #ececf1);
-    --_muted: var(--pomerium-chat-muted, #a4a6b4);
-    --_border: var(--pomerium-chat-border, #3a3b46);
-    --_accent: var(--pomerium-chat-accent, #8f86ff);
-    --_accent-text: var(--pomerium-chat-accent-text, #14141a);
-    --_user-bg: var(--pomerium-chat-user-background, #2d2b4a);
-    --_code-bg: var(--pomerium-chat-code-background, #15151a);
-    --_error: var(--pomerium-chat-error, #ff8a80);
-    color-scheme: dark;
-  }
+  :host(:not([theme="light"])) {"#,
+    dark_scheme!(),
+    r#"  }
 }
 :host([hidden]), [hidden] { display: none !important; }
 * { box-sizing: border-box; }
@@ -147,6 +162,8 @@ const CSS: &str = r#"
   border: 1px solid var(--_border);
   border-radius: calc(var(--_radius) * 0.6);
 }
+.user { margin: 4px 0 0; font-size: 0.85em; color: var(--_muted); display: flex; flex-wrap: wrap; gap: 2px 10px; }
+.user a { color: var(--_accent); }
 .servers { margin-top: 6px; display: flex; flex-wrap: wrap; align-items: center; gap: 4px 12px; font-size: 0.9em; }
 .servers .status { color: var(--_muted); margin: 0; }
 .server-item { display: inline-flex; align-items: center; gap: 6px; }
@@ -170,6 +187,7 @@ const CSS: &str = r#"
   align-self: flex-end;
   max-width: 85%;
   background: var(--_user-bg);
+  color: var(--_user-fg);
   padding: 7px 11px;
   border-radius: var(--_radius);
   white-space: pre-wrap;
@@ -382,7 +400,8 @@ button:disabled { opacity: 0.5; cursor: default; }
 @media (prefers-reduced-motion: reduce) {
   *, *::before, *::after { animation: none !important; transition: none !important; scroll-behavior: auto !important; }
 }
-"#;
+"#
+);
 
 thread_local! {
     static SHEET: OnceCell<CssStyleSheet> = const { OnceCell::new() };

@@ -11,7 +11,9 @@
 //! `[data-role="message"][data-author="user"]`; `textarea[data-role="input"]`;
 //! `button[data-role="send"]`, `button[data-role="stop"]`, `button[data-role="new-chat"]`,
 //! `button[data-role="jump"]` (jump to latest, shown when the reader scrolled up);
-//! `select[data-role="model"]` (only when the edge offers a choice of models); in launcher mode
+//! `select[data-role="model"]` (only when the edge offers a choice of models); who is signed in
+//! `[data-role="user"]` (its name in `[data-role="user-name"]`, shown once the edge said) with
+//! the link `a[data-role="sign-out"]` (when the edge gave a sign-out URL); in launcher mode
 //! `button[data-role="launcher"]` and `button[data-role="close"]`.
 //!
 //! | module | owns |
@@ -30,7 +32,7 @@ pub(crate) mod markdown;
 pub(crate) mod servers;
 pub(crate) mod tool_call;
 
-use protocol::ModelList;
+use protocol::{Identity, ModelList};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
     Document, Element, HtmlElement, HtmlInputElement, HtmlTextAreaElement, ShadowRoot,
@@ -38,7 +40,7 @@ use web_sys::{
 };
 
 use crate::dom;
-use crate::i18n::Strings;
+use crate::i18n::{Strings, fill};
 use crate::state::{ChatState, Servers};
 use crate::styles;
 use crate::view::answer::{AnswerView, Context};
@@ -54,6 +56,8 @@ pub(crate) const NEW_CHAT: &str = "new-chat";
 pub(crate) const JUMP: &str = "jump";
 /// The `data-action` of the launcher bubble.
 pub(crate) const TOGGLE: &str = "toggle";
+/// The `data-action` of the Sign out link.
+pub(crate) const SIGN_OUT: &str = "sign-out";
 /// The `data-action` of the launcher panel's close button.
 pub(crate) const CLOSE: &str = "close";
 
@@ -95,6 +99,10 @@ pub(crate) struct View {
     shown_models: Option<(Option<ModelList>, Option<String>)>,
     new_chat: Element,
     close: Element,
+    user: Element,
+    user_name: Element,
+    sign_out: Element,
+    shown_user: Option<(Option<Identity>, &'static str)>,
     servers: ServersView,
     log: Element,
     greeting: Element,
@@ -192,6 +200,26 @@ impl View {
             ],
         );
         close.set_text_content(Some("×"));
+        let user = dom::child(
+            &doc,
+            &header,
+            "p",
+            &[("class", "user"), ("data-role", "user"), ("hidden", "")],
+        );
+        let user_name = dom::child(&doc, &user, "span", &[("data-role", "user-name")]);
+        let sign_out = dom::child(
+            &doc,
+            &user,
+            "a",
+            &[
+                ("class", "sign-out"),
+                ("part", "sign-out"),
+                ("data-role", "sign-out"),
+                ("data-action", SIGN_OUT),
+                ("target", "_blank"),
+                ("rel", "noopener"),
+            ],
+        );
         let servers = ServersView::new(&doc, &header);
         let log = dom::child(
             &doc,
@@ -300,6 +328,10 @@ impl View {
             shown_models: None,
             new_chat,
             close,
+            user,
+            user_name,
+            sign_out,
+            shown_user: None,
             servers,
             log,
             greeting,
@@ -333,6 +365,7 @@ impl View {
             self.render_settings(settings);
         }
         self.render_models(state, s);
+        self.render_user(state, settings);
         self.servers.render(
             &self.doc,
             &Shown {
@@ -450,6 +483,31 @@ impl View {
         }
     }
 
+    /// Who is signed in, and the Sign out link to Pomerium's sign-out page.
+    fn render_user(&mut self, state: &ChatState, settings: &Settings) {
+        let s = settings.strings;
+        let want = (state.user.clone(), s.lang);
+        if self.shown_user.as_ref() == Some(&want) {
+            return;
+        }
+        dom::flag(&self.user, "hidden", state.user.is_none());
+        if let Some(user) = &state.user {
+            let who = user
+                .name
+                .as_deref()
+                .or(user.email.as_deref())
+                .unwrap_or(&user.subject);
+            self.user_name
+                .set_text_content(Some(&fill(s.signed_in_as, &[who])));
+            // The controller resolved it on the edge and dropped any URL that is not http(s).
+            let href = user.sign_out_url.as_deref();
+            dom::flag(&self.sign_out, "hidden", href.is_none());
+            dom::set_opt(&self.sign_out, "href", href);
+            self.sign_out.set_text_content(Some(s.sign_out));
+        }
+        self.shown_user = Some(want);
+    }
+
     fn render_models(&mut self, state: &ChatState, s: &Strings) {
         let want = (state.models.clone(), state.model.clone());
         if self.shown_models.as_ref() == Some(&want) {
@@ -496,6 +554,14 @@ impl View {
     pub(crate) fn focus_input(&self) {
         // Focusing an element in the page cannot meaningfully fail.
         let _ = self.input.focus();
+    }
+
+    /// Moves the keyboard focus to the composer when it is in the widget: the button just
+    /// pressed (Stop, Retry, Allow, Deny) is about to go away, and the focus with it.
+    pub(crate) fn keep_focus(&self) {
+        if self.root.active_element().is_some() {
+            self.focus_input();
+        }
     }
 
     /// Moves the keyboard focus to the launcher bubble.

@@ -10,6 +10,7 @@
 mod approvals;
 mod chat;
 mod host;
+mod identity;
 mod lifecycle;
 mod markdown;
 mod models;

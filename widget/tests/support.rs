@@ -4,8 +4,9 @@
 //! URL, headers, credentials, body) and answers from per-path queues: a JSON body with a status,
 //! a network error, or a streamed body ([`StreamHandle`]) that the test feeds, closes or breaks,
 //! and that errors like a real one when the request's signal aborts. A path with nothing queued
-//! gets 404 `not_found`, as from an edge without that route. [`Page::open`] starts each test
-//! with empty `localStorage`, so saved conversations never leak between tests.
+//! gets its standing answer when it has one (`/api/me` names [`USER_A`] unless a test says
+//! otherwise), else 404 `not_found`, as from an edge without that route. [`Page::open`] starts
+//! each test with empty `localStorage`, so saved conversations never leak between tests.
 
 use js_sys::{Date, Promise};
 use serde_json::Value;
@@ -18,6 +19,7 @@ export class FakeFetch {
   constructor() {
     this.records = [];
     this.queues = new Map();
+    this.standing = new Map();
     this.original = globalThis.fetch;
     globalThis.fetch = (input, init) => this.handle(input, init);
   }
@@ -28,6 +30,9 @@ export class FakeFetch {
   }
   respondJson(path, status, body) {
     this.enqueue(path, () => new Response(body, { status, headers: { "content-type": "application/json" } }));
+  }
+  respondAlways(path, status, body) {
+    this.standing.set(path, () => new Response(body, { status, headers: { "content-type": "application/json" } }));
   }
   respondNetworkError(path) {
     this.enqueue(path, () => { throw new TypeError("Failed to fetch"); });
@@ -49,7 +54,7 @@ export class FakeFetch {
       headers: Object.fromEntries(request.headers),
       body: await request.text(),
     });
-    const respond = (this.queues.get(url.pathname) || []).shift();
+    const respond = (this.queues.get(url.pathname) || []).shift() || this.standing.get(url.pathname);
     if (!respond) {
       // Like an edge without the route.
       return new Response('{"error":{"code":"not_found","message":"no route","retryable":false}}',
@@ -92,6 +97,8 @@ extern "C" {
     fn restore(this: &FakeFetch);
     #[wasm_bindgen(method, js_name = respondJson)]
     fn respond_json_raw(this: &FakeFetch, path: &str, status: u16, body: &str);
+    #[wasm_bindgen(method, js_name = respondAlways)]
+    fn respond_always_raw(this: &FakeFetch, path: &str, status: u16, body: &str);
     #[wasm_bindgen(method, js_name = respondNetworkError)]
     fn respond_network_error_raw(this: &FakeFetch, path: &str);
     #[wasm_bindgen(method, js_name = respondStream)]
@@ -111,6 +118,9 @@ extern "C" {
     fn aborted(this: &StreamHandle) -> bool;
 }
 
+/// The user `/api/me` names unless a test says otherwise.
+pub(crate) const USER_A: &str = r#"{"subject":"user-a","email":"ann@example.com","name":"Ann","sign_out_url":"/.pomerium/sign_out"}"#;
+
 /// The server list most tests start from.
 pub(crate) const SERVERS: &str = r#"{"servers":[
   {"id":"northwind","name":"Northwind","description":"Orders, customers and products","url":"https://db.example/mcp","connected":true,"needs_oauth":false},
@@ -121,6 +131,11 @@ impl FakeFetch {
     /// Answers the next request to `path` with `status` and `body`.
     pub(crate) fn respond_json(&self, path: &str, status: u16, body: &str) {
         self.respond_json_raw(path, status, body);
+    }
+
+    /// Answers every request to `path` that finds nothing queued with `status` and `body`.
+    pub(crate) fn respond_always(&self, path: &str, status: u16, body: &str) {
+        self.respond_always_raw(path, status, body);
     }
 
     /// Fails the next request to `path` as a network error.
@@ -224,6 +239,7 @@ impl Page {
     ) -> Page {
         widget::define().expect("define registers the element");
         let fetch = FakeFetch::new();
+        fetch.respond_always("/api/me", 200, USER_A);
         fetch.respond_json("/api/servers", status, body);
         for (path, status, body) in more {
             fetch.respond_json(path, *status, body);

@@ -6,7 +6,8 @@
 //!    host binaries (northwind-mcp, the testkit fakes);
 //! 3. native tests of every host crate, including the edge's modules, the doctests, the
 //!    integration tests of the component under `wasmtime serve` and the end-to-end tests in
-//!    headless Chromium (testkit/tests); the widget's pure modules (markdown, state, ...) natively;
+//!    headless Chromium (testkit/tests, with axe-core for the accessibility audit); the widget's
+//!    pure modules (markdown, state, ...) natively;
 //! 4. the widget's tests in headless Chromium (wasm-bindgen-test).
 
 use crate::cmd::{self, root};
@@ -15,6 +16,7 @@ use crate::{dist, tools};
 pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
     let wasmtime = tools::wasmtime(true)?;
     let (chromium, chromedriver) = tools::chromium()?;
+    let axe = tools::axe_core(true)?;
     tools::require_wasm_bindgen()?;
 
     cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"]))?;
@@ -56,7 +58,8 @@ pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
             )
             .env("WASMTIME", &wasmtime)
             .env("CHROMIUM", &chromium)
-            .env("CHROMEDRIVER", &chromedriver),
+            .env("CHROMEDRIVER", &chromedriver)
+            .env("PCHAT_AXE", &axe),
     )?;
     // The widget's pure modules (markdown, state, storage cap, JSON pretty-printer) natively.
     cmd::run(cmd::cargo().args(["test", "-p", "widget", "--lib"]))?;

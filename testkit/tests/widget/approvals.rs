@@ -4,7 +4,7 @@
 //! provider asks; in edge mode the edge's own tool loop pauses, hands the browser its sealed
 //! state and resumes with the decision.
 
-use crate::widget::chain::{Chain, ChainConfig};
+use crate::widget::chain::{APPROVE_EVERY_CALL, Chain, ChainConfig};
 
 /// Waits for the open approval card of Northwind's `read_query`, with its full arguments.
 async fn wait_for_the_read_query_card(chain: &Chain) -> anyhow::Result<()> {
@@ -45,10 +45,7 @@ async fn assert_the_card_shows_allowed(chain: &Chain) -> anyhow::Result<()> {
 #[tokio::test]
 async fn allow_runs_the_tool_and_the_answer_continues() -> anyhow::Result<()> {
     let chain = Chain::start(ChainConfig {
-        edge_env: vec![(
-            "MCP_POLICIES",
-            r#"{"northwind":{"require_approval":"always"}}"#,
-        )],
+        edge_env: vec![APPROVE_EVERY_CALL],
         ..ChainConfig::default()
     })
     .await?;

@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use serde_json::{Value, json};
 use testkit::browser::Browser;
 use testkit::pomerium::{FakePomerium, FakePomeriumConfig, McpRoute};
@@ -17,6 +18,12 @@ use testkit::provider::{FakeProvider, ModelOptions, Script};
 /// The widget's shadow root, at the start of page scripts.
 pub(crate) const ROOT: &str =
     "const host = document.querySelector('pomerium-chat'); const root = host && host.shadowRoot;";
+
+/// Edge configuration under which every Northwind tool call waits for the user's approval.
+pub(crate) const APPROVE_EVERY_CALL: (&str, &str) = (
+    "MCP_POLICIES",
+    r#"{"northwind":{"require_approval":"always"}}"#,
+);
 
 /// One browser at a time.
 static BROWSER_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -220,6 +227,28 @@ impl Chain {
         .await
     }
 
+    /// Waits until an approval card asks, with its Allow button.
+    pub(crate) async fn approval_card(&self) -> anyhow::Result<()> {
+        self.wait(
+            "the approval card",
+            "return !!root.querySelector('[data-role=\"approval\"][data-state=\"open\"] button[data-action=\"allow\"]');",
+            60,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Waits until the launcher's panel is closed.
+    pub(crate) async fn panel_closed(&self) -> anyhow::Result<()> {
+        self.wait(
+            "the panel to close",
+            "return root.querySelector('[data-role=\"panel\"]').hidden;",
+            10,
+        )
+        .await?;
+        Ok(())
+    }
+
     /// The last question as shown in the log.
     pub(crate) async fn last_question(&self) -> anyhow::Result<String> {
         let text = self
@@ -254,6 +283,26 @@ impl Chain {
             )
             .await?;
         anyhow::ensure!(clicked == json!(true), "nothing to click at {selector}");
+        Ok(())
+    }
+
+    /// Presses each key of `keys` in turn on whatever has the focus, as a keyboard does
+    /// (WebDriver key actions; special keys as in `fantoccini::key::Key`), holding `modifier`
+    /// (e.g. Shift) throughout when given.
+    pub(crate) async fn press(&self, modifier: Option<char>, keys: &str) -> anyhow::Result<()> {
+        let mut actions = KeyActions::new("keyboard".to_owned());
+        if let Some(value) = modifier {
+            actions = actions.then(KeyAction::Down { value });
+        }
+        for value in keys.chars() {
+            actions = actions
+                .then(KeyAction::Down { value })
+                .then(KeyAction::Up { value });
+        }
+        if let Some(value) = modifier {
+            actions = actions.then(KeyAction::Up { value });
+        }
+        self.browser.client.perform_actions(actions).await?;
         Ok(())
     }
 

@@ -59,13 +59,7 @@ async fn launcher_mode_and_the_host_api() -> anyhow::Result<()> {
                     vec![],
                 )
                 .await?;
-            chain
-                .wait(
-                    "the panel to close",
-                    "return root.querySelector('[data-role=\"panel\"]').hidden;",
-                    10,
-                )
-                .await?;
+            chain.panel_closed().await?;
             let events = chain.browser.eval("return window.__events;", vec![]).await?;
             anyhow::ensure!(
                 events

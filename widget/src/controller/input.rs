@@ -104,6 +104,13 @@ fn clicked(event: &Event) -> Option<Msg> {
                 Msg::SignIn
             })
         }
+        view::SIGN_OUT => {
+            // Like sign-in: a popup keeps the page, else the link's `target="_blank"`.
+            if open_popup(&attr("href")?) {
+                event.prevent_default();
+            }
+            Some(Msg::SignOut)
+        }
         markdown::COPY => {
             copy_code(&button);
             None

@@ -59,11 +59,24 @@ impl Controller {
         self.state.borrow_mut().servers = match result {
             Ok(list) => Servers::Loaded(list.servers),
             Err(error) => {
+                if error.code == ErrorCode::Unauthorized {
+                    self.signed_out_now();
+                }
                 self.emit_error(&error, None);
                 Servers::Failed(error)
             }
         };
-        dom::set(&self.host, "data-ready", "true");
+        self.mark_ready();
+    }
+
+    /// Sets the host's `data-ready` once the server list and the signed-in user are both
+    /// settled (loaded or failed): what can be restored is then shown.
+    pub(crate) fn mark_ready(&self) {
+        let settled = !matches!(self.state.borrow().servers, Servers::Loading)
+            && self.tasks.borrow()[Slot::Me as usize].is_none();
+        if settled {
+            dom::set(&self.host, "data-ready", "true");
+        }
     }
 
     /// After the sign-in link was opened: check every so often until the session exists.
@@ -95,8 +108,8 @@ impl Controller {
         });
     }
 
-    /// Any answer but 401 means the session exists: show the list, and send the question the
-    /// 401 refused again.
+    /// Any answer but 401 means the session exists: show the list, ask who signed in, and
+    /// (when it is the same user) send the question the 401 refused again.
     pub(crate) fn session_checked(&self, result: Result<ServerList, ApiError>) {
         if matches!(&result, Err(e) if e.code == ErrorCode::Unauthorized) {
             return;
@@ -106,9 +119,8 @@ impl Controller {
         let refused = self.state.borrow().exchanges.last().is_some_and(|e| {
             matches!(&e.answer.status, AnswerStatus::Failed(error) if error.code == ErrorCode::Unauthorized)
         });
-        if refused {
-            self.handle(Msg::Retry);
-        }
+        self.retry_after_me.set(refused);
+        self.load_me();
     }
 
     /// The last answer or the server list says "sign in".

@@ -30,10 +30,12 @@ pub(crate) enum Slot {
     Disconnect = 3,
     /// `GET /api/servers` to learn whether the user has signed in.
     Session = 4,
+    /// `GET /api/me`.
+    Me = 5,
 }
 
 /// How many slots there are.
-pub(crate) const N_SLOTS: usize = 5;
+pub(crate) const N_SLOTS: usize = 6;
 
 /// A request in flight. Dropping it aborts the fetch.
 pub(crate) struct Task {

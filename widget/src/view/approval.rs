@@ -58,7 +58,12 @@ impl ApprovalView {
             doc,
             &root,
             "pre",
-            &[("class", "args"), ("data-role", "arguments")],
+            // Scrollable: reachable by keyboard (WCAG 2.1.1).
+            &[
+                ("class", "args"),
+                ("data-role", "arguments"),
+                ("tabindex", "0"),
+            ],
             &arguments,
         );
         let actions = dom::child(doc, &root, "div", &[("class", "actions")]);

@@ -168,7 +168,8 @@ fn code_block(doc: &Document, lang: &str, text: &str, s: &Strings) -> Element {
         ],
         s.copy,
     );
-    let pre = dom::child(doc, &root, "pre", &[("part", "code")]);
+    // Scrollable sideways: reachable by keyboard (WCAG 2.1.1).
+    let pre = dom::child(doc, &root, "pre", &[("part", "code"), ("tabindex", "0")]);
     dom::text_child(
         doc,
         &pre,
@@ -187,6 +188,8 @@ fn table(
 ) -> Element {
     let wrap = dom::element(doc, "div");
     dom::set(&wrap, "class", "table");
+    // Scrollable sideways: reachable by keyboard (WCAG 2.1.1).
+    dom::set(&wrap, "tabindex", "0");
     let table = dom::child(doc, &wrap, "table", &[]);
     let row = |section: &Element, cells: &[Vec<Inline>], tag: &str| {
         let tr = dom::child(doc, section, "tr", &[]);

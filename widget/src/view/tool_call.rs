@@ -71,7 +71,12 @@ impl ToolCallView {
             doc,
             &root,
             "pre",
-            &[("class", "args"), ("data-role", "arguments")],
+            // Scrollable: reachable by keyboard (WCAG 2.1.1).
+            &[
+                ("class", "args"),
+                ("data-role", "arguments"),
+                ("tabindex", "0"),
+            ],
         );
         let arguments = doc.create_text_node("");
         dom::append(&pre, &arguments);
@@ -141,7 +146,7 @@ impl ToolCallView {
             doc,
             &section,
             "pre",
-            &[("class", "output")],
+            &[("class", "output"), ("tabindex", "0")],
             preview.as_deref().unwrap_or(&text),
         );
         if preview.is_some() {
