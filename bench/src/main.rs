@@ -3,7 +3,7 @@
 //! Run it with `cargo xtask bench [--quick]`, which builds the artifacts, this binary and
 //! northwind-mcp first and passes their paths in the environment (as `cargo xtask test` does).
 //! Directly: `pchat-bench [--quick] [--only SUITE,...] [--out PATH]`, suites `edge`,
-//! `streams`, `startup`, `widget`, `mcp`. Test it with `cargo test -p bench`.
+//! `streams`, `capacity`, `startup`, `widget`, `mcp`. Test it with `cargo test -p bench`.
 //!
 //! Every figure is the median of at least five runs, with their minimum and maximum. The table
 //! goes to stdout, the figures to `target/bench/results.json` (see [`results`]). Times never
@@ -18,10 +18,12 @@
 //! | `runtime`, `system` | the edge under `wasmtime serve` with a stated configuration; `/proc` |
 //! | `edge_overhead` | direct vs through the edge: first event, per event, coalescing |
 //! | `streams` | 1, 100 and 1,000 simultaneous streams through the edge |
+//! | `capacity` | the most answers one runtime holds open, per documented deployment |
 //! | `startup` | first response after the runtime starts; per-request instantiation |
 //! | `widget` | bundle sizes, time to interactive, cost per token, heap, in headless Chromium |
 //! | `mcp` | `tools/call read_query` against northwind-mcp at 1 and 50 clients |
 
+mod capacity;
 mod client;
 mod edge_overhead;
 mod mcp;
@@ -46,7 +48,7 @@ use crate::results::Results;
 use crate::runtime::Context;
 
 /// The suites, in the order they run.
-const SUITES: [&str; 5] = ["edge", "streams", "startup", "widget", "mcp"];
+const SUITES: [&str; 6] = ["edge", "streams", "capacity", "startup", "widget", "mcp"];
 
 /// The command line.
 #[derive(Debug)]
@@ -115,6 +117,7 @@ async fn run_suite(suite: &str, ctx: &Context, results: &mut Results) -> anyhow:
     match suite {
         "edge" => edge_overhead::run(ctx, results).await,
         "streams" => streams::run(ctx, results).await,
+        "capacity" => capacity::run(ctx, results).await,
         "startup" => startup::run(ctx, results).await,
         "widget" => widget::run(ctx, results).await,
         "mcp" => mcp::run(ctx, results).await,

@@ -8,6 +8,7 @@
 //!
 //! | module | scenarios |
 //! |---|---|
+//! | [`busy`] | an edge whose runtime is out of instances: the widget says so, retries, answers |
 //! | [`approvals`] | the approval round trip: the card with full arguments, Allow, the answer continues |
 //! | [`chain`] | the fixture: processes, fakes, browser, and page helpers |
 //! | [`chat`] | stop mid-answer (the provider sees the cancel), retry after a provider error, reload |
@@ -16,6 +17,7 @@
 //! | [`embedding`] | launcher mode, the host API and its events, screenshots (light, dark, launcher, 360 px) |
 
 mod approvals;
+mod busy;
 mod chain;
 mod chat;
 mod embedding;

@@ -110,6 +110,11 @@ pub(crate) enum Msg {
     Viewport(i32, i32),
     /// The page is going away: save now.
     PageHidden,
+    /// Chat request `request` was turned away for want of capacity and will be sent again.
+    ChatBusy {
+        /// Which request.
+        request: u64,
+    },
     /// Chat request `request` got no stream: a non-2xx answer, or none at all.
     ChatRefused {
         /// Which request.
@@ -308,6 +313,11 @@ impl Controller {
             Msg::Close => self.set_open(false),
             Msg::Viewport(height, top) => self.view.borrow().fit_viewport(&self.host, height, top),
             Msg::PageHidden => self.persist(true),
+            Msg::ChatBusy { request } => {
+                if self.is_current(Slot::Chat, request) {
+                    self.state.borrow_mut().busy = true;
+                }
+            }
             Msg::ChatRefused { request, error } => {
                 if !self.finish(Slot::Chat, request) {
                     return;

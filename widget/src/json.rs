@@ -18,7 +18,7 @@ use protocol::{
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Every error code with its wire name, in declaration order.
-pub(crate) const ERROR_CODES: [(ErrorCode, &str); 22] = [
+pub(crate) const ERROR_CODES: [(ErrorCode, &str); 23] = [
     (ErrorCode::Unauthorized, "unauthorized"),
     (ErrorCode::BadRequest, "bad_request"),
     (ErrorCode::UnknownServer, "unknown_server"),
@@ -39,6 +39,7 @@ pub(crate) const ERROR_CODES: [(ErrorCode, &str); 22] = [
     (ErrorCode::StreamInterrupted, "stream_interrupted"),
     (ErrorCode::ProviderTimeout, "provider_timeout"),
     (ErrorCode::NetworkError, "network_error"),
+    (ErrorCode::EdgeBusy, "edge_busy"),
     (ErrorCode::Internal, "internal"),
     (ErrorCode::Unknown, "unknown"),
 ];

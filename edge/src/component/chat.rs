@@ -155,14 +155,24 @@ async fn relay(
         Box::pin(upstream.take_body_stream());
     last_activity = Instant::now();
     let mut upstream_failed = false;
+    // One timer for the whole stream, re-armed when it fires: a fresh one per chunk would cost
+    // a clock subscription per event.
+    let mut keepalive_timer = Sleep::new(keepalive);
     loop {
-        let next = match select(body.next(), Box::pin(Sleep::new(keepalive))).await {
+        let next = match select(body.next(), &mut keepalive_timer).await {
             Either::Left((next, _)) => next,
             Either::Right(_) if last_activity.elapsed() >= idle_limit => {
                 reply::send(sink, Relay::fail(&timeout())).await;
                 return Err("the provider went silent".to_owned());
             }
             Either::Right(_) => {
+                // Keep-alives only after `keepalive` of silence, as before.
+                let quiet = last_activity.elapsed();
+                if quiet < keepalive {
+                    keepalive_timer = Sleep::new(keepalive - quiet);
+                    continue;
+                }
+                keepalive_timer = Sleep::new(keepalive);
                 if !reply::send(sink, sse::KEEP_ALIVE.to_owned()).await {
                     return Ok(());
                 }

@@ -30,6 +30,8 @@ pub(crate) struct ChainConfig {
     pub(crate) sign_in: bool,
     /// More edge configuration (e.g. a short idle limit).
     pub(crate) edge_env: Vec<(&'static str, &'static str)>,
+    /// `wasmtime serve` options for the edge (e.g. a tiny instance pool).
+    pub(crate) edge_runtime: Vec<&'static str>,
 }
 
 /// Everything one end-to-end test runs against.
@@ -65,7 +67,7 @@ impl Chain {
             ("TOOL_MODE", "hosted"),
         ];
         env.extend(cfg.edge_env.iter().copied());
-        let edge = EdgeProcess::start(&artifacts, &env)?;
+        let edge = EdgeProcess::start_with_runtime(&artifacts, &cfg.edge_runtime, &env)?;
         let pomerium = FakePomerium::start(FakePomeriumConfig {
             edge_upstream: edge.base_url.clone(),
             client_addr: Some(pomerium_addr),
