@@ -2,7 +2,8 @@
 //!
 //! Run it with `cargo xtask bench [--quick]`, which builds the artifacts, this binary and
 //! northwind-mcp first and passes their paths in the environment (as `cargo xtask test` does).
-//! Directly: `pchat-bench [--quick] [--only SUITE,...] [--out PATH]`, suites `edge`,
+//! Directly: `pchat-bench [--quick] [--only SUITE,...] [--stream-levels N,...] [--out PATH]`
+//! (`--stream-levels` replaces the plan's numbers of simultaneous streams), suites `edge`,
 //! `streams`, `capacity`, `startup`, `widget`, `mcp`. Test it with `cargo test -p bench`.
 //!
 //! Every figure is the median of at least five runs, with their minimum and maximum. The table
@@ -55,16 +56,20 @@ const SUITES: [&str; 6] = ["edge", "streams", "capacity", "startup", "widget", "
 struct Options {
     quick: bool,
     only: Vec<String>,
+    stream_levels: Option<Vec<usize>>,
     out: PathBuf,
 }
 
 fn main() -> anyhow::Result<()> {
     let options = parse(std::env::args().skip(1))?;
-    let plan = if options.quick {
+    let mut plan = if options.quick {
         Plan::quick()
     } else {
         Plan::full()
     };
+    if let Some(levels) = options.stream_levels.clone() {
+        plan.stream_levels = levels;
+    }
     let open_files = system::raise_open_files(16_384)?;
     println!(
         "pchat-bench{}: {}; open-file limit {open_files}; {} runs per figure",
@@ -129,6 +134,7 @@ fn parse(args: impl Iterator<Item = String>) -> anyhow::Result<Options> {
     let mut options = Options {
         quick: false,
         only: Vec::new(),
+        stream_levels: None,
         out: default_out(),
     };
     let mut args = args;
@@ -142,9 +148,18 @@ fn parse(args: impl Iterator<Item = String>) -> anyhow::Result<Options> {
                     bail!("unknown suite {bad:?}; the suites are {SUITES:?}");
                 }
             }
+            "--stream-levels" => {
+                let list = args.next().context("--stream-levels needs numbers")?;
+                let levels = list
+                    .split(',')
+                    .map(|n| n.trim().parse::<usize>())
+                    .collect::<Result<Vec<_>, _>>()
+                    .with_context(|| format!("--stream-levels {list:?}"))?;
+                options.stream_levels = Some(levels);
+            }
             "--out" => options.out = args.next().context("--out needs a path")?.into(),
             other => bail!(
-                "unknown argument {other:?}; usage: pchat-bench [--quick] [--only SUITE,...] [--out PATH]"
+                "unknown argument {other:?}; usage: pchat-bench [--quick] [--only SUITE,...] [--stream-levels N,...] [--out PATH]"
             ),
         }
     }
