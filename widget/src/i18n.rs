@@ -64,8 +64,11 @@ pub(crate) struct Strings {
     pub(crate) expired: &'static str,
     pub(crate) error_code: &'static str,
     pub(crate) request: &'static str,
+    /// Shown while the edge's runtime refuses requests for want of capacity and the widget
+    /// tries again.
+    pub(crate) busy_retrying: &'static str,
     /// One message per error code, in the order of [`ERROR_CODES`].
-    pub(crate) errors: [&'static str; 31],
+    pub(crate) errors: [&'static str; 32],
 }
 
 /// English.
@@ -121,6 +124,7 @@ pub(crate) const EN: Strings = Strings {
     expired: "Not decided",
     error_code: "Error code: {0}",
     request: "request {0}",
+    busy_retrying: "The chat is busy, retrying…",
     errors: [
         "You are not signed in, or your session has expired. Sign in to continue.",
         "The chat service could not read this request.",
@@ -151,6 +155,7 @@ pub(crate) const EN: Strings = Strings {
         "This answer can no longer be continued. Ask again.",
         "The chat service is not set up correctly. Tell its administrator.",
         "The chat service could not be reached. Check your connection.",
+        "The chat is busy. Try again in a moment.",
         "The chat service ran into a problem.",
         "Something went wrong.",
     ],
@@ -209,6 +214,7 @@ pub(crate) const DE: Strings = Strings {
     expired: "Nicht entschieden",
     error_code: "Fehlercode: {0}",
     request: "Anfrage {0}",
+    busy_retrying: "Der Chat ist ausgelastet, neuer Versuch…",
     errors: [
         "Sie sind nicht angemeldet oder Ihre Sitzung ist abgelaufen. Melden Sie sich an, um fortzufahren.",
         "Der Chat-Dienst konnte diese Anfrage nicht lesen.",
@@ -239,6 +245,7 @@ pub(crate) const DE: Strings = Strings {
         "Diese Antwort kann nicht mehr fortgesetzt werden. Fragen Sie erneut.",
         "Der Chat-Dienst ist nicht richtig eingerichtet. Wenden Sie sich an seine Administration.",
         "Der Chat-Dienst ist nicht erreichbar. Prüfen Sie Ihre Verbindung.",
+        "Der Chat ist ausgelastet. Versuchen Sie es gleich noch einmal.",
         "Im Chat-Dienst ist ein Problem aufgetreten.",
         "Etwas ist schiefgelaufen.",
     ],

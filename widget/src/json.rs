@@ -18,7 +18,7 @@ use protocol::{
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Every error code with its wire name, in declaration order.
-pub(crate) const ERROR_CODES: [(ErrorCode, &str); 31] = [
+pub(crate) const ERROR_CODES: [(ErrorCode, &str); 32] = [
     (ErrorCode::Unauthorized, "unauthorized"),
     (ErrorCode::BadRequest, "bad_request"),
     (ErrorCode::UnknownServer, "unknown_server"),
@@ -51,6 +51,7 @@ pub(crate) const ERROR_CODES: [(ErrorCode, &str); 31] = [
     (ErrorCode::InvalidContinuation, "invalid_continuation"),
     (ErrorCode::InvalidConfiguration, "invalid_configuration"),
     (ErrorCode::NetworkError, "network_error"),
+    (ErrorCode::EdgeBusy, "edge_busy"),
     (ErrorCode::Internal, "internal"),
     (ErrorCode::Unknown, "unknown"),
 ];

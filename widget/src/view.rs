@@ -425,6 +425,7 @@ impl View {
                 server_names: &server_names,
                 sign_in_url: &settings.sign_in_url,
                 is_last: i + 1 == n_exchanges,
+                busy: i + 1 == n_exchanges && state.busy,
                 strings: s,
             };
             let answer = &mut self.exchanges[i].1;

@@ -14,6 +14,10 @@
 //! on loopback, out of a hosted provider's reach, so the edge runs the tools itself (tool mode
 //! `auto` picks edge mode).
 //!
+//! The edge's instance pool comes from `deploy/wasmtime-serve.toml` (`wasmtime serve --config`,
+//! with connection and request limits of twice the pool) or `deploy/spin-runtime.env` (Spin's
+//! environment), as README's commands set it: room for 2,500 open answers (README, "Capacity").
+//!
 //! `--local` runs without any Pomerium stand-in: the edge itself listens on 3000, lists
 //! northwind-mcp from its `mcp_servers` configuration (local mode, loopback only) and calls it
 //! directly with its token.
@@ -137,6 +141,7 @@ pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
                 .args(["up", "--listen", edge_addr])
                 .arg("--variable")
                 .arg(format!("mcp_origin={mcp_origin}"))
+                .envs(spin_pool_env()?)
                 .current_dir(root());
             // spin.toml declares these as Spin variables; the key is required (empty is fine).
             let mut has_key = false;
@@ -160,7 +165,11 @@ pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
         None => {
             let mut command = Command::new(tools::wasmtime(true)?);
             command
-                .args(["serve", "-S", "cli", "--addr", edge_addr, "--dir"])
+                .args(["serve", "-S", "cli", "--addr", edge_addr, "--config"])
+                .arg(root().join("deploy/wasmtime-serve.toml"))
+                .args(["--max-concurrent-connections", "5000"])
+                .args(["--max-concurrent-requests", "5000"])
+                .arg("--dir")
                 .arg(format!("{}::/", dist.dir.display()));
             for (k, v) in &env {
                 command.arg("--env").arg(format!("{k}={v}"));
@@ -236,6 +245,19 @@ fn wait_for_port(port: u16, children: &mut Children) -> anyhow::Result<()> {
         std::thread::sleep(Duration::from_millis(100));
     }
     bail!("nothing listens on 127.0.0.1:{port} after 60 s")
+}
+
+/// The `KEY=VALUE` lines of `deploy/spin-runtime.env` (Spin's instance pool).
+fn spin_pool_env() -> anyhow::Result<Vec<(String, String)>> {
+    let path = root().join("deploy/spin-runtime.env");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect())
 }
 
 /// `scheme://host[:port]` of a URL.
