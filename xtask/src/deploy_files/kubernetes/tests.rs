@@ -199,8 +199,8 @@ fn custom_resources_pass_their_crds_and_webhooks() {
     );
     let too_big = with(
         "edge.yaml",
-        "  resources:\n",
-        "  invocationLimits:\n    memory: 1Gi\n  resources:\n",
+        "  invocationLimits:\n    memory: 64Mi\n",
+        "  invocationLimits:\n    memory: 2Gi\n",
     );
     assert_fails(
         check_custom_resources(&too_big),
