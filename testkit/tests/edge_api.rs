@@ -147,7 +147,8 @@ async fn models_come_from_the_allow_list_and_others_are_refused() -> anyhow::Res
         list,
         ModelList {
             models: vec!["small".into(), "large".into()],
-            default: "large".into()
+            default: "large".into(),
+            notice: None,
         }
     );
     let body =
