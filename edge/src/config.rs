@@ -58,7 +58,12 @@ pub const KEYS: &[&str] = &[
     "tool_timeout_ms",
     "max_tool_result_bytes",
     "mcp_servers",
+    // A line the chat shows under its greeting (see `Config::model_notice`).
+    "model_notice",
 ];
+
+/// The longest `model_notice` shown; a longer one is a configuration problem and is not shown.
+pub const MAX_MODEL_NOTICE_CHARS: usize = 200;
 
 /// Everything the edge needs to know about its surroundings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +80,9 @@ pub struct Config {
     pub models: Vec<String>,
     /// The system prompt.
     pub instructions: String,
+    /// A line the chat shows under its greeting before the first question (`GET /api/models`),
+    /// e.g. that a scripted demo model answers; at most [`MAX_MODEL_NOTICE_CHARS`].
+    pub model_notice: Option<String>,
     /// Pomerium's origin, where `/.pomerium/mcp/routes` is served.
     pub pomerium_url: Option<String>,
     /// Page origins allowed to call the API cross-origin (exact match).
@@ -203,6 +211,15 @@ impl Config {
                 .map(str::to_owned)
         });
         let tools = ToolConfig::read(&get, &mut problems);
+        let model_notice = get("model_notice").filter(|notice| {
+            let fits = notice.chars().count() <= MAX_MODEL_NOTICE_CHARS;
+            if !fits {
+                problems.push(format!(
+                    "model_notice is longer than {MAX_MODEL_NOTICE_CHARS} characters; not shown"
+                ));
+            }
+            fits
+        });
         Self {
             // OpenAI itself needs a key; any other base URL may be a keyless local server.
             provider_configured: api_key.is_some()
@@ -218,6 +235,7 @@ impl Config {
             models,
             instructions: get("chat_instructions")
                 .unwrap_or_else(|| DEFAULT_INSTRUCTIONS.to_owned()),
+            model_notice,
             pomerium_url,
             jwt_required,
             jwt_audience,

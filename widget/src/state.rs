@@ -319,6 +319,7 @@ mod tests {
         ModelList {
             models: vec!["small".into(), "large".into()],
             default: "small".into(),
+            notice: None,
         }
     }
 

@@ -111,6 +111,7 @@ const CSS: &str = r#"
   border: 1px solid var(--_border);
   border-radius: calc(var(--_radius) * 0.6);
 }
+.notice { margin: 4px 0 0; font-size: 0.85em; color: var(--_muted); }
 .servers { margin-top: 6px; display: flex; flex-wrap: wrap; align-items: center; gap: 4px 12px; font-size: 0.9em; }
 .servers .status { color: var(--_muted); margin: 0; }
 .server-item { display: inline-flex; align-items: center; gap: 6px; }
