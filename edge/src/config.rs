@@ -302,6 +302,20 @@ mod tests {
     }
 
     #[test]
+    fn a_model_notice_is_shown_only_when_short_enough() {
+        let c = config(&[("model_notice", "  demo model  ")]);
+        assert_eq!(c.model_notice.as_deref(), Some("demo model"));
+        assert!(c.problems.is_empty());
+        assert_eq!(config(&[]).model_notice, None);
+        let long = "é".repeat(MAX_MODEL_NOTICE_CHARS + 1);
+        let c = config(&[("model_notice", &long)]);
+        assert_eq!(c.model_notice, None);
+        assert!(c.problems[0].contains("model_notice"), "{:?}", c.problems);
+        let fits = "é".repeat(MAX_MODEL_NOTICE_CHARS);
+        assert_eq!(config(&[("model_notice", &fits)]).model_notice, Some(fits));
+    }
+
+    #[test]
     fn defaults_when_nothing_is_set() {
         let c = config(&[]);
         assert!(!c.provider_configured);

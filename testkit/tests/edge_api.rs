@@ -307,7 +307,10 @@ async fn health_reports_configuration_problems() -> anyhow::Result<()> {
     let edge = edge_with(
         &provider,
         "http://127.0.0.1:9",
-        &[("MCP_POLICIES", "{not json")],
+        &[
+            ("MCP_POLICIES", "{not json"),
+            ("PROVIDER", "chat_completions"),
+        ],
     )?;
     let health: serde_json::Value = client()
         .get(format!("{}/api/health", edge.base_url))
@@ -316,6 +319,9 @@ async fn health_reports_configuration_problems() -> anyhow::Result<()> {
         .json()
         .await?;
     assert_eq!(health["status"], "degraded");
+    // The tool mode as configured (the helper pins `hosted`), and the provider's API.
+    assert_eq!(health["tool_mode"], "hosted", "{health}");
+    assert_eq!(health["provider_api"], "chat_completions", "{health}");
     assert!(
         health["problems"][0]
             .as_str()

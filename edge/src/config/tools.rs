@@ -163,6 +163,18 @@ mod tests {
     }
 
     #[test]
+    fn settings_spell_as_they_are_read() {
+        for word in ["hosted", "edge", "auto"] {
+            let (c, _) = read(&[("tool_mode", word)]);
+            assert_eq!(c.mode.as_str(), word);
+        }
+        for word in ["responses", "chat_completions"] {
+            let (c, _) = read(&[("provider", word)]);
+            assert_eq!(c.provider.as_str(), word);
+        }
+    }
+
+    #[test]
     fn defaults() {
         let (c, problems) = read(&[]);
         assert_eq!(c.mode, ToolMode::Auto);
