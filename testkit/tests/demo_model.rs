@@ -113,8 +113,11 @@ fn tables(db: &Path) -> anyhow::Result<Vec<Vec<String>>> {
         .collect()
 }
 
+/// A question, the tool its answer calls, and the rows the answer must show.
+type Case = (&'static str, &'static str, Vec<Vec<String>>);
+
 /// The questions and the rows their answers must show, from the database.
-fn cases(db: &Path) -> anyhow::Result<Vec<(&'static str, &'static str, Vec<Vec<String>>)>> {
+fn cases(db: &Path) -> anyhow::Result<Vec<Case>> {
     let years = yearly_sales(db)?
         .into_iter()
         .map(|(year, total)| vec![year, total])
