@@ -54,6 +54,13 @@ pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
     ])?;
     clippy(&[
         "-p",
+        "spin-variables-adapter",
+        "--target",
+        "wasm32-wasip2",
+        "--all-targets",
+    ])?;
+    clippy(&[
+        "-p",
         "widget",
         "--target",
         "wasm32-unknown-unknown",
