@@ -51,7 +51,9 @@ pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
         .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()));
     let fake_model = flags.contains(&"--fake-model") || !has_provider;
     let local = flags.contains(&"--local");
-    let dist = dist::run()?;
+    // The Spin build of the edge only when `spin up` will run it.
+    let spin = tools::spin();
+    let dist = dist::build(spin.is_some())?;
     cmd::run(cmd::cargo().args(["build", "-p", "northwind-mcp", "-p", "testkit", "--bins"]))?;
     let bin = |name: &str| dist::target_dir().join("debug").join(name);
     let internal_token = format!(
@@ -134,7 +136,7 @@ pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
         env.push(("MODEL_NOTICE".into(), DEMO_NOTICE.into()));
     }
 
-    let edge = match tools::spin() {
+    let edge = match spin {
         Some(spin) => {
             let mut command = Command::new(spin);
             command

@@ -45,6 +45,12 @@ pub(crate) fn target_dir() -> PathBuf {
 }
 
 pub(crate) fn run() -> anyhow::Result<Dist> {
+    build(true)
+}
+
+/// The artifacts; `edge-spin.wasm` only with `spin` (the demo needs it only under `spin up`,
+/// and its build is a second release build of the edge).
+pub(crate) fn build(spin: bool) -> anyhow::Result<Dist> {
     tools::rust_targets()?;
     let wasm_bindgen = tools::wasm_bindgen()?;
     let target = target_dir();
@@ -98,23 +104,26 @@ pub(crate) fn run() -> anyhow::Result<Dist> {
     let edge_wasm = dir.join("edge.wasm");
     std::fs::copy(target.join("wasm32-wasip2/release/edge.wasm"), &edge_wasm)
         .context("copying the edge component")?;
-    let spin_target = target.join("edge-spin");
-    cmd::run(
-        cmd::cargo()
-            .args(edge_build)
-            .args(["--features", "spin", "--target-dir"])
-            .arg(&spin_target),
-    )?;
-    std::fs::copy(
-        spin_target.join("wasm32-wasip2/release/edge.wasm"),
-        dir.join("edge-spin.wasm"),
-    )
-    .context("copying the Spin edge component")?;
+    if spin {
+        let spin_target = target.join("edge-spin");
+        cmd::run(
+            cmd::cargo()
+                .args(edge_build)
+                .args(["--features", "spin", "--target-dir"])
+                .arg(&spin_target),
+        )?;
+        std::fs::copy(
+            spin_target.join("wasm32-wasip2/release/edge.wasm"),
+            dir.join("edge-spin.wasm"),
+        )
+        .context("copying the Spin edge component")?;
+    }
 
     let widget_gz = report_widget_size(&dir.join("widget"))?;
     for file in ["edge.wasm", "edge-spin.wasm"] {
-        let size = std::fs::metadata(dir.join(file)).map_or(0, |m| m.len());
-        eprintln!("dist: {file}: {} KB", size / 1024);
+        if let Ok(metadata) = std::fs::metadata(dir.join(file)) {
+            eprintln!("dist: {file}: {} KB", metadata.len() / 1024);
+        }
     }
     Ok(Dist {
         dir,

@@ -64,30 +64,12 @@ fn announce(what: &str, usually: &str) {
 pub(crate) fn rust_targets() -> anyhow::Result<()> {
     let sysroot = cmd::output(Command::new("rustc").args(["--print", "sysroot"]))
         .context("rustc is not on PATH")?;
+    let rustlib = Path::new(sysroot.trim()).join("lib/rustlib");
     let missing: Vec<&str> = TARGETS
         .into_iter()
-        .filter(|t| {
-            !Path::new(sysroot.trim())
-                .join("lib/rustlib")
-                .join(t)
-                .exists()
-        })
+        .filter(|t| !rustlib.join(t).exists())
         .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    announce(
-        &format!("the Rust targets {}", missing.join(" ")),
-        "10 to 30 s",
-    );
-    cmd::run(
-        Command::new("rustup")
-            .args(["target", "add"])
-            .args(&missing),
-    )
-    .context(
-        "adding the wasm targets needs rustup (https://rustup.rs), or a toolchain that has them",
-    )
+    rustup_add("target", &missing)
 }
 
 /// clippy and rustfmt, added with rustup when missing.
@@ -97,19 +79,24 @@ pub(crate) fn rust_components() -> anyhow::Result<()> {
         .filter(|(_, sub)| cmd::output(cmd::cargo().args([sub, "--version"])).is_none())
         .map(|(component, _)| component)
         .collect();
+    rustup_add("component", &missing)
+}
+
+/// `rustup <kind> add <missing...>`, announced; nothing when nothing is missing.
+fn rustup_add(kind: &str, missing: &[&str]) -> anyhow::Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
     announce(
-        &format!("the Rust components {}", missing.join(" ")),
+        &format!("the Rust {kind}s {} with rustup", missing.join(" ")),
         "10 to 30 s",
     );
-    cmd::run(
-        Command::new("rustup")
-            .args(["component", "add"])
-            .args(&missing),
-    )
-    .context("adding clippy and rustfmt needs rustup (https://rustup.rs)")
+    cmd::run(Command::new("rustup").args([kind, "add"]).args(missing)).with_context(|| {
+        format!(
+            "adding the {kind}s {} needs rustup (https://rustup.rs)",
+            missing.join(" ")
+        )
+    })
 }
 
 /// The `wasm-bindgen` version the widget is locked to.
