@@ -333,6 +333,7 @@ mod tests {
         ModelList {
             models: vec!["small".into(), "large".into()],
             default: "small".into(),
+            notice: None,
         }
     }
 
