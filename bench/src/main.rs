@@ -2,8 +2,9 @@
 //!
 //! Run it with `cargo xtask bench [--quick]`, which builds the artifacts, this binary and
 //! northwind-mcp first and passes their paths in the environment (as `cargo xtask test` does).
-//! Directly: `pchat-bench [--quick] [--only SUITE,...] [--out PATH]`, suites `edge`,
-//! `streams`, `startup`, `widget`, `mcp`. Test it with `cargo test -p bench`.
+//! Directly: `pchat-bench [--quick] [--only SUITE,...] [--stream-levels N,...] [--out PATH]`
+//! (`--stream-levels` replaces the plan's numbers of simultaneous streams), suites `edge`,
+//! `streams`, `capacity`, `startup`, `widget`, `mcp`. Test it with `cargo test -p bench`.
 //!
 //! Every figure is the median of at least five runs, with their minimum and maximum. The table
 //! goes to stdout, the figures to `target/bench/results.json` (see [`results`]). Times never
@@ -18,10 +19,12 @@
 //! | `runtime`, `system` | the edge under `wasmtime serve` with a stated configuration; `/proc` |
 //! | `edge_overhead` | direct vs through the edge: first event, per event, coalescing |
 //! | `streams` | 1, 100 and 1,000 simultaneous streams through the edge |
+//! | `capacity` | the most answers one runtime holds open, per documented deployment |
 //! | `startup` | first response after the runtime starts; per-request instantiation |
 //! | `widget` | bundle sizes, time to interactive, cost per token, heap, in headless Chromium |
 //! | `mcp` | `tools/call read_query` against northwind-mcp at 1 and 50 clients |
 
+mod capacity;
 mod client;
 mod edge_overhead;
 mod mcp;
@@ -46,23 +49,27 @@ use crate::results::Results;
 use crate::runtime::Context;
 
 /// The suites, in the order they run.
-const SUITES: [&str; 5] = ["edge", "streams", "startup", "widget", "mcp"];
+const SUITES: [&str; 6] = ["edge", "streams", "capacity", "startup", "widget", "mcp"];
 
 /// The command line.
 #[derive(Debug)]
 struct Options {
     quick: bool,
     only: Vec<String>,
+    stream_levels: Option<Vec<usize>>,
     out: PathBuf,
 }
 
 fn main() -> anyhow::Result<()> {
     let options = parse(std::env::args().skip(1))?;
-    let plan = if options.quick {
+    let mut plan = if options.quick {
         Plan::quick()
     } else {
         Plan::full()
     };
+    if let Some(levels) = options.stream_levels.clone() {
+        plan.stream_levels = levels;
+    }
     let open_files = system::raise_open_files(16_384)?;
     println!(
         "pchat-bench{}: {}; open-file limit {open_files}; {} runs per figure",
@@ -115,6 +122,7 @@ async fn run_suite(suite: &str, ctx: &Context, results: &mut Results) -> anyhow:
     match suite {
         "edge" => edge_overhead::run(ctx, results).await,
         "streams" => streams::run(ctx, results).await,
+        "capacity" => capacity::run(ctx, results).await,
         "startup" => startup::run(ctx, results).await,
         "widget" => widget::run(ctx, results).await,
         "mcp" => mcp::run(ctx, results).await,
@@ -126,6 +134,7 @@ fn parse(args: impl Iterator<Item = String>) -> anyhow::Result<Options> {
     let mut options = Options {
         quick: false,
         only: Vec::new(),
+        stream_levels: None,
         out: default_out(),
     };
     let mut args = args;
@@ -139,9 +148,18 @@ fn parse(args: impl Iterator<Item = String>) -> anyhow::Result<Options> {
                     bail!("unknown suite {bad:?}; the suites are {SUITES:?}");
                 }
             }
+            "--stream-levels" => {
+                let list = args.next().context("--stream-levels needs numbers")?;
+                let levels = list
+                    .split(',')
+                    .map(|n| n.trim().parse::<usize>())
+                    .collect::<Result<Vec<_>, _>>()
+                    .with_context(|| format!("--stream-levels {list:?}"))?;
+                options.stream_levels = Some(levels);
+            }
             "--out" => options.out = args.next().context("--out needs a path")?.into(),
             other => bail!(
-                "unknown argument {other:?}; usage: pchat-bench [--quick] [--only SUITE,...] [--out PATH]"
+                "unknown argument {other:?}; usage: pchat-bench [--quick] [--only SUITE,...] [--stream-levels N,...] [--out PATH]"
             ),
         }
     }

@@ -29,6 +29,8 @@ pub(crate) struct Plan {
     pub(crate) stream_events: usize,
     /// Concurrency: the spacing of those events upstream.
     pub(crate) stream_gap: Duration,
+    /// Capacity: the numbers of answers held open at once, stepped up until one is refused.
+    pub(crate) capacity_levels: Vec<usize>,
     /// Start-up: sequential requests per run for the per-request cost.
     pub(crate) startup_requests: usize,
     /// Widget: tokens of the long markdown answer.
@@ -61,6 +63,7 @@ impl Plan {
             stream_levels: vec![1, 100, 1000],
             stream_events: 200,
             stream_gap: Duration::from_millis(50),
+            capacity_levels: vec![500, 1000, 1500, 2000, 2500],
             startup_requests: 200,
             widget_tokens: 20_000,
             widget_window: 1_000,
@@ -80,6 +83,7 @@ impl Plan {
             event_deltas: 50,
             spacing_deltas: 5,
             stream_events: 10,
+            capacity_levels: vec![1000, 2000, 2500],
             startup_requests: 50,
             widget_tokens: 2_000,
             widget_window: 500,

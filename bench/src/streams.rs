@@ -131,6 +131,11 @@ async fn level_run(
             per_event(cpu_before.0, cpu_after.0),
         );
         results.record(
+            &format!("{name}.runtime_cpu_ms_per_answer"),
+            "ms",
+            (cpu_after.0 - cpu_before.0) * 1e3 / streams.len() as f64,
+        );
+        results.record(
             &format!("{name}.load_cpu_us_per_event"),
             "us",
             per_event(cpu_before.1, cpu_after.1),

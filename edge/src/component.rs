@@ -71,6 +71,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
                         &protocol::ModelList {
                             models: config.models.clone(),
                             default: config.model.clone(),
+                            notice: config.model_notice.clone(),
                         },
                     )
                     .await
@@ -144,6 +145,8 @@ fn health(config: &Config) -> serde_json::Value {
         "version": env!("CARGO_PKG_VERSION"),
         "provider_configured": config.provider_configured,
         "pomerium_configured": config.pomerium_url.is_some(),
+        "tool_mode": config.tools.mode.as_str(),
+        "provider_api": config.tools.provider.as_str(),
         "problems": config.problems,
     })
 }

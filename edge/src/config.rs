@@ -74,7 +74,12 @@ pub const KEYS: &[&str] = &[
     "answer_timeout_ms",
     // Sealing of continuations (see `crate::seal`): a Spin secret, at least 32 bytes.
     "seal_secret",
+    // A line the chat shows under its greeting (see `Config::model_notice`).
+    "model_notice",
 ];
+
+/// The longest `model_notice` shown; a longer one is a configuration problem and is not shown.
+pub const MAX_MODEL_NOTICE_CHARS: usize = 200;
 
 /// Everything the edge needs to know about its surroundings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +96,9 @@ pub struct Config {
     pub models: Vec<String>,
     /// The system prompt.
     pub instructions: String,
+    /// A line the chat shows under its greeting before the first question (`GET /api/models`),
+    /// e.g. that a scripted demo model answers; at most [`MAX_MODEL_NOTICE_CHARS`].
+    pub model_notice: Option<String>,
     /// Pomerium's origin, where `/.pomerium/mcp/routes` is served.
     pub pomerium_url: Option<String>,
     /// Page origins allowed to call the API cross-origin (exact match).
@@ -309,6 +317,15 @@ impl Config {
                 None
             }
         };
+        let model_notice = get("model_notice").filter(|notice| {
+            let fits = notice.chars().count() <= MAX_MODEL_NOTICE_CHARS;
+            if !fits {
+                problems.push(format!(
+                    "model_notice is longer than {MAX_MODEL_NOTICE_CHARS} characters; not shown"
+                ));
+            }
+            fits
+        });
         Self {
             // OpenAI itself needs a key; any other base URL may be a keyless local server.
             provider_configured: api_key.is_some()
@@ -324,6 +341,7 @@ impl Config {
             models,
             instructions: get("chat_instructions")
                 .unwrap_or_else(|| DEFAULT_INSTRUCTIONS.to_owned()),
+            model_notice,
             pomerium_url,
             jwt_required,
             jwt_audience,
@@ -411,6 +429,20 @@ mod tests {
         Config::from_lookup(move |name| {
             vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
         })
+    }
+
+    #[test]
+    fn a_model_notice_is_shown_only_when_short_enough() {
+        let c = config(&[("model_notice", "  demo model  ")]);
+        assert_eq!(c.model_notice.as_deref(), Some("demo model"));
+        assert!(c.problems.is_empty());
+        assert_eq!(config(&[]).model_notice, None);
+        let long = "é".repeat(MAX_MODEL_NOTICE_CHARS + 1);
+        let c = config(&[("model_notice", &long)]);
+        assert_eq!(c.model_notice, None);
+        assert!(c.problems[0].contains("model_notice"), "{:?}", c.problems);
+        let fits = "é".repeat(MAX_MODEL_NOTICE_CHARS);
+        assert_eq!(config(&[("model_notice", &fits)]).model_notice, Some(fits));
     }
 
     #[test]

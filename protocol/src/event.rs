@@ -214,6 +214,10 @@ pub enum ErrorCode {
     InvalidConfiguration,
     /// The browser could not reach the edge at all (set by the widget, never sent by the edge).
     NetworkError,
+    /// The runtime in front of the edge refused the request before the edge ran: its instance
+    /// pool is full (a 5xx whose body is not the edge's JSON, or a connection reset). Set by the
+    /// widget, never sent by the edge; the widget retries with backoff and jitter.
+    EdgeBusy,
     /// A fault inside the edge.
     Internal,
     /// A code this version does not know.
@@ -287,7 +291,8 @@ impl ErrorCode {
             Self::PomeriumUnavailable | Self::McpServerUnreachable | Self::UpstreamTooLarge => 502,
             Self::ProviderNotConfigured
             | Self::ProviderUnavailable
-            | Self::InvalidConfiguration => 503,
+            | Self::InvalidConfiguration
+            | Self::EdgeBusy => 503,
             Self::ProviderRateLimited => 429,
             Self::ProviderAuth
             | Self::ProviderError

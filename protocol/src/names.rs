@@ -63,6 +63,7 @@ wire_names!(ErrorCode {
     InvalidContinuation => "invalid_continuation",
     InvalidConfiguration => "invalid_configuration",
     NetworkError => "network_error",
+    EdgeBusy => "edge_busy",
     Internal => "internal",
     Unknown => "unknown",
 });

@@ -55,4 +55,8 @@ pub struct ModelList {
     pub models: Vec<String>,
     /// The one used when a request names none.
     pub default: String,
+    /// A line the chat shows under its greeting (the edge's `model_notice`), such as "demo
+    /// model: scripted answers; set OPENAI_API_KEY for a real one".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
 }

@@ -44,9 +44,17 @@ impl Artifacts {
         let artifacts = Self {
             dist: path("PCHAT_DIST", target.join("dist")),
             edge_wasm: path("PCHAT_EDGE_WASM", target.join("dist/edge.wasm")),
+            // Where `cargo xtask` installs it (see xtask's `tools`).
             wasmtime: path(
                 "WASMTIME",
-                root.join(".tools/wasmtime/wasmtime_cli/wasmtime"),
+                std::env::var_os("PCHAT_TOOLS_DIR")
+                    .map(PathBuf::from)
+                    .or_else(|| {
+                        std::env::var_os("HOME")
+                            .map(|home| Path::new(&home).join(".cache/pomerium-chat/tools"))
+                    })
+                    .unwrap_or_else(|| root.join(".tools"))
+                    .join("wasmtime/wasmtime_cli/wasmtime"),
             ),
             northwind: path("PCHAT_NORTHWIND_BIN", target.join("debug/northwind-mcp")),
         };

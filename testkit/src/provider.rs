@@ -70,6 +70,9 @@ pub struct ModelOptions {
     /// When set, a request without `Authorization: Bearer <this key>` gets 401
     /// `invalid_api_key`, as OpenAI answers (default: any key or none is accepted).
     pub api_key: Option<String>,
+    /// The demo model (`cargo xtask demo` without a key): a message that no rule matches gets
+    /// the list of questions it answers instead of the echo (default: the echo, for tests).
+    pub demo: bool,
 }
 
 /// One request the fake received.
@@ -150,6 +153,7 @@ impl Default for ModelOptions {
         Self {
             delta_delay: Duration::from_millis(30),
             api_key: None,
+            demo: false,
         }
     }
 }
@@ -244,13 +248,9 @@ async fn completions(
     };
     let (tx, stream) = channel_body(&state.streams);
     let model = body["model"].as_str().unwrap_or("llama-fake").to_owned();
-    chat_completions::stream(
-        chat_completions::turn(&body),
-        n,
-        model,
-        options.delta_delay,
-        tx,
-    );
+    let mut turn = chat_completions::turn(&body);
+    turn.demo = options.demo;
+    chat_completions::stream(turn, n, model, options.delta_delay, tx);
     event_stream(stream)
 }
 
@@ -328,7 +328,8 @@ async fn model_turn(
     if responses_functions::is_function_request(body) {
         let (tx, stream) = channel_body(&state.streams);
         let model = body["model"].as_str().unwrap_or("gpt-fake").to_owned();
-        let turn = responses_functions::turn(body);
+        let mut turn = responses_functions::turn(body);
+        turn.demo = options.demo;
         responses_functions::stream(turn, n, model, options.delta_delay, tx);
         return event_stream(stream);
     }
@@ -342,6 +343,7 @@ async fn model_turn(
         message,
         delta_delay: options.delta_delay,
         approval,
+        demo: options.demo,
     };
     let (tx, body) = channel_body(&state.streams);
     model::stream(listed, turn, tx);

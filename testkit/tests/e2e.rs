@@ -166,11 +166,20 @@ async fn sales_by_year_through_the_whole_chain() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Loads the page, asks the question, and returns the final answer text and the snapshots
+/// Loads the page, asks [`QUESTION`], and returns the final answer text and the snapshots
 /// taken at each DOM change while it streamed.
 pub(crate) async fn drive(
     browser: &Browser,
     pomerium: &FakePomerium,
+) -> anyhow::Result<(String, Vec<Value>)> {
+    drive_question(browser, pomerium, QUESTION).await
+}
+
+/// The same for `question`, whose answer must call `read_query`.
+pub(crate) async fn drive_question(
+    browser: &Browser,
+    pomerium: &FakePomerium,
+    question: &str,
 ) -> anyhow::Result<(String, Vec<Value>)> {
     browser
         .client
@@ -202,7 +211,7 @@ pub(crate) async fn drive(
         root.querySelector('button[data-role=\"send\"]').click();
         return true;"
     );
-    browser.eval(&script, vec![json!(QUESTION)]).await?;
+    browser.eval(&script, vec![json!(question)]).await?;
     let state = browser
         .wait_for(
             "the answer to complete",

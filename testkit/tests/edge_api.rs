@@ -147,7 +147,8 @@ async fn models_come_from_the_allow_list_and_others_are_refused() -> anyhow::Res
         list,
         ModelList {
             models: vec!["small".into(), "large".into()],
-            default: "large".into()
+            default: "large".into(),
+            notice: None,
         }
     );
     let body =
@@ -337,11 +338,17 @@ async fn health_reports_configuration_problems() -> anyhow::Result<()> {
     let edge = edge_with(
         &provider,
         "http://127.0.0.1:9",
-        &[("MCP_POLICIES", "{not json")],
+        &[
+            ("MCP_POLICIES", "{not json"),
+            ("PROVIDER", "chat_completions"),
+        ],
     )?;
     let (status, health) = health_of(&edge).await?;
     assert_eq!(status, 503, "a setting that does not parse: not ready");
     assert_eq!(health["status"], "degraded");
+    // The tool mode as configured (the helper pins `hosted`), and the provider's API.
+    assert_eq!(health["tool_mode"], "hosted", "{health}");
+    assert_eq!(health["provider_api"], "chat_completions", "{health}");
     assert!(
         health["problems"][0]
             .as_str()

@@ -3,6 +3,7 @@
 
 mod approvals;
 mod chaos;
+mod demo_model;
 mod e2e;
 mod e2e_edge_mode;
 mod edge;

@@ -9,6 +9,7 @@
 //! | module | scenarios |
 //! |---|---|
 //! | [`accessibility`] | axe-core finds no WCAG 2.1 A/AA violation in any view (light, dark, OS dark, RTL, German, 360 px, launcher) |
+//! | [`busy`] | an edge whose runtime is out of instances: the widget says so, retries, answers |
 //! | [`approvals`] | the approval round trip: the card with full arguments, Allow, the answer continues |
 //! | [`chain`] | the fixture: processes, fakes, browser, and page helpers |
 //! | [`chat`] | stop mid-answer (the provider sees the cancel), retry after a provider error, reload |
@@ -21,6 +22,7 @@
 
 mod accessibility;
 mod approvals;
+mod busy;
 mod chain;
 mod chat;
 mod embedding;

@@ -6,9 +6,11 @@
 //! that Pomerium answers an expired session with 401 instead of a redirect to the identity
 //! provider. A non-2xx answer becomes the edge's [`ApiError`] when its body is an
 //! `ErrorResponse`, or a safe one made from the status when it is not (a proxy's HTML page, for
-//! example); no answer at all is `network_error`. The streamed body of an answer is read by
-//! [`stream::EventReader`].
+//! example); no answer at all is `network_error`. A 5xx that is not the edge's JSON comes from
+//! the runtime in front of it, which had no room for the request: `edge_busy`, which the chat
+//! retries ([`busy`]). The streamed body of an answer is read by [`stream::EventReader`].
 
+pub(crate) mod busy;
 pub(crate) mod stream;
 
 use protocol::{
@@ -198,6 +200,8 @@ fn refusal_from(status: u16, body: &str) -> ApiError {
         415 => ErrorCode::UnsupportedMediaType,
         429 => ErrorCode::ProviderRateLimited,
         504 => ErrorCode::ProviderTimeout,
+        // The edge answers its own 5xx with JSON: this one is the runtime's (or a proxy's).
+        500..=599 => ErrorCode::EdgeBusy,
         _ => ErrorCode::Unknown,
     };
     // The status is the only detail, and it needs no translation.
@@ -249,7 +253,16 @@ mod tests {
             true,
         );
         check(401, "<html>sign in</html>", "unauthorized", "", true);
-        check(502, "<html>bad gateway</html>", "unknown", "HTTP 502", true);
+        check(
+            502,
+            "<html>bad gateway</html>",
+            "edge_busy",
+            "HTTP 502",
+            true,
+        );
+        check(500, "", "edge_busy", "HTTP 500", true);
+        check(503, "Service Unavailable", "edge_busy", "HTTP 503", true);
+        check(418, "", "unknown", "HTTP 418", false);
         check(403, "forbidden", "forbidden", "HTTP 403", false);
         check(404, "", "not_found", "HTTP 404", false);
         check(504, "", "provider_timeout", "HTTP 504", true);

@@ -122,6 +122,11 @@ pub(crate) enum Msg {
     Detached,
     /// The element is back in the document after a move.
     Attached,
+    /// Chat request `request` was turned away for want of capacity and will be sent again.
+    ChatBusy {
+        /// Which request.
+        request: u64,
+    },
     /// Chat request `request` got no stream: a non-2xx answer, or none at all.
     ChatRefused {
         /// Which request.
@@ -350,6 +355,11 @@ impl Controller {
             }
             Msg::Detached => self.persist(true),
             Msg::Attached => self.sync_top_layer(),
+            Msg::ChatBusy { request } => {
+                if self.is_current(Slot::Chat, request) {
+                    self.state.borrow_mut().busy = true;
+                }
+            }
             Msg::ChatRefused { request, error } => {
                 if !self.finish(Slot::Chat, request) {
                     return;

@@ -63,6 +63,9 @@ pub(crate) struct Strings {
     pub(crate) expired: &'static str,
     pub(crate) error_code: &'static str,
     pub(crate) request: &'static str,
+    /// Shown while the edge's runtime refuses requests for want of capacity and the widget
+    /// tries again.
+    pub(crate) busy_retrying: &'static str,
     /// The message for each error code: an exhaustive `match` per locale, so a code added to
     /// `protocol` does not compile until every locale has its message.
     errors: fn(ErrorCode) -> &'static str,
@@ -121,6 +124,7 @@ pub(crate) const EN: Strings = Strings {
     expired: "Not decided",
     error_code: "Error code: {0}",
     request: "request {0}",
+    busy_retrying: "The chat is busy, retrying…",
     errors: en_errors,
 };
 
@@ -177,6 +181,7 @@ pub(crate) const DE: Strings = Strings {
     expired: "Nicht entschieden",
     error_code: "Fehlercode: {0}",
     request: "Anfrage {0}",
+    busy_retrying: "Der Chat ist ausgelastet, neuer Versuch…",
     errors: de_errors,
 };
 
@@ -225,6 +230,7 @@ fn en_errors(code: ErrorCode) -> &'static str {
             "The chat service is not set up correctly. Tell its administrator."
         }
         ErrorCode::NetworkError => "The chat service could not be reached. Check your connection.",
+        ErrorCode::EdgeBusy => "The chat is busy. Try again in a moment.",
         ErrorCode::Internal => "The chat service ran into a problem.",
         ErrorCode::Unknown => "Something went wrong.",
     }
@@ -297,6 +303,7 @@ fn de_errors(code: ErrorCode) -> &'static str {
         ErrorCode::NetworkError => {
             "Der Chat-Dienst ist nicht erreichbar. Prüfen Sie Ihre Verbindung."
         }
+        ErrorCode::EdgeBusy => "Der Chat ist ausgelastet. Versuchen Sie es gleich noch einmal.",
         ErrorCode::Internal => "Im Chat-Dienst ist ein Problem aufgetreten.",
         ErrorCode::Unknown => "Etwas ist schiefgelaufen.",
     }

@@ -181,6 +181,7 @@ pub(crate) fn decode_model_list(text: &str) -> Option<ModelList> {
     Some(ModelList {
         models: strings(&v, "models"),
         default: string(&v, "default")?,
+        notice: string(&v, "notice"),
     })
 }
 
@@ -358,6 +359,10 @@ mod tests {
         let models = r#"{"models":["gpt-a","gpt-b"],"default":"gpt-a"}"#;
         let serde: ModelList = serde_json::from_str(models).unwrap();
         assert_eq!(decode_model_list(models), Some(serde));
+        let with_notice = r#"{"models":["demo"],"default":"demo","notice":"demo model"}"#;
+        let serde: ModelList = serde_json::from_str(with_notice).unwrap();
+        assert_eq!(serde.notice.as_deref(), Some("demo model"));
+        assert_eq!(decode_model_list(with_notice), Some(serde));
         assert_eq!(decode_model_list("<html>"), None);
     }
 

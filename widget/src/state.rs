@@ -35,6 +35,9 @@ pub(crate) struct ChatState {
     pub(crate) exchanges: Vec<Exchange>,
     /// Who the edge says is signed in; `None` until it said, or once signed out.
     pub(crate) user: Option<Identity>,
+    /// The last question's request was turned away for want of capacity and is being sent
+    /// again; cleared by anything that answers or ends it.
+    pub(crate) busy: bool,
 }
 
 /// Where the server list stands.
@@ -112,6 +115,7 @@ impl ChatState {
     /// Starts a new exchange with the selected servers and returns the request to send: the
     /// structured history of the finished exchanges, then the new question.
     pub(crate) fn ask(&mut self, question: String) -> ChatRequest {
+        self.busy = false;
         for exchange in &mut self.exchanges {
             exchange.answer.expire_approvals();
         }
@@ -126,6 +130,7 @@ impl ChatState {
 
     /// Restarts the last exchange when its answer failed, and returns the same request again.
     pub(crate) fn retry(&mut self) -> Option<ChatRequest> {
+        self.busy = false;
         let last = self.exchanges.last_mut()?;
         if !matches!(last.answer.status, AnswerStatus::Failed(_)) {
             return None;
@@ -137,6 +142,7 @@ impl ChatState {
     /// Folds one stream event into the answer being streamed; ignored when none is. An approval
     /// for a tool the user always allows is decided on the spot.
     pub(crate) fn apply(&mut self, event: protocol::StreamEvent) {
+        self.busy = false;
         let Some(exchange) = self.exchanges.last_mut() else {
             return;
         };
@@ -212,6 +218,7 @@ impl ChatState {
     /// The request failed before any stream: the answer fails with `error`. Returns the
     /// question, so the caller can hand the draft back to the user.
     pub(crate) fn refuse(&mut self, error: ApiError) -> Option<String> {
+        self.busy = false;
         let answer = self.streaming_answer()?;
         answer.fail(error);
         self.exchanges.last().map(|e| e.question.clone())
@@ -219,6 +226,7 @@ impl ChatState {
 
     /// The stream ended: an answer that saw neither `done` nor `error` was interrupted.
     pub(crate) fn end_of_stream(&mut self) {
+        self.busy = false;
         if let Some(answer) = self.streaming_answer() {
             answer.interrupt();
         }
@@ -226,6 +234,7 @@ impl ChatState {
 
     /// The user pressed Stop: the partial answer stays and counts as said.
     pub(crate) fn stop(&mut self) {
+        self.busy = false;
         if let Some(answer) = self.streaming_answer() {
             answer.settle_calls();
             answer.status = AnswerStatus::Stopped;
@@ -234,6 +243,7 @@ impl ChatState {
 
     /// Forgets the conversation (New chat); the servers, models and preferences stay.
     pub(crate) fn clear(&mut self) {
+        self.busy = false;
         self.exchanges.clear();
     }
 
@@ -323,7 +333,38 @@ mod tests {
         ModelList {
             models: vec!["small".into(), "large".into()],
             default: "small".into(),
+            notice: None,
         }
+    }
+
+    #[test]
+    fn busy_lasts_until_the_answer_starts_or_ends_and_keeps_the_question() {
+        let mut state = ChatState::default();
+        state.ask("hi".into());
+        state.busy = true;
+        assert!(
+            state.is_busy(),
+            "a busy chat is still waiting for its answer"
+        );
+        state.apply(text("a"));
+        assert!(!state.busy);
+        assert_eq!(state.exchanges[0].question, "hi");
+
+        state.ask("again".into());
+        state.busy = true;
+        let busy = ApiError {
+            code: protocol::ErrorCode::EdgeBusy,
+            message: "HTTP 500".into(),
+            retryable: true,
+        };
+        assert_eq!(state.refuse(busy).as_deref(), Some("again"));
+        assert!(!state.busy);
+        state.busy = true;
+        assert!(state.retry().is_some());
+        assert!(!state.busy);
+        state.busy = true;
+        state.stop();
+        assert!(!state.busy);
     }
 
     #[test]

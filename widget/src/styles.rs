@@ -162,6 +162,7 @@ const CSS: &str = concat!(
   border: 1px solid var(--_border);
   border-radius: calc(var(--_radius) * 0.6);
 }
+.notice { margin: 4px 0 0; font-size: 0.85em; color: var(--_muted); }
 .user { margin: 4px 0 0; font-size: 0.85em; color: var(--_muted); display: flex; flex-wrap: wrap; gap: 2px 10px; }
 .user a { color: var(--_accent); }
 .servers { margin-top: 6px; display: flex; flex-wrap: wrap; align-items: center; gap: 4px 12px; font-size: 0.9em; }

@@ -97,6 +97,8 @@ pub(crate) struct View {
     title: Element,
     model: Element,
     shown_models: Option<(Option<ModelList>, Option<String>)>,
+    /// The edge's `notice` line (e.g. a demo model), under the title.
+    notice: Element,
     new_chat: Element,
     close: Element,
     user: Element,
@@ -200,6 +202,18 @@ impl View {
             ],
         );
         close.set_text_content(Some("×"));
+        let notice = dom::child(
+            &doc,
+            &header,
+            "p",
+            &[
+                ("class", "notice"),
+                ("part", "notice"),
+                ("data-role", "notice"),
+                ("role", "note"),
+                ("hidden", ""),
+            ],
+        );
         let user = dom::child(
             &doc,
             &header,
@@ -326,6 +340,7 @@ impl View {
             title,
             model,
             shown_models: None,
+            notice,
             new_chat,
             close,
             user,
@@ -425,6 +440,7 @@ impl View {
                 server_names: &server_names,
                 sign_in_url: &settings.sign_in_url,
                 is_last: i + 1 == n_exchanges,
+                busy: i + 1 == n_exchanges && state.busy,
                 strings: s,
             };
             let answer = &mut self.exchanges[i].1;
@@ -513,6 +529,12 @@ impl View {
         if self.shown_models.as_ref() == Some(&want) {
             return;
         }
+        let notice = state
+            .models
+            .as_ref()
+            .and_then(|list| list.notice.as_deref());
+        self.notice.set_text_content(notice);
+        dom::flag(&self.notice, "hidden", notice.is_none());
         self.model.set_text_content(None);
         let offered = state.models.as_ref().filter(|list| list.models.len() > 1);
         dom::flag(&self.model, "hidden", offered.is_none());

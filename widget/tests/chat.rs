@@ -249,13 +249,71 @@ async fn an_expired_session_offers_sign_in_and_retry() {
 #[wasm_bindgen_test]
 async fn no_answer_at_all_is_a_retryable_network_error() {
     let page = Page::with_servers().await;
-    page.fetch.respond_network_error("/api/chat");
+    // A lost connection may be the runtime's refusal: tried twice more before it shows.
+    for _ in 0..3 {
+        page.fetch.respond_network_error("/api/chat");
+    }
     page.ask("hi").await;
     page.wait_for_complete("error").await;
     let error = page.get(r#"[data-role="error"][data-code="network_error"]"#);
     let shown = error.text_content().unwrap();
     assert!(shown.contains("could not be reached"), "{shown}");
     assert!(page.find(r#"button[data-role="retry"]"#).is_some());
+    assert_eq!(page.fetch.requests_to("/api/chat").len(), 3);
+}
+
+/// Issue 17: a runtime out of instances answers a bare 500 before the edge runs.
+#[wasm_bindgen_test]
+async fn a_busy_runtime_is_retried_with_the_same_question_until_it_answers() {
+    let page = Page::with_servers().await;
+    page.fetch.respond_json("/api/chat", 500, "");
+    page.fetch
+        .respond_json("/api/chat", 503, "<html>Service Unavailable</html>");
+    let stream = page.fetch.respond_stream("/api/chat");
+    page.ask("Are you there?").await;
+
+    page.wait_for_element(r#"[data-role="busy"]"#).await;
+    let note = page.text(r#"[data-role="busy"]"#).unwrap_or_default();
+    assert!(note.contains("busy, retrying"), "{note}");
+    assert_eq!(
+        page.answer_attribute("data-complete"),
+        None,
+        "still waiting, not failed"
+    );
+    wait_for("the third request", || {
+        page.fetch.requests_to("/api/chat").len() == 3
+    })
+    .await;
+    stream.push_events(&[text("Yes."), done()]);
+    page.wait_for_complete("true").await;
+    assert_eq!(page.answer_text(), "Yes.");
+    assert!(page.find(r#"[data-role="busy"]"#).is_none());
+    assert!(page.find(r#"[data-role="error"]"#).is_none());
+    let first = chat_body(&page, 0);
+    assert_eq!(
+        first["messages"],
+        json!([{"role":"user","content":"Are you there?"}])
+    );
+    assert_eq!(chat_body(&page, 1), first);
+    assert_eq!(chat_body(&page, 2), first);
+}
+
+/// The edge's own 5xx is its JSON error: shown at once, not taken for a busy runtime.
+#[wasm_bindgen_test]
+async fn an_edge_error_with_its_json_is_not_retried_as_busy() {
+    let page = Page::with_servers().await;
+    page.fetch.respond_json(
+        "/api/chat",
+        503,
+        r#"{"error":{"code":"provider_not_configured","message":"no model","retryable":false}}"#,
+    );
+    page.ask("hi").await;
+    page.wait_for_complete("error").await;
+    assert!(
+        page.find(r#"[data-code="provider_not_configured"]"#)
+            .is_some()
+    );
+    assert_eq!(page.fetch.requests_to("/api/chat").len(), 1);
 }
 
 #[wasm_bindgen_test]

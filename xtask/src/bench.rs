@@ -5,15 +5,19 @@
 //! Like `test`, it finds or installs the runtime, checks for Chromium, and builds the
 //! artifacts (`dist`); the load generator and northwind-mcp are built with the `measure`
 //! profile (optimised, quick to link), so the figures are those of optimised binaries. Flags
-//! go through to `pchat-bench` unchanged.
+//! go through to `pchat-bench` unchanged. After a full run (no flags) the figures become
+//! `bench/results.json` and README's Performance tables (`perf_readme`).
 
 use std::process::Command;
 
 use crate::cmd;
-use crate::{dist, tools};
+use crate::{dist, perf_readme, tools};
 
 pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
-    let wasmtime = tools::wasmtime(true)?;
+    if flags == ["--readme"] {
+        return perf_readme::regenerate();
+    }
+    let wasmtime = tools::wasmtime()?;
     let (chromium, chromedriver) = tools::chromium()?;
     let dist = dist::run()?;
     cmd::run(cmd::cargo().args([
@@ -26,8 +30,11 @@ pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
         "northwind-mcp",
     ]))?;
     let bin = dist::target_dir().join("measure");
+    let results = dist::target_dir().join("bench/results.json");
     cmd::run(
         Command::new(bin.join("pchat-bench"))
+            .arg("--out")
+            .arg(&results)
             .args(flags)
             .env("PCHAT_DIST", &dist.dir)
             .env("PCHAT_EDGE_WASM", &dist.edge_wasm)
@@ -35,5 +42,11 @@ pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
             .env("WASMTIME", &wasmtime)
             .env("CHROMIUM", &chromium)
             .env("CHROMEDRIVER", &chromedriver),
-    )
+    )?;
+    if flags.is_empty() {
+        perf_readme::update(&results)?;
+    } else {
+        eprintln!("bench: a partial run; README's Performance figures are left as they are");
+    }
+    Ok(())
 }

@@ -13,10 +13,13 @@ pub(crate) fn root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The cargo that runs us.
+/// The cargo that runs us, with the installed tools first on its `PATH` (cargo runs the
+/// widget's browser tests through `wasm-bindgen-test-runner`).
 pub(crate) fn cargo() -> Command {
     let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    command.current_dir(root());
+    command
+        .current_dir(root())
+        .env("PATH", crate::tools::path_with_tools());
     command
 }
 

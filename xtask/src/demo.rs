@@ -6,13 +6,19 @@
 //! | 3001 | the edge, under `spin up` when Spin is installed, else `wasmtime serve` |
 //! | 3002 | `northwind-mcp`, which accepts only the internal token |
 //! | 3003 | `fake-pomerium` MCP server route in front of northwind-mcp |
-//! | 3004 | `fake-provider` (with `--fake-model`) |
+//! | 3004 | `fake-provider --demo`: the scripted demo model (without a key, or with `--fake-model`) |
 //!
 //! The provider comes from `OPENAI_API_KEY` / `OPENAI_BASE_URL` (and `PROVIDER=chat_completions`
-//! for Ollama, vLLM, llama.cpp or LM Studio); `--fake-model` uses the scripted test model
-//! instead. With neither, the page is served and the chat explains what to set. The MCP route is
+//! for Ollama, vLLM, llama.cpp or LM Studio). With neither, or with `--fake-model`, the scripted
+//! demo model answers (the testkit's fake provider: a few questions about Northwind, answered
+//! with real SQL through the real tools), and the chat says so under its title ([`DEMO_NOTICE`],
+//! the edge's `model_notice`). The MCP route is
 //! on loopback, out of a hosted provider's reach, so the edge runs the tools itself (tool mode
 //! `auto` picks edge mode).
+//!
+//! The edge's instance pool comes from `deploy/wasmtime-serve.toml` (`wasmtime serve --config`,
+//! with connection and request limits of twice the pool) or `deploy/spin-runtime.env` (Spin's
+//! environment), as README's commands set it: room for 2,500 open answers (README, "Capacity").
 //!
 //! `--local` runs without any Pomerium stand-in: the edge itself listens on 3000, lists
 //! northwind-mcp from its `mcp_servers` configuration (local mode, loopback only) and calls it
@@ -28,6 +34,9 @@ use anyhow::{Context, bail};
 use crate::cmd::{self, root};
 use crate::{dist, tools};
 
+/// What the chat shows under its title when the scripted demo model answers.
+const DEMO_NOTICE: &str = "demo model: scripted answers; set OPENAI_API_KEY for a real one";
+
 /// Children killed when the demo ends.
 struct Children(Vec<(&'static str, Child)>);
 
@@ -41,9 +50,14 @@ impl Drop for Children {
 }
 
 pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
-    let fake_model = flags.contains(&"--fake-model");
+    let has_provider = ["OPENAI_API_KEY", "OPENAI_BASE_URL"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()));
+    let fake_model = flags.contains(&"--fake-model") || !has_provider;
     let local = flags.contains(&"--local");
-    let dist = dist::run()?;
+    // The Spin build of the edge only when `spin up` will run it.
+    let spin = tools::spin();
+    let dist = dist::build(spin.is_some())?;
     cmd::run(cmd::cargo().args(["build", "-p", "northwind-mcp", "-p", "testkit", "--bins"]))?;
     let bin = |name: &str| dist::target_dir().join("debug").join(name);
     let internal_token = format!(
@@ -122,21 +136,23 @@ pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
         children.0.push((
             "fake-provider",
             Command::new(bin("fake-provider"))
-                .args(["--addr", "127.0.0.1:3004"])
+                .args(["--addr", "127.0.0.1:3004", "--demo"])
                 .spawn()
                 .context("starting fake-provider")?,
         ));
         env.retain(|(k, _)| k != "OPENAI_BASE_URL" && k != "OPENAI_API_KEY");
         env.push(("OPENAI_BASE_URL".into(), "http://127.0.0.1:3004/v1".into()));
+        env.push(("MODEL_NOTICE".into(), DEMO_NOTICE.into()));
     }
 
-    let edge = match tools::spin() {
+    let edge = match spin {
         Some(spin) => {
             let mut command = Command::new(spin);
             command
                 .args(["up", "--listen", edge_addr])
                 .arg("--variable")
                 .arg(format!("mcp_origin={mcp_origin}"))
+                .envs(spin_pool_env()?)
                 .current_dir(root());
             // spin.toml declares these as Spin variables; the key is required (empty is fine).
             let mut has_key = false;
@@ -158,9 +174,13 @@ pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
             command
         }
         None => {
-            let mut command = Command::new(tools::wasmtime(true)?);
+            let mut command = Command::new(tools::wasmtime()?);
             command
-                .args(["serve", "-S", "cli", "--addr", edge_addr, "--dir"])
+                .args(["serve", "-S", "cli", "--addr", edge_addr, "--config"])
+                .arg(root().join("deploy/wasmtime-serve.toml"))
+                .args(["--max-concurrent-connections", "5000"])
+                .args(["--max-concurrent-requests", "5000"])
+                .arg("--dir")
                 .arg(format!("{}::/", dist.dir.display()));
             for (k, v) in &env {
                 command.arg("--env").arg(format!("{k}={v}"));
@@ -174,17 +194,17 @@ pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
         .0
         .push(("edge", edge.spawn().context("starting the edge")?));
 
-    let ports: &[u16] = if local {
-        &[3002, 3000]
+    let mut ports: Vec<u16> = if local {
+        vec![3002, 3000]
     } else {
-        &[3002, 3003, 3001, 3000]
+        vec![3002, 3003, 3001, 3000]
     };
-    for port in ports {
-        wait_for_port(*port, &mut children)?;
+    if fake_model {
+        ports.insert(0, 3004);
     }
-    let has_provider = env
-        .iter()
-        .any(|(k, _)| k == "OPENAI_API_KEY" || k == "OPENAI_BASE_URL");
+    for port in ports {
+        wait_for_port(port, &mut children)?;
+    }
     eprintln!(
         "\nPomerium Chat demo: open http://127.0.0.1:3000/ (inline) or http://127.0.0.1:3000/launcher.html (launcher); Ctrl-C stops everything"
     );
@@ -193,11 +213,12 @@ pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
             "Local mode: no Pomerium; the edge calls northwind-mcp directly and runs the tools itself."
         );
     }
-    if !has_provider {
+    if fake_model {
         eprintln!(
-            "No model provider: set OPENAI_API_KEY=<your key> (OpenAI), or OPENAI_BASE_URL=http://host:port/v1 for an \
-             OpenAI-compatible server, then run `cargo xtask demo` again; or run `cargo xtask demo --fake-model` \
-             for the scripted test model. The page is served meanwhile; the chat will say the same."
+            "The scripted demo model answers: ask \"What were our sales by year?\", \"Who are our top customers?\", \
+             \"What are our best-selling products?\", \"How many orders came from each country?\" or \"Which tables \
+             are in the database?\". For a real model set OPENAI_API_KEY=<your key> (OpenAI), or \
+             OPENAI_BASE_URL=http://host:port/v1 for an OpenAI-compatible server, and run `cargo xtask demo` again."
         );
     }
     loop {
@@ -236,6 +257,19 @@ fn wait_for_port(port: u16, children: &mut Children) -> anyhow::Result<()> {
         std::thread::sleep(Duration::from_millis(100));
     }
     bail!("nothing listens on 127.0.0.1:{port} after 60 s")
+}
+
+/// The `KEY=VALUE` lines of `deploy/spin-runtime.env` (Spin's instance pool).
+fn spin_pool_env() -> anyhow::Result<Vec<(String, String)>> {
+    let path = root().join("deploy/spin-runtime.env");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect())
 }
 
 /// `scheme://host[:port]` of a URL.

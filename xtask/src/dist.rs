@@ -4,7 +4,10 @@
 //! - `target/dist/site/`: the demo intranet page;
 //! - `target/dist/edge.wasm`: the edge component reading its configuration from the environment
 //!   (for `wasmtime serve`);
-//! - `target/dist/edge-spin.wasm`: the same, reading Spin variables (for `spin up`, `spin.toml`).
+//! - `target/dist/edge-spin.wasm`: the same, reading Spin variables (for `spin up`, `spin.toml`);
+//! - `target/dist/edge-spin-composed.wasm` (by [`compose_spin`], for the tests): `edge-spin.wasm`
+//!   with Spin's variables interface supplied from the environment by
+//!   `testkit/spin-variables-adapter`, so `wasmtime serve` runs the artifact `spin.toml` runs.
 //!
 //! The edge serves `site/` and `widget/` from the directory mounted at its static root.
 //!
@@ -42,7 +45,14 @@ pub(crate) fn target_dir() -> PathBuf {
 }
 
 pub(crate) fn run() -> anyhow::Result<Dist> {
-    tools::require_wasm_bindgen()?;
+    build(true)
+}
+
+/// The artifacts; `edge-spin.wasm` only with `spin` (the demo needs it only under `spin up`,
+/// and its build is a second release build of the edge).
+pub(crate) fn build(spin: bool) -> anyhow::Result<Dist> {
+    tools::rust_targets()?;
+    let wasm_bindgen = tools::wasm_bindgen()?;
     let target = target_dir();
     let dir = target.join("dist");
     if dir.exists() {
@@ -60,7 +70,7 @@ pub(crate) fn run() -> anyhow::Result<Dist> {
         "widget",
     ]))?;
     cmd::run(
-        Command::new("wasm-bindgen")
+        Command::new(wasm_bindgen)
             .args([
                 "--target",
                 "web",
@@ -94,29 +104,60 @@ pub(crate) fn run() -> anyhow::Result<Dist> {
     let edge_wasm = dir.join("edge.wasm");
     std::fs::copy(target.join("wasm32-wasip2/release/edge.wasm"), &edge_wasm)
         .context("copying the edge component")?;
-    let spin_target = target.join("edge-spin");
-    cmd::run(
-        cmd::cargo()
-            .args(edge_build)
-            .args(["--features", "spin", "--target-dir"])
-            .arg(&spin_target),
-    )?;
-    std::fs::copy(
-        spin_target.join("wasm32-wasip2/release/edge.wasm"),
-        dir.join("edge-spin.wasm"),
-    )
-    .context("copying the Spin edge component")?;
+    if spin {
+        let spin_target = target.join("edge-spin");
+        cmd::run(
+            cmd::cargo()
+                .args(edge_build)
+                .args(["--features", "spin", "--target-dir"])
+                .arg(&spin_target),
+        )?;
+        std::fs::copy(
+            spin_target.join("wasm32-wasip2/release/edge.wasm"),
+            dir.join("edge-spin.wasm"),
+        )
+        .context("copying the Spin edge component")?;
+    }
 
     let widget_gz = report_widget_size(&dir.join("widget"))?;
     for file in ["edge.wasm", "edge-spin.wasm"] {
-        let size = std::fs::metadata(dir.join(file)).map_or(0, |m| m.len());
-        eprintln!("dist: {file}: {} KB", size / 1024);
+        if let Ok(metadata) = std::fs::metadata(dir.join(file)) {
+            eprintln!("dist: {file}: {} KB", metadata.len() / 1024);
+        }
     }
     Ok(Dist {
         dir,
         edge_wasm,
         widget_gz,
     })
+}
+
+/// Plugs the variables adapter into `edge-spin.wasm` with `wac plug`; returns
+/// `target/dist/edge-spin-composed.wasm`, whose only imports are `wasi:*`.
+pub(crate) fn compose_spin(dist: &Dist) -> anyhow::Result<PathBuf> {
+    let wac = tools::wac()?;
+    cmd::run(cmd::cargo().args([
+        "build",
+        "--target",
+        "wasm32-wasip2",
+        "--release",
+        "-p",
+        "spin-variables-adapter",
+    ]))?;
+    let adapter = target_dir().join("wasm32-wasip2/release/spin_variables_adapter.wasm");
+    let composed = dist.dir.join("edge-spin-composed.wasm");
+    cmd::run(
+        Command::new(wac)
+            .arg("plug")
+            .arg(dist.dir.join("edge-spin.wasm"))
+            .arg("--plug")
+            .arg(&adapter)
+            .arg("-o")
+            .arg(&composed),
+    )?;
+    let size = std::fs::metadata(&composed).map_or(0, |m| m.len());
+    eprintln!("dist: edge-spin-composed.wasm: {} KB", size / 1024);
+    Ok(composed)
 }
 
 /// Prints every file of the widget bundle, raw and gzipped, and returns the gzipped total.

@@ -5,7 +5,8 @@
 //! - `cargo xtask test`: every check and test (fmt, clippy, native, browser, runtime, end to end).
 //! - `cargo xtask fuzz [--seconds N] [TARGET...]`: run the cargo-fuzz targets (nightly).
 //! - `cargo xtask bench [--quick]`: the benchmarks; a table on stdout and
-//!   `target/bench/results.json`.
+//!   `target/bench/results.json` (a full run also updates README's Performance figures;
+//!   `--readme` only rewrites them from `bench/results.json`).
 //! - `cargo xtask dist`: build the widget bundle, the demo site and the edge component into
 //!   `target/dist`.
 //!
@@ -20,12 +21,14 @@
 //! | `deploy_files` | (tests) the deployment files: compose, Pomerium, Dockerfiles, Kubernetes |
 //! | `tidy` | (tests) repository rules |
 //! | `bench` | building for and running the benchmarks (`bench/`) |
+//! | `perf_readme` | README's Performance figures, generated from the bench's results |
 
 mod bench;
 mod cmd;
 mod demo;
 mod dist;
 mod fuzz;
+mod perf_readme;
 mod test;
 mod tools;
 

@@ -1,5 +1,7 @@
 //! `cargo xtask test`: every check and test, in the order that fails fastest.
 //!
+//! 0. installs what is missing (see `tools`): the wasm targets, clippy and rustfmt,
+//!    wasm-bindgen-cli, wasmtime, Chromium and ChromeDriver, wac;
 //! 1. `cargo fmt --check`; clippy for the host, for the edge on `wasm32-wasip2` and for the
 //!    widget on `wasm32-unknown-unknown`, all with `-D warnings`;
 //! 2. `cargo xtask dist` (which must keep the widget bundle within its gzipped budget) and the
@@ -8,16 +10,39 @@
 //!    integration tests of the component under `wasmtime serve` and the end-to-end tests in
 //!    headless Chromium (testkit/tests, with axe-core for the accessibility audit); the widget's
 //!    pure modules (markdown, state, ...) natively;
-//! 4. the widget's tests in headless Chromium (wasm-bindgen-test).
+//! 4. the black-box edge suites again, against the Spin artifact composed with the variables
+//!    adapter (`dist::compose_spin`): what `spin.toml` runs;
+//! 5. the widget's tests in headless Chromium (wasm-bindgen-test).
+
+use std::path::Path;
+use std::process::Command;
 
 use crate::cmd::{self, root};
 use crate::{dist, tools};
 
+/// The testkit modules that test the edge as a black box: run once more against the composed
+/// Spin artifact.
+const SPIN_SUITES: &[&str] = &[
+    "edge::",
+    "edge_api::",
+    "edge_input::",
+    "tool_mode::",
+    "tool_bounds::",
+    "approvals::",
+    "chaos::",
+    "e2e_edge_mode::",
+];
+
 pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
-    let wasmtime = tools::wasmtime(true)?;
+    // Every tool first, so that a missing one is installed (or named) before any build.
+    tools::rust_targets()?;
+    tools::rust_components()?;
+    tools::wasm_bindgen()?;
+    let wasmtime = tools::wasmtime()?;
     let (chromium, chromedriver) = tools::chromium()?;
-    let axe = tools::axe_core(true)?;
-    tools::require_wasm_bindgen()?;
+    let axe = tools::axe_core()?;
+    tools::npm()?;
+    tools::wac()?;
 
     cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"]))?;
     clippy(&["--workspace", "--exclude", "widget", "--all-targets"])?;
@@ -29,6 +54,13 @@ pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
         "wasm32-wasip2",
         "--features",
         "spin",
+    ])?;
+    clippy(&[
+        "-p",
+        "spin-variables-adapter",
+        "--target",
+        "wasm32-wasip2",
+        "--all-targets",
     ])?;
     clippy(&[
         "-p",
@@ -45,13 +77,13 @@ pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
         dist.widget_gz,
         dist::WIDGET_BUDGET_GZ
     );
+    let composed = dist::compose_spin(&dist)?;
     cmd::run(cmd::cargo().args(["build", "-p", "northwind-mcp", "-p", "testkit", "--bins"]))?;
 
-    cmd::run(
-        cmd::cargo()
-            .args(["test", "--workspace", "--exclude", "widget"])
+    let with_artifacts = |command: &mut Command, edge_wasm: &Path| {
+        command
             .env("PCHAT_DIST", &dist.dir)
-            .env("PCHAT_EDGE_WASM", &dist.edge_wasm)
+            .env("PCHAT_EDGE_WASM", edge_wasm)
             .env(
                 "PCHAT_NORTHWIND_BIN",
                 dist::target_dir().join("debug/northwind-mcp"),
@@ -59,8 +91,21 @@ pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
             .env("WASMTIME", &wasmtime)
             .env("CHROMIUM", &chromium)
             .env("CHROMEDRIVER", &chromedriver)
-            .env("PCHAT_AXE", &axe),
-    )?;
+            .env("PCHAT_AXE", &axe);
+    };
+    let mut all = cmd::cargo();
+    all.args(["test", "--workspace", "--exclude", "widget"]);
+    with_artifacts(&mut all, &dist.edge_wasm);
+    cmd::run(&mut all)?;
+    eprintln!(
+        "xtask test: the edge suites again, against {}",
+        composed.display()
+    );
+    let mut spin = cmd::cargo();
+    spin.args(["test", "-p", "testkit", "--test", "main", "--"])
+        .args(SPIN_SUITES);
+    with_artifacts(&mut spin, &composed);
+    cmd::run(&mut spin)?;
     // The widget's pure modules (markdown, state, storage cap, JSON pretty-printer) natively.
     cmd::run(cmd::cargo().args(["test", "-p", "widget", "--lib"]))?;
     cmd::run(

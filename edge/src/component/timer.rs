@@ -1,11 +1,14 @@
 //! A sleep future on the WASI monotonic clock, driven by Spin's executor.
 //!
-//! Each poll before the deadline registers a pollable for the deadline with the executor (the
-//! previous registration is cancelled when replaced), so the future wakes when the time comes.
+//! The first poll before the deadline registers a pollable for the deadline with the executor;
+//! it stays registered until the deadline, so later polls with the same waker only read the
+//! clock (a new waker registers again). A relay that keeps
+//! one `Sleep` across many upstream chunks thus creates one clock pollable per keep-alive
+//! interval, not one per chunk. Dropping the `Sleep` cancels the registration.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use spin_executor::CancelOnDropToken;
@@ -14,7 +17,7 @@ use wasi::clocks::monotonic_clock;
 /// Completes once `duration` has passed.
 pub(super) struct Sleep {
     deadline: monotonic_clock::Instant,
-    registration: Option<CancelOnDropToken>,
+    registration: Option<(CancelOnDropToken, Waker)>,
 }
 
 impl Sleep {
@@ -35,9 +38,14 @@ impl Future for Sleep {
             self.registration = None;
             return Poll::Ready(());
         }
-        let pollable = monotonic_clock::subscribe_instant(self.deadline);
-        self.registration =
-            Some(spin_executor::push_waker_and_get_token(pollable, cx.waker().clone()).into());
+        // Before the deadline the pollable cannot have fired, so a registration is still live.
+        let registered =
+            matches!(&self.registration, Some((_, waker)) if waker.will_wake(cx.waker()));
+        if !registered {
+            let pollable = monotonic_clock::subscribe_instant(self.deadline);
+            let token = spin_executor::push_waker_and_get_token(pollable, cx.waker().clone());
+            self.registration = Some((token.into(), cx.waker().clone()));
+        }
         Poll::Pending
     }
 }

@@ -78,6 +78,27 @@ pub struct ToolConfig {
     pub local_servers: Vec<LocalServer>,
 }
 
+impl ToolMode {
+    /// The setting's value, as `tool_mode` spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hosted => "hosted",
+            Self::Edge => "edge",
+            Self::Auto => "auto",
+        }
+    }
+}
+
+impl ProviderKind {
+    /// The setting's value, as `provider` spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Responses => "responses",
+            Self::ChatCompletions => "chat_completions",
+        }
+    }
+}
+
 impl ToolConfig {
     /// Reads the tool keys (listed in `config::KEYS`) through `get` (trimmed, empty counts as unset); bad
     /// values fall back to their defaults and are noted in `problems`.
@@ -139,6 +160,18 @@ mod tests {
         };
         let mut problems = Vec::new();
         (ToolConfig::read(&get, &mut problems), problems)
+    }
+
+    #[test]
+    fn settings_spell_as_they_are_read() {
+        for word in ["hosted", "edge", "auto"] {
+            let (c, _) = read(&[("tool_mode", word)]);
+            assert_eq!(c.mode.as_str(), word);
+        }
+        for word in ["responses", "chat_completions"] {
+            let (c, _) = read(&[("provider", word)]);
+            assert_eq!(c.provider.as_str(), word);
+        }
     }
 
     #[test]

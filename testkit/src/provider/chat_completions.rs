@@ -55,6 +55,7 @@ pub(crate) fn turn(body: &Value) -> FunctionTurn {
         message,
         functions,
         results,
+        demo: false,
     }
 }
 

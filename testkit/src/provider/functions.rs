@@ -23,6 +23,8 @@ pub(crate) struct FunctionTurn {
     pub(crate) functions: Vec<String>,
     /// Results given since that message, oldest first: `(function name, output)`.
     pub(crate) results: Vec<(String, String)>,
+    /// The model is the demo model (see `ModelOptions::demo`).
+    pub(crate) demo: bool,
 }
 
 /// The model's move.
@@ -80,7 +82,11 @@ pub(crate) fn decide(turn: &FunctionTurn) -> Decision {
             name: format!("{}__{}", servers[choice.server].label, choice.rule.tool),
             arguments: choice.rule.arguments.to_owned(),
         },
-        None => Decision::Answer(rules::answer_without_tool(&turn.message, &servers)),
+        None => Decision::Answer(rules::answer_without_tool(
+            &turn.message,
+            &servers,
+            turn.demo,
+        )),
     }
 }
 
@@ -116,6 +122,7 @@ mod tests {
                 .iter()
                 .map(|(n, o)| ((*n).to_owned(), (*o).to_owned()))
                 .collect(),
+            demo: false,
         }
     }
 

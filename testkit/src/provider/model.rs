@@ -45,6 +45,8 @@ pub(crate) struct Turn {
     pub(crate) delta_delay: Duration,
     /// For a continuation: the user's answer to the approval request; `None` otherwise.
     pub(crate) approval: Option<bool>,
+    /// The model is the demo model (see `ModelOptions::demo`).
+    pub(crate) demo: bool,
 }
 
 /// Opens a session with every server and lists its tools; the first failure becomes the 424
@@ -209,7 +211,7 @@ async fn produce(
             let outcome = call(&mut listed, &choice, &turn, &mut w, &mut output, tx).await?;
             rules::answer_after_tool(choice.rule, &outcome)
         }
-        None => rules::answer_without_tool(&turn.message, &servers),
+        None => rules::answer_without_tool(&turn.message, &servers, turn.demo),
     };
 
     let output_index = output.len();

@@ -62,6 +62,7 @@ pub(crate) fn turn(body: &Value) -> FunctionTurn {
         message: request::last_user_message(body),
         functions,
         results,
+        demo: false,
     }
 }
 

@@ -1,43 +1,89 @@
 //! The fake model's mind: which tool to call for a message, and what to answer.
 //!
-//! A [`RULES`] table maps phrases of the last user message (matched case-insensitively) to a tool
-//! call, when a server listed that tool. The first rule that matches wins. With no match the
-//! model echoes the message. Everything here is pure, so it is tested on data.
+//! A [`RULES`] table maps words of the last user message (matched case-insensitively) to a tool
+//! call, when a server listed that tool: the scripted demo model's repertoire, a few natural
+//! questions about Northwind answered with real SQL, plus a test-only failing query. The first
+//! rule that matches wins. With no match the model echoes the message and lists the questions it
+//! answers. Everything here is pure, so it is tested on data.
 
 use serde_json::Value;
 
 /// One row of the rule table.
 #[derive(Debug)]
 pub(crate) struct Rule {
-    /// Lower-case phrase the message must contain.
-    pub(crate) trigger: &'static str,
+    /// Groups of lower-case word stems: the rule matches a message that holds every stem of one
+    /// group.
+    pub(crate) triggers: &'static [&'static [&'static str]],
     /// The tool to call; the rule applies only when some server listed it.
     pub(crate) tool: &'static str,
     /// The call's `arguments`, as the JSON text the model streams.
     pub(crate) arguments: &'static str,
     /// The sentence that introduces the tool's result in the answer.
     pub(crate) lead: &'static str,
+    /// A question it answers, for the list the model gives when nothing matched (`None` for a
+    /// test-only rule).
+    pub(crate) example: Option<&'static str>,
 }
 
 /// The rule table, first match wins.
 pub(crate) const RULES: &[Rule] = &[
     Rule {
-        trigger: "sales by year",
+        triggers: &[
+            &["sales", "year"],
+            &["revenue", "year"],
+            &["sales", "annual"],
+        ],
         tool: "read_query",
         arguments: r#"{"query":"SELECT strftime('%Y', o.OrderDate) AS year, ROUND(SUM(od.UnitPrice*od.Quantity*(1-od.Discount)),2) AS sales FROM Orders o JOIN \"Order Details\" od ON od.OrderID=o.OrderID GROUP BY year ORDER BY year"}"#,
         lead: "Here are the sales by year from the Northwind database:",
+        example: Some("What were our sales by year?"),
     },
     Rule {
-        trigger: "tables",
+        triggers: &[&["tables"], &["table"]],
         tool: "list_tables",
         arguments: "{}",
         lead: "Here are the tables of the Northwind database:",
+        example: Some("Which tables are in the database?"),
     },
     Rule {
-        trigger: "broken query",
+        triggers: &[
+            &["customer", "top"],
+            &["customer", "best"],
+            &["customer", "biggest"],
+            &["customer", "largest"],
+            &["customer", "most"],
+        ],
+        tool: "read_query",
+        arguments: r#"{"query":"SELECT c.CompanyName AS customer, c.Country AS country, ROUND(SUM(od.UnitPrice*od.Quantity*(1-od.Discount)),2) AS sales FROM Customers c JOIN Orders o ON o.CustomerID=c.CustomerID JOIN \"Order Details\" od ON od.OrderID=o.OrderID GROUP BY c.CustomerID ORDER BY sales DESC, customer LIMIT 5"}"#,
+        lead: "Here are our top 5 customers by sales, from the Northwind database:",
+        example: Some("Who are our top customers?"),
+    },
+    Rule {
+        triggers: &[
+            &["product", "best"],
+            &["product", "top"],
+            &["product", "sell"],
+            &["product", "popular"],
+            &["product", "most"],
+        ],
+        tool: "read_query",
+        arguments: r#"{"query":"SELECT p.ProductName AS product, SUM(od.Quantity) AS units, ROUND(SUM(od.UnitPrice*od.Quantity*(1-od.Discount)),2) AS sales FROM Products p JOIN \"Order Details\" od ON od.ProductID=p.ProductID GROUP BY p.ProductID ORDER BY units DESC, product LIMIT 5"}"#,
+        lead: "Here are the 5 best-selling products by units sold, from the Northwind database:",
+        example: Some("What are our best-selling products?"),
+    },
+    Rule {
+        triggers: &[&["countr"]],
+        tool: "read_query",
+        arguments: r#"{"query":"SELECT c.Country AS country, COUNT(*) AS orders FROM Orders o JOIN Customers c ON c.CustomerID=o.CustomerID GROUP BY c.Country ORDER BY orders DESC, country"}"#,
+        lead: "Here are the orders by customer country, from the Northwind database:",
+        example: Some("How many orders came from each country?"),
+    },
+    Rule {
+        triggers: &[&["broken query"]],
         tool: "read_query",
         arguments: r#"{"query":"SELECT * FROM NoSuchTable"}"#,
         lead: "Here is what the query returned:",
+        example: None,
     },
 ];
 
@@ -56,12 +102,16 @@ pub(crate) struct ToolChoice {
     pub(crate) rule: &'static Rule,
 }
 
-/// The first rule whose phrase is in `message` and whose tool some server listed.
+/// The first rule whose words are in `message` and whose tool some server listed.
 pub(crate) fn choose_tool(message: &str, servers: &[ListedServer]) -> Option<ToolChoice> {
     let message = message.to_lowercase();
     RULES
         .iter()
-        .filter(|rule| message.contains(rule.trigger))
+        .filter(|rule| {
+            rule.triggers
+                .iter()
+                .any(|group| group.iter().all(|stem| message.contains(stem)))
+        })
         .find_map(|rule| {
             let server = servers
                 .iter()
@@ -70,8 +120,12 @@ pub(crate) fn choose_tool(message: &str, servers: &[ListedServer]) -> Option<Too
         })
 }
 
-/// The answer when no tool was called: the echo, plus which servers offered how many tools.
-pub(crate) fn answer_without_tool(message: &str, servers: &[ListedServer]) -> String {
+/// The answer when no tool was called: the echo, plus which servers offered how many tools; for
+/// the demo model, the questions it answers instead.
+pub(crate) fn answer_without_tool(message: &str, servers: &[ListedServer], demo: bool) -> String {
+    if demo {
+        return repertoire(servers);
+    }
     let mut res = format!("You said: {message}");
     if !servers.is_empty() {
         let offered: Vec<String> = servers
@@ -87,6 +141,26 @@ pub(crate) fn answer_without_tool(message: &str, servers: &[ListedServer]) -> St
     res
 }
 
+/// The demo model's answer to anything else: the questions it answers, as a markdown list.
+fn repertoire(servers: &[ListedServer]) -> String {
+    let mut res = String::new();
+    if !servers
+        .iter()
+        .any(|s| s.tools.iter().any(|t| t == "read_query"))
+    {
+        res.push_str("Tick **Northwind** under the data sources first. ");
+    }
+    res.push_str(
+        "I am the scripted demo model, so I answer only these questions, from the Northwind \
+         database:\n",
+    );
+    for example in RULES.iter().filter_map(|rule| rule.example) {
+        res.push_str(&format!("\n- {example}"));
+    }
+    res.push_str("\n\nSet OPENAI_API_KEY for a real model.");
+    res
+}
+
 /// The answer after a tool call: the rule's lead sentence and the result (as a table when it is
 /// one), or the failure.
 pub(crate) fn answer_after_tool(rule: &Rule, outcome: &Result<String, String>) -> String {
@@ -99,10 +173,14 @@ pub(crate) fn answer_after_tool(rule: &Rule, outcome: &Result<String, String>) -
     }
 }
 
-/// `{"columns":[..],"rows":[[..],..]}` as a markdown table; `None` for anything else. Numbers use
-/// `f64`'s `Display`, so `208083.97` stays `208083.97` and `1996` stays `1996`.
+/// `{"columns":[..],"rows":[[..],..]}` (`read_query`) or `{"tables":[{..},..]}` (`list_tables`)
+/// as a markdown table; `None` for anything else. Numbers use `f64`'s `Display`, so
+/// `208083.97` stays `208083.97` and `1996` stays `1996`.
 pub(crate) fn render_table(output: &str) -> Option<String> {
     let value: Value = serde_json::from_str(output).ok()?;
+    if let Some(items) = value.get("tables").and_then(Value::as_array) {
+        return render_objects(items);
+    }
     let columns = value.get("columns")?.as_array()?;
     let rows = value.get("rows")?.as_array()?;
     let mut res = String::new();
@@ -114,6 +192,25 @@ pub(crate) fn render_table(output: &str) -> Option<String> {
         res.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     Some(res.trim_end().to_owned())
+}
+
+/// A list of objects as a table, one column per key of the first object (sorted by name).
+fn render_objects(items: &[Value]) -> Option<String> {
+    let mut keys: Vec<&String> = items.first()?.as_object()?.keys().collect();
+    keys.sort();
+    let rows: Option<Vec<Value>> = items
+        .iter()
+        .map(|item| {
+            let object = item.as_object()?;
+            Some(Value::Array(
+                keys.iter()
+                    .map(|k| object.get(*k).cloned().unwrap_or(Value::Null))
+                    .collect(),
+            ))
+        })
+        .collect();
+    let table = serde_json::json!({"columns": keys, "rows": rows?});
+    render_table(&table.to_string())
 }
 
 fn cell(value: &Value) -> String {
@@ -160,6 +257,53 @@ mod tests {
             Some((1, "read_query")),
         );
         check_choice("tables", &[], None);
+        for (message, query_holds) in [
+            ("Who are our biggest customers?", "c.CompanyName"),
+            ("Top 5 customers please", "c.CompanyName"),
+            ("Which products sell best?", "p.ProductName"),
+            ("What are the most popular products?", "p.ProductName"),
+            ("Orders by country", "c.Country"),
+            ("Which countries order most?", "c.Country"),
+            ("What was our revenue per year?", "strftime('%Y'"),
+        ] {
+            let choice =
+                choose_tool(message, &servers(&[nw])).map(|c| (c.rule.tool, c.rule.arguments));
+            assert!(
+                matches!(choice, Some(("read_query", args)) if args.contains(query_holds)),
+                "{message:?}: {choice:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_example_question_picks_its_own_rule() {
+        let nw = servers(&[("northwind", &["list_tables", "read_query"])]);
+        for rule in RULES.iter().filter(|r| r.example.is_some()) {
+            let example = rule.example.unwrap();
+            let chosen = choose_tool(example, &nw).unwrap_or_else(|| panic!("{example:?}"));
+            assert_eq!(chosen.rule.example, rule.example, "{example:?}");
+            if rule.tool == "read_query" {
+                let args: Value = serde_json::from_str(rule.arguments).unwrap();
+                assert!(args["query"].as_str().unwrap().starts_with("SELECT "));
+            }
+        }
+    }
+
+    #[test]
+    fn the_demo_model_lists_what_it_answers() {
+        let nw = servers(&[("northwind", &["list_tables", "read_query"])]);
+        let answer = answer_without_tool("What is the weather?", &nw, true);
+        assert!(
+            answer.starts_with("I am the scripted demo model"),
+            "{answer}"
+        );
+        for example in RULES.iter().filter_map(|r| r.example) {
+            assert!(answer.contains(&format!("\n- {example}")), "{answer}");
+        }
+        assert!(!answer.contains("broken"), "{answer}");
+        assert!(answer.ends_with("Set OPENAI_API_KEY for a real model."));
+        let unticked = answer_without_tool("hi", &[], true);
+        assert!(unticked.starts_with("Tick **Northwind** under the data sources first."));
     }
 
     #[test]
@@ -175,11 +319,12 @@ mod tests {
 
     #[test]
     fn echo_names_servers_and_tool_counts() {
-        assert_eq!(answer_without_tool("hi", &[]), "You said: hi");
+        assert_eq!(answer_without_tool("hi", &[], false), "You said: hi");
         assert_eq!(
             answer_without_tool(
                 "hi",
-                &servers(&[("northwind", &["a", "b"]), ("crm", &["c"]), ("x", &[])])
+                &servers(&[("northwind", &["a", "b"]), ("crm", &["c"]), ("x", &[])]),
+                false
             ),
             "You said: hi\n\nTools available: northwind (2 tools), crm (1 tool), x (0 tools)."
         );
@@ -199,6 +344,11 @@ mod tests {
         assert_eq!(render_table("not json"), None);
         assert_eq!(render_table(r#"["Orders","Customers"]"#), None);
         assert_eq!(render_table(r#"{"columns":["a"],"rows":[1]}"#), None);
+        assert_eq!(
+            render_table(r#"{"tables":[{"name":"Orders","type":"table","rows":830},{"name":"Order Details","type":"table","rows":2155}]}"#).unwrap(),
+            "| name | rows | type |\n|---|---|---|\n| Orders | 830 | table |\n| Order Details | 2155 | table |"
+        );
+        assert_eq!(render_table(r#"{"tables":[1]}"#), None);
     }
 
     #[test]

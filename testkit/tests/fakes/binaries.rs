@@ -67,6 +67,32 @@ async fn fake_provider_binary_announces_and_serves() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `--demo` (what `cargo xtask demo` runs without a key): no echo, the list of questions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fake_provider_binary_in_demo_mode_lists_its_questions() -> anyhow::Result<()> {
+    let mut provider = run(
+        env!("CARGO_BIN_EXE_fake-provider"),
+        &["--addr", "127.0.0.1:0", "--demo"],
+    )?;
+    let first = line(&mut provider).await?;
+    let base = first
+        .strip_prefix("fake-provider listening on ")
+        .expect("announcement line");
+    let body = json!({"input": "hi", "stream": true,
+                      "tools": [{"type": "function", "name": "northwind__read_query"}]});
+    let text = client()
+        .post(format!("{base}/responses"))
+        .json(&body)
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(!text.contains("You said"), "{text}");
+    assert!(text.contains("I am the scripted demo model"), "{text}");
+    assert!(text.contains("Who are our top customers?"), "{text}");
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fake_pomerium_binary_announces_routes_without_tokens() -> anyhow::Result<()> {
     let secret = "ti-never-printed";

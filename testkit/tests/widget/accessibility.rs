@@ -69,12 +69,14 @@ pub(crate) async fn audit(chain: &Chain, axe: &str, what: &str) -> anyhow::Resul
     Ok(())
 }
 
-/// Fails the next chat request as if the network were down (the widget looks `fetch` up on
-/// each call).
+/// Fails the next chat request, and the widget's retries of it, as if the network were down (the
+/// widget looks `fetch` up on each call and retries a lost connection twice, see
+/// `widget/src/api/busy.rs`, `MAX_UNREACHABLE_RETRIES`).
 pub(crate) const FAIL_NEXT_CHAT: &str = "const real = window.fetch;
+    let left = 3;
     window.fetch = function (request, init) {
       if (String(request && request.url || request).includes('/api/chat')) {
-        window.fetch = real;
+        if (--left === 0) window.fetch = real;
         return Promise.reject(new TypeError('Failed to fetch'));
       }
       return real.apply(this, arguments);

@@ -39,6 +39,8 @@ pub(crate) struct ChainConfig {
     pub(crate) edge_env: Vec<(&'static str, &'static str)>,
     /// A page origin that embeds the widget cross-origin (the edge's `allowed_origins`).
     pub(crate) allowed_origin: Option<String>,
+    /// `wasmtime serve` options for the edge (e.g. a tiny instance pool).
+    pub(crate) edge_runtime: Vec<&'static str>,
 }
 
 impl ChainConfig {
@@ -92,7 +94,7 @@ impl Chain {
         if let Some(origin) = &cfg.allowed_origin {
             env.push(("ALLOWED_ORIGINS", origin.as_str()));
         }
-        let edge = EdgeProcess::start(&artifacts, &env)?;
+        let edge = EdgeProcess::start_with_runtime(&artifacts, &cfg.edge_runtime, &env)?;
         let pomerium = FakePomerium::start(FakePomeriumConfig {
             edge_upstream: edge.base_url.clone(),
             client_addr: Some(pomerium_addr),

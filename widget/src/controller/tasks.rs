@@ -14,7 +14,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{AbortController, AbortSignal};
 
 use crate::api::stream::EventReader;
-use crate::api::{self, RequestError};
+use crate::api::{self, RequestError, busy};
 use crate::controller::{Controller, Msg};
 
 /// The kinds of request an instance makes; at most one of each is in flight.
@@ -92,7 +92,9 @@ impl Drop for Interval {
     }
 }
 
-/// Posts the chat request and turns its stream into messages, one per chunk.
+/// Posts the chat request and turns its stream into messages, one per chunk. A request the
+/// runtime turned away for want of capacity is sent again after a pause ([`busy`]), until it
+/// gets a stream, is refused for another reason, runs out of tries, or is aborted.
 pub(crate) async fn run_chat(
     me: Weak<Controller>,
     request: u64,
@@ -100,11 +102,23 @@ pub(crate) async fn run_chat(
     chat_request: ChatRequest,
     signal: AbortSignal,
 ) {
-    let body = match api::post_chat(&endpoint, &chat_request, &signal).await {
-        Ok(body) => body,
-        Err(err) => {
-            let error = err.into_api_error();
-            return send(&me, Msg::ChatRefused { request, error });
+    let mut retries = 0;
+    let body = loop {
+        match api::post_chat(&endpoint, &chat_request, &signal).await {
+            Ok(body) => break body,
+            Err(_) if signal.aborted() => return,
+            Err(err) if busy::should_retry(&err, retries) => {
+                retries += 1;
+                send(&me, Msg::ChatBusy { request });
+                busy::pause(busy::delay_ms(retries, js_sys::Math::random())).await;
+                if signal.aborted() {
+                    return;
+                }
+            }
+            Err(err) => {
+                let error = err.into_api_error();
+                return send(&me, Msg::ChatRefused { request, error });
+            }
         }
     };
     let mut reader = EventReader::new(&body);

@@ -3,7 +3,9 @@
 //! Contract: `[data-role="message"][data-author="assistant"]`, with the rendered answer in a
 //! descendant `[data-role="text"]` and `data-complete` = `true` after `done`, `approval` while
 //! it waits for approvals, `error` after an error or an interruption, `stopped` after Stop
-//! (absent while streaming, when the message is also `aria-busy`). The reasoning summary is a
+//! (absent while streaming, when the message is also `aria-busy`). While the edge's runtime
+//! turns the request away and the widget tries again, a `[data-role="busy"]` status note says
+//! so. The reasoning summary is a
 //! collapsed `details[data-role="reasoning"]`. Layout, top to bottom: reasoning, tool
 //! listings and calls, approvals, text, the "stopped" note, the error box. Each part remembers
 //! what it showed and changes only what differs; the text goes through [`MarkdownView`].
@@ -30,6 +32,8 @@ pub(crate) struct Context<'a> {
     pub(crate) sign_in_url: &'a str,
     /// This answer is the last one: it may offer Retry and take decisions.
     pub(crate) is_last: bool,
+    /// Its request was turned away for want of capacity and is being sent again.
+    pub(crate) busy: bool,
     /// The locale's strings.
     pub(crate) strings: &'static Strings,
 }
@@ -48,6 +52,8 @@ pub(crate) struct AnswerView {
     text_root: Element,
     text: MarkdownView,
     end: Option<Element>,
+    /// The "busy, retrying" note while it shows.
+    busy_note: Option<Element>,
     /// The status shown, and whether it offered Retry.
     shown: Option<(AnswerStatus, bool)>,
 }
@@ -105,6 +111,7 @@ impl AnswerView {
             text: MarkdownView::new(text_root.clone()),
             text_root,
             end: None,
+            busy_note: None,
             shown: None,
         }
     }
@@ -132,6 +139,7 @@ impl AnswerView {
         // An answer waiting for approvals goes on in the same text afterwards.
         let finished = !streaming && answer.status != AnswerStatus::AwaitingApproval;
         self.text.render(doc, &answer.text, finished, s);
+        self.render_busy(doc, streaming && cx.busy, s);
         self.render_status(doc, answer, cx)
     }
 
@@ -194,6 +202,27 @@ impl AnswerView {
             }
             let streaming = answer.status == AnswerStatus::Streaming;
             self.approvals[i].render(doc, approval, open, streaming, s);
+        }
+    }
+
+    /// Shows or removes the "busy, retrying" note (a polite status, read out once).
+    fn render_busy(&mut self, doc: &Document, busy: bool, s: &Strings) {
+        match (busy, &self.busy_note) {
+            (true, None) => {
+                let attributes = [
+                    ("class", "note"),
+                    ("part", "busy"),
+                    ("data-role", "busy"),
+                    ("role", "status"),
+                ];
+                let note = dom::text_child(doc, &self.root, "p", &attributes, s.busy_retrying);
+                self.busy_note = Some(note);
+            }
+            (false, Some(note)) => {
+                note.remove();
+                self.busy_note = None;
+            }
+            _ => {}
         }
     }
 

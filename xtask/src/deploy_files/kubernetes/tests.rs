@@ -156,7 +156,7 @@ fn custom_resources_pass_their_crds_and_webhooks() {
         "  env:\n    - name: SPIN_MAX_INSTANCE_COUNT\n      value: \"2000\"\n  checks:\n",
     );
     assert_fails(check_custom_resources(&env), "unknown field \"env\"");
-    let quantity = with("edge.yaml", "memory: 256Mi", "memory: 256MB");
+    let quantity = with("edge.yaml", "memory: 1536Mi", "memory: 1536MB");
     assert_fails(check_custom_resources(&quantity), "does not match");
     let same_site = with("pomerium.yaml", "sameSite: lax", "sameSite: relaxed");
     assert_fails(check_custom_resources(&same_site), "is not one of");
@@ -199,8 +199,8 @@ fn custom_resources_pass_their_crds_and_webhooks() {
     );
     let too_big = with(
         "edge.yaml",
-        "  resources:\n",
-        "  invocationLimits:\n    memory: 1Gi\n  resources:\n",
+        "  invocationLimits:\n    memory: 64Mi\n",
+        "  invocationLimits:\n    memory: 2Gi\n",
     );
     assert_fails(
         check_custom_resources(&too_big),

@@ -1,0 +1,259 @@
+//! The scripted demo model, set up as `cargo xtask demo` sets it up without a key: the fake
+//! provider in demo mode behind the edge (no `OPENAI_API_KEY`, tool mode `auto`, so the edge
+//! runs the tools), the fake Pomerium in front, the real northwind-mcp behind its MCP route, and
+//! the edge's `model_notice` saying a demo model answers.
+//!
+//! Each question of the demo model's repertoire is asked through the whole chain, and its answer
+//! must hold the figures this test computes from the database itself; anything else gets the
+//! list of questions. In Chromium: the notice is on screen before the first question, and a
+//! question is answered with the database's figures.
+
+use std::path::{Path, PathBuf};
+
+use protocol::StreamEvent;
+use serde_json::json;
+use testkit::browser::Browser;
+use testkit::pomerium::{FakePomerium, FakePomeriumConfig, McpRoute};
+use testkit::process::{Artifacts, EdgeProcess, NorthwindProcess, free_local_addr, scratch_dir};
+use testkit::provider::{FakeProvider, ModelOptions, Script};
+
+use crate::e2e::{ROOT, drive_question, yearly_sales};
+use crate::support::client;
+use crate::tool_mode::{ask, text_of};
+
+/// What `cargo xtask demo` sets as the edge's `model_notice` (xtask's `DEMO_NOTICE`).
+const NOTICE: &str = "demo model: scripted answers; set OPENAI_API_KEY for a real one";
+
+/// The chain of the keyless demo.
+struct Demo {
+    _northwind: NorthwindProcess,
+    _provider: FakeProvider,
+    _edge: EdgeProcess,
+    pomerium: FakePomerium,
+    db: PathBuf,
+}
+
+async fn demo(name: &str) -> anyhow::Result<Demo> {
+    let artifacts = Artifacts::from_env()?;
+    let dir = scratch_dir(name)?;
+    let ti = format!("ti_{name}_{}", std::process::id());
+    let db = dir.join("northwind.db");
+    let northwind = NorthwindProcess::start(&artifacts, Some(&ti), &db)?;
+    let provider = FakeProvider::start(Script::Model(ModelOptions {
+        demo: true,
+        ..ModelOptions::default()
+    }))
+    .await?;
+    let addr = free_local_addr()?;
+    let pomerium_url = format!("http://{addr}");
+    let provider_url = provider.base_url();
+    let edge = EdgeProcess::start(
+        &artifacts,
+        &[
+            ("OPENAI_BASE_URL", &provider_url),
+            ("POMERIUM_URL", &pomerium_url),
+            ("MODEL_NOTICE", NOTICE),
+        ],
+    )?;
+    let pomerium = FakePomerium::start(FakePomeriumConfig {
+        edge_upstream: edge.base_url.clone(),
+        client_addr: Some(addr),
+        mcp_routes: vec![McpRoute {
+            name: "Northwind".into(),
+            description: Some("The Northwind sales database".into()),
+            upstream: northwind.base_url.clone(),
+            internal_token: ti,
+            ..McpRoute::default()
+        }],
+        sign_in: false,
+    })
+    .await?;
+    Ok(Demo {
+        _northwind: northwind,
+        _provider: provider,
+        _edge: edge,
+        pomerium,
+        db,
+    })
+}
+
+/// The rows `sql` gives, each cell as the answer prints it (numbers in `f64`'s `Display`).
+fn rows(db: &Path, sql: &str) -> anyhow::Result<Vec<Vec<String>>> {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let mut stmt = conn.prepare(sql)?;
+    let n = stmt.column_count();
+    let rows = stmt.query_map([], |row| {
+        (0..n)
+            .map(|i| {
+                Ok(match row.get_ref(i)? {
+                    rusqlite::types::ValueRef::Integer(v) => (v as f64).to_string(),
+                    rusqlite::types::ValueRef::Real(v) => v.to_string(),
+                    rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    other => format!("{other:?}"),
+                })
+            })
+            .collect::<Result<Vec<String>, rusqlite::Error>>()
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Every table and view with its row count, as `list_tables` reports them.
+fn tables(db: &Path) -> anyhow::Result<Vec<Vec<String>>> {
+    let names = rows(
+        db,
+        "SELECT name, type FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'",
+    )?;
+    names
+        .into_iter()
+        .map(|row| {
+            let count = rows(db, &format!("SELECT COUNT(*) FROM \"{}\"", row[0]))?;
+            Ok(vec![row[0].clone(), count[0][0].clone(), row[1].clone()])
+        })
+        .collect()
+}
+
+/// A question, the tool its answer calls, and the rows the answer must show.
+type Case = (&'static str, &'static str, Vec<Vec<String>>);
+
+/// The questions and the rows their answers must show, from the database.
+fn cases(db: &Path) -> anyhow::Result<Vec<Case>> {
+    let years = yearly_sales(db)?
+        .into_iter()
+        .map(|(year, total)| vec![year, total])
+        .collect();
+    let customers = rows(
+        db,
+        "SELECT c.CompanyName, c.Country, ROUND(SUM(d.UnitPrice * d.Quantity * (1 - d.Discount)), 2) AS total \
+         FROM \"Order Details\" d JOIN Orders o ON o.OrderID = d.OrderID JOIN Customers c ON c.CustomerID = o.CustomerID \
+         GROUP BY c.CustomerID ORDER BY total DESC LIMIT 5",
+    )?;
+    let products = rows(
+        db,
+        "SELECT p.ProductName, SUM(d.Quantity) AS units, ROUND(SUM(d.UnitPrice * d.Quantity * (1 - d.Discount)), 2) \
+         FROM \"Order Details\" d JOIN Products p ON p.ProductID = d.ProductID GROUP BY p.ProductID \
+         ORDER BY units DESC LIMIT 5",
+    )?;
+    let countries = rows(
+        db,
+        "SELECT c.Country, COUNT(o.OrderID) FROM Customers c JOIN Orders o ON o.CustomerID = c.CustomerID \
+         GROUP BY c.Country",
+    )?;
+    Ok(vec![
+        ("What were our sales by year?", "read_query", years),
+        ("Who are our top customers?", "read_query", customers),
+        (
+            "What are our best-selling products?",
+            "read_query",
+            products,
+        ),
+        (
+            "How many orders came from each country?",
+            "read_query",
+            countries,
+        ),
+        (
+            "Which tables are in the database?",
+            "list_tables",
+            tables(db)?,
+        ),
+    ])
+}
+
+#[tokio::test]
+async fn without_a_key_the_demo_answers_each_question_from_the_database() -> anyhow::Result<()> {
+    let demo = demo("demo_model").await?;
+    let base = demo.pomerium.base_url();
+    let models: serde_json::Value = client()
+        .get(format!("{base}/api/models"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(models["notice"], NOTICE, "{models}");
+
+    let cases = cases(&demo.db)?;
+    assert_eq!(cases[0].2.len(), 3, "three years of orders");
+    for (question, tool, expected) in &cases {
+        assert!(!expected.is_empty(), "{question}: no rows to expect");
+        let body = json!({"messages":[{"role":"user","content":question}],"servers":["northwind"]});
+        let events = ask(&format!("{base}/api/chat"), body).await?;
+        assert!(
+            events.iter().any(
+                |e| matches!(e, StreamEvent::ToolCallStarted { tool: t, .. } if t.as_str() == *tool)
+            ),
+            "{question}: no {tool} call: {events:?}"
+        );
+        let n_deltas = events
+            .iter()
+            .filter(|e| matches!(e, StreamEvent::TextDelta { .. }))
+            .count();
+        assert!(n_deltas >= 3, "{question}: the answer is not streamed");
+        assert!(
+            matches!(events.last(), Some(StreamEvent::Done { .. })),
+            "{question}: {events:?}"
+        );
+        let text = text_of(&events);
+        for row in expected {
+            let line = format!("| {} |", row.join(" | "));
+            assert!(
+                text.contains(&line),
+                "{question}: {line} missing from\n{text}"
+            );
+        }
+    }
+
+    // Anything else: no tool runs, and the answer lists what the model answers.
+    let body = json!({"messages":[{"role":"user","content":"What is the weather like?"}],"servers":["northwind"]});
+    let events = ask(&format!("{base}/api/chat"), body).await?;
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, StreamEvent::ToolCallStarted { .. })),
+        "{events:?}"
+    );
+    let text = text_of(&events);
+    for (question, _, _) in &cases {
+        assert!(
+            text.contains(&format!("- {question}")),
+            "{question} not offered in\n{text}"
+        );
+    }
+    assert!(text.contains("OPENAI_API_KEY"), "{text}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_demo_page_says_a_demo_model_answers_and_it_answers() -> anyhow::Result<()> {
+    let demo = demo("demo_model_browser").await?;
+    let expected = cases(&demo.db)?.swap_remove(1);
+    let browser = Browser::start().await?;
+    let result = async {
+        browser
+            .client
+            .goto(&format!("{}/", demo.pomerium.base_url()))
+            .await?;
+        // Before any question: the notice is on screen.
+        let notice = browser
+            .wait_for(
+                "the demo notice",
+                &format!(
+                    "{ROOT} const n = root?.querySelector('[data-role=\"notice\"]');
+                    return n && !n.hidden && n.getBoundingClientRect().height > 0 ? n.textContent : null;"
+                ),
+                std::time::Duration::from_secs(30),
+            )
+            .await?;
+        anyhow::ensure!(notice == NOTICE, "notice: {notice}");
+        drive_question(&browser, &demo.pomerium, expected.0).await
+    }
+    .await;
+    browser.close().await?;
+    let (text, _) = result?;
+    for row in &expected.2 {
+        for cell in row {
+            assert!(text.contains(cell.as_str()), "{cell} missing from\n{text}");
+        }
+    }
+    Ok(())
+}
