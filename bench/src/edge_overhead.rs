@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail, ensure};
+use protocol::EventKind;
 use testkit::provider::{FakeProvider, Script};
 
 use crate::client::{TimedStream, chat_body, ms, post_stream, provider_body};
@@ -27,7 +28,7 @@ use crate::transcript::{Transcript, TranscriptBuilder};
 
 /// The provider-side delta frame and the edge's text event.
 const PROVIDER_DELTA: &str = "response.output_text.delta";
-const EDGE_DELTA: &str = "text_delta";
+const EDGE_DELTA: &str = EventKind::TextDelta.as_str();
 
 /// The fake provider behind a tap, the edge in front, and a counter for stream markers.
 pub(crate) struct Chain {
@@ -104,7 +105,7 @@ impl Chain {
 /// Fails unless the edge's stream ended with `done`.
 pub(crate) fn ensure_done(stream: &TimedStream) -> anyhow::Result<()> {
     match stream.frames.last() {
-        Some((_, frame)) if frame.event == "done" => Ok(()),
+        Some((_, frame)) if frame.event == EventKind::Done.as_str() => Ok(()),
         Some((_, frame)) => bail!("the stream ended with {}: {}", frame.event, frame.data),
         None => bail!("the stream was empty"),
     }

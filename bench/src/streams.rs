@@ -16,6 +16,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use protocol::EventKind;
+
 use crate::client::ms;
 use crate::edge_overhead::{Chain, latencies, pct};
 use crate::results::Results;
@@ -77,7 +79,7 @@ async fn level_run(
     for (task, n) in tasks.into_iter().zip(&markers) {
         let outcome = task.await.map_err(anyhow::Error::from).and_then(|r| r);
         let checked = outcome.and_then(|stream| {
-            let arrivals = stream.arrivals("text_delta");
+            let arrivals = stream.arrivals(EventKind::TextDelta.as_str());
             let written = chain.tap.take(*n);
             let lat = latencies(&arrivals, &written, transcript)?;
             Ok((stream, lat))

@@ -8,6 +8,7 @@
 //! | [`chat`] | the chat request: structured turns, server ids, optional model |
 //! | [`servers`] | the list of MCP servers the edge offers to the widget |
 //! | [`event`] | the stream events and the error shape with its stable codes |
+//! | [`names`] | the wire name of every error code, event kind, tool status and role |
 //! | [`identity`] | the signed-in user the edge verified (`GET /api/me`) |
 //! | [`sse`] | the SSE encoder and the incremental SSE decoder (bytes in, frames out) |
 //!
@@ -24,11 +25,12 @@
 pub mod chat;
 pub mod event;
 pub mod identity;
+pub mod names;
 pub mod servers;
 pub mod sse;
 
 pub use chat::{ApprovalDecision, ChatRequest, RequestError, Role, Turn};
-pub use event::{ApiError, ErrorCode, ErrorResponse, StreamEvent, ToolStatus};
+pub use event::{ApiError, ErrorCode, ErrorResponse, EventKind, StreamEvent, ToolStatus};
 pub use identity::Identity;
 pub use servers::{DisconnectRequest, ModelList, ServerInfo, ServerList};
 pub use sse::{Decoder, Frame};

@@ -21,7 +21,7 @@ pub fn encode(event: &StreamEvent) -> String {
     let json = serde_json::to_string(event).unwrap_or_else(|_| {
         r#"{"type":"error","code":"internal","message":"event not encodable","retryable":false}"#.to_owned()
     });
-    format!("event: {}\ndata: {json}\n\n", event.kind())
+    format!("event: {}\ndata: {json}\n\n", event.kind().as_str())
 }
 
 /// One dispatched SSE event.
@@ -335,6 +335,11 @@ mod tests {
             .map(|f| StreamEvent::from_frame(f).unwrap())
             .collect();
         assert_eq!(decoded, events);
-        assert!(frames.iter().zip(&events).all(|(f, e)| f.event == e.kind()));
+        assert!(
+            frames
+                .iter()
+                .zip(&events)
+                .all(|(f, e)| f.event == e.kind().as_str())
+        );
     }
 }

@@ -37,7 +37,7 @@ pub(crate) fn text_of(events: &[StreamEvent]) -> String {
 
 /// Event kinds with runs of the same kind collapsed (delta counts differ between modes).
 fn kinds(events: &[StreamEvent]) -> Vec<&'static str> {
-    let mut res: Vec<&'static str> = events.iter().map(StreamEvent::kind).collect();
+    let mut res: Vec<&'static str> = events.iter().map(|e| e.kind().as_str()).collect();
     res.dedup();
     res
 }

@@ -223,11 +223,7 @@ mod tests {
     fn check(status: u16, body: &str, code: &str, message: &str, retryable: bool) {
         let error = refusal_from(status, body);
         assert_eq!(
-            (
-                json::code_name(error.code),
-                error.message.as_str(),
-                error.retryable
-            ),
+            (error.code.as_str(), error.message.as_str(), error.retryable),
             (code, message, retryable),
             "status {status}, body {body:?}"
         );

@@ -2,12 +2,11 @@
 //!
 //! One [`Strings`] table per locale; [`Strings::for_locale`] picks one from a BCP 47 tag
 //! (`de`, `de-CH`, ...), falling back to English. Messages with slots use `{0}`, `{1}`, filled
-//! by [`fill`]. Error messages are indexed like [`crate::json::ERROR_CODES`], so every edge
-//! error code has its own clear message in every locale. Adding a locale is adding one table.
+//! by [`fill`]. Each locale maps every [`ErrorCode`] to its message with an exhaustive `match`
+//! (no wildcard), so every edge error code has its own clear message in every locale and a new
+//! code does not compile without one. Adding a locale is adding one table and one `match`.
 
 use protocol::ErrorCode;
-
-use crate::json::ERROR_CODES;
 
 /// The strings of one locale.
 #[derive(Debug)]
@@ -67,8 +66,9 @@ pub(crate) struct Strings {
     /// Shown while the edge's runtime refuses requests for want of capacity and the widget
     /// tries again.
     pub(crate) busy_retrying: &'static str,
-    /// One message per error code, in the order of [`ERROR_CODES`].
-    pub(crate) errors: [&'static str; 32],
+    /// The message for each error code: an exhaustive `match` per locale, so a code added to
+    /// `protocol` does not compile until every locale has its message.
+    errors: fn(ErrorCode) -> &'static str,
 }
 
 /// English.
@@ -125,40 +125,7 @@ pub(crate) const EN: Strings = Strings {
     error_code: "Error code: {0}",
     request: "request {0}",
     busy_retrying: "The chat is busy, retrying…",
-    errors: [
-        "You are not signed in, or your session has expired. Sign in to continue.",
-        "The chat service could not read this request.",
-        "A selected data source is not available to you. Refresh the list and try again.",
-        "The chosen model is not available. Pick another one.",
-        "This page may not use the chat service.",
-        "The conversation is too long to send. Start a new chat.",
-        "The chat service refused the request format.",
-        "The chat service does not offer this feature.",
-        "The chat service does not offer this feature.",
-        "The list of data sources could not be loaded.",
-        "The chat service has no AI model configured yet.",
-        "The chat service could not sign in to the AI model provider.",
-        "The AI model is busy. Try again in a moment.",
-        "A data source could not be reached.",
-        "The AI model is unavailable right now. Try again in a moment.",
-        "The AI model reported an error.",
-        "The answer stopped before it was complete.",
-        "The answer was interrupted.",
-        "The AI model took too long to answer.",
-        "The AI model kept calling tools without finishing its answer.",
-        "The AI model asked for too many tool calls at once.",
-        "The AI model asked for too many tool calls in one answer.",
-        "The tools returned more data than one answer may use.",
-        "The AI model sent a tool call that is too large.",
-        "The answer took too long and was stopped.",
-        "A service sent more data than the chat service accepts.",
-        "This answer can no longer be continued. Ask again.",
-        "The chat service is not set up correctly. Tell its administrator.",
-        "The chat service could not be reached. Check your connection.",
-        "The chat is busy. Try again in a moment.",
-        "The chat service ran into a problem.",
-        "Something went wrong.",
-    ],
+    errors: en_errors,
 };
 
 /// German.
@@ -215,41 +182,132 @@ pub(crate) const DE: Strings = Strings {
     error_code: "Fehlercode: {0}",
     request: "Anfrage {0}",
     busy_retrying: "Der Chat ist ausgelastet, neuer Versuch…",
-    errors: [
-        "Sie sind nicht angemeldet oder Ihre Sitzung ist abgelaufen. Melden Sie sich an, um fortzufahren.",
-        "Der Chat-Dienst konnte diese Anfrage nicht lesen.",
-        "Eine gewählte Datenquelle steht Ihnen nicht zur Verfügung. Aktualisieren Sie die Liste und versuchen Sie es erneut.",
-        "Das gewählte Modell ist nicht verfügbar. Wählen Sie ein anderes.",
-        "Diese Seite darf den Chat-Dienst nicht verwenden.",
-        "Die Unterhaltung ist zu lang zum Senden. Beginnen Sie einen neuen Chat.",
-        "Der Chat-Dienst hat das Format der Anfrage abgelehnt.",
-        "Der Chat-Dienst bietet diese Funktion nicht an.",
-        "Der Chat-Dienst bietet diese Funktion nicht an.",
-        "Die Liste der Datenquellen konnte nicht geladen werden.",
-        "Für den Chat-Dienst ist noch kein KI-Modell eingerichtet.",
-        "Der Chat-Dienst konnte sich nicht beim Anbieter des KI-Modells anmelden.",
-        "Das KI-Modell ist ausgelastet. Versuchen Sie es gleich noch einmal.",
-        "Eine Datenquelle war nicht erreichbar.",
-        "Das KI-Modell ist gerade nicht verfügbar. Versuchen Sie es gleich noch einmal.",
-        "Das KI-Modell hat einen Fehler gemeldet.",
-        "Die Antwort endete, bevor sie vollständig war.",
-        "Die Antwort wurde unterbrochen.",
-        "Das KI-Modell hat zu lange für die Antwort gebraucht.",
-        "Das KI-Modell hat immer wieder Werkzeuge aufgerufen, ohne die Antwort abzuschließen.",
-        "Das KI-Modell wollte zu viele Werkzeuge auf einmal aufrufen.",
-        "Das KI-Modell wollte in einer Antwort zu viele Werkzeuge aufrufen.",
-        "Die Werkzeuge haben mehr Daten geliefert, als eine Antwort verwenden darf.",
-        "Das KI-Modell hat einen zu großen Werkzeugaufruf gesendet.",
-        "Die Antwort hat zu lange gedauert und wurde abgebrochen.",
-        "Ein Dienst hat mehr Daten gesendet, als der Chat-Dienst annimmt.",
-        "Diese Antwort kann nicht mehr fortgesetzt werden. Fragen Sie erneut.",
-        "Der Chat-Dienst ist nicht richtig eingerichtet. Wenden Sie sich an seine Administration.",
-        "Der Chat-Dienst ist nicht erreichbar. Prüfen Sie Ihre Verbindung.",
-        "Der Chat ist ausgelastet. Versuchen Sie es gleich noch einmal.",
-        "Im Chat-Dienst ist ein Problem aufgetreten.",
-        "Etwas ist schiefgelaufen.",
-    ],
+    errors: de_errors,
 };
+
+/// The English message for each error code.
+fn en_errors(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::Unauthorized => {
+            "You are not signed in, or your session has expired. Sign in to continue."
+        }
+        ErrorCode::BadRequest => "The chat service could not read this request.",
+        ErrorCode::UnknownServer => {
+            "A selected data source is not available to you. Refresh the list and try again."
+        }
+        ErrorCode::ModelNotAllowed => "The chosen model is not available. Pick another one.",
+        ErrorCode::Forbidden => "This page may not use the chat service.",
+        ErrorCode::PayloadTooLarge => "The conversation is too long to send. Start a new chat.",
+        ErrorCode::UnsupportedMediaType => "The chat service refused the request format.",
+        ErrorCode::NotFound | ErrorCode::MethodNotAllowed => {
+            "The chat service does not offer this feature."
+        }
+        ErrorCode::PomeriumUnavailable => "The list of data sources could not be loaded.",
+        ErrorCode::ProviderNotConfigured => "The chat service has no AI model configured yet.",
+        ErrorCode::ProviderAuth => "The chat service could not sign in to the AI model provider.",
+        ErrorCode::ProviderRateLimited => "The AI model is busy. Try again in a moment.",
+        ErrorCode::McpServerUnreachable => "A data source could not be reached.",
+        ErrorCode::ProviderUnavailable => {
+            "The AI model is unavailable right now. Try again in a moment."
+        }
+        ErrorCode::ProviderError => "The AI model reported an error.",
+        ErrorCode::ResponseIncomplete => "The answer stopped before it was complete.",
+        ErrorCode::StreamInterrupted => "The answer was interrupted.",
+        ErrorCode::ProviderTimeout => "The AI model took too long to answer.",
+        ErrorCode::ToolRoundsExceeded => {
+            "The AI model kept calling tools without finishing its answer."
+        }
+        ErrorCode::ToolCallsPerRoundExceeded => {
+            "The AI model asked for too many tool calls at once."
+        }
+        ErrorCode::ToolCallsExceeded => "The AI model asked for too many tool calls in one answer.",
+        ErrorCode::ToolOutputExceeded => "The tools returned more data than one answer may use.",
+        ErrorCode::ToolArgumentsTooLarge => "The AI model sent a tool call that is too large.",
+        ErrorCode::AnswerTimeout => "The answer took too long and was stopped.",
+        ErrorCode::UpstreamTooLarge => "A service sent more data than the chat service accepts.",
+        ErrorCode::InvalidContinuation => "This answer can no longer be continued. Ask again.",
+        ErrorCode::InvalidConfiguration => {
+            "The chat service is not set up correctly. Tell its administrator."
+        }
+        ErrorCode::NetworkError => "The chat service could not be reached. Check your connection.",
+        ErrorCode::EdgeBusy => "The chat is busy. Try again in a moment.",
+        ErrorCode::Internal => "The chat service ran into a problem.",
+        ErrorCode::Unknown => "Something went wrong.",
+    }
+}
+
+/// The German message for each error code.
+fn de_errors(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::Unauthorized => {
+            "Sie sind nicht angemeldet oder Ihre Sitzung ist abgelaufen. Melden Sie sich an, um fortzufahren."
+        }
+        ErrorCode::BadRequest => "Der Chat-Dienst konnte diese Anfrage nicht lesen.",
+        ErrorCode::UnknownServer => {
+            "Eine gewählte Datenquelle steht Ihnen nicht zur Verfügung. Aktualisieren Sie die Liste und versuchen Sie es erneut."
+        }
+        ErrorCode::ModelNotAllowed => {
+            "Das gewählte Modell ist nicht verfügbar. Wählen Sie ein anderes."
+        }
+        ErrorCode::Forbidden => "Diese Seite darf den Chat-Dienst nicht verwenden.",
+        ErrorCode::PayloadTooLarge => {
+            "Die Unterhaltung ist zu lang zum Senden. Beginnen Sie einen neuen Chat."
+        }
+        ErrorCode::UnsupportedMediaType => "Der Chat-Dienst hat das Format der Anfrage abgelehnt.",
+        ErrorCode::NotFound | ErrorCode::MethodNotAllowed => {
+            "Der Chat-Dienst bietet diese Funktion nicht an."
+        }
+        ErrorCode::PomeriumUnavailable => "Die Liste der Datenquellen konnte nicht geladen werden.",
+        ErrorCode::ProviderNotConfigured => {
+            "Für den Chat-Dienst ist noch kein KI-Modell eingerichtet."
+        }
+        ErrorCode::ProviderAuth => {
+            "Der Chat-Dienst konnte sich nicht beim Anbieter des KI-Modells anmelden."
+        }
+        ErrorCode::ProviderRateLimited => {
+            "Das KI-Modell ist ausgelastet. Versuchen Sie es gleich noch einmal."
+        }
+        ErrorCode::McpServerUnreachable => "Eine Datenquelle war nicht erreichbar.",
+        ErrorCode::ProviderUnavailable => {
+            "Das KI-Modell ist gerade nicht verfügbar. Versuchen Sie es gleich noch einmal."
+        }
+        ErrorCode::ProviderError => "Das KI-Modell hat einen Fehler gemeldet.",
+        ErrorCode::ResponseIncomplete => "Die Antwort endete, bevor sie vollständig war.",
+        ErrorCode::StreamInterrupted => "Die Antwort wurde unterbrochen.",
+        ErrorCode::ProviderTimeout => "Das KI-Modell hat zu lange für die Antwort gebraucht.",
+        ErrorCode::ToolRoundsExceeded => {
+            "Das KI-Modell hat immer wieder Werkzeuge aufgerufen, ohne die Antwort abzuschließen."
+        }
+        ErrorCode::ToolCallsPerRoundExceeded => {
+            "Das KI-Modell wollte zu viele Werkzeuge auf einmal aufrufen."
+        }
+        ErrorCode::ToolCallsExceeded => {
+            "Das KI-Modell wollte in einer Antwort zu viele Werkzeuge aufrufen."
+        }
+        ErrorCode::ToolOutputExceeded => {
+            "Die Werkzeuge haben mehr Daten geliefert, als eine Antwort verwenden darf."
+        }
+        ErrorCode::ToolArgumentsTooLarge => {
+            "Das KI-Modell hat einen zu großen Werkzeugaufruf gesendet."
+        }
+        ErrorCode::AnswerTimeout => "Die Antwort hat zu lange gedauert und wurde abgebrochen.",
+        ErrorCode::UpstreamTooLarge => {
+            "Ein Dienst hat mehr Daten gesendet, als der Chat-Dienst annimmt."
+        }
+        ErrorCode::InvalidContinuation => {
+            "Diese Antwort kann nicht mehr fortgesetzt werden. Fragen Sie erneut."
+        }
+        ErrorCode::InvalidConfiguration => {
+            "Der Chat-Dienst ist nicht richtig eingerichtet. Wenden Sie sich an seine Administration."
+        }
+        ErrorCode::NetworkError => {
+            "Der Chat-Dienst ist nicht erreichbar. Prüfen Sie Ihre Verbindung."
+        }
+        ErrorCode::EdgeBusy => "Der Chat ist ausgelastet. Versuchen Sie es gleich noch einmal.",
+        ErrorCode::Internal => "Im Chat-Dienst ist ein Problem aufgetreten.",
+        ErrorCode::Unknown => "Etwas ist schiefgelaufen.",
+    }
+}
 
 /// Tables are told apart by their locale.
 impl PartialEq for Strings {
@@ -273,8 +331,7 @@ impl Strings {
 
     /// The message for an error code.
     pub(crate) fn error(&self, code: ErrorCode) -> &'static str {
-        let at = ERROR_CODES.iter().position(|(c, _)| *c == code);
-        self.errors[at.unwrap_or(ERROR_CODES.len() - 1)]
+        (self.errors)(code)
     }
 }
 
@@ -323,12 +380,37 @@ mod tests {
         assert_eq!(Strings::for_locale("").lang, "en");
     }
 
+    /// Every code has its own message in every locale: not empty, not the generic fallback
+    /// (the `unknown` code's), and translated. The compiler already refuses a code without an
+    /// arm in a locale's `match`; this catches an arm that only falls back.
     #[test]
-    fn every_locale_has_every_message_and_the_same_slots() {
+    fn every_error_code_has_its_own_message_in_every_locale() {
         for strings in [&EN, &DE] {
-            for (code, _) in ERROR_CODES {
-                assert!(!strings.error(code).is_empty());
+            let fallback = strings.error(ErrorCode::Unknown);
+            for code in ErrorCode::ALL {
+                let message = strings.error(code);
+                assert!(!message.trim().is_empty(), "{}: {code:?}", strings.lang);
+                if code != ErrorCode::Unknown {
+                    assert_ne!(message, fallback, "{}: {code:?}", strings.lang);
+                }
             }
+        }
+        for code in ErrorCode::ALL {
+            assert_ne!(EN.error(code), DE.error(code), "{code:?} is not translated");
+        }
+        assert_eq!(
+            EN.error(ErrorCode::ToolRoundsExceeded),
+            "The AI model kept calling tools without finishing its answer."
+        );
+        assert_eq!(
+            DE.error(ErrorCode::ToolRoundsExceeded),
+            "Das KI-Modell hat immer wieder Werkzeuge aufgerufen, ohne die Antwort abzuschließen."
+        );
+    }
+
+    #[test]
+    fn every_locale_has_the_same_slots() {
+        for strings in [&EN, &DE] {
             let slots = |s: &str| s.matches('{').count();
             for (en, other) in [
                 (EN.approval, strings.approval),

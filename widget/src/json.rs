@@ -8,68 +8,21 @@
 //! with serde and decoded here, or the other way round.
 //!
 //! Unknown fields are ignored; an unknown event `type` or a missing required field gives
-//! `None`, so a newer edge can add events without breaking an older widget.
+//! `None`, so a newer edge can add events without breaking an older widget. Every name on the
+//! wire (event types, error codes, tool statuses, roles) comes from `protocol::names`, never
+//! from a list of our own.
 
 use js_sys::{Array, JSON, Object, Reflect};
 use protocol::{
-    ApiError, ChatRequest, DisconnectRequest, ErrorCode, Identity, ModelList, Role, ServerInfo,
-    ServerList, StreamEvent, ToolStatus,
+    ApiError, ChatRequest, DisconnectRequest, ErrorCode, EventKind, Identity, ModelList,
+    ServerInfo, ServerList, StreamEvent, ToolStatus,
 };
 use wasm_bindgen::{JsCast, JsValue};
 
-/// Every error code with its wire name, in declaration order.
-pub(crate) const ERROR_CODES: [(ErrorCode, &str); 32] = [
-    (ErrorCode::Unauthorized, "unauthorized"),
-    (ErrorCode::BadRequest, "bad_request"),
-    (ErrorCode::UnknownServer, "unknown_server"),
-    (ErrorCode::ModelNotAllowed, "model_not_allowed"),
-    (ErrorCode::Forbidden, "forbidden"),
-    (ErrorCode::PayloadTooLarge, "payload_too_large"),
-    (ErrorCode::UnsupportedMediaType, "unsupported_media_type"),
-    (ErrorCode::NotFound, "not_found"),
-    (ErrorCode::MethodNotAllowed, "method_not_allowed"),
-    (ErrorCode::PomeriumUnavailable, "pomerium_unavailable"),
-    (ErrorCode::ProviderNotConfigured, "provider_not_configured"),
-    (ErrorCode::ProviderAuth, "provider_auth"),
-    (ErrorCode::ProviderRateLimited, "provider_rate_limited"),
-    (ErrorCode::McpServerUnreachable, "mcp_server_unreachable"),
-    (ErrorCode::ProviderUnavailable, "provider_unavailable"),
-    (ErrorCode::ProviderError, "provider_error"),
-    (ErrorCode::ResponseIncomplete, "response_incomplete"),
-    (ErrorCode::StreamInterrupted, "stream_interrupted"),
-    (ErrorCode::ProviderTimeout, "provider_timeout"),
-    (ErrorCode::ToolRoundsExceeded, "tool_rounds_exceeded"),
-    (
-        ErrorCode::ToolCallsPerRoundExceeded,
-        "tool_calls_per_round_exceeded",
-    ),
-    (ErrorCode::ToolCallsExceeded, "tool_calls_exceeded"),
-    (ErrorCode::ToolOutputExceeded, "tool_output_exceeded"),
-    (ErrorCode::ToolArgumentsTooLarge, "tool_arguments_too_large"),
-    (ErrorCode::AnswerTimeout, "answer_timeout"),
-    (ErrorCode::UpstreamTooLarge, "upstream_too_large"),
-    (ErrorCode::InvalidContinuation, "invalid_continuation"),
-    (ErrorCode::InvalidConfiguration, "invalid_configuration"),
-    (ErrorCode::NetworkError, "network_error"),
-    (ErrorCode::EdgeBusy, "edge_busy"),
-    (ErrorCode::Internal, "internal"),
-    (ErrorCode::Unknown, "unknown"),
-];
-
-/// The wire name of an error code (`stream_interrupted`).
-pub(crate) fn code_name(code: ErrorCode) -> &'static str {
-    ERROR_CODES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map_or("unknown", |(_, name)| name)
-}
-
-/// The error code with this wire name; [`ErrorCode::Unknown`] for a name this version lacks.
+/// The error code with this wire name; [`ErrorCode::Unknown`] for a name this version lacks
+/// (as serde decodes it).
 pub(crate) fn code_from_name(name: &str) -> ErrorCode {
-    ERROR_CODES
-        .iter()
-        .find(|(_, n)| *n == name)
-        .map_or(ErrorCode::Unknown, |(code, _)| *code)
+    ErrorCode::from_name(name).unwrap_or(ErrorCode::Unknown)
 }
 
 /// Parses JSON text; `None` when it is not JSON.
@@ -139,50 +92,44 @@ pub(crate) fn string_array(items: &[String]) -> Array {
 pub(crate) fn decode_event(data: &str) -> Option<StreamEvent> {
     let v = parse(data)?;
     let s = |key: &str| string(&v, key);
-    let event = match s("type")?.as_str() {
-        "started" => StreamEvent::Started {
+    let event = match EventKind::from_name(&s("type")?)? {
+        EventKind::Started => StreamEvent::Started {
             request_id: s("request_id")?,
         },
-        "text_delta" => StreamEvent::TextDelta { delta: s("delta")? },
-        "reasoning_delta" => StreamEvent::ReasoningDelta { delta: s("delta")? },
-        "tool_list" => StreamEvent::ToolList {
+        EventKind::TextDelta => StreamEvent::TextDelta { delta: s("delta")? },
+        EventKind::ReasoningDelta => StreamEvent::ReasoningDelta { delta: s("delta")? },
+        EventKind::ToolList => StreamEvent::ToolList {
             server: s("server")?,
-            status: match s("status")?.as_str() {
-                "in_progress" => ToolStatus::InProgress,
-                "completed" => ToolStatus::Completed,
-                "failed" => ToolStatus::Failed,
-                _ => return None,
-            },
+            status: ToolStatus::from_name(&s("status")?)?,
             tools: strings(&v, "tools"),
         },
-        "tool_call_started" => StreamEvent::ToolCallStarted {
+        EventKind::ToolCallStarted => StreamEvent::ToolCallStarted {
             call_id: s("call_id")?,
             server: s("server")?,
             tool: s("tool")?,
         },
-        "tool_call_arguments_delta" => StreamEvent::ToolCallArgumentsDelta {
+        EventKind::ToolCallArgumentsDelta => StreamEvent::ToolCallArgumentsDelta {
             call_id: s("call_id")?,
             delta: s("delta")?,
         },
-        "tool_call_result" => StreamEvent::ToolCallResult {
+        EventKind::ToolCallResult => StreamEvent::ToolCallResult {
             call_id: s("call_id")?,
             output: s("output")?,
         },
-        "tool_call_failed" => StreamEvent::ToolCallFailed {
+        EventKind::ToolCallFailed => StreamEvent::ToolCallFailed {
             call_id: s("call_id")?,
             error: s("error")?,
         },
-        "approval_request" => StreamEvent::ApprovalRequest {
+        EventKind::ApprovalRequest => StreamEvent::ApprovalRequest {
             approval_request_id: s("approval_request_id")?,
             server: s("server")?,
             tool: s("tool")?,
             arguments: s("arguments")?,
         },
-        "error" => StreamEvent::Error(decode_error(&v)?),
-        "done" => StreamEvent::Done {
+        EventKind::Error => StreamEvent::Error(decode_error(&v)?),
+        EventKind::Done => StreamEvent::Done {
             response_id: s("response_id"),
         },
-        _ => return None,
     };
     Some(event)
 }
@@ -257,11 +204,7 @@ pub(crate) fn encode_chat_request(request: &ChatRequest) -> String {
         .iter()
         .map(|turn| {
             let t = object();
-            let role = match turn.role {
-                Role::User => "user",
-                Role::Assistant => "assistant",
-            };
-            set(&t, "role", role);
+            set(&t, "role", turn.role.as_str());
             set(&t, "content", turn.content.as_str());
             t
         })
@@ -299,7 +242,7 @@ pub(crate) fn encode_disconnect(request: &DisconnectRequest) -> String {
 
 #[cfg(test)]
 mod tests {
-    use protocol::{ApprovalDecision, Turn, sse};
+    use protocol::{ApprovalDecision, Role, Turn, sse};
     use wasm_bindgen_test::wasm_bindgen_test;
 
     use super::*;
@@ -363,7 +306,14 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn every_event_the_protocol_encodes_decodes_to_itself() {
-        for event in all_events() {
+        let events = all_events();
+        for kind in EventKind::ALL {
+            assert!(
+                events.iter().any(|e| e.kind() == kind),
+                "no {kind:?} sample"
+            );
+        }
+        for event in events {
             let frame = sse::encode(&event);
             let data = frame
                 .lines()
@@ -385,11 +335,15 @@ mod tests {
     }
 
     #[wasm_bindgen_test]
-    fn error_code_names_match_the_protocol() {
-        for (code, name) in ERROR_CODES {
-            assert_eq!(serde_json::to_string(&code).unwrap(), format!("\"{name}\""));
-            assert_eq!(code_from_name(name), code);
-            assert_eq!(code_name(code), name);
+    fn every_error_code_decodes_from_its_serde_name() {
+        for code in ErrorCode::ALL {
+            let body = serde_json::to_string(&ApiError {
+                code,
+                message: "m".into(),
+                retryable: true,
+            })
+            .unwrap();
+            assert_eq!(decode_error(&parse(&body).unwrap()).unwrap().code, code);
         }
         assert_eq!(code_from_name("brand_new"), ErrorCode::Unknown);
     }

@@ -263,12 +263,7 @@ fn encode_answer(answer: &Answer) -> JsValue {
         .map(|list| {
             let l = object();
             set(&l, "server", list.server.as_str());
-            let status = match list.status {
-                ToolStatus::InProgress => "in_progress",
-                ToolStatus::Completed => "completed",
-                ToolStatus::Failed => "failed",
-            };
-            set(&l, "status", status);
+            set(&l, "status", list.status.as_str());
             set(&l, "tools", json::string_array(&list.tools));
             l
         })
@@ -320,7 +315,7 @@ fn encode_answer(answer: &Answer) -> JsValue {
         AnswerStatus::Stopped => "stopped",
         AnswerStatus::Failed(error) => {
             let e = object();
-            set(&e, "code", json::code_name(error.code));
+            set(&e, "code", error.code.as_str());
             set(&e, "message", error.message.as_str());
             set(&e, "retryable", error.retryable);
             set(&v, "error", e);
@@ -342,11 +337,8 @@ fn decode_answer(v: &JsValue) -> Option<Answer> {
             .filter_map(|l| {
                 Some(ToolList {
                     server: string(l, "server")?,
-                    status: match string(l, "status")?.as_str() {
-                        "in_progress" => ToolStatus::InProgress,
-                        "completed" => ToolStatus::Completed,
-                        _ => ToolStatus::Failed,
-                    },
+                    status: ToolStatus::from_name(&string(l, "status")?)
+                        .unwrap_or(ToolStatus::Failed),
                     tools: strings(l, "tools"),
                 })
             })

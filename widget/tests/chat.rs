@@ -174,6 +174,34 @@ async fn error_events_show_their_code_and_offer_retry_only_when_retryable() {
     );
 }
 
+/// The edge's tool loop ends an answer with `tool_rounds_exceeded`: the widget once knew no
+/// such code and showed "Something went wrong" under `unknown`.
+#[wasm_bindgen_test]
+async fn a_code_from_the_tool_loop_shows_its_own_message_in_each_locale() {
+    for (locale, headline) in [
+        (
+            "en",
+            "The AI model kept calling tools without finishing its answer.",
+        ),
+        (
+            "de",
+            "Das KI-Modell hat immer wieder Werkzeuge aufgerufen, ohne die Antwort abzuschließen.",
+        ),
+    ] {
+        let page = Page::open(&[("locale", locale)], 200, crate::support::SERVERS).await;
+        let stream = page.fetch.respond_stream("/api/chat");
+        page.ask("Count the orders").await;
+        stream.push_events(&[StreamEvent::error(
+            ErrorCode::ToolRoundsExceeded,
+            "too many tool rounds",
+            false,
+        )]);
+        page.wait_for_complete("error").await;
+        let selector = r#"[data-role="error"][data-code="tool_rounds_exceeded"] .message"#;
+        assert_eq!(page.text(selector).as_deref(), Some(headline), "{locale}");
+    }
+}
+
 #[wasm_bindgen_test]
 async fn a_refused_request_keeps_the_question_and_the_draft() {
     let page = Page::with_servers().await;

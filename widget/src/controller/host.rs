@@ -106,7 +106,7 @@ impl Controller {
         self.emit(
             "error",
             &[
-                ("code", json::code_name(error.code).into()),
+                ("code", error.code.as_str().into()),
                 ("message", error.message.as_str().into()),
                 ("retryable", error.retryable.into()),
                 ("requestId", request_id.map_or(JsValue::NULL, JsValue::from)),

@@ -13,7 +13,6 @@ use web_sys::{Document, Element};
 
 use crate::dom;
 use crate::i18n::{Strings, fill};
-use crate::json;
 
 /// The `data-action` of the sign-in link.
 pub(crate) const SIGN_IN: &str = "sign-in";
@@ -36,7 +35,7 @@ pub(crate) fn build(
     actions: &Actions<'_>,
     s: &Strings,
 ) -> Element {
-    let code = json::code_name(error.code);
+    let code = error.code.as_str();
     let root = dom::element(doc, "div");
     for (name, value) in [
         ("class", "error"),

@@ -205,18 +205,13 @@ pub(crate) fn render_list(
     s: &Strings,
 ) {
     card.set_text_content(None);
-    let (status, summary) = match list.status {
-        ToolStatus::InProgress => ("in_progress", fill(s.tools_listing, &[name])),
-        ToolStatus::Failed => ("failed", fill(s.tools_failed, &[name])),
-        ToolStatus::Completed if list.tools.is_empty() => {
-            ("completed", fill(s.tools_none, &[name]))
-        }
-        ToolStatus::Completed => (
-            "completed",
-            fill(s.tools_offered, &[name, &list.tools.len().to_string()]),
-        ),
+    let summary = match list.status {
+        ToolStatus::InProgress => fill(s.tools_listing, &[name]),
+        ToolStatus::Failed => fill(s.tools_failed, &[name]),
+        ToolStatus::Completed if list.tools.is_empty() => fill(s.tools_none, &[name]),
+        ToolStatus::Completed => fill(s.tools_offered, &[name, &list.tools.len().to_string()]),
     };
-    dom::set(card, "data-status", status);
+    dom::set(card, "data-status", list.status.as_str());
     dom::text_child(doc, card, "summary", &[], &summary);
     if !list.tools.is_empty() {
         let ul = dom::child(doc, card, "ul", &[("class", "tools")]);
