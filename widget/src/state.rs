@@ -27,7 +27,8 @@ pub(crate) struct ChatState {
     pub(crate) models: Option<ModelList>,
     /// The model the user picked; `None` for the edge's default.
     pub(crate) model: Option<String>,
-    /// Tools the user always allows, as `(server, tool)`.
+    /// Tools the user always allows, as `(server, tool)`; the server by its MCP URL, the key the
+    /// edge's `mcp_policies` use, which a renamed route keeps (see [`policy_key`]).
     pub(crate) always_allowed: Vec<(String, String)>,
     /// The edge can disconnect servers (false once it answered that it cannot).
     pub(crate) can_disconnect: bool,
@@ -38,6 +39,19 @@ pub(crate) struct ChatState {
     /// The last question's request was turned away for want of capacity and is being sent
     /// again; cleared by anything that answers or ends it.
     pub(crate) busy: bool,
+}
+
+/// The key "always allow" remembers a server by: its MCP URL as the edge lists it (the key of the
+/// edge's `mcp_policies`, unchanged when a route is renamed), or its id while the list is not
+/// known (such an entry matches nothing once the list is there: the user is asked again).
+fn policy_key(servers: &Servers, server_id: &str) -> String {
+    match servers {
+        Servers::Loaded(list) => list
+            .iter()
+            .find(|s| s.id == server_id)
+            .map_or_else(|| server_id.to_owned(), |s| s.url.clone()),
+        _ => server_id.to_owned(),
+    }
 }
 
 /// Where the server list stands.
@@ -147,11 +161,13 @@ impl ChatState {
             return;
         };
         exchange.answer.apply(event);
+        let servers = &self.servers;
         for approval in &mut exchange.answer.approvals {
+            let key = policy_key(servers, &approval.server);
             let always = self
                 .always_allowed
                 .iter()
-                .any(|(server, tool)| *server == approval.server && *tool == approval.tool);
+                .any(|(server, tool)| *server == key && *tool == approval.tool);
             if approval.decision.is_none() && always {
                 approval.decision = Some(true);
             }
@@ -177,7 +193,10 @@ impl ChatState {
         };
         approval.decision = Some(approve);
         if approve && always {
-            let key = (approval.server.clone(), approval.tool.clone());
+            let key = (
+                policy_key(&self.servers, &approval.server),
+                approval.tool.clone(),
+            );
             if !self.always_allowed.contains(&key) {
                 self.always_allowed.push(key);
             }
@@ -589,6 +608,68 @@ mod tests {
         state.apply(done(Some("resp_4")));
         assert!(state.decide("mcpr_4", false, true));
         assert_eq!(state.always_allowed.len(), 1);
+    }
+
+    #[test]
+    fn always_allow_follows_the_servers_url_through_a_rename() {
+        let listed = |id: &str| {
+            Servers::Loaded(vec![ServerInfo {
+                id: id.into(),
+                name: id.into(),
+                description: None,
+                logo_url: None,
+                url: "https://db.example.com/mcp".into(),
+                connected: true,
+                needs_oauth: false,
+                connect_url: None,
+            }])
+        };
+        let mut state = ChatState {
+            servers: listed("northwind"),
+            ..ChatState::default()
+        };
+        state.ask("q".into());
+        state.apply(approval("mcpr_1", "read_query"));
+        state.apply(done(Some("resp_1")));
+        assert!(state.decide("mcpr_1", true, true));
+        assert_eq!(
+            state.always_allowed,
+            vec![(
+                "https://db.example.com/mcp".to_owned(),
+                "read_query".to_owned()
+            )],
+            "remembered by the URL the edge's policies use"
+        );
+        state.continuation().unwrap();
+        state.apply(done(Some("resp_2")));
+
+        // The route is renamed: a new id, the same URL. The rule still holds.
+        state.servers = listed("sales");
+        state.ask("again".into());
+        state.apply(StreamEvent::ApprovalRequest {
+            approval_request_id: "mcpr_3".into(),
+            server: "sales".into(),
+            tool: "read_query".into(),
+            arguments: "{}".into(),
+        });
+        state.apply(done(Some("resp_3")));
+        assert!(
+            state.continuation().is_some(),
+            "decided by the remembered rule"
+        );
+
+        // Another server under the old name is not covered by it.
+        state.servers = Servers::Loaded(vec![ServerInfo {
+            url: "https://other.example.com/mcp".into(),
+            ..match listed("northwind") {
+                Servers::Loaded(mut list) => list.remove(0),
+                _ => unreachable!(),
+            }
+        }]);
+        state.ask("once more".into());
+        state.apply(approval("mcpr_4", "read_query"));
+        state.apply(done(Some("resp_4")));
+        assert_eq!(state.continuation(), None, "asked again");
     }
 
     #[test]
