@@ -66,6 +66,7 @@ async fn demo(name: &str) -> anyhow::Result<Demo> {
             ..McpRoute::default()
         }],
         sign_in: false,
+        ..FakePomeriumConfig::default()
     })
     .await?;
     Ok(Demo {
