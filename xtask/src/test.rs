@@ -112,7 +112,10 @@ pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
     with_artifacts(&mut spin, &composed);
     cmd::run(&mut spin)?;
     let cwasm = dist.dir.join(precompile::CWASM);
-    eprintln!("xtask test: edge suites again, against {}", cwasm.display());
+    eprintln!(
+        "xtask test: the edge suites again, against {}",
+        cwasm.display()
+    );
     let mut precompiled = cmd::cargo();
     precompiled
         .args(["test", "-p", "testkit", "--test", "main", "--"])
