@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use testkit::process::{Artifacts, ChildProcess, with_test_seal_secret};
+use testkit::process::{Artifacts, ChildProcess, component_flags, with_test_seal_secret};
 
 use crate::plan::Plan;
 
@@ -93,7 +93,9 @@ impl Edge {
         for (key, value) in with_test_seal_secret(env) {
             command.arg("--env").arg(format!("{key}={value}"));
         }
-        command.arg(&artifacts.edge_wasm);
+        command
+            .args(component_flags(&artifacts.edge_wasm))
+            .arg(&artifacts.edge_wasm);
         let spawned_at = Instant::now();
         let (process, line) = ChildProcess::start(
             "wasmtime serve",

@@ -216,6 +216,16 @@ impl Drop for EdgeProcess {
     }
 }
 
+/// The `wasmtime serve` flags a component file needs: `--allow-precompiled` for a precompiled
+/// one (`*.cwasm`, from `wasmtime compile`), which wasmtime refuses to load without it.
+pub fn component_flags(component: &Path) -> &'static [&'static str] {
+    if component.extension().is_some_and(|ext| ext == "cwasm") {
+        &["--allow-precompiled"]
+    } else {
+        &[]
+    }
+}
+
 /// The `SEAL_SECRET` every edge a test starts gets, unless the test sets its own.
 pub const TEST_SEAL_SECRET: &str = "test-seal-secret-0123456789abcdef0123456789";
 
@@ -251,7 +261,9 @@ impl EdgeProcess {
         for (key, value) in with_test_seal_secret(env) {
             command.arg("--env").arg(format!("{key}={value}"));
         }
-        command.arg(&artifacts.edge_wasm);
+        command
+            .args(component_flags(&artifacts.edge_wasm))
+            .arg(&artifacts.edge_wasm);
         let (process, line) = ChildProcess::start(
             "wasmtime serve",
             command,

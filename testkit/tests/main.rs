@@ -12,6 +12,7 @@ mod edge_approvals;
 mod edge_input;
 mod fakes;
 mod hostile_answers;
+mod precompiled;
 mod support;
 mod tool_bounds;
 mod tool_mode;

@@ -3,7 +3,7 @@
 //! | port | process |
 //! |---|---|
 //! | 3000 | `fake-pomerium` client route: injects a fresh token, serves `/.pomerium/mcp/routes` |
-//! | 3001 | the edge, under `spin up` when Spin is installed, else `wasmtime serve` |
+//! | 3001 | the edge, under `spin up` when Spin is installed, else `wasmtime serve` (of the precompiled `edge.cwasm`, see `precompile`) |
 //! | 3002 | `northwind-mcp`, which accepts only the internal token |
 //! | 3003 | `fake-pomerium` MCP server route in front of northwind-mcp |
 //! | 3004 | `fake-provider --demo`: the scripted demo model (without a key, or with `--fake-model`) |
@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 
 use crate::cmd::{self, root};
-use crate::{dist, tools};
+use crate::{dist, precompile, tools};
 
 /// What the chat shows under its title when the scripted demo model answers.
 const DEMO_NOTICE: &str = "demo model: scripted answers; set OPENAI_API_KEY for a real one";
@@ -185,7 +185,11 @@ pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
             for (k, v) in &env {
                 command.arg("--env").arg(format!("{k}={v}"));
             }
-            command.arg(&dist.edge_wasm);
+            // The precompiled edge when dist made it from this edge.wasm: no compilation at start.
+            match precompile::fresh(&dist.dir)? {
+                Some(cwasm) => command.arg("--allow-precompiled").arg(cwasm),
+                None => command.arg(&dist.edge_wasm),
+            };
             command
         }
     };

@@ -4,6 +4,9 @@
 //! - `target/dist/site/`: the demo intranet page;
 //! - `target/dist/edge.wasm`: the edge component reading its configuration from the environment
 //!   (for `wasmtime serve`);
+//! - `target/dist/edge.cwasm`: the same, compiled ahead of time by the wasmtime the demo and the
+//!   tests run (`wasmtime serve --allow-precompiled`: no compilation at start; see
+//!   [`precompile`]);
 //! - `target/dist/edge-spin.wasm`: the same, reading Spin variables (for `spin up`, `spin.toml`);
 //! - `target/dist/edge-spin-composed.wasm` (by [`compose_spin`], for the tests): `edge-spin.wasm`
 //!   with Spin's variables interface supplied from the environment by
@@ -22,7 +25,7 @@ use std::process::Command;
 use anyhow::Context;
 
 use crate::cmd::{self, root};
-use crate::tools;
+use crate::{precompile, tools};
 
 /// The widget bundle's budget: JS and wasm, gzipped.
 pub(crate) const WIDGET_BUDGET_GZ: u64 = 100 * 1024;
@@ -104,6 +107,7 @@ pub(crate) fn build(spin: bool) -> anyhow::Result<Dist> {
     let edge_wasm = dir.join("edge.wasm");
     std::fs::copy(target.join("wasm32-wasip2/release/edge.wasm"), &edge_wasm)
         .context("copying the edge component")?;
+    precompile::compile(&tools::wasmtime()?, &dir)?;
     if spin {
         let spin_target = target.join("edge-spin");
         cmd::run(
@@ -120,7 +124,7 @@ pub(crate) fn build(spin: bool) -> anyhow::Result<Dist> {
     }
 
     let widget_gz = report_widget_size(&dir.join("widget"))?;
-    for file in ["edge.wasm", "edge-spin.wasm"] {
+    for file in ["edge.wasm", precompile::CWASM, "edge-spin.wasm"] {
         if let Ok(metadata) = std::fs::metadata(dir.join(file)) {
             eprintln!("dist: {file}: {} KB", metadata.len() / 1024);
         }

@@ -29,6 +29,7 @@ mod demo;
 mod dist;
 mod fuzz;
 mod perf_readme;
+mod precompile;
 mod test;
 mod tools;
 

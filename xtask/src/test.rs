@@ -11,14 +11,16 @@
 //!    headless Chromium (testkit/tests, with axe-core for the accessibility audit); the widget's
 //!    pure modules (markdown, state, ...) natively;
 //! 4. the black-box edge suites again, against the Spin artifact composed with the variables
-//!    adapter (`dist::compose_spin`): what `spin.toml` runs;
+//!    adapter (`dist::compose_spin`): what `spin.toml` runs; and [`PRECOMPILED_SUITES`]
+//!    against the precompiled edge (`target/dist/edge.cwasm`, `--allow-precompiled`): what
+//!    `cargo xtask demo` runs;
 //! 5. the widget's tests in headless Chromium (wasm-bindgen-test).
 
 use std::path::Path;
 use std::process::Command;
 
 use crate::cmd::{self, root};
-use crate::{dist, tools};
+use crate::{dist, precompile, tools};
 
 /// The testkit modules that test the edge as a black box: run once more against the composed
 /// Spin artifact.
@@ -32,6 +34,9 @@ const SPIN_SUITES: &[&str] = &[
     "chaos::",
     "e2e_edge_mode::",
 ];
+
+/// The black-box edge suites run once more against the precompiled edge.
+const PRECOMPILED_SUITES: &[&str] = &["edge::", "edge_api::", "edge_input::"];
 
 pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
     // Every tool first, so that a missing one is installed (or named) before any build.
@@ -106,6 +111,17 @@ pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
         .args(SPIN_SUITES);
     with_artifacts(&mut spin, &composed);
     cmd::run(&mut spin)?;
+    let cwasm = dist.dir.join(precompile::CWASM);
+    eprintln!(
+        "xtask test: the edge suites again, against {}",
+        cwasm.display()
+    );
+    let mut precompiled = cmd::cargo();
+    precompiled
+        .args(["test", "-p", "testkit", "--test", "main", "--"])
+        .args(PRECOMPILED_SUITES);
+    with_artifacts(&mut precompiled, &cwasm);
+    cmd::run(&mut precompiled)?;
     // The widget's pure modules (markdown, state, storage cap, JSON pretty-printer) natively.
     cmd::run(cmd::cargo().args(["test", "-p", "widget", "--lib"]))?;
     cmd::run(
