@@ -25,6 +25,33 @@ pub struct Browser {
     _driver: ChildProcess,
 }
 
+/// Starts ChromeDriver on a port of its choosing and returns it with its "started" line.
+///
+/// With `--port=0` ChromeDriver picks a port for IPv6 and then binds IPv4 to the same number,
+/// which another process may hold ("bind() failed: Address already in use ... Exiting"): a few
+/// tries, each with a port of ChromeDriver's new choosing, make that race harmless.
+fn start_driver(driver_path: &std::path::Path) -> anyhow::Result<(ChildProcess, String)> {
+    const TRIES: usize = 4;
+    let mut last = None;
+    for _ in 0..TRIES {
+        let mut command = Command::new(driver_path);
+        command.arg("--port=0");
+        match ChildProcess::start(
+            "chromedriver",
+            command,
+            "started successfully on port",
+            Duration::from_secs(30),
+        ) {
+            Ok(started) => return Ok(started),
+            Err(err) if format!("{err:#}").contains("Address already in use") => last = Some(err),
+            Err(err) => return Err(err),
+        }
+    }
+    Err(last
+        .unwrap_or_else(|| anyhow::anyhow!("chromedriver did not start"))
+        .context(format!("chromedriver found no free port in {TRIES} tries")))
+}
+
 impl Browser {
     /// Starts ChromeDriver and a headless Chromium session.
     pub async fn start() -> anyhow::Result<Self> {
@@ -44,14 +71,7 @@ impl Browser {
                 "chromium and chromedriver are required (apt-get install chromium chromium-driver)"
             );
         }
-        let mut command = Command::new(&driver_path);
-        command.arg("--port=0");
-        let (driver, line) = ChildProcess::start(
-            "chromedriver",
-            command,
-            "started successfully on port",
-            Duration::from_secs(30),
-        )?;
+        let (driver, line) = start_driver(&driver_path)?;
         let port: u16 = line
             .split("port ")
             .nth(1)
