@@ -307,6 +307,52 @@ async fn a_provider_silent_past_the_idle_limit_ends_the_answer_with_a_timeout() 
     Ok(())
 }
 
+#[tokio::test]
+async fn in_edge_tool_mode_a_provider_silent_past_the_idle_limit_ends_the_answer_with_a_timeout()
+-> anyhow::Result<()> {
+    // A Chat Completions stream (edge tool mode: the edge runs the loop and reads the provider
+    // itself) that says one word, then stays silent far past the idle limit.
+    let chunk = |data: serde_json::Value| format!("data: {data}\n\n");
+    let provider = FakeProvider::start(Script::Transcript(vec![
+        (
+            Duration::ZERO,
+            chunk(serde_json::json!({"choices":[{"index":0,"delta":{"content":"partial"}}]})),
+        ),
+        (
+            Duration::from_secs(20),
+            chunk(serde_json::json!({"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})),
+        ),
+        (Duration::ZERO, "data: [DONE]\n\n".to_owned()),
+    ]))
+    .await?;
+    let chain = chain(
+        &provider,
+        &[
+            ("PROVIDER", "chat_completions"),
+            ("TOOL_MODE", "edge"),
+            ("KEEPALIVE_MS", "100"),
+            ("IDLE_TIMEOUT_MS", "500"),
+        ],
+    )
+    .await?;
+    let res = chain.post_chat("pom_mat_i").await?;
+    let events: Vec<StreamEvent> = events(res).await?;
+    assert!(
+        events.contains(&StreamEvent::TextDelta {
+            delta: "partial".into()
+        }),
+        "{events:?}"
+    );
+    match events.last() {
+        Some(StreamEvent::Error(err)) => assert_eq!(
+            (err.code, err.retryable),
+            (ErrorCode::ProviderTimeout, true)
+        ),
+        other => panic!("unexpected last event {other:?}"),
+    }
+    Ok(())
+}
+
 /// `GET /api/health`: its status code and JSON body.
 async fn health_of(edge: &EdgeProcess) -> anyhow::Result<(u16, serde_json::Value)> {
     let response = client()
