@@ -28,7 +28,7 @@ const LOCAL: &str = "ti_hostile_local_secret_0042";
 /// The caller's token in the hosted cases (a Pomerium-shaped TE).
 const TE: &str = "pom_mat_hostile_te_5bd1c0ffee";
 /// The provider's key.
-const KEY: &str = "sk-test-hostile-key-77aa";
+const KEY: &str = "test-hostile-provider-key-77aa";
 
 /// `tools/call` requests the hostile server received: `(tool, arguments)`.
 type Calls = Arc<Mutex<Vec<(String, Value)>>>;
