@@ -350,19 +350,20 @@ fn the_global_settings_turn_mcp_on() {
     assert_fails(check_global_settings(&unset), "sameSite must be lax");
 }
 
-/// `kubectl apply -k deploy/kubernetes` renders with kustomize first: run that rendering (when
-/// kubectl is installed) and check what it would send: every namespaced object in pomerium-chat,
-/// the executor before the SpinApp, and the rendered custom resources valid.
+/// `kubectl apply -k deploy/kubernetes` renders with kustomize first: run that rendering and
+/// check what it would send: every namespaced object in pomerium-chat, the executor before the
+/// SpinApp, and the rendered custom resources valid. kubectl is not in this machine's package
+/// registries, so the test is ignored rather than passing without checking anything; where
+/// kubectl is installed: `cargo test -p xtask -- --ignored kubectl`. (The order itself is also
+/// checked without kubectl, by `kustomize_applies_the_executor_before_the_app`.)
 #[test]
+#[ignore = "needs kubectl: cargo test -p xtask -- --ignored kubectl"]
 fn kubectl_kustomize_renders_what_apply_sends() {
-    let Ok(output) = std::process::Command::new("kubectl")
+    let output = std::process::Command::new("kubectl")
         .args(["kustomize", DIR])
         .current_dir(crate::cmd::root())
         .output()
-    else {
-        eprintln!("kubectl is not installed: the rendering is not checked here");
-        return;
-    };
+        .expect("kubectl runs");
     assert!(
         output.status.success(),
         "kubectl kustomize failed: {}",
