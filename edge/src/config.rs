@@ -154,7 +154,7 @@ pub enum Approval {
     /// Never (`"never"` or `false`).
     Never,
     /// As the tool's MCP annotations suggest (`"annotations"`, the default): see
-    /// [`crate::mcp_client::ToolHints::needs_approval`]. In hosted mode the provider lists the
+    /// [`crate::mcp::client::ToolHints::needs_approval`]. In hosted mode the provider lists the
     /// tools, so the edge cannot read them when it sends the request: there this means `never`.
     #[default]
     Annotations,

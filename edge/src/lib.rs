@@ -30,7 +30,7 @@
 //! | [`static_files`] | the widget bundle and the demo site |
 //! | [`urls`] | origins, query parameters, percent-encoding |
 //! | [`tool_mode`] | who runs the MCP tools of an answer: the provider (hosted) or the edge |
-//! | [`mcp_client`] | edge mode's MCP client messages and answers (Streamable HTTP) |
+//! | [`mcp`] | edge mode's MCP client messages and answers (Streamable HTTP) |
 //! | [`toolbox`] | MCP tools as uniquely named function tools, and back |
 //! | [`tool_loop`] | edge mode's tool loop as a state machine |
 //! | [`pending`] | edge mode's paused tool loop, as the bytes sealed while a call waits for approval |
@@ -45,7 +45,7 @@ pub mod error;
 pub mod headers;
 pub mod identity;
 pub mod jwt;
-pub mod mcp_client;
+pub mod mcp;
 pub mod pending;
 pub mod policy;
 pub mod pomerium;

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::config::Approval;
-use crate::mcp_client::ToolDef;
+use crate::mcp::client::ToolDef;
 
 /// The longest function name providers accept.
 pub const MAX_NAME: usize = 64;
@@ -132,7 +132,7 @@ mod tests {
             name: name.to_owned(),
             description: format!("does {name}"),
             input_schema: json!({"type":"object"}),
-            hints: crate::mcp_client::ToolHints::default(),
+            hints: crate::mcp::client::ToolHints::default(),
         }
     }
 

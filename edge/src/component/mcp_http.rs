@@ -1,6 +1,6 @@
 //! The MCP client's I/O: one Streamable HTTP session with one server over Spin's outgoing HTTP.
 //!
-//! Messages and answers are built and read by [`crate::mcp_client`]; this module only posts
+//! Messages and answers are built and read by [`crate::mcp::client`]; this module only posts
 //! them, each within the tool timeout (a request past its deadline is dropped, which cancels
 //! it). Answers are read chunk by chunk and only until the response arrives, so a server that
 //! keeps its event stream open does not hold the edge, and at most `max_mcp_reply_bytes` of
@@ -14,7 +14,7 @@ use serde_json::Value;
 use spin_sdk::http::{IncomingResponse, Method, Request, send};
 
 use super::timer::Sleep;
-use crate::mcp_client::{self, McpError, ReplyReader, Session, ToolDef};
+use crate::mcp::client::{self as mcp_client, McpError, ReplyReader, Session, ToolDef};
 
 /// An open session with one MCP server.
 pub(super) struct McpConnection {

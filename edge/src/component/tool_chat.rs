@@ -25,7 +25,7 @@ use super::upstream;
 use crate::auth::BearerToken;
 use crate::config::Config;
 use crate::continuation::Sealer;
-use crate::mcp_client::McpError;
+use crate::mcp::client::McpError;
 use crate::pending::{self, MAX_PENDING_BYTES, PendingError};
 use crate::pomerium::McpServer;
 use crate::provider;

@@ -4,7 +4,7 @@ use protocol::{ErrorCode, StreamEvent};
 use serde_json::json;
 
 use crate::config::Approval;
-use crate::mcp_client::{ToolDef, ToolHints};
+use crate::mcp::client::{ToolDef, ToolHints};
 use crate::tool_loop::{Limits, ModelEvent, Step, ToolJob, ToolLoop, cut};
 use crate::toolbox::Toolbox;
 

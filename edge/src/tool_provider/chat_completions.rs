@@ -273,7 +273,7 @@ impl Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mcp_client::ToolDef;
+    use crate::mcp::client::ToolDef;
     use crate::tool_loop::Call;
 
     fn data(v: Value) -> String {
@@ -398,7 +398,7 @@ mod tests {
                 name: "list_tables".into(),
                 description: "Tables".into(),
                 input_schema: json!({"type":"object"}),
-                hints: crate::mcp_client::ToolHints::default(),
+                hints: crate::mcp::client::ToolHints::default(),
             }],
             crate::config::Approval::Never,
         );

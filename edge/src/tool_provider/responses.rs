@@ -157,7 +157,7 @@ mod tests {
     use protocol::ErrorCode;
 
     use super::*;
-    use crate::mcp_client::ToolDef;
+    use crate::mcp::client::ToolDef;
     use crate::tool_loop::Call;
 
     fn frame(data: Value) -> String {
@@ -242,7 +242,7 @@ mod tests {
                 name: "read_query".into(),
                 description: "SQL".into(),
                 input_schema: json!({"type":"object"}),
-                hints: crate::mcp_client::ToolHints::default(),
+                hints: crate::mcp::client::ToolHints::default(),
             }],
             crate::config::Approval::Never,
         );
