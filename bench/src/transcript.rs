@@ -8,13 +8,14 @@
 use std::time::Duration;
 
 use serde_json::json;
+use testkit::frames::EventWriter;
 
 /// Builds a text answer.
 #[derive(Debug, Default)]
 pub(crate) struct TranscriptBuilder {
     entries: Vec<(Duration, String)>,
     n_frames: usize,
-    next_sequence_number: u64,
+    writer: EventWriter,
 }
 
 impl TranscriptBuilder {
@@ -68,12 +69,9 @@ impl TranscriptBuilder {
         )
     }
 
-    fn frame(&mut self, kind: &str, mut data: serde_json::Value) -> String {
-        data["type"] = json!(kind);
-        data["sequence_number"] = json!(self.next_sequence_number);
-        self.next_sequence_number += 1;
+    fn frame(&mut self, kind: &str, data: serde_json::Value) -> String {
         self.n_frames += 1;
-        format!("event: {kind}\ndata: {data}\n\n")
+        self.writer.frame(kind, data)
     }
 }
 

@@ -10,9 +10,9 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`provider`] | [`provider::FakeProvider`]: `POST /v1/responses`, a scripted stand-in for OpenAI that really calls the MCP servers it is given |
+//! | [`provider`] | [`provider::FakeProvider`]: `POST /v1/responses`, a scripted stand-in for OpenAI that really calls the MCP servers it is given, or fails on purpose ([`provider::chaos`]) |
 //! | [`pomerium`] | [`pomerium::FakePomerium`]: the client route (TE injection, streaming proxy, `/.pomerium/mcp/routes`) and the MCP server routes (TE check, TI swap) |
-//! | [`chaos`] | [`chaos::ChaosProvider`]: a provider that fails on purpose, one fault per request, counting its open streams |
+//! | [`frames`] | the one writer of provider stream frames (Responses events, Chat Completions chunks) |
 //! | [`process`] | child-process helpers (wasmtime, northwind-mcp) |
 //! | [`browser`] | the browser harness |
 //! | [`site`] | [`site::StaticSite`]: an intranet web server for host pages that embed the widget |
@@ -23,7 +23,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 pub mod browser;
-pub mod chaos;
+pub mod frames;
 pub mod npm;
 pub mod pomerium;
 pub mod process;

@@ -9,6 +9,7 @@
 //!   `chat_completions`).
 //! - [`Script::Transcript`] replays raw SSE bytes, each frame after its delay.
 //! - [`Script::Status`] answers one status and JSON body, e.g. a 429.
+//! - [`Script::Chaos`] fails on purpose, one fault of [`chaos::FAULTS`] per request.
 //!
 //! Every request is recorded ([`ProviderRequest`]: body and bearer key) before it is answered.
 //! Responses are real streams: each frame is written as it is produced. The fake counts the
@@ -16,6 +17,7 @@
 //! ([`FakeProvider::open_streams`], [`FakeProvider::abandoned_streams`]), so a test can see a
 //! Stop in the browser reach the provider.
 
+pub mod chaos;
 mod chat_completions;
 mod events;
 mod functions;
@@ -60,6 +62,12 @@ pub enum Script {
         /// Seconds for `Retry-After`.
         retry_after: Option<u32>,
     },
+    /// Faults on purpose, one per request, cycling through [`chaos::FAULTS`] by the request's
+    /// number; streamed deltas are `delta_gap` apart.
+    Chaos {
+        /// The pause after each streamed frame.
+        delta_gap: Duration,
+    },
 }
 
 /// Knobs of the stand-in model.
@@ -102,7 +110,7 @@ struct ProviderState {
 
 /// Streams in flight, and streams the client left before their end.
 #[derive(Debug, Default)]
-struct StreamCounters {
+pub(crate) struct StreamCounters {
     open: std::sync::atomic::AtomicUsize,
     abandoned: std::sync::atomic::AtomicUsize,
 }
@@ -287,6 +295,9 @@ fn admit(state: &ProviderState, headers: &HeaderMap, body: &Bytes) -> Admitted {
         Script::Transcript(frames) => {
             return Admitted::Answered(transcript(frames, &state.streams));
         }
+        Script::Chaos { delta_gap } => {
+            return Admitted::Answered(chaos::answer(n - 1, delta_gap, &state.streams));
+        }
         Script::Model(options) => options,
     };
     if let Some(key) = &options.api_key
@@ -377,7 +388,7 @@ fn status_response(status: u16, body: String, retry_after: Option<u32>) -> Respo
     res
 }
 
-fn openai_error(status: StatusCode, message: &str, kind: &str, code: &str) -> Response {
+pub(crate) fn openai_error(status: StatusCode, message: &str, kind: &str, code: &str) -> Response {
     let body = json!({"error": {"message": message, "type": kind, "param": null, "code": code}});
     (status, axum::Json(body)).into_response()
 }
@@ -399,7 +410,7 @@ pub(crate) fn play(frames: Vec<String>, unpaced: usize, delay: Duration, tx: mps
 
 /// A body fed by a channel: each `Bytes` sent is written out as one chunk when it is sent.
 /// The body counts itself in `counters` while it lives.
-fn channel_body(counters: &Arc<StreamCounters>) -> (mpsc::Sender<Bytes>, Body) {
+pub(crate) fn channel_body(counters: &Arc<StreamCounters>) -> (mpsc::Sender<Bytes>, Body) {
     let (tx, rx) = mpsc::channel::<Bytes>(1);
     let guard = StreamGuard::new(counters);
     let chunks = futures_util::stream::unfold((rx, guard), |(mut rx, mut guard)| async move {
@@ -414,7 +425,7 @@ fn channel_body(counters: &Arc<StreamCounters>) -> (mpsc::Sender<Bytes>, Body) {
     (tx, Body::from_stream(chunks))
 }
 
-fn event_stream(body: Body) -> Response {
+pub(crate) fn event_stream(body: Body) -> Response {
     let mut res = Response::new(body);
     let headers = res.headers_mut();
     headers.insert(

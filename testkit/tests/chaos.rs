@@ -1,5 +1,5 @@
 //! Load with chaos: many simultaneous chats through the edge under `wasmtime serve`, the
-//! provider failing on purpose (every fault of [`testkit::chaos::FAULTS`], in turn) and a share
+//! provider failing on purpose (every fault of [`testkit::provider::chaos::FAULTS`], in turn) and a share
 //! of clients leaving mid-answer. Every chat that was not abandoned ends with `done` or a coded
 //! `error`; no provider stream outlives its client; the runtime's memory comes back down.
 
@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use protocol::{ErrorCode, StreamEvent, sse};
-use testkit::chaos::ChaosProvider;
 use testkit::process::{Artifacts, EdgeProcess};
+use testkit::provider::{FakeProvider, Script};
 
 use crate::support::{CHAT, client};
 
@@ -96,7 +96,7 @@ async fn run_all(base: &str, n: usize, abort_every: usize) -> anyhow::Result<BTr
 }
 
 /// One storm of [`CHATS`] chats, checked.
-async fn storm_once(chaos: &ChaosProvider, base: &str, storm: usize) -> anyhow::Result<()> {
+async fn storm_once(chaos: &FakeProvider, base: &str, storm: usize) -> anyhow::Result<()> {
     let abandoned_before = chaos.abandoned_streams();
     let started = Instant::now();
     let ends = run_all(base, CHATS, ABORT_EVERY).await?;
@@ -145,7 +145,10 @@ async fn storm_once(chaos: &ChaosProvider, base: &str, storm: usize) -> anyhow::
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chats_under_chaos_end_on_purpose_and_leave_nothing_open() -> anyhow::Result<()> {
-    let chaos = ChaosProvider::start(Duration::from_millis(20)).await?;
+    let chaos = FakeProvider::start(Script::Chaos {
+        delta_gap: Duration::from_millis(20),
+    })
+    .await?;
     let base_url = chaos.base_url();
     // Room for every chat at once: wasmtime serve's default on-demand allocator stops at 1,000
     // core instances, and each request's component holds up to four; the Spin build composed

@@ -99,14 +99,14 @@ async fn events_spaced_upstream_arrive_spaced() -> anyhow::Result<()> {
     let gap = Duration::from_millis(200);
     let mut transcript = vec![(
         Duration::ZERO,
-        frame(serde_json::json!({"type":"response.created","response":{"id":"resp_t"}})),
+        frame(&serde_json::json!({"type":"response.created","response":{"id":"resp_t"}})),
     )];
     for i in 0..5 {
-        transcript.push((gap, frame(serde_json::json!({"type":"response.output_text.delta","delta":format!("part{i} ")}))));
+        transcript.push((gap, frame(&serde_json::json!({"type":"response.output_text.delta","delta":format!("part{i} ")}))));
     }
     transcript.push((
         gap,
-        frame(serde_json::json!({"type":"response.completed","response":{"id":"resp_t"}})),
+        frame(&serde_json::json!({"type":"response.completed","response":{"id":"resp_t"}})),
     ));
     let provider = FakeProvider::start(Script::Transcript(transcript)).await?;
     let chain = chain(&provider, &[]).await?;
@@ -188,7 +188,7 @@ async fn provider_429_becomes_an_error_event() -> anyhow::Result<()> {
 async fn stream_without_a_final_event_ends_with_an_interruption_error() -> anyhow::Result<()> {
     let transcript = vec![(
         Duration::ZERO,
-        frame(serde_json::json!({"type":"response.output_text.delta","delta":"partial"})),
+        frame(&serde_json::json!({"type":"response.output_text.delta","delta":"partial"})),
     )];
     let provider = FakeProvider::start(Script::Transcript(transcript)).await?;
     let chain = chain(&provider, &[]).await?;

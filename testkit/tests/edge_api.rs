@@ -32,11 +32,11 @@ fn completed_transcript() -> Script {
     Script::Transcript(vec![
         (
             Duration::ZERO,
-            frame(serde_json::json!({"type":"response.output_text.delta","delta":"ok"})),
+            frame(&serde_json::json!({"type":"response.output_text.delta","delta":"ok"})),
         ),
         (
             Duration::ZERO,
-            frame(serde_json::json!({"type":"response.completed","response":{"id":"resp_c"}})),
+            frame(&serde_json::json!({"type":"response.completed","response":{"id":"resp_c"}})),
         ),
     ])
 }
@@ -240,11 +240,11 @@ async fn keep_alive_comments_flow_while_the_provider_is_silent() -> anyhow::Resu
     let provider = FakeProvider::start(Script::Transcript(vec![
         (
             Duration::ZERO,
-            frame(serde_json::json!({"type":"response.created","response":{"id":"r"}})),
+            frame(&serde_json::json!({"type":"response.created","response":{"id":"r"}})),
         ),
         (
             Duration::from_millis(900),
-            frame(serde_json::json!({"type":"response.completed","response":{"id":"r"}})),
+            frame(&serde_json::json!({"type":"response.completed","response":{"id":"r"}})),
         ),
     ]))
     .await?;
@@ -276,11 +276,11 @@ async fn a_provider_silent_past_the_idle_limit_ends_the_answer_with_a_timeout() 
     let provider = FakeProvider::start(Script::Transcript(vec![
         (
             Duration::ZERO,
-            frame(serde_json::json!({"type":"response.output_text.delta","delta":"partial"})),
+            frame(&serde_json::json!({"type":"response.output_text.delta","delta":"partial"})),
         ),
         (
             Duration::from_secs(20),
-            frame(serde_json::json!({"type":"response.completed","response":{"id":"r"}})),
+            frame(&serde_json::json!({"type":"response.completed","response":{"id":"r"}})),
         ),
     ]))
     .await?;
@@ -312,17 +312,17 @@ async fn in_edge_tool_mode_a_provider_silent_past_the_idle_limit_ends_the_answer
 -> anyhow::Result<()> {
     // A Chat Completions stream (edge tool mode: the edge runs the loop and reads the provider
     // itself) that says one word, then stays silent far past the idle limit.
-    let chunk = |data: serde_json::Value| format!("data: {data}\n\n");
+    use testkit::frames::{DONE, chunk};
     let provider = FakeProvider::start(Script::Transcript(vec![
         (
             Duration::ZERO,
-            chunk(serde_json::json!({"choices":[{"index":0,"delta":{"content":"partial"}}]})),
+            chunk(&serde_json::json!({"choices":[{"index":0,"delta":{"content":"partial"}}]})),
         ),
         (
             Duration::from_secs(20),
-            chunk(serde_json::json!({"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})),
+            chunk(&serde_json::json!({"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})),
         ),
-        (Duration::ZERO, "data: [DONE]\n\n".to_owned()),
+        (Duration::ZERO, DONE.to_owned()),
     ]))
     .await?;
     let chain = chain(
@@ -409,11 +409,11 @@ async fn a_client_that_goes_away_cancels_the_provider_stream() -> anyhow::Result
     let provider = FakeProvider::start(Script::Transcript(vec![
         (
             Duration::ZERO,
-            frame(serde_json::json!({"type":"response.output_text.delta","delta":"first"})),
+            frame(&serde_json::json!({"type":"response.output_text.delta","delta":"first"})),
         ),
         (
             Duration::from_secs(30),
-            frame(serde_json::json!({"type":"response.completed","response":{"id":"r"}})),
+            frame(&serde_json::json!({"type":"response.completed","response":{"id":"r"}})),
         ),
     ]))
     .await?;

@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use protocol::{ErrorCode, StreamEvent};
 use serde_json::{Value, json};
+use testkit::frames;
 use testkit::process::{Artifacts, EdgeProcess};
 use testkit::provider::{FakeProvider, Script};
 
@@ -214,10 +215,7 @@ fn text_of(events: &[StreamEvent]) -> String {
 
 /// A Chat Completions chunk.
 fn chunk(delta: Value) -> String {
-    format!(
-        "data: {}\n\n",
-        json!({"choices": [{"index": 0, "delta": delta}]})
-    )
+    frames::chunk(&json!({"choices": [{"index": 0, "delta": delta}]}))
 }
 
 /// A Chat Completions call fragment: call `index` of function `name` with `arguments`.
@@ -231,27 +229,16 @@ fn call(index: usize, name: &str, arguments: &str) -> String {
 /// A stream of `frames`, then `finish_reason` and `[DONE]`, all at once.
 fn completions(frames: Vec<String>, finish: &str) -> Script {
     let mut frames = frames;
-    frames.push(format!(
-        "data: {}\n\n",
-        json!({"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
+    frames.push(testkit::frames::chunk(
+        &json!({"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}),
     ));
-    frames.push("data: [DONE]\n\n".to_owned());
+    frames.push(testkit::frames::DONE.to_owned());
     Script::Transcript(frames.into_iter().map(|f| (Duration::ZERO, f)).collect())
 }
 
 /// Responses stream frames (hosted mode), each `delay` after the previous.
-fn responses(frames: &[Value], delay: Duration) -> Script {
-    Script::Transcript(
-        frames
-            .iter()
-            .map(|f| {
-                (
-                    delay,
-                    format!("event: {}\ndata: {f}\n\n", f["type"].as_str().unwrap()),
-                )
-            })
-            .collect(),
-    )
+fn responses(events: &[Value], delay: Duration) -> Script {
+    Script::Transcript(events.iter().map(|f| (delay, frames::event(f))).collect())
 }
 
 fn n_calls(s: &Setup) -> usize {
@@ -582,9 +569,8 @@ async fn a_tool_result_carrying_the_local_token_is_scrubbed_for_widget_and_model
 async fn a_chat_completions_error_carrying_the_key_is_scrubbed() -> anyhow::Result<()> {
     let frames = vec![(
         Duration::ZERO,
-        format!(
-            "data: {}\n\n",
-            json!({"error": {"message": format!("bad key {KEY}\nedge: GET /forged -> 200")}})
+        frames::chunk(
+            &json!({"error": {"message": format!("bad key {KEY}\nedge: GET /forged -> 200")}}),
         ),
     )];
     let s = setup("plain", Script::Transcript(frames), &[]).await?;

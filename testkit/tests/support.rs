@@ -92,12 +92,7 @@ pub(crate) fn assert_no_secrets(edge: &EdgeProcess, secrets: &[&str]) {
     }
 }
 
-pub(crate) fn frame(data: serde_json::Value) -> String {
-    format!(
-        "event: {}\ndata: {data}\n\n",
-        data["type"].as_str().unwrap_or("message")
-    )
-}
+pub(crate) use testkit::frames::event as frame;
 
 /// An edge behind a fake Pomerium ([`pomerium`]). Requests go through Pomerium
 /// (`pomerium.base_url()`), or straight to the edge carrying what Pomerium would add

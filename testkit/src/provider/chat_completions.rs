@@ -77,7 +77,7 @@ fn frames(decision: &Decision, n: usize, model: &str) -> Vec<String> {
         let data = json!({"id": format!("chatcmpl-{n}"), "object": "chat.completion.chunk",
                           "created": 0, "model": model,
                           "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]});
-        format!("data: {data}\n\n")
+        crate::frames::chunk(&data)
     };
     let mut res = vec![chunk(json!({"role": "assistant", "content": ""}), None)];
     let finish = match decision {
@@ -103,7 +103,7 @@ fn frames(decision: &Decision, n: usize, model: &str) -> Vec<String> {
         }
     };
     res.push(chunk(json!({}), Some(finish)));
-    res.push("data: [DONE]\n\n".to_owned());
+    res.push(crate::frames::DONE.to_owned());
     res
 }
 

@@ -1,36 +1,12 @@
-//! The Responses API stream's building blocks: numbered SSE frames and the JSON of responses and
-//! output items (`shared/protocols.md` §2).
+//! The Responses API stream's building blocks: the JSON of responses and output items
+//! (`shared/protocols.md` §2); [`crate::frames`] writes the frames.
 //!
-//! [`EventWriter`] stamps each event with `type` and the next `sequence_number` and renders it as
-//! `event: <type>\ndata: <json>\n\n`. The item builders give the shapes OpenAI sends, with the
-//! fields our edge reads and a few it must tolerate.
+//! The item builders give the shapes OpenAI sends, with the fields our edge reads and a few it
+//! must tolerate.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde_json::{Map, Value, json};
-
-/// Numbers events and renders them as SSE frames.
-#[derive(Debug, Default)]
-pub(crate) struct EventWriter {
-    next_sequence_number: u64,
-}
-
-impl EventWriter {
-    /// The frame for event `kind` with `fields` (an object) plus `type` and `sequence_number`.
-    pub(crate) fn frame(&mut self, kind: &str, fields: Value) -> String {
-        let mut data = Map::new();
-        data.insert("type".to_owned(), json!(kind));
-        data.insert(
-            "sequence_number".to_owned(),
-            json!(self.next_sequence_number),
-        );
-        if let Value::Object(fields) = fields {
-            data.extend(fields);
-        }
-        self.next_sequence_number += 1;
-        format!("event: {kind}\ndata: {}\n\n", Value::Object(data))
-    }
-}
+use serde_json::{Value, json};
 
 /// A `response` object: `status` is `in_progress` or `completed`; `usage` is set once complete.
 pub(crate) fn response(
@@ -99,28 +75,6 @@ pub(crate) fn fragments(text: &str, n: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn frames_are_numbered_sse() {
-        let mut writer = EventWriter::default();
-        let first = writer.frame("response.created", json!({"response": {"id": "resp_1"}}));
-        let second = writer.frame("response.in_progress", json!({}));
-        let check = |frame: &str, kind: &str, sequence_number: u64| {
-            let data = frame
-                .strip_prefix(&format!("event: {kind}\ndata: "))
-                .and_then(|rest| rest.strip_suffix("\n\n"))
-                .expect("one event line, one data line, blank line");
-            let data: Value = serde_json::from_str(data).unwrap();
-            assert_eq!(data["type"], kind);
-            assert_eq!(data["sequence_number"], sequence_number);
-            data
-        };
-        assert_eq!(
-            check(&first, "response.created", 0)["response"]["id"],
-            "resp_1"
-        );
-        check(&second, "response.in_progress", 1);
-    }
 
     #[test]
     fn chunks_respect_characters() {

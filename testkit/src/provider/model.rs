@@ -16,7 +16,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::provider::events::{self, EventWriter};
+use crate::frames::EventWriter;
+use crate::provider::events;
 use crate::provider::mcp_client::{McpError, McpSession};
 use crate::provider::request::McpTool;
 use crate::provider::rules::{self, ListedServer, ToolChoice};

@@ -13,7 +13,8 @@ use axum::body::Bytes;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::provider::events::{self, EventWriter};
+use crate::frames::EventWriter;
+use crate::provider::events;
 use crate::provider::functions::{self, Decision, FunctionTurn};
 use crate::provider::request;
 

@@ -486,3 +486,58 @@ async fn status_script_answers_its_status_body_and_retry_after() -> anyhow::Resu
     assert_eq!(requests[0].authorization.as_deref(), Some(API_KEY));
     Ok(())
 }
+
+#[tokio::test]
+async fn chaos_script_cycles_through_every_fault_and_counts_its_streams() -> anyhow::Result<()> {
+    use testkit::provider::chaos::{FAULTS, Fault, fault_of};
+    let provider = FakeProvider::start(Script::Chaos {
+        delta_gap: Duration::ZERO,
+    })
+    .await?;
+    for (n, fault) in FAULTS.iter().enumerate() {
+        assert_eq!(fault_of(n), *fault);
+        let res = post(&provider, &json!({"input": "hi"})).await?;
+        let status = res.status().as_u16();
+        let expected = match fault {
+            Fault::Status500 => 500,
+            Fault::RateLimited => 429,
+            Fault::McpUnreachable => 424,
+            _ => 200,
+        };
+        assert_eq!(status, expected, "{fault:?}");
+        if status != 200 {
+            let error: Value = res.json().await?;
+            assert!(error["error"]["code"].is_string(), "{fault:?}: {error}");
+            continue;
+        }
+        if *fault == Fault::Silence {
+            // Never ends: read the opening frames, then leave.
+            let mut body = res.bytes_stream();
+            let mut seen = String::new();
+            while seen.matches("\n\n").count() < 5 {
+                let chunk = next_chunk(&mut body).await?.expect("the stream stays open");
+                seen.push_str(&String::from_utf8_lossy(&chunk));
+            }
+            assert!(!seen.contains("response.completed"));
+            continue;
+        }
+        let text = res.text().await?;
+        let completed = text.contains("event: response.completed");
+        assert_eq!(
+            completed,
+            matches!(fault, Fault::None | Fault::MalformedEvent),
+            "{fault:?}: {text}"
+        );
+        assert_eq!(
+            text.contains("data: {\"type\":\"response.output_te\n"),
+            *fault == Fault::MalformedEvent
+        );
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while provider.open_streams() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(provider.open_streams(), 0);
+    assert_eq!(provider.abandoned_streams(), 1, "the silent stream, left");
+    Ok(())
+}

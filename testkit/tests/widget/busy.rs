@@ -36,24 +36,19 @@ const TINY_POOL: &[&str] = &[
 ];
 
 fn held_answer() -> Script {
-    let frame = |data: serde_json::Value| {
-        format!(
-            "event: {}\ndata: {data}\n\n",
-            data["type"].as_str().unwrap_or_default()
-        )
-    };
+    use testkit::frames::event as frame;
     Script::Transcript(vec![
         (
             Duration::ZERO,
-            frame(serde_json::json!({"type":"response.created","response":{"id":"resp_held"}})),
+            frame(&serde_json::json!({"type":"response.created","response":{"id":"resp_held"}})),
         ),
         (
             Duration::ZERO,
-            frame(serde_json::json!({"type":"response.output_text.delta","delta":"Held answer."})),
+            frame(&serde_json::json!({"type":"response.output_text.delta","delta":"Held answer."})),
         ),
         (
             HOLD,
-            frame(serde_json::json!({"type":"response.completed","response":{"id":"resp_held"}})),
+            frame(&serde_json::json!({"type":"response.completed","response":{"id":"resp_held"}})),
         ),
     ])
 }

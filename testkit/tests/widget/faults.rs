@@ -6,22 +6,16 @@
 use std::time::Duration;
 
 use serde_json::json;
+use testkit::frames::event as frame;
 use testkit::pomerium::Fault as PomeriumFault;
 use testkit::provider::Script;
 
 use crate::widget::chain::{Chain, ChainConfig};
 
-fn frame(data: serde_json::Value) -> String {
-    format!(
-        "event: {}\ndata: {data}\n\n",
-        data["type"].as_str().unwrap_or("message")
-    )
-}
-
 fn delta(text: &str) -> (Duration, String) {
     (
         Duration::from_millis(50),
-        frame(json!({"type":"response.output_text.delta","delta":text})),
+        frame(&json!({"type":"response.output_text.delta","delta":text})),
     )
 }
 
@@ -46,7 +40,7 @@ struct Fault {
 fn faults() -> Vec<Fault> {
     let completed = (
         Duration::from_millis(50),
-        frame(json!({"type":"response.completed","response":{"id":"resp_f"}})),
+        frame(&json!({"type":"response.completed","response":{"id":"resp_f"}})),
     );
     vec![
         Fault {
@@ -106,7 +100,7 @@ fn faults() -> Vec<Fault> {
                 delta("slow start "),
                 (
                     Duration::from_secs(30),
-                    frame(json!({"type":"response.completed","response":{"id":"r"}})),
+                    frame(&json!({"type":"response.completed","response":{"id":"r"}})),
                 ),
             ]),
             complete: "error",
