@@ -13,6 +13,7 @@
 //! | [`provider`] | [`provider::FakeProvider`]: `POST /v1/responses`, a scripted stand-in for OpenAI that really calls the MCP servers it is given, or fails on purpose ([`provider::chaos`]) |
 //! | [`pomerium`] | [`pomerium::FakePomerium`]: the client route (TE injection, streaming proxy, `/.pomerium/mcp/routes`) and the MCP server routes (TE check, TI swap) |
 //! | [`frames`] | the one writer of provider stream frames (Responses events, Chat Completions chunks) |
+//! | [`mcp`] | [`mcp::McpClient`]: the one MCP client of tests and fakes, the edge's I/O-free core over reqwest |
 //! | [`process`] | child-process helpers (wasmtime, northwind-mcp) |
 //! | [`browser`] | the browser harness |
 //! | [`site`] | [`site::StaticSite`]: an intranet web server for host pages that embed the widget |
@@ -24,6 +25,7 @@
 
 pub mod browser;
 pub mod frames;
+pub mod mcp;
 pub mod npm;
 pub mod pomerium;
 pub mod process;

@@ -21,7 +21,6 @@ pub mod chaos;
 mod chat_completions;
 mod events;
 mod functions;
-mod mcp_client;
 mod model;
 mod request;
 mod responses_functions;

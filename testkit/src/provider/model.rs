@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::frames::EventWriter;
+use crate::mcp::{McpClient, McpError, call_output};
 use crate::provider::events;
-use crate::provider::mcp_client::{McpError, McpSession};
 use crate::provider::request::McpTool;
 use crate::provider::rules::{self, ListedServer, ToolChoice};
 
@@ -34,7 +34,7 @@ pub(crate) struct Listed {
     /// The request asked for the user's approval before each call to this server.
     pub(crate) require_approval: bool,
     pub(crate) tools: Vec<Value>,
-    pub(crate) session: McpSession,
+    pub(crate) session: McpClient,
 }
 
 /// What one streamed turn needs besides the listed servers.
@@ -67,7 +67,7 @@ pub(crate) async fn list_servers(
 }
 
 async fn list_one(http: &reqwest::Client, mcp_tool: &McpTool) -> Result<Listed, McpError> {
-    let mut session = McpSession::connect(http, &mcp_tool.server_url, &mcp_tool.headers).await?;
+    let mut session = McpClient::connect(http, &mcp_tool.server_url, &mcp_tool.headers).await?;
     let tools = session
         .list_tools()
         .await?
@@ -91,12 +91,14 @@ async fn list_one(http: &reqwest::Client, mcp_tool: &McpTool) -> Result<Listed, 
 
 /// HTTP 424 `external_connector_error`, worded as OpenAI words it.
 fn list_failure(label: &str, error: &McpError) -> Response {
-    let code = match error {
-        McpError::Status(_) | McpError::Transport => "http_error",
-        McpError::Protocol(_) => "mcp_protocol_error",
+    let (code, reason) = match error {
+        McpError::Status(status) => ("http_error", format!("Http status code: {status}")),
+        McpError::Unauthorized => ("http_error", "Http status code: 401".to_owned()),
+        McpError::Transport | McpError::Timeout(_) => ("http_error", error.to_string()),
+        McpError::Protocol(_) | McpError::TooLarge(_) => ("mcp_protocol_error", error.to_string()),
     };
     let body = json!({"error": {
-        "message": format!("Error retrieving tool list from MCP server: '{label}'. {error}"),
+        "message": format!("Error retrieving tool list from MCP server: '{label}'. {reason}"),
         "type": "external_connector_error",
         "param": "tools",
         "code": code,
@@ -333,9 +335,8 @@ async fn call(
     .await?;
 
     let parsed: Value = serde_json::from_str(arguments).unwrap_or_else(|_| json!({}));
-    let outcome = match server.session.call_tool(tool, parsed).await {
-        Ok(result) if result.is_error => Err(result.text),
-        Ok(result) => Ok(result.text),
+    let outcome = match server.session.call_tool(tool, &parsed).await {
+        Ok(result) => call_output(&result),
         Err(error) => Err(error.to_string()),
     };
     let (kind, status) = match outcome {
