@@ -1,9 +1,6 @@
 //! Test harness: [`TestServer`] runs the real app in-process on `127.0.0.1:0`, and
-//! [`McpClient`] speaks raw MCP Streamable HTTP to it with reqwest.
-//!
-//! The client sends `Accept: application/json, text/event-stream` and reads either answer: a
-//! JSON body, or an SSE stream decoded with `protocol::sse::Decoder` until the response with
-//! the request's id arrives. Every wait has a deadline.
+//! [`McpClient`] speaks MCP Streamable HTTP to it (testkit's client: the edge's client core
+//! over reqwest, with a raw `send` for odd requests). Every wait has a deadline.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -12,9 +9,6 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use northwind_mcp::Config;
-use protocol::sse::Decoder;
-use reqwest::StatusCode;
-use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -120,68 +114,28 @@ impl Drop for TestServer {
     }
 }
 
-/// A raw Streamable HTTP client that remembers its session id.
-pub(crate) struct McpClient {
-    http: reqwest::Client,
-    url: String,
-    headers: HeaderMap,
-    session: Option<String>,
-    protocol_version: Option<String>,
-    next_id: u64,
-}
+/// The tests' MCP client: testkit's (the edge's client core over reqwest), at this server,
+/// every exchange within [`DEADLINE`].
+pub(crate) struct McpClient(testkit::mcp::McpClient);
 
-/// One HTTP answer to a JSON-RPC POST.
-pub(crate) struct Answer {
-    pub(crate) status: StatusCode,
-    pub(crate) headers: HeaderMap,
-    /// The JSON-RPC message with the request's id, if the answer carried one.
-    pub(crate) message: Option<Value>,
-    /// The body as text when it was not a JSON-RPC answer (errors, 202).
-    pub(crate) text: String,
-}
+pub(crate) use testkit::mcp::Answer;
 
 impl McpClient {
     pub(crate) fn new(server: &TestServer) -> Self {
-        Self {
-            http: reqwest::Client::new(),
-            url: server.mcp_url(),
-            headers: HeaderMap::new(),
-            session: None,
-            protocol_version: None,
-            next_id: 1,
-        }
+        Self(testkit::mcp::McpClient::new(
+            &reqwest::Client::new(),
+            &server.mcp_url(),
+        ))
     }
 
     /// Sends `header: value` on every request.
-    pub(crate) fn with_header(mut self, name: &'static str, value: &str) -> Self {
-        self.headers
-            .insert(name, value.parse().expect("valid header value"));
-        self
+    pub(crate) fn with_header(self, name: &'static str, value: &str) -> Self {
+        Self(self.0.with_headers(&[(name.to_owned(), value.to_owned())]))
     }
 
     /// `initialize` with `version`, then `notifications/initialized`. Returns the result.
     pub(crate) async fn initialize(&mut self, version: &str) -> anyhow::Result<Value> {
-        let params = json!({
-            "protocolVersion": version,
-            "capabilities": {},
-            "clientInfo": {"name": "northwind-mcp-tests", "version": "0"}
-        });
-        let answer = self.send("initialize", Some(params)).await?;
-        if answer.status != StatusCode::OK {
-            bail!("initialize: HTTP {}: {}", answer.status, answer.text);
-        }
-        self.session = answer
-            .headers
-            .get("mcp-session-id")
-            .and_then(|id| id.to_str().ok())
-            .map(str::to_owned);
-        let result = result_of(answer)?;
-        self.protocol_version = Some(version.to_owned());
-        let status = self.notify("notifications/initialized").await?;
-        if status != StatusCode::ACCEPTED {
-            bail!("notifications/initialized: HTTP {status}");
-        }
-        Ok(result)
+        Ok(within("initialize", self.0.initialize_version(version)).await??)
     }
 
     /// Sends a request and returns its `result`; a JSON-RPC error fails.
@@ -205,76 +159,7 @@ impl McpClient {
         method: &str,
         params: Option<Value>,
     ) -> anyhow::Result<Answer> {
-        let id = self.next_id;
-        self.next_id += 1;
-        let mut body = json!({"jsonrpc": "2.0", "id": id, "method": method});
-        if let Some(params) = params {
-            body["params"] = params;
-        }
-        within(method, self.exchange(&body, Some(id))).await?
-    }
-
-    /// Sends a notification and returns the HTTP status (202 when accepted).
-    pub(crate) async fn notify(&mut self, method: &str) -> anyhow::Result<StatusCode> {
-        let body = json!({"jsonrpc": "2.0", "method": method});
-        Ok(within(method, self.exchange(&body, None)).await??.status)
-    }
-
-    async fn exchange(&self, body: &Value, id: Option<u64>) -> anyhow::Result<Answer> {
-        let mut request = self
-            .http
-            .post(&self.url)
-            .headers(self.headers.clone())
-            .header("accept", "application/json, text/event-stream")
-            .header(CONTENT_TYPE, "application/json")
-            .body(body.to_string());
-        if let Some(session) = &self.session {
-            request = request.header("mcp-session-id", session);
-        }
-        if let Some(version) = &self.protocol_version {
-            request = request.header("mcp-protocol-version", version);
-        }
-        let mut response = request.send().await?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let content_type = headers
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let mut answer = Answer {
-            status,
-            headers,
-            message: None,
-            text: String::new(),
-        };
-        let Some(id) = id.filter(|_| status.is_success()) else {
-            answer.text = response.text().await?;
-            return Ok(answer);
-        };
-        if content_type.starts_with("application/json") {
-            answer.text = response.text().await?;
-            answer.message = Some(serde_json::from_str(&answer.text)?);
-            return Ok(answer);
-        }
-        if !content_type.starts_with("text/event-stream") {
-            bail!("unexpected content type {content_type:?}");
-        }
-        // Read frames until the response to this id; the server may send a priming event
-        // (empty data) or other messages first.
-        let mut decoder = Decoder::default();
-        while let Some(chunk) = response.chunk().await? {
-            for frame in decoder.push(&chunk) {
-                let Ok(message) = serde_json::from_str::<Value>(&frame.data) else {
-                    continue;
-                };
-                if message["id"] == json!(id) {
-                    answer.message = Some(message);
-                    return Ok(answer);
-                }
-            }
-        }
-        bail!("the event stream ended without a response to request {id}")
+        within(method, self.0.send(method, params)).await?
     }
 }
 
