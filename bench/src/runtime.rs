@@ -1,15 +1,12 @@
 //! The edge under `wasmtime serve`, started with a stated runtime configuration
 //! ([`RuntimeConfig`]), and the environment every suite shares ([`Context`]).
 //!
-//! `testkit::process::EdgeProcess` starts the runtime with its defaults; the bench needs to
-//! choose the allocator and limits and to read the runtime's memory, so it builds the same
-//! command with extra flags and keeps the process id.
+//! The runtime is testkit's `EdgeProcess` with the configuration's flags; the bench adds when
+//! it was spawned and reads the runtime's memory.
 
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use anyhow::Context as _;
-use testkit::process::{Artifacts, ChildProcess, component_flags, with_test_seal_secret};
+use testkit::process::{Artifacts, EdgeProcess};
 
 use crate::plan::Plan;
 
@@ -68,11 +65,10 @@ impl RuntimeConfig {
 /// Core-instance (and memory, table) slots per component instance in [`RuntimeConfig::pooling`].
 const CORE_PER_COMPONENT: usize = 4;
 
-/// A running edge.
+/// A running edge: testkit's [`EdgeProcess`] (its `base_url`, its `process`), and when it was
+/// spawned.
 pub(crate) struct Edge {
-    /// e.g. `http://127.0.0.1:PORT`.
-    pub(crate) base_url: String,
-    pub(crate) process: ChildProcess,
+    edge: EdgeProcess,
     /// When the runtime was spawned.
     pub(crate) spawned_at: Instant,
 }
@@ -85,59 +81,29 @@ impl Edge {
         config: &RuntimeConfig,
         env: &[(&str, &str)],
     ) -> anyhow::Result<Self> {
-        let mut command = Command::new(&artifacts.wasmtime);
-        command
-            .args(["serve", "-S", "cli", "--addr", "127.0.0.1:0", "--dir"])
-            .arg(format!("{}::/", artifacts.dist.display()))
-            .args(&config.flags);
-        for (key, value) in with_test_seal_secret(env) {
-            command.arg("--env").arg(format!("{key}={value}"));
-        }
-        command
-            .args(component_flags(&artifacts.edge_wasm))
-            .arg(&artifacts.edge_wasm);
+        let flags: Vec<&str> = config.flags.iter().map(String::as_str).collect();
         let spawned_at = Instant::now();
-        let (process, line) = ChildProcess::start(
-            "wasmtime serve",
-            command,
-            "Serving HTTP on",
-            Duration::from_secs(60),
-        )?;
-        Ok(Self {
-            base_url: base_url_in(&line)?,
-            process,
-            spawned_at,
-        })
+        let edge = EdgeProcess::start_with_runtime(artifacts, &flags, env)?;
+        Ok(Self { edge, spawned_at })
     }
 
     /// The runtime's peak resident memory so far, in MiB.
     pub(crate) fn peak_rss_mib(&self) -> anyhow::Result<f64> {
-        crate::system::peak_rss_mib(self.process.id())
+        crate::system::peak_rss_mib(self.edge.process.id())
     }
 }
 
-/// `http://host:port` from a line such as `Serving HTTP on http://127.0.0.1:1234/`.
-fn base_url_in(line: &str) -> anyhow::Result<String> {
-    let start = line.find("http://").context("no URL in the ready line")?;
-    let authority = line[start + "http://".len()..]
-        .split(['/', ' '])
-        .next()
-        .unwrap_or_default();
-    Ok(format!("http://{authority}"))
+impl std::ops::Deref for Edge {
+    type Target = EdgeProcess;
+
+    fn deref(&self) -> &EdgeProcess {
+        &self.edge
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base_url_from_the_ready_line() {
-        assert_eq!(
-            base_url_in("Serving HTTP on http://127.0.0.1:4321/").unwrap(),
-            "http://127.0.0.1:4321"
-        );
-        assert!(base_url_in("starting").is_err());
-    }
 
     #[test]
     fn pooling_flags_come_in_pairs() {

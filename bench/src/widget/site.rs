@@ -6,11 +6,10 @@
 //! the probe must run before the widget, so it is a script of its own. The static root is a
 //! fresh folder holding a copy of `target/dist/widget/` and the page as `site/`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context as _;
 use testkit::pomerium::{FakePomerium, FakePomeriumConfig};
-use testkit::process::{Artifacts, free_local_addr, scratch_dir};
+use testkit::process::{Artifacts, copy_dir, free_local_addr, scratch_dir};
 use testkit::provider::{FakeProvider, Script};
 
 use crate::runtime::{Context, Edge, RuntimeConfig};
@@ -83,18 +82,4 @@ impl Drop for BenchSite {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.root);
     }
-}
-
-fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)?;
-        }
-    }
-    Ok(())
 }
