@@ -10,6 +10,7 @@
 //!
 //! | module | owns |
 //! |---|---|
+//! | [`chain`] | [`chain::Chain`]: northwind-mcp, the edge and the fake Pomerium assembled once for every end-to-end test and the bench |
 //! | [`provider`] | [`provider::FakeProvider`]: `POST /v1/responses`, a scripted stand-in for OpenAI that really calls the MCP servers it is given, or fails on purpose ([`provider::chaos`]) |
 //! | [`pomerium`] | [`pomerium::FakePomerium`]: the client route (TE injection, streaming proxy, `/.pomerium/mcp/routes`) and the MCP server routes (TE check, TI swap) |
 //! | [`frames`] | the one writer of provider stream frames (Responses events, Chat Completions chunks) |
@@ -24,6 +25,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 pub mod browser;
+pub mod chain;
 pub mod frames;
 pub mod mcp;
 pub mod npm;

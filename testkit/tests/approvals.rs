@@ -6,11 +6,10 @@
 
 use edge::seal::Purpose;
 use protocol::{ErrorCode, StreamEvent};
-use testkit::pomerium::{FakePomerium, FakePomeriumConfig, McpRoute, User};
-use testkit::process::{Artifacts, NorthwindProcess, free_local_addr, scratch_dir};
+use testkit::pomerium::User;
 use testkit::provider::{FakeProvider, Script};
 
-use crate::support::{assert_error, client, edge_with, opened, read_events};
+use crate::support::{assert_error, client, northwind_chain, opened, read_events};
 
 async fn ask(base: &str, body: serde_json::Value) -> anyhow::Result<Vec<StreamEvent>> {
     let res = client()
@@ -28,31 +27,10 @@ async fn ask(base: &str, body: serde_json::Value) -> anyhow::Result<Vec<StreamEv
 
 #[tokio::test]
 async fn approval_round_trip() -> anyhow::Result<()> {
-    let artifacts = Artifacts::from_env()?;
-    let dir = scratch_dir("approvals")?;
-    let northwind =
-        NorthwindProcess::start(&artifacts, Some("ti_approvals"), &dir.join("northwind.db"))?;
     let provider = FakeProvider::start(Script::default()).await?;
-    let addr = free_local_addr()?;
     let policies = r#"{"northwind":{"require_approval":"always","allowed_tools":["read_query","list_tables"]}}"#;
-    let edge = edge_with(
-        &provider,
-        &format!("http://{addr}"),
-        &[("MCP_POLICIES", policies)],
-    )?;
-    let pomerium = FakePomerium::start(FakePomeriumConfig {
-        edge_upstream: edge.base_url.clone(),
-        client_addr: Some(addr),
-        mcp_routes: vec![McpRoute {
-            name: "Northwind".into(),
-            upstream: northwind.base_url.clone(),
-            internal_token: "ti_approvals".into(),
-            ..McpRoute::default()
-        }],
-        sign_in: false,
-        ..FakePomeriumConfig::default()
-    })
-    .await?;
+    let chain = northwind_chain(&provider, "approvals", &[("MCP_POLICIES", policies)]).await?;
+    let pomerium = &chain.pomerium;
     let base = pomerium.base_url();
     let question = serde_json::json!({"messages":[{"role":"user","content":"What were our sales by year?"}],"servers":["northwind"]});
 

@@ -8,13 +8,12 @@
 //! list of questions. In Chromium: the notice is on screen before the first question, and a
 //! question is answered with the database's figures.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use protocol::StreamEvent;
 use serde_json::json;
 use testkit::browser::Browser;
-use testkit::pomerium::{FakePomerium, FakePomeriumConfig, McpRoute};
-use testkit::process::{Artifacts, EdgeProcess, NorthwindProcess, free_local_addr, scratch_dir};
+use testkit::chain::{Chain, ChainConfig};
 use testkit::provider::{FakeProvider, ModelOptions, Script};
 
 use crate::e2e::{ROOT, drive_question, yearly_sales};
@@ -26,55 +25,24 @@ const NOTICE: &str = "demo model: scripted answers; set OPENAI_API_KEY for a rea
 
 /// The chain of the keyless demo.
 struct Demo {
-    _northwind: NorthwindProcess,
     _provider: FakeProvider,
-    _edge: EdgeProcess,
-    pomerium: FakePomerium,
-    db: PathBuf,
+    chain: Chain,
 }
 
 async fn demo(name: &str) -> anyhow::Result<Demo> {
-    let artifacts = Artifacts::from_env()?;
-    let dir = scratch_dir(name)?;
-    let ti = format!("ti_{name}_{}", std::process::id());
-    let db = dir.join("northwind.db");
-    let northwind = NorthwindProcess::start(&artifacts, Some(&ti), &db)?;
     let provider = FakeProvider::start(Script::Model(ModelOptions {
         demo: true,
         ..ModelOptions::default()
     }))
     .await?;
-    let addr = free_local_addr()?;
-    let pomerium_url = format!("http://{addr}");
-    let provider_url = provider.base_url();
-    let edge = EdgeProcess::start(
-        &artifacts,
-        &[
-            ("OPENAI_BASE_URL", &provider_url),
-            ("POMERIUM_URL", &pomerium_url),
-            ("MODEL_NOTICE", NOTICE),
-        ],
-    )?;
-    let pomerium = FakePomerium::start(FakePomeriumConfig {
-        edge_upstream: edge.base_url.clone(),
-        client_addr: Some(addr),
-        mcp_routes: vec![McpRoute {
-            name: "Northwind".into(),
-            description: Some("The Northwind sales database".into()),
-            upstream: northwind.base_url.clone(),
-            internal_token: ti,
-            ..McpRoute::default()
-        }],
-        sign_in: false,
-        ..FakePomeriumConfig::default()
-    })
+    let chain = Chain::start(
+        &provider.base_url(),
+        ChainConfig::new(name, &[("MODEL_NOTICE", NOTICE)]),
+    )
     .await?;
     Ok(Demo {
-        _northwind: northwind,
         _provider: provider,
-        _edge: edge,
-        pomerium,
-        db,
+        chain,
     })
 }
 
@@ -164,7 +132,7 @@ fn cases(db: &Path) -> anyhow::Result<Vec<Case>> {
 #[tokio::test]
 async fn without_a_key_the_demo_answers_each_question_from_the_database() -> anyhow::Result<()> {
     let demo = demo("demo_model").await?;
-    let base = demo.pomerium.base_url();
+    let base = demo.chain.pomerium.base_url();
     let models: serde_json::Value = client()
         .get(format!("{base}/api/models"))
         .send()
@@ -173,7 +141,7 @@ async fn without_a_key_the_demo_answers_each_question_from_the_database() -> any
         .await?;
     assert_eq!(models["notice"], NOTICE, "{models}");
 
-    let cases = cases(&demo.db)?;
+    let cases = cases(&demo.chain.db())?;
     assert_eq!(cases[0].2.len(), 3, "three years of orders");
     for (question, tool, expected) in &cases {
         assert!(!expected.is_empty(), "{question}: no rows to expect");
@@ -227,12 +195,12 @@ async fn without_a_key_the_demo_answers_each_question_from_the_database() -> any
 #[tokio::test]
 async fn the_demo_page_says_a_demo_model_answers_and_it_answers() -> anyhow::Result<()> {
     let demo = demo("demo_model_browser").await?;
-    let expected = cases(&demo.db)?.swap_remove(1);
+    let expected = cases(&demo.chain.db())?.swap_remove(1);
     let browser = Browser::start().await?;
     let result = async {
         browser
             .client
-            .goto(&format!("{}/", demo.pomerium.base_url()))
+            .goto(&format!("{}/", demo.chain.pomerium.base_url()))
             .await?;
         // Before any question: the notice is on screen.
         let notice = browser
@@ -246,7 +214,7 @@ async fn the_demo_page_says_a_demo_model_answers_and_it_answers() -> anyhow::Res
             )
             .await?;
         anyhow::ensure!(notice == NOTICE, "notice: {notice}");
-        drive_question(&browser, &demo.pomerium, expected.0).await
+        drive_question(&browser, &demo.chain.pomerium, expected.0).await
     }
     .await;
     browser.close().await?;

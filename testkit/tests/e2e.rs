@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use testkit::browser::Browser;
-use testkit::pomerium::{FakePomerium, FakePomeriumConfig, McpRoute};
-use testkit::process::{Artifacts, EdgeProcess, NorthwindProcess, free_local_addr, scratch_dir};
+use testkit::chain::{Chain, ChainConfig};
+use testkit::pomerium::FakePomerium;
 use testkit::provider::{FakeProvider, Script};
 
 const QUESTION: &str = "What were our sales by year?";
@@ -38,44 +38,25 @@ pub(crate) fn yearly_sales(db: &std::path::Path) -> anyhow::Result<Vec<(String, 
 
 #[tokio::test]
 async fn sales_by_year_through_the_whole_chain() -> anyhow::Result<()> {
-    let artifacts = Artifacts::from_env()?;
-    let dir = scratch_dir("e2e")?;
-    let internal_token = format!("ti_e2e_{}", std::process::id());
-    let northwind =
-        NorthwindProcess::start(&artifacts, Some(&internal_token), &dir.join("northwind.db"))?;
     let provider = FakeProvider::start(Script::default()).await?;
-    let pomerium_addr = free_local_addr()?;
-    let provider_url = provider.base_url();
-    let pomerium_url = format!("http://{pomerium_addr}");
-    let edge = EdgeProcess::start(
-        &artifacts,
-        &[
-            ("OPENAI_BASE_URL", &provider_url),
-            ("OPENAI_API_KEY", "sk-test-e2e"),
-            ("POMERIUM_URL", &pomerium_url),
-            // The provider runs the tools (OpenAI's hosted `mcp` tool), as in production.
-            ("TOOL_MODE", "hosted"),
-        ],
-    )?;
-    let pomerium = FakePomerium::start(FakePomeriumConfig {
-        edge_upstream: edge.base_url.clone(),
-        client_addr: Some(pomerium_addr),
-        mcp_routes: vec![McpRoute {
-            name: "Northwind".into(),
-            description: Some("The Northwind sales database".into()),
-            upstream: northwind.base_url.clone(),
-            internal_token: internal_token.clone(),
-            ..McpRoute::default()
-        }],
-        sign_in: false,
-        ..FakePomeriumConfig::default()
-    })
+    let chain = Chain::start(
+        &provider.base_url(),
+        ChainConfig::new(
+            "e2e",
+            &[
+                ("OPENAI_API_KEY", "sk-test-e2e"),
+                // The provider runs the tools (OpenAI's hosted `mcp` tool), as in production.
+                ("TOOL_MODE", "hosted"),
+            ],
+        ),
+    )
     .await?;
-    let expected = yearly_sales(&dir.join("northwind.db"))?;
+    let (edge, pomerium) = (&chain.edge, &chain.pomerium);
+    let expected = yearly_sales(&chain.db())?;
     assert_eq!(expected.len(), 3, "the database has three years of orders");
 
     let browser = Browser::start().await?;
-    let result = drive(&browser, &pomerium).await;
+    let result = drive(&browser, pomerium).await;
     let page_html: String = browser
         .eval(&format!("{ROOT} return document.documentElement.outerHTML + (root ? root.innerHTML : '') + JSON.stringify(localStorage);"), vec![])
         .await?
@@ -145,7 +126,12 @@ async fn sales_by_year_through_the_whole_chain() -> anyhow::Result<()> {
         );
         assert!(hit.accepted);
     }
-    let northwind_log = northwind.process.output();
+    let northwind_log = chain
+        .northwind
+        .as_ref()
+        .expect("northwind")
+        .process
+        .output();
     assert!(
         !northwind_log.iter().any(|l| l.contains("rejected")),
         "northwind-mcp rejected a token: {northwind_log:?}"

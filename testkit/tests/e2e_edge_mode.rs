@@ -5,50 +5,30 @@
 //! totals. Shares the page driving of [`crate::e2e`].
 
 use testkit::browser::Browser;
-use testkit::pomerium::{FakePomerium, FakePomeriumConfig, McpRoute};
-use testkit::process::{Artifacts, EdgeProcess, NorthwindProcess, free_local_addr, scratch_dir};
+use testkit::chain::{Chain, ChainConfig};
 use testkit::provider::{FakeProvider, Script};
 
 use crate::e2e::{ROOT, drive, yearly_sales};
 
 #[tokio::test]
 async fn sales_by_year_with_the_edge_running_the_tools() -> anyhow::Result<()> {
-    let artifacts = Artifacts::from_env()?;
-    let dir = scratch_dir("e2e_edge_mode")?;
-    let internal_token = format!("ti_e2e_edge_{}", std::process::id());
-    let northwind =
-        NorthwindProcess::start(&artifacts, Some(&internal_token), &dir.join("northwind.db"))?;
     let provider = FakeProvider::start(Script::default()).await?;
-    let pomerium_addr = free_local_addr()?;
-    let provider_url = provider.base_url();
-    let pomerium_url = format!("http://{pomerium_addr}");
-    let edge = EdgeProcess::start(
-        &artifacts,
-        &[
-            ("OPENAI_BASE_URL", &provider_url),
-            ("OPENAI_MODEL", "llama3.1"),
-            ("PROVIDER", "chat_completions"),
-            ("POMERIUM_URL", &pomerium_url),
-        ],
-    )?;
-    let pomerium = FakePomerium::start(FakePomeriumConfig {
-        edge_upstream: edge.base_url.clone(),
-        client_addr: Some(pomerium_addr),
-        mcp_routes: vec![McpRoute {
-            name: "Northwind".into(),
-            description: Some("The Northwind sales database".into()),
-            upstream: northwind.base_url.clone(),
-            internal_token: internal_token.clone(),
-            ..McpRoute::default()
-        }],
-        sign_in: false,
-        ..FakePomeriumConfig::default()
-    })
+    let chain = Chain::start(
+        &provider.base_url(),
+        ChainConfig::new(
+            "e2e_edge_mode",
+            &[
+                ("OPENAI_MODEL", "llama3.1"),
+                ("PROVIDER", "chat_completions"),
+            ],
+        ),
+    )
     .await?;
-    let expected = yearly_sales(&dir.join("northwind.db"))?;
+    let pomerium = &chain.pomerium;
+    let expected = yearly_sales(&chain.db())?;
 
     let browser = Browser::start().await?;
-    let result = drive(&browser, &pomerium).await;
+    let result = drive(&browser, pomerium).await;
     let page_html: String = browser
         .eval(
             &format!(

@@ -8,7 +8,8 @@ use protocol::{ErrorCode, ErrorResponse, StreamEvent};
 use testkit::provider::{FakeProvider, Script};
 
 use crate::support::{
-    CHAT, assert_no_secrets, chain, client, edge, events, frame, opened, pomerium, read_events,
+    CHAT, Chain, assert_no_secrets, chain, client, edge, events, frame, opened, post_chat,
+    read_events,
 };
 
 #[tokio::test]
@@ -32,9 +33,7 @@ async fn missing_token_is_401_and_nothing_is_sent() -> anyhow::Result<()> {
 #[tokio::test]
 async fn unknown_server_ids_are_refused_before_any_provider_request() -> anyhow::Result<()> {
     let provider = FakeProvider::start(Script::default()).await?;
-    let pomerium_addr = testkit::process::free_local_addr()?;
-    let edge = edge(&provider, &format!("http://{pomerium_addr}"))?;
-    let pomerium = pomerium(&edge, pomerium_addr).await?;
+    let Chain { edge, pomerium, .. } = chain(&provider, &[]).await?;
     let listed_url = pomerium.mcp_url(0);
     let ids = [
         "not-listed",
@@ -76,9 +75,11 @@ async fn unknown_server_ids_are_refused_before_any_provider_request() -> anyhow:
 #[tokio::test]
 async fn servers_come_from_pomerium_with_the_request_token() -> anyhow::Result<()> {
     let provider = FakeProvider::start(Script::default()).await?;
-    let pomerium_addr = testkit::process::free_local_addr()?;
-    let edge = edge(&provider, &format!("http://{pomerium_addr}"))?;
-    let pomerium = pomerium(&edge, pomerium_addr).await?;
+    let Chain {
+        edge: _edge,
+        pomerium,
+        ..
+    } = chain(&provider, &[]).await?;
     let list: protocol::ServerList = client()
         .get(format!("{}/api/servers", pomerium.base_url()))
         .send()
@@ -110,7 +111,7 @@ async fn events_spaced_upstream_arrive_spaced() -> anyhow::Result<()> {
     ));
     let provider = FakeProvider::start(Script::Transcript(transcript)).await?;
     let chain = chain(&provider, &[]).await?;
-    let response = chain.post_chat("pom_mat_spacing").await?;
+    let response = post_chat(&chain, "pom_mat_spacing").await?;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "text/event-stream");
     let events = read_events(response).await?;
@@ -166,7 +167,7 @@ async fn provider_429_becomes_an_error_event() -> anyhow::Result<()> {
     })
     .await?;
     let chain = chain(&provider, &[]).await?;
-    let response = chain.post_chat("pom_mat_429").await?;
+    let response = post_chat(&chain, "pom_mat_429").await?;
     let events: Vec<StreamEvent> = events(response).await?;
     match events.as_slice() {
         [StreamEvent::Started { .. }, StreamEvent::Error(err)] => {
@@ -192,7 +193,7 @@ async fn stream_without_a_final_event_ends_with_an_interruption_error() -> anyho
     )];
     let provider = FakeProvider::start(Script::Transcript(transcript)).await?;
     let chain = chain(&provider, &[]).await?;
-    let response = chain.post_chat("pom_mat_cut").await?;
+    let response = post_chat(&chain, "pom_mat_cut").await?;
     let events: Vec<StreamEvent> = events(response).await?;
     assert_eq!(
         events[1],

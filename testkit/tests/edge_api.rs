@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use protocol::{ErrorCode, ErrorResponse, ModelList, ServerList, StreamEvent};
-use testkit::process::{Artifacts, EdgeProcess, free_local_addr};
+use testkit::process::{Artifacts, EdgeProcess};
 use testkit::provider::{FakeProvider, Script};
 
 use crate::support::{
-    CHAT, ROUTE_HOST, chain, client, edge, edge_with, events, frame, pomerium, read_events,
+    CHAT, Chain, ROUTE_HOST, chain, client, edge, edge_with, events, frame, post_chat, read_events,
 };
 
 /// Percent-encodes a query value.
@@ -184,9 +184,11 @@ async fn models_come_from_the_allow_list_and_others_are_refused() -> anyhow::Res
 #[tokio::test]
 async fn servers_can_be_connected_and_disconnected_through_pomerium() -> anyhow::Result<()> {
     let provider = FakeProvider::start(Script::default()).await?;
-    let addr = free_local_addr()?;
-    let edge = edge_with(&provider, &format!("http://{addr}"), &[])?;
-    let pomerium = pomerium(&edge, addr).await?;
+    let Chain {
+        edge: _edge,
+        pomerium,
+        ..
+    } = chain(&provider, &[]).await?;
     let base = pomerium.base_url();
     let mcp_origin = pomerium.mcp_url(0).trim_end_matches("/mcp").to_owned();
 
@@ -249,7 +251,7 @@ async fn keep_alive_comments_flow_while_the_provider_is_silent() -> anyhow::Resu
     ]))
     .await?;
     let chain = chain(&provider, &[("KEEPALIVE_MS", "100")]).await?;
-    let res = chain.post_chat("pom_mat_k").await?;
+    let res = post_chat(&chain, "pom_mat_k").await?;
     let mut text = String::new();
     let mut body = res.bytes_stream();
     while let Some(chunk) = body.next().await {
@@ -289,7 +291,7 @@ async fn a_provider_silent_past_the_idle_limit_ends_the_answer_with_a_timeout() 
         &[("KEEPALIVE_MS", "100"), ("IDLE_TIMEOUT_MS", "500")],
     )
     .await?;
-    let res = chain.post_chat("pom_mat_i").await?;
+    let res = post_chat(&chain, "pom_mat_i").await?;
     let events: Vec<StreamEvent> = events(res).await?;
     assert_eq!(
         events[1],
@@ -335,7 +337,7 @@ async fn in_edge_tool_mode_a_provider_silent_past_the_idle_limit_ends_the_answer
         ],
     )
     .await?;
-    let res = chain.post_chat("pom_mat_i").await?;
+    let res = post_chat(&chain, "pom_mat_i").await?;
     let events: Vec<StreamEvent> = events(res).await?;
     assert!(
         events.contains(&StreamEvent::TextDelta {
@@ -418,7 +420,7 @@ async fn a_client_that_goes_away_cancels_the_provider_stream() -> anyhow::Result
     ]))
     .await?;
     let chain = chain(&provider, &[("KEEPALIVE_MS", "100")]).await?;
-    let res = chain.post_chat("pom_mat_gone").await?;
+    let res = post_chat(&chain, "pom_mat_gone").await?;
     let mut body = res.bytes_stream();
     let mut seen = String::new();
     while !seen.contains("first") {
@@ -446,13 +448,7 @@ async fn a_client_that_goes_away_cancels_the_provider_stream() -> anyhow::Result
 #[tokio::test]
 async fn with_assertions_required_only_requests_through_pomerium_pass() -> anyhow::Result<()> {
     let provider = FakeProvider::start(completed_transcript()).await?;
-    let addr = free_local_addr()?;
-    let edge = edge_with(
-        &provider,
-        &format!("http://{addr}"),
-        &[("JWT_ASSERTION", "required")],
-    )?;
-    let pomerium = pomerium(&edge, addr).await?;
+    let Chain { edge, pomerium, .. } = chain(&provider, &[("JWT_ASSERTION", "required")]).await?;
 
     let servers = client()
         .get(format!("{}/api/servers", pomerium.base_url()))
@@ -518,9 +514,11 @@ async fn an_unreachable_mcp_server_is_named_in_the_error() -> anyhow::Result<()>
     // The fake Pomerium's MCP route forwards to a port nobody listens on, so the provider cannot
     // list the tools and answers 424, as OpenAI does.
     let provider = FakeProvider::start(Script::default()).await?;
-    let addr = free_local_addr()?;
-    let edge = edge_with(&provider, &format!("http://{addr}"), &[])?;
-    let pomerium = pomerium(&edge, addr).await?;
+    let Chain {
+        edge: _edge,
+        pomerium,
+        ..
+    } = chain(&provider, &[]).await?;
     let body = serde_json::json!({"messages":[{"role":"user","content":"sales by year?"}],"servers":["northwind"]});
     let res = client()
         .post(format!("{}/api/chat", pomerium.base_url()))

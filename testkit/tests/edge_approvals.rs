@@ -8,31 +8,26 @@
 
 use protocol::{ErrorCode, StreamEvent};
 use serde_json::{Value, json};
-use testkit::pomerium::{FakePomerium, FakePomeriumConfig, McpRoute, User};
-use testkit::process::{Artifacts, EdgeProcess, NorthwindProcess, TEST_SEAL_SECRET, scratch_dir};
+use testkit::chain::Chain;
+use testkit::pomerium::User;
+use testkit::process::TEST_SEAL_SECRET;
 use testkit::provider::{FakeProvider, Script};
 
-use crate::support::{assert_error, chain_with, client, events, opened};
+use crate::support::{assert_error, client, events, northwind_chain, opened};
 use crate::tool_mode::text_of;
 
 const QUESTION: &str = "What were our sales by year?";
 
 struct Deployed {
-    _northwind: NorthwindProcess,
     provider: FakeProvider,
-    edge: EdgeProcess,
-    pomerium: FakePomerium,
-    ti: String,
+    chain: Chain,
 }
 
 async fn deployed(name: &str) -> anyhow::Result<Deployed> {
-    let artifacts = Artifacts::from_env()?;
-    let dir = scratch_dir(name)?;
-    let ti = format!("ti_{name}_{}", std::process::id());
-    let northwind = NorthwindProcess::start(&artifacts, Some(&ti), &dir.join("northwind.db"))?;
     let provider = FakeProvider::start(Script::default()).await?;
-    let chain = chain_with(
+    let chain = northwind_chain(
         &provider,
+        name,
         &[
             ("TOOL_MODE", "edge"),
             ("PROVIDER", "chat_completions"),
@@ -41,24 +36,9 @@ async fn deployed(name: &str) -> anyhow::Result<Deployed> {
                 r#"{"northwind":{"require_approval":"always"}}"#,
             ),
         ],
-        FakePomeriumConfig {
-            mcp_routes: vec![McpRoute {
-                name: "Northwind".into(),
-                upstream: northwind.base_url.clone(),
-                internal_token: ti.clone(),
-                ..McpRoute::default()
-            }],
-            ..FakePomeriumConfig::default()
-        },
     )
     .await?;
-    Ok(Deployed {
-        _northwind: northwind,
-        provider,
-        edge: chain.edge,
-        pomerium: chain.pomerium,
-        ti,
-    })
+    Ok(Deployed { provider, chain })
 }
 
 fn question(text: &str) -> Value {
@@ -67,7 +47,7 @@ fn question(text: &str) -> Value {
 
 async fn post(d: &Deployed, body: &Value) -> anyhow::Result<reqwest::Response> {
     Ok(client()
-        .post(format!("{}/api/chat", d.pomerium.base_url()))
+        .post(format!("{}/api/chat", d.chain.pomerium.base_url()))
         .json(body)
         .send()
         .await?)
@@ -133,17 +113,18 @@ async fn approved_the_paused_loop_resumes_with_the_real_totals() -> anyhow::Resu
         "{payload}"
     );
     for token in d
+        .chain
         .pomerium
         .issued()
         .iter()
         .map(|t| t.te.as_str())
-        .chain([d.ti.as_str()])
+        .chain([d.chain.internal_token.as_str()])
     {
         assert!(!payload.contains(token), "a token in the sealed state");
     }
     assert!(!state.contains("pom_mat_"), "the state is not a token");
     println!("sealed paused state: {} bytes", state.len());
-    let hits_before = d.pomerium.mcp_hits(0).len();
+    let hits_before = d.chain.pomerium.mcp_hits(0).len();
 
     let events = ask(&d, &continuing(&state, &approval_id, true)).await?;
     assert!(
@@ -172,7 +153,7 @@ async fn approved_the_paused_loop_resumes_with_the_real_totals() -> anyhow::Resu
     );
     assert!(!replayed.contains("pom_mat_"));
     assert!(
-        d.pomerium.mcp_hits(0).len() > hits_before,
+        d.chain.pomerium.mcp_hits(0).len() > hits_before,
         "the tool ran through Pomerium"
     );
     Ok(())
@@ -271,7 +252,10 @@ async fn hostile_continuations_are_refused_before_anything_leaves() -> anyhow::R
             continuing(&state, &state, true),
         ),
     ];
-    let (n_provider, n_mcp) = (d.provider.request_count(), d.pomerium.mcp_hits(0).len());
+    let (n_provider, n_mcp) = (
+        d.provider.request_count(),
+        d.chain.pomerium.mcp_hits(0).len(),
+    );
     for (what, body) in cases {
         assert_error(post(&d, &body).await?, 403, ErrorCode::InvalidContinuation)
             .await
@@ -282,13 +266,13 @@ async fn hostile_continuations_are_refused_before_anything_leaves() -> anyhow::R
             "{what}: the provider was called"
         );
         assert_eq!(
-            d.pomerium.mcp_hits(0).len(),
+            d.chain.pomerium.mcp_hits(0).len(),
             n_mcp,
             "{what}: an MCP server was called"
         );
     }
     // Another user cannot resume it either.
-    d.pomerium.set_user(User {
+    d.chain.pomerium.set_user(User {
         subject: "someone-else".into(),
         ..User::default()
     });
@@ -299,7 +283,7 @@ async fn hostile_continuations_are_refused_before_anything_leaves() -> anyhow::R
     )
     .await?;
     assert_eq!(d.provider.request_count(), n_provider);
-    assert_eq!(d.pomerium.mcp_hits(0).len(), n_mcp);
-    let _ = &d.edge;
+    assert_eq!(d.chain.pomerium.mcp_hits(0).len(), n_mcp);
+    let _ = &d.chain.edge;
     Ok(())
 }

@@ -5,8 +5,10 @@ use std::time::Instant;
 
 use futures_util::StreamExt;
 use protocol::{StreamEvent, sse};
-use testkit::pomerium::{FakePomerium, FakePomeriumConfig, McpRoute};
-use testkit::process::{Artifacts, EdgeProcess, free_local_addr};
+pub(crate) use testkit::chain::{ASSERTION, Chain, ROUTE_HOST};
+use testkit::chain::{ChainConfig, Northwind};
+use testkit::pomerium::FakePomeriumConfig;
+use testkit::process::{Artifacts, EdgeProcess};
 use testkit::provider::FakeProvider;
 
 pub(crate) const CHAT: &str = r#"{"messages":[{"role":"user","content":"hello"}],"servers":[]}"#;
@@ -26,39 +28,27 @@ pub(crate) fn edge_with(
     pomerium_url: &str,
     extra: &[(&str, &str)],
 ) -> anyhow::Result<EdgeProcess> {
-    let artifacts = Artifacts::from_env()?;
     let base = provider.base_url();
     let mut env = vec![
         ("OPENAI_BASE_URL", base.as_str()),
-        ("OPENAI_API_KEY", API_KEY),
         ("POMERIUM_URL", pomerium_url),
     ];
+    let rest = edge_env(extra);
+    env.extend(rest.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    EdgeProcess::start(&Artifacts::from_env()?, &env)
+}
+
+/// The edge tests' configuration: [`API_KEY`], `TOOL_MODE=hosted` unless `extra` sets it, then
+/// `extra`.
+fn edge_env(extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut env = vec![("OPENAI_API_KEY", API_KEY)];
     if !extra.iter().any(|(k, _)| *k == "TOOL_MODE") {
         env.push(("TOOL_MODE", "hosted"));
     }
     env.extend_from_slice(extra);
-    EdgeProcess::start(&artifacts, &env)
-}
-
-/// A fake Pomerium at `addr` in front of `edge`, listing one MCP server that nobody serves.
-pub(crate) async fn pomerium(
-    edge: &EdgeProcess,
-    addr: std::net::SocketAddr,
-) -> anyhow::Result<FakePomerium> {
-    FakePomerium::start(FakePomeriumConfig {
-        edge_upstream: edge.base_url.clone(),
-        client_addr: Some(addr),
-        mcp_routes: vec![McpRoute {
-            name: "Northwind".into(),
-            description: Some("Sales data".into()),
-            upstream: "http://127.0.0.1:9".into(),
-            internal_token: "ti_unused".into(),
-            ..McpRoute::default()
-        }],
-        sign_in: false,
-        ..FakePomeriumConfig::default()
-    })
-    .await
+    env.into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
 }
 
 pub(crate) fn client() -> reqwest::Client {
@@ -94,66 +84,73 @@ pub(crate) fn assert_no_secrets(edge: &EdgeProcess, secrets: &[&str]) {
 
 pub(crate) use testkit::frames::event as frame;
 
-/// An edge behind a fake Pomerium ([`pomerium`]). Requests go through Pomerium
-/// (`pomerium.base_url()`), or straight to the edge carrying what Pomerium would add
-/// ([`Chain::direct`]).
-pub(crate) struct Chain {
-    pub(crate) edge: EdgeProcess,
-    pub(crate) pomerium: FakePomerium,
-}
-
-/// The host the fake Pomerium's assertions name for a route on loopback (`aud`, `iss`).
-pub(crate) const ROUTE_HOST: &str = "127.0.0.1";
-
-/// Starts the edge (configured as [`edge_with`] does) behind a fake Pomerium ([`pomerium`]).
+/// An edge behind a fake Pomerium listing one MCP server that nobody serves, configured as
+/// [`edge_with`] does. Requests go through Pomerium (`pomerium.base_url()`), or straight to the
+/// edge carrying what Pomerium would add ([`Chain::direct`]).
 pub(crate) async fn chain(
     provider: &FakeProvider,
     extra: &[(&str, &str)],
 ) -> anyhow::Result<Chain> {
-    let addr = free_local_addr()?;
-    let edge = edge_with(provider, &format!("http://{addr}"), extra)?;
-    let pomerium = pomerium(&edge, addr).await?;
-    Ok(Chain { edge, pomerium })
+    start_chain(
+        provider,
+        extra,
+        Northwind::Unserved,
+        FakePomeriumConfig::default(),
+    )
+    .await
 }
 
-/// The same, behind a fake Pomerium configured by `cfg` (its edge and address are set here).
+/// The same, behind a fake Pomerium configured by `cfg` (its routes only those it lists).
 pub(crate) async fn chain_with(
     provider: &FakeProvider,
     extra: &[(&str, &str)],
     cfg: FakePomeriumConfig,
 ) -> anyhow::Result<Chain> {
-    let addr = free_local_addr()?;
-    let edge = edge_with(provider, &format!("http://{addr}"), extra)?;
-    let pomerium = FakePomerium::start(FakePomeriumConfig {
-        edge_upstream: edge.base_url.clone(),
-        client_addr: Some(addr),
-        ..cfg
-    })
-    .await?;
-    Ok(Chain { edge, pomerium })
+    start_chain(provider, extra, Northwind::None, cfg).await
 }
 
-impl Chain {
-    /// `request` with what Pomerium adds: `Authorization: Bearer <token>` and a valid identity
-    /// assertion for the current user.
-    pub(crate) fn direct(
-        &self,
-        request: reqwest::RequestBuilder,
-        token: &str,
-    ) -> reqwest::RequestBuilder {
-        request
-            .bearer_auth(token)
-            .header(ASSERTION, self.pomerium.assertion(ROUTE_HOST, 300))
-    }
+/// The same with the real northwind-mcp behind Pomerium's MCP route (scratch folder `name`).
+pub(crate) async fn northwind_chain(
+    provider: &FakeProvider,
+    name: &str,
+    extra: &[(&str, &str)],
+) -> anyhow::Result<Chain> {
+    Chain::start(
+        &provider.base_url(),
+        ChainConfig {
+            edge_env: edge_env(extra),
+            ..ChainConfig::new(name, &[])
+        },
+    )
+    .await
+}
 
-    /// Posts the minimal chat request ([`CHAT`]) straight to the edge with `token`.
-    pub(crate) async fn post_chat(&self, token: &str) -> anyhow::Result<reqwest::Response> {
-        let request = client()
-            .post(format!("{}/api/chat", self.edge.base_url))
-            .header("content-type", "application/json")
-            .body(CHAT);
-        Ok(self.direct(request, token).send().await?)
-    }
+async fn start_chain(
+    provider: &FakeProvider,
+    extra: &[(&str, &str)],
+    northwind: Northwind,
+    pomerium: FakePomeriumConfig,
+) -> anyhow::Result<Chain> {
+    Chain::start(
+        &provider.base_url(),
+        ChainConfig {
+            name: "edge".to_owned(),
+            northwind,
+            edge_env: edge_env(extra),
+            pomerium,
+            ..ChainConfig::default()
+        },
+    )
+    .await
+}
+
+/// Posts the minimal chat request ([`CHAT`]) straight to the chain's edge with `token`.
+pub(crate) async fn post_chat(chain: &Chain, token: &str) -> anyhow::Result<reqwest::Response> {
+    let request = client()
+        .post(format!("{}/api/chat", chain.edge.base_url))
+        .header("content-type", "application/json")
+        .body(CHAT);
+    Ok(chain.direct(request, token).send().await?)
 }
 
 /// Posts the minimal chat request ([`CHAT`]) to `base` (the fake Pomerium, which adds the
@@ -178,9 +175,6 @@ pub(crate) async fn assert_error(
     assert_eq!(body.error.code, code);
     Ok(())
 }
-
-/// Pomerium's identity assertion header.
-pub(crate) const ASSERTION: &str = "x-pomerium-jwt-assertion";
 
 /// The sealed id `sealed` opened as the edge would for the fake Pomerium's default user.
 pub(crate) fn opened(purpose: edge::seal::Purpose, sealed: &str) -> Option<String> {

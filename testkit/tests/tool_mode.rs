@@ -6,11 +6,11 @@
 
 use protocol::{StreamEvent, ToolStatus};
 use serde_json::{Value, json};
-use testkit::pomerium::{FakePomerium, FakePomeriumConfig, McpRoute};
-use testkit::process::{Artifacts, EdgeProcess, NorthwindProcess, free_local_addr, scratch_dir};
+use testkit::chain::Chain;
+use testkit::process::{Artifacts, EdgeProcess, NorthwindProcess, scratch_dir};
 use testkit::provider::{FakeProvider, Script};
 
-use crate::support::{client, edge_with, read_events};
+use crate::support::{client, northwind_chain, read_events};
 
 pub(crate) const QUESTION: &str = "What were our sales by year?";
 
@@ -48,42 +48,14 @@ fn question() -> Value {
 
 /// Northwind behind the fake Pomerium, the edge (with `env`) behind its client route.
 struct Deployed {
-    _northwind: NorthwindProcess,
     provider: FakeProvider,
-    /// Kept alive for the test; dropping it checks its output for leaked tokens.
-    _edge: EdgeProcess,
-    pomerium: FakePomerium,
-    ti: String,
+    chain: Chain,
 }
 
 async fn deployed(name: &str, env: &[(&str, &str)]) -> anyhow::Result<Deployed> {
-    let artifacts = Artifacts::from_env()?;
-    let dir = scratch_dir(name)?;
-    let ti = format!("ti_{name}_{}", std::process::id());
-    let northwind = NorthwindProcess::start(&artifacts, Some(&ti), &dir.join("northwind.db"))?;
     let provider = FakeProvider::start(Script::default()).await?;
-    let addr = free_local_addr()?;
-    let edge = edge_with(&provider, &format!("http://{addr}"), env)?;
-    let pomerium = FakePomerium::start(FakePomeriumConfig {
-        edge_upstream: edge.base_url.clone(),
-        client_addr: Some(addr),
-        mcp_routes: vec![McpRoute {
-            name: "Northwind".into(),
-            upstream: northwind.base_url.clone(),
-            internal_token: ti.clone(),
-            ..McpRoute::default()
-        }],
-        sign_in: false,
-        ..FakePomeriumConfig::default()
-    })
-    .await?;
-    Ok(Deployed {
-        _northwind: northwind,
-        provider,
-        _edge: edge,
-        pomerium,
-        ti,
-    })
+    let chain = northwind_chain(&provider, name, env).await?;
+    Ok(Deployed { provider, chain })
 }
 
 /// The answer streamed the tool list, the call with its arguments and result, and the totals.
@@ -127,13 +99,14 @@ fn assert_sales_answer(events: &[StreamEvent]) {
 
 /// The MCP route saw only TEs that Pomerium issued for chat requests, and accepted every one.
 fn assert_te_reached_the_mcp_route(d: &Deployed) {
-    let hits = d.pomerium.mcp_hits(0);
+    let hits = d.chain.pomerium.mcp_hits(0);
     assert!(
         hits.len() >= 4,
         "initialize, initialized, list, call: {}",
         hits.len()
     );
     let issued: Vec<String> = d
+        .chain
         .pomerium
         .issued()
         .into_iter()
@@ -152,7 +125,10 @@ fn assert_te_reached_the_mcp_route(d: &Deployed) {
     }
     // northwind-mcp accepts only the TI (its answers prove the swap happened); the edge never
     // held it.
-    assert!(hits.iter().all(|h| h.te.as_deref() != Some(d.ti.as_str())));
+    assert!(
+        hits.iter()
+            .all(|h| h.te.as_deref() != Some(d.chain.internal_token.as_str()))
+    );
 }
 
 #[tokio::test]
@@ -162,7 +138,11 @@ async fn chat_completions_in_the_deployed_shape() -> anyhow::Result<()> {
         &[("PROVIDER", "chat_completions"), ("TOOL_MODE", "auto")],
     )
     .await?;
-    let events = ask(&format!("{}/api/chat", d.pomerium.base_url()), question()).await?;
+    let events = ask(
+        &format!("{}/api/chat", d.chain.pomerium.base_url()),
+        question(),
+    )
+    .await?;
     assert_sales_answer(&events);
     assert_te_reached_the_mcp_route(&d);
     let requests = d.provider.requests();
@@ -197,7 +177,11 @@ async fn chat_completions_in_the_deployed_shape() -> anyhow::Result<()> {
 async fn responses_functions_in_the_deployed_shape() -> anyhow::Result<()> {
     // `auto` with the Responses API: the listed server is on loopback, so the edge runs tools.
     let d = deployed("tm_resp", &[("TOOL_MODE", "auto")]).await?;
-    let events = ask(&format!("{}/api/chat", d.pomerium.base_url()), question()).await?;
+    let events = ask(
+        &format!("{}/api/chat", d.chain.pomerium.base_url()),
+        question(),
+    )
+    .await?;
     assert_sales_answer(&events);
     assert_te_reached_the_mcp_route(&d);
     let requests = d.provider.requests();
@@ -227,12 +211,12 @@ async fn hosted_and_edge_mode_give_the_same_event_kinds() -> anyhow::Result<()> 
     let hosted = deployed("tm_hosted", &[("TOOL_MODE", "hosted")]).await?;
     let edge = deployed("tm_edge", &[("TOOL_MODE", "edge")]).await?;
     let hosted_events = ask(
-        &format!("{}/api/chat", hosted.pomerium.base_url()),
+        &format!("{}/api/chat", hosted.chain.pomerium.base_url()),
         question(),
     )
     .await?;
     let edge_events = ask(
-        &format!("{}/api/chat", edge.pomerium.base_url()),
+        &format!("{}/api/chat", edge.chain.pomerium.base_url()),
         question(),
     )
     .await?;

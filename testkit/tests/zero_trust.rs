@@ -18,7 +18,7 @@ use testkit::provider::{FakeProvider, Script};
 use crate::edge_input::{Assertion, Case, TOKEN, chat, plain, run, run_hostile};
 use crate::support::{
     API_KEY, ASSERTION, CHAT, Chain, ROUTE_HOST, assert_error, assert_no_secrets, chain,
-    chain_with, client, edge_with, events, post_chat_to,
+    chain_with, client, edge_with, events, post_chat, post_chat_to,
 };
 
 const HI: &str = r#"{"messages":[{"role":"user","content":"hi"}]"#;
@@ -246,7 +246,7 @@ async fn with_assertions_off_a_chat_is_spent_only_on_a_te_pomerium_confirms() ->
 #[tokio::test]
 async fn rs256_assertions_verify_and_name_the_user() -> anyhow::Result<()> {
     let provider = FakeProvider::start(Script::default()).await?;
-    let Chain { edge, pomerium } = chain_with(
+    let Chain { edge, pomerium, .. } = chain_with(
         &provider,
         &[],
         FakePomeriumConfig {
@@ -304,6 +304,7 @@ async fn servers_null_is_an_empty_list() -> anyhow::Result<()> {
     let Chain {
         edge: _edge,
         pomerium,
+        ..
     } = chain_with(&provider, &[], FakePomeriumConfig::default()).await?;
     let res = client()
         .get(format!("{}/api/servers", pomerium.base_url()))
@@ -357,7 +358,7 @@ async fn invalid_policies_refuse_every_chat_that_selects_a_server() -> anyhow::R
             "{health}"
         );
         // A chat without servers needs no policy.
-        let ok = chain.post_chat("pom_mat_ok").await?;
+        let ok = post_chat(&chain, "pom_mat_ok").await?;
         assert_eq!(ok.status(), 200, "{setting}");
         events(ok).await?;
     }
@@ -376,6 +377,7 @@ async fn policies_follow_the_servers_url_through_a_rename() -> anyhow::Result<()
     let Chain {
         edge: _edge,
         pomerium,
+        ..
     } = chain_with(
         &provider,
         &[("MCP_POLICIES", &by_url)],
@@ -417,7 +419,7 @@ async fn answers_are_nosniff_and_pages_cannot_be_framed() -> anyhow::Result<()> 
     assert_eq!(h["content-security-policy"], "frame-ancestors 'none'");
     assert_eq!(h["referrer-policy"], "no-referrer");
     assert_eq!(h["x-content-type-options"], "nosniff");
-    let stream = chain.post_chat("pom_mat_h").await?;
+    let stream = post_chat(&chain, "pom_mat_h").await?;
     assert_eq!(stream.headers()["x-content-type-options"], "nosniff");
     events(stream).await?;
     for path in ["/api/health", "/widget/pomerium-chat.js", "/nope.html"] {

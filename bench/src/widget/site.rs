@@ -8,11 +8,11 @@
 
 use std::path::PathBuf;
 
-use testkit::pomerium::{FakePomerium, FakePomeriumConfig};
-use testkit::process::{Artifacts, copy_dir, free_local_addr, scratch_dir};
+use testkit::chain::{Chain, ChainConfig, Northwind};
+use testkit::process::{copy_dir, scratch_dir};
 use testkit::provider::{FakeProvider, Script};
 
-use crate::runtime::{Context, Edge, RuntimeConfig};
+use crate::runtime::Context;
 use crate::transcript::Transcript;
 
 const PAGE: &str = include_str!("../../page/bench.html");
@@ -21,8 +21,7 @@ const PROBE: &str = include_str!("../../page/bench.js");
 /// The running chain.
 pub(crate) struct BenchSite {
     provider: FakeProvider,
-    pomerium: FakePomerium,
-    _edge: Edge,
+    chain: Chain,
     root: PathBuf,
 }
 
@@ -33,42 +32,26 @@ impl BenchSite {
         std::fs::create_dir_all(root.join("site"))?;
         std::fs::write(root.join("site/bench.html"), PAGE)?;
         std::fs::write(root.join("site/bench.js"), PROBE)?;
-        let artifacts = Artifacts {
-            dist: root.clone(),
-            ..ctx.artifacts.clone()
-        };
         let provider = FakeProvider::start(Script::Transcript(Vec::new())).await?;
-        let pomerium_addr = free_local_addr()?;
-        let provider_url = provider.base_url();
-        let pomerium_url = format!("http://{pomerium_addr}");
-        let edge = Edge::start(
-            &artifacts,
-            &RuntimeConfig::default_allocator(),
-            &[
-                ("OPENAI_BASE_URL", &provider_url),
-                ("OPENAI_API_KEY", "sk-bench-widget"),
-                ("POMERIUM_URL", &pomerium_url),
-            ],
-        )?;
-        let pomerium = FakePomerium::start(FakePomeriumConfig {
-            edge_upstream: edge.base_url.clone(),
-            client_addr: Some(pomerium_addr),
-            mcp_routes: Vec::new(),
-            sign_in: false,
-            ..FakePomeriumConfig::default()
-        })
+        let chain = Chain::start(
+            &provider.base_url(),
+            ChainConfig {
+                northwind: Northwind::None,
+                dist: Some(root.clone()),
+                ..ChainConfig::new("bench-widget", &[("OPENAI_API_KEY", "sk-bench-widget")])
+            },
+        )
         .await?;
         Ok(Self {
             provider,
-            pomerium,
-            _edge: edge,
+            chain,
             root,
         })
     }
 
     /// The bench page, through the fake Pomerium.
     pub(crate) fn page_url(&self) -> String {
-        format!("{}/bench.html", self.pomerium.base_url())
+        format!("{}/bench.html", self.chain.pomerium.base_url())
     }
 
     /// Plays `transcript` for the following chats.

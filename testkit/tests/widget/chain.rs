@@ -1,7 +1,7 @@
 //! The fixture of the widget's end-to-end tests: the whole chain and a browser on the demo site.
 //!
-//! [`Chain::start`] starts northwind-mcp, the fake provider, the edge and the fake Pomerium
-//! (with one MCP route to northwind), then Chromium; [`Chain::run`] runs a scenario and closes
+//! [`Chain::start`] starts the fake provider and testkit's chain (northwind-mcp, the edge, the
+//! fake Pomerium with one MCP route to northwind), then Chromium; [`Chain::run`] runs a scenario and closes
 //! the browser whatever the scenario's outcome. The page helpers reach into the widget's open
 //! shadow root with small scripts and wait on conditions with deadlines, never on sleeps.
 
@@ -11,8 +11,8 @@ use std::time::Duration;
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use serde_json::{Value, json};
 use testkit::browser::Browser;
-use testkit::pomerium::{FakePomerium, FakePomeriumConfig, McpRoute};
-use testkit::process::{Artifacts, EdgeProcess, NorthwindProcess, free_local_addr, scratch_dir};
+use testkit::pomerium::{FakePomerium, FakePomeriumConfig};
+use testkit::process::{Artifacts, EdgeProcess, NorthwindProcess};
 use testkit::provider::{FakeProvider, ModelOptions, Script};
 
 /// The widget's shadow root, at the start of page scripts.
@@ -63,7 +63,7 @@ pub(crate) struct Chain {
     pub(crate) pomerium: FakePomerium,
     pub(crate) screenshots: PathBuf,
     _edge: EdgeProcess,
-    _northwind: NorthwindProcess,
+    _northwind: Option<NorthwindProcess>,
     _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
@@ -71,19 +71,9 @@ impl Chain {
     /// Starts every process and fake, then the browser.
     pub(crate) async fn start(cfg: ChainConfig) -> anyhow::Result<Chain> {
         let turn = BROWSER_TURN.lock().await;
-        let artifacts = Artifacts::from_env()?;
-        let dir = scratch_dir("widget-e2e")?;
-        let internal_token = format!("ti_widget_{}", std::process::id());
-        let northwind =
-            NorthwindProcess::start(&artifacts, Some(&internal_token), &dir.join("northwind.db"))?;
         let provider = FakeProvider::start(cfg.script).await?;
-        let pomerium_addr = free_local_addr()?;
-        let provider_url = provider.base_url();
-        let pomerium_url = format!("http://{pomerium_addr}");
         let mut env = vec![
-            ("OPENAI_BASE_URL", provider_url.as_str()),
             ("OPENAI_API_KEY", "sk-test-widget"),
-            ("POMERIUM_URL", pomerium_url.as_str()),
             // OpenAI's shape: the provider runs the tools (the fake Pomerium is on loopback,
             // which `auto` would hand to the edge).
             ("TOOL_MODE", "hosted"),
@@ -94,21 +84,24 @@ impl Chain {
         if let Some(origin) = &cfg.allowed_origin {
             env.push(("ALLOWED_ORIGINS", origin.as_str()));
         }
-        let edge = EdgeProcess::start_with_runtime(&artifacts, &cfg.edge_runtime, &env)?;
-        let pomerium = FakePomerium::start(FakePomeriumConfig {
-            edge_upstream: edge.base_url.clone(),
-            client_addr: Some(pomerium_addr),
-            mcp_routes: vec![McpRoute {
-                name: "Northwind".into(),
-                description: Some("The Northwind sales database".into()),
-                upstream: northwind.base_url.clone(),
-                internal_token,
-                ..McpRoute::default()
-            }],
-            sign_in: cfg.sign_in,
-            ..FakePomeriumConfig::default()
-        })
+        let testkit::chain::Chain {
+            edge,
+            pomerium,
+            northwind,
+            ..
+        } = testkit::chain::Chain::start(
+            &provider.base_url(),
+            testkit::chain::ChainConfig {
+                edge_runtime: cfg.edge_runtime.iter().map(|f| (*f).to_owned()).collect(),
+                pomerium: FakePomeriumConfig {
+                    sign_in: cfg.sign_in,
+                    ..FakePomeriumConfig::default()
+                },
+                ..testkit::chain::ChainConfig::new("widget-e2e", &env)
+            },
+        )
         .await?;
+        let artifacts = Artifacts::from_env()?;
         let browser = Browser::start().await?;
         let screenshots = artifacts
             .dist
