@@ -1,20 +1,5 @@
-//! The testkit's integration tests, one module per area (one binary, linked once).
+//! The testkit's own tests: the fakes themselves (one binary). The product's black-box tests
+//! that run against these fakes are in `system-tests/`.
 #![cfg(not(target_arch = "wasm32"))]
 
-mod approvals;
-mod chaos;
-mod demo_model;
-mod e2e;
-mod e2e_edge_mode;
-mod edge;
-mod edge_api;
-mod edge_approvals;
-mod edge_input;
 mod fakes;
-mod hostile_answers;
-mod precompiled;
-mod support;
-mod tool_bounds;
-mod tool_mode;
-mod widget;
-mod zero_trust;

@@ -7,9 +7,9 @@
 //! 2. `cargo xtask dist` (which must keep the widget bundle within its gzipped budget) and the
 //!    host binaries (northwind-mcp, the testkit fakes);
 //! 3. native tests of every host crate, including the edge's modules, the doctests, the
-//!    integration tests of the component under `wasmtime serve` and the end-to-end tests in
-//!    headless Chromium (testkit/tests, with axe-core for the accessibility audit); the widget's
-//!    pure modules (markdown, state, ...) natively;
+//!    tests of the fakes (testkit/tests), the system tests: the component under `wasmtime
+//!    serve` and the end-to-end tests in headless Chromium (system-tests/tests, with axe-core
+//!    for the accessibility audit); the widget's pure modules (markdown, state, ...) natively;
 //! 4. the black-box edge suites again, against the Spin artifact composed with the variables
 //!    adapter (`dist::compose_spin`): what `spin.toml` runs; and [`PRECOMPILED_SUITES`]
 //!    against the precompiled edge (`target/dist/edge.cwasm`, `--allow-precompiled`): what
@@ -22,8 +22,8 @@ use std::process::Command;
 use crate::cmd::{self, root};
 use crate::{dist, precompile, tools};
 
-/// The testkit modules that test the edge as a black box: run once more against the composed
-/// Spin artifact.
+/// The system-test modules that test the edge as a black box: run once more against the
+/// composed Spin artifact.
 const SPIN_SUITES: &[&str] = &[
     "edge::",
     "edge_api::",
@@ -107,7 +107,7 @@ pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
         composed.display()
     );
     let mut spin = cmd::cargo();
-    spin.args(["test", "-p", "testkit", "--test", "main", "--"])
+    spin.args(["test", "-p", "system-tests", "--test", "main", "--"])
         .args(SPIN_SUITES);
     with_artifacts(&mut spin, &composed);
     cmd::run(&mut spin)?;
@@ -118,7 +118,7 @@ pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
     );
     let mut precompiled = cmd::cargo();
     precompiled
-        .args(["test", "-p", "testkit", "--test", "main", "--"])
+        .args(["test", "-p", "system-tests", "--test", "main", "--"])
         .args(PRECOMPILED_SUITES);
     with_artifacts(&mut precompiled, &cwasm);
     cmd::run(&mut precompiled)?;

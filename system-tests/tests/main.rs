@@ -1,0 +1,22 @@
+//! The product's black-box tests, one module per area (one binary, linked once): the edge under
+//! `wasmtime serve` behind testkit's fake provider and fake Pomerium, and the whole chain with
+//! the widget in headless Chromium. `cargo xtask test` runs the edge suites once more against
+//! the composed Spin artifact and the precompiled edge (see `xtask/src/test.rs`).
+#![cfg(not(target_arch = "wasm32"))]
+
+mod approvals;
+mod chaos;
+mod demo_model;
+mod e2e;
+mod e2e_edge_mode;
+mod edge;
+mod edge_api;
+mod edge_approvals;
+mod edge_input;
+mod hostile_answers;
+mod precompiled;
+mod support;
+mod tool_bounds;
+mod tool_mode;
+mod widget;
+mod zero_trust;
