@@ -32,6 +32,18 @@ impl EventWriter {
         self.next_sequence_number += 1;
         event(&Value::Object(data))
     }
+
+    /// One `kind` event per delta: `at`'s fields plus `delta`.
+    pub fn frame_each(&mut self, kind: &str, at: &Value, deltas: Vec<String>) -> Vec<String> {
+        deltas
+            .into_iter()
+            .map(|delta| {
+                let mut fields = at.clone();
+                fields["delta"] = json!(delta);
+                self.frame(kind, fields)
+            })
+            .collect()
+    }
 }
 
 /// A Responses event as it is: `event: <data.type>\ndata: <data>\n\n` (`message` without a

@@ -253,11 +253,31 @@ async fn completions(
         Admitted::Model(options, body, n) => (options, body, n),
         Admitted::Answered(res) => return res,
     };
-    let (tx, stream) = channel_body(&state.streams);
-    let model = body["model"].as_str().unwrap_or("llama-fake").to_owned();
-    let mut turn = chat_completions::turn(&body);
+    let model = body["model"].as_str().unwrap_or("llama-fake");
+    let turn = chat_completions::turn(&body);
+    function_answer(&state, &options, turn, 2, |decision| {
+        chat_completions::frames(decision, n, model)
+    })
+}
+
+/// The stand-in model's move on a request that offers `function` tools, in one API's shape:
+/// `render` writes the decision's frames; the first `unpaced` go at once, the rest
+/// `delta_delay` apart.
+fn function_answer(
+    state: &ProviderState,
+    options: &ModelOptions,
+    mut turn: functions::FunctionTurn,
+    unpaced: usize,
+    render: impl FnOnce(&functions::Decision) -> Vec<String>,
+) -> Response {
     turn.demo = options.demo;
-    chat_completions::stream(turn, n, model, options.delta_delay, tx);
+    let (tx, stream) = channel_body(&state.streams);
+    play(
+        render(&functions::decide(&turn)),
+        unpaced,
+        options.delta_delay,
+        tx,
+    );
     event_stream(stream)
 }
 
@@ -336,12 +356,11 @@ async fn model_turn(
     };
     lock(&state.messages).insert(format!("resp_{n}"), message.clone());
     if responses_functions::is_function_request(body) {
-        let (tx, stream) = channel_body(&state.streams);
-        let model = body["model"].as_str().unwrap_or("gpt-fake").to_owned();
-        let mut turn = responses_functions::turn(body);
-        turn.demo = options.demo;
-        responses_functions::stream(turn, n, model, options.delta_delay, tx);
-        return event_stream(stream);
+        let model = body["model"].as_str().unwrap_or("gpt-fake");
+        let turn = responses_functions::turn(body);
+        return function_answer(state, &options, turn, 3, |decision| {
+            responses_functions::frames(decision, n, model)
+        });
     }
     let listed = match model::list_servers(&state.http, request::mcp_tools(body)).await {
         Ok(listed) => listed,
@@ -394,7 +413,7 @@ pub(crate) fn openai_error(status: StatusCode, message: &str, kind: &str, code: 
 
 /// Sends `frames` to `tx` in a background producer, the first `unpaced` at once and each later
 /// one `delay` after the previous; stops when the client goes away.
-pub(crate) fn play(frames: Vec<String>, unpaced: usize, delay: Duration, tx: mpsc::Sender<Bytes>) {
+fn play(frames: Vec<String>, unpaced: usize, delay: Duration, tx: mpsc::Sender<Bytes>) {
     tokio::spawn(async move {
         for (i, frame) in frames.into_iter().enumerate() {
             if i >= unpaced {

@@ -6,14 +6,10 @@
 //! whose `arguments` follow in several fragments; then a chunk with `finish_reason`
 //! (`tool_calls` or `stop`) and `data: [DONE]`.
 
-use std::time::Duration;
-
-use axum::body::Bytes;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 
 use crate::provider::events;
-use crate::provider::functions::{self, Decision, FunctionTurn};
+use crate::provider::functions::{Decision, FunctionTurn};
 
 /// Characters per content delta.
 const TEXT_CHUNK: usize = 8;
@@ -59,20 +55,8 @@ pub(crate) fn turn(body: &Value) -> FunctionTurn {
     }
 }
 
-/// Streams the model's move for `turn` as completion number `n`, in a background producer.
-pub(crate) fn stream(
-    turn: FunctionTurn,
-    n: usize,
-    model: String,
-    delta_delay: Duration,
-    tx: mpsc::Sender<Bytes>,
-) {
-    let frames = frames(&functions::decide(&turn), n, &model);
-    crate::provider::play(frames, 2, delta_delay, tx);
-}
-
 /// Every `data:` frame of the completion for `decision`.
-fn frames(decision: &Decision, n: usize, model: &str) -> Vec<String> {
+pub(crate) fn frames(decision: &Decision, n: usize, model: &str) -> Vec<String> {
     let chunk = |delta: Value, finish: Option<&str>| {
         let data = json!({"id": format!("chatcmpl-{n}"), "object": "chat.completion.chunk",
                           "created": 0, "model": model,

@@ -123,6 +123,21 @@ async fn send(tx: &mpsc::Sender<Bytes>, frame: String) -> Result<(), Closed> {
     tx.send(Bytes::from(frame)).await.map_err(|_| Closed)
 }
 
+/// Sends `frames` `delay` apart (the first at once).
+async fn send_paced(
+    tx: &mpsc::Sender<Bytes>,
+    frames: Vec<String>,
+    delay: Duration,
+) -> Result<(), Closed> {
+    for (i, frame) in frames.into_iter().enumerate() {
+        if i > 0 {
+            tokio::time::sleep(delay).await;
+        }
+        send(tx, frame).await?;
+    }
+    Ok(())
+}
+
 async fn produce(
     mut listed: Vec<Listed>,
     turn: Turn,
@@ -237,19 +252,9 @@ async fn produce(
         ),
     )
     .await?;
-    for (i, delta) in events::chunks(&text, TEXT_CHUNK).into_iter().enumerate() {
-        if i > 0 {
-            tokio::time::sleep(turn.delta_delay).await;
-        }
-        send(
-            tx,
-            w.frame(
-                "response.output_text.delta",
-                with(&at, "delta", json!(delta)),
-            ),
-        )
-        .await?;
-    }
+    let deltas = events::chunks(&text, TEXT_CHUNK);
+    let kind = "response.output_text.delta";
+    send_paced(tx, w.frame_each(kind, &at, deltas), turn.delta_delay).await?;
     send(
         tx,
         w.frame("response.output_text.done", with(&at, "text", json!(text))),
@@ -309,22 +314,9 @@ async fn call(
     )
     .await?;
     send(tx, w.frame("response.mcp_call.in_progress", at.clone())).await?;
-    for (i, fragment) in events::fragments(arguments, ARGUMENT_FRAGMENTS)
-        .into_iter()
-        .enumerate()
-    {
-        if i > 0 {
-            tokio::time::sleep(turn.delta_delay).await;
-        }
-        send(
-            tx,
-            w.frame(
-                "response.mcp_call_arguments.delta",
-                with(&at, "delta", json!(fragment)),
-            ),
-        )
-        .await?;
-    }
+    let fragments = events::fragments(arguments, ARGUMENT_FRAGMENTS);
+    let kind = "response.mcp_call_arguments.delta";
+    send_paced(tx, w.frame_each(kind, &at, fragments), turn.delta_delay).await?;
     send(
         tx,
         w.frame(

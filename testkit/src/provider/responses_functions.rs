@@ -7,15 +7,11 @@
 //! fragments, `.done`, `response.output_item.done`, `response.completed`; an answer streams as a
 //! `message` item with `response.output_text.delta`s.
 
-use std::time::Duration;
-
-use axum::body::Bytes;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 
 use crate::frames::EventWriter;
 use crate::provider::events;
-use crate::provider::functions::{self, Decision, FunctionTurn};
+use crate::provider::functions::{Decision, FunctionTurn};
 use crate::provider::request;
 
 /// Characters per text delta.
@@ -67,20 +63,8 @@ pub(crate) fn turn(body: &Value) -> FunctionTurn {
     }
 }
 
-/// Streams the model's move for `turn` as response number `n`, in a background producer.
-pub(crate) fn stream(
-    turn: FunctionTurn,
-    n: usize,
-    model: String,
-    delta_delay: Duration,
-    tx: mpsc::Sender<Bytes>,
-) {
-    let frames = frames(&functions::decide(&turn), n, &model);
-    crate::provider::play(frames, 3, delta_delay, tx);
-}
-
 /// Every frame of the response for `decision`.
-fn frames(decision: &Decision, n: usize, model: &str) -> Vec<String> {
+pub(crate) fn frames(decision: &Decision, n: usize, model: &str) -> Vec<String> {
     let mut w = EventWriter::default();
     let id = format!("resp_{n}");
     let in_progress = events::response(&id, model, "in_progress", &[], None);
@@ -99,12 +83,8 @@ fn frames(decision: &Decision, n: usize, model: &str) -> Vec<String> {
                 "response.output_item.added",
                 json!({"output_index": 0, "item": item}),
             ));
-            for fragment in events::fragments(arguments, ARGUMENT_FRAGMENTS) {
-                res.push(w.frame(
-                    "response.function_call_arguments.delta",
-                    with(&at, "delta", json!(fragment)),
-                ));
-            }
+            let fragments = events::fragments(arguments, ARGUMENT_FRAGMENTS);
+            res.extend(w.frame_each("response.function_call_arguments.delta", &at, fragments));
             res.push(w.frame(
                 "response.function_call_arguments.done",
                 with(&at, "arguments", json!(arguments)),
@@ -121,12 +101,8 @@ fn frames(decision: &Decision, n: usize, model: &str) -> Vec<String> {
                 "response.output_item.added",
                 json!({"output_index": 0, "item": item}),
             ));
-            for delta in events::chunks(text, TEXT_CHUNK) {
-                res.push(w.frame(
-                    "response.output_text.delta",
-                    with(&at, "delta", json!(delta)),
-                ));
-            }
+            let deltas = events::chunks(text, TEXT_CHUNK);
+            res.extend(w.frame_each("response.output_text.delta", &at, deltas));
             res.push(w.frame("response.output_text.done", with(&at, "text", json!(text))));
             json!({"id": item_id, "type": "message", "role": "assistant", "status": "completed",
                    "content": [events::output_text(text)]})
