@@ -123,6 +123,17 @@ async fn send(tx: &mpsc::Sender<Bytes>, frame: String) -> Result<(), Closed> {
     tx.send(Bytes::from(frame)).await.map_err(|_| Closed)
 }
 
+/// Sends `frames` one after another, at once.
+async fn send_all(
+    tx: &mpsc::Sender<Bytes>,
+    frames: impl IntoIterator<Item = String>,
+) -> Result<(), Closed> {
+    for frame in frames {
+        send(tx, frame).await?;
+    }
+    Ok(())
+}
+
 /// Sends `frames` `delay` apart (the first at once).
 async fn send_paced(
     tx: &mpsc::Sender<Bytes>,
@@ -146,15 +157,14 @@ async fn produce(
     let mut w = EventWriter::default();
     let response_id = format!("resp_{}", turn.n);
     let mut output = Vec::new();
-    let in_progress = events::response(&response_id, &turn.model, "in_progress", &[], None);
-    send(
+    let in_progress =
+        json!({"response": events::response(&response_id, &turn.model, "in_progress", &[], None)});
+    send_all(
         tx,
-        w.frame("response.created", json!({ "response": in_progress })),
-    )
-    .await?;
-    send(
-        tx,
-        w.frame("response.in_progress", json!({ "response": in_progress })),
+        [
+            w.frame("response.created", in_progress.clone()),
+            w.frame("response.in_progress", in_progress),
+        ],
     )
     .await?;
 
@@ -162,31 +172,19 @@ async fn produce(
         let item_id = format!("mcpl_{}_{output_index}", turn.n);
         let item = json!({"id": item_id, "type": "mcp_list_tools", "server_label": server.label, "tools": []});
         let at = json!({"output_index": output_index, "item_id": item_id});
-        send(
-            tx,
-            w.frame(
-                "response.output_item.added",
-                json!({"output_index": output_index, "item": item}),
-            ),
-        )
-        .await?;
-        send(
-            tx,
-            w.frame("response.mcp_list_tools.in_progress", at.clone()),
-        )
-        .await?;
-        send(tx, w.frame("response.mcp_list_tools.completed", at)).await?;
-        let item = json!({"id": item_id, "type": "mcp_list_tools", "server_label": server.label,
+        let done = json!({"id": item_id, "type": "mcp_list_tools", "server_label": server.label,
                           "tools": server.tools, "error": null});
-        send(
+        send_all(
             tx,
-            w.frame(
-                "response.output_item.done",
-                json!({"output_index": output_index, "item": item}),
-            ),
+            [
+                w.frame("response.output_item.added", item_at(output_index, &item)),
+                w.frame("response.mcp_list_tools.in_progress", at.clone()),
+                w.frame("response.mcp_list_tools.completed", at),
+                w.frame("response.output_item.done", item_at(output_index, &done)),
+            ],
         )
         .await?;
-        output.push(item);
+        output.push(done);
     }
 
     let servers: Vec<ListedServer> = listed
@@ -208,14 +206,16 @@ async fn produce(
             let item = json!({"id": format!("mcpr_{}", turn.n), "type": "mcp_approval_request",
                               "name": choice.rule.tool, "server_label": listed[choice.server].label,
                               "arguments": choice.rule.arguments});
-            let added = json!({"output_index": output_index, "item": item});
-            send(tx, w.frame("response.output_item.added", added.clone())).await?;
-            send(tx, w.frame("response.output_item.done", added)).await?;
+            let added = item_at(output_index, &item);
             output.push(item);
             let done = events::response(&response_id, &turn.model, "completed", &output, None);
-            return send(
+            return send_all(
                 tx,
-                w.frame("response.completed", json!({ "response": done })),
+                [
+                    w.frame("response.output_item.added", added.clone()),
+                    w.frame("response.output_item.done", added),
+                    w.frame("response.completed", json!({ "response": done })),
+                ],
             )
             .await;
         }
@@ -236,55 +236,37 @@ async fn produce(
     let item_id = format!("msg_{}", turn.n);
     let at = json!({"item_id": item_id, "output_index": output_index, "content_index": 0});
     let item = json!({"id": item_id, "type": "message", "role": "assistant", "status": "in_progress", "content": []});
-    send(
+    send_all(
         tx,
-        w.frame(
-            "response.output_item.added",
-            json!({"output_index": output_index, "item": item}),
-        ),
-    )
-    .await?;
-    send(
-        tx,
-        w.frame(
-            "response.content_part.added",
-            with(&at, "part", events::output_text("")),
-        ),
+        [
+            w.frame("response.output_item.added", item_at(output_index, &item)),
+            w.frame(
+                "response.content_part.added",
+                with(&at, "part", events::output_text("")),
+            ),
+        ],
     )
     .await?;
     let deltas = events::chunks(&text, TEXT_CHUNK);
     let kind = "response.output_text.delta";
     send_paced(tx, w.frame_each(kind, &at, deltas), turn.delta_delay).await?;
-    send(
-        tx,
-        w.frame("response.output_text.done", with(&at, "text", json!(text))),
-    )
-    .await?;
-    send(
-        tx,
-        w.frame(
-            "response.content_part.done",
-            with(&at, "part", events::output_text(&text)),
-        ),
-    )
-    .await?;
     let item = json!({"id": item_id, "type": "message", "role": "assistant", "status": "completed",
                       "content": [events::output_text(&text)]});
-    send(
-        tx,
-        w.frame(
-            "response.output_item.done",
-            json!({"output_index": output_index, "item": item}),
-        ),
-    )
-    .await?;
+    let item_done = item_at(output_index, &item);
     output.push(item);
-
     let usage = events::usage(&turn.message, &text);
     let done = events::response(&response_id, &turn.model, "completed", &output, Some(usage));
-    send(
+    send_all(
         tx,
-        w.frame("response.completed", json!({ "response": done })),
+        [
+            w.frame("response.output_text.done", with(&at, "text", json!(text))),
+            w.frame(
+                "response.content_part.done",
+                with(&at, "part", events::output_text(&text)),
+            ),
+            w.frame("response.output_item.done", item_done),
+            w.frame("response.completed", json!({ "response": done })),
+        ],
     )
     .await
 }
@@ -305,15 +287,14 @@ async fn call(
     let at = json!({"item_id": item_id, "output_index": output_index});
     let item = json!({"id": item_id, "type": "mcp_call", "name": tool, "server_label": server.label,
                       "arguments": "", "status": "in_progress"});
-    send(
+    send_all(
         tx,
-        w.frame(
-            "response.output_item.added",
-            json!({"output_index": output_index, "item": item}),
-        ),
+        [
+            w.frame("response.output_item.added", item_at(output_index, &item)),
+            w.frame("response.mcp_call.in_progress", at.clone()),
+        ],
     )
     .await?;
-    send(tx, w.frame("response.mcp_call.in_progress", at.clone())).await?;
     let fragments = events::fragments(arguments, ARGUMENT_FRAGMENTS);
     let kind = "response.mcp_call_arguments.delta";
     send_paced(tx, w.frame_each(kind, &at, fragments), turn.delta_delay).await?;
@@ -341,14 +322,16 @@ async fn call(
                       "output": outcome.as_ref().ok(), "error": outcome.as_ref().err()});
     send(
         tx,
-        w.frame(
-            "response.output_item.done",
-            json!({"output_index": output_index, "item": item}),
-        ),
+        w.frame("response.output_item.done", item_at(output_index, &item)),
     )
     .await?;
     output.push(item);
     Ok(outcome)
+}
+
+/// The fields of `response.output_item.added` and `.done`.
+fn item_at(output_index: usize, item: &Value) -> Value {
+    json!({"output_index": output_index, "item": item})
 }
 
 /// `base` (an object) with one more field.
