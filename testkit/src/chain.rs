@@ -41,10 +41,9 @@ pub struct ChainConfig {
     /// Edge configuration besides `OPENAI_BASE_URL` and `POMERIUM_URL` (which a key here
     /// replaces).
     pub edge_env: Vec<(String, String)>,
-    /// `wasmtime serve` options for the edge (e.g. a tiny instance pool).
+    /// `wasmtime serve` options for the edge (e.g. a tiny instance pool, another folder
+    /// mounted in its static root).
     pub edge_runtime: Vec<String>,
-    /// The edge's static root instead of the artifacts' `dist`.
-    pub dist: Option<PathBuf>,
     /// The fake Pomerium's settings; its edge upstream and address are set here, and the
     /// Northwind route (unless [`Northwind::None`]) goes before the routes it lists.
     pub pomerium: FakePomeriumConfig,
@@ -82,10 +81,7 @@ impl Chain {
     /// Starts the chain with the provider at `provider_url` (an API base such as
     /// `http://127.0.0.1:PORT/v1`).
     pub async fn start(provider_url: &str, cfg: ChainConfig) -> anyhow::Result<Self> {
-        let mut artifacts = Artifacts::from_env()?;
-        if let Some(dist) = cfg.dist {
-            artifacts.dist = dist;
-        }
+        let artifacts = Artifacts::from_env()?;
         let name = if cfg.name.is_empty() {
             "chain"
         } else {

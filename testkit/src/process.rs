@@ -338,21 +338,6 @@ pub fn scratch_dir(name: &str) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-/// Copies the folder `from` into `to` (created), with everything below it.
-pub fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)?;
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,20 +353,5 @@ mod tests {
             "http://127.0.0.1:99"
         );
         assert!(base_url_in("nothing here").is_err());
-    }
-
-    #[test]
-    fn copy_dir_copies_the_whole_tree() {
-        let from = scratch_dir("copy-from").unwrap();
-        std::fs::create_dir_all(from.join("a/b")).unwrap();
-        std::fs::write(from.join("top.txt"), "1").unwrap();
-        std::fs::write(from.join("a/b/deep.txt"), "2").unwrap();
-        let to = scratch_dir("copy-to").unwrap().join("copy");
-        copy_dir(&from, &to).unwrap();
-        assert_eq!(std::fs::read_to_string(to.join("top.txt")).unwrap(), "1");
-        assert_eq!(
-            std::fs::read_to_string(to.join("a/b/deep.txt")).unwrap(),
-            "2"
-        );
     }
 }
