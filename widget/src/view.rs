@@ -35,8 +35,7 @@ pub(crate) mod tool_call;
 use protocol::{Identity, ModelList};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
-    Document, Element, HtmlElement, HtmlInputElement, HtmlTextAreaElement, ShadowRoot,
-    ShadowRootInit, ShadowRootMode,
+    Document, Element, HtmlElement, HtmlTextAreaElement, ShadowRoot, ShadowRootInit, ShadowRootMode,
 };
 
 use crate::dom;
@@ -368,6 +367,11 @@ impl View {
         &self.root
     }
 
+    /// The composer, whose text a Send click sends.
+    pub(crate) fn composer(&self) -> &HtmlTextAreaElement {
+        &self.input
+    }
+
     /// The log, whose scrolling shows or hides "jump to latest".
     pub(crate) fn log(&self) -> &Element {
         &self.log
@@ -560,11 +564,9 @@ impl View {
         }
     }
 
-    /// Takes the draft out of the composer, emptying it.
-    pub(crate) fn take_draft(&self) -> String {
-        let draft = self.input.value();
-        self.input.set_value("");
-        draft
+    /// Sets the composer's text.
+    pub(crate) fn set_draft(&self, draft: &str) {
+        self.input.set_value(draft);
     }
 
     /// The draft in the composer.
@@ -598,24 +600,6 @@ impl View {
         if self.input.value().is_empty() {
             self.input.set_value(draft);
         }
-    }
-
-    /// The ids of the ticked servers.
-    pub(crate) fn checked_servers(&self) -> Vec<String> {
-        self.servers.checked()
-    }
-
-    /// Whether the "always allow" box of approval `id` is ticked.
-    pub(crate) fn always_allow(&self, id: &str) -> bool {
-        let mut selector = "[data-role=\"approval\"][data-approval-id=\"".to_owned();
-        selector.push_str(&css_escape(id));
-        selector.push_str("\"] input[data-role=\"always\"]");
-        self.root
-            .query_selector(&selector)
-            .ok()
-            .flatten()
-            .and_then(|el| el.dyn_into::<HtmlInputElement>().ok())
-            .is_some_and(|input| input.checked())
     }
 
     /// Shows the whole result of tool call `call_id`.
@@ -662,11 +646,6 @@ impl View {
         let log = &self.log;
         log.scroll_top() + log.client_height() >= log.scroll_height() - 24
     }
-}
-
-/// Escapes `"` and `\` for a CSS attribute selector value.
-fn css_escape(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 /// Server id -> display name (a handful of servers: a list is smaller than a map).

@@ -5,7 +5,6 @@ use protocol::StreamEvent;
 use serde_json::{Value, json};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
-use web_sys::HtmlInputElement;
 
 use crate::support::{Page, text, wait_for};
 
@@ -125,9 +124,7 @@ async fn always_allow_is_remembered_per_server_and_tool() {
     page.ask("one").await;
     stream.push_events(&[approval("mcpr_1", "read_query"), done_with("resp_1")]);
     page.wait_for_complete("approval").await;
-    page.get(r#"[data-role="approval"] input[data-role="always"]"#)
-        .unchecked_into::<HtmlInputElement>()
-        .set_checked(true);
+    page.click(r#"[data-role="approval"] input[data-role="always"]"#);
     let next = page.fetch.respond_stream("/api/chat");
     page.click(r#"[data-role="approval"] button[data-action="allow"]"#);
     wait_for("the continuation", || {

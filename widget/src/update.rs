@@ -1,0 +1,505 @@
+//! Every rule of an instance, as one pure function: [`update`] takes the [`ChatState`] and a
+//! [`Msg`], changes the state, and returns the [`Effect`]s to run.
+//!
+//! Nothing here touches the DOM, the network, storage or the clock, so each rule (send, stop,
+//! retry, Escape, focus moves, the sign-in watch, the selection, "always allow", a busy edge,
+//! errors that keep the question and the partial answer, who is signed in) is tested natively
+//! in its unit tests. The controller ([`crate::controller`]) only queues messages, calls [`update`],
+//! runs the effects and renders. Requests are state too ([`crate::state::Requests`]): a message
+//! from a request that is no longer current is dropped here, and the controller aborts any
+//! fetch whose request is not current any more.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`msg`] | [`Msg`], [`Effect`], [`Request`], [`HostEvent`], [`Focus`] |
+
+pub(crate) mod msg;
+
+use protocol::{ApiError, ChatRequest, ErrorCode, Identity, ServerList};
+
+use crate::state::{AnswerStatus, ChatState, Servers, Slot};
+pub(crate) use msg::{Effect, Focus, HostEvent, Msg, Request, Saved};
+
+/// How often a signed-out widget checks whether the user has signed in (in the popup).
+pub(crate) const SIGN_IN_POLL_MS: i32 = 1500;
+/// How many checks it makes before it gives up (five minutes).
+const SIGN_IN_CHECKS: u32 = 5 * 60 * 1000 / SIGN_IN_POLL_MS as u32;
+
+/// Handles `msg`: changes `state` and returns what to do, in order.
+pub(crate) fn update(state: &mut ChatState, msg: Msg) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    step(state, msg, &mut fx);
+    fx
+}
+
+/// The last answer's place and status, to compare before and after a batch of messages.
+pub(crate) fn last_outcome(state: &ChatState) -> Option<(usize, AnswerStatus)> {
+    let n = state.exchanges.len();
+    state.exchanges.last().map(|e| (n, e.answer.status.clone()))
+}
+
+/// What to tell the host page about the last answer, when it ended since `before`.
+pub(crate) fn announcement(
+    before: Option<(usize, AnswerStatus)>,
+    state: &ChatState,
+) -> Option<HostEvent> {
+    let after = last_outcome(state);
+    if after == before {
+        return None;
+    }
+    let answer = &state.exchanges.last()?.answer;
+    let request_id = answer.request_id.clone();
+    let status = match &answer.status {
+        AnswerStatus::Complete => "complete",
+        AnswerStatus::Stopped => "stopped",
+        AnswerStatus::AwaitingApproval => "approval",
+        AnswerStatus::Failed(error) => {
+            let error = error.clone();
+            return Some(HostEvent::Error { error, request_id });
+        }
+        AnswerStatus::Streaming => return None,
+    };
+    Some(HostEvent::Answer {
+        text: answer.text.clone(),
+        status,
+        request_id,
+    })
+}
+
+fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
+    match msg {
+        // `title`, `placeholder`, `theme` and `locale` are read when rendering.
+        Msg::AttributeChanged(_) => {}
+        Msg::EndpointChanged => {
+            fx.push(Effect::SaveChatNow);
+            // Another edge: who is signed in there decides what is restored.
+            fx.push(Effect::CloseStore);
+            let (launcher, open) = (state.launcher, state.open);
+            *state = ChatState {
+                open,
+                ..ChatState::fresh(launcher)
+            };
+            fx.push(Effect::ResetLog);
+            step(state, Msg::LoadServers, fx);
+        }
+        Msg::ModeChanged(launcher) => {
+            state.launcher = launcher;
+            state.open = false;
+            fx.push(Effect::SyncTopLayer);
+        }
+        Msg::KnownUser(user) => {
+            state.owner = Some(user.subject.clone());
+            fx.push(Effect::ClaimStore(user.subject.clone()));
+            state.user = Some(user);
+            fx.push(Effect::Restore);
+        }
+        Msg::Restored(saved) => restore(state, saved, fx),
+        Msg::LoadServers => {
+            start(state, Request::Me, fx);
+            load_servers(state, fx);
+            start(state, Request::Models, fx);
+        }
+        Msg::MeLoaded(id, result) => {
+            if state.requests.finish(Slot::Me, id) {
+                me_arrived(state, result, fx);
+                mark_ready(state, fx);
+            }
+        }
+        Msg::SignOut => sign_out(state, fx),
+        Msg::ServersLoaded(id, result) => {
+            if state.requests.finish(Slot::Servers, id) {
+                servers_arrived(state, result, fx);
+            }
+        }
+        Msg::ModelsLoaded(id, result) => {
+            if state.requests.finish(Slot::Models, id) {
+                // No model list (an older edge, or an error): no picker, the edge's default.
+                state.set_models(result.ok());
+            }
+        }
+        Msg::ModelChosen(model) => {
+            state.choose_model(&model);
+            fx.push(Effect::SavePrefs);
+        }
+        Msg::ServerToggled { id, on } => {
+            state.select(&id, on);
+            fx.push(Effect::SavePrefs);
+        }
+        Msg::Disconnect(server) => start(state, Request::Disconnect(server), fx),
+        Msg::Disconnected(id, result) => {
+            if state.requests.finish(Slot::Disconnect, id) {
+                match result {
+                    Ok(list) => state.servers = Servers::Loaded(list.servers),
+                    // An edge without the route (or a failure): no Disconnect buttons.
+                    Err(_) => state.can_disconnect = false,
+                }
+            }
+        }
+        Msg::Connecting => state.connecting = true,
+        Msg::SignIn => {
+            state.sign_in_checks = Some(SIGN_IN_CHECKS);
+            fx.push(Effect::WatchSignIn);
+        }
+        Msg::SignInCheck => check_session(state, fx),
+        Msg::SessionChecked(id, result) => {
+            if state.requests.finish(Slot::Session, id) {
+                session_checked(state, result, fx);
+            }
+        }
+        Msg::WindowFocused => {
+            if state.connecting {
+                state.connecting = false;
+                load_servers(state, fx);
+            } else if signed_out(state) {
+                check_session(state, fx);
+            }
+        }
+        Msg::Send(draft) => {
+            let question = draft.trim();
+            if state.is_busy() || question.is_empty() {
+                return;
+            }
+            fx.push(Effect::SetDraft(String::new()));
+            fx.push(Effect::Focus(Focus::Input));
+            fx.push(Effect::SaveDraft(String::new()));
+            ask(state, question.to_owned(), fx);
+        }
+        Msg::HostSend(text) => {
+            set_open(state, true, fx);
+            ask(state, text, fx);
+        }
+        Msg::Stop => {
+            fx.push(Effect::Focus(Focus::KeepInput));
+            state.stop();
+            state.requests.cancel(Slot::Chat);
+            state.unsaved = true;
+        }
+        Msg::Retry => {
+            fx.push(Effect::Focus(Focus::KeepInput));
+            if let Some(request) = state.retry() {
+                start_chat(state, request, fx);
+            }
+        }
+        Msg::NewChat => {
+            state.requests.cancel(Slot::Chat);
+            state.clear();
+            state.unsaved = true;
+            fx.push(Effect::Focus(Focus::Input));
+        }
+        Msg::AlwaysToggled { id, on } => {
+            state.always_ticked.retain(|ticked| *ticked != id);
+            if on {
+                state.always_ticked.push(id);
+            }
+        }
+        Msg::Decide { id, approve } => {
+            let always = state.always_ticked.contains(&id);
+            if state.decide(&id, approve, always) {
+                state.always_ticked.retain(|ticked| *ticked != id);
+                fx.push(Effect::Focus(Focus::KeepInput));
+                state.unsaved = true;
+                fx.push(Effect::SavePrefs);
+                continue_answer(state, fx);
+            }
+        }
+        Msg::ShowAll(call_id) => fx.push(Effect::ShowAll(call_id)),
+        Msg::Jump => fx.push(Effect::ScrollToLatest),
+        Msg::Scrolled => fx.push(Effect::UpdateJump),
+        Msg::DraftChanged(draft) => fx.push(Effect::SaveDraft(draft)),
+        Msg::Escape => {
+            if state.is_busy() {
+                step(state, Msg::Stop, fx);
+            } else if state.launcher && state.open {
+                set_open(state, false, fx);
+            }
+        }
+        Msg::Toggle => set_open(state, !state.open, fx),
+        Msg::Open => set_open(state, true, fx),
+        Msg::Close => set_open(state, false, fx),
+        Msg::Viewport(height, top) => fx.push(Effect::FitViewport(height, top)),
+        Msg::PageHidden => {
+            if state.requests.cancel(Slot::Chat) {
+                state.end_of_stream();
+                state.unsaved = true;
+            }
+            fx.push(Effect::SaveChatNow);
+        }
+        Msg::Detached => fx.push(Effect::SaveChatNow),
+        Msg::Attached => fx.push(Effect::SyncTopLayer),
+        Msg::ChatBusy { request } => {
+            if state.requests.is_current(Slot::Chat, request) {
+                state.busy = true;
+            }
+        }
+        Msg::ChatRefused { request, error } => {
+            if !state.requests.finish(Slot::Chat, request) {
+                return;
+            }
+            if error.code == ErrorCode::Unauthorized {
+                signed_out_now(state, fx);
+            }
+            if let Some(question) = state.refuse(error) {
+                fx.push(Effect::RestoreDraft(question));
+            }
+            state.unsaved = true;
+        }
+        Msg::StreamEvents { request, events } => {
+            if !state.requests.is_current(Slot::Chat, request) {
+                return;
+            }
+            for event in events {
+                state.apply(event);
+            }
+            state.unsaved = true;
+            if !state.is_busy() {
+                state.requests.finish(Slot::Chat, request);
+                continue_answer(state, fx);
+            }
+        }
+        Msg::StreamEnded { request } => {
+            if state.requests.finish(Slot::Chat, request) {
+                state.end_of_stream();
+                state.unsaved = true;
+            }
+        }
+    }
+}
+
+/// Starts `request` in its slot, replacing the one there.
+fn start(state: &mut ChatState, request: Request, fx: &mut Vec<Effect>) {
+    let id = state.requests.start(request.slot());
+    fx.push(Effect::Start { id, request });
+}
+
+fn start_chat(state: &mut ChatState, request: ChatRequest, fx: &mut Vec<Effect>) {
+    state.unsaved = true;
+    start(state, Request::Chat(request), fx);
+}
+
+fn load_servers(state: &mut ChatState, fx: &mut Vec<Effect>) {
+    state.servers = Servers::Loading;
+    start(state, Request::Servers, fx);
+}
+
+/// Asks `question` with the selected servers, unless an answer is on its way.
+fn ask(state: &mut ChatState, question: String, fx: &mut Vec<Effect>) {
+    if state.is_busy() {
+        return;
+    }
+    fx.push(Effect::Emit(HostEvent::Question(question.clone())));
+    let request = state.ask(question);
+    fx.push(Effect::SavePrefs);
+    start_chat(state, request, fx);
+}
+
+/// Sends the decisions once every open approval of the last answer is decided.
+fn continue_answer(state: &mut ChatState, fx: &mut Vec<Effect>) {
+    if let Some(request) = state.continuation() {
+        start_chat(state, request, fx);
+    }
+}
+
+/// Opens or closes the launcher's panel (inline: opening focuses the composer), telling the
+/// page and moving the focus.
+fn set_open(state: &mut ChatState, open: bool, fx: &mut Vec<Effect>) {
+    if !state.launcher || open == state.open {
+        if open {
+            fx.push(Effect::Focus(Focus::Input));
+        }
+        return;
+    }
+    state.open = open;
+    fx.push(Effect::Emit(if open {
+        HostEvent::Open
+    } else {
+        HostEvent::Close
+    }));
+    // Render first so the element to focus is shown.
+    fx.push(Effect::Render);
+    if open {
+        fx.push(Effect::Focus(Focus::Input));
+        fx.push(Effect::ScrollToLatest);
+    } else {
+        fx.push(Effect::Focus(Focus::Launcher));
+    }
+}
+
+/// The server list arrived (or failed); the host is ready either way.
+fn servers_arrived(
+    state: &mut ChatState,
+    result: Result<ServerList, ApiError>,
+    fx: &mut Vec<Effect>,
+) {
+    state.servers = match result {
+        Ok(list) => Servers::Loaded(list.servers),
+        Err(error) => {
+            if error.code == ErrorCode::Unauthorized {
+                signed_out_now(state, fx);
+            }
+            fx.push(Effect::Emit(HostEvent::Error {
+                error: error.clone(),
+                request_id: None,
+            }));
+            Servers::Failed(error)
+        }
+    };
+    mark_ready(state, fx);
+}
+
+/// The host is ready once the server list and the signed-in user are both settled (loaded or
+/// failed): what can be restored is then shown.
+fn mark_ready(state: &ChatState, fx: &mut Vec<Effect>) {
+    let settled =
+        !matches!(state.servers, Servers::Loading) && state.requests.current(Slot::Me).is_none();
+    if settled {
+        fx.push(Effect::MarkReady);
+    }
+}
+
+/// Asks whether the session exists now (at most one check in flight); the watch ends after
+/// [`SIGN_IN_CHECKS`] checks.
+fn check_session(state: &mut ChatState, fx: &mut Vec<Effect>) {
+    match state.sign_in_checks {
+        Some(0) => {
+            state.sign_in_checks = None;
+            fx.push(Effect::StopSignInWatch);
+        }
+        Some(n) => state.sign_in_checks = Some(n - 1),
+        None => {}
+    }
+    if state.requests.current(Slot::Session).is_some() {
+        return;
+    }
+    start(state, Request::Session, fx);
+}
+
+/// Any answer but 401 means the session exists: show the list, ask who signed in, and (when it
+/// is the same user) send the question the 401 refused again.
+fn session_checked(
+    state: &mut ChatState,
+    result: Result<ServerList, ApiError>,
+    fx: &mut Vec<Effect>,
+) {
+    if matches!(&result, Err(e) if e.code == ErrorCode::Unauthorized) {
+        return;
+    }
+    if state.sign_in_checks.take().is_some() {
+        fx.push(Effect::StopSignInWatch);
+    }
+    servers_arrived(state, result, fx);
+    state.retry_after_me = last_refused_unauthorized(state);
+    start(state, Request::Me, fx);
+}
+
+fn last_refused_unauthorized(state: &ChatState) -> bool {
+    state.exchanges.last().is_some_and(|e| {
+        matches!(&e.answer.status, AnswerStatus::Failed(error) if error.code == ErrorCode::Unauthorized)
+    })
+}
+
+/// The last answer or the server list says "sign in".
+pub(crate) fn signed_out(state: &ChatState) -> bool {
+    matches!(&state.servers, Servers::Failed(e) if e.code == ErrorCode::Unauthorized)
+        || last_refused_unauthorized(state)
+}
+
+/// The edge named the signed-in user (or refused to). Storage follows the answer: the first
+/// name restores that user's conversation; another name than the one whose conversation is
+/// shown clears what is shown; a 401 forgets everything stored.
+fn me_arrived(state: &mut ChatState, result: Result<Identity, ApiError>, fx: &mut Vec<Effect>) {
+    let retry = std::mem::take(&mut state.retry_after_me);
+    let identity = match result {
+        Ok(identity) => identity,
+        Err(error) if error.code == ErrorCode::Unauthorized => return signed_out_now(state, fx),
+        // An edge without `/api/me`, or no answer: nobody is known, so nothing is stored (the
+        // refused question still goes again, as it did before `/api/me`).
+        Err(_) => {
+            fx.push(Effect::Remember(None));
+            fx.push(Effect::CloseStore);
+            state.user = None;
+            if retry {
+                step(state, Msg::Retry, fx);
+            }
+            return;
+        }
+    };
+    fx.push(Effect::Remember(Some(identity.clone())));
+    let before = state.owner.replace(identity.subject.clone());
+    let switched = before
+        .as_deref()
+        .is_some_and(|subject| subject != identity.subject);
+    if switched {
+        // What is shown belongs to the user who was signed in before.
+        forget_shown(state, fx);
+        load_servers(state, fx);
+        start(state, Request::Models, fx);
+    }
+    fx.push(Effect::ClaimStore(identity.subject.clone()));
+    state.user = Some(identity);
+    if before.is_none() || switched {
+        fx.push(Effect::Restore);
+    }
+    // Whatever this user has on screen is theirs to keep.
+    state.unsaved = true;
+    fx.push(Effect::SavePrefs);
+    fx.push(Effect::SaveComposerDraft);
+    if retry && !switched {
+        step(state, Msg::Retry, fx);
+    }
+}
+
+/// Takes what the store kept, where the user has not started anew since the page loaded.
+fn restore(state: &mut ChatState, saved: Saved, fx: &mut Vec<Effect>) {
+    let Saved {
+        exchanges,
+        draft,
+        prefs,
+    } = saved;
+    if state.exchanges.is_empty() {
+        state.exchanges = exchanges;
+    }
+    if state.selected.is_empty() {
+        state.selected = prefs.selected;
+    }
+    if state.model.is_none() {
+        state.model = prefs.model;
+    }
+    if state.always_allowed.is_empty() {
+        state.always_allowed = prefs.always_allowed;
+    }
+    fx.push(Effect::RestoreDraft(draft));
+}
+
+/// The edge answered 401: nobody is signed in now, so nothing stays stored. What is shown stays
+/// until someone signs in (the same user keeps it).
+fn signed_out_now(state: &mut ChatState, fx: &mut Vec<Effect>) {
+    fx.push(Effect::Remember(None));
+    fx.push(Effect::ForgetStore);
+    state.user = None;
+}
+
+/// The Sign out link was followed (it opened Pomerium's sign-out page): forget everything,
+/// shown and stored, and offer the sign-in.
+fn sign_out(state: &mut ChatState, fx: &mut Vec<Effect>) {
+    signed_out_now(state, fx);
+    state.owner = None;
+    forget_shown(state, fx);
+    state.servers = Servers::Failed(ApiError {
+        code: ErrorCode::Unauthorized,
+        message: String::new(),
+        retryable: true,
+    });
+}
+
+/// Clears the conversation, the draft and the preferences shown (not the storage).
+fn forget_shown(state: &mut ChatState, fx: &mut Vec<Effect>) {
+    state.requests.cancel(Slot::Chat);
+    state.exchanges.clear();
+    state.selected.clear();
+    state.model = None;
+    state.always_allowed.clear();
+    state.always_ticked.clear();
+    state.unsaved = false;
+    fx.push(Effect::ResetLog);
+    fx.push(Effect::SetDraft(String::new()));
+}
