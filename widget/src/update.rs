@@ -4,7 +4,7 @@
 //! Nothing here touches the DOM, the network, storage or the clock, so each rule (send, stop,
 //! retry, Escape, focus moves, the sign-in watch, the selection, "always allow", a busy edge,
 //! errors that keep the question and the partial answer, who is signed in) is tested natively
-//! in its unit tests. The controller ([`crate::controller`]) only queues messages, calls [`update`],
+//! in [`tests`]. The controller ([`crate::controller`]) only queues messages, calls [`update`],
 //! runs the effects and renders. Requests are state too ([`crate::state::Requests`]): a message
 //! from a request that is no longer current is dropped here, and the controller aborts any
 //! fetch whose request is not current any more.
@@ -14,6 +14,8 @@
 //! | [`msg`] | [`Msg`], [`Effect`], [`Request`], [`HostEvent`], [`Focus`] |
 
 pub(crate) mod msg;
+#[cfg(test)]
+mod tests;
 
 use protocol::{ApiError, ChatRequest, ErrorCode, Identity, ServerList};
 
@@ -23,7 +25,7 @@ pub(crate) use msg::{Effect, Focus, HostEvent, Msg, Request, Saved};
 /// How often a signed-out widget checks whether the user has signed in (in the popup).
 pub(crate) const SIGN_IN_POLL_MS: i32 = 1500;
 /// How many checks it makes before it gives up (five minutes).
-const SIGN_IN_CHECKS: u32 = 5 * 60 * 1000 / SIGN_IN_POLL_MS as u32;
+pub(crate) const SIGN_IN_CHECKS: u32 = 5 * 60 * 1000 / SIGN_IN_POLL_MS as u32;
 
 /// Handles `msg`: changes `state` and returns what to do, in order.
 pub(crate) fn update(state: &mut ChatState, msg: Msg) -> Vec<Effect> {

@@ -3,7 +3,6 @@
 
 use protocol::StreamEvent;
 use serde_json::{Value, json};
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 use crate::support::{Page, text, wait_for};

@@ -38,7 +38,7 @@ impl Controller {
     /// Dispatches `event` on the host as `pomerium-chat:<name>`, bubbling out of the shadow
     /// root.
     pub(crate) fn emit(&self, event: HostEvent) {
-        let null_or = |id: Option<String>| id.map_or(JsValue::NULL, |id| JsValue::from(id));
+        let null_or = |id: Option<String>| id.map_or(JsValue::NULL, JsValue::from);
         let (name, fields): (&str, Vec<(&str, JsValue)>) = match event {
             HostEvent::Open => ("open", Vec::new()),
             HostEvent::Close => ("close", Vec::new()),

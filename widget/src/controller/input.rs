@@ -17,6 +17,9 @@ use crate::controller::{Controller, Msg};
 use crate::dom::Listener;
 use crate::view::{self, answer, approval, error_box, markdown, servers, tool_call};
 
+/// What a DOM event means, if anything.
+type ToMsg = Box<dyn Fn(&Event) -> Option<Msg>>;
+
 /// Every listener of one instance; `composer` is the text a Send click sends.
 pub(crate) fn listen(
     me: &Weak<Controller>,
@@ -24,15 +27,14 @@ pub(crate) fn listen(
     log: &Element,
     composer: &HtmlTextAreaElement,
 ) -> Vec<Listener> {
-    let on =
-        |kind: &'static str, target: &EventTarget, to_msg: Box<dyn Fn(&Event) -> Option<Msg>>| {
-            let me = me.clone();
-            Listener::new(target, kind, move |event| {
-                if let Some(msg) = to_msg(&event) {
-                    send(&me, msg);
-                }
-            })
-        };
+    let on = |kind: &'static str, target: &EventTarget, to_msg: ToMsg| {
+        let me = me.clone();
+        Listener::new(target, kind, move |event| {
+            if let Some(msg) = to_msg(&event) {
+                send(&me, msg);
+            }
+        })
+    };
     let composer = composer.clone();
     let mut listeners = vec![
         on(
