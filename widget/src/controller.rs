@@ -41,9 +41,6 @@ use crate::update::{self, Effect, Focus, SIGN_IN_POLL_MS, update};
 use crate::view::{MountError, View};
 use tasks::{Interval, Task, now, send};
 
-/// How often a streaming answer is saved at most.
-const SAVE_EVERY_MS: f64 = 1000.0;
-
 /// One instance: its state, its view, its resources, and its message queue.
 pub(crate) struct Controller {
     host: HtmlElement,
@@ -211,14 +208,10 @@ impl Controller {
         self.view.borrow_mut().render(&state, &settings);
     }
 
-    /// Saves the conversation when it changed: at once when idle, at most every
-    /// [`SAVE_EVERY_MS`] while an answer streams, and always when `force`d.
+    /// Saves the conversation when [`update::save_due`] says so.
     fn persist(&self, force: bool) {
         let mut state = self.state.borrow_mut();
-        if !state.unsaved {
-            return;
-        }
-        if !force && state.is_busy() && now() - self.last_save.get() < SAVE_EVERY_MS {
+        if !update::save_due(&state, force, now() - self.last_save.get()) {
             return;
         }
         self.store.borrow().save_exchanges(&state.exchanges);

@@ -27,11 +27,26 @@ pub(crate) const SIGN_IN_POLL_MS: i32 = 1500;
 /// How many checks it makes before it gives up (five minutes).
 pub(crate) const SIGN_IN_CHECKS: u32 = 5 * 60 * 1000 / SIGN_IN_POLL_MS as u32;
 
+/// How often a streaming answer is saved at most.
+const SAVE_EVERY_MS: f64 = 1000.0;
+
 /// Handles `msg`: changes `state` and returns what to do, in order.
 pub(crate) fn update(state: &mut ChatState, msg: Msg) -> Vec<Effect> {
     let mut fx = Vec::new();
     step(state, msg, &mut fx);
     fx
+}
+
+/// Whether the host API's `send(text)` is taken: some text, and no answer on its way.
+pub(crate) fn accepts_host_send(state: &ChatState, text: &str) -> bool {
+    !text.trim().is_empty() && !state.is_busy()
+}
+
+/// Whether to save the conversation now, `since_save_ms` after the last save: when it changed,
+/// at once when idle, at most every [`SAVE_EVERY_MS`] while an answer streams, and always when
+/// `force`d.
+pub(crate) fn save_due(state: &ChatState, force: bool, since_save_ms: f64) -> bool {
+    state.unsaved && (force || !state.is_busy() || since_save_ms >= SAVE_EVERY_MS)
 }
 
 /// The last answer's place and status, to compare before and after a batch of messages.

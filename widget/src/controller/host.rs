@@ -13,7 +13,7 @@ use crate::dom;
 use crate::i18n::Strings;
 use crate::json;
 use crate::state::ChatState;
-use crate::update::HostEvent;
+use crate::update::{self, HostEvent};
 use crate::view::Settings;
 
 impl Controller {
@@ -24,7 +24,7 @@ impl Controller {
             "close" => self.dispatch(Msg::Close),
             "clear" => self.dispatch(Msg::NewChat),
             "send" => {
-                let accepted = !arg.trim().is_empty() && !self.state.borrow().is_busy();
+                let accepted = update::accepts_host_send(&self.state.borrow(), &arg);
                 if accepted {
                     self.dispatch(Msg::HostSend(arg));
                 }

@@ -5,8 +5,8 @@ use protocol::{ApiError, ErrorCode, Identity, ModelList, ServerInfo, ServerList,
 use crate::state::{AnswerStatus, ChatState, Servers, Slot};
 use crate::storage::Prefs;
 use crate::update::{
-    Effect, Focus, HostEvent, Msg, Request, SIGN_IN_CHECKS, Saved, announcement, last_outcome,
-    update,
+    Effect, Focus, HostEvent, Msg, Request, SIGN_IN_CHECKS, Saved, accepts_host_send, announcement,
+    last_outcome, save_due, update,
 };
 
 fn error(code: ErrorCode) -> ApiError {
@@ -683,4 +683,24 @@ fn the_page_hears_how_each_answer_ended_once() {
             request_id: None,
         })
     );
+}
+
+#[test]
+fn host_send_is_taken_only_with_text_and_no_answer_on_its_way() {
+    let state = ChatState::fresh(false);
+    assert!(accepts_host_send(&state, "hi"));
+    assert!(!accepts_host_send(&state, " \n"));
+    assert!(!accepts_host_send(&asked("q"), "hi"));
+}
+
+#[test]
+fn a_streaming_answer_is_saved_at_most_every_second() {
+    let mut state = ChatState::fresh(false);
+    assert!(!save_due(&state, true, 0.0), "nothing changed");
+    state.unsaved = true;
+    assert!(save_due(&state, false, 0.0), "idle: at once");
+    let state = asked("q");
+    assert!(!save_due(&state, false, 999.0));
+    assert!(save_due(&state, false, 1000.0));
+    assert!(save_due(&state, true, 0.0), "forced");
 }
