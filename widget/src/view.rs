@@ -36,7 +36,7 @@ pub(crate) mod tool_call;
 
 use protocol::{Identity, ModelList};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Element, HtmlElement, HtmlTextAreaElement, ShadowRoot};
+use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlTextAreaElement, ShadowRoot};
 
 use crate::dom;
 use crate::i18n::{Strings, fill};
@@ -97,6 +97,10 @@ pub(crate) struct View {
     shown_user: Option<(Option<Identity>, &'static str)>,
     shown_settings: Option<Settings>,
     shown_names: Vec<(String, String)>,
+    /// The approvals whose "always allow" box was last ticked from the state.
+    shown_ticked: Vec<String>,
+    /// The log was built again since the boxes were last ticked.
+    log_rebuilt: bool,
 }
 impl View {
     /// Builds the view in `host`'s open shadow root (see [`Shell`]).
@@ -111,6 +115,8 @@ impl View {
             shown_user: None,
             shown_settings: None,
             shown_names: Vec::new(),
+            shown_ticked: Vec::new(),
+            log_rebuilt: false,
         })
     }
 
@@ -206,6 +212,7 @@ impl View {
                     .set_text_content(Some(&answer.spoken_text()));
             }
         }
+        self.render_always(state);
         if follow {
             self.scroll_to_latest();
         }
@@ -254,6 +261,31 @@ impl View {
         } else {
             dom::set_opt(&self.shell.panel, "role", None);
             dom::set_opt(&self.shell.panel, "aria-label", None);
+        }
+    }
+
+    /// Ticks the "always allow" boxes of the approvals in `state.always_ticked`, and no other.
+    /// Cards are built unticked, so this runs only when the ticks changed or the log was built
+    /// again.
+    fn render_always(&mut self, state: &ChatState) {
+        let rebuilt = std::mem::take(&mut self.log_rebuilt) && !state.always_ticked.is_empty();
+        if !rebuilt && self.shown_ticked == state.always_ticked {
+            return;
+        }
+        self.shown_ticked.clone_from(&state.always_ticked);
+        let selector = "input[data-role=\"always\"]";
+        let Ok(boxes) = self.shell.root.query_selector_all(selector) else {
+            return;
+        };
+        for i in 0..boxes.length() {
+            let Some(input) = boxes
+                .item(i)
+                .and_then(|n| n.dyn_into::<HtmlInputElement>().ok())
+            else {
+                continue;
+            };
+            let id = input.get_attribute("data-approval-id").unwrap_or_default();
+            input.set_checked(state.always_ticked.contains(&id));
         }
     }
 
@@ -318,6 +350,7 @@ impl View {
 
     /// Forgets the shown conversation (another endpoint's comes next).
     pub(crate) fn reset_log(&mut self) {
+        self.log_rebuilt = true;
         for (user, answer) in self.exchanges.drain(..) {
             user.remove();
             answer.remove();
