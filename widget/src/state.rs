@@ -343,24 +343,24 @@ fn turn(role: Role, content: &str) -> Turn {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use protocol::{ErrorCode, StreamEvent};
 
     use super::*;
 
-    fn text(delta: &str) -> StreamEvent {
+    pub(crate) fn text(delta: &str) -> StreamEvent {
         StreamEvent::TextDelta {
             delta: delta.into(),
         }
     }
 
-    fn done(response_id: Option<&str>) -> StreamEvent {
+    pub(crate) fn done(response_id: Option<&str>) -> StreamEvent {
         StreamEvent::Done {
             response_id: response_id.map(str::to_owned),
         }
     }
 
-    fn error(code: ErrorCode, retryable: bool) -> ApiError {
+    pub(crate) fn error(code: ErrorCode, retryable: bool) -> ApiError {
         ApiError {
             code,
             message: "boom".into(),

@@ -273,14 +273,18 @@ impl View {
             return;
         }
         self.shown_ticked.clone_from(&state.always_ticked);
-        let selector = "input[data-role=\"always\"]";
-        let Ok(boxes) = self.shell.root.query_selector_all(selector) else {
+        let Ok(boxes) = self
+            .shell
+            .root
+            .query_selector_all("input[data-role=\"always\"]")
+        else {
             return;
         };
         for i in 0..boxes.length() {
+            // The selector matches only `input` elements.
             let Some(input) = boxes
                 .item(i)
-                .and_then(|n| n.dyn_into::<HtmlInputElement>().ok())
+                .map(JsCast::unchecked_into::<HtmlInputElement>)
             else {
                 continue;
             };

@@ -24,6 +24,18 @@ fn done_with(response_id: &str) -> StreamEvent {
     }
 }
 
+/// Clicks Allow on the open approval of the first answer and ends its continuation.
+async fn allow_and_finish(page: &Page) {
+    let next = page.fetch.respond_stream("/api/chat");
+    page.click(r#"[data-role="approval"] button[data-action="allow"]"#);
+    wait_for("the continuation", || {
+        page.fetch.requests_to("/api/chat").len() == 2
+    })
+    .await;
+    next.push_events(&[done_with("resp_2")]);
+    page.wait_for_complete("true").await;
+}
+
 fn chat_body(page: &Page, index: usize) -> Value {
     let request = &page.fetch.requests_to("/api/chat")[index];
     serde_json::from_str(request["body"].as_str().unwrap()).unwrap()
@@ -126,14 +138,7 @@ async fn always_allow_is_remembered_per_server_and_tool() {
     stream.push_events(&[approval("mcpr_1", "read_query"), done_with("resp_1")]);
     page.wait_for_complete("approval").await;
     page.click(r#"[data-role="approval"] input[data-role="always"]"#);
-    let next = page.fetch.respond_stream("/api/chat");
-    page.click(r#"[data-role="approval"] button[data-action="allow"]"#);
-    wait_for("the continuation", || {
-        page.fetch.requests_to("/api/chat").len() == 2
-    })
-    .await;
-    next.push_events(&[done_with("resp_2")]);
-    page.wait_for_complete("true").await;
+    allow_and_finish(&page).await;
     drop(page);
 
     // A later page load: the same tool is allowed without asking, another one is asked about.
@@ -234,14 +239,7 @@ async fn the_always_box_shows_the_state_when_its_card_is_built_again() {
     assert!(ticked(), "the new card shows the tick the state holds");
 
     // Allow remembers the rule the box says.
-    let next = page.fetch.respond_stream("/api/chat");
-    page.click(r#"[data-role="approval"] button[data-action="allow"]"#);
-    wait_for("the continuation", || {
-        page.fetch.requests_to("/api/chat").len() == 2
-    })
-    .await;
-    next.push_events(&[done_with("resp_2")]);
-    page.wait_for_complete("true").await;
+    allow_and_finish(&page).await;
     let stream = page.fetch.respond_stream("/api/chat");
     page.ask("two").await;
     page.fetch.respond_stream("/api/chat");

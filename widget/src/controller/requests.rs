@@ -19,7 +19,7 @@ impl Controller {
         let me = self.me.clone();
         let task = match request {
             Request::Servers | Request::Session => {
-                let session = request == Request::Session;
+                let session = matches!(request, Request::Session);
                 Task::spawn(id, move |signal| async move {
                     let redirect = redirect_url(&endpoint);
                     let result = api::fetch_servers(&endpoint, redirect.as_deref(), &signal).await;

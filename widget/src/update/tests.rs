@@ -2,6 +2,7 @@
 
 use protocol::{ApiError, ErrorCode, Identity, ModelList, ServerInfo, ServerList, StreamEvent};
 
+use crate::state::tests::{done, text};
 use crate::state::{AnswerStatus, ChatState, Servers, Slot};
 use crate::storage::Prefs;
 use crate::update::{
@@ -10,23 +11,7 @@ use crate::update::{
 };
 
 fn error(code: ErrorCode) -> ApiError {
-    ApiError {
-        code,
-        message: "boom".into(),
-        retryable: true,
-    }
-}
-
-fn text(delta: &str) -> StreamEvent {
-    StreamEvent::TextDelta {
-        delta: delta.into(),
-    }
-}
-
-fn done(response_id: Option<&str>) -> StreamEvent {
-    StreamEvent::Done {
-        response_id: response_id.map(str::to_owned),
-    }
+    crate::state::tests::error(code, true)
 }
 
 fn server(id: &str) -> ServerInfo {
@@ -82,6 +67,19 @@ fn asked(question: &str) -> ChatState {
     state.servers = Servers::Loaded(list(&["northwind"]).servers);
     update(&mut state, Msg::Send(question.into()));
     state
+}
+
+/// The last answer broke off, keeping `text`, and may be retried.
+fn assert_interrupted(state: &ChatState, text: &str) {
+    let answer = &state.exchanges.last().expect("an exchange").answer;
+    assert_eq!(answer.text, text);
+    let AnswerStatus::Failed(error) = &answer.status else {
+        panic!("not failed: {:?}", answer.status);
+    };
+    assert_eq!(
+        (error.code, error.retryable),
+        (ErrorCode::StreamInterrupted, true)
+    );
 }
 
 fn stream(state: &mut ChatState, events: Vec<StreamEvent>) -> Vec<Effect> {
@@ -243,15 +241,7 @@ fn a_broken_stream_keeps_the_partial_answer_as_interrupted() {
     stream(&mut state, vec![text("half an ans")]);
     let request = chat(&state);
     update(&mut state, Msg::StreamEnded { request });
-    let answer = &state.exchanges[0].answer;
-    assert_eq!(answer.text, "half an ans");
-    assert!(matches!(
-        &answer.status,
-        AnswerStatus::Failed(ApiError {
-            code: ErrorCode::StreamInterrupted,
-            ..
-        })
-    ));
+    assert_interrupted(&state, "half an ans");
     assert_eq!(state.requests.current(Slot::Chat), None);
 }
 
@@ -594,14 +584,7 @@ fn the_page_going_away_interrupts_the_answer_and_saves_now() {
     let fx = update(&mut state, Msg::PageHidden);
     assert_eq!(fx, vec![Effect::SaveChatNow]);
     assert_eq!(state.requests.current(Slot::Chat), None);
-    assert!(matches!(
-        state.exchanges[0].answer.status,
-        AnswerStatus::Failed(ApiError {
-            code: ErrorCode::StreamInterrupted,
-            retryable: true,
-            ..
-        })
-    ));
+    assert_interrupted(&state, "so far");
 }
 
 #[test]
