@@ -1,9 +1,9 @@
-//! The message loop of one `<pomerium-chat>` instance: messages in, [`update`] called, effects
+//! The message loop of one `<pomerium-chat>` instance: messages in, [`update()`] called, effects
 //! run, the [`View`] rendered.
 //!
 //! Everything that can happen to an instance is a [`Msg`]. The [`Controller`] queues messages
 //! and handles them one at a time: it adds what only the DOM knows (which attribute changed to
-//! what), calls the pure [`update`], aborts the requests the state no longer wants, and runs the
+//! what), calls the pure [`update()`], aborts the requests the state no longer wants, and runs the
 //! [`Effect`]s in order. Once the queue is empty it renders the [`View`] from the [`ChatState`],
 //! saves what changed, and tells the host page how an answer ended. A message sent while another
 //! is handled waits in the queue, so no handler re-enters a borrow.

@@ -9,8 +9,8 @@
 //! | module | owns |
 //! |---|---|
 //! | `element` | the custom element's registration, each instance's lifecycle, the host API |
-//! | `controller` | one instance's message loop: messages in, `update` called, effects run, view rendered |
-//! | `update` | every rule as one pure function: state and message in, effects out (tested natively) |
+//! | `controller` | one instance's message loop: `update` called, effects run, view rendered |
+//! | `update` | every rule, one pure function: state and message in, effects out |
 //! | `state` | plain data: servers, models, selection, exchanges, approvals, requests in flight |
 //! | `view` | the DOM in the shadow root, brought up to date from the state |
 //! | `markdown` | the streaming markdown parser (plain Rust, tested natively) |
