@@ -97,9 +97,7 @@ pub(crate) struct View {
     shown_user: Option<(Option<Identity>, &'static str)>,
     shown_settings: Option<Settings>,
     shown_names: Vec<(String, String)>,
-    /// The approvals whose "always allow" box was last ticked from the state.
-    shown_ticked: Vec<String>,
-    /// The log was built again since the boxes were last ticked.
+    /// The log was built again since the "always allow" boxes were last ticked.
     log_rebuilt: bool,
 }
 impl View {
@@ -115,7 +113,6 @@ impl View {
             shown_user: None,
             shown_settings: None,
             shown_names: Vec::new(),
-            shown_ticked: Vec::new(),
             log_rebuilt: false,
         })
     }
@@ -264,15 +261,13 @@ impl View {
         }
     }
 
-    /// Ticks the "always allow" boxes of the approvals in `state.always_ticked`, and no other.
-    /// Cards are built unticked, so this runs only when the ticks changed or the log was built
-    /// again.
+    /// Ticks the "always allow" boxes of the approvals in `state.always_ticked` after the log
+    /// was built again (cards are built unticked; otherwise a box changes only by the user's
+    /// click, which the state follows, or goes with its card).
     fn render_always(&mut self, state: &ChatState) {
-        let rebuilt = std::mem::take(&mut self.log_rebuilt) && !state.always_ticked.is_empty();
-        if !rebuilt && self.shown_ticked == state.always_ticked {
+        if !std::mem::take(&mut self.log_rebuilt) || state.always_ticked.is_empty() {
             return;
         }
-        self.shown_ticked.clone_from(&state.always_ticked);
         let Ok(boxes) = self
             .shell
             .root
