@@ -35,43 +35,47 @@ impl Controller {
         true
     }
 
-    /// Dispatches `event` on the host as `pomerium-chat:<name>`, bubbling out of the shadow
-    /// root.
+    /// Tells the host page `event`.
     pub(crate) fn emit(&self, event: HostEvent) {
         let null_or = |id: Option<String>| id.map_or(JsValue::NULL, JsValue::from);
-        let (name, fields): (&str, Vec<(&str, JsValue)>) = match event {
-            HostEvent::Open => ("open", Vec::new()),
-            HostEvent::Close => ("close", Vec::new()),
-            HostEvent::Question(question) => (
+        match event {
+            HostEvent::Open => self.fire("open", &[]),
+            HostEvent::Close => self.fire("close", &[]),
+            HostEvent::Question(question) => self.fire(
                 "message",
-                vec![("role", "user".into()), ("content", question.into())],
+                &[("role", "user".into()), ("content", question.into())],
             ),
             HostEvent::Answer {
                 text,
                 status,
                 request_id,
-            } => (
+            } => self.fire(
                 "message",
-                vec![
+                &[
                     ("role", "assistant".into()),
                     ("content", text.into()),
                     ("status", status.into()),
                     ("requestId", null_or(request_id)),
                 ],
             ),
-            HostEvent::Error { error, request_id } => (
+            HostEvent::Error { error, request_id } => self.fire(
                 "error",
-                vec![
+                &[
                     ("code", error.code.as_str().into()),
                     ("message", error.message.into()),
                     ("retryable", error.retryable.into()),
                     ("requestId", null_or(request_id)),
                 ],
             ),
-        };
+        }
+    }
+
+    /// Dispatches `pomerium-chat:<name>` on the host, bubbling out of the shadow root, with
+    /// `detail` built from `fields`.
+    fn fire(&self, name: &str, fields: &[(&str, JsValue)]) {
         let detail = json::object();
         for (key, value) in fields {
-            json::set(&detail, key, value);
+            json::set(&detail, key, value.clone());
         }
         let init = web_sys::CustomEventInit::new();
         init.set_bubbles(true);

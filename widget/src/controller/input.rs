@@ -17,9 +17,6 @@ use crate::controller::{Controller, Msg};
 use crate::dom::Listener;
 use crate::view::{self, answer, approval, error_box, markdown, servers, tool_call};
 
-/// What a DOM event means, if anything.
-type ToMsg = Box<dyn Fn(&Event) -> Option<Msg>>;
-
 /// Every listener of one instance; `composer` is the text a Send click sends.
 pub(crate) fn listen(
     me: &Weak<Controller>,
@@ -27,7 +24,7 @@ pub(crate) fn listen(
     log: &Element,
     composer: &HtmlTextAreaElement,
 ) -> Vec<Listener> {
-    let on = |kind: &'static str, target: &EventTarget, to_msg: ToMsg| {
+    let on = |kind: &'static str, target: &EventTarget, to_msg: fn(&Event) -> Option<Msg>| {
         let me = me.clone();
         Listener::new(target, kind, move |event| {
             if let Some(msg) = to_msg(&event) {
@@ -35,22 +32,25 @@ pub(crate) fn listen(
             }
         })
     };
-    let composer = composer.clone();
+    let click = {
+        let (me, composer) = (me.clone(), composer.clone());
+        Listener::new(root, "click", move |event| {
+            if let Some(msg) = clicked(&event, &composer) {
+                send(&me, msg);
+            }
+        })
+    };
     let mut listeners = vec![
-        on(
-            "click",
-            root,
-            Box::new(move |event| clicked(event, &composer)),
-        ),
-        on("change", root, Box::new(changed)),
-        on("keydown", root, Box::new(key_pressed)),
-        on("input", root, Box::new(draft_changed)),
+        click,
+        on("change", root, changed),
+        on("keydown", root, key_pressed),
+        on("input", root, draft_changed),
         // `scroll` does not bubble: listen on the log itself.
-        on("scroll", log, Box::new(|_| Some(Msg::Scrolled))),
+        on("scroll", log, |_| Some(Msg::Scrolled)),
     ];
     if let Some(window) = web_sys::window() {
-        listeners.push(on("focus", &window, Box::new(|_| Some(Msg::WindowFocused))));
-        listeners.push(on("pagehide", &window, Box::new(|_| Some(Msg::PageHidden))));
+        listeners.push(on("focus", &window, |_| Some(Msg::WindowFocused)));
+        listeners.push(on("pagehide", &window, |_| Some(Msg::PageHidden)));
         if let Some(viewport) = window.visual_viewport() {
             let changed = |event: &Event| {
                 let viewport: web_sys::VisualViewport = event.current_target()?.dyn_into().ok()?;
@@ -60,8 +60,8 @@ pub(crate) fn listen(
                 ))
             };
             // An on-screen keyboard resizes the visual viewport; iOS also scrolls it.
-            listeners.push(on("resize", &viewport, Box::new(changed)));
-            listeners.push(on("scroll", &viewport, Box::new(changed)));
+            listeners.push(on("resize", &viewport, changed));
+            listeners.push(on("scroll", &viewport, changed));
         }
     }
     listeners
