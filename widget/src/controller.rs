@@ -159,6 +159,7 @@ impl Controller {
         match effect {
             Effect::Start { id, request } => self.start(id, request),
             Effect::SaveChatNow => self.persist(true),
+            Effect::SaveChat(exchanges) => self.store.borrow().save_exchanges(&exchanges),
             Effect::SavePrefs => self.save_prefs(),
             Effect::SaveDraft(draft) => self.store.borrow().save_draft(&draft),
             Effect::SaveComposerDraft => {

@@ -92,7 +92,9 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
         // `title`, `placeholder`, `theme` and `locale` are read when rendering.
         Msg::AttributeChanged(_) => {}
         Msg::EndpointChanged => {
-            fx.push(Effect::SaveChatNow);
+            if state.unsaved {
+                fx.push(Effect::SaveChat(std::mem::take(&mut state.exchanges)));
+            }
             // Another edge: who is signed in there decides what is restored.
             fx.push(Effect::CloseStore);
             let (launcher, open) = (state.launcher, state.open);

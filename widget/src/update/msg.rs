@@ -157,6 +157,8 @@ pub(crate) enum Effect {
     },
     /// Save the conversation now, even while an answer streams.
     SaveChatNow,
+    /// Save this conversation now: the state has moved on to another (another endpoint).
+    SaveChat(Vec<Exchange>),
     /// Save the preferences (selection, model, "always allow" rules).
     SavePrefs,
     /// Save this draft.

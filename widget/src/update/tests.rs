@@ -597,10 +597,16 @@ fn another_endpoint_starts_over_but_keeps_the_launcher_open() {
         default: "a".into(),
         notice: None,
     });
+    let shown = state.exchanges.clone();
     let fx = update(&mut state, Msg::EndpointChanged);
     assert_eq!(
         fx[..3],
-        [Effect::SaveChatNow, Effect::CloseStore, Effect::ResetLog]
+        [
+            Effect::SaveChat(shown),
+            Effect::CloseStore,
+            Effect::ResetLog
+        ],
+        "the conversation so far is saved where it belongs before the store closes"
     );
     assert_eq!(
         started(&fx),
