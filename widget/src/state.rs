@@ -1,4 +1,6 @@
-//! The plain data of one chat: servers, models, the selection, and the exchanges so far.
+//! The plain data of one chat: servers, models, the selection, and the exchanges so far, with
+//! what the instance keeps around them (the requests in flight, who is signed in, whether the
+//! launcher is open, the ticked "always allow" boxes). The DOM holds none of it.
 //!
 //! Nothing here touches the DOM or the network, so every rule of the conversation is a plain
 //! function over values and is tested natively: [`ChatState::ask`] builds the [`ChatRequest`]
