@@ -1,11 +1,12 @@
-//! The message loop of one `<pomerium-chat>` instance.
+//! The message loop of one `<pomerium-chat>` instance: messages in, [`update()`] called, effects
+//! run, the [`View`] rendered.
 //!
-//! Everything that can happen to an instance is a [`Msg`]: a click, a key, a server list or a
-//! chunk of a stream arriving, the stream ending, a host-page API call. The [`Controller`]
-//! queues messages and handles them one at a time (update the [`ChatState`], start or drop a
-//! request), then renders the [`View`] once the queue is empty, saves what changed, and tells
-//! the host page what happened (`pomerium-chat:*` events). A message sent while another is
-//! handled waits in the queue, so no handler re-enters a borrow.
+//! Everything that can happen to an instance is a [`Msg`]. The [`Controller`] queues messages
+//! and handles them one at a time: it adds what only the DOM knows (which attribute changed to
+//! what), calls the pure [`update()`], aborts the requests the state no longer wants, and runs the
+//! [`Effect`]s in order. Once the queue is empty it renders the [`View`] from the [`ChatState`],
+//! saves what changed, and tells the host page how an answer ended. A message sent while another
+//! is handled waits in the queue, so no handler re-enters a borrow.
 //!
 //! The controller owns every resource of its instance as a field: the DOM listeners, the
 //! requests in flight and the sign-in timer. Dropping it removes the listeners and aborts the
@@ -15,9 +16,9 @@
 //! |---|---|
 //! | [`input`] | the listeners, and DOM events into messages |
 //! | [`tasks`] | requests in flight, the chat stream, timers |
-//! | [`requests`] | the server and model lists, Disconnect, the sign-in watch |
-//! | [`host`] | the host API, the launcher's state, events to the page, settings |
-//! | [`identity`] | who is signed in (`/api/me`), storage per user, sign-out |
+//! | [`requests`] | starting each kind of request, and the message its answer becomes |
+//! | [`host`] | the host API, events to the page, the top layer, settings |
+//! | [`identity`] | whom the edge named in this page, storage per user |
 
 mod host;
 mod identity;
@@ -29,124 +30,16 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
-use protocol::{ApiError, ChatRequest, ErrorCode, Identity, ModelList, ServerList, StreamEvent};
 use web_sys::HtmlElement;
 
 use crate::dom::{self, Listener};
-use crate::state::{ChatState, Servers};
+use crate::state::ChatState;
+use crate::state::requests::N_SLOTS;
 use crate::storage::{Prefs, Store};
+pub(crate) use crate::update::Msg;
+use crate::update::{self, Effect, Focus, SIGN_IN_POLL_MS, update};
 use crate::view::{MountError, View};
-use tasks::{Interval, N_SLOTS, Slot, Task, now, run_chat};
-
-/// How often a streaming answer is saved at most.
-const SAVE_EVERY_MS: f64 = 1000.0;
-
-/// Everything that can happen to an instance.
-#[derive(Debug)]
-pub(crate) enum Msg {
-    /// An observed attribute of the host element changed.
-    AttributeChanged(String),
-    /// (Re)load the server list.
-    LoadServers,
-    /// The server list arrived, or could not be had.
-    ServersLoaded(u64, Result<ServerList, ApiError>),
-    /// The edge said who is signed in, or could not.
-    MeLoaded(u64, Result<Identity, ApiError>),
-    /// The user followed the Sign out link.
-    SignOut,
-    /// The model list arrived, or could not be had.
-    ModelsLoaded(u64, Result<ModelList, ApiError>),
-    /// A model was picked.
-    ModelChosen(String),
-    /// A server was ticked or unticked.
-    ServerToggled {
-        /// The server id.
-        id: String,
-        /// Ticked.
-        on: bool,
-    },
-    /// Disconnect a server.
-    Disconnect(String),
-    /// The edge answered a disconnect.
-    Disconnected(u64, Result<ServerList, ApiError>),
-    /// The user opened a server's Connect link.
-    Connecting,
-    /// The user opened the sign-in link.
-    SignIn,
-    /// Time to check whether the user has signed in.
-    SignInCheck,
-    /// The edge answered the sign-in check.
-    SessionChecked(u64, Result<ServerList, ApiError>),
-    /// The page got the focus back, perhaps after the user signed in in another window.
-    WindowFocused,
-    /// Send the draft.
-    Send,
-    /// Stop the answer being streamed.
-    Stop,
-    /// Send the failed last question again.
-    Retry,
-    /// Forget the conversation.
-    NewChat,
-    /// The user allowed or denied a tool call.
-    Decide {
-        /// The approval request's id.
-        id: String,
-        /// Allowed.
-        approve: bool,
-    },
-    /// Show a tool result in full.
-    ShowAll(String),
-    /// Scroll to the latest message.
-    Jump,
-    /// The log was scrolled.
-    Scrolled,
-    /// The draft changed.
-    DraftChanged,
-    /// Escape was pressed.
-    Escape,
-    /// Open or close the launcher's panel.
-    Toggle,
-    /// Open the launcher's panel (host API `open()`).
-    Open,
-    /// Close the launcher's panel (host API `close()`).
-    Close,
-    /// Send this text (host API `send(text)`).
-    HostSend(String),
-    /// The visual viewport is this tall now (`.0`), this far from the layout viewport's top (`.1`).
-    Viewport(i32, i32),
-    /// The page is going away (`pagehide`): abort the answer's request, so the provider stops,
-    /// and save now. The answer keeps its text and comes back as interrupted (retryable).
-    PageHidden,
-    /// The element left the document: save now, so an element that takes its place (a framework
-    /// re-rendering the page) restores the conversation as it is at this moment.
-    Detached,
-    /// The element is back in the document after a move.
-    Attached,
-    /// Chat request `request` was turned away for want of capacity and will be sent again.
-    ChatBusy {
-        /// Which request.
-        request: u64,
-    },
-    /// Chat request `request` got no stream: a non-2xx answer, or none at all.
-    ChatRefused {
-        /// Which request.
-        request: u64,
-        /// Why.
-        error: ApiError,
-    },
-    /// A chunk of request `request`'s stream completed these events.
-    StreamEvents {
-        /// Which request.
-        request: u64,
-        /// The events, in order.
-        events: Vec<StreamEvent>,
-    },
-    /// Request `request`'s stream ended or broke off.
-    StreamEnded {
-        /// Which request.
-        request: u64,
-    },
-}
+use tasks::{Interval, Task, now, send};
 
 /// One instance: its state, its view, its resources, and its message queue.
 pub(crate) struct Controller {
@@ -159,16 +52,9 @@ pub(crate) struct Controller {
     store: RefCell<Store>,
     queue: RefCell<VecDeque<Msg>>,
     handling: Cell<bool>,
-    next_id: Cell<u64>,
+    /// The fetch of each slot's current request (see [`crate::state::Requests`]).
     tasks: RefCell<[Option<Task>; N_SLOTS]>,
-    sign_in_watch: RefCell<Option<(Interval, f64)>>,
-    /// The subject of the user whose conversation is shown; `None` before the edge named one.
-    owner: RefCell<Option<String>>,
-    /// Send the question a 401 refused again once `/api/me` names the same user.
-    retry_after_me: Cell<bool>,
-    connecting: Cell<bool>,
-    open: Cell<bool>,
-    chat_dirty: Cell<bool>,
+    sign_in_watch: RefCell<Option<Interval>>,
     last_save: Cell<f64>,
 }
 
@@ -178,30 +64,26 @@ impl Controller {
     pub(crate) fn mount(host: HtmlElement) -> Result<Rc<Self>, MountError> {
         let view = View::mount(&host)?;
         dom::set_opt(&host, "data-ready", None);
-        let store = Store::closed();
+        let launcher = host::is_launcher(&host);
         let controller = Rc::new_cyclic(|me: &Weak<Self>| Self {
-            _listeners: input::listen(me, view.events_root(), view.log()),
+            _listeners: input::listen(me, view.events_root(), view.log(), view.composer()),
             host,
             me: me.clone(),
             view: RefCell::new(view),
-            state: RefCell::new(ChatState {
-                can_disconnect: true,
-                ..ChatState::default()
-            }),
-            store: RefCell::new(store),
+            state: RefCell::new(ChatState::fresh(launcher)),
+            store: RefCell::new(Store::closed()),
             queue: RefCell::new(VecDeque::new()),
             handling: Cell::new(false),
-            next_id: Cell::new(0),
             tasks: RefCell::new(Default::default()),
             sign_in_watch: RefCell::new(None),
-            owner: RefCell::new(None),
-            retry_after_me: Cell::new(false),
-            connecting: Cell::new(false),
-            open: Cell::new(false),
-            chat_dirty: Cell::new(false),
             last_save: Cell::new(0.0),
         });
-        controller.adopt_known_user();
+        if let Some(user) = identity::known(&controller.endpoint()) {
+            controller
+                .queue
+                .borrow_mut()
+                .push_back(Msg::KnownUser(user));
+        }
         controller.sync_top_layer();
         controller.dispatch(Msg::LoadServers);
         if let Some(viewport) = web_sys::window().and_then(|w| w.visual_viewport()) {
@@ -219,7 +101,7 @@ impl Controller {
             return;
         }
         loop {
-            let before = self.last_outcome();
+            let before = update::last_outcome(&self.state.borrow());
             loop {
                 let next = self.queue.borrow_mut().pop_front();
                 let Some(msg) = next else { break };
@@ -228,7 +110,10 @@ impl Controller {
             self.render();
             self.persist(false);
             // The host page's listeners may call the API: their messages go round again.
-            self.announce(before);
+            let announcement = update::announcement(before, &self.state.borrow());
+            if let Some(event) = announcement {
+                self.emit(event);
+            }
             if self.queue.borrow().is_empty() {
                 break;
             }
@@ -236,316 +121,102 @@ impl Controller {
         self.handling.set(false);
     }
 
+    /// Updates the state with `msg`, drops the requests it no longer wants, runs the effects.
     fn handle(&self, msg: Msg) {
+        let msg = self.observe(msg);
+        let effects = update(&mut self.state.borrow_mut(), msg);
+        self.drop_stale_tasks();
+        for effect in effects {
+            self.run(effect);
+        }
+    }
+
+    /// Adds to `msg` what only the element knows.
+    fn observe(&self, msg: Msg) -> Msg {
         match msg {
-            Msg::AttributeChanged(name) => self.attribute_changed(&name),
-            Msg::LoadServers => {
-                self.load_me();
-                self.load_servers();
-                self.load_models();
-            }
-            Msg::MeLoaded(id, result) => {
-                if self.finish(Slot::Me, id) {
-                    self.me_arrived(result);
-                    self.mark_ready();
-                }
-            }
-            Msg::SignOut => self.sign_out(),
-            Msg::ServersLoaded(id, result) => {
-                if self.finish(Slot::Servers, id) {
-                    self.servers_arrived(result);
-                }
-            }
-            Msg::ModelsLoaded(id, result) => {
-                if self.finish(Slot::Models, id) {
-                    // No model list (an older edge, or an error): no picker, the edge's default.
-                    self.state.borrow_mut().set_models(result.ok());
-                }
-            }
-            Msg::ModelChosen(model) => {
-                self.state.borrow_mut().choose_model(&model);
-                self.save_prefs();
-            }
-            Msg::ServerToggled { id, on } => {
-                self.state.borrow_mut().select(&id, on);
-                self.save_prefs();
-            }
-            Msg::Disconnect(id) => self.disconnect(id),
-            Msg::Disconnected(id, result) => {
-                if self.finish(Slot::Disconnect, id) {
-                    let mut state = self.state.borrow_mut();
-                    match result {
-                        Ok(list) => state.servers = Servers::Loaded(list.servers),
-                        // An edge without the route (or a failure): no Disconnect buttons.
-                        Err(_) => state.can_disconnect = false,
-                    }
-                }
-            }
-            Msg::Connecting => self.connecting.set(true),
-            Msg::SignIn => self.watch_sign_in(),
-            Msg::SignInCheck => self.check_session(),
-            Msg::SessionChecked(id, result) => {
-                if self.finish(Slot::Session, id) {
-                    self.session_checked(result);
-                }
-            }
-            Msg::WindowFocused => {
-                if self.connecting.replace(false) {
-                    self.load_servers();
-                } else if self.signed_out() {
-                    self.check_session();
-                }
-            }
-            Msg::Send => self.send_draft(),
-            Msg::HostSend(text) => {
-                self.set_open(true);
-                self.ask(text);
-            }
-            Msg::Stop => {
-                self.view.borrow().keep_focus();
-                self.state.borrow_mut().stop();
-                self.tasks.borrow_mut()[Slot::Chat as usize] = None;
-                self.chat_dirty.set(true);
-            }
-            Msg::Retry => {
-                self.view.borrow().keep_focus();
-                let request = self.state.borrow_mut().retry();
-                if let Some(request) = request {
-                    self.start_chat(request);
-                }
-            }
-            Msg::NewChat => {
-                self.tasks.borrow_mut()[Slot::Chat as usize] = None;
-                self.state.borrow_mut().clear();
-                self.chat_dirty.set(true);
-                self.view.borrow().focus_input();
-            }
-            Msg::Decide { id, approve } => {
-                let always = self.view.borrow().always_allow(&id);
-                let decided = self.state.borrow_mut().decide(&id, approve, always);
-                if decided {
-                    self.view.borrow().keep_focus();
-                    self.chat_dirty.set(true);
-                    self.save_prefs();
-                    self.continue_answer();
-                }
-            }
-            Msg::ShowAll(call_id) => self.view.borrow_mut().show_all(&call_id),
-            Msg::Jump => self.view.borrow().scroll_to_latest(),
-            Msg::Scrolled => self.view.borrow().update_jump(),
-            Msg::DraftChanged => self.store.borrow().save_draft(&self.view.borrow().draft()),
-            Msg::Escape => {
-                if self.state.borrow().is_busy() {
-                    self.handle(Msg::Stop);
-                } else if self.is_launcher() && self.open.get() {
-                    self.set_open(false);
-                }
-            }
-            Msg::Toggle => self.set_open(!self.open.get()),
-            Msg::Open => self.set_open(true),
-            Msg::Close => self.set_open(false),
-            Msg::Viewport(height, top) => self.view.borrow().fit_viewport(&self.host, height, top),
-            Msg::PageHidden => {
-                let aborted = self.tasks.borrow_mut()[Slot::Chat as usize].take();
-                if aborted.is_some() {
-                    self.state.borrow_mut().end_of_stream();
-                    self.chat_dirty.set(true);
-                }
-                self.persist(true);
-            }
-            Msg::Detached => self.persist(true),
-            Msg::Attached => self.sync_top_layer(),
-            Msg::ChatBusy { request } => {
-                if self.is_current(Slot::Chat, request) {
-                    self.state.borrow_mut().busy = true;
-                }
-            }
-            Msg::ChatRefused { request, error } => {
-                if !self.finish(Slot::Chat, request) {
-                    return;
-                }
-                if error.code == ErrorCode::Unauthorized {
-                    self.signed_out_now();
-                }
-                let question = self.state.borrow_mut().refuse(error);
-                if let Some(question) = question {
-                    self.view.borrow().restore_draft(&question);
-                }
-                self.chat_dirty.set(true);
-            }
-            Msg::StreamEvents { request, events } => {
-                if !self.is_current(Slot::Chat, request) {
-                    return;
-                }
-                let mut state = self.state.borrow_mut();
-                for event in events {
-                    state.apply(event);
-                }
-                let ended = !state.is_busy();
-                drop(state);
-                self.chat_dirty.set(true);
-                if ended {
-                    self.finish(Slot::Chat, request);
-                    self.continue_answer();
-                }
-            }
-            Msg::StreamEnded { request } => {
-                if self.finish(Slot::Chat, request) {
-                    self.state.borrow_mut().end_of_stream();
-                    self.chat_dirty.set(true);
-                }
+            Msg::AttributeChanged(name) => match name.as_str() {
+                "endpoint" => Msg::EndpointChanged,
+                "mode" => Msg::ModeChanged(host::is_launcher(&self.host)),
+                _ => Msg::AttributeChanged(name),
+            },
+            msg => msg,
+        }
+    }
+
+    /// Aborts every request that is not its slot's current one any more.
+    fn drop_stale_tasks(&self) {
+        let state = self.state.borrow();
+        let mut tasks = self.tasks.borrow_mut();
+        for (slot, task) in tasks.iter_mut().enumerate() {
+            let current = state.requests.current_at(slot);
+            if task.as_ref().is_some_and(|task| Some(task.id) != current) {
+                *task = None;
             }
         }
     }
 
-    fn attribute_changed(&self, name: &str) {
-        match name {
-            "endpoint" => {
-                self.persist(true);
-                for task in self.tasks.borrow_mut().iter_mut() {
-                    *task = None;
-                }
-                // Another edge: who is signed in there decides what is restored.
+    fn run(&self, effect: Effect) {
+        match effect {
+            Effect::Start { id, request } => self.start(id, request),
+            Effect::SaveChatNow => self.persist(true),
+            Effect::SaveChat(exchanges) => self.store.borrow().save_exchanges(&exchanges),
+            Effect::SavePrefs => self.save_prefs(),
+            Effect::SaveDraft(draft) => self.store.borrow().save_draft(&draft),
+            Effect::SaveComposerDraft => {
+                self.store.borrow().save_draft(&self.view.borrow().draft())
+            }
+            Effect::SetDraft(draft) => self.view.borrow().set_draft(&draft),
+            Effect::RestoreDraft(draft) => self.view.borrow().restore_draft(&draft),
+            Effect::Emit(event) => self.emit(event),
+            Effect::Focus(Focus::Input) => self.view.borrow().focus_input(),
+            Effect::Focus(Focus::KeepInput) => self.view.borrow().keep_focus(),
+            Effect::Focus(Focus::Launcher) => self.view.borrow().focus_launcher(),
+            Effect::Render => self.render(),
+            Effect::ScrollToLatest => self.view.borrow().scroll_to_latest(),
+            Effect::UpdateJump => self.view.borrow().update_jump(),
+            Effect::ShowAll(call_id) => self.view.borrow_mut().show_all(&call_id),
+            Effect::FitViewport(height, top) => {
+                self.view.borrow().fit_viewport(&self.host, height, top);
+            }
+            Effect::ResetLog => self.view.borrow_mut().reset_log(),
+            Effect::MarkReady => dom::set(&self.host, "data-ready", "true"),
+            Effect::SyncTopLayer => self.sync_top_layer(),
+            Effect::WatchSignIn => {
+                let me = self.me.clone();
+                let interval = Interval::new(SIGN_IN_POLL_MS, move || send(&me, Msg::SignInCheck));
+                *self.sign_in_watch.borrow_mut() = interval;
+            }
+            Effect::StopSignInWatch => drop(self.sign_in_watch.borrow_mut().take()),
+            Effect::Remember(user) => identity::remember(&self.endpoint(), user.as_ref()),
+            Effect::CloseStore => *self.store.borrow_mut() = Store::closed(),
+            Effect::ClaimStore(subject) => {
+                *self.store.borrow_mut() = Store::claim(&self.endpoint(), &subject);
+            }
+            Effect::ForgetStore => {
+                Store::forget(&self.endpoint());
                 *self.store.borrow_mut() = Store::closed();
-                self.owner.replace(None);
-                *self.state.borrow_mut() = ChatState {
-                    can_disconnect: true,
-                    ..ChatState::default()
-                };
-                self.view.borrow_mut().reset_log();
-                self.handle(Msg::LoadServers);
             }
-            "mode" => {
-                self.open.set(false);
-                self.sync_top_layer();
+            Effect::Restore => {
+                let saved = identity::saved(&self.store.borrow());
+                self.handle(Msg::Restored(saved));
             }
-            // `title`, `placeholder`, `theme` and `locale` are read when rendering.
-            _ => {}
         }
-    }
-
-    /// Takes the saved conversation, draft and preferences from the store, where the user has
-    /// not started new ones since the page loaded.
-    fn restore(&self) {
-        let store = self.store.borrow();
-        let prefs = store.prefs();
-        let mut state = self.state.borrow_mut();
-        if state.exchanges.is_empty() {
-            state.exchanges = store.exchanges();
-        }
-        if state.selected.is_empty() {
-            state.selected = prefs.selected;
-        }
-        if state.model.is_none() {
-            state.model = prefs.model;
-        }
-        if state.always_allowed.is_empty() {
-            state.always_allowed = prefs.always_allowed;
-        }
-        self.view.borrow().restore_draft(&store.draft());
-    }
-
-    fn send_draft(&self) {
-        if self.state.borrow().is_busy() {
-            return;
-        }
-        let view = self.view.borrow();
-        let draft = view.take_draft();
-        let question = draft.trim();
-        if question.is_empty() {
-            view.restore_draft(&draft);
-            return;
-        }
-        let selected = view.checked_servers();
-        view.focus_input();
-        drop(view);
-        self.state.borrow_mut().selected = selected;
-        self.store.borrow().save_draft("");
-        self.ask(question.to_owned());
-    }
-
-    fn ask(&self, question: String) {
-        if self.state.borrow().is_busy() {
-            return;
-        }
-        self.emit(
-            "message",
-            &[
-                ("role", "user".into()),
-                ("content", question.as_str().into()),
-            ],
-        );
-        let request = self.state.borrow_mut().ask(question);
-        self.save_prefs();
-        self.start_chat(request);
-    }
-
-    /// Sends the decisions once every open approval of the last answer is decided.
-    fn continue_answer(&self) {
-        let request = self.state.borrow_mut().continuation();
-        if let Some(request) = request {
-            self.start_chat(request);
-        }
-    }
-
-    fn start_chat(&self, chat_request: ChatRequest) {
-        self.chat_dirty.set(true);
-        let endpoint = self.endpoint();
-        let me = self.me.clone();
-        self.spawn(Slot::Chat, move |id, signal| {
-            run_chat(me, id, endpoint, chat_request, signal)
-        });
-    }
-
-    /// Runs the future made by `make` as the task of `slot`, replacing (aborting) the previous.
-    fn spawn<F, Fut>(&self, slot: Slot, make: F)
-    where
-        F: FnOnce(u64, web_sys::AbortSignal) -> Fut,
-        Fut: std::future::Future<Output = ()> + 'static,
-    {
-        let id = self.next_id.get() + 1;
-        self.next_id.set(id);
-        // The previous task is dropped (aborted) before the new one starts.
-        self.tasks.borrow_mut()[slot as usize] = None;
-        let task = Task::spawn(id, |signal| make(id, signal));
-        self.tasks.borrow_mut()[slot as usize] = Some(task);
-    }
-
-    fn is_current(&self, slot: Slot, id: u64) -> bool {
-        self.tasks.borrow()[slot as usize]
-            .as_ref()
-            .is_some_and(|task| task.id == id)
-    }
-
-    /// Ends task `id` of `slot`; false when it is not the current one (its message is stale).
-    /// Aborting a request that has ended does nothing, so the task is simply dropped.
-    fn finish(&self, slot: Slot, id: u64) -> bool {
-        let current = self.is_current(slot, id);
-        if current {
-            self.tasks.borrow_mut()[slot as usize] = None;
-        }
-        current
     }
 
     fn render(&self) {
-        let settings = self.settings();
-        self.view
-            .borrow_mut()
-            .render(&self.state.borrow(), &settings);
+        let state = self.state.borrow();
+        let settings = self.settings(&state);
+        self.view.borrow_mut().render(&state, &settings);
     }
 
-    /// Saves the conversation when it changed: at once when idle, at most every
-    /// [`SAVE_EVERY_MS`] while an answer streams, and always when `force`d.
+    /// Saves the conversation when [`update::save_due`] says so.
     fn persist(&self, force: bool) {
-        if !self.chat_dirty.get() {
-            return;
-        }
-        let state = self.state.borrow();
-        if !force && state.is_busy() && now() - self.last_save.get() < SAVE_EVERY_MS {
+        let mut state = self.state.borrow_mut();
+        if !update::save_due(&state, force, now() - self.last_save.get()) {
             return;
         }
         self.store.borrow().save_exchanges(&state.exchanges);
-        self.chat_dirty.set(false);
+        state.unsaved = false;
         self.last_save.set(now());
     }
 

@@ -9,8 +9,9 @@
 //! | module | owns |
 //! |---|---|
 //! | `element` | the custom element's registration, each instance's lifecycle, the host API |
-//! | `controller` | one instance's message loop: messages in, state updated, view rendered |
-//! | `state` | plain data: servers, models, selection, exchanges, approvals |
+//! | `controller` | one instance's message loop: `update` called, effects run, view rendered |
+//! | `update` | every rule, one pure function: state and message in, effects out |
+//! | `state` | plain data: servers, models, selection, exchanges, approvals, requests in flight |
 //! | `view` | the DOM in the shadow root, brought up to date from the state |
 //! | `markdown` | the streaming markdown parser (plain Rust, tested natively) |
 //! | `pretty_json` | JSON re-indented for tool cards, numbers untouched |
@@ -40,6 +41,7 @@ mod pretty_json;
 mod state;
 mod storage;
 mod styles;
+mod update;
 mod view;
 
 use wasm_bindgen::prelude::*;

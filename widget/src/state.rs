@@ -1,4 +1,6 @@
-//! The plain data of one chat: servers, models, the selection, and the exchanges so far.
+//! The plain data of one chat: servers, models, the selection, and the exchanges so far, with
+//! what the instance keeps around them (the requests in flight, who is signed in, whether the
+//! launcher is open, the ticked "always allow" boxes). The DOM holds none of it.
 //!
 //! Nothing here touches the DOM or the network, so every rule of the conversation is a plain
 //! function over values and is tested natively: [`ChatState::ask`] builds the [`ChatRequest`]
@@ -6,15 +8,17 @@
 //! [`ChatState::continuation`] builds the request that continues an answer once the user has
 //! decided its approvals, and the end of a stream without `done` or `error` becomes a visible
 //! `stream_interrupted` failure, never a silent truncation. The view renders a [`ChatState`];
-//! the controller changes it.
+//! [`crate::update`] changes it.
 
 pub(crate) mod answer;
+pub(crate) mod requests;
 
 use protocol::{
     ApiError, ApprovalDecision, ChatRequest, Identity, ModelList, Role, ServerInfo, Turn,
 };
 
 pub(crate) use answer::{Answer, AnswerStatus, Approval, CallStatus, ToolCall, ToolList};
+pub(crate) use requests::{Requests, Slot};
 
 /// Everything one widget instance knows about its chat.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -39,6 +43,24 @@ pub(crate) struct ChatState {
     /// The last question's request was turned away for want of capacity and is being sent
     /// again; cleared by anything that answers or ends it.
     pub(crate) busy: bool,
+    /// Which requests are in flight (the controller aborts any that is no longer current).
+    pub(crate) requests: Requests,
+    /// The subject of the user whose conversation is shown; `None` before the edge named one.
+    pub(crate) owner: Option<String>,
+    /// Send the question a 401 refused again once `/api/me` names the same user.
+    pub(crate) retry_after_me: bool,
+    /// The user opened a server's Connect link: the window's next focus reloads the list.
+    pub(crate) connecting: bool,
+    /// Checks left while watching for a sign-in in the popup; `None` when not watching.
+    pub(crate) sign_in_checks: Option<u32>,
+    /// `mode="launcher"`: a bubble that opens the panel.
+    pub(crate) launcher: bool,
+    /// The launcher's panel is open.
+    pub(crate) open: bool,
+    /// The open approvals whose "always allow" box is ticked, by id.
+    pub(crate) always_ticked: Vec<String>,
+    /// The conversation changed since it was last saved.
+    pub(crate) unsaved: bool,
 }
 
 /// The key "always allow" remembers a server by: its MCP URL as the edge lists it (the key of the
@@ -80,6 +102,15 @@ pub(crate) struct Exchange {
 }
 
 impl ChatState {
+    /// The state of an instance that knows nothing yet (`launcher`: its `mode`).
+    pub(crate) fn fresh(launcher: bool) -> Self {
+        Self {
+            can_disconnect: true,
+            launcher,
+            ..Self::default()
+        }
+    }
+
     /// True while an answer is being requested or streamed.
     pub(crate) fn is_busy(&self) -> bool {
         self.exchanges
@@ -314,24 +345,24 @@ fn turn(role: Role, content: &str) -> Turn {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use protocol::{ErrorCode, StreamEvent};
 
     use super::*;
 
-    fn text(delta: &str) -> StreamEvent {
+    pub(crate) fn text(delta: &str) -> StreamEvent {
         StreamEvent::TextDelta {
             delta: delta.into(),
         }
     }
 
-    fn done(response_id: Option<&str>) -> StreamEvent {
+    pub(crate) fn done(response_id: Option<&str>) -> StreamEvent {
         StreamEvent::Done {
             response_id: response_id.map(str::to_owned),
         }
     }
 
-    fn error(code: ErrorCode, retryable: bool) -> ApiError {
+    pub(crate) fn error(code: ErrorCode, retryable: bool) -> ApiError {
         ApiError {
             code,
             message: "boom".into(),

@@ -1,5 +1,5 @@
-//! The DOM of one `<pomerium-chat>`: built once in its shadow root, then brought up to date from
-//! a [`ChatState`] after every batch of messages.
+//! The DOM of one `<pomerium-chat>`, rendered from a [`ChatState`] (and the element's
+//! [`Settings`]) after every batch of messages; the static part is built once by [`shell`].
 //!
 //! The view never parses text as HTML: everything from the user, the edge, the model or a tool
 //! goes in through `textContent`, text nodes or the markdown builder, so a text delta such as
@@ -18,6 +18,7 @@
 //!
 //! | module | owns |
 //! |---|---|
+//! | [`shell`] | the static DOM, built once |
 //! | [`servers`] | the server picker |
 //! | [`answer`] | an assistant message |
 //! | [`markdown`] | the answer text as DOM |
@@ -30,21 +31,19 @@ pub(crate) mod approval;
 pub(crate) mod error_box;
 pub(crate) mod markdown;
 pub(crate) mod servers;
+pub(crate) mod shell;
 pub(crate) mod tool_call;
 
 use protocol::{Identity, ModelList};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{
-    Document, Element, HtmlElement, HtmlInputElement, HtmlTextAreaElement, ShadowRoot,
-    ShadowRootInit, ShadowRootMode,
-};
+use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlTextAreaElement, ShadowRoot};
 
 use crate::dom;
 use crate::i18n::{Strings, fill};
 use crate::state::{ChatState, Servers};
-use crate::styles;
 use crate::view::answer::{AnswerView, Context};
 use crate::view::servers::{ServersView, Shown};
+use crate::view::shell::Shell;
 
 /// The `data-action` of the Send button.
 pub(crate) const SEND: &str = "send";
@@ -89,288 +88,48 @@ pub(crate) struct Settings {
     pub(crate) open: bool,
 }
 
-/// The DOM of one instance.
+/// The DOM of one instance, and what it last showed.
 pub(crate) struct View {
-    doc: Document,
-    root: ShadowRoot,
-    panel: Element,
-    title: Element,
-    model: Element,
-    shown_models: Option<(Option<ModelList>, Option<String>)>,
-    /// The edge's `notice` line (e.g. a demo model), under the title.
-    notice: Element,
-    new_chat: Element,
-    close: Element,
-    user: Element,
-    user_name: Element,
-    sign_out: Element,
-    shown_user: Option<(Option<Identity>, &'static str)>,
+    shell: Shell,
     servers: ServersView,
-    log: Element,
-    greeting: Element,
     exchanges: Vec<(Element, AnswerView)>,
-    jump: Element,
-    input: HtmlTextAreaElement,
-    input_label: Element,
-    send: Element,
-    stop: Element,
-    announcer: Element,
-    launcher: Element,
+    shown_models: Option<(Option<ModelList>, Option<String>)>,
+    shown_user: Option<(Option<Identity>, &'static str)>,
     shown_settings: Option<Settings>,
     shown_names: Vec<(String, String)>,
+    /// The log was built again since the "always allow" boxes were last ticked.
+    log_rebuilt: bool,
 }
-
 impl View {
-    /// Builds the view in `host`'s open shadow root, creating the root on first use and
-    /// emptying it when the element comes back after a teardown.
+    /// Builds the view in `host`'s open shadow root (see [`Shell`]).
     pub(crate) fn mount(host: &HtmlElement) -> Result<Self, MountError> {
-        let doc = host.owner_document().ok_or(MountError::NoDocument)?;
-        let root = match host.shadow_root() {
-            Some(root) => {
-                root.set_text_content(None);
-                root
-            }
-            None => host
-                .attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))
-                .map_err(MountError::ShadowRoot)?,
-        };
-        styles::adopt(&root).map_err(MountError::ShadowRoot)?;
-
-        let launcher = dom::element(&doc, "button");
-        for (name, value) in [
-            ("type", "button"),
-            ("class", "launcher"),
-            ("part", "launcher"),
-            ("data-role", "launcher"),
-            ("data-action", TOGGLE),
-            ("aria-controls", "panel"),
-            ("hidden", ""),
-        ] {
-            dom::set(&launcher, name, value);
-        }
-        dom::child(&doc, &launcher, "span", &[("class", "bubble-icon")]);
-        let panel = dom::element(&doc, "div");
-        for (name, value) in [
-            ("id", "panel"),
-            ("class", "panel"),
-            ("part", "panel"),
-            ("data-role", "panel"),
-        ] {
-            dom::set(&panel, name, value);
-        }
-        let header = dom::child(
-            &doc,
-            &panel,
-            "div",
-            &[("class", "header"), ("part", "header")],
-        );
-        let top = dom::child(&doc, &header, "div", &[("class", "top")]);
-        let title = dom::child(&doc, &top, "h2", &[("class", "title"), ("part", "title")]);
-        let model = dom::child(
-            &doc,
-            &top,
-            "select",
-            &[
-                ("class", "model"),
-                ("part", "model"),
-                ("data-role", "model"),
-                ("hidden", ""),
-            ],
-        );
-        let new_chat = dom::child(
-            &doc,
-            &top,
-            "button",
-            &[
-                ("type", "button"),
-                ("class", "secondary small"),
-                ("part", "new-chat"),
-                ("data-role", "new-chat"),
-                ("data-action", NEW_CHAT),
-            ],
-        );
-        let close = dom::child(
-            &doc,
-            &top,
-            "button",
-            &[
-                ("type", "button"),
-                ("class", "icon"),
-                ("data-role", "close"),
-                ("data-action", CLOSE),
-                ("hidden", ""),
-            ],
-        );
-        close.set_text_content(Some("×"));
-        let notice = dom::child(
-            &doc,
-            &header,
-            "p",
-            &[
-                ("class", "notice"),
-                ("part", "notice"),
-                ("data-role", "notice"),
-                ("role", "note"),
-                ("hidden", ""),
-            ],
-        );
-        let user = dom::child(
-            &doc,
-            &header,
-            "p",
-            &[("class", "user"), ("data-role", "user"), ("hidden", "")],
-        );
-        let user_name = dom::child(&doc, &user, "span", &[("data-role", "user-name")]);
-        let sign_out = dom::child(
-            &doc,
-            &user,
-            "a",
-            &[
-                ("class", "sign-out"),
-                ("part", "sign-out"),
-                ("data-role", "sign-out"),
-                ("data-action", SIGN_OUT),
-                ("target", "_blank"),
-                ("rel", "noopener"),
-            ],
-        );
-        let servers = ServersView::new(&doc, &header);
-        let log = dom::child(
-            &doc,
-            &panel,
-            "div",
-            &[
-                ("class", "log"),
-                ("part", "log"),
-                ("data-role", "log"),
-                ("role", "log"),
-                // Streaming tokens are not announced; the announcer says each finished answer.
-                ("aria-live", "off"),
-                ("tabindex", "0"),
-            ],
-        );
-        let greeting = dom::child(
-            &doc,
-            &log,
-            "p",
-            &[("class", "greeting"), ("data-role", "greeting")],
-        );
-        let jump = dom::child(
-            &doc,
-            &panel,
-            "button",
-            &[
-                ("type", "button"),
-                ("class", "jump"),
-                ("part", "jump"),
-                ("data-role", "jump"),
-                ("data-action", JUMP),
-                ("hidden", ""),
-            ],
-        );
-        let composer = dom::child(
-            &doc,
-            &panel,
-            "div",
-            &[("class", "composer"), ("part", "composer")],
-        );
-        let input_label = dom::child(
-            &doc,
-            &composer,
-            "label",
-            &[("class", "visually-hidden"), ("for", "input")],
-        );
-        let input = dom::child(
-            &doc,
-            &composer,
-            "textarea",
-            &[
-                ("id", "input"),
-                ("class", "input"),
-                ("part", "input"),
-                ("data-role", "input"),
-                ("rows", "2"),
-                ("enterkeyhint", "send"),
-            ],
-        )
-        .unchecked_into::<HtmlTextAreaElement>();
-        let send = dom::child(
-            &doc,
-            &composer,
-            "button",
-            &[
-                ("type", "button"),
-                ("part", "send"),
-                ("data-role", "send"),
-                ("data-action", SEND),
-            ],
-        );
-        let stop = dom::child(
-            &doc,
-            &composer,
-            "button",
-            &[
-                ("type", "button"),
-                ("class", "secondary"),
-                ("part", "stop"),
-                ("data-role", "stop"),
-                ("data-action", STOP),
-                ("hidden", ""),
-                ("disabled", ""),
-            ],
-        );
-        let announcer = dom::child(
-            &doc,
-            &panel,
-            "div",
-            &[
-                ("class", "visually-hidden"),
-                ("data-role", "announcer"),
-                ("role", "status"),
-                ("aria-live", "polite"),
-            ],
-        );
-        root.append_child(&launcher)
-            .map_err(MountError::ShadowRoot)?;
-        root.append_child(&panel).map_err(MountError::ShadowRoot)?;
+        let shell = Shell::build(host)?;
+        let servers = ServersView::new(&shell.doc, &shell.header);
         Ok(Self {
-            doc,
-            root,
-            panel,
-            title,
-            model,
-            shown_models: None,
-            notice,
-            new_chat,
-            close,
-            user,
-            user_name,
-            sign_out,
-            shown_user: None,
+            shell,
             servers,
-            log,
-            greeting,
             exchanges: Vec::new(),
-            jump,
-            input,
-            input_label,
-            send,
-            stop,
-            announcer,
-            launcher,
+            shown_models: None,
+            shown_user: None,
             shown_settings: None,
             shown_names: Vec::new(),
+            log_rebuilt: false,
         })
     }
 
     /// The target of the delegated DOM events of the whole view.
     pub(crate) fn events_root(&self) -> &ShadowRoot {
-        &self.root
+        &self.shell.root
+    }
+
+    /// The composer, whose text a Send click sends.
+    pub(crate) fn composer(&self) -> &HtmlTextAreaElement {
+        &self.shell.input
     }
 
     /// The log, whose scrolling shows or hides "jump to latest".
     pub(crate) fn log(&self) -> &Element {
-        &self.log
+        &self.shell.log
     }
 
     /// Brings the DOM up to date with `state`.
@@ -382,7 +141,7 @@ impl View {
         self.render_models(state, s);
         self.render_user(state, settings);
         self.servers.render(
-            &self.doc,
+            &self.shell.doc,
             &Shown {
                 servers: state.servers.clone(),
                 selected: state.selected.clone(),
@@ -407,7 +166,7 @@ impl View {
                 answer.remove();
             }
         }
-        dom::flag(&self.greeting, "hidden", !state.exchanges.is_empty());
+        dom::flag(&self.shell.greeting, "hidden", !state.exchanges.is_empty());
         let n_exchanges = state.exchanges.len();
         // Only the last exchange changes while the count stays (a stream, a retry, a decision):
         // earlier ones are rendered again only when an exchange comes or goes, so the cost of a
@@ -419,8 +178,8 @@ impl View {
         for (i, exchange) in state.exchanges.iter().enumerate().skip(first) {
             if i == self.exchanges.len() {
                 let user = dom::child(
-                    &self.doc,
-                    &self.log,
+                    &self.shell.doc,
+                    &self.shell.log,
                     "div",
                     &[
                         ("class", "message user"),
@@ -433,7 +192,7 @@ impl View {
                     ],
                 );
                 user.set_text_content(Some(&exchange.question));
-                let answer = AnswerView::new(&self.doc, &self.log, s);
+                let answer = AnswerView::new(&self.shell.doc, &self.shell.log, s);
                 self.exchanges.push((user, answer));
             }
             let cx = Context {
@@ -444,58 +203,88 @@ impl View {
                 strings: s,
             };
             let answer = &mut self.exchanges[i].1;
-            if answer.render(&self.doc, &exchange.answer, &cx) {
-                self.announcer.set_text_content(Some(&answer.spoken_text()));
+            if answer.render(&self.shell.doc, &exchange.answer, &cx) {
+                self.shell
+                    .announcer
+                    .set_text_content(Some(&answer.spoken_text()));
             }
         }
+        self.render_always(state);
         if follow {
             self.scroll_to_latest();
         }
         self.update_jump();
 
         let busy = state.is_busy();
-        dom::flag(&self.send, "disabled", busy);
-        dom::flag(&self.stop, "disabled", !busy);
-        dom::flag(&self.stop, "hidden", !busy);
-        dom::flag(&self.new_chat, "disabled", state.exchanges.is_empty());
+        dom::flag(&self.shell.send, "disabled", busy);
+        dom::flag(&self.shell.stop, "disabled", !busy);
+        dom::flag(&self.shell.stop, "hidden", !busy);
+        dom::flag(&self.shell.new_chat, "disabled", state.exchanges.is_empty());
     }
 
     fn render_settings(&mut self, settings: &Settings) {
         let s = settings.strings;
         self.shown_settings = Some(settings.clone());
-        dom::set(&self.panel, "lang", s.lang);
-        self.title.set_text_content(Some(&settings.title));
-        self.input.set_placeholder(&settings.placeholder);
-        self.input_label.set_text_content(Some(s.message));
-        self.send.set_text_content(Some(s.send));
-        self.stop.set_text_content(Some(s.stop));
-        self.new_chat.set_text_content(Some(s.new_chat));
-        self.jump.set_text_content(Some(s.jump));
-        self.greeting.set_text_content(Some(s.greeting));
-        dom::set(&self.log, "aria-label", s.conversation);
-        dom::set(&self.model, "aria-label", s.model);
-        dom::set(&self.close, "aria-label", s.close_chat);
+        dom::set(&self.shell.panel, "lang", s.lang);
+        self.shell.title.set_text_content(Some(&settings.title));
+        self.shell.input.set_placeholder(&settings.placeholder);
+        self.shell.input_label.set_text_content(Some(s.message));
+        self.shell.send.set_text_content(Some(s.send));
+        self.shell.stop.set_text_content(Some(s.stop));
+        self.shell.new_chat.set_text_content(Some(s.new_chat));
+        self.shell.jump.set_text_content(Some(s.jump));
+        self.shell.greeting.set_text_content(Some(s.greeting));
+        dom::set(&self.shell.log, "aria-label", s.conversation);
+        dom::set(&self.shell.model, "aria-label", s.model);
+        dom::set(&self.shell.close, "aria-label", s.close_chat);
         let label = if settings.open {
             s.close_chat
         } else {
             s.open_chat
         };
-        dom::set(&self.launcher, "aria-label", label);
-        dom::set(&self.launcher, "title", label);
+        dom::set(&self.shell.launcher, "aria-label", label);
+        dom::set(&self.shell.launcher, "title", label);
         dom::set(
-            &self.launcher,
+            &self.shell.launcher,
             "aria-expanded",
             if settings.open { "true" } else { "false" },
         );
-        dom::flag(&self.launcher, "hidden", !settings.launcher);
-        dom::flag(&self.close, "hidden", !settings.launcher);
-        dom::flag(&self.panel, "hidden", !settings.open);
+        dom::flag(&self.shell.launcher, "hidden", !settings.launcher);
+        dom::flag(&self.shell.close, "hidden", !settings.launcher);
+        dom::flag(&self.shell.panel, "hidden", !settings.open);
         if settings.launcher {
-            dom::set(&self.panel, "role", "dialog");
-            dom::set(&self.panel, "aria-label", &settings.title);
+            dom::set(&self.shell.panel, "role", "dialog");
+            dom::set(&self.shell.panel, "aria-label", &settings.title);
         } else {
-            dom::set_opt(&self.panel, "role", None);
-            dom::set_opt(&self.panel, "aria-label", None);
+            dom::set_opt(&self.shell.panel, "role", None);
+            dom::set_opt(&self.shell.panel, "aria-label", None);
+        }
+    }
+
+    /// Ticks the "always allow" boxes of the approvals in `state.always_ticked` after the log
+    /// was built again (cards are built unticked; otherwise a box changes only by the user's
+    /// click, which the state follows, or goes with its card).
+    fn render_always(&mut self, state: &ChatState) {
+        if !std::mem::take(&mut self.log_rebuilt) || state.always_ticked.is_empty() {
+            return;
+        }
+        let Ok(boxes) = self
+            .shell
+            .root
+            .query_selector_all("input[data-role=\"always\"]")
+        else {
+            return;
+        };
+        for i in 0..boxes.length() {
+            // The selector matches only `input` elements.
+            let Some(input) = boxes
+                .item(i)
+                .map(JsCast::unchecked_into::<HtmlInputElement>)
+            else {
+                continue;
+            };
+            let id = input.get_attribute("data-approval-id").unwrap_or_default();
+            input.set_checked(state.always_ticked.contains(&id));
         }
     }
 
@@ -506,20 +295,21 @@ impl View {
         if self.shown_user.as_ref() == Some(&want) {
             return;
         }
-        dom::flag(&self.user, "hidden", state.user.is_none());
+        dom::flag(&self.shell.user, "hidden", state.user.is_none());
         if let Some(user) = &state.user {
             let who = user
                 .name
                 .as_deref()
                 .or(user.email.as_deref())
                 .unwrap_or(&user.subject);
-            self.user_name
+            self.shell
+                .user_name
                 .set_text_content(Some(&fill(s.signed_in_as, &[who])));
             // The controller resolved it on the edge and dropped any URL that is not http(s).
             let href = user.sign_out_url.as_deref();
-            dom::flag(&self.sign_out, "hidden", href.is_none());
-            dom::set_opt(&self.sign_out, "href", href);
-            self.sign_out.set_text_content(Some(s.sign_out));
+            dom::flag(&self.shell.sign_out, "hidden", href.is_none());
+            dom::set_opt(&self.shell.sign_out, "href", href);
+            self.shell.sign_out.set_text_content(Some(s.sign_out));
         }
         self.shown_user = Some(want);
     }
@@ -533,16 +323,21 @@ impl View {
             .models
             .as_ref()
             .and_then(|list| list.notice.as_deref());
-        self.notice.set_text_content(notice);
-        dom::flag(&self.notice, "hidden", notice.is_none());
-        self.model.set_text_content(None);
+        self.shell.notice.set_text_content(notice);
+        dom::flag(&self.shell.notice, "hidden", notice.is_none());
+        self.shell.model.set_text_content(None);
         let offered = state.models.as_ref().filter(|list| list.models.len() > 1);
-        dom::flag(&self.model, "hidden", offered.is_none());
+        dom::flag(&self.shell.model, "hidden", offered.is_none());
         if let Some(list) = offered {
             let chosen = state.model.as_deref().unwrap_or(&list.default);
             for model in &list.models {
-                let option =
-                    dom::text_child(&self.doc, &self.model, "option", &[("value", model)], model);
+                let option = dom::text_child(
+                    &self.shell.doc,
+                    &self.shell.model,
+                    "option",
+                    &[("value", model)],
+                    model,
+                );
                 if model == chosen {
                     dom::flag(&option, "selected", true);
                 }
@@ -554,68 +349,49 @@ impl View {
 
     /// Forgets the shown conversation (another endpoint's comes next).
     pub(crate) fn reset_log(&mut self) {
+        self.log_rebuilt = true;
         for (user, answer) in self.exchanges.drain(..) {
             user.remove();
             answer.remove();
         }
     }
 
-    /// Takes the draft out of the composer, emptying it.
-    pub(crate) fn take_draft(&self) -> String {
-        let draft = self.input.value();
-        self.input.set_value("");
-        draft
+    /// Sets the composer's text.
+    pub(crate) fn set_draft(&self, draft: &str) {
+        self.shell.input.set_value(draft);
     }
 
     /// The draft in the composer.
     pub(crate) fn draft(&self) -> String {
-        self.input.value()
+        self.shell.input.value()
     }
 
     /// Moves the keyboard focus to the composer.
     pub(crate) fn focus_input(&self) {
         // Focusing an element in the page cannot meaningfully fail.
-        let _ = self.input.focus();
+        let _ = self.shell.input.focus();
     }
 
     /// Moves the keyboard focus to the composer when it is in the widget: the button just
     /// pressed (Stop, Retry, Allow, Deny) is about to go away, and the focus with it.
     pub(crate) fn keep_focus(&self) {
-        if self.root.active_element().is_some() {
+        if self.shell.root.active_element().is_some() {
             self.focus_input();
         }
     }
 
     /// Moves the keyboard focus to the launcher bubble.
     pub(crate) fn focus_launcher(&self) {
-        if let Some(launcher) = self.launcher.dyn_ref::<HtmlElement>() {
+        if let Some(launcher) = self.shell.launcher.dyn_ref::<HtmlElement>() {
             let _ = launcher.focus();
         }
     }
 
     /// Puts `draft` back into the composer, unless the user has started a new one.
     pub(crate) fn restore_draft(&self, draft: &str) {
-        if self.input.value().is_empty() {
-            self.input.set_value(draft);
+        if self.shell.input.value().is_empty() {
+            self.shell.input.set_value(draft);
         }
-    }
-
-    /// The ids of the ticked servers.
-    pub(crate) fn checked_servers(&self) -> Vec<String> {
-        self.servers.checked()
-    }
-
-    /// Whether the "always allow" box of approval `id` is ticked.
-    pub(crate) fn always_allow(&self, id: &str) -> bool {
-        let mut selector = "[data-role=\"approval\"][data-approval-id=\"".to_owned();
-        selector.push_str(&css_escape(id));
-        selector.push_str("\"] input[data-role=\"always\"]");
-        self.root
-            .query_selector(&selector)
-            .ok()
-            .flatten()
-            .and_then(|el| el.dyn_into::<HtmlInputElement>().ok())
-            .is_some_and(|input| input.checked())
     }
 
     /// Shows the whole result of tool call `call_id`.
@@ -627,12 +403,14 @@ impl View {
 
     /// Scrolls the log to its end.
     pub(crate) fn scroll_to_latest(&self) {
-        self.log.set_scroll_top(self.log.scroll_height());
+        self.shell
+            .log
+            .set_scroll_top(self.shell.log.scroll_height());
     }
 
     /// Shows "jump to latest" while the reader is away from the end of the log.
     pub(crate) fn update_jump(&self) {
-        dom::flag(&self.jump, "hidden", self.is_scrolled_to_bottom());
+        dom::flag(&self.shell.jump, "hidden", self.is_scrolled_to_bottom());
     }
 
     /// The visual viewport is `height` CSS pixels tall and starts `top` pixels below the layout
@@ -649,24 +427,20 @@ impl View {
             let _ = style.set_property(name, &px);
         }
         let focused = self
+            .shell
             .root
             .active_element()
-            .is_some_and(|el| el == *self.input.unchecked_ref::<Element>());
+            .is_some_and(|el| el == *self.shell.input.unchecked_ref::<Element>());
         if focused {
-            self.input.scroll_into_view_with_bool(false);
+            self.shell.input.scroll_into_view_with_bool(false);
         }
     }
 
     /// Follow the stream only while the reader is at the bottom of the log.
     fn is_scrolled_to_bottom(&self) -> bool {
-        let log = &self.log;
+        let log = &self.shell.log;
         log.scroll_top() + log.client_height() >= log.scroll_height() - 24
     }
-}
-
-/// Escapes `"` and `\` for a CSS attribute selector value.
-fn css_escape(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 /// Server id -> display name (a handful of servers: a list is smaller than a map).

@@ -7,7 +7,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::HtmlInputElement;
 
-use crate::support::{Page, text, wait_for};
+use crate::support::{Page, SERVERS, text, wait_for};
 
 fn approval(id: &str, tool: &str) -> StreamEvent {
     StreamEvent::ApprovalRequest {
@@ -22,6 +22,18 @@ fn done_with(response_id: &str) -> StreamEvent {
     StreamEvent::Done {
         response_id: Some(response_id.into()),
     }
+}
+
+/// Clicks Allow on the open approval of the first answer and ends its continuation.
+async fn allow_and_finish(page: &Page) {
+    let next = page.fetch.respond_stream("/api/chat");
+    page.click(r#"[data-role="approval"] button[data-action="allow"]"#);
+    wait_for("the continuation", || {
+        page.fetch.requests_to("/api/chat").len() == 2
+    })
+    .await;
+    next.push_events(&[done_with("resp_2")]);
+    page.wait_for_complete("true").await;
 }
 
 fn chat_body(page: &Page, index: usize) -> Value {
@@ -125,17 +137,8 @@ async fn always_allow_is_remembered_per_server_and_tool() {
     page.ask("one").await;
     stream.push_events(&[approval("mcpr_1", "read_query"), done_with("resp_1")]);
     page.wait_for_complete("approval").await;
-    page.get(r#"[data-role="approval"] input[data-role="always"]"#)
-        .unchecked_into::<HtmlInputElement>()
-        .set_checked(true);
-    let next = page.fetch.respond_stream("/api/chat");
-    page.click(r#"[data-role="approval"] button[data-action="allow"]"#);
-    wait_for("the continuation", || {
-        page.fetch.requests_to("/api/chat").len() == 2
-    })
-    .await;
-    next.push_events(&[done_with("resp_2")]);
-    page.wait_for_complete("true").await;
+    page.click(r#"[data-role="approval"] input[data-role="always"]"#);
+    allow_and_finish(&page).await;
     drop(page);
 
     // A later page load: the same tool is allowed without asking, another one is asked about.
@@ -207,4 +210,42 @@ async fn a_card_shown_while_streaming_gets_its_buttons_when_the_answer_waits() {
             .is_some(),
         "Allow is offered"
     );
+}
+
+#[wasm_bindgen_test]
+async fn the_always_box_shows_the_state_when_its_card_is_built_again() {
+    let page = Page::with_servers().await;
+    let stream = page.fetch.respond_stream("/api/chat");
+    page.ask("one").await;
+    stream.push_events(&[approval("mcpr_1", "read_query"), done_with("resp_1")]);
+    page.wait_for_complete("approval").await;
+    let always = r#"[data-role="approval"] input[data-role="always"]"#;
+    page.click(always);
+
+    // The list comes back with another name for the server: the cards are built again.
+    let renamed = SERVERS.replace("\"Northwind\"", "\"Northwind DB\"");
+    page.fetch.respond_json("/api/servers", 200, &renamed);
+    page.click(r#"button[data-role="refresh"]"#);
+    wait_for("the card built again", || {
+        page.text(r#"[data-role="approval"]"#)
+            .is_some_and(|card| card.contains("Northwind DB"))
+    })
+    .await;
+    let ticked = || {
+        page.get(always)
+            .unchecked_into::<HtmlInputElement>()
+            .checked()
+    };
+    assert!(ticked(), "the new card shows the tick the state holds");
+
+    // Allow remembers the rule the box says.
+    allow_and_finish(&page).await;
+    let stream = page.fetch.respond_stream("/api/chat");
+    page.ask("two").await;
+    page.fetch.respond_stream("/api/chat");
+    stream.push_events(&[approval("mcpr_3", "read_query"), done_with("resp_3")]);
+    wait_for("the automatic continuation", || {
+        page.fetch.requests_to("/api/chat").len() == 4
+    })
+    .await;
 }

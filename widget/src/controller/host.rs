@@ -1,18 +1,19 @@
 //! What the host page sees of an instance, and what it says to it.
 //!
 //! The host API (`open()`, `close()`, `send(text)`, `clear()`) comes in through
-//! [`Controller::host_call`]; the launcher's open state, the `pomerium-chat:*` events that tell
-//! the page how each answer ended, and the [`Settings`] read from the element's attributes
-//! (title, placeholder, locale, mode) go out from here.
+//! [`Controller::host_call`]; the `pomerium-chat:*` events ([`HostEvent`]), the launcher's place
+//! in the top layer, and the [`Settings`] read from the element's attributes (title,
+//! placeholder, locale) go out from here.
 
-use protocol::ApiError;
 use wasm_bindgen::{JsCast, JsValue};
+use web_sys::HtmlElement;
 
 use crate::controller::{Controller, Msg};
 use crate::dom;
 use crate::i18n::Strings;
 use crate::json;
-use crate::state::AnswerStatus;
+use crate::state::ChatState;
+use crate::update::{self, HostEvent};
 use crate::view::Settings;
 
 impl Controller {
@@ -23,7 +24,7 @@ impl Controller {
             "close" => self.dispatch(Msg::Close),
             "clear" => self.dispatch(Msg::NewChat),
             "send" => {
-                let accepted = !arg.trim().is_empty() && !self.state.borrow().is_busy();
+                let accepted = update::accepts_host_send(&self.state.borrow(), &arg);
                 if accepted {
                     self.dispatch(Msg::HostSend(arg));
                 }
@@ -34,89 +35,44 @@ impl Controller {
         true
     }
 
-    /// Opens or closes the launcher's panel (inline: `open` focuses the composer), telling the
-    /// page and moving the focus.
-    pub(crate) fn set_open(&self, open: bool) {
-        let launcher = self.is_launcher();
-        if !launcher || open == self.open.get() {
-            if open {
-                self.view.borrow().focus_input();
-            }
-            return;
+    /// Tells the host page `event`.
+    pub(crate) fn emit(&self, event: HostEvent) {
+        let null_or = |id: Option<String>| id.map_or(JsValue::NULL, JsValue::from);
+        match event {
+            HostEvent::Open => self.fire("open", &[]),
+            HostEvent::Close => self.fire("close", &[]),
+            HostEvent::Question(question) => self.fire(
+                "message",
+                &[("role", "user".into()), ("content", question.into())],
+            ),
+            HostEvent::Answer {
+                text,
+                status,
+                request_id,
+            } => self.fire(
+                "message",
+                &[
+                    ("role", "assistant".into()),
+                    ("content", text.into()),
+                    ("status", status.into()),
+                    ("requestId", null_or(request_id)),
+                ],
+            ),
+            HostEvent::Error { error, request_id } => self.fire(
+                "error",
+                &[
+                    ("code", error.code.as_str().into()),
+                    ("message", error.message.into()),
+                    ("retryable", error.retryable.into()),
+                    ("requestId", null_or(request_id)),
+                ],
+            ),
         }
-        self.open.set(open);
-        self.emit(if open { "open" } else { "close" }, &[]);
-        // Render first so the element to focus is shown.
-        self.render();
-        let view = self.view.borrow();
-        if open {
-            view.focus_input();
-            view.scroll_to_latest();
-        } else {
-            view.focus_launcher();
-        }
-    }
-
-    /// The last answer's status, to compare after a batch of messages.
-    pub(crate) fn last_outcome(&self) -> Option<(usize, AnswerStatus)> {
-        let state = self.state.borrow();
-        let n = state.exchanges.len();
-        state.exchanges.last().map(|e| (n, e.answer.status.clone()))
-    }
-
-    /// Tells the host page how the last answer ended, if it just did.
-    pub(crate) fn announce(&self, before: Option<(usize, AnswerStatus)>) {
-        let after = self.last_outcome();
-        if after == before {
-            return;
-        }
-        let Some((_, status)) = after else { return };
-        let state = self.state.borrow();
-        let Some(answer) = state.exchanges.last().map(|e| &e.answer) else {
-            return;
-        };
-        let outcome = match &status {
-            AnswerStatus::Complete => "complete",
-            AnswerStatus::Stopped => "stopped",
-            AnswerStatus::AwaitingApproval => "approval",
-            AnswerStatus::Failed(error) => {
-                return self.emit_error(error, answer.request_id.as_deref());
-            }
-            AnswerStatus::Streaming => return,
-        };
-        self.emit(
-            "message",
-            &[
-                ("role", "assistant".into()),
-                ("content", answer.text.as_str().into()),
-                ("status", outcome.into()),
-                (
-                    "requestId",
-                    answer
-                        .request_id
-                        .as_deref()
-                        .map_or(JsValue::NULL, JsValue::from),
-                ),
-            ],
-        );
-    }
-
-    /// `pomerium-chat:error` for `error`.
-    pub(crate) fn emit_error(&self, error: &ApiError, request_id: Option<&str>) {
-        self.emit(
-            "error",
-            &[
-                ("code", error.code.as_str().into()),
-                ("message", error.message.as_str().into()),
-                ("retryable", error.retryable.into()),
-                ("requestId", request_id.map_or(JsValue::NULL, JsValue::from)),
-            ],
-        );
     }
 
     /// Dispatches `pomerium-chat:<name>` on the host, bubbling out of the shadow root, with
     /// `detail` built from `fields`.
-    pub(crate) fn emit(&self, name: &str, fields: &[(&str, JsValue)]) {
+    fn fire(&self, name: &str, fields: &[(&str, JsValue)]) {
         let detail = json::object();
         for (key, value) in fields {
             json::set(&detail, key, value.clone());
@@ -132,11 +88,6 @@ impl Controller {
         }
     }
 
-    /// `mode="launcher"`.
-    pub(crate) fn is_launcher(&self) -> bool {
-        self.host.get_attribute("mode").as_deref() == Some("launcher")
-    }
-
     /// Puts a connected launcher in the browser's top layer (the host as a manual popover), so
     /// no transformed, filtered or clipping ancestor and no stacking context of the page can
     /// move or cover the bubble; takes an inline chat out of it. A browser without popovers
@@ -145,7 +96,7 @@ impl Controller {
     pub(crate) fn sync_top_layer(&self) {
         let host = &self.host;
         let shown = host.matches(":popover-open").unwrap_or(false);
-        if self.is_launcher() {
+        if self.state.borrow().launcher {
             if !host.has_attribute("popover") {
                 dom::set(host, "popover", "manual");
             }
@@ -160,24 +111,28 @@ impl Controller {
         }
     }
 
-    /// What the view shows from the element's attributes.
-    pub(crate) fn settings(&self) -> Settings {
+    /// What the view shows from the element's attributes (and the launcher's state).
+    pub(crate) fn settings(&self, state: &ChatState) -> Settings {
         let attribute = |name: &str| {
             self.host
                 .get_attribute(name)
                 .filter(|value| !value.trim().is_empty())
         };
         let strings = Strings::for_locale(&attribute("locale").unwrap_or_else(page_locale));
-        let launcher = self.is_launcher();
         Settings {
             strings,
             title: attribute("title").unwrap_or_else(|| strings.title.to_owned()),
             placeholder: attribute("placeholder").unwrap_or_else(|| strings.placeholder.to_owned()),
             sign_in_url: sign_in_url(&self.endpoint()),
-            launcher,
-            open: !launcher || self.open.get(),
+            launcher: state.launcher,
+            open: !state.launcher || state.open,
         }
     }
+}
+
+/// `mode="launcher"`.
+pub(crate) fn is_launcher(host: &HtmlElement) -> bool {
+    host.get_attribute("mode").as_deref() == Some("launcher")
 }
 
 /// The page's language: the document's `lang`, else the browser's.

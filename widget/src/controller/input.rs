@@ -10,15 +10,20 @@ use std::rc::Weak;
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{Element, Event, EventTarget, HtmlInputElement, KeyboardEvent};
+use web_sys::{Element, Event, EventTarget, HtmlInputElement, HtmlTextAreaElement, KeyboardEvent};
 
 use crate::controller::tasks::{open_popup, send};
 use crate::controller::{Controller, Msg};
 use crate::dom::Listener;
 use crate::view::{self, answer, approval, error_box, markdown, servers, tool_call};
 
-/// Every listener of one instance.
-pub(crate) fn listen(me: &Weak<Controller>, root: &EventTarget, log: &Element) -> Vec<Listener> {
+/// Every listener of one instance; `composer` is the text a Send click sends.
+pub(crate) fn listen(
+    me: &Weak<Controller>,
+    root: &EventTarget,
+    log: &Element,
+    composer: &HtmlTextAreaElement,
+) -> Vec<Listener> {
     let on = |kind: &'static str, target: &EventTarget, to_msg: fn(&Event) -> Option<Msg>| {
         let me = me.clone();
         Listener::new(target, kind, move |event| {
@@ -27,13 +32,19 @@ pub(crate) fn listen(me: &Weak<Controller>, root: &EventTarget, log: &Element) -
             }
         })
     };
+    let click = {
+        let (me, composer) = (me.clone(), composer.clone());
+        Listener::new(root, "click", move |event| {
+            if let Some(msg) = clicked(&event, &composer) {
+                send(&me, msg);
+            }
+        })
+    };
     let mut listeners = vec![
-        on("click", root, clicked),
+        click,
         on("change", root, changed),
         on("keydown", root, key_pressed),
-        on("input", root, |event| {
-            is_composer(event).then_some(Msg::DraftChanged)
-        }),
+        on("input", root, draft_changed),
         // `scroll` does not bubble: listen on the log itself.
         on("scroll", log, |_| Some(Msg::Scrolled)),
     ];
@@ -60,18 +71,21 @@ fn target(event: &Event) -> Option<Element> {
     event.target()?.dyn_into::<Element>().ok()
 }
 
-fn is_composer(event: &Event) -> bool {
-    target(event)
-        .and_then(|t| t.get_attribute("data-role"))
-        .as_deref()
-        == Some("input")
+/// The composer's text, when `event` happened in it.
+fn composer_text(event: &Event) -> Option<String> {
+    let target = event.target()?.dyn_into::<HtmlTextAreaElement>().ok()?;
+    (target.get_attribute("data-role").as_deref() == Some("input")).then(|| target.value())
 }
 
-fn clicked(event: &Event) -> Option<Msg> {
+fn draft_changed(event: &Event) -> Option<Msg> {
+    composer_text(event).map(Msg::DraftChanged)
+}
+
+fn clicked(event: &Event, composer: &HtmlTextAreaElement) -> Option<Msg> {
     let button = target(event)?.closest("[data-action]").ok()??;
     let attr = |name: &str| button.get_attribute(name);
     match attr("data-action")?.as_str() {
-        view::SEND => Some(Msg::Send),
+        view::SEND => Some(Msg::Send(composer.value())),
         view::STOP => Some(Msg::Stop),
         view::NEW_CHAT => Some(Msg::NewChat),
         view::JUMP => Some(Msg::Jump),
@@ -151,11 +165,13 @@ fn changed(event: &Event) -> Option<Msg> {
         return Some(Msg::ModelChosen(select.value()));
     }
     let input = target.dyn_into::<HtmlInputElement>().ok()?;
+    let on = input.checked();
+    if input.get_attribute("data-role").as_deref() == Some(approval::ALWAYS) {
+        let id = input.get_attribute("data-approval-id")?;
+        return Some(Msg::AlwaysToggled { id, on });
+    }
     let id = input.get_attribute("data-server-id")?;
-    Some(Msg::ServerToggled {
-        id,
-        on: input.checked(),
-    })
+    Some(Msg::ServerToggled { id, on })
 }
 
 /// Enter sends; Shift+Enter (and Enter while composing with an input method) is a newline;
@@ -164,9 +180,10 @@ fn key_pressed(event: &Event) -> Option<Msg> {
     let key = event.dyn_ref::<KeyboardEvent>()?;
     match key.key().as_str() {
         "Escape" => Some(Msg::Escape),
-        "Enter" if is_composer(event) && !key.shift_key() && !key.is_composing() => {
+        "Enter" if !key.shift_key() && !key.is_composing() => {
+            let draft = composer_text(event)?;
             event.prevent_default();
-            Some(Msg::Send)
+            Some(Msg::Send(draft))
         }
         _ => None,
     }

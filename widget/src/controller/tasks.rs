@@ -17,26 +17,6 @@ use crate::api::stream::EventReader;
 use crate::api::{self, RequestError, busy};
 use crate::controller::{Controller, Msg};
 
-/// The kinds of request an instance makes; at most one of each is in flight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Slot {
-    /// `POST /api/chat` and its stream.
-    Chat = 0,
-    /// `GET /api/servers`.
-    Servers = 1,
-    /// `GET /api/models`.
-    Models = 2,
-    /// `POST /api/servers/disconnect`.
-    Disconnect = 3,
-    /// `GET /api/servers` to learn whether the user has signed in.
-    Session = 4,
-    /// `GET /api/me`.
-    Me = 5,
-}
-
-/// How many slots there are.
-pub(crate) const N_SLOTS: usize = 6;
-
 /// A request in flight. Dropping it aborts the fetch.
 pub(crate) struct Task {
     pub(crate) id: u64,

@@ -5,8 +5,8 @@
 //! `expired`. It names the tool and the server, shows the full arguments (pretty-printed JSON,
 //! `pre[data-role="arguments"]`) and, while open, offers `button[data-action="allow"]`,
 //! `button[data-action="deny"]` and the checkbox `input[data-role="always"]` ("always allow
-//! this tool", remembered per server). The buttons carry the approval id in
-//! `data-approval-id`.
+//! this tool", remembered per server). The buttons and the box carry the approval id in
+//! `data-approval-id`; ticking the box is a message, and the state remembers it.
 
 use web_sys::{Document, Element};
 
@@ -19,6 +19,8 @@ use crate::state::Approval;
 pub(crate) const ALLOW: &str = "allow";
 /// The `data-action` of the Deny button.
 pub(crate) const DENY: &str = "deny";
+/// The `data-role` of the "always allow" box.
+pub(crate) const ALWAYS: &str = "always";
 
 /// One approval card and the state it shows.
 pub(crate) struct ApprovalView {
@@ -72,7 +74,11 @@ impl ApprovalView {
             doc,
             &label,
             "input",
-            &[("type", "checkbox"), ("data-role", "always")],
+            &[
+                ("type", "checkbox"),
+                ("data-role", ALWAYS),
+                ("data-approval-id", &approval.id),
+            ],
         );
         dom::append(&label, &doc.create_text_node(s.always_allow));
         for (action, text, class) in [(ALLOW, s.allow, ""), (DENY, s.deny, "secondary")] {

@@ -4,9 +4,10 @@
 //! `label[data-role="server"]` (the description as the label's `title`), followed, when it
 //! applies, by `a[data-role="connect"]` (the server's `connect_url`: an upstream sign-in that
 //! comes back to this page) or `button[data-role="disconnect"][data-action="disconnect"]`.
-//! `button[data-role="refresh"]` reloads the list. While shown, the checkboxes themselves hold
-//! the selection ([`ServersView::checked`] reads it), so a page or a test that ticks one
-//! programmatically is honoured too.
+//! `button[data-role="refresh"]` reloads the list. The selection lives in the state: a box's
+//! `change` is a message, and the boxes are ticked from the state. A change of the selection
+//! alone ticks and unticks the boxes in place (the focus stays on the box just pressed); any
+//! other change builds the list again.
 
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlInputElement};
@@ -38,6 +39,8 @@ pub(crate) struct Shown {
 pub(crate) struct ServersView {
     root: Element,
     shown: Option<Shown>,
+    /// The checkboxes, with their server ids.
+    boxes: Vec<(String, HtmlInputElement)>,
 }
 
 impl ServersView {
@@ -49,22 +52,40 @@ impl ServersView {
             "div",
             &[("class", "servers"), ("part", "servers"), ("role", "group")],
         );
-        Self { root, shown: None }
+        Self {
+            root,
+            shown: None,
+            boxes: Vec::new(),
+        }
     }
 
-    /// Shows `want`, ticking the selected servers when the list is (re)built.
+    /// Shows `want`: ticks the boxes of the selected servers, building the list again when
+    /// more than the selection changed.
     pub(crate) fn render(&mut self, doc: &Document, want: &Shown, s: &Strings) {
-        if self.shown.as_ref() == Some(want) {
-            return;
+        let Some(shown) = self.shown.replace(want.clone()) else {
+            return self.build(doc, want, s);
+        };
+        let same_list = shown.servers == want.servers
+            && shown.can_disconnect == want.can_disconnect
+            && shown.sign_in_url == want.sign_in_url
+            && shown.lang == want.lang;
+        if !same_list {
+            return self.build(doc, want, s);
         }
-        // Keep what the user ticked since the last build.
-        let mut selected = want.selected.clone();
-        for id in self.checked() {
-            if !selected.contains(&id) {
-                selected.push(id);
-            }
+        if shown.selected != want.selected {
+            self.tick(&want.selected);
         }
-        self.shown = Some(want.clone());
+    }
+
+    /// Ticks exactly the boxes of `selected`.
+    fn tick(&self, selected: &[String]) {
+        for (id, input) in &self.boxes {
+            input.set_checked(selected.contains(id));
+        }
+    }
+
+    fn build(&mut self, doc: &Document, want: &Shown, s: &Strings) {
+        self.boxes.clear();
         dom::set(&self.root, "aria-label", s.servers);
         self.root.set_text_content(None);
         match &want.servers {
@@ -100,9 +121,10 @@ impl ServersView {
                         "input",
                         &[("type", "checkbox"), ("data-server-id", &server.id)],
                     );
-                    if selected.contains(&server.id) {
-                        dom::flag(&input, "checked", true);
-                    }
+                    self.boxes.push((
+                        server.id.clone(),
+                        input.unchecked_into::<HtmlInputElement>(),
+                    ));
                     let logo = server.logo_url.as_deref().filter(|url| {
                         safe_href(url).is_some_and(|u| !u.starts_with("mailto"))
                             || url.starts_with("data:image/")
@@ -199,17 +221,6 @@ impl ServersView {
                 dom::append(&self.root, &error_box);
             }
         }
-    }
-
-    /// The ids of the ticked servers, in list order.
-    pub(crate) fn checked(&self) -> Vec<String> {
-        let Ok(inputs) = self.root.query_selector_all("input[data-server-id]") else {
-            return Vec::new();
-        };
-        (0..inputs.length())
-            .filter_map(|i| inputs.item(i)?.dyn_into::<HtmlInputElement>().ok())
-            .filter(HtmlInputElement::checked)
-            .filter_map(|input| input.get_attribute("data-server-id"))
-            .collect()
+        self.tick(&want.selected);
     }
 }

@@ -1,0 +1,276 @@
+//! What goes into [`crate::update::update`] and what comes out: [`Msg`] and [`Effect`].
+//!
+//! A [`Msg`] is everything that can happen to an instance (a click, a key, a list or a stream
+//! chunk arriving, a host-page call), carrying what the listener saw with it (the composer's
+//! text, a box's tick). An [`Effect`] is everything the instance does to the world in answer:
+//! start a request, save, tell the host page, move the focus, watch for a sign-in. Both are
+//! plain data, so the rules between them are tested natively.
+
+use protocol::{ApiError, ChatRequest, Identity, ModelList, ServerList, StreamEvent};
+
+use crate::state::{Exchange, Slot};
+use crate::storage::Prefs;
+
+/// Everything that can happen to an instance.
+#[derive(Debug)]
+pub(crate) enum Msg {
+    /// An observed attribute of the host element changed (the controller tells
+    /// [`Msg::EndpointChanged`] and [`Msg::ModeChanged`] apart; the rest are read when rendering).
+    AttributeChanged(String),
+    /// The `endpoint` attribute changed: another edge.
+    EndpointChanged,
+    /// The `mode` attribute changed; `true` for `launcher`.
+    ModeChanged(bool),
+    /// Another element of this page already learned who is signed in at this endpoint.
+    KnownUser(Identity),
+    /// What the store kept for the user who was just named.
+    Restored(Saved),
+    /// (Re)load the server list.
+    LoadServers,
+    /// The server list arrived, or could not be had.
+    ServersLoaded(u64, Result<ServerList, ApiError>),
+    /// The edge said who is signed in, or could not.
+    MeLoaded(u64, Result<Identity, ApiError>),
+    /// The user followed the Sign out link.
+    SignOut,
+    /// The model list arrived, or could not be had.
+    ModelsLoaded(u64, Result<ModelList, ApiError>),
+    /// A model was picked.
+    ModelChosen(String),
+    /// A server was ticked or unticked.
+    ServerToggled {
+        /// The server id.
+        id: String,
+        /// Ticked.
+        on: bool,
+    },
+    /// Disconnect a server.
+    Disconnect(String),
+    /// The edge answered a disconnect.
+    Disconnected(u64, Result<ServerList, ApiError>),
+    /// The user opened a server's Connect link.
+    Connecting,
+    /// The user opened the sign-in link.
+    SignIn,
+    /// Time to check whether the user has signed in.
+    SignInCheck,
+    /// The edge answered the sign-in check.
+    SessionChecked(u64, Result<ServerList, ApiError>),
+    /// The page got the focus back, perhaps after the user signed in in another window.
+    WindowFocused,
+    /// Send the draft (the composer's text).
+    Send(String),
+    /// Stop the answer being streamed.
+    Stop,
+    /// Send the failed last question again.
+    Retry,
+    /// Forget the conversation.
+    NewChat,
+    /// The "always allow" box of an approval was ticked or unticked.
+    AlwaysToggled {
+        /// The approval request's id.
+        id: String,
+        /// Ticked.
+        on: bool,
+    },
+    /// The user allowed or denied a tool call.
+    Decide {
+        /// The approval request's id.
+        id: String,
+        /// Allowed.
+        approve: bool,
+    },
+    /// Show a tool result in full.
+    ShowAll(String),
+    /// Scroll to the latest message.
+    Jump,
+    /// The log was scrolled.
+    Scrolled,
+    /// The draft changed to this text.
+    DraftChanged(String),
+    /// Escape was pressed.
+    Escape,
+    /// Open or close the launcher's panel.
+    Toggle,
+    /// Open the launcher's panel (host API `open()`).
+    Open,
+    /// Close the launcher's panel (host API `close()`).
+    Close,
+    /// Send this text (host API `send(text)`).
+    HostSend(String),
+    /// The visual viewport is this tall now (`.0`), this far from the layout viewport's top (`.1`).
+    Viewport(i32, i32),
+    /// The page is going away (`pagehide`): abort the answer's request, so the provider stops,
+    /// and save now. The answer keeps its text and comes back as interrupted (retryable).
+    PageHidden,
+    /// The element left the document: save now, so an element that takes its place (a framework
+    /// re-rendering the page) restores the conversation as it is at this moment.
+    Detached,
+    /// The element is back in the document after a move.
+    Attached,
+    /// Chat request `request` was turned away for want of capacity and will be sent again.
+    ChatBusy {
+        /// Which request.
+        request: u64,
+    },
+    /// Chat request `request` got no stream: a non-2xx answer, or none at all.
+    ChatRefused {
+        /// Which request.
+        request: u64,
+        /// Why.
+        error: ApiError,
+    },
+    /// A chunk of request `request`'s stream completed these events.
+    StreamEvents {
+        /// Which request.
+        request: u64,
+        /// The events, in order.
+        events: Vec<StreamEvent>,
+    },
+    /// Request `request`'s stream ended or broke off.
+    StreamEnded {
+        /// Which request.
+        request: u64,
+    },
+}
+
+/// What the store kept for one user.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Saved {
+    /// The conversation.
+    pub(crate) exchanges: Vec<Exchange>,
+    /// The draft.
+    pub(crate) draft: String,
+    /// The preferences.
+    pub(crate) prefs: Prefs,
+}
+
+/// Something the instance does to the world. The controller runs them in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Effect {
+    /// Start request `id` (replacing, so aborting, the one of its slot).
+    Start {
+        /// The id messages of this request carry.
+        id: u64,
+        /// What to ask.
+        request: Request,
+    },
+    /// Save the conversation now, even while an answer streams.
+    SaveChatNow,
+    /// Save this conversation now: the state has moved on to another (another endpoint).
+    SaveChat(Vec<Exchange>),
+    /// Save the preferences (selection, model, "always allow" rules).
+    SavePrefs,
+    /// Save this draft.
+    SaveDraft(String),
+    /// Save the draft in the composer (it belongs to the user just named).
+    SaveComposerDraft,
+    /// Set the composer's text.
+    SetDraft(String),
+    /// Put this text back into the composer, unless the user has started a new one.
+    RestoreDraft(String),
+    /// Tell the host page (`pomerium-chat:*`).
+    Emit(HostEvent),
+    /// Move the keyboard focus.
+    Focus(Focus),
+    /// Render now (before a focus move that needs the element shown).
+    Render,
+    /// Scroll the log to its end.
+    ScrollToLatest,
+    /// Show or hide "jump to latest" for where the log is scrolled.
+    UpdateJump,
+    /// Show tool call `.0`'s whole result.
+    ShowAll(String),
+    /// Fit the launcher panel to the visual viewport (height, top).
+    FitViewport(i32, i32),
+    /// Forget the conversation's DOM (another conversation comes next).
+    ResetLog,
+    /// Set the host's `data-ready`: what can be restored is shown.
+    MarkReady,
+    /// Put a launcher in the top layer, or take an inline chat out of it.
+    SyncTopLayer,
+    /// Send [`Msg::SignInCheck`] every [`crate::update::SIGN_IN_POLL_MS`].
+    WatchSignIn,
+    /// Stop sending [`Msg::SignInCheck`].
+    StopSignInWatch,
+    /// Remember for this page whom the edge named at this endpoint (`None`: nobody).
+    Remember(Option<Identity>),
+    /// Store nothing: nobody is known.
+    CloseStore,
+    /// Use the storage of this user (by subject).
+    ClaimStore(String),
+    /// Forget everything stored for this endpoint, and store nothing.
+    ForgetStore,
+    /// Read what the store kept and hand it back as [`Msg::Restored`].
+    Restore,
+}
+
+/// A request to the edge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Request {
+    /// `GET /api/servers`.
+    Servers,
+    /// `GET /api/models`.
+    Models,
+    /// `GET /api/me`.
+    Me,
+    /// `GET /api/servers`, to learn whether the user has signed in.
+    Session,
+    /// `POST /api/servers/disconnect` for this server.
+    Disconnect(String),
+    /// `POST /api/chat`.
+    Chat(ChatRequest),
+}
+
+impl Request {
+    /// The slot the request runs in.
+    pub(crate) fn slot(&self) -> Slot {
+        match self {
+            Self::Servers => Slot::Servers,
+            Self::Models => Slot::Models,
+            Self::Me => Slot::Me,
+            Self::Session => Slot::Session,
+            Self::Disconnect(_) => Slot::Disconnect,
+            Self::Chat(_) => Slot::Chat,
+        }
+    }
+}
+
+/// A `pomerium-chat:*` event for the host page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HostEvent {
+    /// `pomerium-chat:open`.
+    Open,
+    /// `pomerium-chat:close`.
+    Close,
+    /// `pomerium-chat:message` for the user's question.
+    Question(String),
+    /// `pomerium-chat:message` for an answer that ended.
+    Answer {
+        /// Its text.
+        text: String,
+        /// `complete`, `stopped` or `approval`.
+        status: &'static str,
+        /// The edge's request id.
+        request_id: Option<String>,
+    },
+    /// `pomerium-chat:error`.
+    Error {
+        /// What went wrong.
+        error: ApiError,
+        /// The edge's request id.
+        request_id: Option<String>,
+    },
+}
+
+/// Where the keyboard focus goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Focus {
+    /// To the composer.
+    Input,
+    /// To the composer when the focus is in the widget: the button just pressed (Stop, Retry,
+    /// Allow, Deny) is about to go away, and the focus with it.
+    KeepInput,
+    /// To the launcher bubble.
+    Launcher,
+}
