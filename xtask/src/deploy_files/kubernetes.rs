@@ -10,9 +10,8 @@ use serde_json::Value;
 
 use crate::deploy_files::crds;
 use crate::deploy_files::dockerfile::check_pinned;
-use crate::deploy_files::outbound::{Mode, check_mode};
-use crate::deploy_files::yaml::{documents, toml_document};
-use crate::deploy_files::{is_edge_variable, read};
+use crate::deploy_files::read;
+use crate::deploy_files::yaml::documents;
 
 /// The manifests, by file name.
 const DIR: &str = "deploy/kubernetes";

@@ -210,7 +210,10 @@ fn check_deployment(manifests: &Manifests, app: &Value, deployment: &Value) -> V
         ));
     }
     for (pointer, what) in [
-        ("/resources/requests/cpu", "a CPU request (the autoscaler's base)"),
+        (
+            "/resources/requests/cpu",
+            "a CPU request (the autoscaler's base)",
+        ),
         ("/resources/limits/memory", "a memory limit"),
     ] {
         if container.pointer(pointer).is_none() {
@@ -282,7 +285,8 @@ fn check_replicas(manifests: &Manifests, deployment: &Value) -> Vec<String> {
     let scalers: Vec<&Value> = of_kind(manifests, "HorizontalPodAutoscaler")
         .filter(|h| {
             h.pointer("/spec/scaleTargetRef/kind") == Some(&Value::from("Deployment"))
-                && h.pointer("/spec/scaleTargetRef/name").and_then(Value::as_str)
+                && h.pointer("/spec/scaleTargetRef/name")
+                    .and_then(Value::as_str)
                     == Some(name(deployment))
         })
         .collect();

@@ -151,7 +151,10 @@ fn custom_resources_pass_their_crds_and_webhooks() {
         "  replicas: 2\n",
         "  replicas: 2\n  invocationLimits:\n    memory: 64MB\n",
     );
-    assert_fails(check_custom_resources(&quantity), "memory limit must be a valid memory quantity");
+    assert_fails(
+        check_custom_resources(&quantity),
+        "memory limit must be a valid memory quantity",
+    );
     let same_site = with("pomerium.yaml", "sameSite: lax", "sameSite: relaxed");
     assert_fails(check_custom_resources(&same_site), "is not one of");
     let storage = with(
@@ -218,7 +221,11 @@ fn kustomize_applies_the_executor_before_the_app() {
 fn the_spin_app_is_the_edge_with_its_settings() {
     let app = app_name();
     assert_ok(check_edge(&load(), &app));
-    let image = with("edge.yaml", "  image: YOUR-REGISTRY/pomerium-chat:0.1.0", "  image: YOUR-REGISTRY/edge:0.1.0");
+    let image = with(
+        "edge.yaml",
+        "  image: YOUR-REGISTRY/pomerium-chat:0.1.0",
+        "  image: YOUR-REGISTRY/edge:0.1.0",
+    );
     assert_fails(check_edge(&image, &app), "is not the Spin app");
     assert_fails(check_edge(&image, &app), "its image is not the SpinApp's");
     let unpinned = with("edge.yaml", "pomerium-chat:0.1.0", "pomerium-chat:latest");
@@ -302,13 +309,33 @@ fn the_edge_deployment_is_the_spin_apps_pods() {
         "        core.spinkube.dev/app.pomerium-chat.status: ready\n",
         "",
     );
-    assert_fails(check_edge(&unselected, &app), "which the operator's Service selects");
-    let port = with("edge.yaml", "            - name: http-app\n", "            - name: http\n");
-    assert_fails(check_edge(&port, &app), "no containerPort 80 named http-app");
+    assert_fails(
+        check_edge(&unselected, &app),
+        "which the operator's Service selects",
+    );
+    let port = with(
+        "edge.yaml",
+        "            - name: http-app\n",
+        "            - name: http\n",
+    );
+    assert_fails(
+        check_edge(&port, &app),
+        "no containerPort 80 named http-app",
+    );
     let listen = with("edge.yaml", "value: 0.0.0.0:80", "value: 127.0.0.1:80");
-    assert_fails(check_edge(&listen, &app), "Spin listens on Some(\"127.0.0.1:80\")");
-    let elsewhere = with("edge.yaml", "runtimeClassName: wasmtime-spin-v2", "runtimeClassName: runc");
-    assert_fails(check_edge(&elsewhere, &app), "no Deployment runs the SpinApp's image");
+    assert_fails(
+        check_edge(&listen, &app),
+        "Spin listens on Some(\"127.0.0.1:80\")",
+    );
+    let elsewhere = with(
+        "edge.yaml",
+        "runtimeClassName: wasmtime-spin-v2",
+        "runtimeClassName: runc",
+    );
+    assert_fails(
+        check_edge(&elsewhere, &app),
+        "no Deployment runs the SpinApp's image",
+    );
 }
 
 #[test]
@@ -326,7 +353,11 @@ fn the_edge_scales_on_cpu_from_two_replicas() {
     assert_fails(check_edge(&memory, &app), "no CPU utilization target");
     let no_request = with("edge.yaml", "              cpu: 500m\n", "");
     assert_fails(check_edge(&no_request, &app), "needs a CPU request");
-    let unscaled = with("edge.yaml", "    name: pomerium-chat-edge\n  minReplicas", "    name: other\n  minReplicas");
+    let unscaled = with(
+        "edge.yaml",
+        "    name: pomerium-chat-edge\n  minReplicas",
+        "    name: other\n  minReplicas",
+    );
     assert_fails(check_edge(&unscaled, &app), "run at least 2 replicas");
 }
 
