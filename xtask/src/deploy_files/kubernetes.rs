@@ -2,7 +2,7 @@
 //! applied, no Secret is shipped, the custom resources pass their CRDs and admission webhooks
 //! (`crds`), the Ingresses use only the Pomerium Ingress Controller's annotations with the chat
 //! route's options and TLS, and images, names and ports agree with each other and with the code
-//! that reads them.
+//! that reads them. The edge's SpinApp, Deployment and autoscaler are `edge`'s.
 
 use std::collections::BTreeMap;
 
