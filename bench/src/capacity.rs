@@ -498,7 +498,7 @@ mod tests {
             flag(flags, "pooling-max-memory-size").as_deref(),
             Some("67108864")
         );
-        assert_eq!(spinkube.memory_limit_mib, Some(3584.0));
+        assert_eq!(spinkube.memory_limit_mib, Some(768.0));
     }
 
     #[test]
