@@ -498,6 +498,10 @@ mod tests {
             flag(flags, "pooling-max-memory-size").as_deref(),
             Some("67108864")
         );
+        assert_eq!(
+            flag(flags, "pooling-table-keep-resident").as_deref(),
+            Some("0")
+        );
         assert_eq!(spinkube.memory_limit_mib, Some(768.0));
     }
 
