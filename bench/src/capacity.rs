@@ -80,13 +80,11 @@ pub(crate) struct Deployment {
 pub(crate) fn deployments(root: &Path) -> anyhow::Result<Vec<Deployment>> {
     let spin_env = parse_env_file(&read(&root.join("deploy/spin-runtime.env"))?);
     let spinkube = read(&root.join("deploy/kubernetes/edge.yaml"))?;
-    let mut spinkube_env = BTreeMap::new();
-    if let Some(memory) = yaml_value_under(&spinkube, "invocationLimits:", "memory:") {
-        spinkube_env.insert(
-            "SPIN_MAX_INSTANCE_MEMORY".to_owned(),
-            quantity_bytes(&memory)?.to_string(),
-        );
-    }
+    // The shim copies the pod's environment into Spin's: the Deployment's env sizes the pool.
+    let spinkube_env: BTreeMap<String, String> = yaml_env(&spinkube)
+        .into_iter()
+        .filter(|(name, _)| name.starts_with("SPIN_MAX_") || name.starts_with("SPIN_WASMTIME_"))
+        .collect();
     let spinkube_limit = yaml_value_under(&spinkube, "limits:", "memory:")
         .map(|q| quantity_bytes(&q).map(|b| b as f64 / MIB as f64))
         .transpose()?;
@@ -131,7 +129,8 @@ pub(crate) fn deployments(root: &Path) -> anyhow::Result<Vec<Deployment>> {
             name: "spinkube",
             documented: true,
             config: RuntimeConfig {
-                name: "Spin 3.6's pool from the SpinApp in deploy/kubernetes/edge.yaml".to_owned(),
+                name: "Spin 3.6's pool from the edge Deployment in deploy/kubernetes/edge.yaml"
+                    .to_owned(),
                 flags: spin_pool_flags(&spinkube_env)?,
             },
             memory_limit_mib: spinkube_limit,
@@ -375,7 +374,7 @@ fn parse_env_file(text: &str) -> BTreeMap<String, String> {
 }
 
 /// The value of the first `key` line indented under the first `parent` line of a YAML text
-/// (enough for the SpinApp's two keys; `#` comments are skipped).
+/// (enough for the edge Deployment's memory limit; `#` comments are skipped).
 fn yaml_value_under(text: &str, parent: &str, key: &str) -> Option<String> {
     let mut lines = text.lines().filter(|l| !l.trim_start().starts_with('#'));
     let parent_line = lines.find(|l| l.trim() == parent)?;
@@ -385,6 +384,24 @@ fn yaml_value_under(text: &str, parent: &str, key: &str) -> Option<String> {
         .take_while(|l| l.trim().is_empty() || indent(l) > parent_indent)
         .find_map(|l| l.trim().strip_prefix(key))
         .map(|v| v.trim().trim_matches('"').to_owned())
+}
+
+/// The `- name: X` / `value: Y` pairs of a manifest's `env` lists (values unquoted; entries
+/// with `valueFrom` are skipped; `#` comments are skipped).
+fn yaml_env(text: &str) -> BTreeMap<String, String> {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#'))
+        .collect();
+    lines
+        .windows(2)
+        .filter_map(|pair| {
+            let name = pair[0].strip_prefix("- name:")?.trim();
+            let value = pair[1].strip_prefix("value:")?.trim().trim_matches('"');
+            Some((name.to_owned(), value.to_owned()))
+        })
+        .collect()
 }
 
 /// Bytes of a Kubernetes quantity such as `256Mi`, `1Gi` or `64M`.
@@ -458,7 +475,38 @@ mod tests {
     }
 
     #[test]
-    fn reads_the_spinapp_limits() {
+    fn reads_the_deployment_env() {
+        let yaml = "env:\n  - name: SPIN_MAX_INSTANCE_COUNT\n    # pool\n    value: \"2500\"\n  - name: KEY\n    valueFrom:\n      secretKeyRef: {}\n  - name: B\n    value: x\n";
+        let env = yaml_env(yaml);
+        assert_eq!(env["SPIN_MAX_INSTANCE_COUNT"], "2500");
+        assert_eq!(env["B"], "x");
+        assert!(!env.contains_key("KEY"));
+    }
+
+    /// The SpinKube row's pool and memory limit come from the edge Deployment in edge.yaml.
+    #[test]
+    fn the_spinkube_row_reads_the_deployment() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let all = deployments(root).unwrap();
+        let spinkube = all.iter().find(|d| d.name == "spinkube").unwrap();
+        let flags = &spinkube.config.flags;
+        assert_eq!(
+            flag(flags, "pooling-total-component-instances").as_deref(),
+            Some("2500")
+        );
+        assert_eq!(
+            flag(flags, "pooling-max-memory-size").as_deref(),
+            Some("67108864")
+        );
+        assert_eq!(
+            flag(flags, "pooling-table-keep-resident").as_deref(),
+            Some("0")
+        );
+        assert_eq!(spinkube.memory_limit_mib, Some(768.0));
+    }
+
+    #[test]
+    fn reads_yaml_values_and_quantities() {
         let yaml = "spec:\n  invocationLimits:\n    memory: 64Mi\n  resources:\n    requests:\n      memory: 64Mi\n    limits:\n      # per pod\n      memory: 1Gi\n";
         assert_eq!(
             yaml_value_under(yaml, "invocationLimits:", "memory:").as_deref(),

@@ -13,7 +13,8 @@
 //! | `pomerium` | Pomerium 0.33 settings, routes and policies |
 //! | `intranet` | the demo intranet site's nginx rewrites of the demo page |
 //! | `compose` | the compose services, their ports, variables, aliases and health checks |
-//! | `kubernetes` | the SpinApp, the Northwind Deployment and Service, the Ingresses |
+//! | `kubernetes` | the SpinApp and the edge's Deployment, the Northwind Deployment and Service, the Ingresses |
+//! | `pool` | the instance-pool rule in every file that sizes a runtime's pool, and README's statement |
 //! | `schema` | CRD OpenAPI schemas applied as the API server applies them |
 //! | `crds` | the vendored CRDs (`upstream/`), their CEL rules and spin-operator's webhooks |
 //! | `probes` | the health checks and Host allow-list run against real servers |
@@ -28,6 +29,7 @@ mod intranet;
 mod kubernetes;
 mod outbound;
 mod pomerium;
+mod pool;
 mod probes;
 mod schema;
 mod spin_manifest;

@@ -2,7 +2,7 @@
 //! applied, no Secret is shipped, the custom resources pass their CRDs and admission webhooks
 //! (`crds`), the Ingresses use only the Pomerium Ingress Controller's annotations with the chat
 //! route's options and TLS, and images, names and ports agree with each other and with the code
-//! that reads them.
+//! that reads them. The edge's SpinApp, Deployment and autoscaler are `edge`'s.
 
 use std::collections::BTreeMap;
 
@@ -10,9 +10,8 @@ use serde_json::Value;
 
 use crate::deploy_files::crds;
 use crate::deploy_files::dockerfile::check_pinned;
-use crate::deploy_files::outbound::{Mode, check_mode};
-use crate::deploy_files::yaml::{documents, toml_document};
-use crate::deploy_files::{is_edge_variable, read};
+use crate::deploy_files::read;
+use crate::deploy_files::yaml::documents;
 
 /// The manifests, by file name.
 const DIR: &str = "deploy/kubernetes";
@@ -75,7 +74,7 @@ const PREFIX: &str = "ingress.pomerium.io/";
 pub(super) type Manifests = BTreeMap<String, Vec<Value>>;
 
 /// Reads and parses every `.yaml` file of the directory.
-fn load() -> Manifests {
+pub(super) fn load() -> Manifests {
     let dir = crate::cmd::root().join(DIR);
     let mut manifests = Manifests::new();
     for entry in std::fs::read_dir(&dir).expect("deploy/kubernetes exists") {
@@ -90,6 +89,18 @@ fn load() -> Manifests {
             manifests.insert(name, docs);
         }
     }
+    manifests
+}
+
+/// The manifests with one file's text changed, for a deliberately broken copy.
+#[cfg(test)]
+pub(super) fn with(file: &str, from: &str, to: &str) -> Manifests {
+    let mut manifests = load();
+    let text = crate::deploy_files::broken(&read(&format!("{DIR}/{file}")), from, to);
+    manifests.insert(
+        file.to_owned(),
+        documents(&text).expect("the broken copy parses"),
+    );
     manifests
 }
 
@@ -415,112 +426,6 @@ fn service_has_port(manifests: &Manifests, service: &str, port: u64) -> bool {
     spin_app || declared
 }
 
-/// The SpinApp: an OCI image named after the Spin app and pinned, several replicas, only the
-/// edge's variables, the key from a Secret, Pomerium's URL on the chat Ingress's host, and
-/// spin.toml's outbound hosts resolved with its variables allowing what the edge calls.
-pub(super) fn check_spin_app(manifests: &Manifests, app_name: &str) -> Vec<String> {
-    let mut problems = Vec::new();
-    let manifest = toml_document(&read("spin.toml")).unwrap_or_default();
-    let chat_host = of_kind(manifests, "Ingress")
-        .find(|i| {
-            annotations(i)
-                .get("mcp_client")
-                .is_some_and(|v| v == "true")
-        })
-        .and_then(|i| hosts(i).first().map(|h| (*h).to_owned()));
-    let apps: Vec<&Value> = of_kind(manifests, "SpinApp").collect();
-    if apps.is_empty() {
-        return vec!["no SpinApp".to_owned()];
-    }
-    for app in apps {
-        let id = format!("SpinApp {}", name(app));
-        let image = app
-            .pointer("/spec/image")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        if let Err(e) = check_pinned(image) {
-            problems.push(format!("{id}: {e}"));
-        }
-        let repository = image
-            .rsplit('/')
-            .next()
-            .unwrap_or("")
-            .split(':')
-            .next()
-            .unwrap_or("");
-        if repository != app_name {
-            problems.push(format!(
-                "{id}: image {image} is not the Spin app {app_name}"
-            ));
-        }
-        if app
-            .pointer("/spec/replicas")
-            .and_then(Value::as_u64)
-            .is_none_or(|r| r < 2)
-        {
-            problems.push(format!(
-                "{id}: run at least 2 replicas (the edge is stateless)"
-            ));
-        }
-        let variables = app.pointer("/spec/variables").and_then(Value::as_array);
-        let mut seen = BTreeMap::new();
-        for var in variables.into_iter().flatten() {
-            let var_name = var.get("name").and_then(Value::as_str).unwrap_or("");
-            if !is_edge_variable(var_name) {
-                problems.push(format!("{id}: {var_name} is not a setting of the edge"));
-            }
-            seen.insert(var_name.to_owned(), var);
-        }
-        for secret in ["openai_api_key", "seal_secret"] {
-            match seen.get(secret) {
-                Some(key) if key.pointer("/valueFrom/secretKeyRef/name").is_some() => {}
-                _ => problems.push(format!("{id}: {secret} must come from a secretKeyRef")),
-            }
-        }
-        let pomerium_url = seen
-            .get("pomerium_url")
-            .and_then(|v| v.get("value")?.as_str());
-        let want = chat_host.as_ref().map(|h| format!("https://{h}"));
-        if pomerium_url.is_none() || pomerium_url.map(str::to_owned) != want {
-            problems.push(format!(
-                "{id}: pomerium_url {pomerium_url:?}, the chat Ingress is {want:?}"
-            ));
-        }
-        if seen
-            .get("jwt_assertion")
-            .and_then(|v| v.get("value")?.as_str())
-            != Some("required")
-        {
-            problems.push(format!(
-                "{id}: behind Pomerium the edge must require the JWT assertion"
-            ));
-        }
-        // Readiness asks the edge itself: /api/health runs the component and answers 503 when
-        // it cannot answer a chat; Spin's /.well-known/spin/health never runs it.
-        let readiness = app
-            .pointer("/spec/checks/readiness/httpGet/path")
-            .and_then(Value::as_str);
-        if readiness != Some("/api/health") {
-            problems.push(format!(
-                "{id}: the readiness check asks {readiness:?}, not the edge's /api/health"
-            ));
-        }
-        // spin.toml's outbound hosts with these variables (a Secret's value stands in for the
-        // key): they must allow the provider, Pomerium and the MCP server Ingresses.
-        let mut mode = Mode::new(&id, &[]);
-        for (name, var) in &seen {
-            let value = var
-                .get("value")
-                .and_then(Value::as_str)
-                .unwrap_or("from-a-secret");
-            mode.vars.insert(name.clone(), value.to_owned());
-        }
-        mode.calls = mcp_server_urls(manifests);
-        problems.extend(check_mode(&manifest, &mode));
-    }
-    problems
-}
-
 /// The URLs of the MCP servers the Ingresses publish (`https://<host><mcp_server_path>`).
 fn mcp_server_urls(manifests: &Manifests) -> Vec<String> {
     of_kind(manifests, "Ingress")
@@ -688,5 +593,8 @@ pub(super) fn check_global_settings(manifests: &Manifests) -> Vec<String> {
     problems
 }
 
+mod edge;
 #[cfg(test)]
 mod tests;
+
+pub(super) use edge::{check_edge, edge_env};

@@ -4,7 +4,7 @@
 //! Its routes, sources and `files` are the edge's to check (edge/tests/spin_manifest.rs); its
 //! outbound hosts, resolved in each way of running it, are `outbound`'s. The deployment tests
 //! read it where a deployment must agree with it (the edge image's files, the SpinApp's image
-//! name, the variables compose and the SpinApp set).
+//! name, the variables compose and the edge's Kubernetes Deployment set).
 
 use serde_json::Value;
 

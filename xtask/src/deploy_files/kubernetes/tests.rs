@@ -3,18 +3,7 @@
 use crate::deploy_files::dockerfile::Dockerfile;
 use crate::deploy_files::kubernetes::*;
 use crate::deploy_files::yaml::toml_document;
-use crate::deploy_files::{assert_fails, assert_ok, broken};
-
-/// The manifests with one file's text changed.
-fn with(file: &str, from: &str, to: &str) -> Manifests {
-    let mut manifests = load();
-    let text = broken(&read(&format!("{DIR}/{file}")), from, to);
-    manifests.insert(
-        file.to_owned(),
-        documents(&text).expect("the broken copy parses"),
-    );
-    manifests
-}
+use crate::deploy_files::{assert_fails, assert_ok};
 
 fn app_name() -> String {
     let manifest = toml_document(&read("spin.toml")).expect("spin.toml parses");
@@ -150,14 +139,22 @@ fn custom_resources_pass_their_crds_and_webhooks() {
     );
     let typo = with("edge.yaml", "  replicas: 2", "  replica: 2");
     assert_fails(check_custom_resources(&typo), "unknown field \"replica\"");
+    // A SpinApp has no env field: the pool cannot be set there (hence the Deployment).
     let env = with(
         "edge.yaml",
-        "  checks:\n",
-        "  env:\n    - name: SPIN_MAX_INSTANCE_COUNT\n      value: \"2000\"\n  checks:\n",
+        "  replicas: 2\n",
+        "  replicas: 2\n  env:\n    - name: SPIN_MAX_INSTANCE_COUNT\n      value: \"2000\"\n",
     );
     assert_fails(check_custom_resources(&env), "unknown field \"env\"");
-    let quantity = with("edge.yaml", "memory: 1536Mi", "memory: 1536MB");
-    assert_fails(check_custom_resources(&quantity), "does not match");
+    let quantity = with(
+        "edge.yaml",
+        "  replicas: 2\n",
+        "  replicas: 2\n  invocationLimits:\n    memory: 64MB\n",
+    );
+    assert_fails(
+        check_custom_resources(&quantity),
+        "memory limit must be a valid memory quantity",
+    );
     let same_site = with("pomerium.yaml", "sameSite: lax", "sameSite: relaxed");
     assert_fails(check_custom_resources(&same_site), "is not one of");
     let storage = with(
@@ -174,7 +171,7 @@ fn custom_resources_pass_their_crds_and_webhooks() {
     };
     assert_fails(
         check_custom_resources(&no_executor_listed),
-        "executor containerd-shim-spin does not exist in namespace",
+        "executor edge-deployment does not exist in namespace",
     );
     let unlisted = with("kustomization.yaml", "  - executor.yaml\n", "");
     assert_fails(check_custom_resources(&unlisted), "is namespaced: list it");
@@ -190,8 +187,8 @@ fn custom_resources_pass_their_crds_and_webhooks() {
     );
     let neither = with(
         "executor.yaml",
-        "    runtimeClassName: wasmtime-spin-v2\n",
-        "",
+        "  createDeployment: false\n",
+        "  createDeployment: true\n  deploymentConfig:\n    installDefaultCACerts: true\n",
     );
     assert_fails(
         check_custom_resources(&neither),
@@ -199,8 +196,8 @@ fn custom_resources_pass_their_crds_and_webhooks() {
     );
     let too_big = with(
         "edge.yaml",
-        "  invocationLimits:\n    memory: 64Mi\n",
-        "  invocationLimits:\n    memory: 2Gi\n",
+        "  replicas: 2\n",
+        "  replicas: 2\n  invocationLimits:\n    memory: 2Gi\n  resources:\n    limits:\n      memory: 1Gi\n",
     );
     assert_fails(
         check_custom_resources(&too_big),
@@ -223,62 +220,145 @@ fn kustomize_applies_the_executor_before_the_app() {
 #[test]
 fn the_spin_app_is_the_edge_with_its_settings() {
     let app = app_name();
-    assert_ok(check_spin_app(&load(), &app));
-    let image = with("edge.yaml", "pomerium-chat:0.1.0", "edge:0.1.0");
-    assert_fails(check_spin_app(&image, &app), "is not the Spin app");
+    assert_ok(check_edge(&load(), &app));
+    let image = with(
+        "edge.yaml",
+        "  image: YOUR-REGISTRY/pomerium-chat:0.1.0",
+        "  image: YOUR-REGISTRY/edge:0.1.0",
+    );
+    assert_fails(check_edge(&image, &app), "is not the Spin app");
+    assert_fails(check_edge(&image, &app), "its image is not the SpinApp's");
     let unpinned = with("edge.yaml", "pomerium-chat:0.1.0", "pomerium-chat:latest");
-    assert_fails(check_spin_app(&unpinned, &app), "names no version");
-    let single = with("edge.yaml", "replicas: 2", "replicas: 1");
-    assert_fails(check_spin_app(&single, &app), "at least 2 replicas");
+    assert_fails(check_edge(&unpinned, &app), "names no version");
     let inline_key = with(
         "edge.yaml",
-        "      valueFrom:\n        secretKeyRef:\n          name: pomerium-chat-edge\n          key: openai_api_key\n",
-        "      value: sk-inline\n",
+        "              valueFrom:\n                secretKeyRef:\n                  name: pomerium-chat-edge\n                  key: openai_api_key\n",
+        "              value: sk-inline\n",
     );
     assert_fails(
-        check_spin_app(&inline_key, &app),
+        check_edge(&inline_key, &app),
         "openai_api_key must come from a secretKeyRef",
     );
     let unknown = with(
         "edge.yaml",
-        "- name: allowed_origins",
-        "- name: cors_origins",
+        "- name: SPIN_VARIABLE_ALLOWED_ORIGINS",
+        "- name: SPIN_VARIABLE_CORS_ORIGINS",
     );
     assert_fails(
-        check_spin_app(&unknown, &app),
-        "cors_origins is not a setting",
+        check_edge(&unknown, &app),
+        "SPIN_VARIABLE_CORS_ORIGINS is not a setting",
     );
     let elsewhere = with(
         "edge.yaml",
         "value: https://chat.YOUR-DOMAIN",
         "value: https://pomerium.YOUR-DOMAIN",
     );
-    assert_fails(check_spin_app(&elsewhere, &app), "the chat Ingress is");
+    assert_fails(check_edge(&elsewhere, &app), "the chat Ingress is");
     let spins = with(
         "edge.yaml",
-        "      httpGet:\n        path: /api/health",
-        "      httpGet:\n        path: /.well-known/spin/health",
+        "            httpGet:\n              path: /api/health",
+        "            httpGet:\n              path: /.well-known/spin/health",
     );
-    assert_fails(check_spin_app(&spins, &app), "not the edge's /api/health");
+    assert_fails(check_edge(&spins, &app), "not the edge's /api/health");
     // Issue 19 item 9: without mcp_origin, edge tool mode's calls to Northwind are denied.
     let no_mcp = with(
         "edge.yaml",
-        "    - name: mcp_origin\n      value: https://northwind.YOUR-DOMAIN\n",
+        "            - name: SPIN_VARIABLE_MCP_ORIGIN\n              value: https://northwind.YOUR-DOMAIN\n",
         "",
     );
     assert_fails(
-        check_spin_app(&no_mcp, &app),
+        check_edge(&no_mcp, &app),
         "the edge calls https://northwind.YOUR-DOMAIN/mcp, which allowed_outbound_hosts does not allow",
     );
     let no_origin = with(
         "edge.yaml",
-        "    - name: pomerium_origin\n      value: https://chat.YOUR-DOMAIN\n",
+        "            - name: SPIN_VARIABLE_POMERIUM_ORIGIN\n              value: https://chat.YOUR-DOMAIN\n",
         "",
     );
     assert_fails(
-        check_spin_app(&no_origin, &app),
+        check_edge(&no_origin, &app),
         "the edge calls https://chat.YOUR-DOMAIN, which",
     );
+}
+
+/// Issue 17: the pool is set in our Deployment, which the operator's Service reaches and the
+/// operator leaves alone.
+#[test]
+fn the_edge_deployment_is_the_spin_apps_pods() {
+    let app = app_name();
+    let operator_made = with(
+        "executor.yaml",
+        "  createDeployment: false\n",
+        "  createDeployment: true\n  deploymentConfig:\n    runtimeClassName: wasmtime-spin-v2\n",
+    );
+    assert_fails(check_edge(&operator_made, &app), "createDeployment: false");
+    let ignored = with(
+        "edge.yaml",
+        "  replicas: 2\n",
+        "  replicas: 2\n  variables:\n    - name: jwt_assertion\n      value: required\n",
+    );
+    assert_fails(check_edge(&ignored, &app), "spec.variables is ignored");
+    let deleted = with(
+        "edge.yaml",
+        "  name: pomerium-chat-edge\n  labels:",
+        "  name: pomerium-chat\n  labels:",
+    );
+    assert_fails(check_edge(&deleted, &app), "which spin-operator deletes");
+    let unselected = with(
+        "edge.yaml",
+        "        core.spinkube.dev/app.pomerium-chat.status: ready\n",
+        "",
+    );
+    assert_fails(
+        check_edge(&unselected, &app),
+        "which the operator's Service selects",
+    );
+    let port = with(
+        "edge.yaml",
+        "            - name: http-app\n",
+        "            - name: http\n",
+    );
+    assert_fails(
+        check_edge(&port, &app),
+        "no containerPort 80 named http-app",
+    );
+    let listen = with("edge.yaml", "value: 0.0.0.0:80", "value: 127.0.0.1:80");
+    assert_fails(
+        check_edge(&listen, &app),
+        "Spin listens on Some(\"127.0.0.1:80\")",
+    );
+    let elsewhere = with(
+        "edge.yaml",
+        "runtimeClassName: wasmtime-spin-v2",
+        "runtimeClassName: runc",
+    );
+    assert_fails(
+        check_edge(&elsewhere, &app),
+        "no Deployment runs the SpinApp's image",
+    );
+}
+
+#[test]
+fn the_edge_scales_on_cpu_from_two_replicas() {
+    let app = app_name();
+    let one = with("edge.yaml", "  minReplicas: 2", "  minReplicas: 1");
+    assert_fails(check_edge(&one, &app), "minReplicas Some(1)");
+    let fixed = with(
+        "edge.yaml",
+        "  # No `replicas`",
+        "  replicas: 3\n  # No `replicas`",
+    );
+    assert_fails(check_edge(&fixed, &app), "every apply would reset");
+    let memory = with("edge.yaml", "        name: cpu\n", "        name: memory\n");
+    assert_fails(check_edge(&memory, &app), "no CPU utilization target");
+    let no_request = with("edge.yaml", "              cpu: 500m\n", "");
+    assert_fails(check_edge(&no_request, &app), "needs a CPU request");
+    let unscaled = with(
+        "edge.yaml",
+        "    name: pomerium-chat-edge\n  minReplicas",
+        "    name: other\n  minReplicas",
+    );
+    assert_fails(check_edge(&unscaled, &app), "run at least 2 replicas");
 }
 
 #[test]
