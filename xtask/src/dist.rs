@@ -110,11 +110,11 @@ pub(crate) fn build(spin: bool) -> anyhow::Result<Dist> {
             .arg("-o")
             .arg(&widget_wasm),
     )?;
-    std::fs::copy(
-        root().join("widget/js/pomerium-chat.js"),
-        dir.join("widget/pomerium-chat.js"),
-    )
-    .context("copying the widget loader")?;
+    let loader = std::fs::read_to_string(root().join("widget/js/pomerium-chat.js"))
+        .context("reading the widget loader")?;
+    let loader = with_modules(&loader, &snippets(&dir.join("widget"))?)?;
+    std::fs::write(dir.join("widget/pomerium-chat.js"), strip_js(&loader))
+        .context("writing the widget loader")?;
     copy_dir(&root().join("demo-site"), &dir.join("site"))?;
 
     // Two builds of the edge: configuration from the environment (wasmtime serve) and from
@@ -239,6 +239,53 @@ fn gzip_len(bytes: &[u8]) -> anyhow::Result<u64> {
     Ok(encoder.finish()?.len() as u64)
 }
 
+/// The paths of wasm-bindgen's snippet modules under `widget`, relative to it (`./snippets/…`).
+fn snippets(widget: &Path) -> anyhow::Result<Vec<String>> {
+    let mut files = Vec::new();
+    let dir = widget.join("snippets");
+    if dir.exists() {
+        bundle_files(&dir, &mut files)?;
+    }
+    let mut paths: Vec<String> = files
+        .iter()
+        .filter_map(|file| file.strip_prefix(widget).ok())
+        .map(|rel| format!("./{}", rel.to_string_lossy().replace('\\', "/")))
+        .filter(|rel| rel.ends_with(".js"))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
+/// The loader with its `const MODULES = [];` listing `modules`, which it imports beside the glue.
+fn with_modules(loader: &str, modules: &[String]) -> anyhow::Result<String> {
+    const EMPTY: &str = "const MODULES = [];";
+    anyhow::ensure!(
+        loader.matches(EMPTY).count() == 1,
+        "the widget loader has no line `{EMPTY}`"
+    );
+    let list: Vec<String> = modules.iter().map(|m| format!("{m:?}")).collect();
+    Ok(loader.replace(EMPTY, &format!("const MODULES = [{}];", list.join(", "))))
+}
+
+/// The loader without its comment lines and indentation: what a browser needs of it (the
+/// comments stay in `widget/js/`). Only for our own loader, which keeps every comment on lines of
+/// its own and no line break inside a string.
+fn strip_js(source: &str) -> String {
+    source
+        .lines()
+        .map(str::trim)
+        .filter(|line| {
+            !(line.is_empty()
+                || line.starts_with("//")
+                || (line.starts_with("/**") && line.ends_with("*/")))
+        })
+        .fold(String::new(), |mut out, line| {
+            out.push_str(line);
+            out.push('\n');
+            out
+        })
+}
+
 fn kb(bytes: u64) -> String {
     format!("{:.1} KB", bytes as f64 / 1024.0)
 }
@@ -255,4 +302,29 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{strip_js, with_modules};
+
+    #[test]
+    fn the_loader_lists_the_snippets() {
+        let loader = "a();\nconst MODULES = [];\nb();\n";
+        let modules = ["./snippets/w-1/inline0.js".to_owned()];
+        assert_eq!(
+            with_modules(loader, &modules).unwrap(),
+            "a();\nconst MODULES = [\"./snippets/w-1/inline0.js\"];\nb();\n"
+        );
+        assert!(with_modules("a();", &modules).is_err());
+    }
+
+    #[test]
+    fn strip_js_drops_comment_lines_and_indentation_only() {
+        let source = "// The loader.\n\nconst a = \"https://x/\"; // kept\n  /** Doc. */\n  if (a) {\n    f(a);\n  }\n";
+        assert_eq!(
+            strip_js(source),
+            "const a = \"https://x/\"; // kept\nif (a) {\nf(a);\n}\n"
+        );
+    }
 }
