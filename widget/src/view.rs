@@ -28,6 +28,7 @@
 pub(crate) mod answer;
 pub(crate) mod approval;
 pub(crate) mod error_box;
+pub(crate) mod follow;
 pub(crate) mod markdown;
 pub(crate) mod servers;
 pub(crate) mod tool_call;
@@ -44,6 +45,7 @@ use crate::i18n::{Strings, fill};
 use crate::state::{ChatState, Servers};
 use crate::styles;
 use crate::view::answer::{AnswerView, Context};
+use crate::view::follow::Follow;
 use crate::view::servers::{ServersView, Shown};
 
 /// The `data-action` of the Send button.
@@ -110,6 +112,7 @@ pub(crate) struct View {
     greeting: Element,
     exchanges: Vec<(Element, AnswerView)>,
     jump: Element,
+    follow: Follow,
     input: HtmlTextAreaElement,
     input_label: Element,
     send: Element,
@@ -333,6 +336,7 @@ impl View {
         root.append_child(&launcher)
             .map_err(MountError::ShadowRoot)?;
         root.append_child(&panel).map_err(MountError::ShadowRoot)?;
+        let follow = Follow::new(&log, &jump);
         Ok(Self {
             doc,
             root,
@@ -352,6 +356,7 @@ impl View {
             greeting,
             exchanges: Vec::new(),
             jump,
+            follow,
             input,
             input_label,
             send,
@@ -393,7 +398,6 @@ impl View {
             s,
         );
 
-        let follow = self.is_scrolled_to_bottom();
         let server_names = server_names(&state.servers);
         if server_names != self.shown_names {
             // Cards name their servers: a restored conversation shown before the list arrived
@@ -448,10 +452,7 @@ impl View {
                 self.announcer.set_text_content(Some(&answer.spoken_text()));
             }
         }
-        if follow {
-            self.scroll_to_latest();
-        }
-        self.update_jump();
+        self.follow.changed();
 
         let busy = state.is_busy();
         dom::flag(&self.send, "disabled", busy);
@@ -632,7 +633,7 @@ impl View {
 
     /// Shows "jump to latest" while the reader is away from the end of the log.
     pub(crate) fn update_jump(&self) {
-        dom::flag(&self.jump, "hidden", self.is_scrolled_to_bottom());
+        self.follow.scrolled();
     }
 
     /// The visual viewport is `height` CSS pixels tall and starts `top` pixels below the layout
@@ -655,12 +656,6 @@ impl View {
         if focused {
             self.input.scroll_into_view_with_bool(false);
         }
-    }
-
-    /// Follow the stream only while the reader is at the bottom of the log.
-    fn is_scrolled_to_bottom(&self) -> bool {
-        let log = &self.log;
-        log.scroll_top() + log.client_height() >= log.scroll_height() - 24
     }
 }
 
