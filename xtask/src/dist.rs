@@ -29,9 +29,9 @@ use crate::cmd::{self, root};
 use crate::{precompile, tools};
 
 /// The widget bundle's budget: JS and wasm, gzipped. Issue 15's goal is 75,000 bytes; the
-/// bundle is 100,045 (December 2026: wasm-opt took 700 bytes off the wasm, the loader's shell
+/// bundle is 100,450 (December 2026: wasm-opt took 700 bytes off the wasm, the loader's shell
 /// and early requests added 1,300 of JS), so the budget is that plus about 1%.
-pub(crate) const WIDGET_BUDGET_GZ: u64 = 101_000;
+pub(crate) const WIDGET_BUDGET_GZ: u64 = 101_500;
 
 /// How `wasm-opt` shrinks the widget's wasm after wasm-bindgen. Measured on the widget
 /// (wasm-opt 132, December 2026): `-Os` 212,522 bytes raw / 90,107 gzipped, `-Oz` 211,841 /
