@@ -223,24 +223,29 @@ pub(crate) fn axe_core() -> anyhow::Result<PathBuf> {
     let dir = tools_dir().join("axe-core");
     let script = dir.join("node_modules/axe-core/axe.min.js");
     if !script.exists() {
-        npm()?;
-        announce(&format!("{AXE_CORE} with npm"), "5 to 20 s");
-        std::fs::create_dir_all(&dir)?;
-        cmd::run(
-            Command::new("npm")
-                .args([
-                    "install",
-                    "--no-audit",
-                    "--no-fund",
-                    "--no-save",
-                    "--prefix",
-                ])
-                .arg(&dir)
-                .arg(AXE_CORE),
-        )
-        .context("installing axe-core with npm")?;
+        npm_install(&dir, AXE_CORE)?;
     }
     Ok(script)
+}
+
+/// Installs the npm `package` (`name@version`) under `dir`.
+fn npm_install(dir: &Path, package: &str) -> anyhow::Result<()> {
+    npm()?;
+    announce(&format!("{package} with npm"), "5 to 20 s");
+    std::fs::create_dir_all(dir)?;
+    cmd::run(
+        Command::new("npm")
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--no-save",
+                "--prefix",
+            ])
+            .arg(dir)
+            .arg(package),
+    )
+    .with_context(|| format!("installing {package} with npm"))
 }
 
 /// binaryen's `wasm-opt` at [`BINARYEN`] (or `$PCHAT_WASM_OPT`), installed with npm under
@@ -257,22 +262,7 @@ pub(crate) fn wasm_opt() -> anyhow::Result<PathBuf> {
         cmd::output(Command::new(&local).arg("--version")).is_some_and(|have| have.contains(&want))
     };
     if !matches() {
-        npm()?;
-        announce(&format!("{BINARYEN} with npm"), "5 to 20 s");
-        std::fs::create_dir_all(&dir)?;
-        cmd::run(
-            Command::new("npm")
-                .args([
-                    "install",
-                    "--no-audit",
-                    "--no-fund",
-                    "--no-save",
-                    "--prefix",
-                ])
-                .arg(&dir)
-                .arg(BINARYEN),
-        )
-        .context("installing binaryen with npm")?;
+        npm_install(&dir, BINARYEN)?;
         anyhow::ensure!(matches(), "{} does not report {want}", local.display());
     }
     Ok(local)
