@@ -1,7 +1,7 @@
 // The <pomerium-chat> loader: what a page's <script type="module"> runs.
 //
 // It does not wait for the wasm before the element exists: at once it
-// - starts fetching the wasm (compiled while it streams in, by init below),
+// - starts fetching and compiling the wasm (`compileStreaming`, while it streams in),
 // - defines <pomerium-chat> as a light shell that reserves the element's space and keeps its
 //   instances (and open/close/clear calls) until the Rust widget takes over,
 // - for each connected element, starts the first GETs the widget makes (/api/me,
@@ -14,7 +14,10 @@
 const TAG = "pomerium-chat";
 const OBSERVED = ["endpoint", "title", "placeholder", "theme", "locale", "mode"];
 
-const wasm = fetch(new URL("widget_bg.wasm", import.meta.url));
+// Compiled as it streams in, while the glue loads; where that fails (a server that does not
+// say application/wasm), the glue fetches and compiles it itself from the URL.
+const wasmUrl = new URL("widget_bg.wasm", import.meta.url);
+const wasm = WebAssembly.compileStreaming(fetch(wasmUrl)).catch(() => wasmUrl);
 
 /** URL -> the promise of its response, started before the widget ran; each taken once. */
 const early = new Map();
@@ -128,7 +131,7 @@ const [glue] = await Promise.all([
   import("./widget.js"),
   ...MODULES.map((path) => import(path)),
 ]);
-await glue.default({ module_or_path: wasm });
+await glue.default({ module_or_path: await wasm });
 // For pages (and pchat-bench) that time the start: the widget runs from here.
 performance.mark("pomerium-chat:running");
 
