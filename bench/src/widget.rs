@@ -8,8 +8,9 @@
 //!
 //! - Interactive: from the widget's script tag to `data-ready="true"` on the element, which the
 //!   widget sets once its server list has loaded (so it includes `GET /api/servers` through
-//!   the fake Pomerium and the edge). Also: to the element's registration, and from navigation
-//!   start.
+//!   the fake Pomerium and the edge). Also: to the element's registration, from navigation
+//!   start, and the phases in between (`widget.phase_ms.*`: each file and first GET loaded, the
+//!   widget running).
 //! - Cost per token: one answer of `Plan::widget_tokens` markdown tokens (20,000), one per
 //!   event. The first and last `Plan::widget_window` tokens (1,000) come
 //!   `Plan::widget_token_gap` (1 ms) apart, about one chunk each; the middle comes in bursts.
@@ -116,8 +117,41 @@ async fn one_run(
     results.record("widget.interactive_ms", "ms", ready - tag);
     results.record("widget.defined_ms", "ms", defined - tag);
     results.record("widget.interactive_from_navigation_ms", "ms", ready);
+    phases(browser, tag, results).await?;
     token_cost(ctx, site, browser, long, results).await?;
     memory_after_answers(ctx, site, browser, heap_answer, results).await
+}
+
+/// Where the time to interactive goes: when each file and first GET finished loading (Resource
+/// Timing `responseEnd`) and when the widget ran (the loader's `pomerium-chat:running` mark), in
+/// ms after the script tag, as `widget.phase_ms.<step>`.
+async fn phases(browser: &Browser, tag: f64, results: &mut Results) -> anyhow::Result<()> {
+    const STEPS: [(&str, &str); 7] = [
+        ("loader", "/widget/pomerium-chat.js"),
+        ("glue", "/widget/widget.js"),
+        ("snippet", "/widget/snippets/"),
+        ("wasm", "/widget/widget_bg.wasm"),
+        ("me", "/api/me"),
+        ("servers", "/api/servers"),
+        ("models", "/api/models"),
+    ];
+    let script = "const entries = performance.getEntriesByType('resource');
+        const ends = arguments[0].map((part) => {
+          const e = entries.find((e) => new URL(e.name).pathname.startsWith(part));
+          return e ? e.responseEnd : null;
+        });
+        const running = performance.getEntriesByName('pomerium-chat:running')[0];
+        ends.push(running ? running.startTime : null);
+        return ends;";
+    let parts: Vec<&str> = STEPS.iter().map(|(_, part)| *part).collect();
+    let ends = browser.eval(script, vec![json!(parts)]).await?;
+    let names = STEPS.iter().map(|(name, _)| *name).chain(["running"]);
+    for (name, end) in names.zip(ends.as_array().into_iter().flatten()) {
+        if let Some(end) = end.as_f64() {
+            results.record(&format!("widget.phase_ms.{name}"), "ms", end - tag);
+        }
+    }
+    Ok(())
 }
 
 /// Streams the long answer into the loaded page and records the cost per token.

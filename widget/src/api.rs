@@ -20,7 +20,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ReadableStream, Request, RequestCredentials, RequestInit, Response};
 
-use crate::json;
+use crate::{element, json};
 
 /// Why a request to the edge gave no usable answer.
 #[derive(Debug, thiserror::Error)]
@@ -153,8 +153,13 @@ async fn send(
     let request = Request::new_with_str_and_init(&url(endpoint, path), &init)
         .map_err(|_| RequestError::Unreadable)?;
     let window = web_sys::window().ok_or(RequestError::Unreachable)?;
-    // The glue looks `fetch` up on each call, so a page (or a test) may wrap it.
-    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+    // The loader may have sent this very GET while the wasm loaded; else fetch now. The glue
+    // looks `fetch` up on each call, so a page (or a test) may wrap it.
+    let early = (method == "GET")
+        .then(|| element::take_early(&url(endpoint, path)))
+        .flatten();
+    let pending = early.unwrap_or_else(|| window.fetch_with_request(&request));
+    let response: Response = JsFuture::from(pending)
         .await
         .map_err(|_| RequestError::Unreachable)?
         .unchecked_into();

@@ -3,8 +3,10 @@
 //! A custom element's constructor must be a real JS `class extends HTMLElement`, so a tiny
 //! inline JS shim defines the class and forwards `connectedCallback`, `disconnectedCallback`,
 //! `attributeChangedCallback` and the host API (`open()`, `close()`, `send(text)`, `clear()`)
-//! into Rust. The four forwarding closures live as long as the page: this is the one place
-//! where the crate calls `forget`.
+//! into Rust. When the loader (`widget/js/pomerium-chat.js`) defined the element first, as a
+//! shell that waits for the wasm, the shim hands the same callbacks to the shell, which forwards
+//! its elements and every later callback. The four forwarding closures live as long as the
+//! page: this is the one place where the crate calls `forget`.
 //!
 //! Rust keeps one [`Controller`] per connected element in a registry. When an element leaves
 //! the document, its controller (and with it every listener and the request in flight) is
@@ -13,7 +15,7 @@
 //! disconnect the conversation is saved at once, so an element that replaces this one (a
 //! framework re-rendering the parent) or this one coming back later restores it as it was.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Array, Reflect};
@@ -37,6 +39,12 @@ const OBSERVED: [&str; 6] = [
 
 #[wasm_bindgen(inline_js = r#"
 export function defineElement(name, observed, connected, disconnected, changed, call) {
+  const defined = customElements.get(name);
+  if (defined) {
+    // The loader's shell (widget/js/pomerium-chat.js) hands its elements over.
+    if (typeof defined.attach === "function") defined.attach({ connected, disconnected, changed, call });
+    return;
+  }
   customElements.define(name, class extends HTMLElement {
     static get observedAttributes() { return observed; }
     connectedCallback() { connected(this); }
@@ -50,6 +58,10 @@ export function defineElement(name, observed, connected, disconnected, changed, 
     clear() { call(this, "clear", ""); }
   });
 }
+export function takeEarly(name, url) {
+  const defined = customElements.get(name);
+  return defined && typeof defined.take === "function" ? defined.take(url) : undefined;
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = defineElement, catch)]
@@ -61,6 +73,9 @@ extern "C" {
         changed: &Closure<dyn Fn(HtmlElement, String)>,
         call: &Closure<dyn Fn(HtmlElement, String, String) -> bool>,
     ) -> Result<(), JsValue>;
+
+    #[wasm_bindgen(js_name = takeEarly)]
+    fn take_early_js(name: &str, url: &str) -> JsValue;
 }
 
 /// A connected element and its controller.
@@ -70,11 +85,14 @@ struct Instance {
 }
 
 thread_local! {
+    /// [`define`] ran: the element is this module's.
+    static DEFINED: Cell<bool> = const { Cell::new(false) };
     static INSTANCES: RefCell<Vec<Instance>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Registers `<pomerium-chat>`. Does nothing where there is no `customElements` (outside a
-/// browser window) or when the element is registered already, so calling it twice is fine.
+/// Registers `<pomerium-chat>`, or takes over the elements of the loader's shell when the loader
+/// registered it first (`widget/js/pomerium-chat.js`). Does nothing where there is no
+/// `customElements` (outside a browser window) or the second time, so calling it twice is fine.
 #[wasm_bindgen]
 pub fn define() -> Result<(), JsValue> {
     let global = js_sys::global();
@@ -82,8 +100,7 @@ pub fn define() -> Result<(), JsValue> {
     if registry.is_undefined() || registry.is_null() {
         return Ok(());
     }
-    let registry: web_sys::CustomElementRegistry = registry.unchecked_into();
-    if !registry.get(TAG_NAME).is_undefined() {
+    if DEFINED.get() {
         return Ok(());
     }
     let observed: Array = OBSERVED.iter().copied().map(JsValue::from_str).collect();
@@ -104,7 +121,17 @@ pub fn define() -> Result<(), JsValue> {
     disconnected.forget();
     changed.forget();
     call.forget();
+    DEFINED.set(true);
     Ok(())
+}
+
+/// The response the loader fetched early for `url` (a GET the widget makes first), once; `None`
+/// when there is none (no loader, another URL, or taken already).
+pub(crate) fn take_early(url: &str) -> Option<js_sys::Promise> {
+    let early = take_early_js(TAG_NAME, url);
+    early
+        .is_instance_of::<js_sys::Promise>()
+        .then(|| early.unchecked_into())
 }
 
 fn find(host: &HtmlElement) -> Option<Rc<Controller>> {

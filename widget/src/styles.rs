@@ -13,6 +13,12 @@
 //! boxes restate every inherited property, so page resets on the host never leak in, and a
 //! launcher's placement is `!important` (it lives in the top layer as a popover).
 //!
+//! Finished answers and the groups of settled blocks of an answer that grows
+//! (`.markdown > .blocks`) have `content-visibility: auto`: off screen, the browser skips their
+//! style, layout and paint and keeps their last size, so a frame's style and layout cost stays flat as an answer and the
+//! conversation grow (issue 15). Their width always comes from the log (never shrink-to-fit),
+//! so only the remembered height matters.
+//!
 //! Colours are per scheme: `--pomerium-chat-<name>` themes the light scheme and
 //! `--pomerium-chat-dark-<name>` the dark one, so a page that themes only one scheme leaves the
 //! other on defaults that keep WCAG AA contrast (issue 18). The user's bubble has a foreground
@@ -194,6 +200,11 @@ const CSS: &str = concat!(
   white-space: pre-wrap;
 }
 .message.assistant[aria-busy="true"] .text:empty::after { content: "…"; color: var(--_muted); }
+.message.assistant[data-complete], .markdown > .blocks {
+  content-visibility: auto;
+  contain-intrinsic-size: auto 1.5em;
+}
+.markdown > .blocks:first-child > :first-child { margin-top: 0; }
 .markdown > :first-child { margin-top: 0; }
 .markdown > :last-child { margin-bottom: 0; }
 .markdown p, .markdown ul, .markdown ol, .markdown blockquote, .markdown .table, .markdown .codeblock { margin: 0 0 0.6em; }

@@ -29,6 +29,7 @@
 pub(crate) mod answer;
 pub(crate) mod approval;
 pub(crate) mod error_box;
+pub(crate) mod follow;
 pub(crate) mod markdown;
 pub(crate) mod servers;
 pub(crate) mod shell;
@@ -42,6 +43,7 @@ use crate::dom;
 use crate::i18n::{Strings, fill};
 use crate::state::{ChatState, Servers};
 use crate::view::answer::{AnswerView, Context};
+use crate::view::follow::Follow;
 use crate::view::servers::{ServersView, Shown};
 use crate::view::shell::Shell;
 
@@ -93,6 +95,8 @@ pub(crate) struct View {
     shell: Shell,
     servers: ServersView,
     exchanges: Vec<(Element, AnswerView)>,
+    /// Follows the end of a growing answer, once per animation frame.
+    follow: Follow,
     shown_models: Option<(Option<ModelList>, Option<String>)>,
     shown_user: Option<(Option<Identity>, &'static str)>,
     shown_settings: Option<Settings>,
@@ -105,10 +109,12 @@ impl View {
     pub(crate) fn mount(host: &HtmlElement) -> Result<Self, MountError> {
         let shell = Shell::build(host)?;
         let servers = ServersView::new(&shell.doc, &shell.header);
+        let follow = Follow::new(&shell.log, &shell.jump);
         Ok(Self {
             shell,
             servers,
             exchanges: Vec::new(),
+            follow,
             shown_models: None,
             shown_user: None,
             shown_settings: None,
@@ -152,7 +158,6 @@ impl View {
             s,
         );
 
-        let follow = self.is_scrolled_to_bottom();
         let server_names = server_names(&state.servers);
         if server_names != self.shown_names {
             // Cards name their servers: a restored conversation shown before the list arrived
@@ -210,10 +215,7 @@ impl View {
             }
         }
         self.render_always(state);
-        if follow {
-            self.scroll_to_latest();
-        }
-        self.update_jump();
+        self.follow.changed();
 
         let busy = state.is_busy();
         dom::flag(&self.shell.send, "disabled", busy);
@@ -410,7 +412,7 @@ impl View {
 
     /// Shows "jump to latest" while the reader is away from the end of the log.
     pub(crate) fn update_jump(&self) {
-        dom::flag(&self.shell.jump, "hidden", self.is_scrolled_to_bottom());
+        self.follow.scrolled();
     }
 
     /// The visual viewport is `height` CSS pixels tall and starts `top` pixels below the layout
@@ -434,12 +436,6 @@ impl View {
         if focused {
             self.shell.input.scroll_into_view_with_bool(false);
         }
-    }
-
-    /// Follow the stream only while the reader is at the bottom of the log.
-    fn is_scrolled_to_bottom(&self) -> bool {
-        let log = &self.shell.log;
-        log.scroll_top() + log.client_height() >= log.scroll_height() - 24
     }
 }
 

@@ -219,3 +219,37 @@ async fn settled_blocks_keep_their_nodes_while_the_tail_streams() {
         "First paragraph.Second paragraph\nstill goinga listgrowsThe end."
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_long_answer_keeps_few_children_under_its_root_and_every_block_in_order() {
+    let page = Page::with_servers().await;
+    let stream = page.fetch.respond_stream("/api/chat");
+    page.ask("q").await;
+    // Paragraph 0 settles once paragraph 1 starts.
+    stream.push_events(&[text("Paragraph 0.\n\nParagraph 1.\n\n")]);
+    page.wait_for_text("Paragraph 0.Paragraph 1.").await;
+    let first = page.get("[data-role=\"text\"] > p");
+    first.set_attribute("data-probe", "kept").unwrap();
+    for i in 2..200 {
+        stream.push_events(&[text(&format!("Paragraph {i}.\n\n"))]);
+        next_turn().await;
+    }
+    stream.push_events(&[done()]);
+    page.wait_for_complete("true").await;
+    let root = answer_root(&page);
+    assert!(
+        root.child_element_count() <= 100,
+        "{} children under the answer's root",
+        root.child_element_count()
+    );
+    let paragraphs = root.query_selector_all("p").unwrap();
+    assert_eq!(paragraphs.length(), 200);
+    let want: String = (0..200).map(|i| format!("Paragraph {i}.")).collect();
+    assert_eq!(root.text_content().unwrap_or_default(), want);
+    let first = paragraphs.item(0).unwrap().unchecked_into::<Element>();
+    assert_eq!(
+        first.get_attribute("data-probe").as_deref(),
+        Some("kept"),
+        "a settled paragraph was rebuilt when it was grouped"
+    );
+}

