@@ -14,6 +14,7 @@ mod fakes;
 mod hostile_answers;
 mod precompiled;
 mod support;
+mod third_party_mcp;
 mod tool_bounds;
 mod tool_mode;
 mod widget;

