@@ -3,10 +3,13 @@
 //!
 //! The client sends `Accept: application/json, text/event-stream` and reads either answer: a
 //! JSON body, or an SSE stream decoded with `protocol::sse::Decoder` until the response with
-//! the request's id arrives. Every wait has a deadline.
+//! the request's id arrives. Messages the server sends before that response are kept in
+//! [`Answer::interleaved`]; server requests among them (elicitation) are answered with the
+//! function given to [`McpClient::with_answers`]. Every wait has a deadline.
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -128,7 +131,15 @@ pub(crate) struct McpClient {
     session: Option<String>,
     protocol_version: Option<String>,
     next_id: u64,
+    /// The `capabilities` sent in `initialize` (`{}` unless [`McpClient::with_capabilities`]).
+    capabilities: Value,
+    /// Answers server requests (e.g. `elicitation/create`) that arrive on a request's stream:
+    /// given the request, the `result` to send back.
+    answer: Option<Answerer>,
 }
+
+/// Gives the `result` for a server request.
+type Answerer = Arc<dyn Fn(&Value) -> Value + Send + Sync>;
 
 /// One HTTP answer to a JSON-RPC POST.
 pub(crate) struct Answer {
@@ -138,6 +149,8 @@ pub(crate) struct Answer {
     pub(crate) message: Option<Value>,
     /// The body as text when it was not a JSON-RPC answer (errors, 202).
     pub(crate) text: String,
+    /// Messages the server sent on the stream before the response (notifications, requests).
+    pub(crate) interleaved: Vec<Value>,
 }
 
 impl McpClient {
@@ -149,7 +162,24 @@ impl McpClient {
             session: None,
             protocol_version: None,
             next_id: 1,
+            capabilities: json!({}),
+            answer: None,
         }
+    }
+
+    /// Declares `capabilities` in `initialize`.
+    pub(crate) fn with_capabilities(mut self, capabilities: Value) -> Self {
+        self.capabilities = capabilities;
+        self
+    }
+
+    /// Answers server requests on a request's stream with `answer(request)` as the result.
+    pub(crate) fn with_answers(
+        mut self,
+        answer: impl Fn(&Value) -> Value + Send + Sync + 'static,
+    ) -> Self {
+        self.answer = Some(Arc::new(answer));
+        self
     }
 
     /// Sends `header: value` on every request.
@@ -163,7 +193,7 @@ impl McpClient {
     pub(crate) async fn initialize(&mut self, version: &str) -> anyhow::Result<Value> {
         let params = json!({
             "protocolVersion": version,
-            "capabilities": {},
+            "capabilities": self.capabilities.clone(),
             "clientInfo": {"name": "northwind-mcp-tests", "version": "0"}
         });
         let answer = self.send("initialize", Some(params)).await?;
@@ -247,6 +277,7 @@ impl McpClient {
             headers,
             message: None,
             text: String::new(),
+            interleaved: Vec::new(),
         };
         let Some(id) = id.filter(|_| status.is_success()) else {
             answer.text = response.text().await?;
@@ -272,9 +303,31 @@ impl McpClient {
                     answer.message = Some(message);
                     return Ok(answer);
                 }
+                if message.get("method").is_none() {
+                    continue;
+                }
+                if let (Some(request_id), Some(respond)) = (message.get("id"), &self.answer) {
+                    let reply =
+                        json!({"jsonrpc": "2.0", "id": request_id, "result": respond(&message)});
+                    let status = self.exchange_boxed(&reply).await?;
+                    if status != StatusCode::ACCEPTED {
+                        bail!("the answer to {} got HTTP {status}", message["method"]);
+                    }
+                }
+                answer.interleaved.push(message);
             }
         }
         bail!("the event stream ended without a response to request {id}")
+    }
+}
+
+impl McpClient {
+    /// Posts a response to a server request (boxed: `exchange` calls it while reading).
+    fn exchange_boxed<'a>(
+        &'a self,
+        body: &'a Value,
+    ) -> std::pin::Pin<Box<dyn Future<Output = anyhow::Result<StatusCode>> + Send + 'a>> {
+        Box::pin(async move { Ok(self.exchange(body, None).await?.status) })
     }
 }
 
