@@ -14,7 +14,7 @@ use std::time::Duration;
 use edge::mcp::client::{
     self as mcp, Capabilities, McpError, Recovery, ReplyReader, ServerMessage, Session,
     elicitation::{self, Answer, Elicitation},
-    messages,
+    messages, prompts,
     results::{Limits, PartKind, parse_call_result},
     versions,
 };
@@ -23,6 +23,9 @@ use testkit::process::{ChildProcess, free_local_addr};
 
 /// The largest reply these tests read.
 const MAX_REPLY: usize = 4 << 20;
+
+/// How long one exchange may take (the slowest is a 1 s long-running operation).
+const DEADLINE: Duration = Duration::from_secs(30);
 
 /// A third-party tool: `$env`, else `cached` under the tools directory; `None` (skip) when
 /// neither exists.
@@ -114,8 +117,20 @@ impl Conn {
         }
     }
 
-    /// Posts `body` (request `id`), answering server requests with `answer` while reading.
+    /// Posts `body` (request `id`), answering server requests with `answer` while reading;
+    /// fails after [`DEADLINE`].
     async fn request(
+        &mut self,
+        id: u64,
+        body: String,
+        answer: &mut dyn FnMut(&ServerMessage) -> Option<String>,
+    ) -> anyhow::Result<Reply> {
+        tokio::time::timeout(DEADLINE, self.exchange(id, body, answer))
+            .await
+            .map_err(|_| anyhow::anyhow!("request {id}: no answer within {DEADLINE:?}"))?
+    }
+
+    async fn exchange(
         &mut self,
         id: u64,
         body: String,
@@ -450,6 +465,30 @@ async fn python_sdk_server_answers_json_statelessly() -> anyhow::Result<()> {
     let sum = parse_call_result(&sum.result?, Limits::default());
     assert_eq!(sum.structured, Some(json!({"result": 42})));
     assert_eq!(sum.model_text(), "42");
+
+    // Prompts: listed with their arguments, fetched with string arguments.
+    let id = conn.session.next_id();
+    let listed = conn.call(id, prompts::list_prompts(id, None)).await?;
+    let (listed, _) = prompts::parse_prompts(&listed.result?)?;
+    let summarize = listed
+        .iter()
+        .find(|p| p.name == "summarize")
+        .expect("summarize");
+    assert_eq!(summarize.arguments.len(), 1);
+    assert!(summarize.arguments[0].required);
+    let arguments = json!({"topic": "orders"});
+    let arguments = arguments.as_object().cloned().unwrap_or_default();
+    let id = conn.session.next_id();
+    let got = conn
+        .call(id, prompts::get_prompt(id, summarize, &arguments)?)
+        .await?;
+    let messages = prompts::parse_prompt_messages(&got.result?, Limits::default())?;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].role, "user");
+    assert_eq!(
+        messages[0].content.kind,
+        PartKind::Text("Summarize orders in three sentences.".to_owned())
+    );
     Ok(())
 }
 
@@ -458,8 +497,15 @@ async fn python_sdk_server_speaks_the_stateless_revision() -> anyhow::Result<()>
     let Some((_server, url)) = python_server()? else {
         return Ok(());
     };
-    // 2026-07-28: no initialize; every request carries the revision itself.
+    // The probe finds a modern server; 2026-07-28 has no initialize: every request carries
+    // the revision itself.
     let mut conn = Conn::new(&url, Session::modern(Capabilities::default()));
+    let id = conn.session.next_id();
+    let probe = conn.call(id, versions::discover(id)).await?;
+    assert_eq!(
+        versions::era_of_discover(&probe.result?),
+        versions::Era::Modern(versions::MODERN_VERSION)
+    );
     let tools = conn.tools().await?;
     assert!(tools.iter().any(|t| t.name == "shout"), "{tools:?}");
     let id = conn.session.next_id();

@@ -14,6 +14,12 @@
 //!   not speak the requested revision answers `-32022` with the ones it does
 //!   ([`modern_versions_offered`]).
 //!
+//! Which era a server speaks is learnt with a probe: a `server/discover` sent with a
+//! [`Session::modern`] ([`discover`]). A modern server answers it ([`era_of_discover`]) or refuses
+//! the revision with `-32022` naming the ones it speaks; anything else (a legacy server's
+//! "no session" 400, `-32601`, an empty body) means the `initialize` handshake
+//! ([`era_of_refusal`]). Callers cache the outcome per server.
+//!
 //! A reply may be JSON or SSE in both eras; [`super::ReplyReader`] reads either.
 
 use base64::Engine as _;
@@ -86,6 +92,44 @@ pub fn initialize_with(id: u64, capabilities: &Capabilities) -> String {
             "clientInfo": client_info(),
         }),
     )
+}
+
+/// How to talk to a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Era {
+    /// Stateless requests at this revision ([`Session::modern`]).
+    Modern(&'static str),
+    /// The `initialize` handshake.
+    Handshake,
+}
+
+/// The `server/discover` probe (send it stamped by a [`Session::modern`]).
+pub fn discover(id: u64) -> String {
+    super::request(id, "server/discover", json!({}))
+}
+
+/// The era of a server that answered the probe: modern when its `supportedVersions` hold one
+/// the edge implements, else the handshake.
+pub fn era_of_discover(result: &Value) -> Era {
+    let offered: Vec<String> = result["supportedVersions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect();
+    match choose(&offered) {
+        Some(version) if version == MODERN_VERSION => Era::Modern(version),
+        _ => Era::Handshake,
+    }
+}
+
+/// The era of a server that refused the probe with `body` (any status).
+pub fn era_of_refusal(body: &[u8]) -> Era {
+    match modern_versions_offered(body).as_deref().and_then(choose) {
+        Some(version) if version == MODERN_VERSION => Era::Modern(version),
+        _ => Era::Handshake,
+    }
 }
 
 /// Whether the edge implements `version`.
@@ -429,6 +473,36 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn the_probe_tells_the_era() {
+        let mut session = Session::modern(Capabilities::default());
+        let probe: Value = serde_json::from_str(&session.stamp(discover(1))).unwrap();
+        assert_eq!(probe["method"], "server/discover");
+        assert_eq!(
+            probe["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"],
+            MODERN_VERSION
+        );
+        assert_eq!(session.next_id(), 1);
+        assert_eq!(
+            era_of_discover(&json!({"supportedVersions":["2026-07-28"],"resultType":"complete"})),
+            Era::Modern(MODERN_VERSION)
+        );
+        assert_eq!(
+            era_of_discover(&json!({"supportedVersions":["2027-01-01"]})),
+            Era::Handshake
+        );
+        assert_eq!(era_of_discover(&json!({})), Era::Handshake);
+        let refused = br#"{"jsonrpc":"2.0","id":1,"error":{"code":-32022,"message":"x","data":{"supported":["2026-07-28"],"requested":"2026-07-28"}}}"#;
+        assert_eq!(era_of_refusal(refused), Era::Modern(MODERN_VERSION));
+        for body in [
+            &br#"{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: No valid session ID provided"}}"#[..],
+            br#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"Method not found"}}"#,
+            b"",
+        ] {
+            assert_eq!(era_of_refusal(body), Era::Handshake);
+        }
     }
 
     #[test]
