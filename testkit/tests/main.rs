@@ -12,6 +12,7 @@ mod edge_approvals;
 mod edge_input;
 mod fakes;
 mod hostile_answers;
+mod northwind_app;
 mod precompiled;
 mod support;
 mod third_party_mcp;

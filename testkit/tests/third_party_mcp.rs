@@ -92,24 +92,25 @@ fn python_server() -> anyhow::Result<Option<(ChildProcess, String)>> {
 }
 
 /// One answer, read to its end.
-struct Reply {
+pub(crate) struct Reply {
     status: u16,
     content_type: String,
     session_id: Option<String>,
-    result: Result<Value, McpError>,
+    pub(crate) result: Result<Value, McpError>,
     /// What the server interleaved before the response, oldest first.
     messages: Vec<ServerMessage>,
 }
 
-/// A native transport over the client core, as the component's wasi one does it.
-struct Conn {
-    http: reqwest::Client,
+/// A native transport over the client core, as the component's wasi one does it (also used
+/// by `northwind_app`).
+pub(crate) struct Conn {
+    pub(crate) http: reqwest::Client,
     url: String,
-    session: Session,
+    pub(crate) session: Session,
 }
 
 impl Conn {
-    fn new(url: &str, session: Session) -> Self {
+    pub(crate) fn new(url: &str, session: Session) -> Self {
         Self {
             http: reqwest::Client::new(),
             url: url.to_owned(),
@@ -195,7 +196,7 @@ impl Conn {
         })
     }
 
-    async fn call(&mut self, id: u64, body: String) -> anyhow::Result<Reply> {
+    pub(crate) async fn call(&mut self, id: u64, body: String) -> anyhow::Result<Reply> {
         self.request(id, body, &mut |_| None).await
     }
 
@@ -209,7 +210,7 @@ impl Conn {
     }
 
     /// `initialize` (negotiated) and `notifications/initialized`.
-    async fn open(&mut self) -> anyhow::Result<Reply> {
+    pub(crate) async fn open(&mut self) -> anyhow::Result<Reply> {
         let (id, body) = self.session.initialize();
         let reply = self.call(id, body).await?;
         let result = reply.result.clone()?;
