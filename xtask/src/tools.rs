@@ -223,27 +223,7 @@ pub(crate) fn axe_core() -> anyhow::Result<PathBuf> {
     if let Some(path) = std::env::var_os("PCHAT_AXE") {
         return Ok(path.into());
     }
-    let dir = tools_dir().join("axe-core");
-    let script = dir.join("node_modules/axe-core/axe.min.js");
-    if !script.exists() {
-        npm()?;
-        announce(&format!("{AXE_CORE} with npm"), "5 to 20 s");
-        std::fs::create_dir_all(&dir)?;
-        cmd::run(
-            Command::new("npm")
-                .args([
-                    "install",
-                    "--no-audit",
-                    "--no-fund",
-                    "--no-save",
-                    "--prefix",
-                ])
-                .arg(&dir)
-                .arg(AXE_CORE),
-        )
-        .context("installing axe-core with npm")?;
-    }
-    Ok(script)
+    npm_package("axe-core", AXE_CORE, "axe-core/axe.min.js", "axe-core")
 }
 
 /// The reference MCP server's entry script (`node <it> streamableHttp`, port from `$PORT`):
@@ -252,11 +232,21 @@ pub(crate) fn mcp_everything() -> anyhow::Result<PathBuf> {
     if let Some(path) = std::env::var_os("PCHAT_MCP_EVERYTHING") {
         return Ok(path.into());
     }
-    let dir = tools_dir().join("mcp-everything");
-    let script = dir.join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
-    if !script.exists() {
+    npm_package(
+        "mcp-everything",
+        MCP_EVERYTHING,
+        "@modelcontextprotocol/server-everything/dist/index.js",
+        "the MCP reference server",
+    )
+}
+
+/// `file` of the npm `package` installed under [`tools_dir`]`/dir` (with npm, when missing).
+fn npm_package(dir: &str, package: &str, file: &str, what: &str) -> anyhow::Result<PathBuf> {
+    let dir = tools_dir().join(dir);
+    let path = dir.join("node_modules").join(file);
+    if !path.exists() {
         npm()?;
-        announce(&format!("{MCP_EVERYTHING} with npm"), "5 to 20 s");
+        announce(&format!("{package} with npm"), "5 to 20 s");
         std::fs::create_dir_all(&dir)?;
         cmd::run(
             Command::new("npm")
@@ -268,11 +258,11 @@ pub(crate) fn mcp_everything() -> anyhow::Result<PathBuf> {
                     "--prefix",
                 ])
                 .arg(&dir)
-                .arg(MCP_EVERYTHING),
+                .arg(package),
         )
-        .context("installing the MCP reference server with npm")?;
+        .with_context(|| format!("installing {what} with npm"))?;
     }
-    Ok(script)
+    Ok(path)
 }
 
 /// A Python with the official MCP SDK: `$PCHAT_MCP_PYTHON`, else a venv under [`tools_dir`],

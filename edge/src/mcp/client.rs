@@ -263,11 +263,15 @@ pub fn parse_tools(result: &Value) -> Result<(Vec<ToolDef>, Option<String>), Mcp
             })
         })
         .collect();
-    let cursor = result["nextCursor"]
+    Ok((tools, next_cursor(result)))
+}
+
+/// A list result's `nextCursor`, when there is another page.
+fn next_cursor(result: &Value) -> Option<String> {
+    result["nextCursor"]
         .as_str()
         .filter(|c| !c.is_empty())
-        .map(str::to_owned);
-    Ok((tools, cursor))
+        .map(str::to_owned)
 }
 
 /// A `tools/call` result: the text content joined (`Err` when `isError` is true, so the model

@@ -82,11 +82,7 @@ pub fn parse_prompts(result: &Value) -> Result<(Vec<PromptDef>, Option<String>),
             })
         })
         .collect();
-    let cursor = result["nextCursor"]
-        .as_str()
-        .filter(|c| !c.is_empty())
-        .map(str::to_owned);
-    Ok((prompts, cursor))
+    Ok((prompts, super::next_cursor(result)))
 }
 
 /// A `prompts/get` request for `prompt` with `arguments` (string values); `Err` when a
