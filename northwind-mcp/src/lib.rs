@@ -10,6 +10,7 @@
 //! | [`config`] | flags and environment variables |
 //! | [`db`] | the SQLite file, read-only connections, the query check, values to JSON |
 //! | [`tools`] | the MCP tool table |
+//! | [`mcp_app`] | the chart view (an MCP App `ui://` resource) |
 //! | [`auth`] | the bearer token middleware |
 //! | [`limit`] | the request body cap |
 
@@ -17,6 +18,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod limit;
+pub mod mcp_app;
 pub mod tools;
 
 use std::net::SocketAddr;

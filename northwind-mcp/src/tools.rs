@@ -1,21 +1,39 @@
-//! The MCP tool table: [`Northwind`] serves `list_tables`, `describe_table` and `read_query`.
+//! The MCP tool table: [`Northwind`] serves `list_tables`, `describe_table` and `read_query`,
+//! plus three that show MCP beyond plain tool calls: `chart_query` (its result drawn by the
+//! MCP App view of [`crate::mcp_app`]), `slow_query` (reports `notifications/progress` when the call
+//! carries a progress token) and `sales_for_year` (asks the user which year through elicitation
+//! when the caller did not say and the client can be asked).
 //!
 //! Each tool runs its database work on `spawn_blocking` and answers with one text item holding
 //! compact JSON. A tool that ran and failed (bad SQL, unknown table, a write) answers with a
 //! result marked `isError`, so the model can read the message and try again. rmcp does the same
 //! for arguments that do not fit the schema; only a malformed request (an unknown tool, broken
-//! JSON-RPC) becomes a protocol error. All three tools are read-only and say so in their
-//! annotations.
+//! JSON-RPC) becomes a protocol error. All tools are read-only and say so in their annotations.
+//! The server also lists and reads the chart view as a resource.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
-use rmcp::{ErrorData, ServerHandler, schemars, tool, tool_handler, tool_router};
+use rmcp::model::{
+    CallToolResult, ContentBlock, Implementation, ListResourcesResult, PaginatedRequestParams,
+    ProgressNotificationParam, ReadResourceRequestParams, ReadResourceResponse, RequestMetaObject,
+    ServerCapabilities, ServerConfig,
+};
+use rmcp::service::{ElicitationError, RequestContext};
+use rmcp::{ErrorData, Peer, RoleServer, ServerHandler, schemars, tool, tool_handler, tool_router};
 use serde::{Deserialize, Serialize};
 
 use crate::db::{Database, DbError};
+use crate::mcp_app;
+
+/// How long each of `slow_query`'s steps takes (the point of the tool is to be slow enough to
+/// show progress).
+pub const SLOW_STEP: Duration = Duration::from_millis(250);
+
+/// The years the orders cover.
+pub const YEARS: std::ops::RangeInclusive<i64> = 1996..=1998;
 
 /// What the model is told about this server when it connects.
 pub const INSTRUCTIONS: &str = "\
@@ -53,6 +71,37 @@ pub struct ReadQueryParams {
     /// LIMIT for big tables.
     pub query: String,
 }
+
+/// Arguments of `chart_query`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct ChartQueryParams {
+    /// One SQLite SELECT whose first column labels the bars and whose first numeric column
+    /// after it gives their lengths, for example
+    /// `SELECT CategoryName, COUNT(*) AS products FROM Categories JOIN Products USING (CategoryID) GROUP BY CategoryName`.
+    /// Same rules as read_query; at most 40 bars are drawn.
+    pub query: String,
+    /// The chart's title, for example `Products per category`.
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+/// Arguments of `sales_for_year`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct SalesForYearParams {
+    /// The year, 1996, 1997 or 1998. Leave it out when the user did not say: the user is asked.
+    #[serde(default)]
+    pub year: Option<i64>,
+}
+
+/// What the user is asked for when `sales_for_year` gets no year.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct YearChoice {
+    /// The year of the orders (1996 to 1998).
+    #[schemars(range(min = 1996, max = 1998))]
+    pub year: i64,
+}
+
+rmcp::elicit_safe!(YearChoice);
 
 #[tool_router]
 impl Northwind {
@@ -98,18 +147,150 @@ impl Northwind {
         let db = Arc::clone(&self.db);
         Ok(blocking(move || db.read_query(&params.query).map(|rows| rows.to_json())).await)
     }
+
+    /// Run one read-only SQLite query and show its result to the user as a bar chart (an
+    /// interactive view in clients that render MCP Apps). Returns the same JSON as read_query.
+    #[tool(
+        name = "chart_query",
+        annotations(read_only_hint = true),
+        meta = mcp_app::chart_tool_meta()
+    )]
+    async fn chart_query(
+        &self,
+        Parameters(params): Parameters<ChartQueryParams>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let db = Arc::clone(&self.db);
+        Ok(blocking(move || db.read_query(&params.query).map(|rows| rows.to_json())).await)
+    }
+
+    /// Run one read-only SQLite query the slow way (about a second), reporting progress as it
+    /// goes. Same arguments and answer as read_query; use read_query unless asked to be slow.
+    #[tool(name = "slow_query", annotations(read_only_hint = true))]
+    async fn slow_query(
+        &self,
+        Parameters(params): Parameters<ReadQueryParams>,
+        meta: RequestMetaObject,
+        client: Peer<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        const STEPS: [&str; 4] = [
+            "checking the query",
+            "reading the tables",
+            "adding up",
+            "formatting the answer",
+        ];
+        let token = meta.get_progress_token();
+        let total = STEPS.len() as f64;
+        let report = |done: usize, message: &str| {
+            let client = client.clone();
+            let token = token.clone();
+            let message = message.to_owned();
+            async move {
+                if let Some(token) = token {
+                    let note = ProgressNotificationParam::new(token, done as f64)
+                        .with_total(total)
+                        .with_message(message);
+                    // A client that went away does not stop the query.
+                    let _ = client.notify_progress(note).await;
+                }
+            }
+        };
+        for (done, step) in STEPS.iter().enumerate() {
+            report(done, step).await;
+            tokio::time::sleep(SLOW_STEP).await;
+        }
+        let db = Arc::clone(&self.db);
+        let result =
+            blocking(move || db.read_query(&params.query).map(|rows| rows.to_json())).await;
+        report(STEPS.len(), "done").await;
+        Ok(result)
+    }
+
+    /// Total sales (after discounts) and order count of one year. Without a year, the user is
+    /// asked which one (when the client supports elicitation); otherwise the answer says which
+    /// years exist.
+    #[tool(name = "sales_for_year", annotations(read_only_hint = true))]
+    async fn sales_for_year(
+        &self,
+        Parameters(params): Parameters<SalesForYearParams>,
+        client: Peer<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let year = match params.year {
+            Some(year) => year,
+            None => match client
+                .elicit::<YearChoice>("Which year of Northwind orders: 1996, 1997 or 1998?")
+                .await
+            {
+                Ok(Some(choice)) => choice.year,
+                Ok(None) | Err(ElicitationError::NoContent) => {
+                    return Ok(tool_error("no year was given"));
+                }
+                Err(ElicitationError::UserDeclined | ElicitationError::UserCancelled) => {
+                    return Ok(tool_error("the user did not choose a year"));
+                }
+                Err(_) => {
+                    return Ok(tool_error(
+                        "which year? The orders cover 1996, 1997 and 1998: call again with year",
+                    ));
+                }
+            },
+        };
+        if !YEARS.contains(&year) {
+            return Ok(tool_error(&format!(
+                "there are no orders in {year}: the orders cover 1996, 1997 and 1998"
+            )));
+        }
+        // `year` is a checked integer, so formatting it into the SQL is safe.
+        let query = format!(
+            "SELECT '{year}' AS year, COUNT(DISTINCT o.OrderID) AS orders, \
+             ROUND(SUM(od.UnitPrice*od.Quantity*(1-od.Discount)),2) AS sales \
+             FROM Orders o JOIN \"Order Details\" od ON od.OrderID=o.OrderID \
+             WHERE strftime('%Y', o.OrderDate) = '{year}'"
+        );
+        let db = Arc::clone(&self.db);
+        Ok(blocking(move || db.read_query(&query).map(|rows| rows.to_json())).await)
+    }
 }
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for Northwind {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new(
-                "northwind-mcp",
-                env!("CARGO_PKG_VERSION"),
-            ))
-            .with_instructions(INSTRUCTIONS)
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .build(),
+        )
+        .with_server_info(Implementation::new(
+            "northwind-mcp",
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .with_instructions(INSTRUCTIONS)
     }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        Ok(ListResourcesResult::with_all_items(vec![
+            mcp_app::chart_resource(),
+        ]))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        mcp_app::read(&request.uri)
+            .map(ReadResourceResponse::from)
+            .ok_or_else(|| ErrorData::resource_not_found("no such resource", None))
+    }
+}
+
+/// A tool result that tells the model what went wrong.
+fn tool_error(message: &str) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(message)])
 }
 
 /// Compact JSON text of a tool's answer.

@@ -8,8 +8,10 @@
 //! | `hosts` | the Host header allow-list |
 //! | `limit` | the request body cap |
 //! | `binary` | the `northwind-mcp` executable: listening line, SIGTERM |
+//! | `beyond_tools` | the MCP App chart view, progress of `slow_query`, elicitation of a year |
 
 mod auth;
+mod beyond_tools;
 mod binary;
 mod hosts;
 mod limit;

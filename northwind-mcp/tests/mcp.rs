@@ -21,7 +21,7 @@ async fn initialize_accepts_both_session_revisions_and_names_the_server() -> any
 }
 
 #[tokio::test]
-async fn tools_list_shows_three_read_only_tools() -> anyhow::Result<()> {
+async fn tools_list_shows_only_read_only_tools() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
     let mut client = McpClient::new(&server);
     client.initialize("2025-06-18").await?;
@@ -29,7 +29,17 @@ async fn tools_list_shows_three_read_only_tools() -> anyhow::Result<()> {
     let tools = result["tools"].as_array().cloned().unwrap_or_default();
     let mut names: Vec<_> = tools.iter().filter_map(|t| t["name"].as_str()).collect();
     names.sort_unstable();
-    assert_eq!(names, ["describe_table", "list_tables", "read_query"]);
+    assert_eq!(
+        names,
+        [
+            "chart_query",
+            "describe_table",
+            "list_tables",
+            "read_query",
+            "sales_for_year",
+            "slow_query"
+        ]
+    );
     for tool in &tools {
         assert_eq!(tool["annotations"]["readOnlyHint"], true, "{tool}");
         assert!(

@@ -128,6 +128,19 @@ impl McpClient {
         ))
     }
 
+    /// Declares `capabilities` in `initialize`.
+    pub(crate) fn with_capabilities(self, capabilities: Value) -> Self {
+        Self(self.0.with_capabilities(capabilities))
+    }
+
+    /// Answers server requests on a request's stream with `answer(request)` as the result.
+    pub(crate) fn with_answers(
+        self,
+        answer: impl Fn(&Value) -> Value + Send + Sync + 'static,
+    ) -> Self {
+        Self(self.0.with_answers(answer))
+    }
+
     /// Sends `header: value` on every request.
     pub(crate) fn with_header(self, name: &'static str, value: &str) -> Self {
         Self(self.0.with_headers(&[(name.to_owned(), value.to_owned())]))

@@ -6,8 +6,11 @@
 //! `notifications/initialized`; later requests echo `Mcp-Session-Id` and carry
 //! `MCP-Protocol-Version`. Extra headers (a tool's `headers`, a bearer) go on every POST
 //! verbatim. For tests of a server's edges, [`McpClient::send`] posts any message and hands back
-//! the whole HTTP answer.
+//! the whole HTTP answer, with the messages the server sent before its response
+//! ([`Answer::interleaved`]); server requests among them (elicitation) are answered with the
+//! function given to [`McpClient::with_answers`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -24,12 +27,29 @@ const MAX_REPLY: usize = 16 * 1024 * 1024;
 const DEADLINE: Duration = Duration::from_secs(30);
 
 /// One Streamable HTTP session.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct McpClient {
     http: reqwest::Client,
     url: String,
     headers: HeaderMap,
     session: Session,
+    /// The `capabilities` sent in `initialize` (`{}` unless [`McpClient::with_capabilities`]).
+    capabilities: Value,
+    /// Answers server requests (e.g. `elicitation/create`) arriving on a request's stream:
+    /// given the request, the `result` to send back.
+    answer: Option<Answerer>,
+}
+
+/// Gives the `result` for a server request.
+type Answerer = Arc<dyn Fn(&Value) -> Value + Send + Sync>;
+
+impl std::fmt::Debug for McpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Headers may carry a bearer: never printed.
+        f.debug_struct("McpClient")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One whole HTTP answer to a POST ([`McpClient::send`]).
@@ -43,6 +63,8 @@ pub struct Answer {
     pub message: Option<Value>,
     /// The body as text when it was not read as a JSON-RPC answer (errors, 202, JSON bodies).
     pub text: String,
+    /// Messages the server sent on the stream before the response (notifications, requests).
+    pub interleaved: Vec<Value>,
 }
 
 impl McpClient {
@@ -53,7 +75,26 @@ impl McpClient {
             url: url.to_owned(),
             headers: HeaderMap::new(),
             session: Session::default(),
+            capabilities: json!({}),
+            answer: None,
         }
+    }
+
+    /// Declares `capabilities` in `initialize`.
+    #[must_use]
+    pub fn with_capabilities(mut self, capabilities: Value) -> Self {
+        self.capabilities = capabilities;
+        self
+    }
+
+    /// Answers server requests on a request's stream with `answer(request)` as the result.
+    #[must_use]
+    pub fn with_answers(
+        mut self,
+        answer: impl Fn(&Value) -> Value + Send + Sync + 'static,
+    ) -> Self {
+        self.answer = Some(Arc::new(answer));
+        self
     }
 
     /// Sends these headers on every POST (a name or value that is not valid HTTP is skipped).
@@ -84,8 +125,7 @@ impl McpClient {
     /// `initialize` with the edge's [`PROTOCOL_VERSION`], then `notifications/initialized`;
     /// the `initialize` result.
     pub async fn initialize(&mut self) -> Result<Value, McpError> {
-        let id = self.session.next_id();
-        self.initialize_message(id, core::initialize(id)).await
+        self.initialize_version(PROTOCOL_VERSION).await
     }
 
     /// As [`McpClient::initialize`], asking for `version` instead (a server's negotiation).
@@ -94,6 +134,7 @@ impl McpClient {
         let mut message: Value = serde_json::from_str(&core::initialize(id))
             .map_err(|e| McpError::Protocol(e.to_string()))?;
         message["params"]["protocolVersion"] = json!(version);
+        message["params"]["capabilities"] = self.capabilities.clone();
         self.initialize_message(id, message.to_string()).await
     }
 
@@ -192,6 +233,7 @@ impl McpClient {
                 headers,
                 message: None,
                 text,
+                interleaved: Vec::new(),
             });
         };
         let content_type = headers
@@ -204,13 +246,58 @@ impl McpClient {
         {
             bail!("unexpected content type {content_type:?}");
         }
-        let message = read_message(res, id, &content_type).await?;
+        let (message, interleaved) = self.read_message(res, id, &content_type).await?;
         Ok(Answer {
             status,
             headers,
             message: Some(message),
             text: String::new(),
+            interleaved,
         })
+    }
+
+    /// The whole JSON-RPC message answering `id` (its `result` or its `error`), for [`Answer`],
+    /// and the messages before it; server requests among them are answered (see
+    /// [`McpClient::with_answers`]).
+    async fn read_message(
+        &self,
+        res: reqwest::Response,
+        id: u64,
+        content_type: &str,
+    ) -> anyhow::Result<(Value, Vec<Value>)> {
+        if content_type.starts_with("application/json") {
+            return Ok((res.json().await.context("a JSON-RPC body")?, Vec::new()));
+        }
+        let mut interleaved = Vec::new();
+        let mut decoder = protocol::sse::Decoder::default();
+        let mut res = res;
+        while let Some(chunk) = res.chunk().await? {
+            for frame in decoder.push(&chunk) {
+                let Ok(message) = serde_json::from_str::<Value>(&frame.data) else {
+                    continue;
+                };
+                if message["id"] == json!(id) && message.get("method").is_none() {
+                    return Ok((message, interleaved));
+                }
+                if message.get("method").is_none() {
+                    continue;
+                }
+                if let (Some(request_id), Some(respond)) = (message.get("id"), &self.answer) {
+                    let reply =
+                        json!({"jsonrpc": "2.0", "id": request_id, "result": respond(&message)});
+                    let status = self
+                        .request_builder(reply.to_string())
+                        .send()
+                        .await?
+                        .status();
+                    if status != StatusCode::ACCEPTED {
+                        bail!("the answer to {} got HTTP {status}", message["method"]);
+                    }
+                }
+                interleaved.push(message);
+            }
+        }
+        bail!("the event stream ended without a response to request {id}")
     }
 }
 
@@ -230,28 +317,4 @@ async fn read_reply(res: reqwest::Response, id: u64) -> Result<Value, McpError> 
         }
     }
     reader.finish()
-}
-
-/// The whole JSON-RPC message answering `id` (its `result` or its `error`), for [`Answer`].
-async fn read_message(
-    res: reqwest::Response,
-    id: u64,
-    content_type: &str,
-) -> anyhow::Result<Value> {
-    if content_type.starts_with("application/json") {
-        return res.json().await.context("a JSON-RPC body");
-    }
-    let mut decoder = protocol::sse::Decoder::default();
-    let mut res = res;
-    while let Some(chunk) = res.chunk().await? {
-        for frame in decoder.push(&chunk) {
-            let Ok(message) = serde_json::from_str::<Value>(&frame.data) else {
-                continue;
-            };
-            if message["id"] == json!(id) {
-                return Ok(message);
-            }
-        }
-    }
-    bail!("the event stream ended without a response to request {id}")
 }

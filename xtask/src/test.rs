@@ -46,6 +46,8 @@ pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
     let wasmtime = tools::wasmtime()?;
     let (chromium, chromedriver) = tools::chromium()?;
     let axe = tools::axe_core()?;
+    let mcp_everything = tools::mcp_everything()?;
+    let mcp_python = tools::mcp_python()?;
     tools::npm()?;
     tools::wac()?;
 
@@ -96,7 +98,9 @@ pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
             .env("WASMTIME", &wasmtime)
             .env("CHROMIUM", &chromium)
             .env("CHROMEDRIVER", &chromedriver)
-            .env("PCHAT_AXE", &axe);
+            .env("PCHAT_AXE", &axe)
+            .env("PCHAT_MCP_EVERYTHING", &mcp_everything)
+            .env("PCHAT_MCP_PYTHON", &mcp_python);
     };
     let mut all = cmd::cargo();
     all.args(["test", "--workspace", "--exclude", "widget"]);

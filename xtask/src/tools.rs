@@ -1,7 +1,9 @@
 //! Finding the tools the build and the tests need, and installing the missing ones: the Rust
 //! targets and components, `wasm-bindgen-cli` at the exact version in Cargo.lock, `wasmtime`,
 //! `wac` (for the composed Spin artifact), Chromium and ChromeDriver, npm and axe-core (the
-//! accessibility audit of the browser tests), binaryen's `wasm-opt` (the widget's wasm).
+//! accessibility audit of the browser tests), binaryen's `wasm-opt` (the widget's wasm), and two
+//! third-party MCP servers the edge's MCP client is tested against (the official reference
+//! server from npm, and the official Python SDK in a venv).
 //!
 //! Only what cargo needs to compile xtask is assumed. Each install is announced with what it
 //! does and how long it usually takes, goes to [`tools_dir`] (outside the clone, so it outlives
@@ -27,6 +29,12 @@ pub(crate) const AXE_CORE: &str = "axe-core@4.11.0";
 /// (older binaryen, Debian's 108 or the `wasm-opt` crate's 116, cannot parse wasm-bindgen's
 /// output).
 pub(crate) const BINARYEN: &str = "binaryen@132.0.0";
+
+/// The official MCP reference server ("everything"), from the npm registry.
+pub(crate) const MCP_EVERYTHING: &str = "@modelcontextprotocol/server-everything@2026.8.31";
+
+/// The official MCP Python SDK, from PyPI (speaks 2025-11-25 and the stateless 2026-07-28).
+pub(crate) const MCP_PYTHON_SDK: &str = "mcp==2.3.0";
 
 /// The `wac-cli` release that composes the Spin artifact with the variables adapter; without
 /// its `registry` feature (only local files are composed, and it builds in half the time).
@@ -220,12 +228,31 @@ pub(crate) fn axe_core() -> anyhow::Result<PathBuf> {
     if let Some(path) = std::env::var_os("PCHAT_AXE") {
         return Ok(path.into());
     }
-    let dir = tools_dir().join("axe-core");
-    let script = dir.join("node_modules/axe-core/axe.min.js");
-    if !script.exists() {
-        npm_install(&dir, AXE_CORE)?;
+    npm_package("axe-core", AXE_CORE, "axe-core/axe.min.js", "axe-core")
+}
+
+/// The reference MCP server's entry script (`node <it> streamableHttp`, port from `$PORT`):
+/// `$PCHAT_MCP_EVERYTHING`, else installed with npm under [`tools_dir`] when missing.
+pub(crate) fn mcp_everything() -> anyhow::Result<PathBuf> {
+    if let Some(path) = std::env::var_os("PCHAT_MCP_EVERYTHING") {
+        return Ok(path.into());
     }
-    Ok(script)
+    npm_package(
+        "mcp-everything",
+        MCP_EVERYTHING,
+        "@modelcontextprotocol/server-everything/dist/index.js",
+        "the MCP reference server",
+    )
+}
+
+/// `file` of the npm `package` installed under [`tools_dir`]`/dir` (with npm, when missing).
+fn npm_package(dir: &str, package: &str, file: &str, what: &str) -> anyhow::Result<PathBuf> {
+    let dir = tools_dir().join(dir);
+    let path = dir.join("node_modules").join(file);
+    if !path.exists() {
+        npm_install(&dir, package).with_context(|| format!("installing {what}"))?;
+    }
+    Ok(path)
 }
 
 /// Installs the npm `package` (`name@version`) under `dir`.
@@ -266,6 +293,40 @@ pub(crate) fn wasm_opt() -> anyhow::Result<PathBuf> {
         anyhow::ensure!(matches(), "{} does not report {want}", local.display());
     }
     Ok(local)
+}
+
+/// A Python with the official MCP SDK: `$PCHAT_MCP_PYTHON`, else a venv under [`tools_dir`],
+/// created and filled with pip when missing.
+pub(crate) fn mcp_python() -> anyhow::Result<PathBuf> {
+    if let Some(path) = std::env::var_os("PCHAT_MCP_PYTHON") {
+        return Ok(path.into());
+    }
+    let venv = tools_dir().join("mcp-python");
+    let python = venv.join("bin/python");
+    let has_sdk =
+        || cmd::output(Command::new(&python).args(["-c", "import mcp.server.mcpserver"])).is_some();
+    if !has_sdk() {
+        announce(
+            &format!("the MCP Python SDK {MCP_PYTHON_SDK} in a venv with pip"),
+            "20 to 60 s",
+        );
+        cmd::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))
+            .context("creating a venv needs python3 with its venv module")?;
+        cmd::run(
+            Command::new(&python)
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                ])
+                .arg(MCP_PYTHON_SDK),
+        )
+        .context("installing the MCP Python SDK with pip")?;
+        anyhow::ensure!(has_sdk(), "{} cannot import the MCP SDK", python.display());
+    }
+    Ok(python)
 }
 
 /// npm (with Node.js), for axe-core and the embedding tests' Vue: installed with apt-get when

@@ -10,12 +10,34 @@
 //!
 //! Why not the `rmcp` crate: its client transports are built on reqwest and tokio, which do not
 //! target `wasm32-wasip2` with Spin's outgoing HTTP, so this small client stands in for it.
+//!
+//! Beyond tool calls (issue 14), each in its own submodule:
+//! - [`versions`]: the revisions the edge implements, negotiation, the stateless 2026-07-28
+//!   envelope, session expiry and the `DELETE` that ends a session;
+//! - [`messages`]: what a server sends on a call's stream besides the response (progress,
+//!   elicitation requests), and `notifications/cancelled`;
+//! - [`results`]: a `tools/call` result as typed parts, and what the model receives of each;
+//! - [`elicitation`]: form and URL requests, the user's answer, the "input required" retry;
+//! - [`prompts`]: `prompts/list` and `prompts/get`;
+//! - [`apps`]: MCP Apps (a tool's `ui://` view and its `resources/read`).
+
+pub mod apps;
+pub mod elicitation;
+pub mod messages;
+pub mod prompts;
+pub mod results;
+pub mod versions;
+
+pub use messages::{Progress, ServerMessage};
+pub use versions::{Capabilities, Recovery, SUPPORTED_VERSIONS};
 
 use protocol::sse;
 use serde_json::{Value, json};
 
-/// The protocol revision the edge asks for.
-pub const PROTOCOL_VERSION: &str = "2025-06-18";
+/// The revision the edge proposes in `initialize`: the newest one reached by that handshake
+/// (2026-07-28 has no `initialize`; see [`versions`]). Callers that need the whole list use
+/// [`SUPPORTED_VERSIONS`].
+pub const PROTOCOL_VERSION: &str = "2025-11-25";
 
 /// Why talking to an MCP server failed; messages are safe to show (no token, no body).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,6 +60,9 @@ pub enum McpError {
     /// The reply is larger than the edge reads; reading stopped at the limit.
     #[error("the MCP server's reply is larger than {0} bytes")]
     TooLarge(usize),
+    /// The server speaks only protocol revisions the edge does not implement.
+    #[error("the MCP server speaks protocol version {0}, which the edge does not implement")]
+    UnsupportedVersion(String),
 }
 
 /// One tool a server listed.
@@ -101,6 +126,10 @@ pub struct Session {
     /// The negotiated revision; `None` until `initialize` was answered.
     pub protocol_version: Option<String>,
     next_id: u64,
+    /// What the edge declares it can do (sent in `initialize` or in each 2026 request).
+    capabilities: Capabilities,
+    /// Whether the session was already renewed once after a `404` (see [`Session::recover`]).
+    renewed: bool,
 }
 
 impl Session {
@@ -138,17 +167,14 @@ impl Session {
     }
 }
 
-/// The `initialize` request.
+/// The `initialize` request, declaring no client capabilities.
 pub fn initialize(id: u64) -> String {
-    request(
-        id,
-        "initialize",
-        json!({
-            "protocolVersion": PROTOCOL_VERSION,
-            "capabilities": {},
-            "clientInfo": {"name": "pomerium-chat-edge", "version": env!("CARGO_PKG_VERSION")},
-        }),
-    )
+    versions::initialize_with(id, &Capabilities::default())
+}
+
+/// Who the edge is, in `initialize` and in each 2026-07-28 request.
+fn client_info() -> Value {
+    json!({"name": "pomerium-chat-edge", "version": env!("CARGO_PKG_VERSION")})
 }
 
 /// The `notifications/initialized` notification.
@@ -164,6 +190,33 @@ pub fn list_tools(id: u64, cursor: Option<&str>) -> String {
 
 /// A `tools/call` request; `arguments` is the model's JSON text (empty means `{}`).
 pub fn call_tool(id: u64, name: &str, arguments: &str) -> Result<String, McpError> {
+    let arguments = call_arguments(arguments)?;
+    Ok(request(
+        id,
+        "tools/call",
+        json!({"name": name, "arguments": arguments}),
+    ))
+}
+
+/// A `tools/call` request that asks for progress: `_meta.progressToken` is `token` (unique
+/// among the edge's running calls to this server); the server then sends
+/// `notifications/progress` on the call's SSE stream ([`ReplyReader::take_messages`]).
+pub fn call_tool_with_progress(
+    id: u64,
+    name: &str,
+    arguments: &str,
+    token: &str,
+) -> Result<String, McpError> {
+    let arguments = call_arguments(arguments)?;
+    Ok(request(
+        id,
+        "tools/call",
+        json!({"name": name, "arguments": arguments, "_meta": {"progressToken": token}}),
+    ))
+}
+
+/// The model's argument text as a JSON object.
+fn call_arguments(arguments: &str) -> Result<Value, McpError> {
     let arguments: Value = match arguments.trim() {
         "" => json!({}),
         text => serde_json::from_str(text)
@@ -174,11 +227,7 @@ pub fn call_tool(id: u64, name: &str, arguments: &str) -> Result<String, McpErro
             "the arguments are not a JSON object".to_owned(),
         ));
     }
-    Ok(request(
-        id,
-        "tools/call",
-        json!({"name": name, "arguments": arguments}),
-    ))
+    Ok(arguments)
 }
 
 fn request(id: u64, method: &str, params: Value) -> String {
@@ -214,11 +263,15 @@ pub fn parse_tools(result: &Value) -> Result<(Vec<ToolDef>, Option<String>), Mcp
             })
         })
         .collect();
-    let cursor = result["nextCursor"]
+    Ok((tools, next_cursor(result)))
+}
+
+/// A list result's `nextCursor`, when there is another page.
+fn next_cursor(result: &Value) -> Option<String> {
+    result["nextCursor"]
         .as_str()
         .filter(|c| !c.is_empty())
-        .map(str::to_owned);
-    Ok((tools, cursor))
+        .map(str::to_owned)
 }
 
 /// A `tools/call` result: the text content joined (`Err` when `isError` is true, so the model
@@ -256,6 +309,8 @@ pub struct ReplyReader {
     body: Vec<u8>,
     n_read: usize,
     max_bytes: usize,
+    /// Messages the server interleaved before the response (bounded).
+    messages: Vec<ServerMessage>,
 }
 
 impl ReplyReader {
@@ -271,12 +326,15 @@ impl ReplyReader {
             body: Vec::new(),
             n_read: 0,
             max_bytes,
+            messages: Vec::new(),
         }
     }
 
     /// Feeds a chunk; `Some` once the response to `id` has arrived (its `result`, or the
     /// JSON-RPC error), or once the reply passed the size limit. Messages the server interleaves
-    /// (notifications, requests) are skipped.
+    /// (progress, other notifications, requests such as `elicitation/create`) are kept for
+    /// [`ReplyReader::take_messages`]; those after the response in the same chunk are dropped
+    /// (progress stops when the request completes).
     pub fn push(&mut self, chunk: &[u8]) -> Option<Result<Value, McpError>> {
         self.n_read = self.n_read.saturating_add(chunk.len());
         if self.n_read > self.max_bytes {
@@ -287,11 +345,23 @@ impl ReplyReader {
             self.body.extend_from_slice(chunk);
             return None;
         };
-        decoder
-            .push(chunk)
-            .into_iter()
-            .filter_map(|frame| serde_json::from_str::<Value>(&frame.data).ok())
-            .find_map(|message| answer(message, self.id))
+        for frame in decoder.push(chunk) {
+            let Ok(message) = serde_json::from_str::<Value>(&frame.data) else {
+                continue;
+            };
+            if let Some(done) = answer(&message, self.id) {
+                return Some(done);
+            }
+            if let Some(message) = messages::classify(message) {
+                messages::keep(&mut self.messages, message);
+            }
+        }
+        None
+    }
+
+    /// The messages the server interleaved since the last call, oldest first.
+    pub fn take_messages(&mut self) -> Vec<ServerMessage> {
+        std::mem::take(&mut self.messages)
     }
 
     /// The body ended: the answer of a JSON body, or an error when no response came.
@@ -303,7 +373,7 @@ impl ReplyReader {
         }
         let message: Value = serde_json::from_slice(&self.body)
             .map_err(|_| McpError::Protocol("the body is not JSON".to_owned()))?;
-        answer(message, self.id).unwrap_or_else(|| {
+        answer(&message, self.id).unwrap_or_else(|| {
             Err(McpError::Protocol(
                 "the body is not the response to the request".to_owned(),
             ))
@@ -312,7 +382,7 @@ impl ReplyReader {
 }
 
 /// `Some` when `message` is the response to `id`.
-fn answer(message: Value, id: u64) -> Option<Result<Value, McpError>> {
+fn answer(message: &Value, id: u64) -> Option<Result<Value, McpError>> {
     if message["id"] != id {
         return None;
     }
@@ -336,7 +406,7 @@ mod tests {
         let init: Value = serde_json::from_str(&initialize(1)).unwrap();
         assert_eq!(init["method"], "initialize");
         assert_eq!(init["id"], 1);
-        assert_eq!(init["params"]["protocolVersion"], "2025-06-18");
+        assert_eq!(init["params"]["protocolVersion"], PROTOCOL_VERSION);
         let note: Value = serde_json::from_str(&initialized()).unwrap();
         assert_eq!(note["method"], "notifications/initialized");
         assert!(note.get("id").is_none());
