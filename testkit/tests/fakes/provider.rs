@@ -225,11 +225,17 @@ async fn mcp_server_sees_the_ti_and_the_session_headers_never_the_te() -> anyhow
         );
         assert_eq!(s.custom.as_deref(), Some("from-the-edge"));
     }
-    assert_eq!(seen[0].params["protocolVersion"], "2025-06-18");
+    assert_eq!(
+        seen[0].params["protocolVersion"],
+        testkit::mcp::PROTOCOL_VERSION
+    );
     assert_eq!(seen[0].session_id, None);
     for s in &seen[1..] {
         assert_eq!(s.session_id.as_deref(), Some("stand-in-session-1"));
-        assert_eq!(s.protocol_version.as_deref(), Some("2025-06-18"));
+        assert_eq!(
+            s.protocol_version.as_deref(),
+            Some(testkit::mcp::PROTOCOL_VERSION)
+        );
     }
     assert_eq!(seen[3].params["name"], "read_query");
 
