@@ -166,6 +166,7 @@ impl Controller {
                 self.store.borrow().save_draft(&self.view.borrow().draft())
             }
             Effect::SetDraft(draft) => self.view.borrow().set_draft(&draft),
+            Effect::Copy(text) => input::write_clipboard(&text),
             Effect::RestoreDraft(draft) => self.view.borrow().restore_draft(&draft),
             Effect::Emit(event) => self.emit(event),
             Effect::Focus(Focus::Input) => self.view.borrow().focus_input(),

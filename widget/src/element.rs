@@ -2,7 +2,8 @@
 //!
 //! A custom element's constructor must be a real JS `class extends HTMLElement`, so a tiny
 //! inline JS shim defines the class and forwards `connectedCallback`, `disconnectedCallback`,
-//! `attributeChangedCallback` and the host API (`open()`, `close()`, `send(text)`, `clear()`)
+//! `attributeChangedCallback` and the host API (`open()`, `close()`, `send(text)`, `clear()`,
+//! `edit(index, text)`, `regenerate()`, `copy(index)`)
 //! into Rust. The four forwarding closures live as long as the page: this is the one place
 //! where the crate calls `forget`.
 //!
@@ -48,6 +49,9 @@ export function defineElement(name, observed, connected, disconnected, changed, 
     close() { call(this, "close", ""); }
     send(text) { return call(this, "send", String(text ?? "")); }
     clear() { call(this, "clear", ""); }
+    edit(index, text) { return call(this, "edit", (index >>> 0) + "\n" + String(text ?? "")); }
+    regenerate() { return call(this, "regenerate", ""); }
+    copy(index) { return call(this, "copy", String(index >>> 0)); }
   });
 }
 "#)]

@@ -401,6 +401,13 @@ button:disabled { opacity: 0.5; cursor: default; }
 @media (prefers-reduced-motion: reduce) {
   *, *::before, *::after { animation: none !important; transition: none !important; scroll-behavior: auto !important; }
 }
+.actions { display: flex; gap: 4px; margin-top: -10px; }
+.actions[data-role="question-actions"] { justify-content: flex-end; }
+.actions[hidden] { display: none; }
+button.action { background: transparent; color: var(--_muted); border: 0; font-size: 0.8em; padding: 2px 6px; }
+.message.user[data-editing] { outline: 2px dashed var(--_accent); }
+.editing { display: flex; align-items: center; justify-content: space-between; gap: 8px; padding: 4px 12px; font-size: 0.85em; color: var(--_muted); }
+.editing[hidden] { display: none; }
 "#
 );
 

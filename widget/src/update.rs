@@ -13,16 +13,21 @@
 //! |---|---|
 //! | [`msg`] | [`Msg`], [`Effect`], [`Request`], [`HostEvent`], [`Focus`] |
 //! | [`session`] | who is signed in: the sign-in watch, `/api/me`, a 401, Sign out |
+//! | [`edit`] | edit a sent question, regenerate the last answer, copy an answer |
 
+mod edit;
 pub(crate) mod msg;
 mod session;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_edit;
 
 use protocol::{ApiError, ChatRequest, ErrorCode, ServerList};
 
 use crate::state::{AnswerStatus, ChatState, Servers, Slot};
 pub(crate) use msg::{Effect, Focus, HostEvent, Msg, Request, Saved};
+pub(crate) use edit::{accepts_host_edit, accepts_regenerate};
 pub(crate) use session::signed_out;
 use session::{check_session, me_arrived, restore, session_checked, sign_out, signed_out_now};
 
@@ -185,8 +190,19 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
             fx.push(Effect::SetDraft(String::new()));
             fx.push(Effect::Focus(Focus::Input));
             fx.push(Effect::SaveDraft(String::new()));
-            ask(state, question.to_owned(), fx);
+            match state.editing {
+                Some(index) => edit::edit(state, index, question.to_owned(), fx),
+                None => ask(state, question.to_owned(), fx),
+            }
         }
+        Msg::Edit(index) => edit::start_edit(state, index, fx),
+        Msg::CancelEdit => edit::cancel_edit(state, fx),
+        Msg::HostEdit { index, text } => {
+            set_open(state, true, fx);
+            edit::edit(state, index, text, fx);
+        }
+        Msg::Regenerate => edit::regenerate(state, fx),
+        Msg::Copy { index, host } => edit::copy(state, index, host, fx),
         Msg::HostSend(text) => {
             set_open(state, true, fx);
             ask(state, text, fx);
@@ -232,6 +248,8 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
         Msg::Escape => {
             if state.is_busy() {
                 step(state, Msg::Stop, fx);
+            } else if state.editing.is_some() {
+                edit::cancel_edit(state, fx);
             } else if state.launcher && state.open {
                 set_open(state, false, fx);
             }
@@ -306,13 +324,25 @@ pub(super) fn load_servers(state: &mut ChatState, fx: &mut Vec<Effect>) {
 
 /// Asks `question` with the selected servers, unless an answer is on its way.
 fn ask(state: &mut ChatState, question: String, fx: &mut Vec<Effect>) {
+    ask_with(state, question.clone(), fx, |state| Some(state.ask(question)));
+}
+
+/// Tells the page about `question` and sends the request `build` makes of the state, unless an
+/// answer is on its way.
+fn ask_with(
+    state: &mut ChatState,
+    question: String,
+    fx: &mut Vec<Effect>,
+    build: impl FnOnce(&mut ChatState) -> Option<ChatRequest>,
+) {
     if state.is_busy() {
         return;
     }
-    fx.push(Effect::Emit(HostEvent::Question(question.clone())));
-    let request = state.ask(question);
-    fx.push(Effect::SavePrefs);
-    start_chat(state, request, fx);
+    fx.push(Effect::Emit(HostEvent::Question(question)));
+    if let Some(request) = build(state) {
+        fx.push(Effect::SavePrefs);
+        start_chat(state, request, fx);
+    }
 }
 
 /// Sends the decisions once every open approval of the last answer is decided.

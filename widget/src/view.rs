@@ -10,7 +10,9 @@
 //! `[data-role="announcer"]`, one per completed answer, not the whole history); user messages
 //! `[data-role="message"][data-author="user"]`; `textarea[data-role="input"]`;
 //! `button[data-role="send"]`, `button[data-role="stop"]`, `button[data-role="new-chat"]`,
-//! `button[data-role="jump"]` (jump to latest, shown when the reader scrolled up);
+//! `button[data-role="jump"]` (jump to latest, shown when the reader scrolled up); while a
+//! question is edited, the note `[data-role="editing"]` over the composer with
+//! `button[data-role="cancel-edit"]`;
 //! `select[data-role="model"]` (only when the edge offers a choice of models); who is signed in
 //! `[data-role="user"]` (its name in `[data-role="user-name"]`, shown once the edge said) with
 //! the link `a[data-role="sign-out"]` (when the edge gave a sign-out URL); in launcher mode
@@ -25,7 +27,9 @@
 //! | [`tool_call`] | tool listing and tool call cards |
 //! | [`approval`] | approval cards |
 //! | [`error_box`] | the error box with its sign-in and Retry actions |
+//! | [`actions`] | an exchange's Edit, Copy and Regenerate buttons |
 
+pub(crate) mod actions;
 pub(crate) mod answer;
 pub(crate) mod approval;
 pub(crate) mod error_box;
@@ -41,6 +45,7 @@ use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlTextAreaElement, Shado
 use crate::dom;
 use crate::i18n::{Strings, fill};
 use crate::state::{ChatState, Servers};
+use crate::view::actions::ActionsView;
 use crate::view::answer::{AnswerView, Context};
 use crate::view::servers::{ServersView, Shown};
 use crate::view::shell::Shell;
@@ -59,6 +64,8 @@ pub(crate) const TOGGLE: &str = "toggle";
 pub(crate) const SIGN_OUT: &str = "sign-out";
 /// The `data-action` of the launcher panel's close button.
 pub(crate) const CLOSE: &str = "close";
+/// The `data-action` of the editing note's Cancel button.
+pub(crate) const CANCEL_EDIT: &str = "cancel-edit";
 
 /// Why the view could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -92,7 +99,7 @@ pub(crate) struct Settings {
 pub(crate) struct View {
     shell: Shell,
     servers: ServersView,
-    exchanges: Vec<(Element, AnswerView)>,
+    exchanges: Vec<(Element, AnswerView, ActionsView)>,
     shown_models: Option<(Option<ModelList>, Option<String>)>,
     shown_user: Option<(Option<Identity>, &'static str)>,
     shown_settings: Option<Settings>,
@@ -161,9 +168,10 @@ impl View {
             self.shown_names = server_names.clone();
         }
         while self.exchanges.len() > state.exchanges.len() {
-            if let Some((user, answer)) = self.exchanges.pop() {
+            if let Some((user, answer, actions)) = self.exchanges.pop() {
                 user.remove();
                 answer.remove();
+                actions.remove();
             }
         }
         dom::flag(&self.shell.greeting, "hidden", !state.exchanges.is_empty());
@@ -192,8 +200,10 @@ impl View {
                     ],
                 );
                 user.set_text_content(Some(&exchange.question));
+                let question = ActionsView::question(&self.shell.doc, &self.shell.log, i);
                 let answer = AnswerView::new(&self.shell.doc, &self.shell.log, s);
-                self.exchanges.push((user, answer));
+                let actions = ActionsView::new(&self.shell.doc, &self.shell.log, i, question);
+                self.exchanges.push((user, answer, actions));
             }
             let cx = Context {
                 server_names: &server_names,
@@ -209,6 +219,11 @@ impl View {
                     .set_text_content(Some(&answer.spoken_text()));
             }
         }
+        for (i, (user, _, actions)) in self.exchanges.iter_mut().enumerate() {
+            actions.render(state, i, user, s);
+        }
+        let editing = state.editing.is_some();
+        dom::flag(&self.shell.editing, "hidden", !editing);
         self.render_always(state);
         if follow {
             self.scroll_to_latest();
@@ -233,6 +248,8 @@ impl View {
         self.shell.stop.set_text_content(Some(s.stop));
         self.shell.new_chat.set_text_content(Some(s.new_chat));
         self.shell.jump.set_text_content(Some(s.jump));
+        self.shell.editing_text.set_text_content(Some(s.editing));
+        self.shell.cancel_edit.set_text_content(Some(s.cancel_edit));
         self.shell.greeting.set_text_content(Some(s.greeting));
         dom::set(&self.shell.log, "aria-label", s.conversation);
         dom::set(&self.shell.model, "aria-label", s.model);
@@ -350,9 +367,10 @@ impl View {
     /// Forgets the shown conversation (another endpoint's comes next).
     pub(crate) fn reset_log(&mut self) {
         self.log_rebuilt = true;
-        for (user, answer) in self.exchanges.drain(..) {
+        for (user, answer, actions) in self.exchanges.drain(..) {
             user.remove();
             answer.remove();
+            actions.remove();
         }
     }
 
@@ -396,7 +414,7 @@ impl View {
 
     /// Shows the whole result of tool call `call_id`.
     pub(crate) fn show_all(&mut self, call_id: &str) {
-        for (_, answer) in &mut self.exchanges {
+        for (_, answer, _) in &mut self.exchanges {
             answer.show_all(call_id);
         }
     }

@@ -66,6 +66,26 @@ pub(crate) enum Msg {
     Retry,
     /// Forget the conversation.
     NewChat,
+    /// Edit question `.0`: it goes into the composer, and Send replaces it.
+    Edit(usize),
+    /// Stop editing without sending.
+    CancelEdit,
+    /// Replace question `index` by `text` and ask it (host API `edit(index, text)`).
+    HostEdit {
+        /// Which question, from 0.
+        index: usize,
+        /// The new question.
+        text: String,
+    },
+    /// Ask the last question again.
+    Regenerate,
+    /// Copy answer `index` as markdown.
+    Copy {
+        /// Which answer, from 0.
+        index: usize,
+        /// Asked by the host API (`copy(index)`), which opens the launcher's panel.
+        host: bool,
+    },
     /// The "always allow" box of an approval was ticked or unticked.
     AlwaysToggled {
         /// The approval request's id.
@@ -167,6 +187,8 @@ pub(crate) enum Effect {
     SaveComposerDraft,
     /// Set the composer's text.
     SetDraft(String),
+    /// Put this text on the clipboard.
+    Copy(String),
     /// Put this text back into the composer, unless the user has started a new one.
     RestoreDraft(String),
     /// Tell the host page (`pomerium-chat:*`).
@@ -253,6 +275,26 @@ pub(crate) enum HostEvent {
         status: &'static str,
         /// The edge's request id.
         request_id: Option<String>,
+    },
+    /// `pomerium-chat:edit`: question `index` was replaced by `content` (the answers after it
+    /// went); a `pomerium-chat:message` for the question follows.
+    Edit {
+        /// Which question, from 0.
+        index: usize,
+        /// The new question.
+        content: String,
+    },
+    /// `pomerium-chat:regenerate`: answer `index` (the last) is asked for again.
+    Regenerate {
+        /// Which answer, from 0.
+        index: usize,
+    },
+    /// `pomerium-chat:copy`: answer `index` was copied as markdown.
+    Copy {
+        /// Which answer, from 0.
+        index: usize,
+        /// The markdown copied.
+        content: String,
     },
     /// `pomerium-chat:error`.
     Error {
