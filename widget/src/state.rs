@@ -763,7 +763,11 @@ pub(crate) mod tests {
     fn edit_replaces_the_question_and_what_followed_with_the_history_before_it() {
         let mut state = ChatState::default();
         state.select("northwind", true);
-        for (q, a) in [("one", "answer one"), ("two", "answer two"), ("three", "a3")] {
+        for (q, a) in [
+            ("one", "answer one"),
+            ("two", "answer two"),
+            ("three", "a3"),
+        ] {
             state.ask(q.into());
             state.apply(text(a));
             state.apply(done(Some("resp")));
@@ -807,11 +811,18 @@ pub(crate) mod tests {
         state.apply(done(Some("resp_1")));
         state.select("northwind", false);
         let again = state.regenerate().expect("regenerated");
-        assert_eq!(again, sent, "same history, servers and model; no continuation");
+        assert_eq!(
+            again, sent,
+            "same history, servers and model; no continuation"
+        );
         assert_eq!(state.exchanges.len(), 2);
         assert_eq!(state.exchanges[1].answer, Answer::default());
         assert!(state.is_busy());
-        assert_eq!(state.continuation(), None, "the approval went with the answer");
+        assert_eq!(
+            state.continuation(),
+            None,
+            "the approval went with the answer"
+        );
     }
 
     #[test]

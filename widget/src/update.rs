@@ -26,8 +26,8 @@ mod tests_edit;
 use protocol::{ApiError, ChatRequest, ErrorCode, ServerList};
 
 use crate::state::{AnswerStatus, ChatState, Servers, Slot};
-pub(crate) use msg::{Effect, Focus, HostEvent, Msg, Request, Saved};
 pub(crate) use edit::{accepts_host_edit, accepts_regenerate};
+pub(crate) use msg::{Effect, Focus, HostEvent, Msg, Request, Saved};
 pub(crate) use session::signed_out;
 use session::{check_session, me_arrived, restore, session_checked, sign_out, signed_out_now};
 
@@ -324,7 +324,9 @@ pub(super) fn load_servers(state: &mut ChatState, fx: &mut Vec<Effect>) {
 
 /// Asks `question` with the selected servers, unless an answer is on its way.
 fn ask(state: &mut ChatState, question: String, fx: &mut Vec<Effect>) {
-    ask_with(state, question.clone(), fx, |state| Some(state.ask(question)));
+    ask_with(state, question.clone(), fx, |state| {
+        Some(state.ask(question))
+    });
 }
 
 /// Tells the page about `question` and sends the request `build` makes of the state, unless an

@@ -205,6 +205,11 @@ impl View {
                 let actions = ActionsView::new(&self.shell.doc, &self.shell.log, i, question);
                 self.exchanges.push((user, answer, actions));
             }
+            let user = &self.exchanges[i].0;
+            if user.text_content().as_deref() != Some(&exchange.question) {
+                // An edited question keeps its place in the log.
+                user.set_text_content(Some(&exchange.question));
+            }
             let cx = Context {
                 server_names: &server_names,
                 sign_in_url: &settings.sign_in_url,

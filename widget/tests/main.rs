@@ -9,6 +9,7 @@
 
 mod approvals;
 mod chat;
+mod edit;
 mod host;
 mod identity;
 mod lifecycle;

@@ -54,7 +54,9 @@ pub(super) fn edit(state: &mut ChatState, index: usize, question: String, fx: &m
         index,
         content: question.clone(),
     }));
-    ask_with(state, question.clone(), fx, |state| state.edit(index, question));
+    ask_with(state, question.clone(), fx, |state| {
+        state.edit(index, question)
+    });
 }
 
 /// Asks the last question again.
