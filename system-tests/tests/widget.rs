@@ -15,6 +15,7 @@
 //! | [`chat`] | stop mid-answer (the provider sees the cancel), retry after a provider error, reload |
 //! | [`session`] | a 401 mid-conversation, sign-in in a popup, the question goes through |
 //! | [`keyboard`] | keyboard only: every control, send, Escape stops, approve, open a tool card, retry, close the launcher; one announcement per answer |
+//! | [`edit`] | edit a question (the provider sees the history up to it), regenerate, `copy(index)` |
 //! | [`faults`] | every provider fault shown with its code, nothing lost, Retry recovers |
 //! | [`users`] | another user's sign-in leaves nothing of the first, shown or stored |
 //! | [`embedding`] | launcher mode, the host API and its events, screenshots (light, dark, launcher, 360 px) |
@@ -25,6 +26,7 @@ mod approvals;
 mod busy;
 mod chain;
 mod chat;
+mod edit;
 mod embedding;
 mod embedding_pages;
 mod faults;

@@ -12,6 +12,7 @@
 
 pub(crate) mod answer;
 pub(crate) mod requests;
+pub(crate) mod threads;
 
 use protocol::{
     ApiError, ApprovalDecision, ChatRequest, Identity, ModelList, Role, ServerInfo, Turn,
@@ -19,6 +20,7 @@ use protocol::{
 
 pub(crate) use answer::{Answer, AnswerStatus, Approval, CallStatus, ToolCall, ToolList};
 pub(crate) use requests::{Requests, Slot};
+pub(crate) use threads::{Thread, Threads};
 
 /// Everything one widget instance knows about its chat.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -63,6 +65,10 @@ pub(crate) struct ChatState {
     pub(crate) unsaved: bool,
     /// The question being edited in the composer, by index: Send replaces it and what follows.
     pub(crate) editing: Option<usize>,
+    /// The user's conversations, and which one is shown.
+    pub(crate) threads: Threads,
+    /// The list of conversations is open.
+    pub(crate) threads_open: bool,
 }
 
 /// The key "always allow" remembers a server by: its MCP URL as the edge lists it (the key of the
