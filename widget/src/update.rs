@@ -22,6 +22,8 @@ mod session;
 mod tests;
 #[cfg(test)]
 mod tests_edit;
+#[cfg(test)]
+mod tests_threads;
 
 use protocol::{ApiError, ChatRequest, ErrorCode, ServerList};
 
@@ -98,7 +100,8 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
         Msg::AttributeChanged(_) => {}
         Msg::EndpointChanged => {
             if state.unsaved {
-                fx.push(Effect::SaveChat(std::mem::take(&mut state.exchanges)));
+                let thread = state.threads.current.clone();
+                fx.push(Effect::SaveChat(thread, std::mem::take(&mut state.exchanges)));
             }
             // Another edge: who is signed in there decides what is restored.
             fx.push(Effect::CloseStore);
@@ -221,9 +224,48 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
         }
         Msg::NewChat => {
             state.requests.cancel(Slot::Chat);
-            state.clear();
+            leave_thread(state, fx);
+            state.new_thread();
             state.unsaved = true;
             fx.push(Effect::Focus(Focus::Input));
+        }
+        Msg::ToggleThreads => state.threads_open = !state.threads_open,
+        Msg::SwitchThread(id) => {
+            if id == state.threads.current || !state.threads.has(&id) {
+                return;
+            }
+            if state.is_busy() {
+                step(state, Msg::Stop, fx);
+            }
+            leave_thread(state, fx);
+            state.switch_thread(&id);
+            state.unsaved = true;
+            fx.push(Effect::ResetLog);
+            fx.push(Effect::LoadThread(id));
+        }
+        Msg::ThreadLoaded(id, exchanges) => {
+            if id == state.threads.current && state.exchanges.is_empty() {
+                state.exchanges = exchanges;
+            }
+        }
+        Msg::RenameThread { id, title } => {
+            if state.rename_thread(&id, &title) {
+                state.unsaved = true;
+            }
+        }
+        Msg::DeleteThread(id) => {
+            let current = id == state.threads.current;
+            if current && state.is_busy() {
+                step(state, Msg::Stop, fx);
+                state.requests.cancel(Slot::Chat);
+            }
+            if state.delete_thread(&id) {
+                state.unsaved = true;
+                fx.push(Effect::DropThread(id));
+                if current {
+                    fx.push(Effect::ResetLog);
+                }
+            }
         }
         Msg::AlwaysToggled { id, on } => {
             state.always_ticked.retain(|ticked| *ticked != id);
@@ -340,10 +382,21 @@ fn ask_with(
     if state.is_busy() {
         return;
     }
-    fx.push(Effect::Emit(HostEvent::Question(question)));
+    fx.push(Effect::Emit(HostEvent::Question(question.clone())));
     if let Some(request) = build(state) {
+        for dropped in state.touch_thread(&question) {
+            fx.push(Effect::DropThread(dropped));
+        }
         fx.push(Effect::SavePrefs);
         start_chat(state, request, fx);
+    }
+}
+
+/// Saves the shown conversation before another one is shown.
+fn leave_thread(state: &mut ChatState, fx: &mut Vec<Effect>) {
+    if state.unsaved {
+        let thread = state.threads.current.clone();
+        fx.push(Effect::SaveChat(thread, state.exchanges.clone()));
     }
 }
 

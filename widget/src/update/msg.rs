@@ -8,7 +8,7 @@
 
 use protocol::{ApiError, ChatRequest, Identity, ModelList, ServerList, StreamEvent};
 
-use crate::state::{Exchange, Slot};
+use crate::state::{Exchange, Slot, Threads};
 use crate::storage::Prefs;
 
 /// Everything that can happen to an instance.
@@ -64,8 +64,23 @@ pub(crate) enum Msg {
     Stop,
     /// Send the failed last question again.
     Retry,
-    /// Forget the conversation.
+    /// Start a new conversation (the current one stays in the list).
     NewChat,
+    /// Show or hide the list of conversations.
+    ToggleThreads,
+    /// Show conversation `.0`.
+    SwitchThread(String),
+    /// Conversation `.0`'s stored exchanges, read for a switch.
+    ThreadLoaded(String, Vec<Exchange>),
+    /// Rename a conversation.
+    RenameThread {
+        /// Its id.
+        id: String,
+        /// The new title.
+        title: String,
+    },
+    /// Delete conversation `.0`.
+    DeleteThread(String),
     /// Edit question `.0`: it goes into the composer, and Send replaces it.
     Edit(usize),
     /// Stop editing without sending.
@@ -157,7 +172,9 @@ pub(crate) enum Msg {
 /// What the store kept for one user.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Saved {
-    /// The conversation.
+    /// The conversations, and the current one.
+    pub(crate) threads: Threads,
+    /// The current conversation.
     pub(crate) exchanges: Vec<Exchange>,
     /// The draft.
     pub(crate) draft: String,
@@ -177,8 +194,13 @@ pub(crate) enum Effect {
     },
     /// Save the conversation now, even while an answer streams.
     SaveChatNow,
-    /// Save this conversation now: the state has moved on to another (another endpoint).
-    SaveChat(Vec<Exchange>),
+    /// Save conversation `.0` as `.1` now: the state has moved on to another (another thread,
+    /// another endpoint).
+    SaveChat(String, Vec<Exchange>),
+    /// Read conversation `.0` and hand it back as [`Msg::ThreadLoaded`].
+    LoadThread(String),
+    /// Remove stored conversation `.0`.
+    DropThread(String),
     /// Save the preferences (selection, model, "always allow" rules).
     SavePrefs,
     /// Save this draft.
