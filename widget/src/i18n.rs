@@ -75,6 +75,14 @@ pub(crate) struct Strings {
     /// An answer's Regenerate button and its Copy (as markdown) button's accessible name.
     pub(crate) regenerate: &'static str,
     pub(crate) copy_answer: &'static str,
+    /// The Chats button ({0}: how many), the list's name, and each conversation's actions.
+    pub(crate) chats: &'static str,
+    pub(crate) conversations: &'static str,
+    pub(crate) rename: &'static str,
+    pub(crate) rename_chat: &'static str,
+    pub(crate) rename_prompt: &'static str,
+    pub(crate) delete: &'static str,
+    pub(crate) delete_chat: &'static str,
     /// The message for each error code: an exhaustive `match` per locale, so a code added to
     /// `protocol` does not compile until every locale has its message.
     errors: fn(ErrorCode) -> &'static str,
@@ -140,6 +148,13 @@ pub(crate) const EN: Strings = Strings {
     cancel_edit: "Cancel",
     regenerate: "Regenerate",
     copy_answer: "Copy answer {0} as Markdown",
+    chats: "Chats ({0})",
+    conversations: "Your chats",
+    rename: "Rename",
+    rename_chat: "Rename chat {0}",
+    rename_prompt: "New name for this chat",
+    delete: "Delete",
+    delete_chat: "Delete chat {0}",
     errors: en_errors,
 };
 
@@ -203,6 +218,13 @@ pub(crate) const DE: Strings = Strings {
     cancel_edit: "Abbrechen",
     regenerate: "Neu erzeugen",
     copy_answer: "Antwort {0} als Markdown kopieren",
+    chats: "Chats ({0})",
+    conversations: "Ihre Chats",
+    rename: "Umbenennen",
+    rename_chat: "Chat {0} umbenennen",
+    rename_prompt: "Neuer Name für diesen Chat",
+    delete: "Löschen",
+    delete_chat: "Chat {0} löschen",
     errors: de_errors,
 };
 

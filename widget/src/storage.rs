@@ -131,7 +131,7 @@ impl Store {
                 let o = object();
                 set(&o, "id", t.id.as_str());
                 set(&o, "title", t.title.as_str());
-                JsValue::from(o)
+                o
             })
             .collect();
         set(&v, "threads", list);

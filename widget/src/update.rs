@@ -101,7 +101,10 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
         Msg::EndpointChanged => {
             if state.unsaved {
                 let thread = state.threads.current.clone();
-                fx.push(Effect::SaveChat(thread, std::mem::take(&mut state.exchanges)));
+                fx.push(Effect::SaveChat(
+                    thread,
+                    std::mem::take(&mut state.exchanges),
+                ));
             }
             // Another edge: who is signed in there decides what is restored.
             fx.push(Effect::CloseStore);

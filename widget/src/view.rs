@@ -27,6 +27,7 @@
 //! | [`tool_call`] | tool listing and tool call cards |
 //! | [`approval`] | approval cards |
 //! | [`error_box`] | the error box with its sign-in and Retry actions |
+//! | [`threads`] | the list of conversations |
 //! | [`actions`] | an exchange's Edit, Copy and Regenerate buttons |
 
 pub(crate) mod actions;
@@ -36,6 +37,7 @@ pub(crate) mod error_box;
 pub(crate) mod markdown;
 pub(crate) mod servers;
 pub(crate) mod shell;
+pub(crate) mod threads;
 pub(crate) mod tool_call;
 
 use protocol::{Identity, ModelList};
@@ -49,6 +51,7 @@ use crate::view::actions::ActionsView;
 use crate::view::answer::{AnswerView, Context};
 use crate::view::servers::{ServersView, Shown};
 use crate::view::shell::Shell;
+use crate::view::threads::ThreadsView;
 
 /// The `data-action` of the Send button.
 pub(crate) const SEND: &str = "send";
@@ -99,6 +102,7 @@ pub(crate) struct Settings {
 pub(crate) struct View {
     shell: Shell,
     servers: ServersView,
+    threads: ThreadsView,
     exchanges: Vec<(Element, AnswerView, ActionsView)>,
     shown_models: Option<(Option<ModelList>, Option<String>)>,
     shown_user: Option<(Option<Identity>, &'static str)>,
@@ -111,10 +115,12 @@ impl View {
     /// Builds the view in `host`'s open shadow root (see [`Shell`]).
     pub(crate) fn mount(host: &HtmlElement) -> Result<Self, MountError> {
         let shell = Shell::build(host)?;
+        let threads = ThreadsView::new(&shell.doc, &shell.top, &shell.new_chat, &shell.header);
         let servers = ServersView::new(&shell.doc, &shell.header);
         Ok(Self {
             shell,
             servers,
+            threads,
             exchanges: Vec::new(),
             shown_models: None,
             shown_user: None,
@@ -147,6 +153,7 @@ impl View {
         }
         self.render_models(state, s);
         self.render_user(state, settings);
+        self.threads.render(&self.shell.doc, state, s);
         self.servers.render(
             &self.shell.doc,
             &Shown {

@@ -18,6 +18,7 @@ mod models;
 mod persistence;
 mod servers;
 mod support;
+mod threads;
 mod tools;
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

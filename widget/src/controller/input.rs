@@ -15,7 +15,9 @@ use web_sys::{Element, Event, EventTarget, HtmlInputElement, HtmlTextAreaElement
 use crate::controller::tasks::{open_popup, send};
 use crate::controller::{Controller, Msg};
 use crate::dom::Listener;
-use crate::view::{self, actions, answer, approval, error_box, markdown, servers, tool_call};
+use crate::view::{
+    self, actions, answer, approval, error_box, markdown, servers, threads, tool_call,
+};
 
 /// Every listener of one instance; `composer` is the text a Send click sends.
 pub(crate) fn listen(
@@ -93,6 +95,20 @@ fn clicked(event: &Event, composer: &HtmlTextAreaElement) -> Option<Msg> {
         view::CLOSE => Some(Msg::Close),
         answer::RETRY => Some(Msg::Retry),
         view::CANCEL_EDIT => Some(Msg::CancelEdit),
+        threads::TOGGLE_THREADS => Some(Msg::ToggleThreads),
+        threads::SWITCH => Some(Msg::SwitchThread(attr("data-thread-id")?)),
+        threads::DELETE => Some(Msg::DeleteThread(attr("data-thread-id")?)),
+        threads::RENAME => {
+            // The browser's own dialog: labelled, modal and keyboard-ready, at no cost in size.
+            let asked = attr("data-prompt").unwrap_or_default();
+            let title = web_sys::window()?
+                .prompt_with_message_and_default(&asked, &attr("data-title").unwrap_or_default())
+                .ok()??;
+            Some(Msg::RenameThread {
+                id: attr("data-thread-id")?,
+                title,
+            })
+        }
         actions::EDIT => Some(Msg::Edit(attr("data-index")?.parse().ok()?)),
         actions::REGENERATE => Some(Msg::Regenerate),
         actions::COPY_ANSWER => {

@@ -146,7 +146,10 @@ mod tests {
         let mut state = ChatState::default();
         assert!(!state.new_thread(), "nothing to leave yet");
         state.ask("How   many\norders?".into());
-        assert_eq!(state.touch_thread("How   many\norders?"), Vec::<String>::new());
+        assert_eq!(
+            state.touch_thread("How   many\norders?"),
+            Vec::<String>::new()
+        );
         assert_eq!(
             state.threads.list,
             vec![Thread {
@@ -165,7 +168,10 @@ mod tests {
         assert!(!state.switch_thread("t9"), "unknown");
         state.touch_thread("again");
         assert_eq!(ids(&state), ["t1", "t2"], "used last goes first");
-        assert_eq!(state.threads.list[0].title, "How many orders?", "title kept");
+        assert_eq!(
+            state.threads.list[0].title, "How many orders?",
+            "title kept"
+        );
     }
 
     #[test]
@@ -197,7 +203,11 @@ mod tests {
 
         state.ask("in t2".into());
         assert!(state.delete_thread("t1"));
-        assert_eq!(state.exchanges.len(), 1, "another thread: the shown one stays");
+        assert_eq!(
+            state.exchanges.len(),
+            1,
+            "another thread: the shown one stays"
+        );
         assert!(state.delete_thread("t2"));
         assert!(state.exchanges.is_empty(), "the shown one went");
         assert_eq!(state.threads.current, "t3");

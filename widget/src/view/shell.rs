@@ -23,6 +23,8 @@ pub(crate) struct Shell {
     pub(crate) panel: Element,
     /// The header: title, model picker, notice, user, servers.
     pub(crate) header: Element,
+    /// The header's top row: title, model, Chats, New chat, close.
+    pub(crate) top: Element,
     /// The heading.
     pub(crate) title: Element,
     /// The model picker.
@@ -306,6 +308,7 @@ impl Shell {
             root,
             panel,
             header,
+            top,
             title,
             model,
             notice,
