@@ -395,11 +395,12 @@ fn ask_with(
     }
 }
 
-/// Saves the shown conversation before another one is shown.
+/// Saves the shown conversation before another one is shown (the state forgets it next).
 fn leave_thread(state: &mut ChatState, fx: &mut Vec<Effect>) {
+    let exchanges = std::mem::take(&mut state.exchanges);
     if state.unsaved {
         let thread = state.threads.current.clone();
-        fx.push(Effect::SaveChat(thread, state.exchanges.clone()));
+        fx.push(Effect::SaveChat(thread, exchanges));
     }
 }
 

@@ -51,17 +51,30 @@ impl Threads {
     }
 }
 
-/// `text` on one line, at most [`MAX_TITLE`] characters.
+/// `text` on one line (each run of whitespace one space), at most [`MAX_TITLE`] characters
+/// and an ellipsis.
 pub(crate) fn title_of(text: &str) -> String {
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match line.char_indices().nth(MAX_TITLE) {
-        Some((end, _)) => {
-            let mut title = line[..end].trim_end().to_owned();
-            title.push('…');
-            title
+    let mut title = String::new();
+    let mut chars = 0;
+    for word in text.split_ascii_whitespace() {
+        if chars > 0 {
+            if chars >= MAX_TITLE {
+                title.push('…');
+                return title;
+            }
+            title.push(' ');
+            chars += 1;
         }
-        None => line,
+        for c in word.chars() {
+            if chars >= MAX_TITLE {
+                title.push('…');
+                return title;
+            }
+            title.push(c);
+            chars += 1;
+        }
     }
+    title
 }
 
 impl ChatState {
@@ -200,6 +213,12 @@ mod tests {
         let long = "x".repeat(200);
         assert!(state.rename_thread("t1", &long));
         assert_eq!(state.threads.list[1].title.chars().count(), MAX_TITLE + 1);
+        let words = "word ".repeat(40);
+        let title = title_of(&words);
+        assert!(
+            title.ends_with('…') && title.chars().count() <= MAX_TITLE + 1,
+            "{title}"
+        );
 
         state.ask("in t2".into());
         assert!(state.delete_thread("t1"));
