@@ -1,19 +1,15 @@
 //! Edit a sent question, regenerate the last answer, copy an answer as markdown: the buttons,
 //! the requests they make, the host API and its events.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
 
+use crate::chat::chat_body;
 use crate::host::{Events, call};
 use crate::support::{Page, done, text, wait_for};
 
-fn chat_body(page: &Page, index: usize) -> Value {
-    let request = &page.fetch.requests_to("/api/chat")[index];
-    serde_json::from_str(request["body"].as_str().expect("a text body")).expect("a JSON body")
-}
-
-fn questions(page: &Page) -> Vec<String> {
+pub(crate) fn questions(page: &Page) -> Vec<String> {
     page.all(r#"[data-role="message"][data-author="user"]"#)
         .iter()
         .filter_map(|m| m.text_content())
@@ -28,7 +24,7 @@ fn shown(page: &Page, selector: &str) -> usize {
 }
 
 /// Asks `question` and answers it with `answer`.
-async fn exchange(page: &Page, question: &str, answer: &str) {
+pub(crate) async fn exchange(page: &Page, question: &str, answer: &str) {
     let stream = page.fetch.respond_stream("/api/chat");
     page.ask(question).await;
     stream.push_events(&[text(answer), done()]);

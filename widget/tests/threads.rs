@@ -1,15 +1,12 @@
 //! Threads: New chat keeps the conversation in the list, switch, rename, delete, a reload keeps
 //! them, and the single conversation stored before threads becomes the first one.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use wasm_bindgen_test::wasm_bindgen_test;
 
-use crate::support::{Page, SERVERS, clear_storage, done, next_turn, text, wait_for};
-
-fn chat_body(page: &Page, index: usize) -> Value {
-    let request = &page.fetch.requests_to("/api/chat")[index];
-    serde_json::from_str(request["body"].as_str().expect("a text body")).expect("a JSON body")
-}
+use crate::chat::chat_body;
+use crate::edit::{exchange, questions};
+use crate::support::{Page, SERVERS, clear_storage, next_turn, wait_for};
 
 /// The listed threads' titles, in order, with a `*` on the current one.
 fn listed(page: &Page) -> Vec<String> {
@@ -23,20 +20,6 @@ fn listed(page: &Page) -> Vec<String> {
             title
         })
         .collect()
-}
-
-fn questions(page: &Page) -> Vec<String> {
-    page.all(r#"[data-role="message"][data-author="user"]"#)
-        .iter()
-        .filter_map(|m| m.text_content())
-        .collect()
-}
-
-async fn exchange(page: &Page, question: &str, answer: &str) {
-    let stream = page.fetch.respond_stream("/api/chat");
-    page.ask(question).await;
-    stream.push_events(&[text(answer), done()]);
-    page.wait_for_complete("true").await;
 }
 
 #[wasm_bindgen_test]

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::widget::chain::{Chain, ChainConfig, eventually};
 
 /// The user messages of the provider's request `index`, in order.
-fn user_turns(chain: &Chain, index: usize) -> Vec<String> {
+pub(crate) fn user_turns(chain: &Chain, index: usize) -> Vec<String> {
     let requests = chain.provider.requests();
     let body = &requests[index].body;
     let input = body["input"].as_array().cloned().unwrap_or_default();

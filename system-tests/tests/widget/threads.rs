@@ -6,28 +6,12 @@ use serde_json::json;
 
 use crate::widget::accessibility::{audit, axe_script};
 use crate::widget::chain::{Chain, ChainConfig, eventually};
+use crate::widget::edit::user_turns;
 
 /// The listed threads' titles, `*` on the current one, in page scripts.
 const LISTED: &str =
     "return [...root.querySelectorAll('[data-role=\"threads\"] button[data-role=\"thread\"]')]
     .map(b => b.textContent + (b.getAttribute('aria-current') === 'true' ? '*' : ''));";
-
-/// The user messages of the provider's request `index`.
-fn user_turns(chain: &Chain, index: usize) -> Vec<String> {
-    let requests = chain.provider.requests();
-    let input = requests[index].body["input"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    input
-        .iter()
-        .filter(|item| item["role"] == "user")
-        .map(|item| match &item["content"] {
-            serde_json::Value::String(text) => text.clone(),
-            parts => parts[0]["text"].as_str().unwrap_or_default().to_owned(),
-        })
-        .collect()
-}
 
 #[tokio::test]
 async fn threads_switch_and_survive_a_reload_in_a_small_launcher() -> anyhow::Result<()> {
