@@ -153,11 +153,14 @@ impl Store {
             .unwrap_or_default()
     }
 
-    /// Saves conversation `thread`, dropping the oldest exchanges beyond [`MAX_CHARS`] (nothing
-    /// for a thread without an id: no question was asked in it).
+    /// Saves conversation `thread`, dropping the oldest exchanges beyond [`MAX_CHARS`] (an
+    /// empty one is removed; nothing for a thread without an id: no question was asked in it).
     pub(crate) fn save_exchanges(&self, thread: &str, exchanges: &[Exchange]) {
         if thread.is_empty() {
             return;
+        }
+        if exchanges.is_empty() {
+            return self.drop_thread(thread);
         }
         let encoded: Vec<String> = exchanges
             .iter()

@@ -60,19 +60,31 @@ pub(crate) fn save_due(state: &ChatState, force: bool, since_save_ms: f64) -> bo
     state.unsaved && (force || !state.is_busy() || since_save_ms >= SAVE_EVERY_MS)
 }
 
-/// The last answer's place and status, to compare before and after a batch of messages.
-pub(crate) fn last_outcome(state: &ChatState) -> Option<(usize, AnswerStatus)> {
+/// The last answer's place and status, and its thread, to compare before and after a batch of
+/// messages.
+pub(crate) fn last_outcome(state: &ChatState) -> Option<(usize, AnswerStatus, String)> {
     let n = state.exchanges.len();
-    state.exchanges.last().map(|e| (n, e.answer.status.clone()))
+    let thread = state.threads.current.clone();
+    state
+        .exchanges
+        .last()
+        .map(|e| (n, e.answer.status.clone(), thread))
 }
 
-/// What to tell the host page about the last answer, when it ended since `before`.
+/// What to tell the host page about the last answer, when it ended since `before` (in the same
+/// thread: another thread's answer shown by a switch ended long ago).
 pub(crate) fn announcement(
-    before: Option<(usize, AnswerStatus)>,
+    before: Option<(usize, AnswerStatus, String)>,
     state: &ChatState,
 ) -> Option<HostEvent> {
     let after = last_outcome(state);
     if after == before {
+        return None;
+    }
+    if let (Some((_, _, was)), Some((_, _, now))) = (&before, &after)
+        && !was.is_empty()
+        && was != now
+    {
         return None;
     }
     let answer = &state.exchanges.last()?.answer;

@@ -2,7 +2,7 @@
 
 use crate::state::tests::{done, text};
 use crate::state::{ChatState, Servers, Slot, Thread, Threads};
-use crate::update::{Effect, Msg, Saved, update};
+use crate::update::{Effect, Msg, Saved, announcement, last_outcome, update};
 
 fn ask(state: &mut ChatState, question: &str) {
     update(state, Msg::Send(question.into()));
@@ -28,6 +28,7 @@ fn new_chat_keeps_the_conversation_as_a_thread_and_switching_brings_it_back() {
     assert_eq!(titles(&state), [("t2", "second"), ("t1", "first")]);
 
     let shown = state.exchanges.clone();
+    let before = last_outcome(&state);
     let fx = update(&mut state, Msg::SwitchThread("t1".into()));
     assert_eq!(
         fx,
@@ -42,11 +43,20 @@ fn new_chat_keeps_the_conversation_as_a_thread_and_switching_brings_it_back() {
         question: "first".into(),
         servers: Vec::new(),
         model: None,
-        answer: Default::default(),
+        answer: crate::state::Answer {
+            text: "stored answer".into(),
+            status: crate::state::AnswerStatus::Complete,
+            ..Default::default()
+        },
     }];
     update(&mut state, Msg::ThreadLoaded("t2".into(), Vec::new()));
     update(&mut state, Msg::ThreadLoaded("t1".into(), stored.clone()));
     assert_eq!(state.exchanges, stored);
+    assert_eq!(
+        announcement(before, &state),
+        None,
+        "an answer of another thread did not just end"
+    );
     assert!(state.unsaved, "the current thread is saved");
     assert_eq!(update(&mut state, Msg::SwitchThread("t1".into())), vec![]);
     assert_eq!(update(&mut state, Msg::SwitchThread("t9".into())), vec![]);
