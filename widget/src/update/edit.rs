@@ -67,6 +67,10 @@ pub(super) fn regenerate(state: &mut ChatState, fx: &mut Vec<Effect>) {
     let index = state.exchanges.len() - 1;
     fx.push(Effect::Emit(HostEvent::Regenerate { index }));
     if let Some(request) = state.regenerate() {
+        let question = state.exchanges[index].question.clone();
+        for dropped in state.touch_thread(&question) {
+            fx.push(Effect::DropThread(dropped));
+        }
         fx.push(Effect::Focus(Focus::KeepInput));
         super::start_chat(state, request, fx);
     }

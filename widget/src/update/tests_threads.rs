@@ -63,6 +63,21 @@ fn new_chat_keeps_the_conversation_as_a_thread_and_switching_brings_it_back() {
 }
 
 #[test]
+fn regenerating_in_an_older_thread_moves_it_to_the_top() {
+    let mut state = ChatState::fresh(false);
+    ask(&mut state, "first");
+    let first = state.exchanges.clone();
+    update(&mut state, Msg::NewChat);
+    ask(&mut state, "second");
+    update(&mut state, Msg::SwitchThread("t1".into()));
+    update(&mut state, Msg::ThreadLoaded("t1".into(), first));
+    assert_eq!(titles(&state), [("t2", "second"), ("t1", "first")]);
+    update(&mut state, Msg::Regenerate);
+    assert!(state.is_busy());
+    assert_eq!(titles(&state), [("t1", "first"), ("t2", "second")]);
+}
+
+#[test]
 fn switching_mid_answer_stops_it_first() {
     let mut state = ChatState::fresh(false);
     ask(&mut state, "first");
