@@ -15,7 +15,9 @@
 //! | [`chat`] | stop mid-answer (the provider sees the cancel), retry after a provider error, reload |
 //! | [`session`] | a 401 mid-conversation, sign-in in a popup, the question goes through |
 //! | [`keyboard`] | keyboard only: every control, send, Escape stops, approve, open a tool card, retry, close the launcher; one announcement per answer |
+//! | [`edit`] | edit a question (the provider sees the history up to it), regenerate, `copy(index)` |
 //! | [`faults`] | every provider fault shown with its code, nothing lost, Retry recovers |
+//! | [`threads`] | launcher at 360 px: New chat keeps the conversation, switch by keyboard, history per thread, reload, axe on the list |
 //! | [`users`] | another user's sign-in leaves nothing of the first, shown or stored |
 //! | [`embedding`] | launcher mode, the host API and its events, screenshots (light, dark, launcher, 360 px) |
 //! | [`embedding_pages`] | pages unlike the demo: hostile global CSS, Vue re-rendering the parent, right to left |
@@ -25,9 +27,11 @@ mod approvals;
 mod busy;
 mod chain;
 mod chat;
+mod edit;
 mod embedding;
 mod embedding_pages;
 mod faults;
 mod keyboard;
 mod session;
+mod threads;
 mod users;

@@ -102,6 +102,16 @@ class PomeriumChatShell extends HTMLElement {
   send(text) {
     return widget ? widget.call(this, "send", String(text ?? "")) : false;
   }
+  /** Like send: false before the widget runs. */
+  edit(index, text) {
+    return widget ? widget.call(this, "edit", (index >>> 0) + "\n" + String(text ?? "")) : false;
+  }
+  regenerate() {
+    return widget ? widget.call(this, "regenerate", "") : false;
+  }
+  copy(index) {
+    return widget ? widget.call(this, "copy", String(index >>> 0)) : false;
+  }
   #call(method) {
     if (widget) widget.call(this, method, "");
     else calls.push([this, method]);

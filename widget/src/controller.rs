@@ -159,13 +159,21 @@ impl Controller {
         match effect {
             Effect::Start { id, request } => self.start(id, request),
             Effect::SaveChatNow => self.persist(true),
-            Effect::SaveChat(exchanges) => self.store.borrow().save_exchanges(&exchanges),
+            Effect::SaveChat(thread, exchanges) => {
+                self.store.borrow().save_exchanges(&thread, &exchanges);
+            }
+            Effect::LoadThread(thread) => {
+                let exchanges = self.store.borrow().exchanges(&thread);
+                self.handle(Msg::ThreadLoaded(thread, exchanges));
+            }
+            Effect::DropThread(thread) => self.store.borrow().drop_thread(&thread),
             Effect::SavePrefs => self.save_prefs(),
             Effect::SaveDraft(draft) => self.store.borrow().save_draft(&draft),
             Effect::SaveComposerDraft => {
                 self.store.borrow().save_draft(&self.view.borrow().draft())
             }
             Effect::SetDraft(draft) => self.view.borrow().set_draft(&draft),
+            Effect::Copy(text) => input::write_clipboard(&text),
             Effect::RestoreDraft(draft) => self.view.borrow().restore_draft(&draft),
             Effect::Emit(event) => self.emit(event),
             Effect::Focus(Focus::Input) => self.view.borrow().focus_input(),
@@ -215,7 +223,9 @@ impl Controller {
         if !update::save_due(&state, force, now() - self.last_save.get()) {
             return;
         }
-        self.store.borrow().save_exchanges(&state.exchanges);
+        let store = self.store.borrow();
+        store.save_exchanges(&state.threads.current, &state.exchanges);
+        store.save_threads(&state.threads);
         state.unsaved = false;
         self.last_save.set(now());
     }

@@ -2,10 +2,11 @@
 //!
 //! A custom element's constructor must be a real JS `class extends HTMLElement`, so a tiny
 //! inline JS shim defines the class and forwards `connectedCallback`, `disconnectedCallback`,
-//! `attributeChangedCallback` and the host API (`open()`, `close()`, `send(text)`, `clear()`)
-//! into Rust. When the loader (`widget/js/pomerium-chat.js`) defined the element first, as a
-//! shell that waits for the wasm, the shim hands the same callbacks to the shell, which forwards
-//! its elements and every later callback. The four forwarding closures live as long as the
+//! `attributeChangedCallback` and the host API (`open()`, `close()`, `send(text)`, `clear()`,
+//! `edit(index, text)`, `regenerate()`, `copy(index)`) into Rust. When the loader
+//! (`widget/js/pomerium-chat.js`) defined the element first, as a shell that waits for the
+//! wasm, the shim hands the same callbacks to the shell, which forwards its elements and every
+//! later callback. The four forwarding closures live as long as the
 //! page: this is the one place where the crate calls `forget`.
 //!
 //! Rust keeps one [`Controller`] per connected element in a registry. When an element leaves
@@ -56,6 +57,9 @@ export function defineElement(name, observed, connected, disconnected, changed, 
     close() { call(this, "close", ""); }
     send(text) { return call(this, "send", String(text ?? "")); }
     clear() { call(this, "clear", ""); }
+    edit(index, text) { return call(this, "edit", (index >>> 0) + "\n" + String(text ?? "")); }
+    regenerate() { return call(this, "regenerate", ""); }
+    copy(index) { return call(this, "copy", String(index >>> 0)); }
   });
 }
 export function takeEarly(name, url) {

@@ -66,6 +66,23 @@ pub(crate) struct Strings {
     /// Shown while the edge's runtime refuses requests for want of capacity and the widget
     /// tries again.
     pub(crate) busy_retrying: &'static str,
+    /// A question's Edit button, and its accessible name.
+    pub(crate) edit: &'static str,
+    pub(crate) edit_question: &'static str,
+    /// The note over the composer while a question is edited, and its Cancel button.
+    pub(crate) editing: &'static str,
+    pub(crate) cancel_edit: &'static str,
+    /// An answer's Regenerate button and its Copy (as markdown) button's accessible name.
+    pub(crate) regenerate: &'static str,
+    pub(crate) copy_answer: &'static str,
+    /// The Chats button ({0}: how many), the list's name, and each conversation's actions.
+    pub(crate) chats: &'static str,
+    pub(crate) conversations: &'static str,
+    pub(crate) rename: &'static str,
+    pub(crate) rename_chat: &'static str,
+    pub(crate) rename_prompt: &'static str,
+    pub(crate) delete: &'static str,
+    pub(crate) delete_chat: &'static str,
     /// The message for each error code: an exhaustive `match` per locale, so a code added to
     /// `protocol` does not compile until every locale has its message.
     errors: fn(ErrorCode) -> &'static str,
@@ -125,6 +142,19 @@ pub(crate) const EN: Strings = Strings {
     error_code: "Error code: {0}",
     request: "request {0}",
     busy_retrying: "The chat is busy, retrying…",
+    edit: "Edit",
+    edit_question: "Edit question {0}",
+    editing: "Editing a question: sending replaces it and the answers after it.",
+    cancel_edit: "Cancel",
+    regenerate: "Regenerate",
+    copy_answer: "Copy answer {0} as Markdown",
+    chats: "Chats ({0})",
+    conversations: "Your chats",
+    rename: "Rename",
+    rename_chat: "Rename chat {0}",
+    rename_prompt: "New name for this chat",
+    delete: "Delete",
+    delete_chat: "Delete chat {0}",
     errors: en_errors,
 };
 
@@ -182,6 +212,19 @@ pub(crate) const DE: Strings = Strings {
     error_code: "Fehlercode: {0}",
     request: "Anfrage {0}",
     busy_retrying: "Der Chat ist ausgelastet, neuer Versuch…",
+    edit: "Bearbeiten",
+    edit_question: "Frage {0} bearbeiten",
+    editing: "Frage wird bearbeitet: Senden ersetzt sie und die Antworten danach.",
+    cancel_edit: "Abbrechen",
+    regenerate: "Neu erzeugen",
+    copy_answer: "Antwort {0} als Markdown kopieren",
+    chats: "Chats ({0})",
+    conversations: "Ihre Chats",
+    rename: "Umbenennen",
+    rename_chat: "Chat {0} umbenennen",
+    rename_prompt: "Neuer Name für diesen Chat",
+    delete: "Löschen",
+    delete_chat: "Chat {0} löschen",
     errors: de_errors,
 };
 

@@ -12,6 +12,7 @@
 
 pub(crate) mod answer;
 pub(crate) mod requests;
+pub(crate) mod threads;
 
 use protocol::{
     ApiError, ApprovalDecision, ChatRequest, Identity, ModelList, Role, ServerInfo, Turn,
@@ -19,6 +20,7 @@ use protocol::{
 
 pub(crate) use answer::{Answer, AnswerStatus, Approval, CallStatus, ToolCall, ToolList};
 pub(crate) use requests::{Requests, Slot};
+pub(crate) use threads::{Thread, Threads};
 
 /// Everything one widget instance knows about its chat.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -61,6 +63,12 @@ pub(crate) struct ChatState {
     pub(crate) always_ticked: Vec<String>,
     /// The conversation changed since it was last saved.
     pub(crate) unsaved: bool,
+    /// The question being edited in the composer, by index: Send replaces it and what follows.
+    pub(crate) editing: Option<usize>,
+    /// The user's conversations, and which one is shown.
+    pub(crate) threads: Threads,
+    /// The list of conversations is open.
+    pub(crate) threads_open: bool,
 }
 
 /// The key "always allow" remembers a server by: its MCP URL as the edge lists it (the key of the
@@ -171,6 +179,38 @@ impl ChatState {
             answer: Answer::default(),
         });
         self.request_for_last()
+    }
+
+    /// Replaces question `index` by `question` (what followed it goes) and returns the request:
+    /// the history up to it, fresh (no `previous_response_id`: open approvals of the dropped
+    /// answers are gone with them). `None` while an answer streams or for no such question.
+    pub(crate) fn edit(&mut self, index: usize, question: String) -> Option<ChatRequest> {
+        self.editing = None;
+        if self.is_busy() || index >= self.exchanges.len() {
+            return None;
+        }
+        self.exchanges.truncate(index);
+        Some(self.ask(question))
+    }
+
+    /// Asks the last question again with the servers and model it was sent with, whatever
+    /// became of its answer, and returns the request (fresh: an answer waiting for approvals
+    /// is replaced, not continued). `None` while an answer streams or before any question.
+    pub(crate) fn regenerate(&mut self) -> Option<ChatRequest> {
+        if self.is_busy() {
+            return None;
+        }
+        self.busy = false;
+        self.editing = None;
+        self.exchanges.last_mut()?.answer = Answer::default();
+        Some(self.request_for_last())
+    }
+
+    /// The markdown source of answer `index`, when it has text and is not streaming.
+    pub(crate) fn answer_markdown(&self, index: usize) -> Option<&str> {
+        let answer = &self.exchanges.get(index)?.answer;
+        let shown = answer.status != AnswerStatus::Streaming && !answer.text.is_empty();
+        shown.then_some(answer.text.as_str())
     }
 
     /// Restarts the last exchange when its answer failed, and returns the same request again.
@@ -294,6 +334,7 @@ impl ChatState {
     /// Forgets the conversation (New chat); the servers, models and preferences stay.
     pub(crate) fn clear(&mut self) {
         self.busy = false;
+        self.editing = None;
         self.exchanges.clear();
     }
 
@@ -722,6 +763,86 @@ pub(crate) mod tests {
         assert!(state.exchanges[0].answer.approvals[0].expired);
         state.apply(done(None));
         assert!(!state.decide("mcpr_1", true, false));
+    }
+
+    #[test]
+    fn edit_replaces_the_question_and_what_followed_with_the_history_before_it() {
+        let mut state = ChatState::default();
+        state.select("northwind", true);
+        for (q, a) in [
+            ("one", "answer one"),
+            ("two", "answer two"),
+            ("three", "a3"),
+        ] {
+            state.ask(q.into());
+            state.apply(text(a));
+            state.apply(done(Some("resp")));
+        }
+        state.editing = Some(1);
+        let sent = state.edit(1, "TWO".into()).expect("edited");
+        assert_eq!(
+            sent.messages,
+            vec![
+                turn(Role::User, "one"),
+                turn(Role::Assistant, "answer one"),
+                turn(Role::User, "TWO"),
+            ]
+        );
+        assert_eq!(sent.previous_response_id, None, "an edit starts fresh");
+        assert!(sent.approvals.is_empty());
+        assert_eq!(state.exchanges.len(), 2, "the third exchange went");
+        assert_eq!(state.exchanges[1].question, "TWO");
+        assert!(state.is_busy());
+        assert_eq!(state.editing, None);
+        assert_eq!(state.edit(0, "x".into()), None, "not while streaming");
+        state.apply(done(None));
+        assert_eq!(state.edit(2, "x".into()), None, "no such question");
+        let first = state.edit(0, "ONE".into()).unwrap();
+        assert_eq!(first.messages, vec![turn(Role::User, "ONE")]);
+        assert_eq!(state.exchanges.len(), 1);
+    }
+
+    #[test]
+    fn regenerate_asks_the_last_question_again_fresh_with_its_servers() {
+        let mut state = ChatState::default();
+        assert_eq!(state.regenerate(), None, "nothing asked yet");
+        state.ask("one".into());
+        state.apply(text("answer one"));
+        state.apply(done(None));
+        state.select("northwind", true);
+        let sent = state.ask("two".into());
+        state.apply(text("I need approval"));
+        state.apply(approval("mcpr_1", "read_query"));
+        assert_eq!(state.regenerate(), None, "not while streaming");
+        state.apply(done(Some("resp_1")));
+        state.select("northwind", false);
+        let again = state.regenerate().expect("regenerated");
+        assert_eq!(
+            again, sent,
+            "same history, servers and model; no continuation"
+        );
+        assert_eq!(state.exchanges.len(), 2);
+        assert_eq!(state.exchanges[1].answer, Answer::default());
+        assert!(state.is_busy());
+        assert_eq!(
+            state.continuation(),
+            None,
+            "the approval went with the answer"
+        );
+    }
+
+    #[test]
+    fn an_answer_is_copied_as_its_markdown_source_once_it_ended() {
+        let mut state = ChatState::default();
+        state.ask("q".into());
+        state.apply(text("**bold** and `code`"));
+        assert_eq!(state.answer_markdown(0), None, "still streaming");
+        state.apply(done(None));
+        assert_eq!(state.answer_markdown(0), Some("**bold** and `code`"));
+        assert_eq!(state.answer_markdown(1), None);
+        state.ask("empty".into());
+        state.stop();
+        assert_eq!(state.answer_markdown(1), None, "no text to copy");
     }
 
     #[test]

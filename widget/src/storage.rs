@@ -1,9 +1,11 @@
 //! The conversation, the unsent draft and the preferences, kept in `localStorage` for the
 //! signed-in user only.
 //!
-//! Keys are per endpoint and per user (`pomerium-chat:<endpoint>:<subject>:chat`, `:draft`,
-//! `:prefs`), so two widgets talking to two edges keep two conversations, and one user's keys
-//! are never read for another. One user at a time owns an endpoint's storage
+//! Keys are per endpoint and per user (`pomerium-chat:<endpoint>:<subject>:threads`, the list
+//! of conversations and the current one; `:chat:<thread id>`, one conversation each;
+//! `:draft`, `:prefs`), so two widgets talking to two edges keep two sets of conversations,
+//! and one user's keys are never read for another. The single `:chat` of before threads
+//! becomes the first thread when it is first read ([`Store::threads`]). One user at a time owns an endpoint's storage
 //! (`pomerium-chat:<endpoint>:owner`): [`Store::claim`] for a different user first removes every
 //! key of the endpoint, so after a switch from user A to user B nothing of A's is left to read.
 //! [`Store::forget`] removes them all (sign-out, 401). Until the edge has said who is signed
@@ -20,7 +22,10 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Storage;
 
 use crate::json::{self, array, flag, get, object, set, string, strings};
-use crate::state::{Answer, AnswerStatus, Approval, CallStatus, Exchange, ToolCall, ToolList};
+use crate::state::threads::title_of;
+use crate::state::{
+    Answer, AnswerStatus, Approval, CallStatus, Exchange, Thread, Threads, ToolCall, ToolList,
+};
 
 /// Most UTF-16 units the stored conversation may take (about 400 KB of the usual 5 MB).
 pub(crate) const MAX_CHARS: usize = 200_000;
@@ -81,19 +86,82 @@ impl Store {
         }
     }
 
-    /// The saved conversation (oldest first).
-    pub(crate) fn exchanges(&self) -> Vec<Exchange> {
-        let Some(v) = self.read("chat").and_then(|text| json::parse(&text)) else {
-            return Vec::new();
+    /// The list of conversations and the current one. A conversation stored before threads
+    /// (`:chat`) becomes thread `t1` here.
+    pub(crate) fn threads(&self) -> Threads {
+        if let Some(v) = self.read("threads").and_then(|text| json::parse(&text)) {
+            let list = array(&v, "threads")
+                .iter()
+                .filter_map(|t| {
+                    Some(Thread {
+                        id: string(t, "id")?,
+                        title: string(t, "title")?,
+                    })
+                })
+                .collect();
+            let current = string(&v, "current").unwrap_or_default();
+            return Threads { list, current };
+        }
+        let Some(legacy) = self.read("chat") else {
+            return Threads::default();
         };
-        array(&v, "exchanges")
-            .iter()
-            .filter_map(decode_exchange)
-            .collect()
+        let mut threads = Threads::default();
+        if let Some(first) = decode_chat(&legacy).first() {
+            threads.current = "t1".to_owned();
+            threads.list.push(Thread {
+                id: threads.current.clone(),
+                title: title_of(&first.question),
+            });
+            self.write("chat:t1", Some(&legacy));
+        }
+        self.save_threads(&threads);
+        self.write("chat", None);
+        threads
     }
 
-    /// Saves the conversation, dropping the oldest exchanges beyond [`MAX_CHARS`].
-    pub(crate) fn save_exchanges(&self, exchanges: &[Exchange]) {
+    /// Saves the list of conversations and the current one.
+    pub(crate) fn save_threads(&self, threads: &Threads) {
+        let v = object();
+        set(&v, "v", 1);
+        set(&v, "current", threads.current.as_str());
+        let list: js_sys::Array = threads
+            .list
+            .iter()
+            .map(|t| {
+                let o = object();
+                set(&o, "id", t.id.as_str());
+                set(&o, "title", t.title.as_str());
+                o
+            })
+            .collect();
+        set(&v, "threads", list);
+        self.write("threads", Some(&json::stringify(&v)));
+    }
+
+    /// Removes conversation `thread`.
+    pub(crate) fn drop_thread(&self, thread: &str) {
+        self.write(&chat_key(thread), None);
+    }
+
+    /// Conversation `thread` (oldest first).
+    pub(crate) fn exchanges(&self, thread: &str) -> Vec<Exchange> {
+        if thread.is_empty() {
+            return Vec::new();
+        }
+        self.read(&chat_key(thread))
+            .map(|text| decode_chat(&text))
+            .unwrap_or_default()
+    }
+
+    /// Saves conversation `thread`, dropping the oldest exchanges beyond [`MAX_CHARS`] (an
+    /// empty one is removed; nothing for a thread without an id: no question was asked in it).
+    pub(crate) fn save_exchanges(&self, thread: &str, exchanges: &[Exchange]) {
+        if thread.is_empty() {
+            return;
+        }
+        if exchanges.is_empty() {
+            return self.drop_thread(thread);
+        }
         let encoded: Vec<String> = exchanges
             .iter()
             .map(|e| json::stringify(&encode_exchange(e)))
@@ -110,7 +178,7 @@ impl Store {
             text.push_str(exchange);
         }
         text.push_str("]}");
-        self.write("chat", Some(&text));
+        self.write(&chat_key(thread), Some(&text));
     }
 
     /// The unsent draft.
@@ -179,6 +247,24 @@ impl Store {
             None => storage.remove_item(&key),
         };
     }
+}
+
+/// `chat:<thread>`.
+fn chat_key(thread: &str) -> String {
+    let mut key = "chat:".to_owned();
+    key.push_str(thread);
+    key
+}
+
+/// A stored conversation's exchanges.
+fn decode_chat(text: &str) -> Vec<Exchange> {
+    let Some(v) = json::parse(text) else {
+        return Vec::new();
+    };
+    array(&v, "exchanges")
+        .iter()
+        .filter_map(decode_exchange)
+        .collect()
 }
 
 fn storage() -> Option<Storage> {

@@ -412,6 +412,18 @@ button:disabled { opacity: 0.5; cursor: default; }
 @media (prefers-reduced-motion: reduce) {
   *, *::before, *::after { animation: none !important; transition: none !important; scroll-behavior: auto !important; }
 }
+.actions { display: flex; gap: 4px; margin-top: -10px; }
+.actions[data-role="question-actions"] { justify-content: flex-end; }
+.actions[hidden] { display: none; }
+button.action { background: transparent; color: var(--_muted); border: 0; font-size: 0.8em; padding: 2px 6px; }
+.message.user[data-editing] { outline: 2px dashed var(--_accent); }
+.editing { display: flex; align-items: center; justify-content: space-between; gap: 8px; padding: 4px 12px; font-size: 0.85em; color: var(--_muted); }
+.editing[hidden] { display: none; }
+.threads { list-style: none; margin: 6px 0 0; padding: 0; max-height: 40vh; overflow-y: auto; border-top: 1px solid var(--_border); }
+.threads[hidden] { display: none; }
+.threads li { display: flex; align-items: center; gap: 2px; }
+button.thread { flex: 1; min-width: 0; text-align: start; background: transparent; color: inherit; border: 0; padding: 4px 6px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+button.thread[aria-current] { font-weight: 600; }
 "#
 );
 

@@ -13,15 +13,22 @@
 //! |---|---|
 //! | [`msg`] | [`Msg`], [`Effect`], [`Request`], [`HostEvent`], [`Focus`] |
 //! | [`session`] | who is signed in: the sign-in watch, `/api/me`, a 401, Sign out |
+//! | [`edit`] | edit a sent question, regenerate the last answer, copy an answer |
 
+mod edit;
 pub(crate) mod msg;
 mod session;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_edit;
+#[cfg(test)]
+mod tests_threads;
 
 use protocol::{ApiError, ChatRequest, ErrorCode, ServerList};
 
 use crate::state::{AnswerStatus, ChatState, Servers, Slot};
+pub(crate) use edit::{accepts_host_edit, accepts_regenerate};
 pub(crate) use msg::{Effect, Focus, HostEvent, Msg, Request, Saved};
 pub(crate) use session::signed_out;
 use session::{check_session, me_arrived, restore, session_checked, sign_out, signed_out_now};
@@ -53,19 +60,31 @@ pub(crate) fn save_due(state: &ChatState, force: bool, since_save_ms: f64) -> bo
     state.unsaved && (force || !state.is_busy() || since_save_ms >= SAVE_EVERY_MS)
 }
 
-/// The last answer's place and status, to compare before and after a batch of messages.
-pub(crate) fn last_outcome(state: &ChatState) -> Option<(usize, AnswerStatus)> {
+/// The last answer's place and status, and its thread, to compare before and after a batch of
+/// messages.
+pub(crate) fn last_outcome(state: &ChatState) -> Option<(usize, AnswerStatus, String)> {
     let n = state.exchanges.len();
-    state.exchanges.last().map(|e| (n, e.answer.status.clone()))
+    let thread = state.threads.current.clone();
+    state
+        .exchanges
+        .last()
+        .map(|e| (n, e.answer.status.clone(), thread))
 }
 
-/// What to tell the host page about the last answer, when it ended since `before`.
+/// What to tell the host page about the last answer, when it ended since `before` (in the same
+/// thread: another thread's answer shown by a switch ended long ago).
 pub(crate) fn announcement(
-    before: Option<(usize, AnswerStatus)>,
+    before: Option<(usize, AnswerStatus, String)>,
     state: &ChatState,
 ) -> Option<HostEvent> {
     let after = last_outcome(state);
     if after == before {
+        return None;
+    }
+    if let (Some((_, _, was)), Some((_, _, now))) = (&before, &after)
+        && !was.is_empty()
+        && was != now
+    {
         return None;
     }
     let answer = &state.exchanges.last()?.answer;
@@ -93,7 +112,11 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
         Msg::AttributeChanged(_) => {}
         Msg::EndpointChanged => {
             if state.unsaved {
-                fx.push(Effect::SaveChat(std::mem::take(&mut state.exchanges)));
+                let thread = state.threads.current.clone();
+                fx.push(Effect::SaveChat(
+                    thread,
+                    std::mem::take(&mut state.exchanges),
+                ));
             }
             // Another edge: who is signed in there decides what is restored.
             fx.push(Effect::CloseStore);
@@ -185,8 +208,19 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
             fx.push(Effect::SetDraft(String::new()));
             fx.push(Effect::Focus(Focus::Input));
             fx.push(Effect::SaveDraft(String::new()));
-            ask(state, question.to_owned(), fx);
+            match state.editing {
+                Some(index) => edit::edit(state, index, question.to_owned(), fx),
+                None => ask(state, question.to_owned(), fx),
+            }
         }
+        Msg::Edit(index) => edit::start_edit(state, index, fx),
+        Msg::CancelEdit => edit::cancel_edit(state, fx),
+        Msg::HostEdit { index, text } => {
+            set_open(state, true, fx);
+            edit::edit(state, index, text, fx);
+        }
+        Msg::Regenerate => edit::regenerate(state, fx),
+        Msg::Copy { index, host } => edit::copy(state, index, host, fx),
         Msg::HostSend(text) => {
             set_open(state, true, fx);
             ask(state, text, fx);
@@ -205,9 +239,48 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
         }
         Msg::NewChat => {
             state.requests.cancel(Slot::Chat);
-            state.clear();
+            leave_thread(state, fx);
+            state.new_thread();
             state.unsaved = true;
             fx.push(Effect::Focus(Focus::Input));
+        }
+        Msg::ToggleThreads => state.threads_open = !state.threads_open,
+        Msg::SwitchThread(id) => {
+            if id == state.threads.current || !state.threads.has(&id) {
+                return;
+            }
+            if state.is_busy() {
+                step(state, Msg::Stop, fx);
+            }
+            leave_thread(state, fx);
+            state.switch_thread(&id);
+            state.unsaved = true;
+            fx.push(Effect::ResetLog);
+            fx.push(Effect::LoadThread(id));
+        }
+        Msg::ThreadLoaded(id, exchanges) => {
+            if id == state.threads.current && state.exchanges.is_empty() {
+                state.exchanges = exchanges;
+            }
+        }
+        Msg::RenameThread { id, title } => {
+            if state.rename_thread(&id, &title) {
+                state.unsaved = true;
+            }
+        }
+        Msg::DeleteThread(id) => {
+            let current = id == state.threads.current;
+            if current && state.is_busy() {
+                step(state, Msg::Stop, fx);
+                state.requests.cancel(Slot::Chat);
+            }
+            if state.delete_thread(&id) {
+                state.unsaved = true;
+                fx.push(Effect::DropThread(id));
+                if current {
+                    fx.push(Effect::ResetLog);
+                }
+            }
         }
         Msg::AlwaysToggled { id, on } => {
             state.always_ticked.retain(|ticked| *ticked != id);
@@ -232,6 +305,8 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
         Msg::Escape => {
             if state.is_busy() {
                 step(state, Msg::Stop, fx);
+            } else if state.editing.is_some() {
+                edit::cancel_edit(state, fx);
             } else if state.launcher && state.open {
                 set_open(state, false, fx);
             }
@@ -306,13 +381,39 @@ pub(super) fn load_servers(state: &mut ChatState, fx: &mut Vec<Effect>) {
 
 /// Asks `question` with the selected servers, unless an answer is on its way.
 fn ask(state: &mut ChatState, question: String, fx: &mut Vec<Effect>) {
+    ask_with(state, question.clone(), fx, |state| {
+        Some(state.ask(question))
+    });
+}
+
+/// Tells the page about `question` and sends the request `build` makes of the state, unless an
+/// answer is on its way.
+fn ask_with(
+    state: &mut ChatState,
+    question: String,
+    fx: &mut Vec<Effect>,
+    build: impl FnOnce(&mut ChatState) -> Option<ChatRequest>,
+) {
     if state.is_busy() {
         return;
     }
     fx.push(Effect::Emit(HostEvent::Question(question.clone())));
-    let request = state.ask(question);
-    fx.push(Effect::SavePrefs);
-    start_chat(state, request, fx);
+    if let Some(request) = build(state) {
+        for dropped in state.touch_thread(&question) {
+            fx.push(Effect::DropThread(dropped));
+        }
+        fx.push(Effect::SavePrefs);
+        start_chat(state, request, fx);
+    }
+}
+
+/// Saves the shown conversation before another one is shown (the state forgets it next).
+fn leave_thread(state: &mut ChatState, fx: &mut Vec<Effect>) {
+    let exchanges = std::mem::take(&mut state.exchanges);
+    if state.unsaved {
+        let thread = state.threads.current.clone();
+        fx.push(Effect::SaveChat(thread, exchanges));
+    }
 }
 
 /// Sends the decisions once every open approval of the last answer is decided.

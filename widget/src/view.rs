@@ -10,7 +10,9 @@
 //! `[data-role="announcer"]`, one per completed answer, not the whole history); user messages
 //! `[data-role="message"][data-author="user"]`; `textarea[data-role="input"]`;
 //! `button[data-role="send"]`, `button[data-role="stop"]`, `button[data-role="new-chat"]`,
-//! `button[data-role="jump"]` (jump to latest, shown when the reader scrolled up);
+//! `button[data-role="jump"]` (jump to latest, shown when the reader scrolled up); while a
+//! question is edited, the note `[data-role="editing"]` over the composer with
+//! `button[data-role="cancel-edit"]`;
 //! `select[data-role="model"]` (only when the edge offers a choice of models); who is signed in
 //! `[data-role="user"]` (its name in `[data-role="user-name"]`, shown once the edge said) with
 //! the link `a[data-role="sign-out"]` (when the edge gave a sign-out URL); in launcher mode
@@ -25,7 +27,10 @@
 //! | [`tool_call`] | tool listing and tool call cards |
 //! | [`approval`] | approval cards |
 //! | [`error_box`] | the error box with its sign-in and Retry actions |
+//! | [`threads`] | the list of conversations |
+//! | [`actions`] | an exchange's Edit, Copy and Regenerate buttons |
 
+pub(crate) mod actions;
 pub(crate) mod answer;
 pub(crate) mod approval;
 pub(crate) mod error_box;
@@ -33,6 +38,7 @@ pub(crate) mod follow;
 pub(crate) mod markdown;
 pub(crate) mod servers;
 pub(crate) mod shell;
+pub(crate) mod threads;
 pub(crate) mod tool_call;
 
 use protocol::{Identity, ModelList};
@@ -42,10 +48,12 @@ use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlTextAreaElement, Shado
 use crate::dom;
 use crate::i18n::{Strings, fill};
 use crate::state::{ChatState, Servers};
+use crate::view::actions::ActionsView;
 use crate::view::answer::{AnswerView, Context};
 use crate::view::follow::Follow;
 use crate::view::servers::{ServersView, Shown};
 use crate::view::shell::Shell;
+use crate::view::threads::ThreadsView;
 
 /// The `data-action` of the Send button.
 pub(crate) const SEND: &str = "send";
@@ -61,6 +69,8 @@ pub(crate) const TOGGLE: &str = "toggle";
 pub(crate) const SIGN_OUT: &str = "sign-out";
 /// The `data-action` of the launcher panel's close button.
 pub(crate) const CLOSE: &str = "close";
+/// The `data-action` of the editing note's Cancel button.
+pub(crate) const CANCEL_EDIT: &str = "cancel-edit";
 
 /// Why the view could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -94,7 +104,8 @@ pub(crate) struct Settings {
 pub(crate) struct View {
     shell: Shell,
     servers: ServersView,
-    exchanges: Vec<(Element, AnswerView)>,
+    threads: ThreadsView,
+    exchanges: Vec<(Element, AnswerView, ActionsView)>,
     /// Follows the end of a growing answer, once per animation frame.
     follow: Follow,
     shown_models: Option<(Option<ModelList>, Option<String>)>,
@@ -108,11 +119,13 @@ impl View {
     /// Builds the view in `host`'s open shadow root (see [`Shell`]).
     pub(crate) fn mount(host: &HtmlElement) -> Result<Self, MountError> {
         let shell = Shell::build(host)?;
+        let threads = ThreadsView::new(&shell.doc, &shell.top, &shell.new_chat, &shell.header);
         let servers = ServersView::new(&shell.doc, &shell.header);
         let follow = Follow::new(&shell.log, &shell.jump);
         Ok(Self {
             shell,
             servers,
+            threads,
             exchanges: Vec::new(),
             follow,
             shown_models: None,
@@ -146,6 +159,7 @@ impl View {
         }
         self.render_models(state, s);
         self.render_user(state, settings);
+        self.threads.render(&self.shell.doc, state, s);
         self.servers.render(
             &self.shell.doc,
             &Shown {
@@ -166,9 +180,10 @@ impl View {
             self.shown_names = server_names.clone();
         }
         while self.exchanges.len() > state.exchanges.len() {
-            if let Some((user, answer)) = self.exchanges.pop() {
+            if let Some((user, answer, actions)) = self.exchanges.pop() {
                 user.remove();
                 answer.remove();
+                actions.remove();
             }
         }
         dom::flag(&self.shell.greeting, "hidden", !state.exchanges.is_empty());
@@ -197,8 +212,15 @@ impl View {
                     ],
                 );
                 user.set_text_content(Some(&exchange.question));
+                let question = ActionsView::question(&self.shell.doc, &self.shell.log, i);
                 let answer = AnswerView::new(&self.shell.doc, &self.shell.log, s);
-                self.exchanges.push((user, answer));
+                let actions = ActionsView::new(&self.shell.doc, &self.shell.log, i, question);
+                self.exchanges.push((user, answer, actions));
+            }
+            let user = &self.exchanges[i].0;
+            if user.text_content().as_deref() != Some(&exchange.question) {
+                // An edited question keeps its place in the log.
+                user.set_text_content(Some(&exchange.question));
             }
             let cx = Context {
                 server_names: &server_names,
@@ -214,6 +236,11 @@ impl View {
                     .set_text_content(Some(&answer.spoken_text()));
             }
         }
+        for (i, (user, _, actions)) in self.exchanges.iter_mut().enumerate() {
+            actions.render(state, i, user, s);
+        }
+        let editing = state.editing.is_some();
+        dom::flag(&self.shell.editing, "hidden", !editing);
         self.render_always(state);
         self.follow.changed();
 
@@ -235,6 +262,8 @@ impl View {
         self.shell.stop.set_text_content(Some(s.stop));
         self.shell.new_chat.set_text_content(Some(s.new_chat));
         self.shell.jump.set_text_content(Some(s.jump));
+        self.shell.editing_text.set_text_content(Some(s.editing));
+        self.shell.cancel_edit.set_text_content(Some(s.cancel_edit));
         self.shell.greeting.set_text_content(Some(s.greeting));
         dom::set(&self.shell.log, "aria-label", s.conversation);
         dom::set(&self.shell.model, "aria-label", s.model);
@@ -352,9 +381,10 @@ impl View {
     /// Forgets the shown conversation (another endpoint's comes next).
     pub(crate) fn reset_log(&mut self) {
         self.log_rebuilt = true;
-        for (user, answer) in self.exchanges.drain(..) {
+        for (user, answer, actions) in self.exchanges.drain(..) {
             user.remove();
             answer.remove();
+            actions.remove();
         }
     }
 
@@ -398,7 +428,7 @@ impl View {
 
     /// Shows the whole result of tool call `call_id`.
     pub(crate) fn show_all(&mut self, call_id: &str) {
-        for (_, answer) in &mut self.exchanges {
+        for (_, answer, _) in &mut self.exchanges {
             answer.show_all(call_id);
         }
     }

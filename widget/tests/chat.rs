@@ -8,7 +8,7 @@ use web_sys::{HtmlButtonElement, KeyboardEvent, KeyboardEventInit};
 
 use crate::support::{Page, done, next_turn, text, wait_for};
 
-fn chat_body(page: &Page, index: usize) -> Value {
+pub(crate) fn chat_body(page: &Page, index: usize) -> Value {
     let request = &page.fetch.requests_to("/api/chat")[index];
     serde_json::from_str(request["body"].as_str().expect("a text body")).expect("a JSON body")
 }

@@ -17,16 +17,24 @@ use crate::support::{Page, document, done, next_turn, text, wait_for};
 type DocumentListener = (String, Closure<dyn Fn(web_sys::Event)>);
 
 /// Collects the `pomerium-chat:*` events the host receives, as `name detail-json`.
-struct Events {
+pub(crate) struct Events {
     seen: Rc<RefCell<Vec<String>>>,
     listeners: Vec<DocumentListener>,
 }
 
 impl Events {
-    fn listen() -> Events {
+    pub(crate) fn listen() -> Events {
         let seen = Rc::new(RefCell::new(Vec::new()));
         let mut listeners = Vec::new();
-        for name in ["message", "error", "open", "close"] {
+        for name in [
+            "message",
+            "error",
+            "open",
+            "close",
+            "edit",
+            "regenerate",
+            "copy",
+        ] {
             let kind = format!("pomerium-chat:{name}");
             let seen = Rc::clone(&seen);
             let callback = Closure::<dyn Fn(web_sys::Event)>::new(move |event: web_sys::Event| {
@@ -50,7 +58,7 @@ impl Events {
         Events { seen, listeners }
     }
 
-    fn take(&self) -> Vec<String> {
+    pub(crate) fn take(&self) -> Vec<String> {
         std::mem::take(&mut *self.seen.borrow_mut())
     }
 }
@@ -65,7 +73,7 @@ impl Drop for Events {
 }
 
 /// Calls the element's method `name` with `args`.
-fn call(page: &Page, name: &str, args: &[&str]) -> JsValue {
+pub(crate) fn call(page: &Page, name: &str, args: &[&str]) -> JsValue {
     let method: Function = Reflect::get(&page.host, &name.into())
         .unwrap()
         .unchecked_into();

@@ -9,6 +9,7 @@
 
 mod approvals;
 mod chat;
+mod edit;
 mod host;
 mod identity;
 mod lifecycle;
@@ -17,6 +18,7 @@ mod models;
 mod persistence;
 mod servers;
 mod support;
+mod threads;
 mod tools;
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

@@ -1,6 +1,7 @@
 //! What the host page sees of an instance, and what it says to it.
 //!
-//! The host API (`open()`, `close()`, `send(text)`, `clear()`) comes in through
+//! The host API (`open()`, `close()`, `send(text)`, `clear()`, `edit(index, text)`,
+//! `regenerate()`, `copy(index)`) comes in through
 //! [`Controller::host_call`]; the `pomerium-chat:*` events ([`HostEvent`]), the launcher's place
 //! in the top layer, and the [`Settings`] read from the element's attributes (title,
 //! placeholder, locale) go out from here.
@@ -17,12 +18,45 @@ use crate::update::{self, HostEvent};
 use crate::view::Settings;
 
 impl Controller {
-    /// A host-page API call: `open()`, `close()`, `send(text)`, `clear()`.
+    /// A host-page API call: `open()`, `close()`, `send(text)`, `clear()`, `edit(index, text)`
+    /// (`arg` is the index, a newline, the text), `regenerate()`, `copy(index)`. Returns
+    /// whether it was taken.
     pub(crate) fn host_call(&self, method: &str, arg: String) -> bool {
         match method {
             "open" => self.dispatch(Msg::Open),
             "close" => self.dispatch(Msg::Close),
             "clear" => self.dispatch(Msg::NewChat),
+            "edit" => {
+                let Some((index, text)) = arg.split_once('\n') else {
+                    return false;
+                };
+                let Ok(index) = index.parse::<usize>() else {
+                    return false;
+                };
+                let accepted = update::accepts_host_edit(&self.state.borrow(), index, text);
+                if accepted {
+                    let text = text.to_owned();
+                    self.dispatch(Msg::HostEdit { index, text });
+                }
+                return accepted;
+            }
+            "regenerate" => {
+                let accepted = update::accepts_regenerate(&self.state.borrow());
+                if accepted {
+                    self.dispatch(Msg::Regenerate);
+                }
+                return accepted;
+            }
+            "copy" => {
+                let Ok(index) = arg.parse::<usize>() else {
+                    return false;
+                };
+                let accepted = self.state.borrow().answer_markdown(index).is_some();
+                if accepted {
+                    self.dispatch(Msg::Copy { index, host: true });
+                }
+                return accepted;
+            }
             "send" => {
                 let accepted = update::accepts_host_send(&self.state.borrow(), &arg);
                 if accepted {
@@ -57,6 +91,15 @@ impl Controller {
                     ("status", status.into()),
                     ("requestId", null_or(request_id)),
                 ],
+            ),
+            HostEvent::Edit { index, content } => self.fire(
+                "edit",
+                &[("index", index.into()), ("content", content.into())],
+            ),
+            HostEvent::Regenerate { index } => self.fire("regenerate", &[("index", index.into())]),
+            HostEvent::Copy { index, content } => self.fire(
+                "copy",
+                &[("index", index.into()), ("content", content.into())],
             ),
             HostEvent::Error { error, request_id } => self.fire(
                 "error",

@@ -40,8 +40,10 @@ pub(crate) fn remember(endpoint: &str, user: Option<&Identity>) {
 
 /// What `store` kept: the conversation, the draft and the preferences.
 pub(crate) fn saved(store: &Store) -> Saved {
+    let threads = store.threads();
     Saved {
-        exchanges: store.exchanges(),
+        exchanges: store.exchanges(&threads.current),
+        threads,
         draft: store.draft(),
         prefs: store.prefs(),
     }

@@ -15,7 +15,9 @@ use web_sys::{Element, Event, EventTarget, HtmlInputElement, HtmlTextAreaElement
 use crate::controller::tasks::{open_popup, send};
 use crate::controller::{Controller, Msg};
 use crate::dom::Listener;
-use crate::view::{self, answer, approval, error_box, markdown, servers, tool_call};
+use crate::view::{
+    self, actions, answer, approval, error_box, markdown, servers, threads, tool_call,
+};
 
 /// Every listener of one instance; `composer` is the text a Send click sends.
 pub(crate) fn listen(
@@ -92,6 +94,30 @@ fn clicked(event: &Event, composer: &HtmlTextAreaElement) -> Option<Msg> {
         view::TOGGLE => Some(Msg::Toggle),
         view::CLOSE => Some(Msg::Close),
         answer::RETRY => Some(Msg::Retry),
+        view::CANCEL_EDIT => Some(Msg::CancelEdit),
+        threads::TOGGLE_THREADS => Some(Msg::ToggleThreads),
+        threads::SWITCH => Some(Msg::SwitchThread(attr("data-thread-id")?)),
+        threads::DELETE => Some(Msg::DeleteThread(attr("data-thread-id")?)),
+        threads::RENAME => {
+            // The browser's own dialog: labelled, modal and keyboard-ready, at no cost in size.
+            let asked = attr("data-prompt").unwrap_or_default();
+            let title = web_sys::window()?
+                .prompt_with_message_and_default(&asked, &attr("data-title").unwrap_or_default())
+                .ok()??;
+            Some(Msg::RenameThread {
+                id: attr("data-thread-id")?,
+                title,
+            })
+        }
+        actions::EDIT => Some(Msg::Edit(attr("data-index")?.parse().ok()?)),
+        actions::REGENERATE => Some(Msg::Regenerate),
+        actions::COPY_ANSWER => {
+            flash_copied(&button);
+            Some(Msg::Copy {
+                index: attr("data-index")?.parse().ok()?,
+                host: false,
+            })
+        }
         servers::RELOAD => Some(Msg::LoadServers),
         servers::DISCONNECT => Some(Msg::Disconnect(attr("data-server-id")?)),
         approval::ALLOW => Some(Msg::Decide {
@@ -144,11 +170,23 @@ fn copy_code(button: &Element) {
     else {
         return;
     };
+    write_clipboard(&code);
+    flash_copied(button);
+}
+
+/// Puts `text` on the clipboard (a page that does not allow it keeps its clipboard).
+pub(crate) fn write_clipboard(text: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().clipboard().write_text(text);
+    }
+}
+
+/// Says "Copied" on `button` for a moment.
+fn flash_copied(button: &Element) {
     let Some(window) = web_sys::window() else {
         return;
     };
     let label = button.text_content().unwrap_or_default();
-    let _ = window.navigator().clipboard().write_text(&code);
     if let Some(copied) = button.get_attribute("data-copied-label") {
         button.set_text_content(Some(&copied));
     }

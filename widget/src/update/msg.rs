@@ -8,7 +8,7 @@
 
 use protocol::{ApiError, ChatRequest, Identity, ModelList, ServerList, StreamEvent};
 
-use crate::state::{Exchange, Slot};
+use crate::state::{Exchange, Slot, Threads};
 use crate::storage::Prefs;
 
 /// Everything that can happen to an instance.
@@ -64,8 +64,43 @@ pub(crate) enum Msg {
     Stop,
     /// Send the failed last question again.
     Retry,
-    /// Forget the conversation.
+    /// Start a new conversation (the current one stays in the list).
     NewChat,
+    /// Show or hide the list of conversations.
+    ToggleThreads,
+    /// Show conversation `.0`.
+    SwitchThread(String),
+    /// Conversation `.0`'s stored exchanges, read for a switch.
+    ThreadLoaded(String, Vec<Exchange>),
+    /// Rename a conversation.
+    RenameThread {
+        /// Its id.
+        id: String,
+        /// The new title.
+        title: String,
+    },
+    /// Delete conversation `.0`.
+    DeleteThread(String),
+    /// Edit question `.0`: it goes into the composer, and Send replaces it.
+    Edit(usize),
+    /// Stop editing without sending.
+    CancelEdit,
+    /// Replace question `index` by `text` and ask it (host API `edit(index, text)`).
+    HostEdit {
+        /// Which question, from 0.
+        index: usize,
+        /// The new question.
+        text: String,
+    },
+    /// Ask the last question again.
+    Regenerate,
+    /// Copy answer `index` as markdown.
+    Copy {
+        /// Which answer, from 0.
+        index: usize,
+        /// Asked by the host API (`copy(index)`), which opens the launcher's panel.
+        host: bool,
+    },
     /// The "always allow" box of an approval was ticked or unticked.
     AlwaysToggled {
         /// The approval request's id.
@@ -137,7 +172,9 @@ pub(crate) enum Msg {
 /// What the store kept for one user.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Saved {
-    /// The conversation.
+    /// The conversations, and the current one.
+    pub(crate) threads: Threads,
+    /// The current conversation.
     pub(crate) exchanges: Vec<Exchange>,
     /// The draft.
     pub(crate) draft: String,
@@ -157,8 +194,13 @@ pub(crate) enum Effect {
     },
     /// Save the conversation now, even while an answer streams.
     SaveChatNow,
-    /// Save this conversation now: the state has moved on to another (another endpoint).
-    SaveChat(Vec<Exchange>),
+    /// Save conversation `.0` as `.1` now: the state has moved on to another (another thread,
+    /// another endpoint).
+    SaveChat(String, Vec<Exchange>),
+    /// Read conversation `.0` and hand it back as [`Msg::ThreadLoaded`].
+    LoadThread(String),
+    /// Remove stored conversation `.0`.
+    DropThread(String),
     /// Save the preferences (selection, model, "always allow" rules).
     SavePrefs,
     /// Save this draft.
@@ -167,6 +209,8 @@ pub(crate) enum Effect {
     SaveComposerDraft,
     /// Set the composer's text.
     SetDraft(String),
+    /// Put this text on the clipboard.
+    Copy(String),
     /// Put this text back into the composer, unless the user has started a new one.
     RestoreDraft(String),
     /// Tell the host page (`pomerium-chat:*`).
@@ -253,6 +297,26 @@ pub(crate) enum HostEvent {
         status: &'static str,
         /// The edge's request id.
         request_id: Option<String>,
+    },
+    /// `pomerium-chat:edit`: question `index` was replaced by `content` (the answers after it
+    /// went); a `pomerium-chat:message` for the question follows.
+    Edit {
+        /// Which question, from 0.
+        index: usize,
+        /// The new question.
+        content: String,
+    },
+    /// `pomerium-chat:regenerate`: answer `index` (the last) is asked for again.
+    Regenerate {
+        /// Which answer, from 0.
+        index: usize,
+    },
+    /// `pomerium-chat:copy`: answer `index` was copied as markdown.
+    Copy {
+        /// Which answer, from 0.
+        index: usize,
+        /// The markdown copied.
+        content: String,
     },
     /// `pomerium-chat:error`.
     Error {

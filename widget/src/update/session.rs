@@ -111,12 +111,24 @@ pub(super) fn me_arrived(
 /// Takes what the store kept, where the user has not started anew since the page loaded.
 pub(super) fn restore(state: &mut ChatState, saved: Saved, fx: &mut Vec<Effect>) {
     let Saved {
+        threads,
         exchanges,
         draft,
         prefs,
     } = saved;
     if state.exchanges.is_empty() {
         state.exchanges = exchanges;
+        state.threads = threads;
+    } else {
+        // A question asked before the store was read goes on in a thread of its own.
+        let current = threads.next_id();
+        state.threads = threads;
+        state.threads.current = current;
+        if let Some(question) = state.exchanges.first().map(|e| e.question.clone()) {
+            for dropped in state.touch_thread(&question) {
+                fx.push(Effect::DropThread(dropped));
+            }
+        }
     }
     if state.selected.is_empty() {
         state.selected = prefs.selected;
@@ -155,6 +167,8 @@ pub(super) fn sign_out(state: &mut ChatState, fx: &mut Vec<Effect>) {
 fn forget_shown(state: &mut ChatState, fx: &mut Vec<Effect>) {
     state.requests.cancel(Slot::Chat);
     state.exchanges.clear();
+    state.threads = Default::default();
+    state.threads_open = false;
     state.selected.clear();
     state.model = None;
     state.always_allowed.clear();

@@ -485,6 +485,7 @@ fn another_user_signing_in_clears_what_was_shown() {
     let fx = update(
         &mut state,
         Msg::Restored(Saved {
+            threads: Default::default(),
             exchanges: Vec::new(),
             draft: "bob's draft".into(),
             prefs: Prefs {
@@ -602,7 +603,7 @@ fn another_endpoint_starts_over_but_keeps_the_launcher_open() {
     assert_eq!(
         fx[..3],
         [
-            Effect::SaveChat(shown),
+            Effect::SaveChat("t1".into(), shown),
             Effect::CloseStore,
             Effect::ResetLog
         ],
@@ -619,8 +620,17 @@ fn another_endpoint_starts_over_but_keeps_the_launcher_open() {
 #[test]
 fn new_chat_forgets_the_conversation_and_focuses_the_composer() {
     let mut state = asked("q");
+    let shown = state.exchanges.clone();
     let fx = update(&mut state, Msg::NewChat);
-    assert_eq!(fx, vec![Effect::Focus(Focus::Input)]);
+    assert_eq!(
+        fx,
+        vec![
+            Effect::SaveChat("t1".into(), shown),
+            Effect::Focus(Focus::Input)
+        ],
+        "the conversation stays, as a thread"
+    );
+    assert_eq!(state.threads.current, "t2");
     assert!(state.exchanges.is_empty());
     assert_eq!(state.requests.current(Slot::Chat), None);
     assert_eq!(state.selected, Vec::<String>::new());

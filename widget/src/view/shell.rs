@@ -11,7 +11,7 @@ use web_sys::{
 
 use crate::dom;
 use crate::styles;
-use crate::view::{CLOSE, JUMP, MountError, NEW_CHAT, SEND, SIGN_OUT, STOP, TOGGLE};
+use crate::view::{CANCEL_EDIT, CLOSE, JUMP, MountError, NEW_CHAT, SEND, SIGN_OUT, STOP, TOGGLE};
 
 /// The static DOM of one instance, built once in its shadow root.
 pub(crate) struct Shell {
@@ -23,6 +23,8 @@ pub(crate) struct Shell {
     pub(crate) panel: Element,
     /// The header: title, model picker, notice, user, servers.
     pub(crate) header: Element,
+    /// The header's top row: title, model, Chats, New chat, close.
+    pub(crate) top: Element,
     /// The heading.
     pub(crate) title: Element,
     /// The model picker.
@@ -45,6 +47,12 @@ pub(crate) struct Shell {
     pub(crate) greeting: Element,
     /// The jump-to-latest button.
     pub(crate) jump: Element,
+    /// The note shown while a question is edited, with its Cancel button.
+    pub(crate) editing: Element,
+    /// The note's text.
+    pub(crate) editing_text: Element,
+    /// The note's Cancel button.
+    pub(crate) cancel_edit: Element,
     /// The composer.
     pub(crate) input: HtmlTextAreaElement,
     /// The composer's label.
@@ -206,6 +214,30 @@ impl Shell {
                 ("hidden", ""),
             ],
         );
+        let editing = dom::child(
+            &doc,
+            &panel,
+            "div",
+            &[
+                ("class", "editing"),
+                ("part", "editing"),
+                ("data-role", "editing"),
+                ("role", "status"),
+                ("hidden", ""),
+            ],
+        );
+        let editing_text = dom::child(&doc, &editing, "span", &[]);
+        let cancel_edit = dom::child(
+            &doc,
+            &editing,
+            "button",
+            &[
+                ("type", "button"),
+                ("class", "secondary"),
+                ("data-role", "cancel-edit"),
+                ("data-action", CANCEL_EDIT),
+            ],
+        );
         let composer = dom::child(
             &doc,
             &panel,
@@ -276,6 +308,7 @@ impl Shell {
             root,
             panel,
             header,
+            top,
             title,
             model,
             notice,
@@ -287,6 +320,9 @@ impl Shell {
             log,
             greeting,
             jump,
+            editing,
+            editing_text,
+            cancel_edit,
             input,
             input_label,
             send,
