@@ -20,9 +20,10 @@ use spin_sdk::http_component;
 use crate::config::Config;
 use crate::cors::{self, OriginCheck, RequestOrigin};
 use crate::error::EdgeError;
-use crate::identity::{Identity, Proof};
+use crate::identity::Identity;
+use crate::incoming::gate::{self, Pass};
 use crate::routes::{self, Route};
-use crate::{static_files, urls};
+use crate::static_files;
 use reply::Reply;
 
 #[http_component]
@@ -106,10 +107,8 @@ fn health_status(config: &Config) -> u16 {
     }
 }
 
-/// The checks every request passes before its handler, in order: the `Host` in local mode
-/// (loopback only, against DNS rebinding), the origin of API requests, then the caller's
-/// identity on every route that reaches an upstream or names the user ([`Proof`]). Gives the
-/// proven identity, if the route needs one.
+/// The gate ([`gate::check`]), then the assertion when the route needs one: gives the proven
+/// identity, if the route needs one.
 async fn gate(
     config: &Config,
     req: &IncomingRequest,
@@ -117,25 +116,10 @@ async fn gate(
     host: Option<&str>,
     origin_check: &OriginCheck,
 ) -> Result<Option<Identity>, EdgeError> {
-    if config.is_local() && !host.is_some_and(urls::is_loopback_authority) {
-        return Err(EdgeError::HostRefused);
-    }
-    let is_api = !matches!(route, Route::Static(_));
-    if is_api && *origin_check == OriginCheck::Refused {
-        return Err(EdgeError::OriginRefused);
-    }
-    let needs_identity = matches!(
-        route,
-        Route::Servers | Route::Disconnect | Route::Chat | Route::Models | Route::Me
-    );
-    if !needs_identity {
-        return Ok(None);
-    }
-    match Proof::of(config) {
-        Proof::Local => Ok(Some(Identity::local())),
-        Proof::Assertion => upstream::check_assertion(config, req).await.map(Some),
-        // The TE is confirmed with Pomerium by the handler, before anything is spent.
-        Proof::Token => Ok(Some(Identity::unnamed())),
+    match gate::check(config, route, host, origin_check)? {
+        Pass::Anonymous => Ok(None),
+        Pass::As(identity) => Ok(Some(identity)),
+        Pass::VerifyAssertion => upstream::check_assertion(config, req).await.map(Some),
     }
 }
 

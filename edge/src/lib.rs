@@ -37,6 +37,7 @@
 //! | [`tool_provider`] | edge mode's provider requests and stream decoding (Responses, Chat Completions) |
 //! | `component` | (wasm32 only) the Spin entry point and the HTTP I/O |
 
+pub mod answer;
 pub mod auth;
 pub mod config;
 pub mod continuation;
@@ -44,6 +45,7 @@ pub mod cors;
 pub mod error;
 pub mod headers;
 pub mod identity;
+pub mod incoming;
 pub mod jwt;
 pub mod mcp;
 pub mod pending;

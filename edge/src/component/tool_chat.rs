@@ -318,7 +318,7 @@ impl Answer<'_> {
                 let tools = connection.list_tools().await?;
                 Ok::<_, McpError>((connection, tools))
             };
-            let (connection, mut tools) = match out.keeping_alive(listing).await? {
+            let (connection, tools) = match out.keeping_alive(listing).await? {
                 Ok(listed) => listed,
                 Err(err) => {
                     let secrets = Secrets::new(self.secrets.iter().cloned());
@@ -347,9 +347,7 @@ impl Answer<'_> {
                 }
             };
             let policy = self.config.policy(&server.info);
-            if let Some(allowed) = &policy.allowed_tools {
-                tools.retain(|t| allowed.contains(&t.name));
-            }
+            let tools = policy.filter_tools(tools);
             out.events(vec![StreamEvent::ToolList {
                 server: id.clone(),
                 status: ToolStatus::Completed,

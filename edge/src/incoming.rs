@@ -1,0 +1,3 @@
+//! The incoming request: everything the edge checks before it spends anything.
+
+pub mod gate;
