@@ -7,6 +7,7 @@
 //! before any upstream call. Log lines name the method, path and status, never a header value.
 
 mod chat;
+mod driver;
 mod mcp_http;
 mod reply;
 mod servers;

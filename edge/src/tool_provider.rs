@@ -47,12 +47,32 @@ pub fn build_request(
 }
 
 /// The error for a provider stream whose line or event passed the size limit.
-pub fn too_large() -> ModelEvent {
-    ModelEvent::Failed(ApiError {
+pub fn too_large_error() -> ApiError {
+    ApiError {
         code: ErrorCode::UpstreamTooLarge,
         message: "the model provider sent an event larger than this edge reads".to_owned(),
         retryable: false,
-    })
+    }
+}
+
+/// [`too_large_error`] as a model event.
+pub fn too_large() -> ModelEvent {
+    ModelEvent::Failed(too_large_error())
+}
+
+/// The error for a provider stream that ended without its last word: the connection broke
+/// (`upstream_failed`) or the body simply ended.
+pub fn interrupted(upstream_failed: bool) -> ApiError {
+    let message = if upstream_failed {
+        "the connection to the model provider broke before the answer was complete"
+    } else {
+        "the model provider's stream ended before the answer was complete"
+    };
+    ApiError {
+        code: ErrorCode::StreamInterrupted,
+        message: message.to_owned(),
+        retryable: true,
+    }
 }
 
 /// Either API's stream decoder.
@@ -108,15 +128,6 @@ impl StreamDecoder {
         if complete {
             return vec![ModelEvent::Finished];
         }
-        let message = if upstream_failed {
-            "the connection to the model provider broke before the answer was complete"
-        } else {
-            "the model provider's stream ended before the answer was complete"
-        };
-        vec![ModelEvent::Failed(ApiError {
-            code: ErrorCode::StreamInterrupted,
-            message: message.to_owned(),
-            retryable: true,
-        })]
+        vec![ModelEvent::Failed(interrupted(upstream_failed))]
     }
 }
