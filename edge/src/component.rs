@@ -2,28 +2,29 @@
 //! only).
 //!
 //! Order of checks ([`gate`]): route, `Host` (local mode: loopback only), origin (CORS; a
-//! refused origin reaches nothing else), the caller's identity (see [`crate::identity`]), then
+//! refused origin reaches nothing else), the caller's identity (see [`crate::incoming::identity`]), then
 //! the handler, which checks the content type, the body size, the token and the continuations
 //! before any upstream call. Log lines name the method, path and status, never a header value.
 
 mod chat;
 mod driver;
+mod incoming;
 mod mcp_http;
+mod pomerium_http;
 mod reply;
 mod servers;
 mod timer;
 mod tool_chat;
-mod upstream;
 
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
 use crate::config::Config;
-use crate::cors::{self, OriginCheck, RequestOrigin};
 use crate::error::EdgeError;
-use crate::identity::Identity;
+use crate::incoming::cors::{self, OriginCheck, RequestOrigin};
 use crate::incoming::gate::{self, Pass};
-use crate::routes::{self, Route};
+use crate::incoming::identity::Identity;
+use crate::incoming::routes::{self, Route};
 use crate::static_files;
 use reply::Reply;
 
@@ -120,7 +121,7 @@ async fn gate(
     match gate::check(config, route, host, origin_check)? {
         Pass::Anonymous => Ok(None),
         Pass::As(identity) => Ok(Some(identity)),
-        Pass::VerifyAssertion => upstream::check_assertion(config, req).await.map(Some),
+        Pass::VerifyAssertion => incoming::check_assertion(config, req).await.map(Some),
     }
 }
 

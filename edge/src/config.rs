@@ -14,7 +14,7 @@ mod tools;
 
 use serde::Deserialize;
 
-use crate::policy::Policies;
+use crate::servers::policy::Policies;
 pub use bounds::Bounds;
 
 pub use tools::{
@@ -72,7 +72,7 @@ pub const KEYS: &[&str] = &[
     "max_mcp_reply_bytes",
     "max_upstream_event_bytes",
     "answer_timeout_ms",
-    // Sealing of continuations (see `crate::seal`): a Spin secret, at least 32 bytes.
+    // Sealing of continuations (see `crate::incoming::seal`): a Spin secret, at least 32 bytes.
     "seal_secret",
     // A line the chat shows under its greeting (see `Config::model_notice`).
     "model_notice",
@@ -103,7 +103,7 @@ pub struct Config {
     pub pomerium_url: Option<String>,
     /// Page origins allowed to call the API cross-origin (exact match).
     pub allowed_origins: Vec<String>,
-    /// Per-server tool policy, by server URL (see [`crate::policy`]).
+    /// Per-server tool policy, by server URL (see [`crate::servers::policy`]).
     pub policies: Policies,
     /// Where the static files are mounted in the component's file system.
     pub static_root: String,
@@ -128,7 +128,7 @@ pub struct Config {
     /// The bounds of one answer (tool calls, bytes, time).
     pub bounds: Bounds,
     /// The key that seals continuations to their user (`seal_secret`); `None` when unset or
-    /// shorter than [`crate::seal::MIN_SECRET_BYTES`], and then nothing is sealed or opened.
+    /// shorter than [`crate::incoming::seal::MIN_SECRET_BYTES`], and then nothing is sealed or opened.
     pub seal_secret: Option<SealSecret>,
     /// Problems found while reading the configuration (bad JSON, bad numbers), safe to show.
     pub problems: Vec<String>,
@@ -219,7 +219,7 @@ impl std::fmt::Debug for SealSecret {
 }
 
 impl SealSecret {
-    /// The key's bytes, for [`crate::seal`].
+    /// The key's bytes, for [`crate::incoming::seal`].
     pub fn bytes(&self) -> &[u8] {
         self.0.as_bytes()
     }
@@ -275,7 +275,7 @@ impl Config {
         let jwt_audience = get("jwt_audience").or_else(|| {
             pomerium_url
                 .as_deref()
-                .and_then(crate::urls::host)
+                .and_then(crate::incoming::urls::host)
                 .map(str::to_owned)
         });
         let jwt_issuer = get("jwt_issuer").or_else(|| jwt_audience.clone());
@@ -302,13 +302,13 @@ impl Config {
         let tools = ToolConfig::read(&get, &mut problems);
         let bounds = Bounds::read(&get, &mut problems);
         let seal_secret = match get("seal_secret") {
-            Some(secret) if crate::seal::secret_is_usable(secret.as_bytes()) => {
+            Some(secret) if crate::incoming::seal::secret_is_usable(secret.as_bytes()) => {
                 Some(SealSecret(secret))
             }
             Some(_) => {
                 problems.push(format!(
                     "seal_secret is shorter than {} bytes; continuations are refused",
-                    crate::seal::MIN_SECRET_BYTES
+                    crate::incoming::seal::MIN_SECRET_BYTES
                 ));
                 None
             }

@@ -7,9 +7,9 @@
 
 use protocol::{ApiError, StreamEvent, sse};
 
-use crate::relay::Relay;
-use crate::tool_loop::{ModelEvent, ToolLoop};
-use crate::tool_provider::StreamDecoder;
+use crate::answer::relay::Relay;
+use crate::answer::tool_loop::{ModelEvent, ToolLoop};
+use crate::providers::tools::StreamDecoder;
 
 /// A provider stream's consumer.
 pub trait Feed {
@@ -94,9 +94,9 @@ mod tests {
     use protocol::ErrorCode;
 
     use super::*;
+    use crate::answer::tool_loop::Limits;
     use crate::config::Config;
-    use crate::tool_loop::Limits;
-    use crate::toolbox::Toolbox;
+    use crate::mcp::toolbox::Toolbox;
 
     fn events(text: &str) -> Vec<StreamEvent> {
         sse::Decoder::default()

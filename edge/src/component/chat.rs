@@ -16,21 +16,22 @@ use protocol::ChatRequest;
 use spin_sdk::http::IncomingRequest;
 
 use super::driver::{self, Out};
+use super::incoming;
+use super::pomerium_http;
 use super::reply::Reply;
 use super::tool_chat;
-use super::upstream;
-use crate::auth::BearerToken;
+use crate::answer::pending;
+use crate::answer::relay::Relay;
+use crate::answer::runner::{self, Runner};
 use crate::config::Config;
-use crate::continuation::{Continuation, Sealer};
 use crate::error::EdgeError;
-use crate::identity::{Identity, Proof};
-use crate::pending;
-use crate::pomerium::{self, McpServer};
-use crate::provider;
-use crate::redact::Secrets;
-use crate::relay::Relay;
-use crate::seal::SealError;
-use crate::tool_mode::{self, Runner};
+use crate::incoming::auth::BearerToken;
+use crate::incoming::continuation::{Continuation, Sealer};
+use crate::incoming::identity::{Identity, Proof};
+use crate::incoming::seal::SealError;
+use crate::providers::{self, hosted};
+use crate::redact::{self, Secrets};
+use crate::servers::pomerium::{self, McpServer};
 
 pub(super) async fn handle(
     config: &Config,
@@ -39,7 +40,7 @@ pub(super) async fn handle(
     reply: Reply,
 ) -> u16 {
     // Local mode (no Pomerium) needs no token; every other mode does.
-    let token = upstream::bearer(&req);
+    let token = incoming::bearer(&req);
     if token.is_none() && !config.is_local() {
         return reply.error(&EdgeError::MissingToken).await;
     }
@@ -55,7 +56,7 @@ pub(super) async fn handle(
             .build_hasher()
             .finish()
     );
-    let runner = tool_mode::decide(config, &server_refs);
+    let runner = runner::decide(config, &server_refs);
     let paused = match (runner, continuation) {
         (Runner::Edge, Continuation::Paused(payload)) => {
             match pending::decode(&payload, &chat) {
@@ -88,17 +89,17 @@ pub(super) async fn handle(
     let Some(token) = token else {
         return reply.error(&EdgeError::MissingToken).await;
     };
-    let body = match provider::build_request(config, &chat, &server_refs, &token) {
+    let body = match hosted::build_request(config, &chat, &server_refs, &token) {
         Ok(body) => body,
         Err(err) => return reply.error(&err).await,
     };
     let mut out = Out::new(config, reply.event_stream());
     if out.write(Relay::start(&request_id)).await.is_ok() {
-        let secrets = provider::secrets(config, Some(&token));
+        let secrets = redact::secrets(config, Some(&token));
         let log = Secrets::new(secrets.iter().cloned());
         let max_event_bytes = config.bounds.max_event_bytes;
         let mut relay = Relay::new(secrets.clone(), max_event_bytes).sealed_by(sealer);
-        let url = provider::responses_url(config);
+        let url = hosted::responses_url(config);
         let answer = driver::drive(
             config,
             url,
@@ -124,25 +125,25 @@ async fn prepare(
     req: IncomingRequest,
     token: Option<&BearerToken>,
 ) -> Result<(ChatRequest, Vec<McpServer>, Sealer, Continuation), EdgeError> {
-    let body = upstream::json_body(req).await?;
+    let body = incoming::json_body(req).await?;
     let mut chat: ChatRequest =
         serde_json::from_slice(&body).map_err(|e| EdgeError::BadRequestBody(e.to_string()))?;
     chat.validate()?;
-    let sealer = Sealer::new(config, identity, upstream::now())?;
+    let sealer = Sealer::new(config, identity, incoming::now())?;
     let continuation = sealer.open_request(&mut chat)?;
     if !config.provider_configured {
         return Err(EdgeError::ProviderNotConfigured);
     }
-    provider::resolve_model(config, &chat)?;
+    providers::resolve_model(config, &chat)?;
     if chat.servers.is_empty() {
         // Without an assertion, Pomerium itself confirms the TE before anything is spent.
         if Proof::of(config) == Proof::Token {
-            upstream::fetch_servers(config, token.ok_or(EdgeError::MissingToken)?).await?;
+            pomerium_http::fetch_servers(config, token.ok_or(EdgeError::MissingToken)?).await?;
         }
         return Ok((chat, Vec::new(), sealer, continuation));
     }
     config.policies.valid()?;
-    let listed = upstream::list_servers(config, token).await?;
+    let listed = pomerium_http::list_servers(config, token).await?;
     let picked: Vec<McpServer> = pomerium::resolve(&listed, &chat.servers)?
         .into_iter()
         .cloned()

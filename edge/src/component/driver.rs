@@ -15,14 +15,14 @@ use futures::future::{Either, select};
 use protocol::{ApiError, sse};
 use spin_sdk::http::{IncomingResponse, Method, Request, send};
 
+use super::pomerium_http;
 use super::reply::{self, EventSink};
 use super::timer::Sleep;
-use super::upstream;
 use crate::answer::deadline::{Deadlines, Wake};
 use crate::answer::feed::Feed;
 use crate::config::Config;
-use crate::pomerium::McpServer;
-use crate::provider;
+use crate::providers::errors;
+use crate::servers::pomerium::McpServer;
 
 /// Why an answer stopped early; the note goes to the log (scrubbed and escaped).
 pub(super) type Note = String;
@@ -166,16 +166,15 @@ async fn stream(
     let upstream = match out.wait(send::<_, IncomingResponse>(request)).await? {
         Ok(upstream) => upstream,
         Err(_) => {
-            out.write(feed.fail(&provider::transport_error())).await?;
+            out.write(feed.fail(&errors::transport_error())).await?;
             return Ok(Err("the provider could not be reached".to_owned()));
         }
     };
     let status = upstream.status();
     if !(200..300).contains(&status) {
-        let body = out.wait(upstream::read_capped(&upstream)).await?;
+        let body = out.wait(pomerium_http::read_capped(&upstream)).await?;
         let secret_refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
-        let error =
-            provider::status_error(status, &body.unwrap_or_default(), servers, &secret_refs);
+        let error = errors::status_error(status, &body.unwrap_or_default(), servers, &secret_refs);
         out.write(feed.fail(&error)).await?;
         return Ok(Err(format!(
             "the provider answered {status} ({:?})",

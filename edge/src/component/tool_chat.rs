@@ -18,19 +18,18 @@ use super::driver::{self, Note, Out, Stop};
 use super::mcp_http::McpConnection;
 use super::reply::Reply;
 use crate::answer::feed::{ToolRound, encode};
-use crate::auth::BearerToken;
+use crate::answer::pending::{self, MAX_PENDING_BYTES, PendingError};
+use crate::answer::relay::Relay;
+use crate::answer::runner;
+use crate::answer::tool_loop::{Limits, Paused, Step, ToolJob, ToolLoop};
 use crate::config::Config;
-use crate::continuation::Sealer;
+use crate::incoming::auth::BearerToken;
+use crate::incoming::continuation::Sealer;
 use crate::mcp::client::McpError;
-use crate::pending::{self, MAX_PENDING_BYTES, PendingError};
-use crate::pomerium::McpServer;
-use crate::provider;
-use crate::redact::Secrets;
-use crate::relay::Relay;
-use crate::tool_loop::{Limits, Paused, Step, ToolJob, ToolLoop};
-use crate::tool_mode;
-use crate::tool_provider::{self, StreamDecoder};
-use crate::toolbox::Toolbox;
+use crate::mcp::toolbox::Toolbox;
+use crate::providers::tools::{self, StreamDecoder};
+use crate::redact::{self, Secrets};
+use crate::servers::pomerium::McpServer;
 
 /// A checked chat request that edge mode answers.
 pub(super) struct EdgeRequest {
@@ -60,7 +59,7 @@ pub(super) async fn run(
         sealer,
         paused,
     } = request;
-    let secrets = provider::secrets(config, token.as_ref());
+    let secrets = redact::secrets(config, token.as_ref());
     let mut out = Out::new(config, reply.event_stream());
     if out.write(Relay::start(request_id)).await.is_err() {
         return 200;
@@ -261,7 +260,7 @@ impl Answer<'_> {
                 tools: vec![],
             }]))
             .await?;
-            let authorization = tool_mode::mcp_authorization(self.config, server, self.token);
+            let authorization = runner::mcp_authorization(self.config, server, self.token);
             let max_reply_bytes = self.config.bounds.max_reply_bytes;
             let listing = async {
                 let mut connection =
@@ -320,7 +319,7 @@ impl Answer<'_> {
         round: usize,
         out: &mut Out,
     ) -> Result<(), Ended> {
-        let body = tool_provider::build_request(
+        let body = tools::build_request(
             self.config,
             self.chat,
             tool_loop.toolbox(),
@@ -329,7 +328,7 @@ impl Answer<'_> {
         .map_err(|e| Ended::Note(e.to_string()))?;
         let decoder = StreamDecoder::new(self.config, round, self.secrets.clone());
         let mut feed = ToolRound::new(decoder, tool_loop);
-        let url = tool_provider::url(self.config);
+        let url = tools::url(self.config);
         driver::drive(self.config, url, body, &[], &self.secrets, out, &mut feed).await?;
         Ok(())
     }

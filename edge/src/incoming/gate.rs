@@ -7,11 +7,11 @@
 //! when [`Pass::VerifyAssertion`] says so.
 
 use crate::config::Config;
-use crate::cors::OriginCheck;
 use crate::error::EdgeError;
-use crate::identity::{Identity, Proof};
-use crate::routes::Route;
-use crate::urls;
+use crate::incoming::cors::OriginCheck;
+use crate::incoming::identity::{Identity, Proof};
+use crate::incoming::routes::Route;
+use crate::incoming::urls;
 
 /// What the gate lets through.
 #[derive(Debug, Clone, PartialEq, Eq)]

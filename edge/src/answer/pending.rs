@@ -17,8 +17,8 @@
 use protocol::ChatRequest;
 use serde::{Deserialize, Serialize};
 
+use crate::answer::tool_loop::Paused;
 use crate::redact::Secrets;
-use crate::tool_loop::Paused;
 
 /// Largest payload the edge seals, in bytes.
 pub const MAX_PENDING_BYTES: usize = 96 * 1024;
@@ -100,7 +100,7 @@ fn conversation_digest(chat: &ChatRequest) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tool_loop::{Call, Round, ToolJob};
+    use crate::answer::tool_loop::{Call, Round, ToolJob};
 
     fn chat(question: &str) -> ChatRequest {
         serde_json::from_str(&format!(

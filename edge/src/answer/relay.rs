@@ -7,9 +7,9 @@
 
 use protocol::{ApiError, StreamEvent, sse};
 
-use crate::continuation::Sealer;
-use crate::tool_provider;
-use crate::translate::Translator;
+use crate::incoming::continuation::Sealer;
+use crate::providers::errors;
+use crate::providers::translate::Translator;
 
 /// Translates one provider stream.
 #[derive(Debug)]
@@ -64,7 +64,7 @@ impl Relay {
         if self.decoder.over_limit() && !self.finished() {
             self.failed = true;
             out.push_str(&self.tails());
-            out.push_str(&Self::fail(&tool_provider::too_large_error()));
+            out.push_str(&Self::fail(&errors::too_large_error()));
         }
         out
     }
@@ -84,7 +84,7 @@ impl Relay {
         if self.finished() {
             return String::new();
         }
-        self.abort(&tool_provider::interrupted(upstream_failed))
+        self.abort(&errors::interrupted(upstream_failed))
     }
 
     /// Ends the stream with `error` (e.g. the answer's time limit passed): what the scrubbers

@@ -9,10 +9,10 @@
 use protocol::{ChatRequest, Role, sse};
 use serde_json::{Value, json};
 
+use crate::answer::tool_loop::{ModelEvent, Round};
+use crate::mcp::toolbox::Toolbox;
+use crate::providers::translate::failure;
 use crate::redact::Secrets;
-use crate::tool_loop::{ModelEvent, Round};
-use crate::toolbox::Toolbox;
-use crate::translate::failure;
 
 /// The request body of one round.
 pub fn request(
@@ -108,7 +108,7 @@ impl Decoder {
         }
         if self.sse.over_limit() && !self.finished() {
             self.too_large = true;
-            res.push(super::too_large());
+            res.push(super::tools::too_large());
         }
         res
     }
@@ -163,8 +163,8 @@ mod tests {
     use protocol::ErrorCode;
 
     use super::*;
+    use crate::answer::tool_loop::Call;
     use crate::mcp::client::ToolDef;
-    use crate::tool_loop::Call;
 
     fn frame(data: Value) -> String {
         format!(
