@@ -14,10 +14,14 @@
 //! the answer it paused. The digest is not a security boundary (the seal is): it keeps a user
 //! from resuming one of their answers under another question by mistake.
 
-use protocol::ChatRequest;
+use protocol::{ApiError, ChatRequest, ErrorCode, StreamEvent};
 use serde::{Deserialize, Serialize};
 
-use crate::answer::tool_loop::Paused;
+use crate::answer::runner::Runner;
+use crate::answer::tool_loop::{Paused, ToolJob, ToolLoop};
+use crate::error::EdgeError;
+use crate::incoming::continuation::{Continuation, Sealer};
+use crate::incoming::seal::SealError;
 use crate::redact::Secrets;
 
 /// Largest payload the edge seals, in bytes.
@@ -86,6 +90,72 @@ pub fn decode(bytes: &[u8], chat: &ChatRequest) -> Result<Paused, PendingError> 
         return Err(PendingError::OtherConversation);
     }
     Ok(payload.paused)
+}
+
+/// The events that end an answer whose `waiting` calls need the user: each call's
+/// `approval_request` (its id sealed) went out with the round's events; now `done` carries the
+/// paused loop, sealed to the user. Fails the answer when the state cannot be sealed (too
+/// large, or a user the edge cannot name).
+pub fn pause(
+    tool_loop: &mut ToolLoop,
+    waiting: Vec<ToolJob>,
+    chat: &ChatRequest,
+    secrets: &Secrets,
+    sealer: &Sealer,
+) -> Vec<StreamEvent> {
+    let paused = tool_loop.pause(waiting);
+    let error = |code, message: String| ApiError {
+        code,
+        message,
+        retryable: false,
+    };
+    let sealed = match encode(&paused, chat, secrets) {
+        Ok(payload) => sealer.seal_pending(&payload).ok_or_else(|| {
+            error(
+                ErrorCode::InvalidConfiguration,
+                "a tool call needs your approval, which needs a signed-in user: \
+                 this edge cannot name you (jwt_assertion is off)"
+                    .to_owned(),
+            )
+        }),
+        Err(PendingError::TooLarge(n)) => Err(error(
+            ErrorCode::ToolOutputExceeded,
+            format!(
+                "the answer's tool history ({n} bytes) is too large to wait for an approval; \
+                 the limit is {MAX_PENDING_BYTES} bytes"
+            ),
+        )),
+        Err(err) => Err(error(ErrorCode::Internal, err.to_string())),
+    };
+    match sealed {
+        Ok(sealed) => vec![StreamEvent::Done {
+            response_id: Some(sealed),
+        }],
+        Err(error) => tool_loop.fail(error),
+    }
+}
+
+/// What a request's opened continuation means for the answer `runner` will give: a new answer
+/// (`None`), or edge mode's paused loop to resume, checked against this conversation and the
+/// request's decisions. Any other pairing (a hosted response id in edge mode, a paused loop in
+/// hosted mode, a loop of another conversation, decisions that do not answer exactly the waiting
+/// calls) is refused before anything leaves the edge.
+pub fn resumed(
+    runner: Runner,
+    continuation: Continuation,
+    chat: &ChatRequest,
+) -> Result<Option<Paused>, EdgeError> {
+    let foreign = EdgeError::Continuation(SealError::Foreign);
+    match (runner, continuation) {
+        (Runner::Edge, Continuation::Paused(payload)) => match decode(&payload, chat) {
+            Ok(paused) if paused.decided_by(&chat.approvals) => Ok(Some(paused)),
+            _ => Err(foreign),
+        },
+        (Runner::Edge, Continuation::Response) | (Runner::Provider, Continuation::Paused(_)) => {
+            Err(foreign)
+        }
+        (_, Continuation::None | Continuation::Response) => Ok(None),
+    }
 }
 
 /// A digest (FNV-1a, 64 bits, hex) of the conversation's turns and selected servers.
@@ -164,5 +234,101 @@ mod tests {
             decode(format!("{huge}!").as_bytes(), &chat("q")),
             Err(PendingError::TooLarge(_))
         ));
+    }
+
+    #[test]
+    fn a_continuation_resumes_only_its_own_paused_loop_in_edge_mode() {
+        let question = || {
+            let mut chat = chat("delete 7");
+            chat.approvals =
+                serde_json::from_str(r#"[{"approval_request_id":"call_1","approve":true}]"#)
+                    .unwrap();
+            chat
+        };
+        let secrets = Secrets::new(["pom_mat_te"]);
+        let bytes = encode(&paused("x"), &question(), &secrets).unwrap();
+        let refused = |res: Result<Option<Paused>, EdgeError>| {
+            matches!(res, Err(EdgeError::Continuation(SealError::Foreign)))
+        };
+        let edge = Runner::Edge;
+        assert_eq!(
+            resumed(edge, Continuation::Paused(bytes.clone()), &question()).unwrap(),
+            Some(paused("x"))
+        );
+        assert!(
+            resumed(edge, Continuation::None, &question())
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            resumed(Runner::Provider, Continuation::None, &question())
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            resumed(Runner::Provider, Continuation::Response, &question())
+                .unwrap()
+                .is_none()
+        );
+        // Pairings that cannot be.
+        assert!(refused(resumed(edge, Continuation::Response, &question())));
+        let paused_bytes = Continuation::Paused(bytes.clone());
+        assert!(refused(resumed(
+            Runner::Provider,
+            paused_bytes,
+            &question()
+        )));
+        // Another conversation, or decisions that do not answer the waiting calls.
+        let other = Continuation::Paused(bytes.clone());
+        assert!(refused(resumed(edge, other, &chat("delete 8"))));
+        let mut wrong = question();
+        wrong.approvals[0].approval_request_id = "call_2".into();
+        assert!(refused(resumed(
+            edge,
+            Continuation::Paused(bytes.clone()),
+            &wrong
+        )));
+        let mut twice = question();
+        twice.approvals.push(twice.approvals[0].clone());
+        assert!(refused(resumed(edge, Continuation::Paused(bytes), &twice)));
+    }
+
+    #[test]
+    fn a_pause_ends_with_the_sealed_loop_or_a_coded_error() {
+        use crate::config::Config;
+        use crate::incoming::identity::Identity;
+        let config = Config::from_lookup(|k| {
+            (k == "seal_secret").then(|| "0123456789abcdef0123456789abcdef".to_owned())
+        });
+        let secrets = Secrets::new(["pom_mat_te"]);
+        let limits = crate::answer::tool_loop::Limits::from_config(&config);
+        let toolbox = crate::mcp::toolbox::Toolbox::default();
+        let pause_as = |identity: &Identity, waiting: Vec<ToolJob>| {
+            let sealer = Sealer::new(&config, identity, 1_000).unwrap();
+            let mut tool_loop = ToolLoop::new(toolbox.clone(), limits, vec![]);
+            pause(&mut tool_loop, waiting, &chat("q"), &secrets, &sealer)
+        };
+        let waiting = paused("x").waiting;
+        match pause_as(&Identity::local(), waiting.clone()).as_slice() {
+            [
+                StreamEvent::Done {
+                    response_id: Some(id),
+                },
+            ] => assert!(id.starts_with("v1.")),
+            other => panic!("{other:?}"),
+        }
+        // Token mode names no user: nothing can be sealed to them.
+        match pause_as(&Identity::unnamed(), waiting).as_slice() {
+            [StreamEvent::Error(e)] => assert_eq!(e.code, ErrorCode::InvalidConfiguration),
+            other => panic!("{other:?}"),
+        }
+        let huge = ToolJob {
+            arguments: "y".repeat(MAX_PENDING_BYTES),
+            ..paused("x").waiting[0].clone()
+        };
+        match pause_as(&Identity::local(), vec![huge]).as_slice() {
+            [StreamEvent::Error(e)] => assert_eq!(e.code, ErrorCode::ToolOutputExceeded),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -28,7 +28,6 @@ use crate::error::EdgeError;
 use crate::incoming::auth::BearerToken;
 use crate::incoming::continuation::{Continuation, Sealer};
 use crate::incoming::identity::{Identity, Proof};
-use crate::incoming::seal::SealError;
 use crate::providers::{self, hosted};
 use crate::redact::{self, Secrets};
 use crate::servers::pomerium::{self, McpServer};
@@ -57,24 +56,9 @@ pub(super) async fn handle(
             .finish()
     );
     let runner = runner::decide(config, &server_refs);
-    let paused = match (runner, continuation) {
-        (Runner::Edge, Continuation::Paused(payload)) => {
-            match pending::decode(&payload, &chat) {
-                Ok(paused) if paused.decided_by(&chat.approvals) => Some(paused),
-                // Not the answer this conversation paused, or not its waiting calls.
-                _ => {
-                    return reply
-                        .error(&EdgeError::Continuation(SealError::Foreign))
-                        .await;
-                }
-            }
-        }
-        (Runner::Edge, Continuation::Response) | (Runner::Provider, Continuation::Paused(_)) => {
-            return reply
-                .error(&EdgeError::Continuation(SealError::Foreign))
-                .await;
-        }
-        (_, Continuation::None | Continuation::Response) => None,
+    let paused = match pending::resumed(runner, continuation, &chat) {
+        Ok(paused) => paused,
+        Err(err) => return reply.error(&err).await,
     };
     if runner == Runner::Edge {
         let request = tool_chat::EdgeRequest {

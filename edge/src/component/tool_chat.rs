@@ -12,21 +12,21 @@
 
 use std::time::Duration;
 
-use protocol::{ApiError, ChatRequest, ErrorCode, StreamEvent, ToolStatus};
+use protocol::{ChatRequest, StreamEvent, ToolStatus};
 
 use super::driver::{self, Note, Out, Stop};
 use super::mcp_http::McpConnection;
 use super::reply::Reply;
 use crate::answer::feed::{ToolRound, encode};
-use crate::answer::pending::{self, MAX_PENDING_BYTES, PendingError};
+use crate::answer::pending;
 use crate::answer::relay::Relay;
 use crate::answer::runner;
-use crate::answer::tool_loop::{Limits, Paused, Step, ToolJob, ToolLoop};
+use crate::answer::tool_loop::{Limits, Paused, Step, ToolLoop};
 use crate::config::Config;
 use crate::incoming::auth::BearerToken;
 use crate::incoming::continuation::Sealer;
-use crate::mcp::client::McpError;
 use crate::mcp::toolbox::Toolbox;
+use crate::mcp::{self, client::McpError};
 use crate::providers::tools::{self, StreamDecoder};
 use crate::redact::{self, Secrets};
 use crate::servers::pomerium::McpServer;
@@ -183,7 +183,7 @@ impl Answer<'_> {
                         match out.wait(call).await? {
                             Ok(outcome) => outcome,
                             Err(McpError::TooLarge(max)) => {
-                                let events = tool_loop.fail(too_large(max));
+                                let events = tool_loop.fail(mcp::too_large(max));
                                 return Ok(out.write(encode(&events)).await?);
                             }
                             Err(err) => Err(err.to_string()),
@@ -198,47 +198,11 @@ impl Answer<'_> {
                 }
             }
             if !waiting.is_empty() {
-                let events = self.pause(tool_loop, waiting);
+                let secrets = Secrets::new(self.secrets.iter().cloned());
+                let events = pending::pause(tool_loop, waiting, self.chat, &secrets, self.sealer);
                 return Ok(out.write(encode(&events)).await?);
             }
             tool_loop.next_round();
-        }
-    }
-
-    /// The events that end an answer whose `waiting` calls need the user: each call's
-    /// `approval_request` (its id sealed) was sent with the round's events; now `done` carries
-    /// the sealed paused loop. Fails the answer when the state cannot be sealed (too large, or
-    /// a user the edge cannot name).
-    fn pause(&self, tool_loop: &mut ToolLoop, waiting: Vec<ToolJob>) -> Vec<StreamEvent> {
-        let secrets = Secrets::new(self.secrets.iter().cloned());
-        let paused = tool_loop.pause(waiting);
-        let sealed = match pending::encode(&paused, self.chat, &secrets) {
-            Ok(payload) => self.sealer.seal_pending(&payload).ok_or(ApiError {
-                code: ErrorCode::InvalidConfiguration,
-                message: "a tool call needs your approval, which needs a signed-in user: \
-                          this edge cannot name you (jwt_assertion is off)"
-                    .to_owned(),
-                retryable: false,
-            }),
-            Err(PendingError::TooLarge(n)) => Err(ApiError {
-                code: ErrorCode::ToolOutputExceeded,
-                message: format!(
-                    "the answer's tool history ({n} bytes) is too large to wait for an approval; \
-                     the limit is {MAX_PENDING_BYTES} bytes"
-                ),
-                retryable: false,
-            }),
-            Err(err) => Err(ApiError {
-                code: ErrorCode::Internal,
-                message: err.to_string(),
-                retryable: false,
-            }),
-        };
-        match sealed {
-            Ok(sealed) => vec![StreamEvent::Done {
-                response_id: Some(sealed),
-            }],
-            Err(error) => tool_loop.fail(error),
         }
     }
 
@@ -274,17 +238,7 @@ impl Answer<'_> {
                 Err(err) => {
                     let secrets = Secrets::new(self.secrets.iter().cloned());
                     let note = format!("listing a server failed: {err}");
-                    let error = match err {
-                        McpError::TooLarge(max) => too_large(max),
-                        err => ApiError {
-                            code: ErrorCode::McpServerUnreachable,
-                            message: secrets.redact(&format!(
-                                "the MCP server {:?} could not be listed: {err}",
-                                server.info.name
-                            )),
-                            retryable: true,
-                        },
-                    };
+                    let error = mcp::listing_error(&err, &server.info.name, &secrets);
                     out.write(encode(&[
                         StreamEvent::ToolList {
                             server: id,
@@ -331,16 +285,5 @@ impl Answer<'_> {
         let url = tools::url(self.config);
         driver::drive(self.config, url, body, &[], &self.secrets, out, &mut feed).await?;
         Ok(())
-    }
-}
-
-/// The error for an MCP reply past the size limit.
-fn too_large(max: usize) -> ApiError {
-    ApiError {
-        code: ErrorCode::UpstreamTooLarge,
-        message: format!(
-            "an MCP server sent a reply larger than {max} bytes, the limit of this edge"
-        ),
-        retryable: false,
     }
 }
