@@ -411,6 +411,16 @@ mod source {
     }
 }
 
+/// The configuration of exactly these settings, for tests.
+#[cfg(test)]
+pub(crate) fn of(vars: &[(&str, &str)]) -> Config {
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    Config::from_lookup(move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

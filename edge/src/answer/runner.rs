@@ -141,13 +141,7 @@ mod tests {
             .unwrap()
     }
 
-    fn config(vars: &[(&str, &str)]) -> Config {
-        Config::from_lookup(|k| {
-            vars.iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| (*v).to_owned())
-        })
-    }
+    use crate::config::of as config;
 
     #[test]
     fn local_servers_and_their_tokens() {

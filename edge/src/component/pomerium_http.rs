@@ -30,17 +30,7 @@ pub(super) async fn fetch_servers(
     config: &Config,
     token: &BearerToken,
 ) -> Result<Vec<McpServer>, EdgeError> {
-    let base = config
-        .pomerium_url
-        .as_deref()
-        .ok_or(EdgeError::PomeriumNotConfigured)?;
-    let request = Request::builder()
-        .method(Method::Get)
-        .uri(pomerium::routes_url(base))
-        .header("authorization", token.header_value())
-        .header("accept", "application/json")
-        .build();
-    pomerium_call(request).await
+    pomerium_call(config, token, None).await
 }
 
 /// Disconnects servers at Pomerium; answers the new list.
@@ -49,22 +39,36 @@ pub(super) async fn disconnect(
     token: &BearerToken,
     servers: &[&McpServer],
 ) -> Result<Vec<McpServer>, EdgeError> {
+    pomerium_call(config, token, Some(servers)).await
+}
+
+/// One call with the user's token that answers the server list: the list itself, or
+/// disconnecting `disconnect` first.
+async fn pomerium_call(
+    config: &Config,
+    token: &BearerToken,
+    disconnect: Option<&[&McpServer]>,
+) -> Result<Vec<McpServer>, EdgeError> {
     let base = config
         .pomerium_url
         .as_deref()
         .ok_or(EdgeError::PomeriumNotConfigured)?;
-    let request = Request::builder()
-        .method(Method::Post)
-        .uri(pomerium::disconnect_url(base))
+    let mut request = Request::builder();
+    request
         .header("authorization", token.header_value())
-        .header("accept", "application/json")
-        .header("content-type", "application/json")
-        .body(pomerium::disconnect_body(servers))
-        .build();
-    pomerium_call(request).await
-}
-
-async fn pomerium_call(request: Request) -> Result<Vec<McpServer>, EdgeError> {
+        .header("accept", "application/json");
+    let request = match disconnect {
+        None => request
+            .method(Method::Get)
+            .uri(pomerium::routes_url(base))
+            .build(),
+        Some(servers) => request
+            .method(Method::Post)
+            .uri(pomerium::disconnect_url(base))
+            .header("content-type", "application/json")
+            .body(pomerium::disconnect_body(servers))
+            .build(),
+    };
     let response: IncomingResponse = send(request)
         .await
         .map_err(|_| EdgeError::PomeriumUnreachable)?;

@@ -61,13 +61,7 @@ pub fn needs_identity(route: &Route) -> bool {
 mod tests {
     use super::*;
 
-    fn config(vars: &'static [(&'static str, &'static str)]) -> Config {
-        Config::from_lookup(|k| {
-            vars.iter()
-                .find(|(name, _)| *name == k)
-                .map(|(_, v)| (*v).to_owned())
-        })
-    }
+    use crate::config::of as config;
 
     const BEHIND: &[(&str, &str)] = &[("pomerium_url", "https://chat.example.com")];
     const TOKEN: &[(&str, &str)] = &[

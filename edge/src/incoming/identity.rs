@@ -96,13 +96,7 @@ impl Proof {
 mod tests {
     use super::*;
 
-    fn config(vars: &'static [(&'static str, &'static str)]) -> Config {
-        Config::from_lookup(|k| {
-            vars.iter()
-                .find(|(name, _)| *name == k)
-                .map(|(_, v)| (*v).to_owned())
-        })
-    }
+    use crate::config::of as config;
 
     #[test]
     fn the_mode_decides_the_proof() {

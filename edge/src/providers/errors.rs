@@ -123,11 +123,7 @@ fn truncate(text: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::servers::pomerium::parse_routes;
-
-    fn servers() -> Vec<McpServer> {
-        parse_routes(br#"{"servers":[{"name":"Northwind","description":"Sales","url":"https://db.corp.example/mcp"}]}"#).unwrap()
-    }
+    use crate::providers::hosted::tests::servers;
 
     #[test]
     fn maps_provider_statuses() {

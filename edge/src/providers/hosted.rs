@@ -137,11 +137,12 @@ pub fn build_request(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::servers::pomerium::parse_routes;
 
-    fn servers() -> Vec<McpServer> {
+    /// One server, Northwind, as Pomerium lists it.
+    pub(crate) fn servers() -> Vec<McpServer> {
         parse_routes(br#"{"servers":[{"name":"Northwind","description":"Sales","url":"https://db.corp.example/mcp"}]}"#).unwrap()
     }
 
