@@ -66,7 +66,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
         Err(err) => reply.error(&err).await,
         Ok(identity) => match route {
             Route::Preflight => reply.preflight(&origin_check).await,
-            Route::Health => reply.json(health_status(&config), &health(&config)).await,
+            Route::Health => reply.json(config.health_status(), &config.health()).await,
             Route::Models => {
                 reply
                     .json(
@@ -99,16 +99,6 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     eprintln!("edge: {method} {shown_path} -> {status}");
 }
 
-/// 200 when the edge can answer a chat, else 503, for health checks that read only the status
-/// (compose, Kubernetes readiness): a provider is configured and every setting parsed.
-fn health_status(config: &Config) -> u16 {
-    if config.provider_configured && config.problems.is_empty() {
-        200
-    } else {
-        503
-    }
-}
-
 /// The gate ([`gate::check`]), then the assertion when the route needs one: gives the proven
 /// identity, if the route needs one.
 async fn gate(
@@ -123,18 +113,6 @@ async fn gate(
         Pass::As(identity) => Ok(Some(identity)),
         Pass::VerifyAssertion => incoming::check_assertion(config, req).await.map(Some),
     }
-}
-
-fn health(config: &Config) -> serde_json::Value {
-    serde_json::json!({
-        "status": if health_status(config) == 200 { "ok" } else { "degraded" },
-        "version": env!("CARGO_PKG_VERSION"),
-        "provider_configured": config.provider_configured,
-        "pomerium_configured": config.pomerium_url.is_some(),
-        "tool_mode": config.tools.mode.as_str(),
-        "provider_api": config.tools.provider.as_str(),
-        "problems": config.problems,
-    })
 }
 
 async fn static_file(config: &Config, path: &str, reply: Reply) -> u16 {

@@ -226,6 +226,31 @@ impl SealSecret {
 }
 
 impl Config {
+    /// 200 when the edge can answer a chat, else 503, for health checks that read only the
+    /// status (compose, Kubernetes readiness): a provider is configured and every setting
+    /// parsed.
+    pub fn health_status(&self) -> u16 {
+        if self.provider_configured && self.problems.is_empty() {
+            200
+        } else {
+            503
+        }
+    }
+
+    /// The body of `GET /api/health`: the status in words, the version, what is configured, and
+    /// the problems (safe to show: they name settings, never their values).
+    pub fn health(&self) -> serde_json::Value {
+        serde_json::json!({
+            "status": if self.health_status() == 200 { "ok" } else { "degraded" },
+            "version": env!("CARGO_PKG_VERSION"),
+            "provider_configured": self.provider_configured,
+            "pomerium_configured": self.pomerium_url.is_some(),
+            "tool_mode": self.tools.mode.as_str(),
+            "provider_api": self.tools.provider.as_str(),
+            "problems": self.problems,
+        })
+    }
+
     /// Reads the configuration from this build's source (see the module docs).
     pub fn load() -> Self {
         Self::from_lookup(source::lookup)
@@ -611,5 +636,27 @@ mod tests {
                 c.problems
             );
         }
+    }
+
+    #[test]
+    fn health_is_ok_only_with_a_provider_and_no_problems() {
+        let ok = config(&[("openai_api_key", "sk-x")]);
+        assert_eq!(
+            (ok.health_status(), &ok.health()["status"]),
+            (200, &"ok".into())
+        );
+        let missing = config(&[]);
+        assert_eq!(missing.health_status(), 503);
+        assert_eq!(missing.health()["provider_configured"], false);
+        let broken = config(&[("openai_api_key", "sk-x"), ("mcp_policies", "{not json")]);
+        assert_eq!(
+            (broken.health_status(), &broken.health()["status"]),
+            (503, &"degraded".into())
+        );
+        let problems = broken.health()["problems"].to_string();
+        assert!(
+            problems.contains("mcp_policies") && !problems.contains("sk-x"),
+            "{problems}"
+        );
     }
 }
