@@ -170,6 +170,8 @@ async fn stream(
             return Ok(Err("the provider could not be reached".to_owned()));
         }
     };
+    // The answer's headers count as the provider's first sign of life.
+    out.deadlines.heard(Instant::now());
     let status = upstream.status();
     if !(200..300).contains(&status) {
         let body = out.wait(pomerium_http::read_capped(&upstream)).await?;
