@@ -173,7 +173,10 @@ mod tests {
         d.watch_idle(t0);
         let mut keepalives = 0;
         let mut now = t0;
+        let mut steps = 0;
         let outcome = loop {
+            steps += 1;
+            assert!(steps < 100, "the clocks never gave up");
             match d.next(now) {
                 Wake::Until(at) => now = at,
                 Wake::KeepAlive => keepalives += 1,
@@ -208,13 +211,17 @@ mod tests {
         d.unwatch_idle();
         d.heard(t0 + 2 * SECOND);
         let mut now = t0 + 2 * SECOND;
-        while now < t0 + 42 * SECOND {
+        for _ in 0..100 {
+            if now >= t0 + 42 * SECOND {
+                break;
+            }
             match d.next(now) {
                 Wake::Until(at) => now = at.min(t0 + 42 * SECOND),
                 Wake::KeepAlive => {}
                 other => panic!("a tool call hit {other:?} at {:?}", now - t0),
             }
         }
+        assert_eq!(now, t0 + 42 * SECOND, "the clocks stopped moving");
         // Round 2: the provider is silent; the limit counts from the round's start.
         d.watch_idle(t0 + 42 * SECOND);
         assert!(matches!(
