@@ -2,27 +2,30 @@
 //! only).
 //!
 //! Order of checks ([`gate`]): route, `Host` (local mode: loopback only), origin (CORS; a
-//! refused origin reaches nothing else), the caller's identity (see [`crate::identity`]), then
+//! refused origin reaches nothing else), the caller's identity (see [`crate::incoming::identity`]), then
 //! the handler, which checks the content type, the body size, the token and the continuations
 //! before any upstream call. Log lines name the method, path and status, never a header value.
 
 mod chat;
+mod driver;
+mod incoming;
 mod mcp_http;
+mod pomerium_http;
 mod reply;
 mod servers;
 mod timer;
 mod tool_chat;
-mod upstream;
 
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
 use crate::config::Config;
-use crate::cors::{self, OriginCheck, RequestOrigin};
 use crate::error::EdgeError;
-use crate::identity::{Identity, Proof};
-use crate::routes::{self, Route};
-use crate::{static_files, urls};
+use crate::incoming::cors::{self, OriginCheck, RequestOrigin};
+use crate::incoming::gate::{self, Pass};
+use crate::incoming::identity::Identity;
+use crate::incoming::routes::{self, Route};
+use crate::static_files;
 use reply::Reply;
 
 #[http_component]
@@ -63,7 +66,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
         Err(err) => reply.error(&err).await,
         Ok(identity) => match route {
             Route::Preflight => reply.preflight(&origin_check).await,
-            Route::Health => reply.json(health_status(&config), &health(&config)).await,
+            Route::Health => reply.json(config.health_status(), &config.health()).await,
             Route::Models => {
                 reply
                     .json(
@@ -96,20 +99,8 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     eprintln!("edge: {method} {shown_path} -> {status}");
 }
 
-/// 200 when the edge can answer a chat, else 503, for health checks that read only the status
-/// (compose, Kubernetes readiness): a provider is configured and every setting parsed.
-fn health_status(config: &Config) -> u16 {
-    if config.provider_configured && config.problems.is_empty() {
-        200
-    } else {
-        503
-    }
-}
-
-/// The checks every request passes before its handler, in order: the `Host` in local mode
-/// (loopback only, against DNS rebinding), the origin of API requests, then the caller's
-/// identity on every route that reaches an upstream or names the user ([`Proof`]). Gives the
-/// proven identity, if the route needs one.
+/// The gate ([`gate::check`]), then the assertion when the route needs one: gives the proven
+/// identity, if the route needs one.
 async fn gate(
     config: &Config,
     req: &IncomingRequest,
@@ -117,38 +108,11 @@ async fn gate(
     host: Option<&str>,
     origin_check: &OriginCheck,
 ) -> Result<Option<Identity>, EdgeError> {
-    if config.is_local() && !host.is_some_and(urls::is_loopback_authority) {
-        return Err(EdgeError::HostRefused);
+    match gate::check(config, route, host, origin_check)? {
+        Pass::Anonymous => Ok(None),
+        Pass::As(identity) => Ok(Some(identity)),
+        Pass::VerifyAssertion => incoming::check_assertion(config, req).await.map(Some),
     }
-    let is_api = !matches!(route, Route::Static(_));
-    if is_api && *origin_check == OriginCheck::Refused {
-        return Err(EdgeError::OriginRefused);
-    }
-    let needs_identity = matches!(
-        route,
-        Route::Servers | Route::Disconnect | Route::Chat | Route::Models | Route::Me
-    );
-    if !needs_identity {
-        return Ok(None);
-    }
-    match Proof::of(config) {
-        Proof::Local => Ok(Some(Identity::local())),
-        Proof::Assertion => upstream::check_assertion(config, req).await.map(Some),
-        // The TE is confirmed with Pomerium by the handler, before anything is spent.
-        Proof::Token => Ok(Some(Identity::unnamed())),
-    }
-}
-
-fn health(config: &Config) -> serde_json::Value {
-    serde_json::json!({
-        "status": if health_status(config) == 200 { "ok" } else { "degraded" },
-        "version": env!("CARGO_PKG_VERSION"),
-        "provider_configured": config.provider_configured,
-        "pomerium_configured": config.pomerium_url.is_some(),
-        "tool_mode": config.tools.mode.as_str(),
-        "provider_api": config.tools.provider.as_str(),
-        "problems": config.problems,
-    })
 }
 
 async fn static_file(config: &Config, path: &str, reply: Reply) -> u16 {

@@ -14,7 +14,7 @@ mod tools;
 
 use serde::Deserialize;
 
-use crate::policy::Policies;
+use crate::servers::policy::Policies;
 pub use bounds::Bounds;
 
 pub use tools::{
@@ -72,7 +72,7 @@ pub const KEYS: &[&str] = &[
     "max_mcp_reply_bytes",
     "max_upstream_event_bytes",
     "answer_timeout_ms",
-    // Sealing of continuations (see `crate::seal`): a Spin secret, at least 32 bytes.
+    // Sealing of continuations (see `crate::incoming::seal`): a Spin secret, at least 32 bytes.
     "seal_secret",
     // A line the chat shows under its greeting (see `Config::model_notice`).
     "model_notice",
@@ -103,7 +103,7 @@ pub struct Config {
     pub pomerium_url: Option<String>,
     /// Page origins allowed to call the API cross-origin (exact match).
     pub allowed_origins: Vec<String>,
-    /// Per-server tool policy, by server URL (see [`crate::policy`]).
+    /// Per-server tool policy, by server URL (see [`crate::servers::policy`]).
     pub policies: Policies,
     /// Where the static files are mounted in the component's file system.
     pub static_root: String,
@@ -128,7 +128,7 @@ pub struct Config {
     /// The bounds of one answer (tool calls, bytes, time).
     pub bounds: Bounds,
     /// The key that seals continuations to their user (`seal_secret`); `None` when unset or
-    /// shorter than [`crate::seal::MIN_SECRET_BYTES`], and then nothing is sealed or opened.
+    /// shorter than [`crate::incoming::seal::MIN_SECRET_BYTES`], and then nothing is sealed or opened.
     pub seal_secret: Option<SealSecret>,
     /// Problems found while reading the configuration (bad JSON, bad numbers), safe to show.
     pub problems: Vec<String>,
@@ -219,13 +219,38 @@ impl std::fmt::Debug for SealSecret {
 }
 
 impl SealSecret {
-    /// The key's bytes, for [`crate::seal`].
+    /// The key's bytes, for [`crate::incoming::seal`].
     pub fn bytes(&self) -> &[u8] {
         self.0.as_bytes()
     }
 }
 
 impl Config {
+    /// 200 when the edge can answer a chat, else 503, for health checks that read only the
+    /// status (compose, Kubernetes readiness): a provider is configured and every setting
+    /// parsed.
+    pub fn health_status(&self) -> u16 {
+        if self.provider_configured && self.problems.is_empty() {
+            200
+        } else {
+            503
+        }
+    }
+
+    /// The body of `GET /api/health`: the status in words, the version, what is configured, and
+    /// the problems (safe to show: they name settings, never their values).
+    pub fn health(&self) -> serde_json::Value {
+        serde_json::json!({
+            "status": if self.health_status() == 200 { "ok" } else { "degraded" },
+            "version": env!("CARGO_PKG_VERSION"),
+            "provider_configured": self.provider_configured,
+            "pomerium_configured": self.pomerium_url.is_some(),
+            "tool_mode": self.tools.mode.as_str(),
+            "provider_api": self.tools.provider.as_str(),
+            "problems": self.problems,
+        })
+    }
+
     /// Reads the configuration from this build's source (see the module docs).
     pub fn load() -> Self {
         Self::from_lookup(source::lookup)
@@ -275,7 +300,7 @@ impl Config {
         let jwt_audience = get("jwt_audience").or_else(|| {
             pomerium_url
                 .as_deref()
-                .and_then(crate::urls::host)
+                .and_then(crate::incoming::urls::host)
                 .map(str::to_owned)
         });
         let jwt_issuer = get("jwt_issuer").or_else(|| jwt_audience.clone());
@@ -302,13 +327,13 @@ impl Config {
         let tools = ToolConfig::read(&get, &mut problems);
         let bounds = Bounds::read(&get, &mut problems);
         let seal_secret = match get("seal_secret") {
-            Some(secret) if crate::seal::secret_is_usable(secret.as_bytes()) => {
+            Some(secret) if crate::incoming::seal::secret_is_usable(secret.as_bytes()) => {
                 Some(SealSecret(secret))
             }
             Some(_) => {
                 problems.push(format!(
                     "seal_secret is shorter than {} bytes; continuations are refused",
-                    crate::seal::MIN_SECRET_BYTES
+                    crate::incoming::seal::MIN_SECRET_BYTES
                 ));
                 None
             }
@@ -409,6 +434,16 @@ mod source {
     pub(super) fn lookup(key: &str) -> Option<String> {
         std::env::var(key.to_ascii_uppercase()).ok()
     }
+}
+
+/// The configuration of exactly these settings, for tests.
+#[cfg(test)]
+pub(crate) fn of(vars: &[(&str, &str)]) -> Config {
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    Config::from_lookup(move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
 }
 
 #[cfg(test)]
@@ -601,5 +636,27 @@ mod tests {
                 c.problems
             );
         }
+    }
+
+    #[test]
+    fn health_is_ok_only_with_a_provider_and_no_problems() {
+        let ok = config(&[("openai_api_key", "sk-x")]);
+        assert_eq!(
+            (ok.health_status(), &ok.health()["status"]),
+            (200, &"ok".into())
+        );
+        let missing = config(&[]);
+        assert_eq!(missing.health_status(), 503);
+        assert_eq!(missing.health()["provider_configured"], false);
+        let broken = config(&[("openai_api_key", "sk-x"), ("mcp_policies", "{not json")]);
+        assert_eq!(
+            (broken.health_status(), &broken.health()["status"]),
+            (503, &"degraded".into())
+        );
+        let problems = broken.health()["problems"].to_string();
+        assert!(
+            problems.contains("mcp_policies") && !problems.contains("sk-x"),
+            "{problems}"
+        );
     }
 }

@@ -45,7 +45,7 @@ pub enum EdgeError {
     UnsupportedMediaType,
     /// Pomerium's identity assertion is required and missing or invalid.
     #[error("the request did not come through Pomerium: {0}")]
-    Assertion(#[from] crate::jwt::AssertionError),
+    Assertion(#[from] crate::incoming::jwt::AssertionError),
     /// The assertion header is required and absent.
     #[error("the request did not come through Pomerium: no identity assertion")]
     AssertionMissing,
@@ -70,9 +70,9 @@ pub enum EdgeError {
     /// Pomerium's answer was not the documented JSON.
     #[error("pomerium's server list answered with malformed JSON")]
     PomeriumMalformed,
-    /// A continuation from the browser did not open (see [`crate::seal`]).
+    /// A continuation from the browser did not open (see [`crate::incoming::seal`]).
     #[error("{0}: start a new answer")]
-    Continuation(#[from] crate::seal::SealError),
+    Continuation(#[from] crate::incoming::seal::SealError),
     /// A setting the request needs is missing or does not parse; names the setting.
     #[error(
         "the edge's setting {0} is missing or invalid, so this request is refused; see /api/health"
@@ -173,7 +173,7 @@ mod tests {
             "provider_not_configured",
         );
         check(
-            EdgeError::Continuation(crate::seal::SealError::Foreign),
+            EdgeError::Continuation(crate::incoming::seal::SealError::Foreign),
             403,
             "invalid_continuation",
         );

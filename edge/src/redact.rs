@@ -10,6 +10,9 @@
 //! through [`Secrets::for_log`], which also escapes control characters, so text from an
 //! upstream cannot forge or split a log line.
 
+use crate::config::Config;
+use crate::incoming::auth::BearerToken;
+
 /// What a secret is replaced with.
 pub const REDACTED: &str = "[redacted]";
 
@@ -141,6 +144,26 @@ pub fn escape_controls(text: &str) -> String {
         }
     }
     res
+}
+
+/// The secrets of a request, to scrub from any provider text passed on: the caller's token,
+/// the API key and the tokens of local MCP servers.
+pub fn secrets(config: &Config, token: Option<&BearerToken>) -> Vec<String> {
+    let mut secrets: Vec<String> = token.iter().map(|t| t.secret().to_owned()).collect();
+    secrets.extend(config.api_key.iter().map(|k| k.secret().to_owned()));
+    secrets.extend(
+        config
+            .tools
+            .local_servers
+            .iter()
+            .filter_map(|s| s.token.clone()),
+    );
+    secrets
+}
+
+/// Replaces every secret in `text` with `[redacted]`.
+pub fn redact(text: &str, secrets: &[&str]) -> String {
+    Secrets::new(secrets.iter().copied()).redact(text)
 }
 
 #[cfg(test)]

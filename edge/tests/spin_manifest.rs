@@ -4,9 +4,9 @@
 //! one the static file server reads and the build produces.
 
 use edge::config::{Config, DEFAULT_BASE_URL, KEYS};
-use edge::routes::{Route, route};
+use edge::incoming::routes::{Route, route};
+use edge::incoming::urls;
 use edge::static_files;
-use edge::urls;
 
 const MANIFEST: &str = include_str!("../../spin.toml");
 /// What `cargo xtask dist` writes (xtask/src/dist.rs).

@@ -1,12 +1,12 @@
 //! Writing answers: status, headers (always with the CORS headers the origin check decided and
-//! the security headers of [`crate::headers`]), and a body, or the start of an event stream.
+//! the security headers of [`crate::incoming::headers`]), and a body, or the start of an event stream.
 
 use futures::SinkExt;
 use spin_sdk::http::{Fields, OutgoingResponse, ResponseOutparam};
 
-use crate::cors::{self, OriginCheck};
 use crate::error::EdgeError;
-use crate::headers as security;
+use crate::incoming::cors::{self, OriginCheck};
+use crate::incoming::headers as security;
 
 /// The response slot of one request, with the headers every answer carries.
 pub(super) struct Reply {

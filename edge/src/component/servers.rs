@@ -3,23 +3,24 @@
 use protocol::DisconnectRequest;
 use spin_sdk::http::IncomingRequest;
 
+use super::incoming;
+use super::pomerium_http;
 use super::reply::Reply;
-use super::upstream;
 use crate::config::Config;
 use crate::error::EdgeError;
-use crate::pomerium::{self, McpServer};
-use crate::urls;
+use crate::incoming::urls;
+use crate::servers::pomerium::{self, McpServer};
 
 /// The user's servers, with `connect_url`s when the widget passed `redirect_url`.
 pub(super) async fn list(config: &Config, req: &IncomingRequest, path: &str, reply: Reply) -> u16 {
     let res = async {
-        let token = upstream::bearer(req);
+        let token = incoming::bearer(req);
         let query = path.split_once('?').map(|(_, q)| q).unwrap_or("");
         let redirect = match urls::query_param(query, "redirect_url") {
             Some(url) => Some(pomerium::redirect_url(&url)?.to_owned()),
             None => None,
         };
-        let mut servers = upstream::list_servers(config, token.as_ref()).await?;
+        let mut servers = pomerium_http::list_servers(config, token.as_ref()).await?;
         if let Some(redirect) = redirect.filter(|_| !config.is_local()) {
             pomerium::add_connect_urls(&mut servers, &redirect);
         }
@@ -35,16 +36,16 @@ pub(super) async fn list(config: &Config, req: &IncomingRequest, path: &str, rep
 /// Disconnects the named servers; answers the new list.
 pub(super) async fn disconnect(config: &Config, req: IncomingRequest, reply: Reply) -> u16 {
     let res = async {
-        let token = upstream::bearer(&req).ok_or(EdgeError::MissingToken)?;
-        let body = upstream::json_body(req).await?;
+        let token = incoming::bearer(&req).ok_or(EdgeError::MissingToken)?;
+        let body = incoming::json_body(req).await?;
         let request: DisconnectRequest =
             serde_json::from_slice(&body).map_err(|e| EdgeError::BadRequestBody(e.to_string()))?;
-        let listed = upstream::fetch_servers(config, &token).await?;
+        let listed = pomerium_http::fetch_servers(config, &token).await?;
         let picked: Vec<&McpServer> = pomerium::resolve(&listed, &request.servers)?;
         if picked.is_empty() {
             return Ok(listed);
         }
-        upstream::disconnect(config, &token, &picked).await
+        pomerium_http::disconnect(config, &token, &picked).await
     }
     .await;
     match res {

@@ -10,31 +10,26 @@
 //! ends with `answer_timeout`. MCP replies are read up to `max_mcp_reply_bytes`; a larger one
 //! ends the answer with `upstream_too_large`. Log lines are scrubbed and escaped.
 
-use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use futures::StreamExt;
-use futures::future::{Either, select};
-use protocol::{ApiError, ChatRequest, ErrorCode, StreamEvent, ToolStatus, sse};
-use spin_sdk::http::{IncomingResponse, Method, Request, send};
+use protocol::{ChatRequest, StreamEvent, ToolStatus};
 
+use super::driver::{self, Note, Out, Stop};
 use super::mcp_http::McpConnection;
-use super::reply::{self, EventSink, Reply};
-use super::timer::Sleep;
-use super::upstream;
-use crate::auth::BearerToken;
+use super::reply::Reply;
+use crate::answer::feed::{ToolRound, encode};
+use crate::answer::pending;
+use crate::answer::relay::Relay;
+use crate::answer::runner;
+use crate::answer::tool_loop::{Limits, Paused, Step, ToolLoop};
 use crate::config::Config;
-use crate::continuation::Sealer;
-use crate::mcp::client::McpError;
-use crate::pending::{self, MAX_PENDING_BYTES, PendingError};
-use crate::pomerium::McpServer;
-use crate::provider;
-use crate::redact::Secrets;
-use crate::relay::Relay;
-use crate::tool_loop::{Limits, ModelEvent, Paused, Step, ToolJob, ToolLoop};
-use crate::tool_mode;
-use crate::tool_provider::{self, StreamDecoder};
-use crate::toolbox::Toolbox;
+use crate::incoming::auth::BearerToken;
+use crate::incoming::continuation::Sealer;
+use crate::mcp::toolbox::Toolbox;
+use crate::mcp::{self, client::McpError};
+use crate::providers::tools::{self, StreamDecoder};
+use crate::redact::{self, Secrets};
+use crate::servers::pomerium::McpServer;
 
 /// A checked chat request that edge mode answers.
 pub(super) struct EdgeRequest {
@@ -64,14 +59,9 @@ pub(super) async fn run(
         sealer,
         paused,
     } = request;
-    let secrets = provider::secrets(config, token.as_ref());
-    let mut out = Out {
-        sink: reply.event_stream(),
-        keepalive: Duration::from_millis(config.keepalive_ms),
-        deadline: Instant::now() + Duration::from_millis(config.bounds.answer_timeout_ms),
-        timed_out: false,
-    };
-    if !out.raw(Relay::start(request_id)).await {
+    let secrets = redact::secrets(config, token.as_ref());
+    let mut out = Out::new(config, reply.event_stream());
+    if out.write(Relay::start(request_id)).await.is_err() {
         return 200;
     }
     let log = Secrets::new(secrets.iter().cloned());
@@ -83,84 +73,45 @@ pub(super) async fn run(
         sealer: &sealer,
     };
     let mut tool_loop = None;
-    if let Err(note) = answer
+    let ended = answer
         .stream(&servers, paused, &mut out, &mut tool_loop)
-        .await
-    {
-        eprintln!("edge: {request_id}: {}", log.for_log(&note));
-    }
-    if out.timed_out {
-        let error = ApiError {
-            code: ErrorCode::AnswerTimeout,
-            message: format!(
-                "the answer took longer than {} s, the limit of this edge",
-                config.bounds.answer_timeout_ms / 1000
-            ),
-            retryable: true,
-        };
-        let events = match &mut tool_loop {
-            Some(tool_loop) => tool_loop.fail(error),
-            None => vec![StreamEvent::Error(error)],
-        };
-        let _ = out.events(events).await;
-    }
+        .await;
+    let note = match ended {
+        Ok(()) => return 200,
+        Err(Ended::Note(note)) => note,
+        Err(Ended::Stop(stop)) => {
+            // A time limit passed while a tool or a listing was pending: the loop ends with it.
+            if let Stop::Timeout(error) = &stop {
+                let events = match &mut tool_loop {
+                    Some(tool_loop) => tool_loop.fail(error.clone()),
+                    None => vec![StreamEvent::Error(error.clone())],
+                };
+                let _ = out.write(encode(&events)).await;
+            }
+            stop.note()
+        }
+    };
+    eprintln!("edge: {request_id}: {}", log.for_log(&note));
     200
 }
 
-/// Why an answer stopped early; the note goes to the log (scrubbed and escaped).
-type Note = String;
-
-/// The client's stream; every write failure means the client went away.
-struct Out {
-    sink: EventSink,
-    keepalive: Duration,
-    /// When the answer's time is up.
-    deadline: Instant,
-    /// The deadline passed while work was pending (the caller sends the error).
-    timed_out: bool,
+/// Why an answer stopped early.
+enum Ended {
+    /// A wait stopped; a time limit's error is still to be sent.
+    Stop(Stop),
+    /// The answer already said why; the note goes to the log (scrubbed and escaped).
+    Note(Note),
 }
 
-impl Out {
-    async fn raw(&mut self, text: String) -> bool {
-        reply::send(&mut self.sink, text).await
+impl From<Stop> for Ended {
+    fn from(stop: Stop) -> Self {
+        Self::Stop(stop)
     }
+}
 
-    async fn events(&mut self, events: Vec<StreamEvent>) -> Result<(), Note> {
-        let text: String = events.iter().map(sse::encode).collect();
-        if text.is_empty() || self.raw(text).await {
-            Ok(())
-        } else {
-            Err("the client went away".to_owned())
-        }
-    }
-
-    /// Runs `work`, sending keep-alive comments while it is pending; gives up at the deadline.
-    async fn keeping_alive<T>(&mut self, work: impl Future<Output = T>) -> Result<T, Note> {
-        let mut work = std::pin::pin!(work);
-        loop {
-            match select(work.as_mut(), std::pin::pin!(Sleep::new(self.tick()))).await {
-                Either::Left((res, _)) => return Ok(res),
-                Either::Right(_) => self.on_tick().await?,
-            }
-        }
-    }
-
-    /// The next wait: the keep-alive interval, or less when the deadline comes first.
-    fn tick(&self) -> Duration {
-        self.keepalive
-            .min(self.deadline.saturating_duration_since(Instant::now()))
-    }
-
-    /// A wait ended without result: stop at the deadline, else send a keep-alive.
-    async fn on_tick(&mut self) -> Result<(), Note> {
-        if Instant::now() >= self.deadline {
-            self.timed_out = true;
-            return Err("the answer's time limit passed".to_owned());
-        }
-        if !self.raw(sse::KEEP_ALIVE.to_owned()).await {
-            return Err("the client went away".to_owned());
-        }
-        Ok(())
+impl From<Note> for Ended {
+    fn from(note: Note) -> Self {
+        Self::Note(note)
     }
 }
 
@@ -182,7 +133,7 @@ impl Answer<'_> {
         paused: Option<Paused>,
         out: &mut Out,
         tool_loop: &mut Option<ToolLoop>,
-    ) -> Result<(), Note> {
+    ) -> Result<(), Ended> {
         let (toolbox, mut connections) = self.list_tools(servers, out).await?;
         let limits = Limits::from_config(self.config);
         let mut resuming = paused.is_some();
@@ -195,18 +146,18 @@ impl Answer<'_> {
             Some(paused) => {
                 let decisions = &self.chat.approvals;
                 ToolLoop::resume(toolbox, limits, self.secrets.clone(), paused, decisions)
-                    .map_err(|e| e.to_string())?
+                    .map_err(|e| Ended::Note(e.to_string()))?
             }
         };
         let tool_loop = tool_loop.insert(new_loop);
-        out.events(events).await?;
+        out.write(encode(&events)).await?;
         loop {
             let mut waiting = Vec::new();
             if !resuming {
                 let round = tool_loop.rounds().len() - 1;
                 self.model_round(tool_loop, round, out).await?;
                 match tool_loop.end_round() {
-                    Step::End(events) => return out.events(events).await,
+                    Step::End(events) => return Ok(out.write(encode(&events)).await?),
                     Step::RunTools {
                         events,
                         jobs: next,
@@ -214,7 +165,7 @@ impl Answer<'_> {
                     } => {
                         // Approval ids go out sealed to the user, as in hosted mode.
                         let events = events.into_iter().map(|e| self.sealer.seal_event(e));
-                        out.events(events.collect()).await?;
+                        out.write(encode(&events.collect::<Vec<_>>())).await?;
                         jobs = next;
                         waiting = asked;
                     }
@@ -229,11 +180,11 @@ impl Answer<'_> {
                 let outcome = match connection {
                     Some(connection) => {
                         let call = connection.call(&job.tool, &job.arguments);
-                        match out.keeping_alive(call).await? {
+                        match out.wait(call).await? {
                             Ok(outcome) => outcome,
                             Err(McpError::TooLarge(max)) => {
-                                let events = tool_loop.fail(too_large(max));
-                                return out.events(events).await;
+                                let events = tool_loop.fail(mcp::too_large(max));
+                                return Ok(out.write(encode(&events)).await?);
                             }
                             Err(err) => Err(err.to_string()),
                         }
@@ -241,53 +192,17 @@ impl Answer<'_> {
                     None => Err("the tool's server is not connected".to_owned()),
                 };
                 let events = tool_loop.on_tool_result(&job.call_id, outcome);
-                out.events(events).await?;
+                out.write(encode(&events)).await?;
                 if tool_loop.failed() {
                     return Ok(());
                 }
             }
             if !waiting.is_empty() {
-                let events = self.pause(tool_loop, waiting);
-                return out.events(events).await;
+                let secrets = Secrets::new(self.secrets.iter().cloned());
+                let events = pending::pause(tool_loop, waiting, self.chat, &secrets, self.sealer);
+                return Ok(out.write(encode(&events)).await?);
             }
             tool_loop.next_round();
-        }
-    }
-
-    /// The events that end an answer whose `waiting` calls need the user: each call's
-    /// `approval_request` (its id sealed) was sent with the round's events; now `done` carries
-    /// the sealed paused loop. Fails the answer when the state cannot be sealed (too large, or
-    /// a user the edge cannot name).
-    fn pause(&self, tool_loop: &mut ToolLoop, waiting: Vec<ToolJob>) -> Vec<StreamEvent> {
-        let secrets = Secrets::new(self.secrets.iter().cloned());
-        let paused = tool_loop.pause(waiting);
-        let sealed = match pending::encode(&paused, self.chat, &secrets) {
-            Ok(payload) => self.sealer.seal_pending(&payload).ok_or(ApiError {
-                code: ErrorCode::InvalidConfiguration,
-                message: "a tool call needs your approval, which needs a signed-in user: \
-                          this edge cannot name you (jwt_assertion is off)"
-                    .to_owned(),
-                retryable: false,
-            }),
-            Err(PendingError::TooLarge(n)) => Err(ApiError {
-                code: ErrorCode::ToolOutputExceeded,
-                message: format!(
-                    "the answer's tool history ({n} bytes) is too large to wait for an approval; \
-                     the limit is {MAX_PENDING_BYTES} bytes"
-                ),
-                retryable: false,
-            }),
-            Err(err) => Err(ApiError {
-                code: ErrorCode::Internal,
-                message: err.to_string(),
-                retryable: false,
-            }),
-        };
-        match sealed {
-            Ok(sealed) => vec![StreamEvent::Done {
-                response_id: Some(sealed),
-            }],
-            Err(error) => tool_loop.fail(error),
         }
     }
 
@@ -297,19 +212,19 @@ impl Answer<'_> {
         &self,
         servers: &[McpServer],
         out: &mut Out,
-    ) -> Result<(Toolbox, Vec<(String, McpConnection)>), Note> {
+    ) -> Result<(Toolbox, Vec<(String, McpConnection)>), Ended> {
         let timeout = Duration::from_millis(self.config.tools.timeout_ms);
         let mut toolbox = Toolbox::default();
         let mut connections = Vec::new();
         for server in servers {
             let id = server.info.id.clone();
-            out.events(vec![StreamEvent::ToolList {
+            out.write(encode(&[StreamEvent::ToolList {
                 server: id.clone(),
                 status: ToolStatus::InProgress,
                 tools: vec![],
-            }])
+            }]))
             .await?;
-            let authorization = tool_mode::mcp_authorization(self.config, server, self.token);
+            let authorization = runner::mcp_authorization(self.config, server, self.token);
             let max_reply_bytes = self.config.bounds.max_reply_bytes;
             let listing = async {
                 let mut connection =
@@ -318,43 +233,31 @@ impl Answer<'_> {
                 let tools = connection.list_tools().await?;
                 Ok::<_, McpError>((connection, tools))
             };
-            let (connection, mut tools) = match out.keeping_alive(listing).await? {
+            let (connection, tools) = match out.wait(listing).await? {
                 Ok(listed) => listed,
                 Err(err) => {
                     let secrets = Secrets::new(self.secrets.iter().cloned());
                     let note = format!("listing a server failed: {err}");
-                    let error = match err {
-                        McpError::TooLarge(max) => too_large(max),
-                        err => ApiError {
-                            code: ErrorCode::McpServerUnreachable,
-                            message: secrets.redact(&format!(
-                                "the MCP server {:?} could not be listed: {err}",
-                                server.info.name
-                            )),
-                            retryable: true,
-                        },
-                    };
-                    out.events(vec![
+                    let error = mcp::listing_error(&err, &server.info.name, &secrets);
+                    out.write(encode(&[
                         StreamEvent::ToolList {
                             server: id,
                             status: ToolStatus::Failed,
                             tools: vec![],
                         },
                         StreamEvent::Error(error),
-                    ])
+                    ]))
                     .await?;
-                    return Err(note);
+                    return Err(Ended::Note(note));
                 }
             };
             let policy = self.config.policy(&server.info);
-            if let Some(allowed) = &policy.allowed_tools {
-                tools.retain(|t| allowed.contains(&t.name));
-            }
-            out.events(vec![StreamEvent::ToolList {
+            let tools = policy.filter_tools(tools);
+            out.write(encode(&[StreamEvent::ToolList {
                 server: id.clone(),
                 status: ToolStatus::Completed,
                 tools: tools.iter().map(|t| t.name.clone()).collect(),
-            }])
+            }]))
             .await?;
             toolbox.add_server(&id, &tools, policy.require_approval);
             connections.push((id, connection));
@@ -362,124 +265,25 @@ impl Answer<'_> {
         Ok((toolbox, connections))
     }
 
-    /// One request to the provider, its stream fed through the loop as it arrives.
+    /// One request to the provider, its stream fed through the loop as it arrives (the one
+    /// driver, [`driver::drive`]).
     async fn model_round(
         &self,
         tool_loop: &mut ToolLoop,
         round: usize,
         out: &mut Out,
-    ) -> Result<(), Note> {
-        let body = tool_provider::build_request(
+    ) -> Result<(), Ended> {
+        let body = tools::build_request(
             self.config,
             self.chat,
             tool_loop.toolbox(),
             tool_loop.history(),
         )
-        .map_err(|e| e.to_string())?;
-        let mut request = Request::builder();
-        request
-            .method(Method::Post)
-            .uri(tool_provider::url(self.config))
-            .header("content-type", "application/json")
-            .header("accept", "text/event-stream");
-        if let Some(key) = &self.config.api_key {
-            request.header("authorization", key.header_value());
-        }
-        let request = request.body(body).build();
-        let idle_limit = Duration::from_millis(self.config.idle_timeout_ms);
-        let timeout = || ApiError {
-            code: ErrorCode::ProviderTimeout,
-            message: format!(
-                "the model provider sent nothing for {} s",
-                idle_limit.as_secs()
-            ),
-            retryable: true,
-        };
-        let fail = |error: ApiError| vec![ModelEvent::Failed(error)];
-
-        let pending = send::<_, IncomingResponse>(request);
-        let upstream = match self.within_idle(out, pending, idle_limit).await? {
-            Some(Ok(upstream)) => upstream,
-            Some(Err(_)) => {
-                return self
-                    .feed(tool_loop, out, fail(provider::transport_error()))
-                    .await;
-            }
-            None => return self.feed(tool_loop, out, fail(timeout())).await,
-        };
-        let status = upstream.status();
-        if !(200..300).contains(&status) {
-            let body = upstream::read_capped(&upstream).await.unwrap_or_default();
-            let secret_refs: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
-            let error = provider::status_error(status, &body, &[], &secret_refs);
-            return self.feed(tool_loop, out, fail(error)).await;
-        }
-        let mut decoder = StreamDecoder::new(self.config, round, self.secrets.clone());
-        let mut body = Box::pin(upstream.take_body_stream());
-        let mut upstream_failed = false;
-        loop {
-            let next = match self.within_idle(out, body.next(), idle_limit).await? {
-                Some(next) => next,
-                None => return self.feed(tool_loop, out, fail(timeout())).await,
-            };
-            match next {
-                Some(Ok(chunk)) => {
-                    let events = decoder.push(&chunk);
-                    self.feed(tool_loop, out, events).await?;
-                    if decoder.finished() || tool_loop.failed() {
-                        return Ok(());
-                    }
-                }
-                Some(Err(_)) => {
-                    upstream_failed = true;
-                    break;
-                }
-                None => break,
-            }
-        }
-        let tail = decoder.finish(upstream_failed);
-        self.feed(tool_loop, out, tail).await
-    }
-
-    /// Runs `work` with keep-alives; `None` when it stayed silent past `idle_limit`.
-    async fn within_idle<T>(
-        &self,
-        out: &mut Out,
-        work: impl Future<Output = T>,
-        idle_limit: Duration,
-    ) -> Result<Option<T>, Note> {
-        let started = Instant::now();
-        let mut work = std::pin::pin!(work);
-        loop {
-            match select(work.as_mut(), std::pin::pin!(Sleep::new(out.tick()))).await {
-                Either::Left((res, _)) => return Ok(Some(res)),
-                Either::Right(_) if started.elapsed() >= idle_limit => return Ok(None),
-                Either::Right(_) => out.on_tick().await?,
-            }
-        }
-    }
-
-    async fn feed(
-        &self,
-        tool_loop: &mut ToolLoop,
-        out: &mut Out,
-        events: Vec<ModelEvent>,
-    ) -> Result<(), Note> {
-        let widget_events: Vec<StreamEvent> = events
-            .into_iter()
-            .flat_map(|e| tool_loop.on_model_event(e))
-            .collect();
-        out.events(widget_events).await
-    }
-}
-
-/// The error for an MCP reply past the size limit.
-fn too_large(max: usize) -> ApiError {
-    ApiError {
-        code: ErrorCode::UpstreamTooLarge,
-        message: format!(
-            "an MCP server sent a reply larger than {max} bytes, the limit of this edge"
-        ),
-        retryable: false,
+        .map_err(|e| Ended::Note(e.to_string()))?;
+        let decoder = StreamDecoder::new(self.config, round, self.secrets.clone());
+        let mut feed = ToolRound::new(decoder, tool_loop);
+        let url = tools::url(self.config);
+        driver::drive(self.config, url, body, &[], &self.secrets, out, &mut feed).await?;
+        Ok(())
     }
 }

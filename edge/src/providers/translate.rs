@@ -7,7 +7,7 @@
 //! fragments ([`Scrubber`]); what a scrubber held back is released before the call's result and
 //! before the terminal event ([`Translator::flush`]).
 
-use protocol::{ErrorCode, StreamEvent, ToolStatus};
+use protocol::{ApiError, ErrorCode, StreamEvent, ToolStatus};
 use serde_json::Value;
 
 use crate::redact::{Scrubber, Secrets};
@@ -208,49 +208,11 @@ impl Translator {
                     .or_else(|| self.response_id.clone());
                 vec![StreamEvent::Done { response_id: id }]
             }
-            ("response.failed", _) => {
-                let error = event
-                    .get("response")
-                    .and_then(|r| r.get("error"))
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                let message = self.scrub(&error_text(&error));
-                let retryable = str_at(&error, "code").is_some_and(|c| c == "server_error");
-                vec![StreamEvent::error(
-                    ErrorCode::ProviderError,
-                    format!("the model provider failed: {message}"),
-                    retryable,
-                )]
-            }
-            ("response.incomplete", _) => {
-                let reason = event
-                    .pointer("/response/incomplete_details/reason")
-                    .and_then(Value::as_str)
-                    .unwrap_or("unknown reason")
-                    .to_owned();
-                vec![StreamEvent::error(
-                    ErrorCode::ResponseIncomplete,
-                    format!("the answer is incomplete: {reason}"),
-                    false,
-                )]
-            }
-            ("error", _) => {
-                let error = event
-                    .get("error")
-                    .filter(|e| e.is_object())
-                    .unwrap_or(&event);
-                let code = str_at(error, "code").unwrap_or_default();
-                let (code, retryable) = match code.as_str() {
-                    "rate_limit_exceeded" => (ErrorCode::ProviderRateLimited, true),
-                    "server_error" | "server_overloaded" => (ErrorCode::ProviderUnavailable, true),
-                    _ => (ErrorCode::ProviderError, false),
-                };
-                let message = self.scrub(&error_text(error));
-                vec![StreamEvent::error(
-                    code,
-                    format!("the model provider reported an error: {message}"),
-                    retryable,
-                )]
+            (kind @ ("response.failed" | "response.incomplete" | "error"), _) => {
+                failure(kind, &event, &self.secrets)
+                    .map(StreamEvent::Error)
+                    .into_iter()
+                    .collect()
             }
             _ => vec![],
         };
@@ -285,6 +247,59 @@ impl Translator {
 
     fn scrub(&self, text: &str) -> String {
         self.secrets.redact(text)
+    }
+}
+
+/// The error a failure event of the Responses stream (`response.failed`, `response.incomplete`,
+/// `error`) ends the answer with, its provider text scrubbed of `secrets`; `None` for any other
+/// event. Both tool modes read failures through this.
+pub fn failure(kind: &str, event: &Value, secrets: &Secrets) -> Option<ApiError> {
+    let str_at = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_owned);
+    let error = |code, message: String, retryable| ApiError {
+        code,
+        message,
+        retryable,
+    };
+    match kind {
+        "response.failed" => {
+            let failed = event.pointer("/response/error").unwrap_or(&Value::Null);
+            let message = secrets.redact(&error_text(failed));
+            let retryable = str_at(failed, "code").is_some_and(|c| c == "server_error");
+            Some(error(
+                ErrorCode::ProviderError,
+                format!("the model provider failed: {message}"),
+                retryable,
+            ))
+        }
+        "response.incomplete" => {
+            let reason = event
+                .pointer("/response/incomplete_details/reason")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown reason");
+            Some(error(
+                ErrorCode::ResponseIncomplete,
+                format!("the answer is incomplete: {reason}"),
+                false,
+            ))
+        }
+        "error" => {
+            let reported = event
+                .get("error")
+                .filter(|e| e.is_object())
+                .unwrap_or(event);
+            let (code, retryable) = match str_at(reported, "code").unwrap_or_default().as_str() {
+                "rate_limit_exceeded" => (ErrorCode::ProviderRateLimited, true),
+                "server_error" | "server_overloaded" => (ErrorCode::ProviderUnavailable, true),
+                _ => (ErrorCode::ProviderError, false),
+            };
+            let message = secrets.redact(&error_text(reported));
+            Some(error(
+                code,
+                format!("the model provider reported an error: {message}"),
+                retryable,
+            ))
+        }
+        _ => None,
     }
 }
 

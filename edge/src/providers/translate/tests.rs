@@ -2,7 +2,7 @@
 
 use protocol::{ErrorCode, StreamEvent, ToolStatus};
 
-use crate::translate::Translator;
+use crate::providers::translate::Translator;
 
 /// The documented turn that lists tools, calls one, then answers (protocols.md §2).
 const TOOL_TURN: &[&str] = &[

@@ -9,12 +9,10 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use serde_json::json;
-
-use crate::auth::BearerToken;
 use crate::config::{Config, ProviderKind, ToolMode};
-use crate::pomerium::{self, McpServer};
-use crate::urls;
+use crate::incoming::auth::BearerToken;
+use crate::incoming::urls;
+use crate::servers::pomerium::McpServer;
 
 /// Who runs the tools of one answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,20 +39,6 @@ pub fn decide(config: &Config, servers: &[&McpServer]) -> Runner {
             if edge { Runner::Edge } else { Runner::Provider }
         }
     }
-}
-
-/// The servers of local mode, listed as Pomerium's would be (same ids); empty otherwise.
-pub fn local_servers(config: &Config) -> Vec<McpServer> {
-    if !config.is_local() {
-        return Vec::new();
-    }
-    let entries: Vec<serde_json::Value> = config
-        .tools
-        .local_servers
-        .iter()
-        .map(|s| json!({"name": s.name, "url": s.url, "description": s.description, "connected": true}))
-        .collect();
-    pomerium::parse_routes(json!({ "servers": entries }).to_string().as_bytes()).unwrap_or_default()
 }
 
 /// The `Authorization` value for the edge's requests to `server` in edge mode.
@@ -116,7 +100,8 @@ fn public_v6(ip: Ipv6Addr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pomerium::parse_routes;
+    use crate::servers::local::local_servers;
+    use crate::servers::pomerium::parse_routes;
 
     #[test]
     fn reachability_rule() {
@@ -156,13 +141,7 @@ mod tests {
             .unwrap()
     }
 
-    fn config(vars: &[(&str, &str)]) -> Config {
-        Config::from_lookup(|k| {
-            vars.iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| (*v).to_owned())
-        })
-    }
+    use crate::config::of as config;
 
     #[test]
     fn local_servers_and_their_tokens() {

@@ -5,10 +5,11 @@
 //! happens upstream, [`Relay::finish`] makes sure the widget's stream ends with `done` or
 //! `error`.
 
-use protocol::{ApiError, ErrorCode, StreamEvent, sse};
+use protocol::{ApiError, StreamEvent, sse};
 
-use crate::continuation::Sealer;
-use crate::translate::Translator;
+use crate::incoming::continuation::Sealer;
+use crate::providers::errors;
+use crate::providers::translate::Translator;
 
 /// Translates one provider stream.
 #[derive(Debug)]
@@ -63,11 +64,7 @@ impl Relay {
         if self.decoder.over_limit() && !self.finished() {
             self.failed = true;
             out.push_str(&self.tails());
-            out.push_str(&Self::fail(&ApiError {
-                code: ErrorCode::UpstreamTooLarge,
-                message: "the model provider sent an event larger than this edge reads".to_owned(),
-                retryable: false,
-            }));
+            out.push_str(&Self::fail(&errors::too_large_error()));
         }
         out
     }
@@ -87,19 +84,7 @@ impl Relay {
         if self.finished() {
             return String::new();
         }
-        let message = if upstream_failed {
-            "the connection to the model provider broke before the answer was complete"
-        } else {
-            "the model provider's stream ended before the answer was complete"
-        };
-        self.failed = true;
-        let mut out = self.tails();
-        out.push_str(&Self::fail(&ApiError {
-            code: ErrorCode::StreamInterrupted,
-            message: message.to_owned(),
-            retryable: true,
-        }));
-        out
+        self.abort(&errors::interrupted(upstream_failed))
     }
 
     /// Ends the stream with `error` (e.g. the answer's time limit passed): what the scrubbers
@@ -122,6 +107,8 @@ impl Relay {
 
 #[cfg(test)]
 mod tests {
+    use protocol::ErrorCode;
+
     use super::*;
 
     pub(super) fn events(sse_text: &str) -> Vec<StreamEvent> {
@@ -173,6 +160,8 @@ event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{
 /// generator (no dependency), many seeds.
 #[cfg(test)]
 mod properties {
+    use protocol::ErrorCode;
+
     use super::tests::events;
     use super::*;
     use crate::redact::tests::Rng;

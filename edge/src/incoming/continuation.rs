@@ -1,11 +1,11 @@
 //! Continuations: the ids a stream hands to the browser and a later chat request hands back
 //! (`response_id` of `done` as `previous_response_id`, `approval_request_id`), sealed to the
-//! user who got them ([`crate::seal`]).
+//! user who got them ([`crate::incoming::seal`]).
 //!
 //! Going out, [`Sealer::seal_event`] replaces each id with its sealed form; the provider's own
 //! id never reaches the browser. In edge tool mode the `response_id` of an answer that waits for
 //! approvals is the paused tool loop itself, sealed as [`Purpose::PendingToolCall`]
-//! ([`Sealer::seal_pending`], `crate::pending`); coming back it opens as
+//! ([`Sealer::seal_pending`], `crate::answer::pending`); coming back it opens as
 //! [`Continuation::Paused`], and the caller refuses it where the tool mode does not match.
 //! Coming back, [`Sealer::open_request`] opens every id before
 //! anything leaves the edge, so another user's id, an id for another use, an altered or an
@@ -16,8 +16,8 @@ use protocol::{ChatRequest, StreamEvent};
 
 use crate::config::Config;
 use crate::error::EdgeError;
-use crate::identity::Identity;
-use crate::seal::{self, Purpose, SealError};
+use crate::incoming::identity::Identity;
+use crate::incoming::seal::{self, Purpose, SealError};
 
 /// How long a continuation stays valid, in seconds.
 pub const CONTINUATION_TTL_SECS: u64 = 3600;
@@ -29,7 +29,7 @@ pub enum Continuation {
     None,
     /// A provider's stored response (hosted mode); the opened id is in the request.
     Response,
-    /// Edge mode's paused tool loop: the opened payload (`crate::pending`).
+    /// Edge mode's paused tool loop: the opened payload (`crate::answer::pending`).
     Paused(Vec<u8>),
 }
 
@@ -112,7 +112,7 @@ impl Sealer {
                 &self.secret,
                 Purpose::PendingToolCall,
                 &self.subject,
-                self.now + crate::pending::PENDING_TTL_SECS,
+                self.now + crate::answer::pending::PENDING_TTL_SECS,
                 payload,
             )
         })
@@ -234,7 +234,7 @@ mod tests {
     fn a_paused_loop_opens_only_for_its_user_within_its_time() {
         let ann = Sealer::new(&config(Some(SECRET)), &user("ann"), NOW).unwrap();
         // Larger than any id: a paused loop may be up to `pending::MAX_PENDING_BYTES`.
-        let payload = "p".repeat(crate::pending::MAX_PENDING_BYTES);
+        let payload = "p".repeat(crate::answer::pending::MAX_PENDING_BYTES);
         let sealed = ann.seal_pending(payload.as_bytes()).unwrap();
         assert!(sealed.len() > seal::MAX_SEALED_LEN);
         let (_, approval) = handed_out(&ann);
@@ -245,7 +245,7 @@ mod tests {
         );
         assert_eq!(chat.previous_response_id, None);
         let bob = Sealer::new(&config(Some(SECRET)), &user("bob"), NOW).unwrap();
-        let later = crate::pending::PENDING_TTL_SECS + 1;
+        let later = crate::answer::pending::PENDING_TTL_SECS + 1;
         let late = Sealer::new(&config(Some(SECRET)), &user("ann"), NOW + later).unwrap();
         for (sealer, want) in [(&bob, SealError::Foreign), (&late, SealError::Expired)] {
             let err = sealer

@@ -10,10 +10,10 @@
 use protocol::{ApiError, ChatRequest, ErrorCode, Role, sse};
 use serde_json::{Value, json};
 
+use crate::answer::tool_loop::{ModelEvent, Round};
 use crate::config::Bounds;
-use crate::provider::redact;
-use crate::tool_loop::{ModelEvent, Round};
-use crate::toolbox::Toolbox;
+use crate::mcp::toolbox::Toolbox;
+use crate::redact::redact;
 
 /// The request body of one round.
 pub fn request(
@@ -136,7 +136,7 @@ impl Decoder {
         }
         if self.sse.over_limit() && !self.done {
             self.done = true;
-            res.push(super::too_large());
+            res.push(super::tools::too_large());
         }
         res
     }
@@ -273,8 +273,8 @@ impl Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::answer::tool_loop::Call;
     use crate::mcp::client::ToolDef;
-    use crate::tool_loop::Call;
 
     fn data(v: Value) -> String {
         format!("data: {v}\n\n")

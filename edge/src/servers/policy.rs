@@ -16,6 +16,7 @@ use protocol::ServerInfo;
 
 use crate::config::ServerPolicy;
 use crate::error::EdgeError;
+use crate::mcp::client::ToolDef;
 
 /// The parsed policy settings.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -87,6 +88,21 @@ impl Policies {
     }
 }
 
+impl ServerPolicy {
+    /// Whether the policy lets the model use the tool named `tool` (all tools without an
+    /// `allowed_tools` list).
+    pub fn allows(&self, tool: &str) -> bool {
+        self.allowed_tools
+            .as_ref()
+            .is_none_or(|allowed| allowed.iter().any(|name| name == tool))
+    }
+
+    /// The tools of a server's listing that the policy lets the model use, in listed order.
+    pub fn filter_tools(&self, tools: Vec<ToolDef>) -> Vec<ToolDef> {
+        tools.into_iter().filter(|t| self.allows(&t.name)).collect()
+    }
+}
+
 /// The setting `name`'s JSON; when it does not parse, a problem and `invalid` set.
 fn parse<T: serde::de::DeserializeOwned>(
     name: &'static str,
@@ -127,6 +143,38 @@ mod tests {
     }
 
     const NW: &str = "https://northwind.corp.example/mcp";
+
+    #[test]
+    fn allowed_tools_filter_a_listing_and_no_list_allows_all() {
+        let tool = |name: &str| ToolDef {
+            name: name.into(),
+            description: String::new(),
+            input_schema: serde_json::json!({"type": "object"}),
+            hints: Default::default(),
+        };
+        let listing = || vec![tool("read_query"), tool("write_query"), tool("list_tables")];
+        let names = |tools: Vec<ToolDef>| tools.into_iter().map(|t| t.name).collect::<Vec<_>>();
+        let (policies, _) = read(
+            Some(r#"{"northwind": {"allowed_tools": ["list_tables", "read_query", "nope"]}}"#),
+            None,
+        );
+        let policy = policies.get(&server("northwind", NW));
+        assert_eq!(
+            names(policy.filter_tools(listing())),
+            ["read_query", "list_tables"]
+        );
+        assert!(!policy.allows("write_query") && !policy.allows(""));
+        let open = policies.get(&server("other", "https://other.example/mcp"));
+        assert_eq!(names(open.filter_tools(listing())).len(), 3);
+        // A broken setting lets no tool through.
+        let (broken, _) = read(Some("{not json"), None);
+        assert!(
+            broken
+                .get(&server("northwind", NW))
+                .filter_tools(listing())
+                .is_empty()
+        );
+    }
 
     #[test]
     fn url_keys_survive_a_rename() {

@@ -20,7 +20,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use p256::ecdsa::signature::Verifier;
 use serde::Deserialize;
 
-use crate::identity::Identity;
+use crate::incoming::identity::Identity;
 
 /// The path of Pomerium's key set.
 pub const JWKS_PATH: &str = "/.well-known/pomerium/jwks.json";

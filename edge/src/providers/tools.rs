@@ -1,22 +1,16 @@
 //! The provider's side of edge tool mode: the request for one round, and the decoding of its
-//! stream into [`ModelEvent`]s, for either API the edge speaks.
-//!
-//! | module | API |
-//! |---|---|
-//! | [`responses`] | OpenAI's Responses API with `function` tools (`store: false`, so every round replays the history) |
-//! | [`chat_completions`] | Chat Completions streaming with `tools` (`shared/protocols.md` §3) |
-//!
-//! These are the provider's wire shapes for edge mode, defined once here.
+//! stream into [`ModelEvent`]s, for either API the edge speaks ([`super::responses`]: OpenAI's
+//! Responses API with `function` tools; [`super::chat_completions`]: Chat Completions streaming
+//! with `tools`, `shared/protocols.md` §3).
 
-pub mod chat_completions;
-pub mod responses;
+use protocol::ChatRequest;
 
-use protocol::{ApiError, ChatRequest, ErrorCode};
+use super::{chat_completions, responses};
 
+use crate::answer::tool_loop::{ModelEvent, Round};
 use crate::config::{Config, ProviderKind};
 use crate::error::EdgeError;
-use crate::tool_loop::{ModelEvent, Round};
-use crate::toolbox::Toolbox;
+use crate::mcp::toolbox::Toolbox;
 
 /// The URL a round's request goes to.
 pub fn url(config: &Config) -> String {
@@ -34,7 +28,7 @@ pub fn build_request(
     toolbox: &Toolbox,
     history: &[Round],
 ) -> Result<String, EdgeError> {
-    let model = crate::provider::resolve_model(config, chat)?;
+    let model = super::resolve_model(config, chat)?;
     let body = match config.tools.provider {
         ProviderKind::Responses => {
             responses::request(model, &config.instructions, chat, toolbox, history)
@@ -46,13 +40,9 @@ pub fn build_request(
     Ok(body.to_string())
 }
 
-/// The error for a provider stream whose line or event passed the size limit.
+/// [`super::errors::too_large_error`] as a model event.
 pub fn too_large() -> ModelEvent {
-    ModelEvent::Failed(ApiError {
-        code: ErrorCode::UpstreamTooLarge,
-        message: "the model provider sent an event larger than this edge reads".to_owned(),
-        retryable: false,
-    })
+    ModelEvent::Failed(super::errors::too_large_error())
 }
 
 /// Either API's stream decoder.
@@ -108,15 +98,8 @@ impl StreamDecoder {
         if complete {
             return vec![ModelEvent::Finished];
         }
-        let message = if upstream_failed {
-            "the connection to the model provider broke before the answer was complete"
-        } else {
-            "the model provider's stream ended before the answer was complete"
-        };
-        vec![ModelEvent::Failed(ApiError {
-            code: ErrorCode::StreamInterrupted,
-            message: message.to_owned(),
-            retryable: true,
-        })]
+        vec![ModelEvent::Failed(super::errors::interrupted(
+            upstream_failed,
+        ))]
     }
 }

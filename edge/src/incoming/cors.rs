@@ -7,7 +7,7 @@
 //! `Origin` (same-origin navigation, server-to-server) pass.
 
 use crate::config::Config;
-use crate::urls;
+use crate::incoming::urls;
 
 /// The verdict on a request's `Origin`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,10 +3,10 @@
 use protocol::{ErrorCode, StreamEvent};
 use serde_json::json;
 
+use crate::answer::tool_loop::{Limits, ModelEvent, Step, ToolJob, ToolLoop, cut};
 use crate::config::Approval;
 use crate::mcp::client::{ToolDef, ToolHints};
-use crate::tool_loop::{Limits, ModelEvent, Step, ToolJob, ToolLoop, cut};
-use crate::toolbox::Toolbox;
+use crate::mcp::toolbox::Toolbox;
 
 fn toolbox() -> Toolbox {
     let mut toolbox = Toolbox::default();

@@ -3,16 +3,16 @@
 //!
 //! The request sets `store: false`, so the provider keeps nothing: each round sends the
 //! conversation, then each earlier round's text, `function_call` items and their
-//! `function_call_output`s. Stream events that are not about function calls (text, reasoning,
-//! completion, failures) go through the hosted mode's [`Translator`], so both modes read them
-//! the same way.
+//! `function_call_output`s. The stream's events become [`ModelEvent`]s directly (the tool loop
+//! scrubs their text); failures are read by [`failure`], as in hosted mode.
 
-use protocol::{ChatRequest, Role, StreamEvent, sse};
+use protocol::{ChatRequest, Role, sse};
 use serde_json::{Value, json};
 
-use crate::tool_loop::{ModelEvent, Round};
-use crate::toolbox::Toolbox;
-use crate::translate::Translator;
+use crate::answer::tool_loop::{ModelEvent, Round};
+use crate::mcp::toolbox::Toolbox;
+use crate::providers::translate::failure;
+use crate::redact::Secrets;
 
 /// The request body of one round.
 pub fn request(
@@ -73,7 +73,9 @@ pub fn request(
 #[derive(Debug)]
 pub struct Decoder {
     sse: sse::Decoder,
-    translator: Translator,
+    secrets: Secrets,
+    /// The response completed or failed.
+    ended: bool,
     /// An event passed the size limit.
     too_large: bool,
 }
@@ -84,14 +86,15 @@ impl Decoder {
     pub fn new(secrets: Vec<String>, max_event_bytes: usize) -> Self {
         Self {
             sse: sse::Decoder::with_limit(max_event_bytes),
-            translator: Translator::new(secrets),
+            secrets: Secrets::new(secrets),
+            ended: false,
             too_large: false,
         }
     }
 
     /// True once the response completed or failed.
     pub fn finished(&self) -> bool {
-        self.too_large || self.translator.finished()
+        self.too_large || self.ended
     }
 
     /// Feeds one chunk.
@@ -105,7 +108,7 @@ impl Decoder {
         }
         if self.sse.over_limit() && !self.finished() {
             self.too_large = true;
-            res.push(super::too_large());
+            res.push(super::tools::too_large());
         }
         res
     }
@@ -136,18 +139,21 @@ impl Decoder {
                     arguments: key(&item["arguments"]),
                 }]
             }
-            _ => self
-                .translator
-                .translate(data)
-                .into_iter()
-                .filter_map(|e| match e {
-                    StreamEvent::TextDelta { delta } => Some(ModelEvent::Text(delta)),
-                    StreamEvent::ReasoningDelta { delta } => Some(ModelEvent::Reasoning(delta)),
-                    StreamEvent::Done { .. } => Some(ModelEvent::Finished),
-                    StreamEvent::Error(error) => Some(ModelEvent::Failed(error)),
-                    _ => None,
-                })
-                .collect(),
+            "response.output_text.delta" => vec![ModelEvent::Text(key(&event["delta"]))],
+            "response.reasoning_summary_text.delta" => {
+                vec![ModelEvent::Reasoning(key(&event["delta"]))]
+            }
+            "response.completed" => {
+                self.ended = true;
+                vec![ModelEvent::Finished]
+            }
+            kind => match failure(kind, &event, &self.secrets) {
+                Some(error) => {
+                    self.ended = true;
+                    vec![ModelEvent::Failed(error)]
+                }
+                None => Vec::new(),
+            },
         }
     }
 }
@@ -157,8 +163,8 @@ mod tests {
     use protocol::ErrorCode;
 
     use super::*;
+    use crate::answer::tool_loop::Call;
     use crate::mcp::client::ToolDef;
-    use crate::tool_loop::Call;
 
     fn frame(data: Value) -> String {
         format!(

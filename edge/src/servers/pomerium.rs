@@ -8,7 +8,7 @@ use protocol::{ServerInfo, ServerList};
 use serde::Deserialize;
 
 use crate::error::EdgeError;
-use crate::urls;
+use crate::incoming::urls;
 
 /// Pomerium's path for the server list.
 pub const ROUTES_PATH: &str = "/.pomerium/mcp/routes";

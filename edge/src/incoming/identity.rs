@@ -4,8 +4,8 @@
 //! component's entry point (`component::handle` passes `&Identity` to the handler), never from
 //! the request body. How it is proven depends on the mode ([`Proof`]):
 //! - **assertion** (the default whenever `pomerium_url` is set): Pomerium's signed
-//!   `X-Pomerium-Jwt-Assertion` is verified ([`crate::jwt`]); its `sub` is the subject that
-//!   continuations are sealed to ([`crate::seal`]).
+//!   `X-Pomerium-Jwt-Assertion` is verified ([`crate::incoming::jwt`]); its `sub` is the subject that
+//!   continuations are sealed to ([`crate::incoming::seal`]).
 //! - **token** (`jwt_assertion = off`, behind Pomerium): the TE is confirmed with Pomerium (a
 //!   call to its server list) before the provider is called. The edge then knows the caller is a
 //!   Pomerium user but not which one: [`Identity::subject`] is empty, so nothing is sealed for it
@@ -75,7 +75,7 @@ impl Identity {
             sign_out_url: config
                 .pomerium_url
                 .as_deref()
-                .and_then(crate::urls::origin)
+                .and_then(crate::incoming::urls::origin)
                 .map(|origin| format!("{origin}{SIGN_OUT_PATH}")),
         }
     }
@@ -96,13 +96,7 @@ impl Proof {
 mod tests {
     use super::*;
 
-    fn config(vars: &'static [(&'static str, &'static str)]) -> Config {
-        Config::from_lookup(|k| {
-            vars.iter()
-                .find(|(name, _)| *name == k)
-                .map(|(_, v)| (*v).to_owned())
-        })
-    }
+    use crate::config::of as config;
 
     #[test]
     fn the_mode_decides_the_proof() {

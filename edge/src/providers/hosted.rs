@@ -1,17 +1,17 @@
-//! The model provider's side: the Responses API request the edge sends, and what a failed
-//! answer means for the widget.
+//! Hosted mode's provider request: the Responses API with one `mcp` tool per selected server
+//! (the provider runs the tools).
 //!
 //! One `mcp` tool goes out per selected server, each carrying the caller's token in its
 //! `headers`; the server URL comes from Pomerium's list, never from the browser. These are the
 //! provider's wire shapes, defined once here.
 
-use protocol::{ApiError, ChatRequest, ErrorCode, Role};
-use serde::{Deserialize, Serialize};
+use protocol::{ChatRequest, Role};
+use serde::Serialize;
 
-use crate::auth::BearerToken;
 use crate::config::{Config, ServerPolicy};
 use crate::error::EdgeError;
-use crate::pomerium::McpServer;
+use crate::incoming::auth::BearerToken;
+use crate::servers::pomerium::McpServer;
 
 /// The body of `POST {base}/responses`.
 #[derive(Debug, Serialize)]
@@ -69,15 +69,6 @@ pub fn responses_url(config: &Config) -> String {
     format!("{}/responses", config.base_url)
 }
 
-/// The model a request will use: its own choice if the allow-list has it, else the default.
-pub fn resolve_model<'a>(config: &'a Config, chat: &'a ChatRequest) -> Result<&'a str, EdgeError> {
-    match chat.model.as_deref() {
-        None => Ok(&config.model),
-        Some(model) if config.models.iter().any(|m| m == model) => Ok(model),
-        Some(model) => Err(EdgeError::ModelNotAllowed(model.chars().take(80).collect())),
-    }
-}
-
 /// Builds the JSON body for a chat request and the servers it resolved to.
 ///
 /// A request carrying approvals continues `previous_response_id` with the decisions as input;
@@ -89,7 +80,7 @@ pub fn build_request(
     servers: &[&McpServer],
     token: &BearerToken,
 ) -> Result<String, EdgeError> {
-    let model = resolve_model(config, chat)?;
+    let model = super::resolve_model(config, chat)?;
     let input = if chat.approvals.is_empty() {
         chat.messages
             .iter()
@@ -145,121 +136,13 @@ pub fn build_request(
     Ok(serde_json::to_string(&request).unwrap_or_default())
 }
 
-/// The provider's error body: `{"error":{"message","type","param","code"}}`.
-#[derive(Debug, Default, Deserialize)]
-struct ProviderErrorBody {
-    #[serde(default)]
-    error: ProviderErrorDetail,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct ProviderErrorDetail {
-    #[serde(default)]
-    message: Option<String>,
-}
-
-/// Maps a non-2xx answer from the provider to the error the widget sees.
-///
-/// `secrets` are scrubbed from any provider text that is passed on.
-pub fn status_error(
-    status: u16,
-    body: &[u8],
-    servers: &[&McpServer],
-    secrets: &[&str],
-) -> ApiError {
-    let detail = serde_json::from_slice::<ProviderErrorBody>(body)
-        .unwrap_or_default()
-        .error
-        .message
-        .unwrap_or_default();
-    let detail = redact(&detail, secrets);
-    let (code, message, retryable) = match status {
-        401 | 403 => (
-            ErrorCode::ProviderAuth,
-            "the model provider refused the edge's credentials".to_owned(),
-            false,
-        ),
-        429 => (
-            ErrorCode::ProviderRateLimited,
-            "the model provider is rate limiting requests; try again shortly".to_owned(),
-            true,
-        ),
-        424 => {
-            let named = servers
-                .iter()
-                .find(|s| detail.contains(&format!("'{}'", s.info.id)));
-            let message = match named {
-                Some(server) => format!(
-                    "the MCP server {:?} could not be reached by the model provider",
-                    server.info.name
-                ),
-                None => "an MCP server could not be reached by the model provider".to_owned(),
-            };
-            (ErrorCode::McpServerUnreachable, message, true)
-        }
-        500..=599 => (
-            ErrorCode::ProviderUnavailable,
-            format!("the model provider is unavailable (status {status})"),
-            true,
-        ),
-        _ => (
-            ErrorCode::ProviderError,
-            format!(
-                "the model provider refused the request (status {status}): {}",
-                truncate(&detail, 300)
-            ),
-            false,
-        ),
-    };
-    ApiError {
-        code,
-        message,
-        retryable,
-    }
-}
-
-/// The error for a provider that could not be reached at all.
-pub fn transport_error() -> ApiError {
-    ApiError {
-        code: ErrorCode::ProviderUnavailable,
-        message: "the model provider could not be reached".to_owned(),
-        retryable: true,
-    }
-}
-
-/// The secrets of a request, to scrub from any provider text passed on: the caller's token,
-/// the API key and the tokens of local MCP servers.
-pub fn secrets(config: &Config, token: Option<&BearerToken>) -> Vec<String> {
-    let mut secrets: Vec<String> = token.iter().map(|t| t.secret().to_owned()).collect();
-    secrets.extend(config.api_key.iter().map(|k| k.secret().to_owned()));
-    secrets.extend(
-        config
-            .tools
-            .local_servers
-            .iter()
-            .filter_map(|s| s.token.clone()),
-    );
-    secrets
-}
-
-/// Replaces every secret in `text` with `[redacted]` (see [`crate::redact`]).
-pub fn redact(text: &str, secrets: &[&str]) -> String {
-    crate::redact::Secrets::new(secrets.iter().copied()).redact(text)
-}
-
-fn truncate(text: &str, max_chars: usize) -> String {
-    match text.char_indices().nth(max_chars) {
-        Some((i, _)) => format!("{}…", &text[..i]),
-        None => text.to_owned(),
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use crate::pomerium::parse_routes;
+    use crate::servers::pomerium::parse_routes;
 
-    fn servers() -> Vec<McpServer> {
+    /// One server, Northwind, as Pomerium lists it.
+    pub(crate) fn servers() -> Vec<McpServer> {
         parse_routes(br#"{"servers":[{"name":"Northwind","description":"Sales","url":"https://db.corp.example/mcp"}]}"#).unwrap()
     }
 
@@ -330,60 +213,5 @@ mod tests {
             body["tools"][0]["headers"]["Authorization"],
             "Bearer pom_mat_1"
         );
-    }
-
-    #[test]
-    fn models_outside_the_allow_list_are_refused() {
-        let config = Config::from_lookup(|k| (k == "models").then(|| "a,b".to_owned()));
-        let chat = |model: Option<&str>| ChatRequest {
-            messages: vec![],
-            servers: vec![],
-            model: model.map(str::to_owned),
-            previous_response_id: None,
-            approvals: vec![],
-        };
-        assert_eq!(resolve_model(&config, &chat(Some("b"))).unwrap(), "b");
-        assert_eq!(
-            resolve_model(&config, &chat(None)).unwrap(),
-            crate::config::DEFAULT_MODEL
-        );
-        assert!(matches!(
-            resolve_model(&config, &chat(Some("gpt-5-pro"))),
-            Err(EdgeError::ModelNotAllowed(_))
-        ));
-    }
-
-    #[test]
-    fn maps_provider_statuses() {
-        let servers = servers();
-        let servers: Vec<&McpServer> = servers.iter().collect();
-        let check = |status: u16, body: &str, code: ErrorCode, retryable: bool| {
-            let err = status_error(status, body.as_bytes(), &servers, &["pom_mat_secret"]);
-            assert_eq!((err.code, err.retryable), (code, retryable), "{status}");
-            assert!(!err.message.contains("pom_mat_secret"));
-            err
-        };
-        check(401, "", ErrorCode::ProviderAuth, false);
-        check(
-            429,
-            r#"{"error":{"message":"Rate limit reached","code":"rate_limit_exceeded"}}"#,
-            ErrorCode::ProviderRateLimited,
-            true,
-        );
-        let err = check(
-            424,
-            r#"{"error":{"message":"Error retrieving tool list from MCP server: 'northwind'. Http status code: 401"}}"#,
-            ErrorCode::McpServerUnreachable,
-            true,
-        );
-        assert!(err.message.contains("Northwind"), "{}", err.message);
-        check(503, "oops", ErrorCode::ProviderUnavailable, true);
-        let err = check(
-            400,
-            r#"{"error":{"message":"bad header Bearer pom_mat_secret"}}"#,
-            ErrorCode::ProviderError,
-            false,
-        );
-        assert!(err.message.contains("[redacted]"));
     }
 }

@@ -26,8 +26,8 @@ use protocol::{ApiError, ApprovalDecision, ErrorCode, StreamEvent};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+use crate::mcp::toolbox::Toolbox;
 use crate::redact::{Scrubber, Secrets};
-use crate::toolbox::Toolbox;
 
 /// What a provider's stream says, in either API's terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,7 +165,7 @@ pub enum Step {
 }
 
 /// The loop's state while calls wait for the user: everything [`ToolLoop::resume`] needs.
-/// It travels sealed through the browser (`crate::pending`), so it never holds a secret.
+/// It travels sealed through the browser (`crate::answer::pending`), so it never holds a secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Paused {
     /// Every round so far; the last one's waiting calls have no output yet.

@@ -1,0 +1,108 @@
+//! Reading the incoming request: the caller's token, the JSON body within limits, and
+//! Pomerium's assertion checked against its key set ([`crate::incoming::jwt`]).
+
+use futures::StreamExt;
+use spin_sdk::http::IncomingRequest;
+
+use super::pomerium_http;
+use crate::config::Config;
+use crate::error::EdgeError;
+use crate::incoming::auth::BearerToken;
+use crate::incoming::identity::Identity;
+use crate::incoming::jwt;
+
+/// Largest request body the edge reads.
+pub(super) const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The caller's token, as Pomerium injected it.
+pub(super) fn bearer(req: &IncomingRequest) -> Option<BearerToken> {
+    BearerToken::from_header_values(&req.headers().get("authorization"))
+}
+
+/// The request's JSON body: `application/json`, at most [`MAX_BODY_BYTES`].
+pub(super) async fn json_body(req: IncomingRequest) -> Result<Vec<u8>, EdgeError> {
+    let headers = req.headers();
+    let content_type = headers
+        .get("content-type")
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let is_json = String::from_utf8_lossy(&content_type)
+        .split(';')
+        .next()
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(EdgeError::UnsupportedMediaType);
+    }
+    let declared = headers
+        .get("content-length")
+        .into_iter()
+        .next()
+        .and_then(|v| String::from_utf8(v).ok())
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(EdgeError::PayloadTooLarge(MAX_BODY_BYTES));
+    }
+    let mut stream = req.into_body_stream();
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk
+            .map_err(|_| EdgeError::BadRequestBody("the body could not be read".to_owned()))?;
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_BODY_BYTES {
+            return Err(EdgeError::PayloadTooLarge(MAX_BODY_BYTES));
+        }
+    }
+    Ok(body)
+}
+
+/// Pomerium's key set as last fetched by this instance (see [`jwt::JwksCache`]).
+static JWKS: std::sync::Mutex<Option<jwt::JwksCache>> = std::sync::Mutex::new(None);
+
+/// Seconds since the epoch.
+pub(super) fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// Checks `X-Pomerium-Jwt-Assertion` against Pomerium's published keys; gives the user it
+/// names. The key set is reused while fresh and holding the assertion's key, else fetched.
+pub(super) async fn check_assertion(
+    config: &Config,
+    req: &IncomingRequest,
+) -> Result<Identity, EdgeError> {
+    let assertion = req
+        .headers()
+        .get("x-pomerium-jwt-assertion")
+        .into_iter()
+        .next()
+        .and_then(|v| String::from_utf8(v).ok())
+        .ok_or(EdgeError::AssertionMissing)?;
+    let now = now();
+    let cached = JWKS
+        .lock()
+        .ok()
+        .and_then(|cache| cache.clone())
+        .filter(|cache| cache.usable_for(&assertion, now));
+    let jwks = match cached {
+        Some(cache) => cache.jwks,
+        None => {
+            let jwks = pomerium_http::fetch_jwks(config).await?;
+            if let Ok(mut cache) = JWKS.lock() {
+                *cache = Some(jwt::JwksCache {
+                    jwks: jwks.clone(),
+                    fetched_at: now,
+                });
+            }
+            jwks
+        }
+    };
+    let audience = config.jwt_audience.as_deref().unwrap_or_default();
+    let expected = jwt::Expected {
+        audience,
+        issuer: config.jwt_issuer.as_deref().unwrap_or(audience),
+    };
+    Ok(jwt::verify(&assertion, &jwks, &expected, now)?)
+}

@@ -1,0 +1,26 @@
+//! The incoming request, up to the point where the edge may spend anything: where it goes,
+//! whether its origin and caller pass, and the ids it hands back.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`routes`] | which handler a method and path go to |
+//! | [`gate`] | route × host × origin × proof: what passes, what is refused with which code |
+//! | [`cors`] | which page origins may call the edge, and the CORS headers |
+//! | [`headers`] | the security headers of every answer (nosniff, frame-ancestors, referrer) |
+//! | [`auth`] | the bearer token from the request, in a type that never prints it |
+//! | [`identity`] | who is calling, and how the edge proves it in each mode |
+//! | [`jwt`] | verifying Pomerium's identity assertion (ES256/RS256 JWT) |
+//! | [`seal`] | ids handed to the browser, sealed to one user, purpose and expiry (HMAC) |
+//! | [`continuation`] | the ids a stream hands out and a request hands back, sealed to their user |
+//! | [`urls`] | origins, query parameters, percent-encoding |
+
+pub mod auth;
+pub mod continuation;
+pub mod cors;
+pub mod gate;
+pub mod headers;
+pub mod identity;
+pub mod jwt;
+pub mod routes;
+pub mod seal;
+pub mod urls;

@@ -1,0 +1,11 @@
+//! The user's MCP servers: Pomerium's list, local mode's list, and the tool policy of each.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`pomerium`] | Pomerium's server list: parsing, ids, resolving the widget's ids |
+//! | [`local`] | local mode's configured servers, listed as Pomerium's would be |
+//! | [`policy`] | which tool policy applies to a server (keyed by URL, failing closed), and its tool filter |
+
+pub mod local;
+pub mod policy;
+pub mod pomerium;
