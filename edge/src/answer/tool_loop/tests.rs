@@ -110,7 +110,10 @@ fn a_call_then_an_answer() {
     );
     assert_eq!(
         tool_loop.end_round(),
-        Step::End(vec![StreamEvent::Done { response_id: None }])
+        Step::End(vec![StreamEvent::Done {
+            response_id: None,
+            usage: None
+        }])
     );
 }
 
