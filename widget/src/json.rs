@@ -15,7 +15,7 @@
 use js_sys::{Array, JSON, Object, Reflect};
 use protocol::{
     ApiError, ChatRequest, DisconnectRequest, ErrorCode, EventKind, Identity, ModelList,
-    ServerInfo, ServerList, StreamEvent, ToolStatus,
+    ServerInfo, ServerList, StreamEvent, ToolStatus, Usage,
 };
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -129,9 +129,33 @@ pub(crate) fn decode_event(data: &str) -> Option<StreamEvent> {
         EventKind::Error => StreamEvent::Error(decode_error(&v)?),
         EventKind::Done => StreamEvent::Done {
             response_id: s("response_id"),
+            usage: decode_usage(&get(&v, "usage")),
         },
     };
     Some(event)
+}
+
+/// A `done` event's usage (none unless an object). Each number is untrusted: anything but a
+/// non-negative integer reads as 0, and large ones are capped at [`Usage::MAX`].
+pub(crate) fn decode_usage(v: &JsValue) -> Option<Usage> {
+    if !v.is_object() {
+        return None;
+    }
+    let n = |key: &str| {
+        get(v, key)
+            .as_f64()
+            .filter(|n| *n >= 0.0 && n.fract() == 0.0)
+            .map(|n| (n.min(Usage::MAX as f64)) as u64)
+    };
+    Some(Usage {
+        input_tokens: n("input_tokens").unwrap_or(0),
+        output_tokens: n("output_tokens").unwrap_or(0),
+        reasoning_tokens: n("reasoning_tokens").unwrap_or(0),
+        cached_tokens: n("cached_tokens").unwrap_or(0),
+        first_token_ms: n("first_token_ms"),
+        total_ms: n("total_ms").unwrap_or(0),
+        tool_ms: n("tool_ms").unwrap_or(0),
+    })
 }
 
 /// An [`ApiError`] object.
@@ -297,9 +321,21 @@ mod tests {
                 arguments: "{\"query\":\"select 1\"}".into(),
             },
             StreamEvent::error(ErrorCode::ProviderRateLimited, "slow down", true),
-            StreamEvent::Done { response_id: None },
+            StreamEvent::Done {
+                response_id: None,
+                usage: None,
+            },
             StreamEvent::Done {
                 response_id: Some("resp_1".into()),
+                usage: Some(Usage {
+                    input_tokens: 1200,
+                    output_tokens: 300,
+                    reasoning_tokens: 128,
+                    cached_tokens: 1024,
+                    first_token_ms: Some(80),
+                    total_ms: 900,
+                    tool_ms: 0,
+                }),
             },
         ]
     }
