@@ -136,7 +136,8 @@ pub(crate) fn decode_event(data: &str) -> Option<StreamEvent> {
 }
 
 /// A `done` event's usage (none unless an object). Each number is untrusted: anything but a
-/// non-negative integer reads as 0, and large ones are capped at [`Usage::MAX`].
+/// non-negative number reads as 0 (`first_token_ms`: none); fractions are cut and large
+/// numbers capped at [`Usage::MAX`].
 pub(crate) fn decode_usage(v: &JsValue) -> Option<Usage> {
     if !v.is_object() {
         return None;
@@ -144,18 +145,37 @@ pub(crate) fn decode_usage(v: &JsValue) -> Option<Usage> {
     let n = |key: &str| {
         get(v, key)
             .as_f64()
-            .filter(|n| *n >= 0.0 && n.fract() == 0.0)
-            .map(|n| (n.min(Usage::MAX as f64)) as u64)
+            .filter(|n| *n >= 0.0)
+            .map(|n| n.min(Usage::MAX as f64) as u64)
     };
+    let z = |key: &str| n(key).unwrap_or(0);
     Some(Usage {
-        input_tokens: n("input_tokens").unwrap_or(0),
-        output_tokens: n("output_tokens").unwrap_or(0),
-        reasoning_tokens: n("reasoning_tokens").unwrap_or(0),
-        cached_tokens: n("cached_tokens").unwrap_or(0),
+        input_tokens: z("input_tokens"),
+        output_tokens: z("output_tokens"),
+        reasoning_tokens: z("reasoning_tokens"),
+        cached_tokens: z("cached_tokens"),
         first_token_ms: n("first_token_ms"),
-        total_ms: n("total_ms").unwrap_or(0),
-        tool_ms: n("tool_ms").unwrap_or(0),
+        total_ms: z("total_ms"),
+        tool_ms: z("tool_ms"),
     })
+}
+
+/// `u` as the wire's usage object (for the host page's `pomerium-chat:message`).
+pub(crate) fn encode_usage(u: &Usage) -> JsValue {
+    let v = object();
+    let n = |n: u64| JsValue::from_f64(n as f64);
+    set(&v, "input_tokens", n(u.input_tokens));
+    set(&v, "output_tokens", n(u.output_tokens));
+    set(&v, "reasoning_tokens", n(u.reasoning_tokens));
+    set(&v, "cached_tokens", n(u.cached_tokens));
+    set(
+        &v,
+        "first_token_ms",
+        u.first_token_ms.map_or(JsValue::NULL, n),
+    );
+    set(&v, "total_ms", n(u.total_ms));
+    set(&v, "tool_ms", n(u.tool_ms));
+    v
 }
 
 /// An [`ApiError`] object.

@@ -91,7 +91,10 @@ impl Controller {
                     ("content", text.into()),
                     ("status", status.into()),
                     ("requestId", null_or(request_id)),
-                    ("usage", usage.map_or(JsValue::NULL, |u| usage_object(&u))),
+                    (
+                        "usage",
+                        usage.map_or(JsValue::NULL, |u| json::encode_usage(&u)),
+                    ),
                 ],
             ),
             HostEvent::Edit { index, content } => self.fire(
@@ -218,22 +221,4 @@ fn sign_in_url(endpoint: &str) -> String {
     };
     base.push_str(SIGNED_IN_PAGE);
     base
-}
-
-/// An answer's usage for the host page, in the event detail's camel case.
-fn usage_object(u: &protocol::Usage) -> JsValue {
-    let v = json::object();
-    let n = |n: u64| JsValue::from_f64(n as f64);
-    json::set(&v, "inputTokens", n(u.input_tokens));
-    json::set(&v, "outputTokens", n(u.output_tokens));
-    json::set(&v, "reasoningTokens", n(u.reasoning_tokens));
-    json::set(&v, "cachedTokens", n(u.cached_tokens));
-    json::set(
-        &v,
-        "firstTokenMs",
-        u.first_token_ms.map_or(JsValue::NULL, n),
-    );
-    json::set(&v, "totalMs", n(u.total_ms));
-    json::set(&v, "toolMs", n(u.tool_ms));
-    v
 }
