@@ -418,6 +418,7 @@ mod tests {
         }];
         let body = request("llama3", "sys", &chat, &toolbox, &history);
         assert_eq!(body["stream"], true);
+        assert_eq!(body["stream_options"]["include_usage"], true);
         assert_eq!(
             body["tools"],
             json!([{"type":"function","function":{"name":"northwind__list_tables","description":"Tables","parameters":{"type":"object"}}}])

@@ -73,6 +73,8 @@ mod tests {
         );
         assert_eq!(chat_completions(&json!({"choices":[],"usage":null})), None);
         assert_eq!(responses(&json!({"response":{"id":"r"}})), None);
+        assert_eq!(responses(&json!({"response":{"usage":"lots"}})), None);
+        assert_eq!(chat_completions(&json!({"usage":[1, 2]})), None);
     }
 
     #[test]
