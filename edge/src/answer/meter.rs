@@ -55,11 +55,11 @@ impl Meter {
             StreamEvent::TextDelta { .. } | StreamEvent::ReasoningDelta { .. } => {
                 self.first_token.get_or_insert(now);
             }
-            StreamEvent::ToolCallStarted { call_id, .. } => {
-                if self.open_calls.len() < MAX_OPEN_CALLS && !self.open_calls.contains(call_id) {
-                    self.open_calls.push(call_id.clone());
-                    self.tools_since.get_or_insert(now);
-                }
+            StreamEvent::ToolCallStarted { call_id, .. }
+                if self.open_calls.len() < MAX_OPEN_CALLS && !self.open_calls.contains(call_id) =>
+            {
+                self.open_calls.push(call_id.clone());
+                self.tools_since.get_or_insert(now);
             }
             StreamEvent::ToolCallResult { call_id, .. }
             | StreamEvent::ToolCallFailed { call_id, .. } => {
