@@ -336,15 +336,7 @@ mod tests {
     fn done_with_usage_round_trips_and_old_done_still_parses() {
         let done = StreamEvent::Done {
             response_id: Some("r".into()),
-            usage: Some(crate::Usage {
-                input_tokens: 1200,
-                output_tokens: 300,
-                reasoning_tokens: 128,
-                cached_tokens: 1024,
-                first_token_ms: Some(80),
-                total_ms: 900,
-                tool_ms: 400,
-            }),
+            usage: Some(crate::Usage::EXAMPLE),
         };
         let frame = crate::sse::encode(&done);
         let frames = crate::sse::Decoder::default().push(frame.as_bytes());

@@ -32,6 +32,18 @@ impl Usage {
     /// The largest count or time accepted (exact in a JavaScript number).
     pub const MAX: u64 = 1_000_000_000_000;
 
+    /// An example with every field set (the counts of the Responses API's documented usage
+    /// block), for tests on both ends of the wire.
+    pub const EXAMPLE: Usage = Usage {
+        input_tokens: 1200,
+        output_tokens: 300,
+        reasoning_tokens: 128,
+        cached_tokens: 1024,
+        first_token_ms: Some(80),
+        total_ms: 900,
+        tool_ms: 400,
+    };
+
     /// An untrusted count: a non-negative integer up to [`Self::MAX`] (larger ones are capped);
     /// a negative, fractional, non-numeric or missing value is 0.
     pub fn count(value: Option<u64>) -> u64 {

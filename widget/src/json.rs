@@ -347,15 +347,7 @@ mod tests {
             },
             StreamEvent::Done {
                 response_id: Some("resp_1".into()),
-                usage: Some(Usage {
-                    input_tokens: 1200,
-                    output_tokens: 300,
-                    reasoning_tokens: 128,
-                    cached_tokens: 1024,
-                    first_token_ms: Some(80),
-                    total_ms: 900,
-                    tool_ms: 0,
-                }),
+                usage: Some(Usage::EXAMPLE),
             },
         ]
     }
