@@ -137,17 +137,12 @@ pub(crate) fn decode_event(data: &str) -> Option<StreamEvent> {
 
 /// A `done` event's usage (none unless an object). Each number is untrusted: anything but a
 /// non-negative number reads as 0 (`first_token_ms`: none); fractions are cut and large
-/// numbers capped at [`Usage::MAX`].
+/// numbers saturate (the edge caps them at [`Usage::MAX`] already).
 pub(crate) fn decode_usage(v: &JsValue) -> Option<Usage> {
     if !v.is_object() {
         return None;
     }
-    let n = |key: &str| {
-        get(v, key)
-            .as_f64()
-            .filter(|n| *n >= 0.0)
-            .map(|n| n.min(Usage::MAX as f64) as u64)
-    };
+    let n = |key: &str| get(v, key).as_f64().filter(|n| *n >= 0.0).map(|n| n as u64);
     let z = |key: &str| n(key).unwrap_or(0);
     Some(Usage {
         input_tokens: z("input_tokens"),
