@@ -6,12 +6,14 @@
 //! | [`runner`] | who runs the MCP tools of an answer: the provider (hosted) or the edge |
 //! | [`deadline`] | keep-alive, idle limit and wall time as a state machine (clock passed in) |
 //! | [`feed`] | what the driver feeds a provider stream into: [`relay::Relay`] or a [`feed::ToolRound`] |
+//! | [`meter`] | one answer's token usage and timings, for the `usage` of its `done` event |
 //! | [`relay`] | hosted mode's stream: provider bytes in, widget SSE bytes out, always ending on purpose |
 //! | [`tool_loop`] | edge mode's tool loop as a state machine |
 //! | [`pending`] | edge mode's paused tool loop, as the bytes sealed while a call waits for approval |
 
 pub mod deadline;
 pub mod feed;
+pub mod meter;
 pub mod pending;
 pub mod relay;
 pub mod runner;

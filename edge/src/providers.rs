@@ -8,6 +8,7 @@
 //! | [`tools`] | edge mode's round: its URL, request and stream decoder, for either API |
 //! | [`responses`] | edge mode over the Responses API (`function` tools, `store: false`) |
 //! | [`chat_completions`] | edge mode over Chat Completions streaming with `tools` |
+//! | [`usage`] | the providers' usage blocks read, bounded, into the protocol's usage |
 //! | [`errors`] | a failed provider answer (status, transport, interrupted, too large) as the widget's error |
 
 pub mod chat_completions;
@@ -16,6 +17,7 @@ pub mod hosted;
 pub mod responses;
 pub mod tools;
 pub mod translate;
+pub mod usage;
 
 use protocol::ChatRequest;
 

@@ -87,6 +87,10 @@ pub enum StreamEvent {
         /// The provider's response id, when it gave one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         response_id: Option<String>,
+        /// Tokens and timings of the answer, when the edge measured them (absent from older
+        /// edges and recorded traffic).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        usage: Option<crate::Usage>,
     },
 }
 
@@ -326,6 +330,27 @@ mod tests {
             json,
             r#"{"type":"error","code":"provider_rate_limited","message":"slow down","retryable":true}"#
         );
+    }
+
+    #[test]
+    fn done_with_usage_round_trips_and_old_done_still_parses() {
+        let done = StreamEvent::Done {
+            response_id: Some("r".into()),
+            usage: Some(crate::Usage::EXAMPLE),
+        };
+        let frame = crate::sse::encode(&done);
+        let frames = crate::sse::Decoder::default().push(frame.as_bytes());
+        assert_eq!(StreamEvent::from_frame(&frames[0]).unwrap(), done);
+        let old: StreamEvent = serde_json::from_str(r#"{"type":"done"}"#).unwrap();
+        assert_eq!(
+            old,
+            StreamEvent::Done {
+                response_id: None,
+                usage: None
+            }
+        );
+        let bare = serde_json::to_string(&old).unwrap();
+        assert_eq!(bare, r#"{"type":"done"}"#);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! | [`event`] | the stream events and the error shape with its stable codes |
 //! | [`names`] | the wire name of every error code, event kind, tool status and role |
 //! | [`identity`] | the signed-in user the edge verified (`GET /api/me`) |
+//! | [`usage`] | the tokens and timings of one answer, read from untrusted counts |
 //! | [`sse`] | the SSE encoder and the incremental SSE decoder (bytes in, frames out) |
 //!
 //! ```
@@ -28,9 +29,11 @@ pub mod identity;
 pub mod names;
 pub mod servers;
 pub mod sse;
+pub mod usage;
 
 pub use chat::{ApprovalDecision, ChatRequest, RequestError, Role, Turn};
 pub use event::{ApiError, ErrorCode, ErrorResponse, EventKind, StreamEvent, ToolStatus};
 pub use identity::Identity;
 pub use servers::{DisconnectRequest, ModelList, ServerInfo, ServerList};
 pub use sse::{Decoder, Frame};
+pub use usage::Usage;

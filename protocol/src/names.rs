@@ -172,7 +172,10 @@ mod tests {
                 arguments: s("{}"),
             },
             EventKind::Error => StreamEvent::error(ErrorCode::Internal, "m", false),
-            EventKind::Done => StreamEvent::Done { response_id: None },
+            EventKind::Done => StreamEvent::Done {
+                response_id: None,
+                usage: None,
+            },
         }
     }
 

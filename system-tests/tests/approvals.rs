@@ -46,6 +46,7 @@ async fn approval_round_trip() -> anyhow::Result<()> {
             },
             StreamEvent::Done {
                 response_id: Some(response_id),
+                ..
             },
         ] => {
             assert_eq!(

@@ -145,6 +145,7 @@ async fn events_spaced_upstream_arrive_spaced() -> anyhow::Result<()> {
             _,
             StreamEvent::Done {
                 response_id: Some(sealed),
+                ..
             },
         )) => assert_eq!(
             opened(edge::seal::Purpose::ResponseId, sealed).as_deref(),

@@ -72,6 +72,7 @@ async fn paused(d: &Deployed) -> anyhow::Result<(String, String)> {
         },
         StreamEvent::Done {
             response_id: Some(state),
+            ..
         },
     ] = first.as_slice()
     else {
@@ -139,7 +140,13 @@ async fn approved_the_paused_loop_resumes_with_the_real_totals() -> anyhow::Resu
         assert!(text.contains(total), "{total} missing from {text}");
     }
     assert!(
-        matches!(events.last(), Some(StreamEvent::Done { response_id: None })),
+        matches!(
+            events.last(),
+            Some(StreamEvent::Done {
+                response_id: None,
+                ..
+            })
+        ),
         "{events:?}"
     );
     assert_eq!(events.iter().filter(|e| e.is_terminal()).count(), 1);

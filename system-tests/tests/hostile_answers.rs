@@ -588,7 +588,7 @@ async fn a_tool_without_annotations_waits_for_approval_by_default() -> anyhow::R
     assert!(
         matches!(
             events.as_slice(),
-            [.., StreamEvent::ApprovalRequest { tool, .. }, StreamEvent::Done { response_id: Some(_) }] if tool == "echo"
+            [.., StreamEvent::ApprovalRequest { tool, .. }, StreamEvent::Done { response_id: Some(_), .. }] if tool == "echo"
         ),
         "{events:?}"
     );

@@ -18,6 +18,7 @@
 //! | [`edit`] | edit a question (the provider sees the history up to it), regenerate, `copy(index)` |
 //! | [`faults`] | every provider fault shown with its code, nothing lost, Retry recovers |
 //! | [`threads`] | launcher at 360 px: New chat keeps the conversation, switch by keyboard, history per thread, reload, axe on the list |
+//! | [`usage`] | an answer's usage disclosure (tokens, timings) and the same numbers in `pomerium-chat:message` |
 //! | [`users`] | another user's sign-in leaves nothing of the first, shown or stored |
 //! | [`embedding`] | launcher mode, the host API and its events, screenshots (light, dark, launcher, 360 px) |
 //! | [`embedding_pages`] | pages unlike the demo: hostile global CSS, Vue re-rendering the parent, right to left |
@@ -34,4 +35,5 @@ mod faults;
 mod keyboard;
 mod session;
 mod threads;
+mod usage;
 mod users;

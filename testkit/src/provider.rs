@@ -255,8 +255,10 @@ async fn completions(
     };
     let model = body["model"].as_str().unwrap_or("llama-fake");
     let turn = chat_completions::turn(&body);
+    let message = turn.message.clone();
+    let usage_of = (body["stream_options"]["include_usage"] == true).then_some(message.as_str());
     function_answer(&state, &options, turn, 2, |decision| {
-        chat_completions::frames(decision, n, model)
+        chat_completions::frames(decision, n, model, usage_of)
     })
 }
 
@@ -358,8 +360,9 @@ async fn model_turn(
     if responses_functions::is_function_request(body) {
         let model = body["model"].as_str().unwrap_or("gpt-fake");
         let turn = responses_functions::turn(body);
+        let message = turn.message.clone();
         return function_answer(state, &options, turn, 3, |decision| {
-            responses_functions::frames(decision, n, model)
+            responses_functions::frames(decision, n, model, &message)
         });
     }
     let listed = match model::list_servers(&state.http, request::mcp_tools(body)).await {

@@ -58,6 +58,10 @@ pub(crate) struct Strings {
     pub(crate) allow: &'static str,
     pub(crate) deny: &'static str,
     pub(crate) always_allow: &'static str,
+    /// The label of an answer's usage disclosure.
+    pub(crate) usage: &'static str,
+    /// Tokens in (cached), out (reasoning), then first token, total and tool time in ms.
+    pub(crate) usage_line: &'static str,
     pub(crate) allowed: &'static str,
     pub(crate) denied: &'static str,
     pub(crate) expired: &'static str,
@@ -136,6 +140,8 @@ pub(crate) const EN: Strings = Strings {
     allow: "Allow",
     deny: "Deny",
     always_allow: "Always allow this tool",
+    usage: "Usage",
+    usage_line: "Tokens: {0} in ({1} cached), {2} out ({3} reasoning). First token {4} ms, total {5} ms, tools {6} ms",
     allowed: "Allowed",
     denied: "Denied",
     expired: "Not decided",
@@ -206,6 +212,8 @@ pub(crate) const DE: Strings = Strings {
     allow: "Erlauben",
     deny: "Ablehnen",
     always_allow: "Dieses Werkzeug immer erlauben",
+    usage: "Verbrauch",
+    usage_line: "Tokens: {0} ein ({1} Cache), {2} aus ({3} Reasoning). Erstes Token {4} ms, gesamt {5} ms, Werkzeuge {6} ms",
     allowed: "Erlaubt",
     denied: "Abgelehnt",
     expired: "Nicht entschieden",

@@ -15,7 +15,7 @@
 use js_sys::{Array, JSON, Object, Reflect};
 use protocol::{
     ApiError, ChatRequest, DisconnectRequest, ErrorCode, EventKind, Identity, ModelList,
-    ServerInfo, ServerList, StreamEvent, ToolStatus,
+    ServerInfo, ServerList, StreamEvent, ToolStatus, Usage,
 };
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -129,9 +129,48 @@ pub(crate) fn decode_event(data: &str) -> Option<StreamEvent> {
         EventKind::Error => StreamEvent::Error(decode_error(&v)?),
         EventKind::Done => StreamEvent::Done {
             response_id: s("response_id"),
+            usage: decode_usage(&get(&v, "usage")),
         },
     };
     Some(event)
+}
+
+/// A `done` event's usage (none unless an object). Each number is untrusted: anything but a
+/// non-negative number reads as 0 (`first_token_ms`: none); fractions are cut and large
+/// numbers saturate (the edge caps them at [`Usage::MAX`] already).
+pub(crate) fn decode_usage(v: &JsValue) -> Option<Usage> {
+    if !v.is_object() {
+        return None;
+    }
+    let n = |key: &str| get(v, key).as_f64().filter(|n| *n >= 0.0).map(|n| n as u64);
+    let z = |key: &str| n(key).unwrap_or(0);
+    Some(Usage {
+        input_tokens: z("input_tokens"),
+        output_tokens: z("output_tokens"),
+        reasoning_tokens: z("reasoning_tokens"),
+        cached_tokens: z("cached_tokens"),
+        first_token_ms: n("first_token_ms"),
+        total_ms: z("total_ms"),
+        tool_ms: z("tool_ms"),
+    })
+}
+
+/// `u` as the wire's usage object (for the host page's `pomerium-chat:message`).
+pub(crate) fn encode_usage(u: &Usage) -> JsValue {
+    let v = object();
+    let n = |n: u64| JsValue::from_f64(n as f64);
+    set(&v, "input_tokens", n(u.input_tokens));
+    set(&v, "output_tokens", n(u.output_tokens));
+    set(&v, "reasoning_tokens", n(u.reasoning_tokens));
+    set(&v, "cached_tokens", n(u.cached_tokens));
+    set(
+        &v,
+        "first_token_ms",
+        u.first_token_ms.map_or(JsValue::NULL, n),
+    );
+    set(&v, "total_ms", n(u.total_ms));
+    set(&v, "tool_ms", n(u.tool_ms));
+    v
 }
 
 /// An [`ApiError`] object.
@@ -297,9 +336,13 @@ mod tests {
                 arguments: "{\"query\":\"select 1\"}".into(),
             },
             StreamEvent::error(ErrorCode::ProviderRateLimited, "slow down", true),
-            StreamEvent::Done { response_id: None },
+            StreamEvent::Done {
+                response_id: None,
+                usage: None,
+            },
             StreamEvent::Done {
                 response_id: Some("resp_1".into()),
+                usage: Some(Usage::EXAMPLE),
             },
         ]
     }

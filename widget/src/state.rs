@@ -400,6 +400,7 @@ pub(crate) mod tests {
     pub(crate) fn done(response_id: Option<&str>) -> StreamEvent {
         StreamEvent::Done {
             response_id: response_id.map(str::to_owned),
+            usage: None,
         }
     }
 

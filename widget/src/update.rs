@@ -103,6 +103,7 @@ pub(crate) fn announcement(
         text: answer.text.clone(),
         status,
         request_id,
+        usage: answer.usage,
     })
 }
 

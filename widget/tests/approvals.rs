@@ -21,6 +21,7 @@ fn approval(id: &str, tool: &str) -> StreamEvent {
 fn done_with(response_id: &str) -> StreamEvent {
     StreamEvent::Done {
         response_id: Some(response_id.into()),
+        usage: None,
     }
 }
 

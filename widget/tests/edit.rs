@@ -166,11 +166,11 @@ async fn the_host_api_edits_regenerates_and_copies_markdown_and_says_so() {
         events.take(),
         vec![
             r#"regenerate {"index":0}"#.to_owned(),
-            r#"message {"role":"assistant","content":"again","status":"complete","requestId":null}"#
+            r#"message {"role":"assistant","content":"again","status":"complete","requestId":null,"usage":null}"#
                 .to_owned(),
             r#"edit {"index":0,"content":"ONE\nline two"}"#.to_owned(),
             r#"message {"role":"user","content":"ONE\nline two"}"#.to_owned(),
-            r#"message {"role":"assistant","content":"edited","status":"complete","requestId":null}"#
+            r#"message {"role":"assistant","content":"edited","status":"complete","requestId":null,"usage":null}"#
                 .to_owned(),
         ]
     );

@@ -189,7 +189,7 @@ async fn send_and_clear_drive_the_chat_and_events_report_it() {
         vec![
             "open {}".to_owned(),
             r#"message {"role":"user","content":"Hello from the page"}"#.to_owned(),
-            r#"message {"role":"assistant","content":"Hi *there*","status":"complete","requestId":"req_9"}"#.to_owned(),
+            r#"message {"role":"assistant","content":"Hi *there*","status":"complete","requestId":"req_9","usage":null}"#.to_owned(),
         ]
     );
 

@@ -453,7 +453,10 @@ pub(crate) fn text(delta: &str) -> protocol::StreamEvent {
 
 /// The `done` event.
 pub(crate) fn done() -> protocol::StreamEvent {
-    protocol::StreamEvent::Done { response_id: None }
+    protocol::StreamEvent::Done {
+        response_id: None,
+        usage: None,
+    }
 }
 
 /// How many characters `json` takes once pretty-printed with two-space indentation.

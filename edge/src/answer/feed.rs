@@ -56,11 +56,12 @@ impl<'a> ToolRound<'a> {
     }
 
     fn feed(&mut self, events: Vec<ModelEvent>) -> String {
-        events
+        let mut out: Vec<StreamEvent> = events
             .into_iter()
             .flat_map(|e| self.tool_loop.on_model_event(e))
-            .map(|e| sse::encode(&e))
-            .collect()
+            .collect();
+        self.tool_loop.meter().observe_all(&mut out);
+        encode(&out)
     }
 }
 
@@ -80,8 +81,15 @@ impl Feed for ToolRound<'_> {
     }
 
     fn fail(&mut self, error: &ApiError) -> String {
-        encode(&self.tool_loop.fail(error.clone()))
+        let events = self.tool_loop.fail(error.clone());
+        metered(self.tool_loop, events)
     }
+}
+
+/// Events of `tool_loop`'s answer as SSE text, in one piece, shown to its meter on the way.
+pub fn metered(tool_loop: &mut ToolLoop, mut events: Vec<StreamEvent>) -> String {
+    tool_loop.meter().observe_all(&mut events);
+    encode(&events)
 }
 
 /// Events as SSE text, in one piece.

@@ -130,6 +130,7 @@ pub fn pause(
     match sealed {
         Ok(sealed) => vec![StreamEvent::Done {
             response_id: Some(sealed),
+            usage: None,
         }],
         Err(error) => tool_loop.fail(error),
     }
@@ -313,6 +314,7 @@ mod tests {
             [
                 StreamEvent::Done {
                     response_id: Some(id),
+                    ..
                 },
             ] => assert!(id.starts_with("v1.")),
             other => panic!("{other:?}"),

@@ -5,8 +5,11 @@
 //! happens upstream, [`Relay::finish`] makes sure the widget's stream ends with `done` or
 //! `error`.
 
+use std::time::Instant;
+
 use protocol::{ApiError, StreamEvent, sse};
 
+use crate::answer::meter::Meter;
 use crate::incoming::continuation::Sealer;
 use crate::providers::errors;
 use crate::providers::translate::Translator;
@@ -19,6 +22,7 @@ pub struct Relay {
     /// The relay itself ended the stream (an upstream event past the size limit).
     failed: bool,
     sealer: Option<Sealer>,
+    meter: Meter,
 }
 
 impl Relay {
@@ -30,6 +34,7 @@ impl Relay {
             translator: Translator::new(secrets),
             failed: false,
             sealer: None,
+            meter: Meter::default(),
         }
     }
 
@@ -53,7 +58,8 @@ impl Relay {
             return out;
         }
         for frame in self.decoder.push(chunk) {
-            for event in self.translator.translate(&frame.data) {
+            for mut event in self.translator.translate(&frame.data) {
+                self.meter.observe(&mut event, Instant::now());
                 let event = match &self.sealer {
                     Some(sealer) => sealer.seal_event(event),
                     None => event,
@@ -133,12 +139,18 @@ event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{
             vec![StreamEvent::TextDelta { delta: "Hi".into() }]
         );
         let rest = relay.on_chunk(&UPSTREAM.as_bytes()[split + 1..]);
-        assert_eq!(
-            events(&rest),
-            vec![StreamEvent::Done {
-                response_id: Some("resp_9".into())
-            }]
-        );
+        match events(&rest).as_slice() {
+            [
+                StreamEvent::Done {
+                    response_id: Some(id),
+                    usage: Some(usage),
+                },
+            ] => {
+                assert_eq!(id, "resp_9");
+                assert!(usage.first_token_ms.is_some_and(|t| t <= usage.total_ms));
+            }
+            other => panic!("{other:?}"),
+        }
         assert_eq!(relay.finish(false), "");
     }
 

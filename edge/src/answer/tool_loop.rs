@@ -25,6 +25,7 @@
 use protocol::{ApiError, ApprovalDecision, ErrorCode, StreamEvent};
 use serde::{Deserialize, Serialize};
 
+use crate::answer::meter::Meter;
 use crate::config::Config;
 use crate::mcp::toolbox::Toolbox;
 use crate::redact::{Scrubber, Secrets};
@@ -59,6 +60,8 @@ pub enum ModelEvent {
         /// The whole JSON text.
         arguments: String,
     },
+    /// The round's token usage so far (the last one of a round counts).
+    Usage(protocol::Usage),
     /// The round's stream ended normally.
     Finished,
     /// The provider failed; the answer ends with this error.
@@ -220,6 +223,9 @@ pub struct ToolLoop {
     failed: Option<ApiError>,
     secrets: Secrets,
     scrubbers: Scrubbers,
+    /// The running round's token usage (the provider's last word on it).
+    round_usage: Option<protocol::Usage>,
+    meter: Meter,
 }
 
 impl ToolLoop {
@@ -236,7 +242,14 @@ impl ToolLoop {
             failed: None,
             scrubbers: scrubbers(&secrets),
             secrets,
+            round_usage: None,
+            meter: Meter::default(),
         }
+    }
+
+    /// The answer's usage and timings; the glue shows it every event it sends.
+    pub fn meter(&mut self) -> &mut Meter {
+        &mut self.meter
     }
 
     /// The functions offered.
@@ -290,6 +303,10 @@ impl ToolLoop {
                 delta => vec![StreamEvent::ReasoningDelta { delta }],
             },
             ModelEvent::Finished => vec![],
+            ModelEvent::Usage(usage) => {
+                self.round_usage = Some(usage);
+                vec![]
+            }
             ModelEvent::CallStarted { key, call_id, name } => self.call_started(key, call_id, name),
             ModelEvent::CallArguments { key, delta } => self.call_arguments(&key, &delta),
             ModelEvent::CallArgumentsDone { key, arguments } => {
@@ -312,10 +329,16 @@ impl ToolLoop {
         if self.failed.is_some() {
             return Step::End(Vec::new());
         }
+        if let Some(usage) = self.round_usage.take() {
+            self.meter.tokens(&usage);
+        }
         let mut events = self.flush();
         let round = self.rounds.last_mut().expect("a round is always running");
         if round.calls.is_empty() {
-            events.push(StreamEvent::Done { response_id: None });
+            events.push(StreamEvent::Done {
+                response_id: None,
+                usage: None,
+            });
             return Step::End(events);
         }
         if self.n_tool_rounds >= self.limits.max_rounds {

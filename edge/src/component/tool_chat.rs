@@ -10,14 +10,15 @@
 //! ends with `answer_timeout`. MCP replies are read up to `max_mcp_reply_bytes`; a larger one
 //! ends the answer with `upstream_too_large`. Log lines are scrubbed and escaped.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use protocol::{ChatRequest, StreamEvent, ToolStatus};
 
 use super::driver::{self, Note, Out, Stop};
 use super::mcp_http::McpConnection;
 use super::reply::Reply;
-use crate::answer::feed::{ToolRound, encode};
+use crate::answer::feed::{ToolRound, encode, metered};
+use crate::answer::meter::Meter;
 use crate::answer::pending;
 use crate::answer::relay::Relay;
 use crate::answer::runner;
@@ -59,6 +60,7 @@ pub(super) async fn run(
         sealer,
         paused,
     } = request;
+    let started = Instant::now();
     let secrets = redact::secrets(config, token.as_ref());
     let mut out = Out::new(config, reply.event_stream());
     if out.write(Relay::start(request_id)).await.is_err() {
@@ -66,6 +68,7 @@ pub(super) async fn run(
     }
     let log = Secrets::new(secrets.iter().cloned());
     let answer = Answer {
+        started,
         config,
         chat: &chat,
         token: token.as_ref(),
@@ -116,6 +119,8 @@ impl From<Note> for Ended {
 }
 
 struct Answer<'a> {
+    /// When the edge accepted the request (the answer's timings count from here).
+    started: Instant,
     config: &'a Config,
     chat: &'a ChatRequest,
     token: Option<&'a BearerToken>,
@@ -150,14 +155,17 @@ impl Answer<'_> {
             }
         };
         let tool_loop = tool_loop.insert(new_loop);
-        out.write(encode(&events)).await?;
+        *tool_loop.meter() = Meter::new(self.started);
+        out.write(metered(tool_loop, events)).await?;
         loop {
             let mut waiting = Vec::new();
             if !resuming {
                 let round = tool_loop.rounds().len() - 1;
                 self.model_round(tool_loop, round, out).await?;
                 match tool_loop.end_round() {
-                    Step::End(events) => return Ok(out.write(encode(&events)).await?),
+                    Step::End(events) => {
+                        return Ok(out.write(metered(tool_loop, events)).await?);
+                    }
                     Step::RunTools {
                         events,
                         jobs: next,
@@ -165,7 +173,7 @@ impl Answer<'_> {
                     } => {
                         // Approval ids go out sealed to the user, as in hosted mode.
                         let events = events.into_iter().map(|e| self.sealer.seal_event(e));
-                        out.write(encode(&events.collect::<Vec<_>>())).await?;
+                        out.write(metered(tool_loop, events.collect())).await?;
                         jobs = next;
                         waiting = asked;
                     }
@@ -192,7 +200,7 @@ impl Answer<'_> {
                     None => Err("the tool's server is not connected".to_owned()),
                 };
                 let events = tool_loop.on_tool_result(&job.call_id, outcome);
-                out.write(encode(&events)).await?;
+                out.write(metered(tool_loop, events)).await?;
                 if tool_loop.failed() {
                     return Ok(());
                 }
@@ -200,7 +208,7 @@ impl Answer<'_> {
             if !waiting.is_empty() {
                 let secrets = Secrets::new(self.secrets.iter().cloned());
                 let events = pending::pause(tool_loop, waiting, self.chat, &secrets, self.sealer);
-                return Ok(out.write(encode(&events)).await?);
+                return Ok(out.write(metered(tool_loop, events)).await?);
             }
             tool_loop.next_round();
         }

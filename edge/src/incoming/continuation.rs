@@ -84,8 +84,9 @@ impl Sealer {
     /// The event as the browser may see it: ids sealed (withheld for an unknown user).
     pub fn seal_event(&self, event: StreamEvent) -> StreamEvent {
         match event {
-            StreamEvent::Done { response_id } => StreamEvent::Done {
+            StreamEvent::Done { response_id, usage } => StreamEvent::Done {
                 response_id: response_id.and_then(|id| self.seal(Purpose::ResponseId, &id)),
+                usage,
             },
             StreamEvent::ApprovalRequest {
                 approval_request_id,
@@ -197,6 +198,7 @@ mod tests {
     fn handed_out(sealer: &Sealer) -> (String, String) {
         let done = sealer.seal_event(StreamEvent::Done {
             response_id: Some("resp_1".into()),
+            usage: None,
         });
         let approval = sealer.seal_event(StreamEvent::ApprovalRequest {
             approval_request_id: "mcpr_1".into(),
@@ -208,6 +210,7 @@ mod tests {
             (
                 StreamEvent::Done {
                     response_id: Some(r),
+                    ..
                 },
                 StreamEvent::ApprovalRequest {
                     approval_request_id: a,
@@ -304,9 +307,13 @@ mod tests {
         let unknown = Sealer::new(&config(Some(SECRET)), &Identity::unnamed(), NOW).unwrap();
         assert_eq!(
             unknown.seal_event(StreamEvent::Done {
-                response_id: Some("resp_1".into())
+                response_id: Some("resp_1".into()),
+                usage: None,
             }),
-            StreamEvent::Done { response_id: None }
+            StreamEvent::Done {
+                response_id: None,
+                usage: None
+            }
         );
     }
 }

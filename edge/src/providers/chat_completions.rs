@@ -59,7 +59,8 @@ pub fn request(
                                                      "parameters": t.parameters}})
         })
         .collect();
-    let mut body = json!({"model": model, "messages": messages, "stream": true});
+    let mut body = json!({"model": model, "messages": messages, "stream": true,
+                          "stream_options": {"include_usage": true}});
     if !tools.is_empty() {
         body["tools"] = Value::Array(tools);
     }
@@ -168,7 +169,11 @@ impl Decoder {
                 retryable: false,
             })];
         }
-        let mut res = Vec::new();
+        // The usage chunk (empty choices) or any chunk with usage: the last one counts.
+        let mut res: Vec<ModelEvent> = super::usage::chat_completions(chunk)
+            .map(ModelEvent::Usage)
+            .into_iter()
+            .collect();
         let Some(choice) = chunk["choices"].as_array().and_then(|c| c.first()) else {
             return res;
         };
@@ -413,6 +418,7 @@ mod tests {
         }];
         let body = request("llama3", "sys", &chat, &toolbox, &history);
         assert_eq!(body["stream"], true);
+        assert_eq!(body["stream_options"]["include_usage"], true);
         assert_eq!(
             body["tools"],
             json!([{"type":"function","function":{"name":"northwind__list_tables","description":"Tables","parameters":{"type":"object"}}}])

@@ -145,7 +145,8 @@ impl Decoder {
             }
             "response.completed" => {
                 self.ended = true;
-                vec![ModelEvent::Finished]
+                let usage = super::usage::responses(&event).map(ModelEvent::Usage);
+                usage.into_iter().chain([ModelEvent::Finished]).collect()
             }
             kind => match failure(kind, &event, &self.secrets) {
                 Some(error) => {

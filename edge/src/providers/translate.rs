@@ -206,7 +206,10 @@ impl Translator {
                     .get("response")
                     .and_then(|r| str_at(r, "id"))
                     .or_else(|| self.response_id.clone());
-                vec![StreamEvent::Done { response_id: id }]
+                vec![StreamEvent::Done {
+                    response_id: id,
+                    usage: super::usage::responses(&event),
+                }]
             }
             (kind @ ("response.failed" | "response.incomplete" | "error"), _) => {
                 failure(kind, &event, &self.secrets)

@@ -55,12 +55,23 @@ pub(crate) fn turn(body: &Value) -> FunctionTurn {
     }
 }
 
-/// Every `data:` frame of the completion for `decision`.
-pub(crate) fn frames(decision: &Decision, n: usize, model: &str) -> Vec<String> {
+/// Every `data:` frame of the completion for `decision`; with `usage_of` (the request asked
+/// `stream_options.include_usage`: the user's message), every chunk has `"usage": null` and one
+/// more chunk with empty `choices` carries the totals before `[DONE]`.
+pub(crate) fn frames(
+    decision: &Decision,
+    n: usize,
+    model: &str,
+    usage_of: Option<&str>,
+) -> Vec<String> {
+    let id = format!("chatcmpl-{n}");
     let chunk = |delta: Value, finish: Option<&str>| {
-        let data = json!({"id": format!("chatcmpl-{n}"), "object": "chat.completion.chunk",
+        let mut data = json!({"id": id, "object": "chat.completion.chunk",
                           "created": 0, "model": model,
                           "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]});
+        if usage_of.is_some() {
+            data["usage"] = Value::Null;
+        }
         crate::frames::chunk(&data)
     };
     let mut res = vec![chunk(json!({"role": "assistant", "content": ""}), None)];
@@ -87,6 +98,16 @@ pub(crate) fn frames(decision: &Decision, n: usize, model: &str) -> Vec<String> 
         }
     };
     res.push(chunk(json!({}), Some(finish)));
+    if let Some(message) = usage_of {
+        let output = match decision {
+            Decision::Call { arguments, .. } => arguments,
+            Decision::Answer(text) => text,
+        };
+        let data = json!({"id": id, "object": "chat.completion.chunk", "created": 0,
+                          "model": model, "choices": [],
+                          "usage": events::chat_usage(message, output)});
+        res.push(crate::frames::chunk(&data));
+    }
     res.push(crate::frames::DONE.to_owned());
     res
 }
@@ -132,6 +153,7 @@ mod tests {
             },
             2,
             "llama",
+            Some("sales by year please"),
         );
         assert_eq!(frames.last().unwrap(), "data: [DONE]\n\n");
         let chunks: Vec<Value> = frames[..frames.len() - 1]
@@ -147,12 +169,22 @@ mod tests {
             .collect();
         assert!(fragments.len() >= 3, "{fragments:?}");
         assert_eq!(fragments.concat(), r#"{"query":"SELECT 1"}"#);
+        // The usage chunk comes last, with empty choices; every other chunk has null usage.
+        let (last, rest) = chunks.split_last().unwrap();
+        assert_eq!(last["choices"], json!([]));
+        assert_eq!(
+            last["usage"],
+            json!({"prompt_tokens": 4, "completion_tokens": 2, "total_tokens": 6,
+                   "prompt_tokens_details": {"cached_tokens": 2},
+                   "completion_tokens_details": {"reasoning_tokens": 0}})
+        );
+        assert!(rest.iter().all(|c| c["usage"].is_null()));
         assert_eq!(
             chunks[1]["choices"][0]["delta"]["tool_calls"][0]["id"],
             "call_2"
         );
         assert_eq!(
-            chunks.last().unwrap()["choices"][0]["finish_reason"],
+            rest.last().unwrap()["choices"][0]["finish_reason"],
             "tool_calls"
         );
     }

@@ -31,13 +31,30 @@ pub(crate) fn response(
     })
 }
 
-/// Token counts, roughly: one token per whitespace-separated word.
-pub(crate) fn usage(input: &str, output: &str) -> Value {
+/// Token counts, roughly: one token per whitespace-separated word of `input` and `output`;
+/// of the input, half (rounded down) read from the cache; of the output, a third reasoning.
+pub(crate) fn token_counts(input: &str, output: &str) -> [usize; 4] {
     let (n_in, n_out) = (
         input.split_whitespace().count(),
         output.split_whitespace().count(),
     );
-    json!({"input_tokens": n_in, "output_tokens": n_out, "total_tokens": n_in + n_out})
+    [n_in, n_out, n_out / 3, n_in / 2]
+}
+
+/// [`token_counts`] as a Responses `response.usage` block (`shared/protocols-next.md` §7).
+pub(crate) fn usage(input: &str, output: &str) -> Value {
+    let [n_in, n_out, reasoning, cached] = token_counts(input, output);
+    json!({"input_tokens": n_in, "input_tokens_details": {"cached_tokens": cached, "cache_write_tokens": 0},
+           "output_tokens": n_out, "output_tokens_details": {"reasoning_tokens": reasoning},
+           "total_tokens": n_in + n_out})
+}
+
+/// [`token_counts`] as a Chat Completions `usage` block (`shared/protocols-next.md` §8).
+pub(crate) fn chat_usage(input: &str, output: &str) -> Value {
+    let [n_in, n_out, reasoning, cached] = token_counts(input, output);
+    json!({"prompt_tokens": n_in, "completion_tokens": n_out, "total_tokens": n_in + n_out,
+           "prompt_tokens_details": {"cached_tokens": cached},
+           "completion_tokens_details": {"reasoning_tokens": reasoning}})
 }
 
 /// An MCP tool (`inputSchema`, camel case) as a Responses `mcp_list_tools` entry

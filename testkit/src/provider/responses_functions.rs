@@ -63,8 +63,8 @@ pub(crate) fn turn(body: &Value) -> FunctionTurn {
     }
 }
 
-/// Every frame of the response for `decision`.
-pub(crate) fn frames(decision: &Decision, n: usize, model: &str) -> Vec<String> {
+/// Every frame of the response for `decision` to the user's `message` (usage counted from it).
+pub(crate) fn frames(decision: &Decision, n: usize, model: &str, message: &str) -> Vec<String> {
     let mut w = EventWriter::default();
     let id = format!("resp_{n}");
     let in_progress = events::response(&id, model, "in_progress", &[], None);
@@ -112,7 +112,12 @@ pub(crate) fn frames(decision: &Decision, n: usize, model: &str) -> Vec<String> 
         "response.output_item.done",
         json!({"output_index": 0, "item": item}),
     ));
-    let done = events::response(&id, model, "completed", &[item], None);
+    let output = match decision {
+        Decision::Call { arguments, .. } => arguments,
+        Decision::Answer(text) => text,
+    };
+    let usage = events::usage(message, output);
+    let done = events::response(&id, model, "completed", &[item], Some(usage));
     res.push(w.frame("response.completed", json!({ "response": done })));
     res
 }
@@ -162,6 +167,7 @@ mod tests {
             },
             3,
             "m",
+            "one two",
         )
         .concat();
         let datas: Vec<Value> = protocol::sse::Decoder::default()
@@ -179,5 +185,8 @@ mod tests {
             .collect();
         assert_eq!(args, "{\"a\":1}");
         assert_eq!(kinds.last(), Some(&"response.completed"));
+        let usage = &datas.last().unwrap()["response"]["usage"];
+        assert_eq!(usage["input_tokens"], 2);
+        assert_eq!(usage["input_tokens_details"]["cached_tokens"], 1);
     }
 }

@@ -124,7 +124,10 @@ mod tests {
             StreamEvent::TextDelta {
                 delta: "Grüße 東京 🚀".into(),
             },
-            StreamEvent::Done { response_id: None },
+            StreamEvent::Done {
+                response_id: None,
+                usage: None,
+            },
         ];
         let bytes = format!(
             "{}{}event: brand_new\ndata: {{\"type\":\"brand_new\"}}\n\n{}",

@@ -83,6 +83,7 @@ impl Controller {
                 text,
                 status,
                 request_id,
+                usage,
             } => self.fire(
                 "message",
                 &[
@@ -90,6 +91,10 @@ impl Controller {
                     ("content", text.into()),
                     ("status", status.into()),
                     ("requestId", null_or(request_id)),
+                    (
+                        "usage",
+                        usage.map_or(JsValue::NULL, |u| json::encode_usage(&u)),
+                    ),
                 ],
             ),
             HostEvent::Edit { index, content } => self.fire(

@@ -6,7 +6,7 @@
 //! that will not stop. A `done` that leaves approval requests open parks the answer in
 //! [`AnswerStatus::AwaitingApproval`] until the user decides.
 
-use protocol::{ApiError, ErrorCode, StreamEvent, ToolStatus};
+use protocol::{ApiError, ErrorCode, StreamEvent, ToolStatus, Usage};
 
 /// The assistant's answer to one question.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -27,6 +27,8 @@ pub(crate) struct Answer {
     pub(crate) approvals: Vec<Approval>,
     /// Whether the answer is still coming.
     pub(crate) status: AnswerStatus,
+    /// Tokens and timings from the last `done` (not stored with the thread).
+    pub(crate) usage: Option<Usage>,
 }
 
 /// Whether an answer is still coming, and how it ended.
@@ -179,8 +181,9 @@ impl Answer {
                 }
             }
             StreamEvent::Error(error) => self.fail(error),
-            StreamEvent::Done { response_id } => {
+            StreamEvent::Done { response_id, usage } => {
                 self.settle_calls();
+                self.usage = usage;
                 if response_id.is_some() {
                     self.response_id = response_id;
                 }
@@ -260,7 +263,10 @@ mod tests {
     }
 
     fn done() -> StreamEvent {
-        StreamEvent::Done { response_id: None }
+        StreamEvent::Done {
+            response_id: None,
+            usage: None,
+        }
     }
 
     fn error(code: ErrorCode, retryable: bool) -> ApiError {
@@ -304,6 +310,7 @@ mod tests {
                 text("lo\nworld"),
                 StreamEvent::Done {
                     response_id: Some("resp_1".into()),
+                    usage: None,
                 },
             ],
             Answer {

@@ -6,7 +6,7 @@
 //! start a request, save, tell the host page, move the focus, watch for a sign-in. Both are
 //! plain data, so the rules between them are tested natively.
 
-use protocol::{ApiError, ChatRequest, Identity, ModelList, ServerList, StreamEvent};
+use protocol::{ApiError, ChatRequest, Identity, ModelList, ServerList, StreamEvent, Usage};
 
 use crate::state::{Exchange, Slot, Threads};
 use crate::storage::Prefs;
@@ -297,6 +297,8 @@ pub(crate) enum HostEvent {
         status: &'static str,
         /// The edge's request id.
         request_id: Option<String>,
+        /// Tokens and timings, when the edge sent them.
+        usage: Option<Usage>,
     },
     /// `pomerium-chat:edit`: question `index` was replaced by `content` (the answers after it
     /// went); a `pomerium-chat:message` for the question follows.

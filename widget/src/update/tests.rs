@@ -661,6 +661,7 @@ fn the_page_hears_how_each_answer_ended_once() {
             text: "a".into(),
             status: "complete",
             request_id: Some("req_1".into()),
+            usage: None,
         })
     );
     assert_eq!(
@@ -702,4 +703,32 @@ fn a_streaming_answer_is_saved_at_most_every_second() {
     assert!(!save_due(&state, false, 999.0));
     assert!(save_due(&state, false, 1000.0));
     assert!(save_due(&state, true, 0.0), "forced");
+}
+
+#[test]
+fn the_page_hears_the_answers_usage_and_the_answer_keeps_it() {
+    let usage = protocol::Usage {
+        input_tokens: 6,
+        output_tokens: 9,
+        first_token_ms: Some(12),
+        total_ms: 40,
+        ..protocol::Usage::default()
+    };
+    let mut state = asked("q");
+    let before = last_outcome(&state);
+    stream(
+        &mut state,
+        vec![
+            text("a"),
+            StreamEvent::Done {
+                response_id: None,
+                usage: Some(usage),
+            },
+        ],
+    );
+    assert_eq!(state.exchanges.last().unwrap().answer.usage, Some(usage));
+    match announcement(before, &state) {
+        Some(HostEvent::Answer { usage: got, .. }) => assert_eq!(got, Some(usage)),
+        other => panic!("{other:?}"),
+    }
 }

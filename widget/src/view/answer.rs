@@ -9,12 +9,14 @@
 //! collapsed `details[data-role="reasoning"]`. Layout, top to bottom: reasoning, tool
 //! listings and calls, approvals, text, the "stopped" note, the error box. Each part remembers
 //! what it showed and changes only what differs; the text goes through [`MarkdownView`].
+//! After a `done` that carried usage, a collapsed `details[data-role="usage"]` under the text
+//! shows its tokens and timings on demand.
 
-use protocol::ErrorCode;
+use protocol::{ErrorCode, Usage};
 use web_sys::{Document, Element, Text};
 
 use crate::dom;
-use crate::i18n::Strings;
+use crate::i18n::{self, Strings};
 use crate::state::{Answer, AnswerStatus, ToolList};
 use crate::view::approval::ApprovalView;
 use crate::view::error_box::{self, Actions};
@@ -274,10 +276,42 @@ impl AnswerView {
                 let note = dom::text_child(doc, &self.root, "p", &[("class", "note")], s.stopped);
                 self.end = Some(note);
             }
-            _ => {}
+            AnswerStatus::Complete | AnswerStatus::AwaitingApproval => {
+                self.end = answer
+                    .usage
+                    .as_ref()
+                    .map(|u| usage_box(doc, &self.root, u, s));
+            }
+            AnswerStatus::Streaming => {}
         }
         was_streaming && answer.status == AnswerStatus::Complete
     }
+}
+
+/// The collapsed `details[data-role="usage"]` under an answer: tokens and timings on demand.
+fn usage_box(doc: &Document, root: &Element, u: &Usage, s: &Strings) -> Element {
+    let attrs = [
+        ("class", "usage"),
+        ("part", "usage"),
+        ("data-role", "usage"),
+    ];
+    let details = dom::child(doc, root, "details", &attrs);
+    dom::text_child(doc, &details, "summary", &[], s.usage);
+    let n = [
+        u.input_tokens,
+        u.cached_tokens,
+        u.output_tokens,
+        u.reasoning_tokens,
+    ]
+    .map(|n| n.to_string());
+    let first = u.first_token_ms.map_or("–".to_owned(), |ms| ms.to_string());
+    let (total, tools) = (u.total_ms.to_string(), u.tool_ms.to_string());
+    let line = i18n::fill(
+        s.usage_line,
+        &[&n[0], &n[1], &n[2], &n[3], &first, &total, &tools],
+    );
+    dom::text_child(doc, &details, "p", &[], &line);
+    details
 }
 
 fn display_name<'a>(cx: &'a Context<'_>, server: &'a str) -> &'a str {

@@ -110,7 +110,10 @@ fn a_call_then_an_answer() {
     );
     assert_eq!(
         tool_loop.end_round(),
-        Step::End(vec![StreamEvent::Done { response_id: None }])
+        Step::End(vec![StreamEvent::Done {
+            response_id: None,
+            usage: None
+        }])
     );
 }
 
@@ -546,4 +549,45 @@ fn a_call_that_needs_approval_waits_silently_then_resumes() {
         ToolLoop::resume(toolbox(), limits(8), vec![], paused, &decide(true)).unwrap();
     assert!(jobs.is_empty());
     assert!(matches!(&events[..], [StreamEvent::ToolCallFailed { .. }]));
+}
+
+#[test]
+fn usage_is_the_last_word_of_each_round_summed_over_the_rounds() {
+    let tokens = |input, output| protocol::Usage {
+        input_tokens: input,
+        output_tokens: output,
+        ..protocol::Usage::default()
+    };
+    let mut tool_loop = ToolLoop::new(toolbox(), limits(8), vec![]);
+    let mut events = call_round(&mut tool_loop, "call_1", "northwind__read_query");
+    // A server that sends cumulative usage on several chunks: the last one counts.
+    tool_loop.on_model_event(ModelEvent::Usage(tokens(1, 1)));
+    tool_loop.on_model_event(ModelEvent::Usage(tokens(100, 10)));
+    let Step::RunTools { .. } = tool_loop.end_round() else {
+        panic!("tools should run");
+    };
+    events.extend(tool_loop.on_tool_result("call_1", Ok("rows".into())));
+    tool_loop.next_round();
+    events.extend(tool_loop.on_model_event(ModelEvent::Text("Sales".into())));
+    tool_loop.on_model_event(ModelEvent::Usage(tokens(150, 20)));
+    let Step::End(end) = tool_loop.end_round() else {
+        panic!("the answer should end");
+    };
+    events.extend(end);
+    let text = crate::answer::feed::metered(&mut tool_loop, events);
+    let events: Vec<StreamEvent> = protocol::sse::Decoder::default()
+        .push(text.as_bytes())
+        .iter()
+        .map(|f| StreamEvent::from_frame(f).unwrap())
+        .collect();
+    match events.last() {
+        Some(StreamEvent::Done {
+            usage: Some(usage), ..
+        }) => {
+            assert_eq!((usage.input_tokens, usage.output_tokens), (250, 30));
+            assert!(usage.first_token_ms.is_some());
+            assert!(usage.tool_ms <= usage.total_ms);
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -75,7 +75,8 @@ fn tool_turn_translates_in_order() {
                 delta: "answer".into()
             },
             StreamEvent::Done {
-                response_id: Some("resp_1".into())
+                response_id: Some("resp_1".into()),
+                usage: Some(protocol::Usage::default()),
             },
         ]
     );
@@ -143,7 +144,8 @@ fn nothing_after_a_terminal_event_and_garbage_is_skipped() {
         vec![
             StreamEvent::TextDelta { delta: "a".into() },
             StreamEvent::Done {
-                response_id: Some("r".into())
+                response_id: Some("r".into()),
+                usage: None,
             }
         ]
     );
@@ -166,7 +168,8 @@ fn approval_requests_carry_the_full_arguments() {
                 arguments: "{\"query\":\"SELECT 1\"}".into(),
             },
             StreamEvent::Done {
-                response_id: Some("resp_2".into())
+                response_id: Some("resp_2".into()),
+                usage: None,
             },
         ]
     );
