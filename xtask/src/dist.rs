@@ -30,9 +30,10 @@ use crate::{precompile, tools};
 
 /// The widget bundle's budget: JS and wasm, gzipped. Issue 15's goal is 75,000 bytes. The
 /// bundle was 100,450 after wasm-opt and the loader's shell; issue 16's features then added
-/// 7,200 (edit, regenerate and copy 2,300; threads 4,900), a cost taken on purpose (README,
-/// "Size"), so the budget is the 108,650 measured then plus about 1%.
-pub(crate) const WIDGET_BUDGET_GZ: u64 = 109_700;
+/// about 8,300 (edit, regenerate and copy 2,300; threads 4,900; usage under each answer 1,100),
+/// a cost taken on purpose (README, "Size"), so the budget is the 109,772 measured then plus
+/// about 1%.
+pub(crate) const WIDGET_BUDGET_GZ: u64 = 110_900;
 
 /// How `wasm-opt` shrinks the widget's wasm after wasm-bindgen. Measured on the widget
 /// (wasm-opt 132, December 2026): `-Os` 212,522 bytes raw / 90,107 gzipped, `-Oz` 211,841 /
