@@ -13,6 +13,7 @@
 pub mod deadline;
 pub mod feed;
 pub mod pending;
+pub mod progress;
 pub mod relay;
 pub mod runner;
 pub mod tool_loop;
