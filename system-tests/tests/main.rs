@@ -20,5 +20,6 @@ mod support;
 mod third_party_mcp;
 mod tool_bounds;
 mod tool_mode;
+mod tool_progress;
 mod widget;
 mod zero_trust;
