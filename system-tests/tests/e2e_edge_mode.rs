@@ -4,6 +4,9 @@
 //! through Pomerium's MCP route with the TE of that chat, and the answer carries the real
 //! totals. Shares the page driving of [`crate::e2e`].
 
+use std::time::Duration;
+
+use serde_json::{Value, json};
 use testkit::browser::Browser;
 use testkit::chain::{Chain, ChainConfig};
 use testkit::provider::{FakeProvider, Script};
@@ -78,4 +81,115 @@ async fn sales_by_year_with_the_edge_running_the_tools() -> anyhow::Result<()> {
         assert!(!page_html.contains(&te), "a token reached the page");
     }
     Ok(())
+}
+
+/// While `slow_query` runs, its card shows a progress bar that fills up (accessible: a
+/// `<progress>` with `aria-valuenow`); once the result is in, the bar is gone.
+#[tokio::test]
+async fn a_slow_tool_shows_its_progress_bar_while_it_runs() -> anyhow::Result<()> {
+    let provider = FakeProvider::start(Script::default()).await?;
+    let chain = Chain::start(
+        &provider.base_url(),
+        ChainConfig::new("e2e_progress", &[("TOOL_MODE", "edge")]),
+    )
+    .await?;
+    let pomerium = &chain.pomerium;
+    let browser = Browser::start().await?;
+    let result = watch_progress(&browser, pomerium).await;
+    browser.close().await?;
+    let (snapshots, end) = result?;
+
+    let bars: Vec<&Value> = snapshots
+        .iter()
+        .filter(|s| s["status"] == "running" && s["tag"] == "PROGRESS")
+        .collect();
+    assert!(!bars.is_empty(), "no bar while running: {snapshots:?}");
+    let values: Vec<i64> = bars
+        .iter()
+        .filter_map(|s| s["valuenow"].as_str()?.parse().ok())
+        .collect();
+    assert!(values.windows(2).all(|w| w[0] <= w[1]), "{values:?}");
+    assert!(
+        values.iter().any(|v| *v > 0),
+        "the bar never moved: {values:?}"
+    );
+    for bar in &bars {
+        assert_eq!(bar["value"], bar["valuenow"], "{bar}");
+        assert!(
+            !bar["label"].as_str().unwrap_or_default().is_empty(),
+            "{bar}"
+        );
+        assert!(
+            bar["live"].is_null() || bar["live"] == "off",
+            "ticks are not announced: {bar}"
+        );
+    }
+    assert_eq!(end["status"], "done", "{end}");
+    assert_eq!(
+        end["tag"],
+        Value::Null,
+        "the bar stays after the call: {end}"
+    );
+    Ok(())
+}
+
+/// Asks for the slow count with Northwind ticked, recording the `slow_query` card's progress
+/// element at every DOM change; returns the records and the card once the answer completed.
+async fn watch_progress(
+    browser: &Browser,
+    pomerium: &testkit::pomerium::FakePomerium,
+) -> anyhow::Result<(Vec<Value>, Value)> {
+    browser
+        .client
+        .goto(&format!("{}/", pomerium.base_url()))
+        .await?;
+    browser
+        .wait_for(
+            "the widget to list the Northwind server",
+            &format!("{ROOT} return !!root && document.querySelector('pomerium-chat').dataset.ready === 'true' && !!root.querySelector('input[data-server-id=\"northwind\"]');"),
+            Duration::from_secs(30),
+        )
+        .await?;
+    let card = "const card = () => {
+            const c = root.querySelector('[data-role=\"tool-call\"][data-tool=\"slow_query\"]');
+            if (!c) return null;
+            const p = c.querySelector('[data-role=\"progress\"]');
+            return { status: c.dataset.status, tag: p ? p.tagName : null,
+                     value: p ? p.getAttribute('value') : null,
+                     valuenow: p ? p.getAttribute('aria-valuenow') : null,
+                     label: p ? p.getAttribute('aria-label') : null,
+                     live: p ? p.closest('[aria-live]')?.getAttribute('aria-live') ?? null : null };
+        };";
+    let script = format!(
+        "{ROOT} {card}
+        window.__progress = [];
+        new MutationObserver(() => {{ const c = card(); if (c) window.__progress.push(c); }})
+            .observe(root, {{ subtree: true, childList: true, characterData: true, attributes: true }});
+        const box = root.querySelector('input[data-server-id=\"northwind\"]');
+        if (!box.checked) box.click();
+        const input = root.querySelector('textarea[data-role=\"input\"]');
+        input.value = arguments[0];
+        input.dispatchEvent(new Event('input', {{ bubbles: true }}));
+        root.querySelector('button[data-role=\"send\"]').click();
+        return true;"
+    );
+    browser
+        .eval(&script, vec![json!("Count the orders slowly, please")])
+        .await?;
+    let end = browser
+        .wait_for(
+            "the answer to complete",
+            &format!(
+                "{ROOT} {card}
+                const msgs = root.querySelectorAll('[data-role=\"message\"][data-author=\"assistant\"]');
+                const last = msgs[msgs.length - 1];
+                if (!last || !last.dataset.complete) return null;
+                return card() ?? {{ missing: true }};"
+            ),
+            Duration::from_secs(60),
+        )
+        .await?;
+    let snapshots = browser.eval("return window.__progress;", vec![]).await?;
+    let snapshots = snapshots.as_array().cloned().unwrap_or_default();
+    Ok((snapshots, end))
 }
