@@ -1,14 +1,17 @@
 //! Progress of a running tool in edge tool mode, through the real edge and the real
 //! northwind-mcp: `slow_query` reports `notifications/progress` (0..3 of 4, 250 ms apart), and the
-//! edge streams them as `tool_progress` events while the call runs, before its result.
+//! edge streams them as `tool_progress` events while the call runs, before its result; a client
+//! that goes away mid-call gets the call cancelled.
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use protocol::StreamEvent;
 use serde_json::json;
 use testkit::provider::{FakeProvider, Script};
 
 use crate::support::{client, northwind_chain, read_events};
+use crate::widget::chain::eventually;
 
 #[tokio::test]
 async fn progress_of_a_slow_tool_streams_before_its_result() -> anyhow::Result<()> {
@@ -79,5 +82,45 @@ async fn progress_of_a_slow_tool_streams_before_its_result() -> anyhow::Result<(
         matches!(all.last(), Some(StreamEvent::Done { .. })),
         "{all:?}"
     );
+    Ok(())
+}
+
+/// A client that goes away while `slow_query` runs: the edge tells northwind-mcp the call is off
+/// (`notifications/cancelled`, one more POST through Pomerium's MCP route after the call's).
+#[tokio::test]
+async fn a_client_that_goes_away_cancels_the_running_tool() -> anyhow::Result<()> {
+    let provider = FakeProvider::start(Script::default()).await?;
+    let chain = northwind_chain(&provider, "tool_cancel", &[("TOOL_MODE", "edge")]).await?;
+    let body = json!({
+        "messages": [{"role": "user", "content": "Count the orders slowly, please"}],
+        "servers": ["northwind"],
+    });
+    let res = client()
+        .post(format!("{}/api/chat", chain.pomerium.base_url()))
+        .json(&body)
+        .send()
+        .await?;
+    anyhow::ensure!(res.status() == 200, "status {}", res.status());
+    // Read until the first progress report: the call is running.
+    let mut decoder = protocol::sse::Decoder::default();
+    let mut body = res.bytes_stream();
+    'running: while let Some(chunk) = body.next().await {
+        for frame in decoder.push(&chunk?) {
+            if matches!(
+                StreamEvent::from_frame(&frame)?,
+                StreamEvent::ToolProgress { .. }
+            ) {
+                break 'running;
+            }
+        }
+    }
+    let during_call = chain.pomerium.mcp_hits(0).len();
+    drop(body);
+    eventually("the cancel to reach the MCP route", 20, || {
+        chain.pomerium.mcp_hits(0).len() > during_call
+    })
+    .await?;
+    let hits = chain.pomerium.mcp_hits(0);
+    assert!(hits.iter().all(|h| h.accepted), "{}", hits.len());
     Ok(())
 }

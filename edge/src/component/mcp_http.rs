@@ -31,6 +31,8 @@ pub(super) struct McpConnection {
     timeout: Duration,
     /// Most bytes read of one reply.
     max_reply_bytes: usize,
+    /// The id of the tool call in flight, until its answer is read.
+    running: Option<u64>,
 }
 
 impl McpConnection {
@@ -47,6 +49,7 @@ impl McpConnection {
             session: Session::default(),
             timeout,
             max_reply_bytes,
+            running: None,
         };
         let id = conn.session.next_id();
         let (session_id, result) = conn.request(mcp_client::initialize(id), id).await?;
@@ -86,10 +89,26 @@ impl McpConnection {
         let id = self.session.next_id();
         let token = format!("pchat-{id}");
         let body = mcp_client::call_tool_with_progress(id, tool, arguments, &token)?;
-        let (_, result) = self
+        self.running = Some(id);
+        let answer = self
             .exchange(body, id, Some((token.as_str(), progress)))
-            .await?;
+            .await;
+        self.running = None;
+        let (_, result) = answer?;
         Ok(mcp_client::call_output(&result))
+    }
+
+    /// Tells the server that the tool call the edge stopped waiting for (its future was
+    /// dropped: the client went away or a time limit passed) is cancelled, with
+    /// `notifications/cancelled`; nothing when no call was left in flight.
+    pub(super) async fn cancel_running(&mut self, reason: &str) -> Result<(), McpError> {
+        match self.running.take() {
+            Some(id) => {
+                self.notify(mcp_client::messages::cancelled(id, Some(reason)))
+                    .await
+            }
+            None => Ok(()),
+        }
     }
 
     /// Posts a request and reads its response; also returns the `Mcp-Session-Id` header.

@@ -5,7 +5,9 @@
 //! The stream carries the same events as in hosted mode: `tool_list` per server, the calls
 //! with their arguments and results, text, then `done` or `error`. Keep-alive comments flow
 //! while the provider or a tool is silent; a client that goes away ends everything at once
-//! (dropping the pending request cancels it). Every wait checks the answer's deadline
+//! (dropping the pending request cancels it; a tool call in flight is also cancelled with
+//! `notifications/cancelled`). A running call's progress reports become `tool_progress` events
+//! as they arrive, through a [`ProgressGate`]. Every wait checks the answer's deadline
 //! (`answer_timeout_ms`): past it, the pending work is dropped (which cancels it) and the answer
 //! ends with `answer_timeout`. MCP replies are read up to `max_mcp_reply_bytes`; a larger one
 //! ends the answer with `upstream_too_large`. Log lines are scrubbed and escaped.
@@ -211,7 +213,15 @@ impl Answer<'_> {
                 let outcome = match connection {
                     Some(connection) => {
                         let call = self.call(connection, &job.call_id, &job.tool, &job.arguments);
-                        match call_with_progress(call, out).await? {
+                        let called = match call_with_progress(call, out).await {
+                            Ok(called) => called,
+                            Err(stop) => {
+                                // Stopped mid-call: the server hears that the call is off.
+                                let _ = connection.cancel_running(&stop.note()).await;
+                                return Err(stop.into());
+                            }
+                        };
+                        match called {
                             Ok(outcome) => outcome,
                             Err(McpError::TooLarge(max)) => {
                                 let events = tool_loop.fail(mcp::too_large(max));
