@@ -6,12 +6,12 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use testkit::browser::Browser;
 use testkit::chain::{Chain, ChainConfig};
 use testkit::provider::{FakeProvider, Script};
 
-use crate::e2e::{ROOT, drive, yearly_sales};
+use crate::e2e::{ROOT, ask_in_page, drive, yearly_sales};
 
 #[tokio::test]
 async fn sales_by_year_with_the_edge_running_the_tools() -> anyhow::Result<()> {
@@ -139,17 +139,6 @@ async fn watch_progress(
     browser: &Browser,
     pomerium: &testkit::pomerium::FakePomerium,
 ) -> anyhow::Result<(Vec<Value>, Value)> {
-    browser
-        .client
-        .goto(&format!("{}/", pomerium.base_url()))
-        .await?;
-    browser
-        .wait_for(
-            "the widget to list the Northwind server",
-            &format!("{ROOT} return !!root && document.querySelector('pomerium-chat').dataset.ready === 'true' && !!root.querySelector('input[data-server-id=\"northwind\"]');"),
-            Duration::from_secs(30),
-        )
-        .await?;
     let card = "const card = () => {
             const c = root.querySelector('[data-role=\"tool-call\"][data-tool=\"slow_query\"]');
             if (!c) return null;
@@ -160,22 +149,19 @@ async fn watch_progress(
                      label: p ? p.getAttribute('aria-label') : null,
                      live: p ? p.closest('[aria-live]')?.getAttribute('aria-live') ?? null : null };
         };";
-    let script = format!(
-        "{ROOT} {card}
+    let observe = format!(
+        "{card}
         window.__progress = [];
         new MutationObserver(() => {{ const c = card(); if (c) window.__progress.push(c); }})
-            .observe(root, {{ subtree: true, childList: true, characterData: true, attributes: true }});
-        const box = root.querySelector('input[data-server-id=\"northwind\"]');
-        if (!box.checked) box.click();
-        const input = root.querySelector('textarea[data-role=\"input\"]');
-        input.value = arguments[0];
-        input.dispatchEvent(new Event('input', {{ bubbles: true }}));
-        root.querySelector('button[data-role=\"send\"]').click();
-        return true;"
+            .observe(root, {{ subtree: true, childList: true, characterData: true, attributes: true }});"
     );
-    browser
-        .eval(&script, vec![json!("Count the orders slowly, please")])
-        .await?;
+    ask_in_page(
+        browser,
+        pomerium,
+        "Count the orders slowly, please",
+        &observe,
+    )
+    .await?;
     let end = browser
         .wait_for(
             "the answer to complete",

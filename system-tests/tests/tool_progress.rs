@@ -8,15 +8,16 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use protocol::StreamEvent;
 use serde_json::json;
+use testkit::chain::Chain;
 use testkit::provider::{FakeProvider, Script};
 
 use crate::support::{client, northwind_chain, read_events};
 use crate::widget::chain::eventually;
 
-#[tokio::test]
-async fn progress_of_a_slow_tool_streams_before_its_result() -> anyhow::Result<()> {
+/// Starts the chain `name` in edge tool mode and asks for the slow count; the answer's response.
+async fn ask_slowly(name: &str) -> anyhow::Result<(FakeProvider, Chain, reqwest::Response)> {
     let provider = FakeProvider::start(Script::default()).await?;
-    let chain = northwind_chain(&provider, "tool_progress", &[("TOOL_MODE", "edge")]).await?;
+    let chain = northwind_chain(&provider, name, &[("TOOL_MODE", "edge")]).await?;
     let body = json!({
         "messages": [{"role": "user", "content": "Count the orders slowly, please"}],
         "servers": ["northwind"],
@@ -27,6 +28,12 @@ async fn progress_of_a_slow_tool_streams_before_its_result() -> anyhow::Result<(
         .send()
         .await?;
     anyhow::ensure!(res.status() == 200, "status {}", res.status());
+    Ok((provider, chain, res))
+}
+
+#[tokio::test]
+async fn progress_of_a_slow_tool_streams_before_its_result() -> anyhow::Result<()> {
+    let (_provider, _chain, res) = ask_slowly("tool_progress").await?;
     let events = read_events(res).await?;
     let all: Vec<&StreamEvent> = events.iter().map(|(_, e)| e).collect();
 
@@ -89,18 +96,7 @@ async fn progress_of_a_slow_tool_streams_before_its_result() -> anyhow::Result<(
 /// (`notifications/cancelled`, one more POST through Pomerium's MCP route after the call's).
 #[tokio::test]
 async fn a_client_that_goes_away_cancels_the_running_tool() -> anyhow::Result<()> {
-    let provider = FakeProvider::start(Script::default()).await?;
-    let chain = northwind_chain(&provider, "tool_cancel", &[("TOOL_MODE", "edge")]).await?;
-    let body = json!({
-        "messages": [{"role": "user", "content": "Count the orders slowly, please"}],
-        "servers": ["northwind"],
-    });
-    let res = client()
-        .post(format!("{}/api/chat", chain.pomerium.base_url()))
-        .json(&body)
-        .send()
-        .await?;
-    anyhow::ensure!(res.status() == 200, "status {}", res.status());
+    let (_provider, chain, res) = ask_slowly("tool_cancel").await?;
     // Read until the first progress report: the call is running.
     let mut decoder = protocol::sse::Decoder::default();
     let mut body = res.bytes_stream();
