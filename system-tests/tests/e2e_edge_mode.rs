@@ -12,6 +12,7 @@ use testkit::chain::{Chain, ChainConfig};
 use testkit::provider::{FakeProvider, Script};
 
 use crate::e2e::{ROOT, ask_in_page, drive, yearly_sales};
+use crate::widget::chain::eventually;
 
 #[tokio::test]
 async fn sales_by_year_with_the_edge_running_the_tools() -> anyhow::Result<()> {
@@ -178,4 +179,48 @@ async fn watch_progress(
     let snapshots = browser.eval("return window.__progress;", vec![]).await?;
     let snapshots = snapshots.as_array().cloned().unwrap_or_default();
     Ok((snapshots, end))
+}
+
+/// Stop while `slow_query` runs: the widget aborts its stream, and the edge cancels the call
+/// (`notifications/cancelled` reaches the MCP route after the call's own request).
+#[tokio::test]
+async fn stop_cancels_a_running_tool() -> anyhow::Result<()> {
+    let provider = FakeProvider::start(Script::default()).await?;
+    let chain = Chain::start(
+        &provider.base_url(),
+        ChainConfig::new("e2e_stop_tool", &[("TOOL_MODE", "edge")]),
+    )
+    .await?;
+    let browser = Browser::start().await?;
+    let result = stop_while_running(&browser, &chain.pomerium).await;
+    browser.close().await?;
+    result
+}
+
+/// Asks for the slow count, clicks Stop once the progress bar shows, and waits for the cancel.
+async fn stop_while_running(
+    browser: &Browser,
+    pomerium: &testkit::pomerium::FakePomerium,
+) -> anyhow::Result<()> {
+    ask_in_page(browser, pomerium, "Count the orders slowly, please", "").await?;
+    browser
+        .wait_for(
+            "the progress bar",
+            &format!("{ROOT} return !!root.querySelector('[data-tool=\"slow_query\"] [data-role=\"progress\"]');"),
+            Duration::from_secs(30),
+        )
+        .await?;
+    let during_call = pomerium.mcp_hits(0).len();
+    browser
+        .eval(
+            &format!(
+                "{ROOT} root.querySelector('button[data-role=\"stop\"]').click(); return true;"
+            ),
+            vec![],
+        )
+        .await?;
+    eventually("the cancel to reach the MCP route", 20, || {
+        pomerium.mcp_hits(0).len() > during_call
+    })
+    .await
 }
