@@ -15,6 +15,7 @@ pub mod deadline;
 pub mod feed;
 pub mod meter;
 pub mod pending;
+pub mod progress;
 pub mod relay;
 pub mod runner;
 pub mod tool_loop;

@@ -61,6 +61,19 @@ pub enum StreamEvent {
         /// The tool's output (usually JSON text).
         output: String,
     },
+    /// How far a running call is, as its MCP server reports it (edge tool mode only; at most a
+    /// few per second per call). Data from the tool, not authority: the message is scrubbed of
+    /// secrets and short.
+    ToolProgress {
+        /// The call.
+        call_id: String,
+        /// Percent done (0..=100) when the server gave a total; `None` otherwise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        percent: Option<u8>,
+        /// What the tool says it is doing, when it says.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
     /// A call failed.
     ToolCallFailed {
         /// The call.
@@ -114,6 +127,8 @@ pub enum EventKind {
     ToolCallResult,
     /// [`StreamEvent::ToolCallFailed`].
     ToolCallFailed,
+    /// [`StreamEvent::ToolProgress`].
+    ToolProgress,
     /// [`StreamEvent::ApprovalRequest`].
     ApprovalRequest,
     /// [`StreamEvent::Error`].
@@ -254,6 +269,7 @@ impl StreamEvent {
             Self::ToolCallArgumentsDelta { .. } => EventKind::ToolCallArgumentsDelta,
             Self::ToolCallResult { .. } => EventKind::ToolCallResult,
             Self::ToolCallFailed { .. } => EventKind::ToolCallFailed,
+            Self::ToolProgress { .. } => EventKind::ToolProgress,
             Self::ApprovalRequest { .. } => EventKind::ApprovalRequest,
             Self::Error(_) => EventKind::Error,
             Self::Done { .. } => EventKind::Done,

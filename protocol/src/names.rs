@@ -77,6 +77,7 @@ wire_names!(EventKind {
     ToolCallArgumentsDelta => "tool_call_arguments_delta",
     ToolCallResult => "tool_call_result",
     ToolCallFailed => "tool_call_failed",
+    ToolProgress => "tool_progress",
     ApprovalRequest => "approval_request",
     Error => "error",
     Done => "done",
@@ -164,6 +165,11 @@ mod tests {
             EventKind::ToolCallFailed => StreamEvent::ToolCallFailed {
                 call_id: s("c"),
                 error: s("e"),
+            },
+            EventKind::ToolProgress => StreamEvent::ToolProgress {
+                call_id: s("c"),
+                percent: Some(50),
+                message: Some(s("m")),
             },
             EventKind::ApprovalRequest => StreamEvent::ApprovalRequest {
                 approval_request_id: s("a"),

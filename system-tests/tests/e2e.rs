@@ -161,12 +161,14 @@ pub(crate) async fn drive(
     drive_question(browser, pomerium, QUESTION).await
 }
 
-/// The same for `question`, whose answer must call `read_query`.
-pub(crate) async fn drive_question(
+/// Opens the page, waits for the widget to list Northwind, runs the script `observe` (with
+/// `root`, the widget's shadow root, in scope), then ticks Northwind and sends `question`.
+pub(crate) async fn ask_in_page(
     browser: &Browser,
     pomerium: &FakePomerium,
     question: &str,
-) -> anyhow::Result<(String, Vec<Value>)> {
+    observe: &str,
+) -> anyhow::Result<()> {
     browser
         .client
         .goto(&format!("{}/", pomerium.base_url()))
@@ -180,15 +182,7 @@ pub(crate) async fn drive_question(
         .await?;
     let script = format!(
         "{ROOT}
-        window.__snapshots = [];
-        const snap = () => {{
-            const msgs = root.querySelectorAll('[data-role=\"message\"][data-author=\"assistant\"]');
-            const last = msgs[msgs.length - 1];
-            const text = last ? (last.querySelector('[data-role=\"text\"]')?.textContent ?? '') : '';
-            const tool = !!root.querySelector('[data-role=\"tool-call\"][data-tool=\"read_query\"]');
-            window.__snapshots.push({{ text, tool }});
-        }};
-        new MutationObserver(snap).observe(root, {{ subtree: true, childList: true, characterData: true, attributes: true }});
+        {observe}
         const box = root.querySelector('input[data-server-id=\"northwind\"]');
         if (!box.checked) box.click();
         const input = root.querySelector('textarea[data-role=\"input\"]');
@@ -198,6 +192,25 @@ pub(crate) async fn drive_question(
         return true;"
     );
     browser.eval(&script, vec![json!(question)]).await?;
+    Ok(())
+}
+
+/// The same for `question`, whose answer must call `read_query`.
+pub(crate) async fn drive_question(
+    browser: &Browser,
+    pomerium: &FakePomerium,
+    question: &str,
+) -> anyhow::Result<(String, Vec<Value>)> {
+    let observe = "window.__snapshots = [];
+        const snap = () => {
+            const msgs = root.querySelectorAll('[data-role=\"message\"][data-author=\"assistant\"]');
+            const last = msgs[msgs.length - 1];
+            const text = last ? (last.querySelector('[data-role=\"text\"]')?.textContent ?? '') : '';
+            const tool = !!root.querySelector('[data-role=\"tool-call\"][data-tool=\"read_query\"]');
+            window.__snapshots.push({ text, tool });
+        };
+        new MutationObserver(snap).observe(root, { subtree: true, childList: true, characterData: true, attributes: true });";
+    ask_in_page(browser, pomerium, question, observe).await?;
     let state = browser
         .wait_for(
             "the answer to complete",

@@ -20,6 +20,7 @@ mod support;
 mod third_party_mcp;
 mod tool_bounds;
 mod tool_mode;
+mod tool_progress;
 mod usage;
 mod widget;
 mod zero_trust;

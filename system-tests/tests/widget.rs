@@ -26,7 +26,7 @@
 mod accessibility;
 mod approvals;
 mod busy;
-mod chain;
+pub(crate) mod chain;
 mod chat;
 mod edit;
 mod embedding;

@@ -120,6 +120,14 @@ pub(crate) fn decode_event(data: &str) -> Option<StreamEvent> {
             call_id: s("call_id")?,
             error: s("error")?,
         },
+        EventKind::ToolProgress => StreamEvent::ToolProgress {
+            call_id: s("call_id")?,
+            percent: get(&v, "percent")
+                .as_f64()
+                .filter(|p| (0.0..=100.0).contains(p))
+                .map(|p| p as u8),
+            message: s("message"),
+        },
         EventKind::ApprovalRequest => StreamEvent::ApprovalRequest {
             approval_request_id: s("approval_request_id")?,
             server: s("server")?,
@@ -328,6 +336,16 @@ mod tests {
             StreamEvent::ToolCallFailed {
                 call_id: "c1".into(),
                 error: "boom".into(),
+            },
+            StreamEvent::ToolProgress {
+                call_id: "c1".into(),
+                percent: Some(75),
+                message: Some("step 3 of 4".into()),
+            },
+            StreamEvent::ToolProgress {
+                call_id: "c1".into(),
+                percent: None,
+                message: None,
             },
             StreamEvent::ApprovalRequest {
                 approval_request_id: "mcpr_1".into(),

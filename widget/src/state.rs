@@ -18,7 +18,9 @@ use protocol::{
     ApiError, ApprovalDecision, ChatRequest, Identity, ModelList, Role, ServerInfo, Turn,
 };
 
-pub(crate) use answer::{Answer, AnswerStatus, Approval, CallStatus, ToolCall, ToolList};
+pub(crate) use answer::{
+    Answer, AnswerStatus, Approval, CallProgress, CallStatus, ToolCall, ToolList,
+};
 pub(crate) use requests::{Requests, Slot};
 pub(crate) use threads::{Thread, Threads};
 

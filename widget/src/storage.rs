@@ -443,6 +443,7 @@ fn decode_answer(v: &JsValue) -> Option<Answer> {
                         "done" => CallStatus::Done(out),
                         _ => CallStatus::Failed(out),
                     },
+                    progress: None,
                 })
             })
             .collect(),

@@ -4,17 +4,23 @@
 //! them, each within the tool timeout (a request past its deadline is dropped, which cancels
 //! it). Answers are read chunk by chunk and only until the response arrives, so a server that
 //! keeps its event stream open does not hold the edge, and at most `max_mcp_reply_bytes` of
-//! each, so a server cannot fill the edge's memory.
+//! each, so a server cannot fill the edge's memory. A tool call carries a progress token; the
+//! server's `notifications/progress` for it are handed to the caller as they arrive, through a
+//! bounded channel (when the caller lags, the newest that do not fit are dropped: the next one
+//! supersedes them).
 
 use std::time::Duration;
 
 use futures::StreamExt;
+use futures::channel::mpsc::Sender;
 use futures::future::{Either, select};
 use serde_json::Value;
 use spin_sdk::http::{IncomingResponse, Method, Request, send};
 
 use super::timer::Sleep;
-use crate::mcp::client::{self as mcp_client, McpError, ReplyReader, Session, ToolDef};
+use crate::mcp::client::{
+    self as mcp_client, McpError, Progress, ReplyReader, ServerMessage, Session, ToolDef,
+};
 
 /// An open session with one MCP server.
 pub(super) struct McpConnection {
@@ -25,6 +31,8 @@ pub(super) struct McpConnection {
     timeout: Duration,
     /// Most bytes read of one reply.
     max_reply_bytes: usize,
+    /// The id of the tool call in flight, until its answer is read.
+    running: Option<u64>,
 }
 
 impl McpConnection {
@@ -41,6 +49,7 @@ impl McpConnection {
             session: Session::default(),
             timeout,
             max_reply_bytes,
+            running: None,
         };
         let id = conn.session.next_id();
         let (session_id, result) = conn.request(mcp_client::initialize(id), id).await?;
@@ -69,20 +78,51 @@ impl McpConnection {
     }
 
     /// Calls a tool: `Ok(Ok(text))`, `Ok(Err(text))` for a tool error (`isError`), or the
-    /// failure to call at all.
+    /// failure to call at all. The call asks for progress; what the server reports for it goes
+    /// to `progress` while the call runs.
     pub(super) async fn call(
         &mut self,
         tool: &str,
         arguments: &str,
+        progress: Sender<Progress>,
     ) -> Result<Result<String, String>, McpError> {
         let id = self.session.next_id();
-        let body = mcp_client::call_tool(id, tool, arguments)?;
-        let (_, result) = self.request(body, id).await?;
+        let token = format!("pchat-{id}");
+        let body = mcp_client::call_tool_with_progress(id, tool, arguments, &token)?;
+        self.running = Some(id);
+        let answer = self
+            .exchange(body, id, Some((token.as_str(), progress)))
+            .await;
+        self.running = None;
+        let (_, result) = answer?;
         Ok(mcp_client::call_output(&result))
+    }
+
+    /// Tells the server that the tool call the edge stopped waiting for (its future was
+    /// dropped: the client went away or a time limit passed) is cancelled, with
+    /// `notifications/cancelled`; nothing when no call was left in flight.
+    pub(super) async fn cancel_running(&mut self, reason: &str) -> Result<(), McpError> {
+        match self.running.take() {
+            Some(id) => {
+                self.notify(mcp_client::messages::cancelled(id, Some(reason)))
+                    .await
+            }
+            None => Ok(()),
+        }
     }
 
     /// Posts a request and reads its response; also returns the `Mcp-Session-Id` header.
     async fn request(&self, body: String, id: u64) -> Result<(Option<String>, Value), McpError> {
+        self.exchange(body, id, None).await
+    }
+
+    /// [`Self::request`], passing on the progress reported for `token` when one is given.
+    async fn exchange(
+        &self,
+        body: String,
+        id: u64,
+        mut progress: Option<(&str, Sender<Progress>)>,
+    ) -> Result<(Option<String>, Value), McpError> {
         let exchange = async {
             let response = self.post(body).await?;
             let header = |name: &str| {
@@ -99,7 +139,18 @@ impl McpConnection {
             let mut stream = response.take_body_stream();
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(|_| McpError::Transport)?;
-                if let Some(answer) = reader.push(&chunk) {
+                let answer = reader.push(&chunk);
+                if let Some((token, sender)) = &mut progress {
+                    for message in reader.take_messages() {
+                        if let ServerMessage::Progress(p) = message
+                            && p.is_for(token)
+                        {
+                            // Full: the caller lags, and a later report supersedes this one.
+                            let _ = sender.try_send(p);
+                        }
+                    }
+                }
+                if let Some(answer) = answer {
                     return answer.map(|result| (session_id, result));
                 }
             }

@@ -5,12 +5,19 @@
 //! The stream carries the same events as in hosted mode: `tool_list` per server, the calls
 //! with their arguments and results, text, then `done` or `error`. Keep-alive comments flow
 //! while the provider or a tool is silent; a client that goes away ends everything at once
-//! (dropping the pending request cancels it). Every wait checks the answer's deadline
+//! (dropping the pending request cancels it; a tool call in flight is also cancelled with
+//! `notifications/cancelled`). A running call's progress reports become `tool_progress` events
+//! as they arrive, through a [`ProgressGate`]. Every wait checks the answer's deadline
 //! (`answer_timeout_ms`): past it, the pending work is dropped (which cancels it) and the answer
 //! ends with `answer_timeout`. MCP replies are read up to `max_mcp_reply_bytes`; a larger one
 //! ends the answer with `upstream_too_large`. Log lines are scrubbed and escaped.
 
+use std::future::Future;
 use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use futures::channel::mpsc::{self, Receiver};
+use futures::future::{Either, select};
 
 use protocol::{ChatRequest, StreamEvent, ToolStatus};
 
@@ -20,14 +27,16 @@ use super::reply::Reply;
 use crate::answer::feed::{ToolRound, encode, metered};
 use crate::answer::meter::Meter;
 use crate::answer::pending;
+use crate::answer::progress::ProgressGate;
 use crate::answer::relay::Relay;
 use crate::answer::runner;
 use crate::answer::tool_loop::{Limits, Paused, Step, ToolLoop};
 use crate::config::Config;
 use crate::incoming::auth::BearerToken;
 use crate::incoming::continuation::Sealer;
+use crate::mcp::client::{McpError, Progress};
 use crate::mcp::toolbox::Toolbox;
-use crate::mcp::{self, client::McpError};
+use crate::mcp::{self};
 use crate::providers::tools::{self, StreamDecoder};
 use crate::redact::{self, Secrets};
 use crate::servers::pomerium::McpServer;
@@ -96,6 +105,30 @@ pub(super) async fn run(
     };
     eprintln!("edge: {request_id}: {}", log.for_log(&note));
     200
+}
+
+/// How many progress reports wait between the MCP reader and the stream (more are dropped).
+const PROGRESS_QUEUE: usize = 4;
+
+/// Runs a tool call from [`Answer::call`], writing the progress its gate lets through as it
+/// arrives, and returns the call's outcome.
+async fn call_with_progress<T>(
+    (call, mut progress, mut gate): (impl Future<Output = T>, Receiver<Progress>, ProgressGate),
+    out: &mut Out,
+) -> Result<T, Stop> {
+    let mut call = std::pin::pin!(call);
+    loop {
+        match out.wait(select(call.as_mut(), progress.next())).await? {
+            Either::Left((outcome, _)) => return Ok(outcome),
+            Either::Right((Some(report), _)) => {
+                if let Some(event) = gate.offer(Instant::now(), &report) {
+                    out.write(encode(&[event])).await?;
+                }
+            }
+            // The call dropped its sender: only its outcome is left.
+            Either::Right((None, _)) => return out.wait(call).await,
+        }
+    }
 }
 
 /// Why an answer stopped early.
@@ -187,8 +220,16 @@ impl Answer<'_> {
                     .map(|(_, c)| c);
                 let outcome = match connection {
                     Some(connection) => {
-                        let call = connection.call(&job.tool, &job.arguments);
-                        match out.wait(call).await? {
+                        let call = self.call(connection, &job.call_id, &job.tool, &job.arguments);
+                        let called = match call_with_progress(call, out).await {
+                            Ok(called) => called,
+                            Err(stop) => {
+                                // Stopped mid-call: the server hears that the call is off.
+                                let _ = connection.cancel_running(&stop.note()).await;
+                                return Err(stop.into());
+                            }
+                        };
+                        match called {
                             Ok(outcome) => outcome,
                             Err(McpError::TooLarge(max)) => {
                                 let events = tool_loop.fail(mcp::too_large(max));
@@ -212,6 +253,25 @@ impl Answer<'_> {
             }
             tool_loop.next_round();
         }
+    }
+
+    /// Calls a tool, its progress reports going out as `tool_progress` events while it runs
+    /// (through the call's [`ProgressGate`]).
+    fn call<'c>(
+        &self,
+        connection: &'c mut McpConnection,
+        call_id: &str,
+        tool: &'c str,
+        arguments: &'c str,
+    ) -> (
+        impl Future<Output = Result<Result<String, String>, McpError>> + 'c,
+        Receiver<Progress>,
+        ProgressGate,
+    ) {
+        let (sender, receiver) = mpsc::channel(PROGRESS_QUEUE);
+        let secrets = Secrets::new(self.secrets.iter().cloned());
+        let gate = ProgressGate::new(call_id, secrets);
+        (connection.call(tool, arguments, sender), receiver, gate)
     }
 
     /// Opens a session with every server and lists its tools (within the tool policy), with a

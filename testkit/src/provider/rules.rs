@@ -85,6 +85,14 @@ pub(crate) const RULES: &[Rule] = &[
         lead: "Here is what the query returned:",
         example: None,
     },
+    Rule {
+        // Test-only: northwind's `slow_query` reports progress while it runs (edge tool mode).
+        triggers: &[&["slowly"]],
+        tool: "slow_query",
+        arguments: r#"{"query":"SELECT COUNT(*) AS orders FROM Orders"}"#,
+        lead: "Here is the count of orders, the slow way:",
+        example: None,
+    },
 ];
 
 /// A server's label and the names of the tools it listed (after `allowed_tools`).

@@ -71,6 +71,17 @@ pub(crate) struct ToolCall {
     pub(crate) arguments: String,
     /// Whether the call is running, done or failed.
     pub(crate) status: CallStatus,
+    /// The latest progress its server reported while it runs (`tool_progress`).
+    pub(crate) progress: Option<CallProgress>,
+}
+
+/// How far a running call is: a bar when `percent` is known, else the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CallProgress {
+    /// Percent done (0..=100), when the server gave a total.
+    pub(crate) percent: Option<u8>,
+    /// What the tool says it is doing.
+    pub(crate) message: Option<String>,
 }
 
 /// Where a tool call stands.
@@ -144,6 +155,7 @@ impl Answer {
                         tool,
                         arguments: String::new(),
                         status: CallStatus::Running,
+                        progress: None,
                     });
                 }
             }
@@ -152,14 +164,28 @@ impl Answer {
                     call.arguments.push_str(&delta);
                 }
             }
+            StreamEvent::ToolProgress {
+                call_id,
+                percent,
+                message,
+            } => {
+                // Progress after the call ended is stale and ignored.
+                if let Some(call) = self.call_mut(&call_id)
+                    && call.status == CallStatus::Running
+                {
+                    call.progress = Some(CallProgress { percent, message });
+                }
+            }
             StreamEvent::ToolCallResult { call_id, output } => {
                 if let Some(call) = self.call_mut(&call_id) {
                     call.status = CallStatus::Done(output);
+                    call.progress = None;
                 }
             }
             StreamEvent::ToolCallFailed { call_id, error } => {
                 if let Some(call) = self.call_mut(&call_id) {
                     call.status = CallStatus::Failed(error);
+                    call.progress = None;
                 }
             }
             StreamEvent::ApprovalRequest {
@@ -284,6 +310,7 @@ mod tests {
             tool: "read_query".into(),
             arguments: arguments.into(),
             status,
+            progress: None,
         }
     }
 
@@ -366,6 +393,46 @@ mod tests {
             failed,
             Answer {
                 tool_calls: vec![call("c1", args, CallStatus::Failed("no such table".into()))],
+                ..Answer::default()
+            },
+        );
+    }
+
+    #[test]
+    fn progress_shows_while_the_call_runs_and_goes_when_it_ends() {
+        let progress = |percent, message: Option<&str>| StreamEvent::ToolProgress {
+            call_id: "c1".into(),
+            percent,
+            message: message.map(Into::into),
+        };
+        let mut running = call("c1", "", CallStatus::Running);
+        running.progress = Some(CallProgress {
+            percent: None,
+            message: Some("scanning".into()),
+        });
+        check(
+            vec![
+                started_call("c1"),
+                progress(Some(25), None),
+                progress(None, Some("scanning")),
+            ],
+            Answer {
+                tool_calls: vec![running],
+                ..Answer::default()
+            },
+        );
+        check(
+            vec![
+                started_call("c1"),
+                progress(Some(25), None),
+                StreamEvent::ToolCallResult {
+                    call_id: "c1".into(),
+                    output: "ok".into(),
+                },
+                progress(Some(50), None),
+            ],
+            Answer {
+                tool_calls: vec![call("c1", "", CallStatus::Done("ok".into()))],
                 ..Answer::default()
             },
         );

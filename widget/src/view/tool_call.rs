@@ -7,7 +7,9 @@
 //! result (`[data-role="result"]`, cut at [`PREVIEW_CHARS`] with a
 //! `button[data-action="show-all"]`) or the failure (`[data-role="failure"]`). A listing is
 //! `details[data-role="tool-list"]` with `data-server` and `data-status`. Tool text is only
-//! ever set as text.
+//! ever set as text. While a call runs and its server reports progress, the summary shows
+//! `[data-role="progress"]`: a `<progress>` bar (with `aria-valuenow`) when a percent is known,
+//! the tool's message otherwise; it is not a live region, so ticks are not announced.
 
 use protocol::ToolStatus;
 use web_sys::{Document, Element, Text};
@@ -15,7 +17,7 @@ use web_sys::{Document, Element, Text};
 use crate::dom;
 use crate::i18n::{Strings, fill};
 use crate::pretty_json::pretty;
-use crate::state::{CallStatus, ToolCall, ToolList};
+use crate::state::{CallProgress, CallStatus, ToolCall, ToolList};
 
 /// The `data-action` of a result's "Show all" button.
 pub(crate) const SHOW_ALL: &str = "show-all";
@@ -25,7 +27,10 @@ pub(crate) const PREVIEW_CHARS: usize = 1500;
 /// One call's card and what it last showed.
 pub(crate) struct ToolCallView {
     root: Element,
+    summary: Element,
     status: Element,
+    /// The progress shown in the summary, and what it shows.
+    progress: Option<(Element, CallProgress)>,
     arguments: Text,
     arguments_len: usize,
     shown: CallStatus,
@@ -82,7 +87,9 @@ impl ToolCallView {
         dom::append(&pre, &arguments);
         Self {
             root,
+            summary,
             status,
+            progress: None,
             arguments,
             arguments_len: 0,
             shown: CallStatus::Running,
@@ -95,6 +102,7 @@ impl ToolCallView {
         if call.status == CallStatus::Running {
             dom::append_tail(&self.arguments, &mut self.arguments_len, &call.arguments);
         }
+        self.render_progress(doc, call.progress.as_ref(), s);
         if call.status == self.shown {
             return;
         }
@@ -127,6 +135,53 @@ impl ToolCallView {
         };
         dom::set(&self.root, "data-status", status);
         self.status.set_text_content(Some(label));
+    }
+
+    /// Shows `progress` in the summary (replacing what was there), or removes it.
+    fn render_progress(&mut self, doc: &Document, progress: Option<&CallProgress>, s: &Strings) {
+        if self.progress.as_ref().map(|(_, p)| p) == progress {
+            return;
+        }
+        if let Some((element, _)) = self.progress.take() {
+            element.remove();
+        }
+        let Some(progress) = progress else {
+            return;
+        };
+        let message = progress.message.as_deref().unwrap_or_default();
+        let element = match progress.percent {
+            Some(percent) => {
+                let value = percent.to_string();
+                let label = if message.is_empty() {
+                    s.progress
+                } else {
+                    message
+                };
+                dom::child(
+                    doc,
+                    &self.summary,
+                    "progress",
+                    &[
+                        ("class", "progress"),
+                        ("data-role", "progress"),
+                        ("max", "100"),
+                        ("value", &value),
+                        ("aria-valuemin", "0"),
+                        ("aria-valuemax", "100"),
+                        ("aria-valuenow", &value),
+                        ("aria-label", label),
+                    ],
+                )
+            }
+            None => dom::text_child(
+                doc,
+                &self.summary,
+                "span",
+                &[("class", "progress"), ("data-role", "progress")],
+                message,
+            ),
+        };
+        self.progress = Some((element, progress.clone()));
     }
 
     fn result(&mut self, doc: &Document, output: &str, s: &Strings) {
