@@ -7,7 +7,7 @@
 //! before are held until then. A round's results go back as the assistant message with
 //! `tool_calls` and one `role: tool` message per call.
 
-use protocol::{ApiError, ChatRequest, ErrorCode, Role, sse};
+use protocol::{ApiError, ChatRequest, ErrorCode, sse};
 use serde_json::{Value, json};
 
 use crate::answer::tool_loop::{ModelEvent, Round};
@@ -24,13 +24,7 @@ pub fn request(
     history: &[Round],
 ) -> Value {
     let mut messages = vec![json!({"role": "system", "content": instructions})];
-    messages.extend(chat.messages.iter().map(|turn| {
-        let role = match turn.role {
-            Role::User => "user",
-            Role::Assistant => "assistant",
-        };
-        json!({"role": role, "content": turn.content})
-    }));
+    messages.extend(super::tools::turns(chat));
     for round in history {
         let tool_calls: Vec<Value> = round
             .calls
@@ -51,20 +45,12 @@ pub fn request(
                                  "content": call.output.as_deref().unwrap_or("error: no result")}));
         }
     }
-    let tools: Vec<Value> = toolbox
-        .tools()
-        .iter()
-        .map(|t| {
-            json!({"type": "function", "function": {"name": t.name, "description": t.description,
-                                                     "parameters": t.parameters}})
-        })
-        .collect();
-    let mut body = json!({"model": model, "messages": messages, "stream": true,
-                          "stream_options": {"include_usage": true}});
-    if !tools.is_empty() {
-        body["tools"] = Value::Array(tools);
-    }
-    body
+    let body = json!({"model": model, "messages": messages, "stream": true,
+                      "stream_options": {"include_usage": true}});
+    super::tools::with_functions(body, toolbox, |t| {
+        json!({"type": "function", "function": {"name": t.name, "description": t.description,
+                                                 "parameters": t.parameters}})
+    })
 }
 
 /// Chat Completions stream bytes in, model events out.

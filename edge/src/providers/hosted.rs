@@ -5,7 +5,7 @@
 //! `headers`; the server URL comes from Pomerium's list, never from the browser. These are the
 //! provider's wire shapes, defined once here.
 
-use protocol::{ChatRequest, Role};
+use protocol::ChatRequest;
 use serde::Serialize;
 
 use crate::config::{Config, ServerPolicy};
@@ -85,10 +85,7 @@ pub fn build_request(
         chat.messages
             .iter()
             .map(|turn| InputItem::Message {
-                role: match turn.role {
-                    Role::User => "user",
-                    Role::Assistant => "assistant",
-                },
+                role: turn.role.as_str(),
                 content: &turn.content,
             })
             .collect()
@@ -146,6 +143,14 @@ pub(crate) mod tests {
         parse_routes(br#"{"servers":[{"name":"Northwind","description":"Sales","url":"https://db.corp.example/mcp"}]}"#).unwrap()
     }
 
+    /// The request `chat` makes to Northwind with the token `pom_mat_1`, as JSON.
+    fn request_json(config: &Config, chat: &ChatRequest) -> serde_json::Value {
+        let servers = servers();
+        let token = BearerToken::from_header_values(&["Bearer pom_mat_1"]).unwrap();
+        let body = build_request(config, chat, &servers.iter().collect::<Vec<_>>(), &token);
+        serde_json::from_str(&body.unwrap()).unwrap()
+    }
+
     #[test]
     fn request_carries_structured_turns_and_one_mcp_tool_per_server() {
         let config = Config::from_lookup(|k| (k == "openai_api_key").then(|| "sk-x".to_owned()));
@@ -153,12 +158,7 @@ pub(crate) mod tests {
             r#"{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"},{"role":"user","content":"sales?"}],"servers":["northwind"]}"#,
         )
         .unwrap();
-        let servers = servers();
-        let token = BearerToken::from_header_values(&["Bearer pom_mat_1"]).unwrap();
-        let body: serde_json::Value = serde_json::from_str(
-            &build_request(&config, &chat, &servers.iter().collect::<Vec<_>>(), &token).unwrap(),
-        )
-        .unwrap();
+        let body = request_json(&config, &chat);
         assert_eq!(
             body,
             serde_json::json!({
@@ -192,12 +192,7 @@ pub(crate) mod tests {
             r#"{"messages":[{"role":"user","content":"sales?"}],"servers":["northwind"],"previous_response_id":"resp_1","approvals":[{"approval_request_id":"mcpr_1","approve":true}]}"#,
         )
         .unwrap();
-        let servers = servers();
-        let token = BearerToken::from_header_values(&["Bearer pom_mat_1"]).unwrap();
-        let body: serde_json::Value = serde_json::from_str(
-            &build_request(&config, &chat, &servers.iter().collect::<Vec<_>>(), &token).unwrap(),
-        )
-        .unwrap();
+        let body = request_json(&config, &chat);
         assert_eq!(body["previous_response_id"], "resp_1");
         assert_eq!(body["store"], true);
         assert_eq!(

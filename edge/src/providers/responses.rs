@@ -6,7 +6,7 @@
 //! `function_call_output`s. The stream's events become [`ModelEvent`]s directly (the tool loop
 //! scrubs their text); failures are read by [`failure`], as in hosted mode.
 
-use protocol::{ChatRequest, Role, sse};
+use protocol::{ChatRequest, sse};
 use serde_json::{Value, json};
 
 use crate::answer::tool_loop::{ModelEvent, Round};
@@ -22,17 +22,7 @@ pub fn request(
     toolbox: &Toolbox,
     history: &[Round],
 ) -> Value {
-    let mut input: Vec<Value> = chat
-        .messages
-        .iter()
-        .map(|turn| {
-            let role = match turn.role {
-                Role::User => "user",
-                Role::Assistant => "assistant",
-            };
-            json!({"role": role, "content": turn.content})
-        })
-        .collect();
+    let mut input: Vec<Value> = super::tools::turns(chat).collect();
     for round in history {
         if !round.text.is_empty() {
             input.push(json!({"role": "assistant", "content": round.text}));
@@ -48,25 +38,17 @@ pub fn request(
             );
         }
     }
-    let tools: Vec<Value> = toolbox
-        .tools()
-        .iter()
-        .map(|t| {
-            json!({"type": "function", "name": t.name, "description": t.description,
-                   "parameters": t.parameters, "strict": false})
-        })
-        .collect();
-    let mut body = json!({
+    let body = json!({
         "model": model,
         "instructions": instructions,
         "input": input,
         "stream": true,
         "store": false,
     });
-    if !tools.is_empty() {
-        body["tools"] = Value::Array(tools);
-    }
-    body
+    super::tools::with_functions(body, toolbox, |t| {
+        json!({"type": "function", "name": t.name, "description": t.description,
+               "parameters": t.parameters, "strict": false})
+    })
 }
 
 /// Responses stream bytes in, model events out.

@@ -4,13 +4,14 @@
 //! with `tools`, `shared/protocols.md` §3).
 
 use protocol::ChatRequest;
+use serde_json::{Value, json};
 
 use super::{chat_completions, responses};
 
 use crate::answer::tool_loop::{ModelEvent, Round};
 use crate::config::{Config, ProviderKind};
 use crate::error::EdgeError;
-use crate::mcp::toolbox::Toolbox;
+use crate::mcp::toolbox::{FunctionTool, Toolbox};
 
 /// The URL a round's request goes to.
 pub fn url(config: &Config) -> String {
@@ -38,6 +39,26 @@ pub fn build_request(
         }
     };
     Ok(body.to_string())
+}
+
+/// The conversation's turns as `{"role", "content"}` messages, a shape both APIs read.
+pub fn turns(chat: &ChatRequest) -> impl Iterator<Item = Value> + '_ {
+    chat.messages
+        .iter()
+        .map(|turn| json!({"role": turn.role.as_str(), "content": turn.content}))
+}
+
+/// `body` with the toolbox's functions, each in the API's `shape`, as `tools` (left out when
+/// there are none).
+pub fn with_functions(
+    mut body: Value,
+    toolbox: &Toolbox,
+    shape: impl Fn(&FunctionTool) -> Value,
+) -> Value {
+    if !toolbox.tools().is_empty() {
+        body["tools"] = toolbox.tools().iter().map(shape).collect();
+    }
+    body
 }
 
 /// [`super::errors::too_large_error`] as a model event.
