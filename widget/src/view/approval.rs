@@ -10,6 +10,7 @@
 
 use web_sys::{Document, Element};
 
+use super::card;
 use crate::dom;
 use crate::i18n::{Strings, fill};
 use crate::pretty_json::pretty;
@@ -56,18 +57,7 @@ impl ApprovalView {
         dom::set(&root, "aria-label", &title);
         dom::text_child(doc, &root, "p", &[("class", "title")], &title);
         let arguments = pretty(&approval.arguments).unwrap_or_else(|| approval.arguments.clone());
-        dom::text_child(
-            doc,
-            &root,
-            "pre",
-            // Scrollable: reachable by keyboard (WCAG 2.1.1).
-            &[
-                ("class", "args"),
-                ("data-role", "arguments"),
-                ("tabindex", "0"),
-            ],
-            &arguments,
-        );
+        dom::text_child(doc, &root, "pre", &card::ARGUMENTS, &arguments);
         let actions = dom::child(doc, &root, "div", &[("class", "actions")]);
         let label = dom::child(doc, &actions, "label", &[("class", "always")]);
         dom::child(

@@ -14,6 +14,7 @@
 use protocol::ToolStatus;
 use web_sys::{Document, Element, Text};
 
+use super::card;
 use crate::dom;
 use crate::i18n::{Strings, fill};
 use crate::pretty_json::pretty;
@@ -72,17 +73,7 @@ impl ToolCallView {
             s.running,
         );
         dom::text_child(doc, &root, "p", &[("class", "label")], s.arguments);
-        let pre = dom::child(
-            doc,
-            &root,
-            "pre",
-            // Scrollable: reachable by keyboard (WCAG 2.1.1).
-            &[
-                ("class", "args"),
-                ("data-role", "arguments"),
-                ("tabindex", "0"),
-            ],
-        );
+        let pre = dom::child(doc, &root, "pre", &card::ARGUMENTS);
         let arguments = doc.create_text_node("");
         dom::append(&pre, &arguments);
         Self {
