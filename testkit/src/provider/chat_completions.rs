@@ -135,13 +135,7 @@ mod tests {
                 {"role":"tool","tool_call_id":"call_1","content":"rows"}
             ]
         });
-        let turn = turn(&body);
-        assert_eq!(turn.message, "sales by year");
-        assert_eq!(turn.functions, ["northwind__read_query"]);
-        assert_eq!(
-            turn.results,
-            vec![("northwind__read_query".to_owned(), "rows".to_owned())]
-        );
+        crate::provider::functions::tests::assert_sales_turn_with_rows(&turn(&body));
     }
 
     #[test]

@@ -107,9 +107,20 @@ fn servers(functions: &[String]) -> Vec<ListedServer> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::provider::rules::RULES;
+
+    /// Asserts what either API's sample request reads as: "sales by year", with
+    /// `northwind__read_query` offered and its one result `rows`.
+    pub(crate) fn assert_sales_turn_with_rows(turn: &FunctionTurn) {
+        assert_eq!(turn.message, "sales by year");
+        assert_eq!(turn.functions, ["northwind__read_query"]);
+        assert_eq!(
+            turn.results,
+            vec![("northwind__read_query".to_owned(), "rows".to_owned())]
+        );
+    }
 
     fn turn(message: &str, results: &[(&str, &str)]) -> FunctionTurn {
         FunctionTurn {

@@ -149,13 +149,7 @@ mod tests {
         assert!(!is_function_request(
             &json!({"tools":[{"type":"mcp"},{"type":"function"}]})
         ));
-        let turn = turn(&body);
-        assert_eq!(turn.message, "sales by year");
-        assert_eq!(turn.functions, ["northwind__read_query"]);
-        assert_eq!(
-            turn.results,
-            vec![("northwind__read_query".to_owned(), "rows".to_owned())]
-        );
+        crate::provider::functions::tests::assert_sales_turn_with_rows(&turn(&body));
     }
 
     #[test]
