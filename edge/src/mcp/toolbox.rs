@@ -119,6 +119,24 @@ pub fn function_name(server: &str, tool: &str) -> String {
         .collect()
 }
 
+/// A toolbox for tests: server `northwind` with one tool, `name`, described as `description`,
+/// that takes an object and needs no approval.
+#[cfg(test)]
+pub(crate) fn northwind_with(name: &str, description: &str) -> Toolbox {
+    let mut toolbox = Toolbox::default();
+    toolbox.add_server(
+        "northwind",
+        &[ToolDef {
+            name: name.to_owned(),
+            description: description.to_owned(),
+            input_schema: serde_json::json!({"type":"object"}),
+            hints: crate::mcp::client::ToolHints::default(),
+        }],
+        Approval::Never,
+    );
+    toolbox
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;

@@ -265,7 +265,6 @@ impl Decoder {
 mod tests {
     use super::*;
     use crate::answer::tool_loop::Call;
-    use crate::mcp::client::ToolDef;
 
     fn data(v: Value) -> String {
         format!("data: {v}\n\n")
@@ -382,17 +381,7 @@ mod tests {
             r#"{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"},{"role":"user","content":"tables?"}]}"#,
         )
         .unwrap();
-        let mut toolbox = Toolbox::default();
-        toolbox.add_server(
-            "northwind",
-            &[ToolDef {
-                name: "list_tables".into(),
-                description: "Tables".into(),
-                input_schema: json!({"type":"object"}),
-                hints: crate::mcp::client::ToolHints::default(),
-            }],
-            crate::config::Approval::Never,
-        );
+        let toolbox = crate::mcp::toolbox::northwind_with("list_tables", "Tables");
         let history = [Round {
             text: "Looking.".into(),
             calls: vec![Call::for_tests(

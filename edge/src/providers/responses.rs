@@ -147,7 +147,6 @@ mod tests {
 
     use super::*;
     use crate::answer::tool_loop::Call;
-    use crate::mcp::client::ToolDef;
 
     fn frame(data: Value) -> String {
         format!(
@@ -224,17 +223,7 @@ mod tests {
             r#"{"messages":[{"role":"user","content":"sales by year?"}],"servers":["northwind"]}"#,
         )
         .unwrap();
-        let mut toolbox = Toolbox::default();
-        toolbox.add_server(
-            "northwind",
-            &[ToolDef {
-                name: "read_query".into(),
-                description: "SQL".into(),
-                input_schema: json!({"type":"object"}),
-                hints: crate::mcp::client::ToolHints::default(),
-            }],
-            crate::config::Approval::Never,
-        );
+        let toolbox = crate::mcp::toolbox::northwind_with("read_query", "SQL");
         let history = [Round {
             text: String::new(),
             calls: vec![Call::for_tests(

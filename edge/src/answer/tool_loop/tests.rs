@@ -9,18 +9,7 @@ use crate::mcp::client::{ToolDef, ToolHints};
 use crate::mcp::toolbox::Toolbox;
 
 fn toolbox() -> Toolbox {
-    let mut toolbox = Toolbox::default();
-    toolbox.add_server(
-        "northwind",
-        &[ToolDef {
-            name: "read_query".into(),
-            description: "SQL".into(),
-            input_schema: json!({"type":"object"}),
-            hints: ToolHints::default(),
-        }],
-        Approval::Never,
-    );
-    toolbox
+    crate::mcp::toolbox::northwind_with("read_query", "SQL")
 }
 
 fn limits(max_rounds: usize) -> Limits {
