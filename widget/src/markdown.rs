@@ -318,6 +318,17 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_block_starts_within_three_spaces_of_indentation() {
+        check("   # h", "<h1>h</h1>");
+        check("   ```\n   x\n   ```", "<pre lang=\"\">x\n</pre>");
+        check("   - a", "<ul><li>a</li></ul>");
+        for four in ["    # h", "    ```", "    - a"] {
+            let html = html(&parse(four));
+            assert!(html.starts_with("<p>"), "{four:?} -> {html}");
+        }
+    }
+
+    #[test]
     fn fenced_code() {
         check(
             "```rust\nfn main() {}\n```\nafter",

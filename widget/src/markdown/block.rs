@@ -82,6 +82,12 @@ fn indent(line: &str) -> usize {
     line.len() - line.trim_start_matches(' ').len()
 }
 
+/// Where a block may start on `line`: its indentation, at most three spaces, and the rest.
+fn block_start(line: &str) -> Option<(usize, &str)> {
+    let indent = indent(line);
+    (indent <= 3).then(|| (indent, &line[indent..]))
+}
+
 /// The line without its first `n` columns of indentation (or all of it, when less).
 fn dedent(line: &str, n: usize) -> &str {
     &line[indent(line).min(n)..]
@@ -107,11 +113,7 @@ struct Fence {
 }
 
 fn fence_open(line: &str) -> Option<Fence> {
-    let indent = indent(line);
-    if indent > 3 {
-        return None;
-    }
-    let rest = &line[indent..];
+    let (indent, rest) = block_start(line)?;
     let ch = rest.chars().next().filter(|c| *c == '`' || *c == '~')?;
     let len = rest.len() - rest.trim_start_matches(ch).len();
     let info = rest[len..].trim();
@@ -160,11 +162,7 @@ fn code(lines: &[String], i: &mut usize, fence: &Fence) -> Block {
 }
 
 fn heading(line: &str) -> Option<Block> {
-    let indent = indent(line);
-    if indent > 3 {
-        return None;
-    }
-    let rest = &line[indent..];
+    let (_, rest) = block_start(line)?;
     let level = rest.len() - rest.trim_start_matches('#').len();
     let after = &rest[level..];
     if !(1..=6).contains(&level) || !(after.is_empty() || after.starts_with([' ', '\t'])) {
@@ -235,11 +233,7 @@ struct Marker {
 }
 
 fn list_marker(line: &str) -> Option<Marker> {
-    let before = indent(line);
-    if before > 3 {
-        return None;
-    }
-    let rest = &line[before..];
+    let (before, rest) = block_start(line)?;
     let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
     let (ordered, start, width) = match rest.as_bytes().first()? {
         b'-' | b'*' | b'+' => (false, 1, 1),
