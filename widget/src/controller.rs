@@ -179,6 +179,7 @@ impl Controller {
             Effect::Focus(Focus::Input) => self.view.borrow().focus_input(),
             Effect::Focus(Focus::KeepInput) => self.view.borrow().keep_focus(),
             Effect::Focus(Focus::Launcher) => self.view.borrow().focus_launcher(),
+            Effect::Focus(Focus::ThreadsToggle) => self.view.borrow().focus_threads_toggle(),
             Effect::Render => self.render(),
             Effect::ScrollToLatest => self.view.borrow().scroll_to_latest(),
             Effect::UpdateJump => self.view.borrow().update_jump(),

@@ -304,7 +304,13 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
         Msg::Scrolled => fx.push(Effect::UpdateJump),
         Msg::DraftChanged(draft) => fx.push(Effect::SaveDraft(draft)),
         Msg::Escape => {
-            if state.is_busy() {
+            // The innermost thing closes first: an open list of chats, then a running answer,
+            // then an edit, then the launcher.
+            if state.threads_open {
+                state.threads_open = false;
+                fx.push(Effect::Render);
+                fx.push(Effect::Focus(Focus::ThreadsToggle));
+            } else if state.is_busy() {
                 step(state, Msg::Stop, fx);
             } else if state.editing.is_some() {
                 edit::cancel_edit(state, fx);

@@ -413,6 +413,11 @@ impl View {
         }
     }
 
+    /// Moves the keyboard focus to the button that opens the list of chats.
+    pub(crate) fn focus_threads_toggle(&self) {
+        self.threads.focus_toggle();
+    }
+
     /// Moves the keyboard focus to the launcher bubble.
     pub(crate) fn focus_launcher(&self) {
         if let Some(launcher) = self.shell.launcher.dyn_ref::<HtmlElement>() {

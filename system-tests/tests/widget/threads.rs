@@ -103,6 +103,18 @@ async fn threads_switch_and_survive_a_reload_in_a_small_launcher() -> anyhow::Re
             let listed = chain.eval(LISTED, vec![]).await?;
             anyhow::ensure!(listed == json!(["alpha question*", "beta question"]), "{listed}");
             anyhow::ensure!(chain.last_question().await? == "alpha follow-up");
+
+            // Escape closes the list (not the launcher) and gives the focus back to its button.
+            chain.press(None, "\u{e00c}").await?; // Escape
+            chain
+                .wait(
+                    "the list closed, the focus on its button, the launcher still open",
+                    "return root.querySelector('[data-role=\"threads\"]').hidden
+                         && root.activeElement === root.querySelector('button[data-role=\"threads-toggle\"]')
+                         && !root.querySelector('[data-role=\"panel\"]').hidden;",
+                    10,
+                )
+                .await?;
             Ok(())
         })
         .await

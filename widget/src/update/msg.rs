@@ -339,4 +339,6 @@ pub(crate) enum Focus {
     KeepInput,
     /// To the launcher bubble.
     Launcher,
+    /// To the button that opens the list of chats (the list just closed).
+    ThreadsToggle,
 }

@@ -291,6 +291,22 @@ fn escape_stops_an_answer_else_closes_an_open_launcher() {
 }
 
 #[test]
+fn escape_closes_the_list_of_chats_first_and_gives_the_focus_back_to_its_button() {
+    let mut state = asked("q");
+    update(&mut state, Msg::ToggleThreads);
+    assert!(state.threads_open);
+    let fx = update(&mut state, Msg::Escape);
+    assert!(!state.threads_open);
+    assert_eq!(
+        fx,
+        vec![Effect::Render, Effect::Focus(Focus::ThreadsToggle)]
+    );
+    assert!(state.is_busy(), "the answer keeps streaming");
+    update(&mut state, Msg::Escape);
+    assert_eq!(state.exchanges[0].answer.status, AnswerStatus::Stopped);
+}
+
+#[test]
 fn opening_the_launcher_tells_the_page_and_focuses_the_composer() {
     let mut state = ChatState::fresh(true);
     let fx = update(&mut state, Msg::Toggle);

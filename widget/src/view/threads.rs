@@ -32,6 +32,13 @@ pub(crate) struct ThreadsView {
 }
 
 impl ThreadsView {
+    /// Moves the keyboard focus to the toggle button.
+    pub(crate) fn focus_toggle(&self) {
+        if let Some(toggle) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlElement>(&self.toggle) {
+            let _ = toggle.focus();
+        }
+    }
+
     /// Builds the Chats button in `top` before `before` and the (hidden) list in `header`.
     pub(crate) fn new(doc: &Document, top: &Element, before: &Element, header: &Element) -> Self {
         let toggle = dom::child(
