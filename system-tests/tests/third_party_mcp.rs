@@ -5,7 +5,7 @@
 //!
 //! `cargo xtask test` installs both first and passes `PCHAT_MCP_EVERYTHING` (the server's
 //! `dist/index.js`) and `PCHAT_MCP_PYTHON` (a Python with the SDK); without them the tests look
-//! in the tools cache, and skip (saying so) only when the install is not there.
+//! in the tools cache, and fail when the install is not there (they never pass by skipping).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -27,37 +27,33 @@ const MAX_REPLY: usize = 4 << 20;
 /// How long one exchange may take (the slowest is a 1 s long-running operation).
 const DEADLINE: Duration = Duration::from_secs(30);
 
-/// A third-party tool: `$env`, else `cached` under the tools directory; `None` (skip) when
-/// neither exists.
-fn installed(env: &str, cached: &str) -> Option<PathBuf> {
+/// A third-party tool: `$env`, else `cached` under the tools directory; an error when neither
+/// exists.
+fn installed(env: &str, cached: &str) -> anyhow::Result<PathBuf> {
     if let Some(path) = std::env::var_os(env) {
-        return Some(path.into());
+        return Ok(path.into());
     }
     let tools = std::env::var_os("PCHAT_TOOLS_DIR")
         .map(PathBuf::from)
         .or_else(|| {
             std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/pomerium-chat/tools"))
-        })?;
+        })
+        .unwrap_or_default();
     let path = tools.join(cached);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!(
-            "skipped: {env} is not set and {} is not installed (cargo xtask test installs it)",
-            path.display()
-        );
-        None
-    }
+    anyhow::ensure!(
+        path.exists(),
+        "{env} is not set and {} is not installed (cargo xtask test installs it)",
+        path.display()
+    );
+    Ok(path)
 }
 
-/// The reference server on a free port; `None` when it is not installed.
-fn everything() -> anyhow::Result<Option<(ChildProcess, String)>> {
-    let Some(script) = installed(
+/// The reference server on a free port.
+fn everything() -> anyhow::Result<(ChildProcess, String)> {
+    let script = installed(
         "PCHAT_MCP_EVERYTHING",
         "mcp-everything/node_modules/@modelcontextprotocol/server-everything/dist/index.js",
-    ) else {
-        return Ok(None);
-    };
+    )?;
     let addr = free_local_addr()?;
     let mut command = Command::new("node");
     command
@@ -70,14 +66,12 @@ fn everything() -> anyhow::Result<Option<(ChildProcess, String)>> {
         "listening on port",
         Duration::from_secs(60),
     )?;
-    Ok(Some((process, format!("http://{addr}/mcp"))))
+    Ok((process, format!("http://{addr}/mcp")))
 }
 
-/// The Python SDK server on a free port; `None` when the SDK is not installed.
-fn python_server() -> anyhow::Result<Option<(ChildProcess, String)>> {
-    let Some(python) = installed("PCHAT_MCP_PYTHON", "mcp-python/bin/python") else {
-        return Ok(None);
-    };
+/// The Python SDK server on a free port.
+fn python_server() -> anyhow::Result<(ChildProcess, String)> {
+    let python = installed("PCHAT_MCP_PYTHON", "mcp-python/bin/python")?;
     let addr = free_local_addr()?;
     let script =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testkit/servers/stateless_mcp.py");
@@ -89,7 +83,7 @@ fn python_server() -> anyhow::Result<Option<(ChildProcess, String)>> {
         "Uvicorn running on",
         Duration::from_secs(60),
     )?;
-    Ok(Some((process, format!("http://{addr}/mcp"))))
+    Ok((process, format!("http://{addr}/mcp")))
 }
 
 /// One answer, read to its end.
@@ -231,9 +225,7 @@ impl Conn {
 
 #[tokio::test]
 async fn reference_server_negotiates_lists_and_calls() -> anyhow::Result<()> {
-    let Some((_server, url)) = everything()? else {
-        return Ok(());
-    };
+    let (_server, url) = everything()?;
     let mut conn = Conn::new(&url, Session::default());
     let init = conn.open().await?;
     assert_eq!(
@@ -278,9 +270,7 @@ async fn reference_server_negotiates_lists_and_calls() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn reference_server_reports_progress_while_the_call_runs() -> anyhow::Result<()> {
-    let Some((_server, url)) = everything()? else {
-        return Ok(());
-    };
+    let (_server, url) = everything()?;
     let mut conn = Conn::new(&url, Session::default());
     conn.open().await?;
     let id = conn.session.next_id();
@@ -314,9 +304,7 @@ async fn reference_server_reports_progress_while_the_call_runs() -> anyhow::Resu
 
 #[tokio::test]
 async fn reference_server_images_and_links_are_typed() -> anyhow::Result<()> {
-    let Some((_server, url)) = everything()? else {
-        return Ok(());
-    };
+    let (_server, url) = everything()?;
     let mut conn = Conn::new(&url, Session::default());
     conn.open().await?;
     let id = conn.session.next_id();
@@ -369,9 +357,7 @@ async fn reference_server_images_and_links_are_typed() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn reference_server_elicits_and_gets_the_answer() -> anyhow::Result<()> {
-    let Some((_server, url)) = everything()? else {
-        return Ok(());
-    };
+    let (_server, url) = everything()?;
     let capabilities = Capabilities {
         elicitation_form: true,
         ..Capabilities::default()
@@ -418,9 +404,7 @@ async fn reference_server_elicits_and_gets_the_answer() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn reference_server_sessions_end_and_expire() -> anyhow::Result<()> {
-    let Some((_server, url)) = everything()? else {
-        return Ok(());
-    };
+    let (_server, url) = everything()?;
     let mut conn = Conn::new(&url, Session::default());
     conn.open().await?;
     let old = conn.session.clone();
@@ -444,9 +428,7 @@ async fn reference_server_sessions_end_and_expire() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn python_sdk_server_answers_json_statelessly() -> anyhow::Result<()> {
-    let Some((_server, url)) = python_server()? else {
-        return Ok(());
-    };
+    let (_server, url) = python_server()?;
     let mut conn = Conn::new(&url, Session::default());
     let init = conn.open().await?;
     assert_eq!(init.session_id, None, "stateless: no session id");
@@ -496,9 +478,7 @@ async fn python_sdk_server_answers_json_statelessly() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn python_sdk_server_speaks_the_stateless_revision() -> anyhow::Result<()> {
-    let Some((_server, url)) = python_server()? else {
-        return Ok(());
-    };
+    let (_server, url) = python_server()?;
     // The probe finds a modern server; 2026-07-28 has no initialize: every request carries
     // the revision itself.
     let mut conn = Conn::new(&url, Session::modern(Capabilities::default()));
