@@ -57,9 +57,11 @@ impl Relay {
         if self.finished() {
             return out;
         }
+        // One clock read per chunk: its events arrived together.
+        let now = Instant::now();
         for frame in self.decoder.push(chunk) {
             for mut event in self.translator.translate(&frame.data) {
-                self.meter.observe(&mut event, Instant::now());
+                self.meter.observe(&mut event, now);
                 let event = match &self.sealer {
                     Some(sealer) => sealer.seal_event(event),
                     None => event,
