@@ -1,28 +1,27 @@
-//! The chat stream from the edge's point of view: provider bytes in, widget SSE bytes out.
+//! Hosted mode's stream: provider bytes in, widget SSE bytes out, for an answer whose tools the
+//! provider runs. It is the tool loop that never gets a tool job: the one Responses decoder
+//! ([`Decoder`]) yields model events, and a hosted [`ToolLoop`] turns them into widget events.
 //!
 //! [`Relay`] holds no I/O. The component feeds it each chunk as it arrives and writes out what
 //! it returns at once, so nothing is buffered beyond an unfinished provider frame. Whatever
 //! happens upstream, [`Relay::finish`] makes sure the widget's stream ends with `done` or
-//! `error`.
+//! `error`; the ids it hands out are sealed to the user.
 
 use std::time::Instant;
 
 use protocol::{ApiError, StreamEvent, sse};
 
-use crate::answer::meter::Meter;
+use crate::answer::tool_loop::{Step, ToolLoop};
 use crate::incoming::continuation::Sealer;
 use crate::providers::errors;
-use crate::providers::translate::Translator;
+use crate::providers::responses::Decoder;
 
-/// Translates one provider stream.
+/// One hosted answer's stream.
 #[derive(Debug)]
 pub struct Relay {
-    decoder: sse::Decoder,
-    translator: Translator,
-    /// The relay itself ended the stream (an upstream event past the size limit).
-    failed: bool,
+    decoder: Decoder,
+    tool_loop: ToolLoop,
     sealer: Option<Sealer>,
-    meter: Meter,
 }
 
 impl Relay {
@@ -30,11 +29,9 @@ impl Relay {
     /// events of at most `max_event_bytes`.
     pub fn new(secrets: Vec<String>, max_event_bytes: usize) -> Self {
         Self {
-            decoder: sse::Decoder::with_limit(max_event_bytes),
-            translator: Translator::new(secrets),
-            failed: false,
+            decoder: Decoder::new(secrets.clone(), max_event_bytes),
+            tool_loop: ToolLoop::hosted(secrets),
             sealer: None,
-            meter: Meter::default(),
         }
     }
 
@@ -53,38 +50,27 @@ impl Relay {
 
     /// Feeds one chunk of the provider's body; returns the SSE bytes to send now (maybe none).
     pub fn on_chunk(&mut self, chunk: &[u8]) -> String {
-        let mut out = String::new();
         if self.finished() {
-            return out;
+            return String::new();
         }
-        // One clock read per chunk: its events arrived together.
-        let now = Instant::now();
-        for frame in self.decoder.push(chunk) {
-            for mut event in self.translator.translate(&frame.data) {
-                self.meter.observe(&mut event, now);
-                let event = match &self.sealer {
-                    Some(sealer) => sealer.seal_event(event),
-                    None => event,
-                };
-                out.push_str(&sse::encode(&event));
-            }
+        let mut events: Vec<StreamEvent> = self
+            .decoder
+            .push(chunk)
+            .into_iter()
+            .flat_map(|e| self.tool_loop.on_model_event(e))
+            .collect();
+        // The response completed: with no tool job, the round's end is the answer's.
+        if self.decoder.finished()
+            && let Step::End(end) = self.tool_loop.end_round()
+        {
+            events.extend(end);
         }
-        if self.decoder.over_limit() && !self.finished() {
-            self.failed = true;
-            out.push_str(&self.tails());
-            out.push_str(&Self::fail(&errors::too_large_error()));
-        }
-        out
+        self.send(events)
     }
 
     /// True once the answer has ended (`done` or `error` was produced).
     pub fn finished(&self) -> bool {
-        self.failed || self.translator.finished()
-    }
-
-    /// What the scrubbers still held, as events.
-    fn tails(&mut self) -> String {
-        self.translator.flush().iter().map(sse::encode).collect()
+        self.decoder.finished() || self.tool_loop.failed()
     }
 
     /// Ends the stream: an `error` event if the provider stopped without a terminal event.
@@ -92,7 +78,8 @@ impl Relay {
         if self.finished() {
             return String::new();
         }
-        self.abort(&errors::interrupted(upstream_failed))
+        let events = self.tool_loop.fail(errors::interrupted(upstream_failed));
+        self.send(events)
     }
 
     /// Ends the stream with `error` (e.g. the answer's time limit passed): what the scrubbers
@@ -101,17 +88,33 @@ impl Relay {
         if self.finished() {
             return String::new();
         }
-        self.failed = true;
-        let mut out = self.tails();
-        out.push_str(&Self::fail(error));
-        out
+        let events = self.tool_loop.fail(error.clone());
+        self.send(events)
     }
 
     /// A stream that fails before any provider event: one `error` event.
     pub fn fail(error: &ApiError) -> String {
         sse::encode(&StreamEvent::Error(error.clone()))
     }
+
+    /// `events` shown to the meter (one clock read: they arrived together), sealed, as SSE.
+    fn send(&mut self, events: Vec<StreamEvent>) -> String {
+        let now = Instant::now();
+        let mut out = String::new();
+        for mut event in events {
+            self.tool_loop.meter().observe(&mut event, now);
+            let event = match &self.sealer {
+                Some(sealer) => sealer.seal_event(event),
+                None => event,
+            };
+            out.push_str(&sse::encode(&event));
+        }
+        out
+    }
 }
+
+#[cfg(test)]
+mod golden;
 
 #[cfg(test)]
 mod tests {
