@@ -2,7 +2,7 @@
 
 use protocol::{ErrorCode, StreamEvent, ToolStatus, sse};
 
-use crate::answer::relay::Relay;
+use crate::answer::feed::Relay;
 
 /// The documented turn that lists tools, calls one, then answers (protocols.md §2).
 const TOOL_TURN: &[&str] = &[
