@@ -1,5 +1,8 @@
 //! The edge's tool loop as a state machine: model events and tool results in, protocol events
-//! and tool jobs out. No I/O.
+//! and tool jobs out. No I/O. It is the one place where model events become widget events, in
+//! both tool modes: hosted mode's loop ([`ToolLoop::hosted`]) never gets a tool job; it passes
+//! the provider's own tool listings, calls and approval requests on ([`HostedEvent`], scrubbed)
+//! and its `done` carries the response's id.
 //!
 //! One answer is a series of rounds. In each round the model streams text and may ask for tool
 //! calls ([`ModelEvent`]s, decoded from either provider's stream). When the round's stream ends,

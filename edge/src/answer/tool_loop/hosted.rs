@@ -207,3 +207,102 @@ impl HostedItems {
             .unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answer::tool_loop::{Limits, ModelEvent, Step, ToolLoop};
+    use crate::config::Config;
+    use crate::mcp::toolbox::Toolbox;
+
+    fn hosted_call() -> ModelEvent {
+        ModelEvent::Hosted(HostedEvent::CallStarted {
+            item: "mcp_1".into(),
+            label: Some("northwind".into()),
+            tool: "read_query".into(),
+        })
+    }
+
+    fn function_call() -> ModelEvent {
+        ModelEvent::CallStarted {
+            key: "fc_1".into(),
+            call_id: "call_1".into(),
+            name: "northwind__read_query".into(),
+        }
+    }
+
+    #[test]
+    fn each_mode_ignores_the_other_modes_tool_events() {
+        let config = Config::from_lookup(|_| None);
+        let limits = Limits::from_config(&config);
+        let mut edge = ToolLoop::new(Toolbox::default(), limits, vec![]);
+        assert!(edge.on_model_event(hosted_call()).is_empty());
+        assert!(
+            edge.on_model_event(ModelEvent::ResponseId("resp_1".into()))
+                .is_empty()
+        );
+        assert_eq!(
+            edge.end_round(),
+            Step::End(vec![StreamEvent::Done {
+                response_id: None,
+                usage: None
+            }]),
+            "edge mode stores nothing at the provider: no response id"
+        );
+
+        let mut hosted = ToolLoop::hosted(vec![]);
+        assert!(hosted.on_model_event(function_call()).is_empty());
+        assert_eq!(
+            hosted.on_model_event(hosted_call()),
+            [StreamEvent::ToolCallStarted {
+                call_id: "mcp_1".into(),
+                server: "northwind".into(),
+                tool: "read_query".into(),
+            }]
+        );
+        hosted.on_model_event(ModelEvent::ResponseId("resp_1".into()));
+        assert_eq!(
+            hosted.end_round(),
+            Step::End(vec![StreamEvent::Done {
+                response_id: Some("resp_1".into()),
+                usage: None
+            }]),
+            "a hosted round never asks for a tool job"
+        );
+    }
+
+    #[test]
+    fn a_hosted_calls_argument_tail_is_released_before_its_result() {
+        let mut items = HostedItems::default();
+        let secrets = Secrets::new(["pom_mat_secret"]);
+        let arguments = |delta: &str| HostedEvent::CallArguments {
+            item: "mcp_1".into(),
+            delta: delta.into(),
+        };
+        let mut out = items.on_event(arguments("{\"q\":\"pom_mat"), &secrets);
+        out.extend(items.on_event(arguments("_secret x\"}"), &secrets));
+        out.extend(items.on_event(
+            HostedEvent::CallDone {
+                item: "mcp_1".into(),
+                outcome: Ok("pom_mat_secret".into()),
+            },
+            &secrets,
+        ));
+        let joined: String = out
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::ToolCallArgumentsDelta { delta, .. } => Some(delta.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(joined, "{\"q\":\"[redacted] x\"}");
+        assert_eq!(
+            out.last(),
+            Some(&StreamEvent::ToolCallResult {
+                call_id: "mcp_1".into(),
+                output: "[redacted]".into()
+            })
+        );
+        assert!(items.flush().is_empty());
+    }
+}
