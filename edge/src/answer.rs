@@ -1,14 +1,16 @@
 //! One answer, from the checked request to the last event: who runs the tools, the driver's
-//! rules, and the tool loop. No I/O (the driver's I/O is `component/driver.rs`).
+//! rules, the tool loop and edge mode's orchestration. No I/O (the driver's is
+//! `component/driver.rs`; edge mode's `component/tool_chat.rs`).
 //!
 //! | module | owns |
 //! |---|---|
 //! | [`runner`] | who runs the MCP tools of an answer: the provider (hosted) or the edge |
-//! | [`deadline`] | keep-alive, idle limit and wall time as a state machine (clock passed in) |
-//! | [`feed`] | what the driver feeds a provider stream into: [`relay::Relay`] or a [`feed::ToolRound`] |
+//! | [`deadline`] | keep-alive, idle limit and wall time as a state machine (clock passed in); why a wait stopped |
+//! | [`feed`] | what the driver feeds a provider stream into: hosted mode's [`feed::Relay`] or edge mode's [`feed::ToolRound`] |
+//! | [`tool_loop`] | model events to widget events, for both modes; edge mode's tool jobs, bounds and approvals |
 //! | [`meter`] | one answer's token usage and timings, for the `usage` of its `done` event |
-//! | [`relay`] | hosted mode's stream: provider bytes in, widget SSE bytes out, always ending on purpose |
-//! | [`tool_loop`] | edge mode's tool loop as a state machine |
+//! | [`orchestrate`] | edge mode's answer over an I/O trait: listings, model rounds, tool jobs, pauses, deadlines |
+//! | [`progress`] | a running call's progress reports as `tool_progress` events, coalesced and scrubbed |
 //! | [`pending`] | edge mode's paused tool loop, as the bytes sealed while a call waits for approval |
 
 pub mod deadline;
@@ -17,6 +19,5 @@ pub mod meter;
 pub mod orchestrate;
 pub mod pending;
 pub mod progress;
-pub mod relay;
 pub mod runner;
 pub mod tool_loop;

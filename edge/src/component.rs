@@ -21,10 +21,8 @@ use spin_sdk::http_component;
 
 use crate::config::Config;
 use crate::error::EdgeError;
-use crate::incoming::cors::{self, OriginCheck, RequestOrigin};
-use crate::incoming::gate::{self, Pass};
+use crate::incoming::gate::{self, OriginCheck, Pass, RequestOrigin, Route};
 use crate::incoming::identity::Identity;
-use crate::incoming::routes::{self, Route};
 use crate::static_files;
 use reply::Reply;
 
@@ -33,7 +31,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     let config = Config::load();
     let method = req.method().to_string();
     let path = req.path_with_query().unwrap_or_else(|| "/".to_owned());
-    let route = routes::route(&method, &path);
+    let route = gate::route(&method, &path);
     let headers = req.headers();
     let header = |name: &str| {
         headers
@@ -50,7 +48,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
             header("x-forwarded-host"),
             header("x-forwarded-proto"),
         );
-        cors::check(
+        gate::check_origin(
             &config,
             &RequestOrigin {
                 origin: origin.as_deref(),

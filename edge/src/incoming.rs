@@ -3,10 +3,8 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`routes`] | which handler a method and path go to |
-//! | [`gate`] | route × host × origin × proof: what passes, what is refused with which code |
-//! | [`cors`] | which page origins may call the edge, and the CORS headers |
-//! | [`headers`] | the security headers of every answer (nosniff, frame-ancestors, referrer) |
+//! | [`gate`] | route × host × origin × proof: where a request goes, what passes, what is refused with which code |
+//! | [`headers`] | the headers of every answer: security (nosniff, frame-ancestors, referrer) and CORS |
 //! | [`auth`] | the bearer token from the request, in a type that never prints it |
 //! | [`identity`] | who is calling, and how the edge proves it in each mode |
 //! | [`jwt`] | verifying Pomerium's identity assertion (ES256/RS256 JWT) |
@@ -16,11 +14,9 @@
 
 pub mod auth;
 pub mod continuation;
-pub mod cors;
 pub mod gate;
 pub mod headers;
 pub mod identity;
 pub mod jwt;
-pub mod routes;
 pub mod seal;
 pub mod urls;

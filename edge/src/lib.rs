@@ -14,7 +14,7 @@
 //! |---|---|
 //! | [`incoming`] | the request up to spending anything: route, gate (host × origin × proof), identity, JWT, sealing, CORS, headers |
 //! | [`servers`] | the user's MCP servers: Pomerium's list, local mode's list, tool policies |
-//! | [`answer`] | one answer: who runs the tools, the driver's deadlines, hosted mode's relay, edge mode's tool loop and paused state |
+//! | [`answer`] | one answer: who runs the tools, the driver's deadlines, what the driver feeds, the one tool loop (hosted mode: no tool jobs), edge mode's orchestration and paused state |
 //! | [`providers`] | the provider's wire shapes: hosted and edge-mode requests, stream decoders, failure mapping |
 //! | [`mcp`] | edge mode's MCP client core (I/O-free) and the toolbox of function tools |
 //! | [`redact`] | scrubbing secrets over joined fragments, and safe log lines |

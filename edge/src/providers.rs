@@ -4,7 +4,6 @@
 //! | module | owns |
 //! |---|---|
 //! | [`hosted`] | hosted mode's Responses request (one `mcp` tool per server) |
-//! | [`translate`] | hosted mode's Responses stream events to protocol events |
 //! | [`tools`] | edge mode's round: its URL, request and stream decoder, for either API |
 //! | [`responses`] | edge mode over the Responses API (`function` tools, `store: false`) |
 //! | [`chat_completions`] | edge mode over Chat Completions streaming with `tools` |
@@ -16,7 +15,6 @@ pub mod errors;
 pub mod hosted;
 pub mod responses;
 pub mod tools;
-pub mod translate;
 pub mod usage;
 
 use protocol::ChatRequest;

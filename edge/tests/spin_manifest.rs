@@ -4,7 +4,7 @@
 //! one the static file server reads and the build produces.
 
 use edge::config::{Config, DEFAULT_BASE_URL, KEYS};
-use edge::incoming::routes::{Route, route};
+use edge::incoming::gate::{Route, route};
 use edge::incoming::urls;
 use edge::static_files;
 

@@ -1,14 +1,26 @@
-//! What the provider driver feeds a stream into: hosted mode's [`Relay`], or one round of edge
-//! mode ([`ToolRound`]: the provider's decoder and the tool loop).
+//! What the provider driver feeds a stream into, for either tool mode: provider bytes in, the
+//! widget's SSE out, through the one decoder of the provider's API and the tool loop.
 //!
-//! Each call returns the SSE text for the widget that the input produced, all of it: the
-//! driver writes it in one write per upstream chunk. Whatever happens upstream, [`Feed::finish`]
-//! and [`Feed::fail`] end the stream's part of the answer on purpose.
+//! - [`Relay`]: hosted mode's whole answer. It is the tool loop that never gets a tool job: the
+//!   Responses decoder yields model events, a hosted [`ToolLoop`] turns them into widget
+//!   events, and the end of the provider's response is the end of the answer. The ids it hands
+//!   out are sealed to the user.
+//! - [`ToolRound`]: one model round of edge mode, feeding the answer's [`ToolLoop`] (the
+//!   orchestration, `answer/orchestrate.rs`, runs the tool jobs between rounds).
+//!
+//! Neither holds I/O. Each call returns the SSE text for the widget that the input produced, all
+//! of it: the driver writes it in one write per upstream chunk, so nothing is buffered beyond an
+//! unfinished provider frame. Whatever happens upstream, [`Feed::finish`] and [`Feed::fail`] end
+//! the stream's part of the answer on purpose (`done` or `error`).
+
+use std::time::Instant;
 
 use protocol::{ApiError, StreamEvent, sse};
 
-use crate::answer::relay::Relay;
-use crate::answer::tool_loop::{ModelEvent, ToolLoop};
+use crate::answer::tool_loop::{ModelEvent, Step, ToolLoop};
+use crate::incoming::continuation::Sealer;
+use crate::providers::errors;
+use crate::providers::responses::Decoder;
 use crate::providers::tools::StreamDecoder;
 
 /// A provider stream's consumer.
@@ -38,6 +50,103 @@ impl Feed for Relay {
 
     fn fail(&mut self, error: &ApiError) -> String {
         self.abort(error)
+    }
+}
+
+/// One hosted answer's stream.
+#[derive(Debug)]
+pub struct Relay {
+    decoder: Decoder,
+    tool_loop: ToolLoop,
+    sealer: Option<Sealer>,
+}
+
+impl Relay {
+    /// A relay whose provider text is scrubbed of these secrets, reading provider lines and
+    /// events of at most `max_event_bytes`.
+    pub fn new(secrets: Vec<String>, max_event_bytes: usize) -> Self {
+        Self {
+            decoder: Decoder::new(secrets.clone(), max_event_bytes),
+            tool_loop: ToolLoop::hosted(secrets),
+            sealer: None,
+        }
+    }
+
+    /// The same relay, sealing the ids it hands out to the browser (see [`Sealer`]).
+    pub fn sealed_by(mut self, sealer: Sealer) -> Self {
+        self.sealer = Some(sealer);
+        self
+    }
+
+    /// The first bytes of every stream: the `started` event.
+    pub fn start(request_id: &str) -> String {
+        sse::encode(&StreamEvent::Started {
+            request_id: request_id.to_owned(),
+        })
+    }
+
+    /// Feeds one chunk of the provider's body; returns the SSE bytes to send now (maybe none).
+    pub fn on_chunk(&mut self, chunk: &[u8]) -> String {
+        if self.finished() {
+            return String::new();
+        }
+        let mut events: Vec<StreamEvent> = self
+            .decoder
+            .push(chunk)
+            .into_iter()
+            .flat_map(|e| self.tool_loop.on_model_event(e))
+            .collect();
+        // The response completed: with no tool job, the round's end is the answer's.
+        if self.decoder.finished()
+            && let Step::End(end) = self.tool_loop.end_round()
+        {
+            events.extend(end);
+        }
+        self.send(events)
+    }
+
+    /// True once the answer has ended (`done` or `error` was produced).
+    pub fn finished(&self) -> bool {
+        self.decoder.finished() || self.tool_loop.failed()
+    }
+
+    /// Ends the stream: an `error` event if the provider stopped without a terminal event.
+    pub fn finish(&mut self, upstream_failed: bool) -> String {
+        if self.finished() {
+            return String::new();
+        }
+        let events = self.tool_loop.fail(errors::interrupted(upstream_failed));
+        self.send(events)
+    }
+
+    /// Ends the stream with `error` (e.g. the answer's time limit passed): what the scrubbers
+    /// held, then the error; nothing when the stream already ended.
+    pub fn abort(&mut self, error: &ApiError) -> String {
+        if self.finished() {
+            return String::new();
+        }
+        let events = self.tool_loop.fail(error.clone());
+        self.send(events)
+    }
+
+    /// A stream that fails before any provider event: one `error` event.
+    pub fn fail(error: &ApiError) -> String {
+        sse::encode(&StreamEvent::Error(error.clone()))
+    }
+
+    /// `events` shown to the meter (one clock read: they arrived together), sealed, as SSE.
+    fn send(&mut self, events: Vec<StreamEvent>) -> String {
+        let now = Instant::now();
+        let mut out = String::new();
+        for mut event in events {
+            self.tool_loop.meter().observe(&mut event, now);
+            let event = match &self.sealer {
+                Some(sealer) => sealer.seal_event(event),
+                None => event,
+            };
+            out.push_str(&sse::encode(&event));
+        }
+        out
     }
 }
 
@@ -98,96 +207,6 @@ pub fn encode(events: &[StreamEvent]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use protocol::ErrorCode;
-
-    use super::*;
-    use crate::answer::tool_loop::Limits;
-    use crate::config::Config;
-    use crate::mcp::toolbox::Toolbox;
-
-    fn events(text: &str) -> Vec<StreamEvent> {
-        sse::Decoder::default()
-            .push(text.as_bytes())
-            .iter()
-            .map(|f| StreamEvent::from_frame(f).unwrap())
-            .collect()
-    }
-
-    fn config(provider: &'static str) -> Config {
-        Config::from_lookup(move |k| (k == "provider").then(|| provider.to_owned()))
-    }
-
-    const RESPONSES: &str = "data: {\"type\":\"response.output_text.delta\",\"delta\":\"Hel\"}\n\n\
-data: {\"type\":\"response.output_text.delta\",\"delta\":\"lo\"}\n\n";
-
-    #[test]
-    fn one_chunk_gives_all_its_events_in_one_piece_in_edge_mode() {
-        let config = config("responses");
-        let mut tool_loop = ToolLoop::new(Toolbox::default(), Limits::from_config(&config), vec![]);
-        let mut round = ToolRound::new(StreamDecoder::new(&config, 0, vec![]), &mut tool_loop);
-        let text = round.push(RESPONSES.as_bytes());
-        assert_eq!(
-            events(&text),
-            [
-                StreamEvent::TextDelta {
-                    delta: "Hel".into()
-                },
-                StreamEvent::TextDelta { delta: "lo".into() }
-            ]
-        );
-        assert!(!round.finished());
-        let done =
-            round.push(b"data: {\"type\":\"response.completed\",\"response\":{\"id\":\"r\"}}\n\n");
-        assert!(
-            round.finished() && round.finish(false).is_empty(),
-            "{done:?}"
-        );
-    }
-
-    #[test]
-    fn a_stream_that_breaks_off_ends_with_one_interruption_in_both_modes() {
-        let config = config("responses");
-        let mut tool_loop = ToolLoop::new(Toolbox::default(), Limits::from_config(&config), vec![]);
-        let mut round = ToolRound::new(StreamDecoder::new(&config, 0, vec![]), &mut tool_loop);
-        let mut relay = Relay::new(vec![], 1 << 20);
-        let feeds: [&mut dyn Feed; 2] = [&mut round, &mut relay];
-        for feed in feeds {
-            let mut text = feed.push(RESPONSES.as_bytes());
-            text.push_str(&feed.finish(true));
-            text.push_str(&feed.fail(&ApiError {
-                code: ErrorCode::AnswerTimeout,
-                message: "late".into(),
-                retryable: true,
-            }));
-            let events = events(&text);
-            let errors: Vec<ErrorCode> = events
-                .iter()
-                .filter_map(|e| match e {
-                    StreamEvent::Error(e) => Some(e.code),
-                    _ => None,
-                })
-                .collect();
-            assert_eq!(errors, [ErrorCode::StreamInterrupted], "{events:?}");
-            assert!(feed.finished());
-        }
-    }
-
-    #[test]
-    fn the_driver_failing_a_round_ends_the_answer_with_that_error() {
-        let config = config("chat_completions");
-        let mut tool_loop = ToolLoop::new(Toolbox::default(), Limits::from_config(&config), vec![]);
-        let mut round = ToolRound::new(StreamDecoder::new(&config, 0, vec![]), &mut tool_loop);
-        let idle = ApiError {
-            code: ErrorCode::ProviderTimeout,
-            message: "the model provider sent nothing for 30 s".into(),
-            retryable: true,
-        };
-        assert_eq!(
-            events(&round.fail(&idle)),
-            [StreamEvent::Error(idle.clone())]
-        );
-        assert!(round.finished() && round.fail(&idle).is_empty());
-        assert!(tool_loop.failed());
-    }
-}
+mod golden;
+#[cfg(test)]
+mod tests;

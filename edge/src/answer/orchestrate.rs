@@ -16,11 +16,11 @@ use std::time::Instant;
 use protocol::{ChatRequest, StreamEvent, ToolStatus};
 
 use crate::answer::deadline::{Note, Stop};
+use crate::answer::feed::Relay;
 use crate::answer::feed::{Feed, ToolRound, encode, metered};
 use crate::answer::meter::Meter;
 use crate::answer::pending;
 use crate::answer::progress::ProgressGate;
-use crate::answer::relay::Relay;
 use crate::answer::tool_loop::{Limits, Paused, Step, ToolLoop};
 use crate::config::Config;
 use crate::incoming::continuation::Sealer;

@@ -1,5 +1,8 @@
 //! The edge's tool loop as a state machine: model events and tool results in, protocol events
-//! and tool jobs out. No I/O.
+//! and tool jobs out. No I/O. It is the one place where model events become widget events, in
+//! both tool modes: hosted mode's loop ([`ToolLoop::hosted`]) never gets a tool job; it passes
+//! the provider's own tool listings, calls and approval requests on ([`HostedEvent`], scrubbed)
+//! and its `done` carries the response's id.
 //!
 //! One answer is a series of rounds. In each round the model streams text and may ask for tool
 //! calls ([`ModelEvent`]s, decoded from either provider's stream). When the round's stream ends,
@@ -25,6 +28,8 @@
 use protocol::{ApiError, ApprovalDecision, ErrorCode, StreamEvent};
 use serde::{Deserialize, Serialize};
 
+pub use self::hosted::HostedEvent;
+use self::hosted::HostedItems;
 use crate::answer::meter::Meter;
 use crate::config::Config;
 use crate::mcp::toolbox::Toolbox;
@@ -62,6 +67,10 @@ pub enum ModelEvent {
     },
     /// The round's token usage so far (the last one of a round counts).
     Usage(protocol::Usage),
+    /// The provider's id of this response (hosted mode's `done` hands it back; the last counts).
+    ResponseId(String),
+    /// A tool the provider runs itself (hosted mode).
+    Hosted(HostedEvent),
     /// The round's stream ended normally.
     Finished,
     /// The provider failed; the answer ends with this error.
@@ -86,6 +95,16 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// No tool call at all (hosted mode, where the edge runs none).
+    const NO_TOOLS: Self = Self {
+        max_rounds: 0,
+        max_result_bytes: 0,
+        max_calls_per_round: 0,
+        max_calls: 0,
+        max_output_bytes: 0,
+        max_argument_bytes: 0,
+    };
+
     /// The limits `config` sets.
     pub fn from_config(config: &Config) -> Self {
         Self {
@@ -226,6 +245,10 @@ pub struct ToolLoop {
     /// The running round's token usage (the provider's last word on it).
     round_usage: Option<protocol::Usage>,
     meter: Meter,
+    /// Hosted mode: the provider's own tools; its function calls are ignored.
+    hosted: Option<HostedItems>,
+    /// Hosted mode: the response's id, for `done`.
+    response_id: Option<String>,
 }
 
 impl ToolLoop {
@@ -244,7 +267,18 @@ impl ToolLoop {
             secrets,
             round_usage: None,
             meter: Meter::default(),
+            hosted: None,
+            response_id: None,
         }
+    }
+
+    /// Hosted mode's loop: the provider runs the tools, so it never gets a tool job; its
+    /// listings and calls pass through as events ([`HostedEvent`]), and `done` carries the
+    /// response's id.
+    pub fn hosted(secrets: Vec<String>) -> Self {
+        let mut tool_loop = Self::new(Toolbox::default(), Limits::NO_TOOLS, secrets);
+        tool_loop.hosted = Some(HostedItems::default());
+        tool_loop
     }
 
     /// The answer's usage and timings; the glue shows it every event it sends.
@@ -295,7 +329,7 @@ impl ToolLoop {
                 if delta.is_empty() {
                     return vec![];
                 }
-                self.running().text.push_str(&delta);
+                self.keep_text(&delta);
                 vec![StreamEvent::TextDelta { delta }]
             }
             ModelEvent::Reasoning(delta) => match self.scrubbers.reasoning.push(&delta) {
@@ -305,6 +339,24 @@ impl ToolLoop {
             ModelEvent::Finished => vec![],
             ModelEvent::Usage(usage) => {
                 self.round_usage = Some(usage);
+                vec![]
+            }
+            ModelEvent::ResponseId(id) => {
+                if self.hosted.is_some() {
+                    self.response_id = Some(id);
+                }
+                vec![]
+            }
+            ModelEvent::Hosted(event) => match &mut self.hosted {
+                Some(hosted) => hosted.on_event(event, &self.secrets),
+                None => vec![],
+            },
+            // Hosted mode offers the model no function: it has none to call.
+            ModelEvent::CallStarted { .. }
+            | ModelEvent::CallArguments { .. }
+            | ModelEvent::CallArgumentsDone { .. }
+                if self.hosted.is_some() =>
+            {
                 vec![]
             }
             ModelEvent::CallStarted { key, call_id, name } => self.call_started(key, call_id, name),
@@ -336,7 +388,7 @@ impl ToolLoop {
         let round = self.rounds.last_mut().expect("a round is always running");
         if round.calls.is_empty() {
             events.push(StreamEvent::Done {
-                response_id: None,
+                response_id: self.response_id.take(),
                 usage: None,
             });
             return Step::End(events);
@@ -529,6 +581,13 @@ impl ToolLoop {
         Ok((tool_loop, jobs, events))
     }
 
+    /// Keeps the round's text for the next request's history (hosted mode has none).
+    fn keep_text(&mut self, text: &str) {
+        if self.hosted.is_none() {
+            self.running().text.push_str(text);
+        }
+    }
+
     fn running(&mut self) -> &mut Round {
         self.rounds.last_mut().expect("a round is always running")
     }
@@ -624,7 +683,11 @@ impl ToolLoop {
 
     /// Releases what the running round's scrubbers hold.
     fn flush(&mut self) -> Vec<StreamEvent> {
-        let mut res = Vec::new();
+        let mut res = self
+            .hosted
+            .as_mut()
+            .map(HostedItems::flush)
+            .unwrap_or_default();
         let arguments = std::mem::take(&mut self.scrubbers.arguments);
         for (key, mut scrubber, n_bytes) in arguments {
             let tail = scrubber.finish();
@@ -639,7 +702,7 @@ impl ToolLoop {
         }
         let text = self.scrubbers.text.finish();
         if !text.is_empty() {
-            self.running().text.push_str(&text);
+            self.keep_text(&text);
             res.push(StreamEvent::TextDelta { delta: text });
         }
         res
@@ -679,5 +742,6 @@ pub fn cut(text: &str, max_bytes: usize) -> String {
     )
 }
 
+mod hosted;
 #[cfg(test)]
 mod tests;

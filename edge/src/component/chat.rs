@@ -5,8 +5,8 @@
 //! named the user) and every server id resolved against the user's Pomerium list with a valid
 //! policy. Then the stream's headers go out first, and the provider's stream is relayed by the
 //! one driver ([`driver::drive`]: keep-alives, idle limit, the answer's wall time, status
-//! mapping) into hosted mode's [`Relay`]: each chunk translated and written the moment it
-//! arrives; a provider line or event larger than `max_upstream_event_bytes` ends it with
+//! mapping) into hosted mode's [`Relay`]: each chunk decoded, through the tool loop and written
+//! the moment it arrives; a provider line or event larger than `max_upstream_event_bytes` ends it with
 //! `upstream_too_large`. The stream always ends with `done` or `error`. When the edge is to run
 //! the tools itself (`tool_mode`), the checked request goes to `tool_chat` instead.
 
@@ -20,8 +20,8 @@ use super::incoming;
 use super::pomerium_http;
 use super::reply::Reply;
 use super::tool_chat;
+use crate::answer::feed::Relay;
 use crate::answer::pending;
-use crate::answer::relay::Relay;
 use crate::answer::runner::{self, Runner};
 use crate::config::Config;
 use crate::error::EdgeError;

@@ -5,7 +5,7 @@ use futures::SinkExt;
 use spin_sdk::http::{Fields, OutgoingResponse, ResponseOutparam};
 
 use crate::error::EdgeError;
-use crate::incoming::cors::{self, OriginCheck};
+use crate::incoming::gate::OriginCheck;
 use crate::incoming::headers as security;
 
 /// The response slot of one request, with the headers every answer carries.
@@ -23,7 +23,7 @@ impl Reply {
     pub(super) fn new(out: ResponseOutparam, check: &OriginCheck, frame_ancestors: &str) -> Self {
         Self {
             out,
-            cors: cors::response_headers(check),
+            cors: security::cors_headers(check),
             frame_ancestors: frame_ancestors.to_owned(),
         }
     }
@@ -43,7 +43,7 @@ impl Reply {
     /// The answer to a CORS preflight from an allowed origin.
     pub(super) async fn preflight(self, check: &OriginCheck) -> u16 {
         let headers = headers(
-            &cors::preflight_headers(check),
+            &security::preflight_headers(check),
             &security::headers("", &self.frame_ancestors),
         );
         let response = OutgoingResponse::new(headers);

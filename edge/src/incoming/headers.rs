@@ -1,6 +1,9 @@
-//! The security headers of every answer: `X-Content-Type-Options: nosniff` always; on HTML,
-//! `Content-Security-Policy: frame-ancestors <frame_ancestors>` (default `'none'`: no page may
-//! frame the chat's pages, which would invite clickjacking) and `Referrer-Policy: no-referrer`.
+//! The headers of every answer: the security headers (`X-Content-Type-Options: nosniff`
+//! always; on HTML, `Content-Security-Policy: frame-ancestors <frame_ancestors>` (default
+//! `'none'`: no page may frame the chat's pages, which would invite clickjacking) and
+//! `Referrer-Policy: no-referrer`), and the CORS headers for an origin the gate allowed.
+
+use crate::incoming::gate::OriginCheck;
 
 /// The security headers for an answer of `content_type`.
 pub fn headers(content_type: &str, frame_ancestors: &str) -> Vec<(&'static str, String)> {
@@ -19,6 +22,32 @@ pub fn headers(content_type: &str, frame_ancestors: &str) -> Vec<(&'static str, 
     headers
 }
 
+/// Methods a cross-origin caller may use.
+pub const ALLOW_METHODS: &str = "GET, POST, OPTIONS";
+/// Request headers a cross-origin caller may send.
+pub const ALLOW_HEADERS: &str = "content-type, accept";
+
+/// Headers for every answer to an allowed cross-origin request.
+pub fn cors_headers(check: &OriginCheck) -> Vec<(&'static str, String)> {
+    match check {
+        OriginCheck::Allowed(origin) => vec![
+            ("access-control-allow-origin", origin.clone()),
+            ("access-control-allow-credentials", "true".to_owned()),
+            ("vary", "Origin".to_owned()),
+        ],
+        OriginCheck::Absent | OriginCheck::Refused => vec![("vary", "Origin".to_owned())],
+    }
+}
+
+/// Headers for the answer to a preflight (`OPTIONS`) from an allowed origin.
+pub fn preflight_headers(check: &OriginCheck) -> Vec<(&'static str, String)> {
+    let mut headers = cors_headers(check);
+    headers.push(("access-control-allow-methods", ALLOW_METHODS.to_owned()));
+    headers.push(("access-control-allow-headers", ALLOW_HEADERS.to_owned()));
+    headers.push(("access-control-max-age", "600".to_owned()));
+    headers
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,5 +63,21 @@ mod tests {
         )));
         assert!(html.contains(&("referrer-policy", "no-referrer".to_owned())));
         assert!(html.contains(&("x-content-type-options", "nosniff".to_owned())));
+    }
+
+    #[test]
+    fn allowed_origins_get_credentials_headers() {
+        let headers = preflight_headers(&OriginCheck::Allowed("https://a.example".into()));
+        assert!(headers.contains(&(
+            "access-control-allow-origin",
+            "https://a.example".to_owned()
+        )));
+        assert!(headers.contains(&("access-control-allow-credentials", "true".to_owned())));
+        assert!(headers.contains(&("vary", "Origin".to_owned())));
+        assert!(
+            !cors_headers(&OriginCheck::Refused)
+                .iter()
+                .any(|(k, _)| k.starts_with("access-control"))
+        );
     }
 }

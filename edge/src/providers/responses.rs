@@ -1,17 +1,20 @@
-//! Edge tool mode over the Responses API: `function` tools, `function_call` items in the
-//! stream, `function_call_output` items in the next request.
+//! The Responses API's stream, for both tool modes, and edge mode's request over it.
 //!
-//! The request sets `store: false`, so the provider keeps nothing: each round sends the
-//! conversation, then each earlier round's text, `function_call` items and their
-//! `function_call_output`s. The stream's events become [`ModelEvent`]s directly (the tool loop
-//! scrubs their text); failures are read by [`failure`], as in hosted mode.
+//! [`Decoder`] turns the stream into [`ModelEvent`]s (the tool loop scrubs their text): text,
+//! reasoning, `function_call` items (edge mode), the `mcp_list_tools`, `mcp_call` and
+//! `mcp_approval_request` items of the tools the provider runs itself (hosted mode,
+//! [`HostedEvent`]), the response's id and usage, and failures ([`failure`]). Events it does not
+//! know are skipped (the provider adds new ones).
+//!
+//! Edge mode's request ([`request`]) offers `function` tools and sets `store: false`, so the
+//! provider keeps nothing: each round sends the conversation, then each earlier round's text,
+//! `function_call` items and their `function_call_output`s.
 
-use protocol::{ChatRequest, sse};
+use protocol::{ApiError, ChatRequest, ErrorCode, sse};
 use serde_json::{Value, json};
 
-use crate::answer::tool_loop::{ModelEvent, Round};
+use crate::answer::tool_loop::{HostedEvent, ModelEvent, Round};
 use crate::mcp::toolbox::Toolbox;
-use crate::providers::translate::failure;
 use crate::redact::Secrets;
 
 /// The request body of one round.
@@ -100,37 +103,101 @@ impl Decoder {
             return Vec::new();
         };
         let item = &event["item"];
-        let is_function_item = item["type"] == "function_call";
-        let key = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-        match event["type"].as_str().unwrap_or_default() {
-            "response.output_item.added" if is_function_item => {
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        let label = || item["server_label"].as_str().map(str::to_owned);
+        let item_id = item["id"]
+            .as_str()
+            .or(event["item_id"].as_str())
+            .unwrap_or_default()
+            .to_owned();
+        let hosted = |event| vec![ModelEvent::Hosted(event)];
+        let kind = event["type"].as_str().unwrap_or_default();
+        match (kind, item["type"].as_str().unwrap_or_default()) {
+            ("response.created" | "response.in_progress", _) => {
+                response_id(&event).into_iter().collect()
+            }
+            ("response.output_item.added", "function_call") => {
                 let call_id = item["call_id"].as_str().or(item["id"].as_str());
                 vec![ModelEvent::CallStarted {
-                    key: key(&item["id"]),
+                    key: text(&item["id"]),
                     call_id: call_id.unwrap_or_default().to_owned(),
-                    name: key(&item["name"]),
+                    name: text(&item["name"]),
                 }]
             }
-            "response.function_call_arguments.delta" => vec![ModelEvent::CallArguments {
-                key: key(&event["item_id"]),
-                delta: key(&event["delta"]),
+            ("response.function_call_arguments.delta", _) => vec![ModelEvent::CallArguments {
+                key: text(&event["item_id"]),
+                delta: text(&event["delta"]),
             }],
-            "response.output_item.done" if is_function_item => {
+            ("response.output_item.done", "function_call") => {
                 vec![ModelEvent::CallArgumentsDone {
-                    key: key(&item["id"]),
-                    arguments: key(&item["arguments"]),
+                    key: text(&item["id"]),
+                    arguments: text(&item["arguments"]),
                 }]
             }
-            "response.output_text.delta" => vec![ModelEvent::Text(key(&event["delta"]))],
-            "response.reasoning_summary_text.delta" => {
-                vec![ModelEvent::Reasoning(key(&event["delta"]))]
+            ("response.output_item.added", "mcp_list_tools") => hosted(HostedEvent::ListStarted {
+                item: item_id,
+                label: label(),
+            }),
+            ("response.mcp_list_tools.failed", _) => {
+                hosted(HostedEvent::ListFailed { item: item_id })
             }
-            "response.completed" => {
+            ("response.output_item.done", "mcp_list_tools") => hosted(HostedEvent::Listed {
+                label: label(),
+                tools: item["tools"]
+                    .as_array()
+                    .map(|tools| {
+                        let names = tools.iter().filter_map(|t| t["name"].as_str());
+                        names.map(str::to_owned).collect()
+                    })
+                    .unwrap_or_default(),
+                failed: !item["error"].is_null(),
+                item: item_id,
+            }),
+            ("response.output_item.added", "mcp_call") => hosted(HostedEvent::CallStarted {
+                label: label(),
+                tool: text(&item["name"]),
+                item: item_id,
+            }),
+            ("response.mcp_call_arguments.delta", _) => match event["delta"].as_str() {
+                Some(delta) => hosted(HostedEvent::CallArguments {
+                    item: item_id,
+                    delta: delta.to_owned(),
+                }),
+                None => vec![],
+            },
+            ("response.output_item.done", "mcp_call") => hosted(HostedEvent::CallDone {
+                outcome: match &item["error"] {
+                    Value::Null => Ok(text(&item["output"])),
+                    error => Err(error_text(error)),
+                },
+                item: item_id,
+            }),
+            ("response.output_item.done", "mcp_approval_request") => {
+                hosted(HostedEvent::Approval {
+                    label: label(),
+                    tool: text(&item["name"]),
+                    arguments: text(&item["arguments"]),
+                    item: item_id,
+                })
+            }
+            ("response.output_text.delta", _) => match event["delta"].as_str() {
+                Some(delta) => vec![ModelEvent::Text(delta.to_owned())],
+                None => vec![],
+            },
+            ("response.reasoning_summary_text.delta", _) => match event["delta"].as_str() {
+                Some(delta) => vec![ModelEvent::Reasoning(delta.to_owned())],
+                None => vec![],
+            },
+            ("response.completed", _) => {
                 self.ended = true;
+                let id = response_id(&event);
                 let usage = super::usage::responses(&event).map(ModelEvent::Usage);
-                usage.into_iter().chain([ModelEvent::Finished]).collect()
+                id.into_iter()
+                    .chain(usage)
+                    .chain([ModelEvent::Finished])
+                    .collect()
             }
-            kind => match failure(kind, &event, &self.secrets) {
+            (kind, _) => match failure(kind, &event, &self.secrets) {
                 Some(error) => {
                     self.ended = true;
                     vec![ModelEvent::Failed(error)]
@@ -138,6 +205,80 @@ impl Decoder {
                 None => Vec::new(),
             },
         }
+    }
+}
+
+/// The response id an event carries, as a model event.
+fn response_id(event: &Value) -> Option<ModelEvent> {
+    let id = event["response"]["id"].as_str()?;
+    Some(ModelEvent::ResponseId(id.to_owned()))
+}
+
+/// The error a failure event of the Responses stream (`response.failed`, `response.incomplete`,
+/// `error`) ends the answer with, its provider text scrubbed of `secrets`; `None` for any other
+/// event.
+pub fn failure(kind: &str, event: &Value, secrets: &Secrets) -> Option<ApiError> {
+    let str_at = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_owned);
+    let error = |code, message: String, retryable| ApiError {
+        code,
+        message,
+        retryable,
+    };
+    match kind {
+        "response.failed" => {
+            let failed = event.pointer("/response/error").unwrap_or(&Value::Null);
+            let message = secrets.redact(&error_text(failed));
+            let retryable = str_at(failed, "code").is_some_and(|c| c == "server_error");
+            Some(error(
+                ErrorCode::ProviderError,
+                format!("the model provider failed: {message}"),
+                retryable,
+            ))
+        }
+        "response.incomplete" => {
+            let reason = event
+                .pointer("/response/incomplete_details/reason")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown reason");
+            Some(error(
+                ErrorCode::ResponseIncomplete,
+                format!("the answer is incomplete: {reason}"),
+                false,
+            ))
+        }
+        "error" => {
+            let reported = event
+                .get("error")
+                .filter(|e| e.is_object())
+                .unwrap_or(event);
+            let (code, retryable) = match str_at(reported, "code").unwrap_or_default().as_str() {
+                "rate_limit_exceeded" => (ErrorCode::ProviderRateLimited, true),
+                "server_error" | "server_overloaded" => (ErrorCode::ProviderUnavailable, true),
+                _ => (ErrorCode::ProviderError, false),
+            };
+            let message = secrets.redact(&error_text(reported));
+            Some(error(
+                code,
+                format!("the model provider reported an error: {message}"),
+                retryable,
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// The message of an error that is a string or an object (`{type, code, message, content}`).
+fn error_text(error: &Value) -> String {
+    match error {
+        Value::String(s) => s.clone(),
+        Value::Object(o) => o
+            .get("message")
+            .and_then(Value::as_str)
+            .or_else(|| o.get("code").and_then(Value::as_str))
+            .or_else(|| o.get("type").and_then(Value::as_str))
+            .unwrap_or("unknown error")
+            .to_owned(),
+        _ => "unknown error".to_owned(),
     }
 }
 
@@ -177,6 +318,7 @@ mod tests {
         assert_eq!(
             events,
             vec![
+                ModelEvent::ResponseId("resp_1".into()),
                 ModelEvent::CallStarted {
                     key: "fc_1".into(),
                     call_id: "call_a".into(),
@@ -195,6 +337,7 @@ mod tests {
                     arguments: "{\"query\":\"SELECT 1\"}".into()
                 },
                 ModelEvent::Text("Hi".into()),
+                ModelEvent::ResponseId("resp_1".into()),
                 ModelEvent::Finished,
             ]
         );

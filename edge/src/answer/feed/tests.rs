@@ -1,123 +1,102 @@
-//! The chat stream from the edge's point of view: provider bytes in, widget SSE bytes out.
-//!
-//! [`Relay`] holds no I/O. The component feeds it each chunk as it arrives and writes out what
-//! it returns at once, so nothing is buffered beyond an unfinished provider frame. Whatever
-//! happens upstream, [`Relay::finish`] makes sure the widget's stream ends with `done` or
-//! `error`.
+//! The feeds natively: both modes' promises on chunks, interruptions and failures.
 
-use std::time::Instant;
+use protocol::ErrorCode;
 
-use protocol::{ApiError, StreamEvent, sse};
+use super::*;
+use crate::answer::tool_loop::Limits;
+use crate::config::Config;
+use crate::mcp::toolbox::Toolbox;
 
-use crate::answer::meter::Meter;
-use crate::incoming::continuation::Sealer;
-use crate::providers::errors;
-use crate::providers::translate::Translator;
-
-/// Translates one provider stream.
-#[derive(Debug)]
-pub struct Relay {
-    decoder: sse::Decoder,
-    translator: Translator,
-    /// The relay itself ended the stream (an upstream event past the size limit).
-    failed: bool,
-    sealer: Option<Sealer>,
-    meter: Meter,
+fn events(text: &str) -> Vec<StreamEvent> {
+    sse::Decoder::default()
+        .push(text.as_bytes())
+        .iter()
+        .map(|f| StreamEvent::from_frame(f).unwrap())
+        .collect()
 }
 
-impl Relay {
-    /// A relay whose provider text is scrubbed of these secrets, reading provider lines and
-    /// events of at most `max_event_bytes`.
-    pub fn new(secrets: Vec<String>, max_event_bytes: usize) -> Self {
-        Self {
-            decoder: sse::Decoder::with_limit(max_event_bytes),
-            translator: Translator::new(secrets),
-            failed: false,
-            sealer: None,
-            meter: Meter::default(),
-        }
-    }
+fn config(provider: &'static str) -> Config {
+    Config::from_lookup(move |k| (k == "provider").then(|| provider.to_owned()))
+}
 
-    /// The same relay, sealing the ids it hands out to the browser (see [`Sealer`]).
-    pub fn sealed_by(mut self, sealer: Sealer) -> Self {
-        self.sealer = Some(sealer);
-        self
-    }
+const RESPONSES: &str = "data: {\"type\":\"response.output_text.delta\",\"delta\":\"Hel\"}\n\n\
+data: {\"type\":\"response.output_text.delta\",\"delta\":\"lo\"}\n\n";
 
-    /// The first bytes of every stream: the `started` event.
-    pub fn start(request_id: &str) -> String {
-        sse::encode(&StreamEvent::Started {
-            request_id: request_id.to_owned(),
-        })
-    }
+#[test]
+fn one_chunk_gives_all_its_events_in_one_piece_in_edge_mode() {
+    let config = config("responses");
+    let mut tool_loop = ToolLoop::new(Toolbox::default(), Limits::from_config(&config), vec![]);
+    let mut round = ToolRound::new(StreamDecoder::new(&config, 0, vec![]), &mut tool_loop);
+    let text = round.push(RESPONSES.as_bytes());
+    assert_eq!(
+        events(&text),
+        [
+            StreamEvent::TextDelta {
+                delta: "Hel".into()
+            },
+            StreamEvent::TextDelta { delta: "lo".into() }
+        ]
+    );
+    assert!(!round.finished());
+    let done =
+        round.push(b"data: {\"type\":\"response.completed\",\"response\":{\"id\":\"r\"}}\n\n");
+    assert!(
+        round.finished() && round.finish(false).is_empty(),
+        "{done:?}"
+    );
+}
 
-    /// Feeds one chunk of the provider's body; returns the SSE bytes to send now (maybe none).
-    pub fn on_chunk(&mut self, chunk: &[u8]) -> String {
-        let mut out = String::new();
-        if self.finished() {
-            return out;
-        }
-        // One clock read per chunk: its events arrived together.
-        let now = Instant::now();
-        for frame in self.decoder.push(chunk) {
-            for mut event in self.translator.translate(&frame.data) {
-                self.meter.observe(&mut event, now);
-                let event = match &self.sealer {
-                    Some(sealer) => sealer.seal_event(event),
-                    None => event,
-                };
-                out.push_str(&sse::encode(&event));
-            }
-        }
-        if self.decoder.over_limit() && !self.finished() {
-            self.failed = true;
-            out.push_str(&self.tails());
-            out.push_str(&Self::fail(&errors::too_large_error()));
-        }
-        out
-    }
-
-    /// True once the answer has ended (`done` or `error` was produced).
-    pub fn finished(&self) -> bool {
-        self.failed || self.translator.finished()
-    }
-
-    /// What the scrubbers still held, as events.
-    fn tails(&mut self) -> String {
-        self.translator.flush().iter().map(sse::encode).collect()
-    }
-
-    /// Ends the stream: an `error` event if the provider stopped without a terminal event.
-    pub fn finish(&mut self, upstream_failed: bool) -> String {
-        if self.finished() {
-            return String::new();
-        }
-        self.abort(&errors::interrupted(upstream_failed))
-    }
-
-    /// Ends the stream with `error` (e.g. the answer's time limit passed): what the scrubbers
-    /// held, then the error; nothing when the stream already ended.
-    pub fn abort(&mut self, error: &ApiError) -> String {
-        if self.finished() {
-            return String::new();
-        }
-        self.failed = true;
-        let mut out = self.tails();
-        out.push_str(&Self::fail(error));
-        out
-    }
-
-    /// A stream that fails before any provider event: one `error` event.
-    pub fn fail(error: &ApiError) -> String {
-        sse::encode(&StreamEvent::Error(error.clone()))
+#[test]
+fn a_stream_that_breaks_off_ends_with_one_interruption_in_both_modes() {
+    let config = config("responses");
+    let mut tool_loop = ToolLoop::new(Toolbox::default(), Limits::from_config(&config), vec![]);
+    let mut round = ToolRound::new(StreamDecoder::new(&config, 0, vec![]), &mut tool_loop);
+    let mut relay = Relay::new(vec![], 1 << 20);
+    let feeds: [&mut dyn Feed; 2] = [&mut round, &mut relay];
+    for feed in feeds {
+        let mut text = feed.push(RESPONSES.as_bytes());
+        text.push_str(&feed.finish(true));
+        text.push_str(&feed.fail(&ApiError {
+            code: ErrorCode::AnswerTimeout,
+            message: "late".into(),
+            retryable: true,
+        }));
+        let events = events(&text);
+        let errors: Vec<ErrorCode> = events
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::Error(e) => Some(e.code),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(errors, [ErrorCode::StreamInterrupted], "{events:?}");
+        assert!(feed.finished());
     }
 }
 
-#[cfg(test)]
-mod tests {
+#[test]
+fn the_driver_failing_a_round_ends_the_answer_with_that_error() {
+    let config = config("chat_completions");
+    let mut tool_loop = ToolLoop::new(Toolbox::default(), Limits::from_config(&config), vec![]);
+    let mut round = ToolRound::new(StreamDecoder::new(&config, 0, vec![]), &mut tool_loop);
+    let idle = ApiError {
+        code: ErrorCode::ProviderTimeout,
+        message: "the model provider sent nothing for 30 s".into(),
+        retryable: true,
+    };
+    assert_eq!(
+        events(&round.fail(&idle)),
+        [StreamEvent::Error(idle.clone())]
+    );
+    assert!(round.finished() && round.fail(&idle).is_empty());
+    assert!(tool_loop.failed());
+}
+
+/// Hosted mode's relay.
+mod relay {
     use protocol::ErrorCode;
 
-    use super::*;
+    use crate::answer::feed::*;
 
     pub(super) fn events(sse_text: &str) -> Vec<StreamEvent> {
         sse::Decoder::default()
@@ -172,12 +151,11 @@ event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{
 
 /// Property tests: random provider streams, cut into random chunks, with a small deterministic
 /// generator (no dependency), many seeds.
-#[cfg(test)]
 mod properties {
     use protocol::ErrorCode;
 
-    use super::tests::events;
-    use super::*;
+    use super::relay::events;
+    use crate::answer::feed::*;
     use crate::redact::tests::Rng;
 
     const FRAGMENTS: &[&str] = &[
