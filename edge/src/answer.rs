@@ -8,6 +8,7 @@
 //! | [`feed`] | what the driver feeds a provider stream into: [`relay::Relay`] or a [`feed::ToolRound`] |
 //! | [`meter`] | one answer's token usage and timings, for the `usage` of its `done` event |
 //! | [`relay`] | hosted mode's stream: provider bytes in, widget SSE bytes out, always ending on purpose |
+//! | [`result_parts`] | an MCP tool result as the model's text and the parts the user is shown |
 //! | [`tool_loop`] | edge mode's tool loop as a state machine |
 //! | [`pending`] | edge mode's paused tool loop, as the bytes sealed while a call waits for approval |
 
@@ -17,5 +18,6 @@ pub mod meter;
 pub mod pending;
 pub mod progress;
 pub mod relay;
+pub mod result_parts;
 pub mod runner;
 pub mod tool_loop;

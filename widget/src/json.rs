@@ -15,7 +15,7 @@
 use js_sys::{Array, JSON, Object, Reflect};
 use protocol::{
     ApiError, ChatRequest, DisconnectRequest, ErrorCode, EventKind, Identity, ModelList,
-    ServerInfo, ServerList, StreamEvent, ToolStatus, Usage,
+    ResultPart, ServerInfo, ServerList, StreamEvent, ToolStatus, Usage,
 };
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -115,6 +115,7 @@ pub(crate) fn decode_event(data: &str) -> Option<StreamEvent> {
         EventKind::ToolCallResult => StreamEvent::ToolCallResult {
             call_id: s("call_id")?,
             output: s("output")?,
+            parts: array(&v, "parts").iter().filter_map(decode_part).collect(),
         },
         EventKind::ToolCallFailed => StreamEvent::ToolCallFailed {
             call_id: s("call_id")?,
@@ -141,6 +142,51 @@ pub(crate) fn decode_event(data: &str) -> Option<StreamEvent> {
         },
     };
     Some(event)
+}
+
+/// One part of a rich tool result; `None` for an unknown `type` or a missing field.
+pub(crate) fn decode_part(v: &JsValue) -> Option<ResultPart> {
+    let s = |key: &str| string(v, key);
+    Some(match s("type")?.as_str() {
+        "text" => ResultPart::Text { text: s("text")? },
+        "image" => ResultPart::Image {
+            mime_type: s("mime_type")?,
+            data: s("data")?,
+        },
+        "audio" => ResultPart::Audio {
+            mime_type: s("mime_type")?,
+            data: s("data")?,
+        },
+        "link" => ResultPart::Link {
+            uri: s("uri")?,
+            title: s("title")?,
+        },
+        "reference" => ResultPart::Reference {
+            uri: s("uri")?,
+            title: s("title")?,
+        },
+        "resource" => ResultPart::Resource {
+            uri: s("uri")?,
+            text: s("text")?,
+        },
+        "table" => ResultPart::Table {
+            columns: strings(v, "columns"),
+            rows: array(v, "rows")
+                .into_iter()
+                .map(|row| {
+                    row.dyn_into::<Array>()
+                        .map(|cells| cells.iter().filter_map(|c| c.as_string()).collect())
+                        .unwrap_or_default()
+                })
+                .collect(),
+        },
+        "json" => ResultPart::Json { json: s("json")? },
+        "omitted" => ResultPart::Omitted {
+            kind: s("kind")?,
+            reason: s("reason")?,
+        },
+        _ => return None,
+    })
 }
 
 /// A `done` event's usage (none unless an object). Each number is untrusted: anything but a
@@ -332,6 +378,45 @@ mod tests {
             StreamEvent::ToolCallResult {
                 call_id: "c1".into(),
                 output: "[1]".into(),
+                parts: Vec::new(),
+            },
+            StreamEvent::ToolCallResult {
+                call_id: "c2".into(),
+                output: "rich".into(),
+                parts: vec![
+                    ResultPart::Text { text: "t".into() },
+                    ResultPart::Image {
+                        mime_type: "image/png".into(),
+                        data: "AAAA".into(),
+                    },
+                    ResultPart::Audio {
+                        mime_type: "audio/wav".into(),
+                        data: "UklGRg==".into(),
+                    },
+                    ResultPart::Link {
+                        uri: "https://a.example".into(),
+                        title: "A".into(),
+                    },
+                    ResultPart::Reference {
+                        uri: "file:///x".into(),
+                        title: "x".into(),
+                    },
+                    ResultPart::Resource {
+                        uri: "note://1".into(),
+                        text: "hello".into(),
+                    },
+                    ResultPart::Table {
+                        columns: vec!["a".into(), "b".into()],
+                        rows: vec![vec!["1".into(), "".into()]],
+                    },
+                    ResultPart::Json {
+                        json: "{\"n\":1}".into(),
+                    },
+                    ResultPart::Omitted {
+                        kind: "video".into(),
+                        reason: "an unknown content type".into(),
+                    },
+                ],
             },
             StreamEvent::ToolCallFailed {
                 call_id: "c1".into(),

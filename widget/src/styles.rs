@@ -273,6 +273,8 @@ summary { cursor: pointer; }
 .card .label { margin: 6px 0 0; color: var(--_muted); font-size: 0.9em; }
 .card .args:empty, .card .args:empty + * { display: none; }
 .card .failure { margin: 6px 0 0; }
+.card img, .card audio { display: block; max-width: 100%; max-height: 20em; margin-top: 4px; }
+.card .table { max-height: 20em; overflow: auto; margin-top: 4px; }
 .card .tools { margin: 4px 0 0; padding-inline-start: 1.4em; }
 .approval { border-color: var(--_accent); font-size: 0.92em; }
 .approval .title { margin: 0; font-weight: 600; }

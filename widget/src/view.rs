@@ -37,6 +37,7 @@ pub(crate) mod card;
 pub(crate) mod error_box;
 pub(crate) mod follow;
 pub(crate) mod markdown;
+pub(crate) mod result_parts;
 pub(crate) mod servers;
 pub(crate) mod shell;
 pub(crate) mod threads;

@@ -18,6 +18,7 @@ use serde_json::Value;
 use spin_sdk::http::{IncomingResponse, Method, Request, send};
 
 use super::timer::Sleep;
+use crate::mcp::client::results::{Limits, ToolResult, parse_call_result};
 use crate::mcp::client::{
     self as mcp_client, McpError, Progress, ReplyReader, ServerMessage, Session, ToolDef,
 };
@@ -77,15 +78,15 @@ impl McpConnection {
         Ok(tools)
     }
 
-    /// Calls a tool: `Ok(Ok(text))`, `Ok(Err(text))` for a tool error (`isError`), or the
-    /// failure to call at all. The call asks for progress; what the server reports for it goes
+    /// Calls a tool: its parsed result (media within the default size limits), or the failure
+    /// to call at all. The call asks for progress; what the server reports for it goes
     /// to `progress` while the call runs.
     pub(super) async fn call(
         &mut self,
         tool: &str,
         arguments: &str,
         progress: Sender<Progress>,
-    ) -> Result<Result<String, String>, McpError> {
+    ) -> Result<ToolResult, McpError> {
         let id = self.session.next_id();
         let token = format!("pchat-{id}");
         let body = mcp_client::call_tool_with_progress(id, tool, arguments, &token)?;
@@ -95,7 +96,7 @@ impl McpConnection {
             .await;
         self.running = None;
         let (_, result) = answer?;
-        Ok(mcp_client::call_output(&result))
+        Ok(parse_call_result(&result, Limits::default()))
     }
 
     /// Tells the server that the tool call the edge stopped waiting for (its future was

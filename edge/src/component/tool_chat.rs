@@ -29,11 +29,13 @@ use crate::answer::meter::Meter;
 use crate::answer::pending;
 use crate::answer::progress::ProgressGate;
 use crate::answer::relay::Relay;
+use crate::answer::result_parts;
 use crate::answer::runner;
 use crate::answer::tool_loop::{Limits, Paused, Step, ToolLoop};
 use crate::config::Config;
 use crate::incoming::auth::BearerToken;
 use crate::incoming::continuation::Sealer;
+use crate::mcp::client::results::ToolResult;
 use crate::mcp::client::{McpError, Progress};
 use crate::mcp::toolbox::Toolbox;
 use crate::mcp::{self};
@@ -218,6 +220,7 @@ impl Answer<'_> {
                     .iter_mut()
                     .find(|(id, _)| *id == job.server)
                     .map(|(_, c)| c);
+                let mut parts = Vec::new();
                 let outcome = match connection {
                     Some(connection) => {
                         let call = self.call(connection, &job.call_id, &job.tool, &job.arguments);
@@ -230,7 +233,12 @@ impl Answer<'_> {
                             }
                         };
                         match called {
-                            Ok(outcome) => outcome,
+                            Ok(result) => {
+                                let secrets = Secrets::new(self.secrets.iter().cloned());
+                                let (outcome, rich) = result_parts::split(&result, &secrets);
+                                parts = rich;
+                                outcome
+                            }
                             Err(McpError::TooLarge(max)) => {
                                 let events = tool_loop.fail(mcp::too_large(max));
                                 return Ok(out.write(encode(&events)).await?);
@@ -240,7 +248,7 @@ impl Answer<'_> {
                     }
                     None => Err("the tool's server is not connected".to_owned()),
                 };
-                let events = tool_loop.on_tool_result(&job.call_id, outcome);
+                let events = tool_loop.on_rich_result(&job.call_id, outcome, parts);
                 out.write(metered(tool_loop, events)).await?;
                 if tool_loop.failed() {
                     return Ok(());
@@ -264,7 +272,7 @@ impl Answer<'_> {
         tool: &'c str,
         arguments: &'c str,
     ) -> (
-        impl Future<Output = Result<Result<String, String>, McpError>> + 'c,
+        impl Future<Output = Result<ToolResult, McpError>> + 'c,
         Receiver<Progress>,
         ProgressGate,
     ) {

@@ -169,6 +169,7 @@ impl Translator {
                         StreamEvent::ToolCallResult {
                             call_id: item_id,
                             output: self.scrub(&output),
+                            parts: Vec::new(),
                         }
                     }
                 });
