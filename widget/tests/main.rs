@@ -16,6 +16,7 @@ mod lifecycle;
 mod markdown;
 mod models;
 mod persistence;
+mod rich_results;
 mod servers;
 mod support;
 mod threads;
