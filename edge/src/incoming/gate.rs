@@ -53,7 +53,13 @@ pub fn check(
 pub fn needs_identity(route: &Route) -> bool {
     matches!(
         route,
-        Route::Servers | Route::Disconnect | Route::Chat | Route::Models | Route::Me
+        Route::Servers
+            | Route::Disconnect
+            | Route::Chat
+            | Route::Models
+            | Route::Me
+            | Route::Prompts
+            | Route::PromptGet
     )
 }
 
@@ -68,13 +74,15 @@ mod tests {
         ("pomerium_url", "https://chat.example.com"),
         ("jwt_assertion", "off"),
     ];
-    const ALL: [Route; 10] = [
+    const ALL: [Route; 12] = [
         Route::Health,
         Route::Servers,
         Route::Chat,
         Route::Models,
         Route::Disconnect,
         Route::Me,
+        Route::Prompts,
+        Route::PromptGet,
         Route::Preflight,
         Route::Static(String::new()),
         Route::NotFound,
@@ -163,7 +171,9 @@ mod tests {
                 Route::Chat,
                 Route::Models,
                 Route::Disconnect,
-                Route::Me
+                Route::Me,
+                Route::Prompts,
+                Route::PromptGet
             ]
         );
     }
