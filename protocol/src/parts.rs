@@ -75,6 +75,22 @@ pub enum ResultPart {
     },
 }
 
+/// Whether `uri` is an absolute `http` or `https` URL with a host, and no space or control
+/// character: the only links a tool result may offer the user.
+pub fn is_web_link(uri: &str) -> bool {
+    let lower = uri.get(..8).unwrap_or(uri).to_ascii_lowercase();
+    let rest = if lower.starts_with("https://") {
+        &uri[8..]
+    } else if lower.starts_with("http://") {
+        &uri[7..]
+    } else {
+        return false;
+    };
+    !rest.is_empty()
+        && !rest.starts_with('/')
+        && !uri.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

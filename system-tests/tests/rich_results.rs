@@ -9,12 +9,12 @@ use testkit::chain::{Chain, ChainConfig, Northwind};
 use testkit::pomerium::{FakePomeriumConfig, McpRoute};
 use testkit::provider::{FakeProvider, Script};
 
-use crate::support::{client, read_events};
 use crate::third_party_mcp::everything;
+use crate::tool_mode::{ask, text_of};
 
 /// Asks the edge (edge tool mode, the reference server as the user's one server "everything")
 /// to `call the tool <function>`; the answer's events.
-async fn ask(name: &str, function: &str) -> anyhow::Result<Vec<StreamEvent>> {
+async fn call_tool(name: &str, function: &str) -> anyhow::Result<Vec<StreamEvent>> {
     let (_server, url) = everything()?;
     let provider = FakeProvider::start(Script::default()).await?;
     let chain = Chain::start(
@@ -41,17 +41,7 @@ async fn ask(name: &str, function: &str) -> anyhow::Result<Vec<StreamEvent>> {
         "messages": [{"role": "user", "content": format!("Please call the tool {function}")}],
         "servers": ["everything"],
     });
-    let res = client()
-        .post(format!("{}/api/chat", chain.pomerium.base_url()))
-        .json(&body)
-        .send()
-        .await?;
-    anyhow::ensure!(res.status() == 200, "status {}", res.status());
-    Ok(read_events(res)
-        .await?
-        .into_iter()
-        .map(|(_, e)| e)
-        .collect())
+    ask(&format!("{}/api/chat", chain.pomerium.base_url()), body).await
 }
 
 fn result(events: &[StreamEvent]) -> (&str, &[ResultPart]) {
@@ -66,19 +56,9 @@ fn result(events: &[StreamEvent]) -> (&str, &[ResultPart]) {
         .unwrap_or_else(|| panic!("no result: {events:?}"))
 }
 
-fn answer(events: &[StreamEvent]) -> String {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            StreamEvent::TextDelta { delta } => Some(delta.as_str()),
-            _ => None,
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn an_image_result_reaches_the_client_inline_and_the_model_as_a_note() -> anyhow::Result<()> {
-    let events = ask("rich_image", "everything__get-tiny-image").await?;
+    let events = call_tool("rich_image", "everything__get-tiny-image").await?;
     let (output, parts) = result(&events);
     assert!(
         matches!(parts, [
@@ -96,14 +76,14 @@ async fn an_image_result_reaches_the_client_inline_and_the_model_as_a_note() -> 
         !output.contains("iVBORw0KGgo"),
         "no image data to the model"
     );
-    assert!(answer(&events).contains("shown to the user"), "{events:?}");
+    assert!(text_of(&events).contains("shown to the user"), "{events:?}");
     assert!(matches!(events.last(), Some(StreamEvent::Done { .. })));
     Ok(())
 }
 
 #[tokio::test]
 async fn resource_links_that_are_not_web_links_are_references() -> anyhow::Result<()> {
-    let events = ask("rich_links", "everything__get-resource-links").await?;
+    let events = call_tool("rich_links", "everything__get-resource-links").await?;
     let (output, parts) = result(&events);
     let references: Vec<&str> = parts
         .iter()

@@ -4,22 +4,16 @@
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
-use web_sys::{HtmlInputElement, KeyboardEvent, KeyboardEventInit};
+use web_sys::HtmlInputElement;
 
-use crate::support::{Page, wait_for};
+use crate::support::{self, Page, wait_for};
 
 const PROMPTS: &str = r#"{"prompts":[
   {"server":"northwind","name":"top_customers","title":"Top customers","arguments":[{"name":"country","title":"Country"}]},
   {"server":"northwind","name":"sales_review","title":"Sales review","arguments":[{"name":"year","title":"Year","description":"1996, 1997 or 1998","required":true}]}]}"#;
 
 fn press(page: &Page, key: &str) {
-    let init = KeyboardEventInit::new();
-    init.set_key(key);
-    init.set_bubbles(true);
-    init.set_cancelable(true);
-    init.set_composed(true);
-    let event = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
-    page.input().dispatch_event(&event).unwrap();
+    support::press(&page.input(), key);
 }
 
 fn options(page: &Page) -> Vec<String> {

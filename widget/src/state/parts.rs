@@ -8,6 +8,7 @@
 //! becomes [`ResultPart::Omitted`] with an empty reason; at most [`MAX_PARTS`] are kept.
 
 use protocol::ResultPart;
+use protocol::parts::is_web_link;
 
 /// Image types rendered as `<img>`.
 const IMAGE_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
@@ -50,7 +51,9 @@ fn check(part: ResultPart) -> ResultPart {
                 omitted("audio")
             }
         }
-        ResultPart::Link { uri, title } if !is_web(&uri) => ResultPart::Reference { uri, title },
+        ResultPart::Link { uri, title } if !is_web_link(&uri) => {
+            ResultPart::Reference { uri, title }
+        }
         other => other,
     }
 }
@@ -62,21 +65,6 @@ fn media_ok(types: &[&str], mime_type: &str, data: &str) -> bool {
         && data
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
-}
-
-/// Whether `uri` is an absolute `http` or `https` URL with a host.
-pub(crate) fn is_web(uri: &str) -> bool {
-    let lower = uri.get(..8).unwrap_or(uri).to_ascii_lowercase();
-    let rest = if lower.starts_with("https://") {
-        &uri[8..]
-    } else if lower.starts_with("http://") {
-        &uri[7..]
-    } else {
-        return false;
-    };
-    !rest.is_empty()
-        && !rest.starts_with('/')
-        && !uri.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 #[cfg(test)]

@@ -282,19 +282,7 @@ fn link(block: &Value) -> Option<Link> {
 }
 
 /// Whether `uri` is an absolute `http` or `https` URL (the only links the user is offered).
-pub fn is_web(uri: &str) -> bool {
-    let lower = uri.get(..8).unwrap_or(uri).to_ascii_lowercase();
-    let rest = if lower.starts_with("https://") {
-        &uri[8..]
-    } else if lower.starts_with("http://") {
-        &uri[7..]
-    } else {
-        return false;
-    };
-    !rest.is_empty()
-        && !rest.starts_with('/')
-        && !uri.chars().any(|c| c.is_whitespace() || c.is_control())
-}
+pub use protocol::parts::is_web_link as is_web;
 
 fn embedded(resource: &Value, limits: Limits) -> Result<PartKind, String> {
     let uri = resource["uri"]
