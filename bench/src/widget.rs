@@ -123,7 +123,9 @@ async fn one_run(
 }
 
 /// Where the time to interactive goes: when each file and first GET finished loading (Resource
-/// Timing `responseEnd`) and when the widget ran (the loader's `pomerium-chat:running` mark), in
+/// Timing `responseEnd`), when the wasm was compiled, the glue imported and the widget ran (the
+/// loader's `pomerium-chat:compiled`, `:imported` and `:running` marks; from `imported` to
+/// `running` is instantiation plus the widget's start, which mounts the connected elements), in
 /// ms after the script tag, as `widget.phase_ms.<step>`.
 async fn phases(browser: &Browser, tag: f64, results: &mut Results) -> anyhow::Result<()> {
     const STEPS: [(&str, &str); 7] = [
@@ -140,12 +142,17 @@ async fn phases(browser: &Browser, tag: f64, results: &mut Results) -> anyhow::R
           const e = entries.find((e) => new URL(e.name).pathname.startsWith(part));
           return e ? e.responseEnd : null;
         });
-        const running = performance.getEntriesByName('pomerium-chat:running')[0];
-        ends.push(running ? running.startTime : null);
+        for (const mark of ['compiled', 'imported', 'running']) {
+          const m = performance.getEntriesByName('pomerium-chat:' + mark)[0];
+          ends.push(m ? m.startTime : null);
+        }
         return ends;";
     let parts: Vec<&str> = STEPS.iter().map(|(_, part)| *part).collect();
     let ends = browser.eval(script, vec![json!(parts)]).await?;
-    let names = STEPS.iter().map(|(name, _)| *name).chain(["running"]);
+    let names = STEPS
+        .iter()
+        .map(|(name, _)| *name)
+        .chain(["compiled", "imported", "running"]);
     for (name, end) in names.zip(ends.as_array().into_iter().flatten()) {
         if let Some(end) = end.as_f64() {
             results.record(&format!("widget.phase_ms.{name}"), "ms", end - tag);

@@ -17,7 +17,10 @@ const OBSERVED = ["endpoint", "title", "placeholder", "theme", "locale", "mode"]
 // Compiled as it streams in, while the glue loads; where that fails (a server that does not
 // say application/wasm), the glue fetches and compiles it itself from the URL.
 const wasmUrl = new URL("widget_bg.wasm", import.meta.url);
-const wasm = WebAssembly.compileStreaming(fetch(wasmUrl)).catch(() => wasmUrl);
+const wasm = WebAssembly.compileStreaming(fetch(wasmUrl)).then(
+  (module) => (performance.mark("pomerium-chat:compiled"), module),
+  () => wasmUrl,
+);
 
 /** URL -> the promise of its response, started before the widget ran; each taken once. */
 const early = new Map();
@@ -141,6 +144,7 @@ const [glue] = await Promise.all([
   import("./widget.js"),
   ...MODULES.map((path) => import(path)),
 ]);
+performance.mark("pomerium-chat:imported");
 await glue.default({ module_or_path: await wasm });
 // For pages (and pchat-bench) that time the start: the widget runs from here.
 performance.mark("pomerium-chat:running");

@@ -122,6 +122,8 @@ pub(crate) enum Msg {
     ShowAll(String),
     /// Scroll to the latest message.
     Jump,
+    /// Show exchanges before the first shown one.
+    ShowEarlier,
     /// The log was scrolled.
     Scrolled,
     /// The draft changed to this text.
@@ -370,4 +372,6 @@ pub(crate) enum Focus {
     ThreadsToggle,
     /// To the first field of a prompt's argument form.
     PromptForm,
+    /// To the log ("Show earlier" just showed the first exchange, and went away).
+    Log,
 }
