@@ -75,6 +75,19 @@ pub enum ResultPart {
     },
 }
 
+/// Image types a card shows inline (raster only: SVG can carry script).
+pub const IMAGE_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+
+/// Audio types a card gives to a player.
+pub const AUDIO_TYPES: [&str; 6] = [
+    "audio/wav",
+    "audio/mpeg",
+    "audio/ogg",
+    "audio/webm",
+    "audio/mp4",
+    "audio/flac",
+];
+
 /// Whether `uri` is an absolute `http` or `https` URL with a host, and no space or control
 /// character: the only links a tool result may offer the user.
 pub fn is_web_link(uri: &str) -> bool {

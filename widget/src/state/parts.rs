@@ -8,19 +8,8 @@
 //! becomes [`ResultPart::Omitted`] with an empty reason; at most [`MAX_PARTS`] are kept.
 
 use protocol::ResultPart;
-use protocol::parts::is_web_link;
+use protocol::parts::{AUDIO_TYPES, IMAGE_TYPES, is_web_link};
 
-/// Image types rendered as `<img>`.
-const IMAGE_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
-/// Audio types given to `<audio controls>`.
-const AUDIO_TYPES: [&str; 6] = [
-    "audio/wav",
-    "audio/mpeg",
-    "audio/ogg",
-    "audio/webm",
-    "audio/mp4",
-    "audio/flac",
-];
 /// The longest base64 data rendered (1 MiB decoded, the edge's default cap).
 pub(crate) const MAX_MEDIA_CHARS: usize = (1 << 20) / 3 * 4 + 4;
 /// Most parts kept of one result.

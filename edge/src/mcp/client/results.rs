@@ -45,18 +45,8 @@ impl Default for Limits {
     }
 }
 
-/// Image types shown inline.
-pub const IMAGE_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
-
-/// Audio types given to a player.
-pub const AUDIO_TYPES: [&str; 6] = [
-    "audio/wav",
-    "audio/mpeg",
-    "audio/ogg",
-    "audio/webm",
-    "audio/mp4",
-    "audio/flac",
-];
+/// Image types shown inline, and audio types given to a player (one list for both ends).
+pub use protocol::parts::{AUDIO_TYPES, IMAGE_TYPES};
 
 /// A parsed `tools/call` result.
 #[derive(Debug, Clone, PartialEq)]
