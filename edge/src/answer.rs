@@ -11,6 +11,7 @@
 //! | [`meter`] | one answer's token usage and timings, for the `usage` of its `done` event |
 //! | [`orchestrate`] | edge mode's answer over an I/O trait: listings, model rounds, tool jobs, pauses, deadlines |
 //! | [`progress`] | a running call's progress reports as `tool_progress` events, coalesced and scrubbed |
+//! | [`result_parts`] | an MCP tool result as the model's text and the parts the user is shown |
 //! | [`pending`] | edge mode's paused tool loop, as the bytes sealed while a call waits for approval |
 
 pub mod deadline;
@@ -19,5 +20,6 @@ pub mod meter;
 pub mod orchestrate;
 pub mod pending;
 pub mod progress;
+pub mod result_parts;
 pub mod runner;
 pub mod tool_loop;

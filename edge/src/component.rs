@@ -11,6 +11,7 @@ mod driver;
 mod incoming;
 mod mcp_http;
 mod pomerium_http;
+mod prompts;
 mod reply;
 mod servers;
 mod timer;
@@ -83,6 +84,8 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
             },
             Route::Servers => servers::list(&config, &req, &path, reply).await,
             Route::Disconnect => servers::disconnect(&config, req, reply).await,
+            Route::Prompts => prompts::list(&config, &req, &path, reply).await,
+            Route::PromptGet => prompts::get(&config, req, reply).await,
             Route::Chat => {
                 let identity = identity.unwrap_or_else(Identity::unnamed);
                 chat::handle(&config, &identity, req, reply).await

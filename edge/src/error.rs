@@ -83,6 +83,9 @@ pub enum EdgeError {
         "no model provider is configured: set OPENAI_API_KEY (and optionally OPENAI_BASE_URL for an OpenAI-compatible server) in the edge's environment"
     )]
     ProviderNotConfigured,
+    /// An MCP server the edge asked directly (prompts) failed; the message is scrubbed.
+    #[error("{0}")]
+    McpServer(String),
 }
 
 impl EdgeError {
@@ -110,13 +113,14 @@ impl EdgeError {
             Self::ProviderNotConfigured => ErrorCode::ProviderNotConfigured,
             Self::Continuation(_) => ErrorCode::InvalidContinuation,
             Self::InvalidConfiguration(_) => ErrorCode::InvalidConfiguration,
+            Self::McpServer(_) => ErrorCode::McpServerUnreachable,
         }
     }
 
     /// Whether the same request may succeed later.
     pub fn retryable(&self) -> bool {
         match self {
-            Self::PomeriumUnreachable | Self::PomeriumMalformed => true,
+            Self::PomeriumUnreachable | Self::PomeriumMalformed | Self::McpServer(_) => true,
             Self::PomeriumStatus(status) => *status >= 500,
             _ => false,
         }

@@ -11,6 +11,7 @@
 //! | [`db`] | the SQLite file, read-only connections, the query check, values to JSON |
 //! | [`tools`] | the MCP tool table |
 //! | [`mcp_app`] | the chart view (an MCP App `ui://` resource) |
+//! | [`prompts`] | the prompts a client offers as `/` commands |
 //! | [`auth`] | the bearer token middleware |
 //! | [`limit`] | the request body cap |
 
@@ -19,6 +20,7 @@ pub mod config;
 pub mod db;
 pub mod limit;
 pub mod mcp_app;
+pub mod prompts;
 pub mod tools;
 
 use std::net::SocketAddr;

@@ -9,7 +9,8 @@
 //! result marked `isError`, so the model can read the message and try again. rmcp does the same
 //! for arguments that do not fit the schema; only a malformed request (an unknown tool, broken
 //! JSON-RPC) becomes a protocol error. All tools are read-only and say so in their annotations.
-//! The server also lists and reads the chart view as a resource.
+//! The server also lists and reads the chart view as a resource, and offers the prompts of
+//! [`crate::prompts`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,16 +18,17 @@ use std::time::Duration;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
-    CallToolResult, ContentBlock, Implementation, ListResourcesResult, PaginatedRequestParams,
-    ProgressNotificationParam, ReadResourceRequestParams, ReadResourceResponse, RequestMetaObject,
-    ServerCapabilities, ServerConfig,
+    CallToolResult, ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation,
+    ListPromptsResult, ListResourcesResult, PaginatedRequestParams, ProgressNotificationParam,
+    ReadResourceRequestParams, ReadResourceResponse, RequestMetaObject, ServerCapabilities,
+    ServerConfig,
 };
 use rmcp::service::{ElicitationError, RequestContext};
 use rmcp::{ErrorData, Peer, RoleServer, ServerHandler, schemars, tool, tool_handler, tool_router};
 use serde::{Deserialize, Serialize};
 
 use crate::db::{Database, DbError};
-use crate::mcp_app;
+use crate::{mcp_app, prompts};
 
 /// How long each of `slow_query`'s steps takes (the point of the tool is to be slow enough to
 /// show progress).
@@ -258,6 +260,7 @@ impl ServerHandler for Northwind {
             ServerCapabilities::builder()
                 .enable_tools()
                 .enable_resources()
+                .enable_prompts()
                 .build(),
         )
         .with_server_info(Implementation::new(
@@ -265,6 +268,22 @@ impl ServerHandler for Northwind {
             env!("CARGO_PKG_VERSION"),
         ))
         .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        Ok(ListPromptsResult::with_all_items(prompts::list()))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        prompts::get(&request.name, request.arguments.as_ref()).map(GetPromptResponse::from)
     }
 
     async fn list_resources(

@@ -1,5 +1,5 @@
 //! MCP beyond plain tool calls: the chart view (an MCP App), progress while `slow_query` runs,
-//! and `sales_for_year` asking the user which year (elicitation).
+//! `sales_for_year` asking the user which year (elicitation), and the server's prompts.
 
 use std::time::Instant;
 
@@ -209,4 +209,43 @@ async fn sales_for_year_without_elicitation_or_answer_explains() -> anyhow::Resu
     assert!(is_error(&result));
     assert_eq!(tool_text(&result)?, "the user did not choose a year");
     server.stop().await
+}
+
+#[tokio::test]
+async fn prompts_are_listed_and_filled_over_http() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let mut client = McpClient::new(&server);
+    let init = client.initialize("2025-11-25").await?;
+    assert!(init["capabilities"]["prompts"].is_object(), "{init}");
+    let listed = client.request("prompts/list", json!({})).await?;
+    let names: Vec<&str> = listed["prompts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, ["top_customers", "sales_review"], "{listed}");
+    assert_eq!(listed["prompts"][1]["arguments"][0]["name"], "year");
+    assert_eq!(listed["prompts"][1]["arguments"][0]["required"], true);
+
+    let got = client
+        .request(
+            "prompts/get",
+            json!({"name": "top_customers", "arguments": {"country": "Germany"}}),
+        )
+        .await?;
+    assert_eq!(got["messages"][0]["role"], "user", "{got}");
+    assert_eq!(
+        got["messages"][0]["content"]["text"],
+        "Who are our top 5 customers by sales in Germany?"
+    );
+    let refused = client
+        .send(
+            "prompts/get",
+            Some(json!({"name": "sales_review", "arguments": {"year": "2031"}})),
+        )
+        .await?;
+    let error = refused.message.unwrap_or_default();
+    assert_eq!(error["error"]["code"], -32602, "{error}");
+    Ok(())
 }

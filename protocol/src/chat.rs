@@ -81,6 +81,8 @@ pub enum RequestError {
     DuplicateServer,
     /// Approvals without the response they continue, or the other way round.
     ApprovalsWithoutResponse,
+    /// A prompt request with too many or too long arguments.
+    PromptArguments,
 }
 
 impl std::fmt::Display for RequestError {
@@ -95,6 +97,11 @@ impl std::fmt::Display for RequestError {
             Self::ApprovalsWithoutResponse => {
                 "approvals need the previous_response_id they answer, and a previous_response_id needs approvals".to_owned()
             }
+            Self::PromptArguments => format!(
+                "a prompt takes at most {} arguments of at most {} bytes",
+                crate::prompts::MAX_PROMPT_ARGUMENTS,
+                crate::prompts::MAX_PROMPT_ARGUMENT_BYTES
+            ),
         };
         f.write_str(&msg)
     }

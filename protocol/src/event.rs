@@ -58,8 +58,12 @@ pub enum StreamEvent {
     ToolCallResult {
         /// The call.
         call_id: String,
-        /// The tool's output (usually JSON text).
+        /// The tool's output (usually JSON text): what the model received.
         output: String,
+        /// What the user is shown instead of `output`, when the result holds more than text
+        /// (edge tool mode; absent otherwise).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        parts: Vec<crate::ResultPart>,
     },
     /// How far a running call is, as its MCP server reports it (edge tool mode only; at most a
     /// few per second per call). Data from the tool, not authority: the message is scrubbed of

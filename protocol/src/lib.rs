@@ -8,6 +8,8 @@
 //! | [`chat`] | the chat request: structured turns, server ids, optional model |
 //! | [`servers`] | the list of MCP servers the edge offers to the widget |
 //! | [`event`] | the stream events and the error shape with its stable codes |
+//! | [`prompts`] | server prompts as `/` commands: the list, the request, the fetched text |
+//! | [`parts`] | the typed parts of a rich tool result (image, audio, link, table, ...) |
 //! | [`names`] | the wire name of every error code, event kind, tool status and role |
 //! | [`identity`] | the signed-in user the edge verified (`GET /api/me`) |
 //! | [`usage`] | the tokens and timings of one answer, read from untrusted counts |
@@ -27,6 +29,8 @@ pub mod chat;
 pub mod event;
 pub mod identity;
 pub mod names;
+pub mod parts;
+pub mod prompts;
 pub mod servers;
 pub mod sse;
 pub mod usage;
@@ -34,6 +38,10 @@ pub mod usage;
 pub use chat::{ApprovalDecision, ChatRequest, RequestError, Role, Turn};
 pub use event::{ApiError, ErrorCode, ErrorResponse, EventKind, StreamEvent, ToolStatus};
 pub use identity::Identity;
+pub use parts::ResultPart;
+pub use prompts::{
+    PromptArgument, PromptInfo, PromptList, PromptMessages, PromptRequest, PromptText,
+};
 pub use servers::{DisconnectRequest, ModelList, ServerInfo, ServerList};
 pub use sse::{Decoder, Frame};
 pub use usage::Usage;

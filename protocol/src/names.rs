@@ -161,6 +161,7 @@ mod tests {
             EventKind::ToolCallResult => StreamEvent::ToolCallResult {
                 call_id: s("c"),
                 output: s("o"),
+                parts: Vec::new(),
             },
             EventKind::ToolCallFailed => StreamEvent::ToolCallFailed {
                 call_id: s("c"),

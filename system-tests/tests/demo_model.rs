@@ -4,8 +4,9 @@
 //! the edge's `model_notice` saying a demo model answers.
 //!
 //! Each question of the demo model's repertoire is asked through the whole chain, and its answer
-//! must hold the figures this test computes from the database itself; anything else gets the
-//! list of questions. In Chromium: the notice is on screen before the first question, and a
+//! must hold the figures this test computes from the database itself (also for northwind's
+//! chart and slow report; "sales for the year" calls `sales_for_year` without a year, so the
+//! server asks the user); anything else gets the list of questions. In Chromium: the notice is on screen before the first question, and a
 //! question is answered with the database's figures.
 
 use std::path::Path;
@@ -108,7 +109,21 @@ fn cases(db: &Path) -> anyhow::Result<Vec<Case>> {
         "SELECT c.Country, COUNT(o.OrderID) FROM Customers c JOIN Orders o ON o.CustomerID = c.CustomerID \
          GROUP BY c.Country",
     )?;
+    let categories = rows(
+        db,
+        "SELECT c.CategoryName, ROUND(SUM(d.UnitPrice * d.Quantity * (1 - d.Discount)), 2) \
+         FROM \"Order Details\" d JOIN Products p ON p.ProductID = d.ProductID JOIN Categories c ON c.CategoryID = p.CategoryID \
+         GROUP BY c.CategoryID",
+    )?;
+    let employees = rows(
+        db,
+        "SELECT e.FirstName || ' ' || e.LastName, ROUND(SUM(d.UnitPrice * d.Quantity * (1 - d.Discount)), 2) \
+         FROM \"Order Details\" d JOIN Orders o ON o.OrderID = d.OrderID JOIN Employees e ON e.EmployeeID = o.EmployeeID \
+         GROUP BY e.EmployeeID",
+    )?;
     Ok(vec![
+        ("Chart our sales by category", "chart_query", categories),
+        ("Run the slow report", "slow_query", employees),
         ("What were our sales by year?", "read_query", years),
         ("Who are our top customers?", "read_query", customers),
         (
@@ -142,7 +157,7 @@ async fn without_a_key_the_demo_answers_each_question_from_the_database() -> any
     assert_eq!(models["notice"], NOTICE, "{models}");
 
     let cases = cases(&demo.chain.db())?;
-    assert_eq!(cases[0].2.len(), 3, "three years of orders");
+    assert_eq!(cases[2].2.len(), 3, "three years of orders");
     for (question, tool, expected) in &cases {
         assert!(!expected.is_empty(), "{question}: no rows to expect");
         let body = json!({"messages":[{"role":"user","content":question}],"servers":["northwind"]});
@@ -172,6 +187,18 @@ async fn without_a_key_the_demo_answers_each_question_from_the_database() -> any
         }
     }
 
+    // The year is the user's to choose: the model calls sales_for_year without one, and the
+    // server asks (elicitation).
+    let question = "What were our sales for the year?";
+    let body = json!({"messages":[{"role":"user","content":question}],"servers":["northwind"]});
+    let events = ask(&format!("{base}/api/chat"), body).await?;
+    assert!(
+        events.iter().any(
+            |e| matches!(e, StreamEvent::ToolCallStarted { tool, .. } if tool == "sales_for_year")
+        ),
+        "{events:?}"
+    );
+
     // Anything else: no tool runs, and the answer lists what the model answers.
     let body = json!({"messages":[{"role":"user","content":"What is the weather like?"}],"servers":["northwind"]});
     let events = ask(&format!("{base}/api/chat"), body).await?;
@@ -182,7 +209,7 @@ async fn without_a_key_the_demo_answers_each_question_from_the_database() -> any
         "{events:?}"
     );
     let text = text_of(&events);
-    for (question, _, _) in &cases {
+    for question in cases.iter().map(|c| c.0).chain([question]) {
         assert!(
             text.contains(&format!("- {question}")),
             "{question} not offered in\n{text}"
@@ -195,7 +222,7 @@ async fn without_a_key_the_demo_answers_each_question_from_the_database() -> any
 #[tokio::test]
 async fn the_demo_page_says_a_demo_model_answers_and_it_answers() -> anyhow::Result<()> {
     let demo = demo("demo_model_browser").await?;
-    let expected = cases(&demo.chain.db())?.swap_remove(1);
+    let expected = cases(&demo.chain.db())?.swap_remove(3);
     let browser = Browser::start().await?;
     let result = async {
         browser

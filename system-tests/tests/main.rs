@@ -16,6 +16,8 @@ mod edge_input;
 mod hostile_answers;
 mod northwind_app;
 mod precompiled;
+mod prompts;
+mod rich_results;
 mod support;
 mod third_party_mcp;
 mod tool_bounds;

@@ -33,6 +33,7 @@ mod embedding;
 mod embedding_pages;
 mod faults;
 mod keyboard;
+mod prompts;
 mod session;
 mod threads;
 mod usage;

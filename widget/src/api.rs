@@ -1,5 +1,5 @@
-//! HTTP to the edge: who is signed in, the server list, the model list, disconnecting, the chat
-//! request, and the refusal of any of them.
+//! HTTP to the edge: who is signed in, the server list, the model list, disconnecting, the
+//! servers' prompts, the chat request, and the refusal of any of them.
 //!
 //! Every request goes through the page's `fetch` with the session cookie
 //! (`credentials: "include"`) and an `Accept` header whose best match is not `text/html`, so
@@ -14,7 +14,8 @@ pub(crate) mod busy;
 pub(crate) mod stream;
 
 use protocol::{
-    ApiError, ChatRequest, DisconnectRequest, ErrorCode, Identity, ModelList, ServerList,
+    ApiError, ChatRequest, DisconnectRequest, ErrorCode, Identity, ModelList, PromptList,
+    PromptMessages, ServerList,
 };
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -88,6 +89,30 @@ pub(crate) async fn fetch_models(
     let response = send(endpoint, "/api/models", "GET", None, signal).await?;
     let text = text(&response).await?;
     json::decode_model_list(&text).ok_or(RequestError::Unreadable)
+}
+
+/// `GET {endpoint}/api/prompts?servers=...`.
+pub(crate) async fn fetch_prompts(
+    endpoint: &str,
+    servers: &[String],
+    signal: &AbortSignal,
+) -> Result<PromptList, RequestError> {
+    let ids = String::from(js_sys::encode_uri_component(&servers.join(",")));
+    let path = format!("/api/prompts?servers={ids}");
+    let response = send(endpoint, &path, "GET", None, signal).await?;
+    let text = text(&response).await?;
+    json::decode_prompt_list(&text).ok_or(RequestError::Unreadable)
+}
+
+/// `POST {endpoint}/api/prompts/get` with `body` (a `PromptRequest`).
+pub(crate) async fn fetch_prompt(
+    endpoint: &str,
+    body: &str,
+    signal: &AbortSignal,
+) -> Result<PromptMessages, RequestError> {
+    let response = send(endpoint, "/api/prompts/get", "POST", Some(body), signal).await?;
+    let text = text(&response).await?;
+    json::decode_prompt_messages(&text).ok_or(RequestError::Unreadable)
 }
 
 /// `POST {endpoint}/api/servers/disconnect`; the answer is the new server list.

@@ -15,7 +15,8 @@
 use js_sys::{Array, JSON, Object, Reflect};
 use protocol::{
     ApiError, ChatRequest, DisconnectRequest, ErrorCode, EventKind, Identity, ModelList,
-    ServerInfo, ServerList, StreamEvent, ToolStatus, Usage,
+    PromptArgument, PromptInfo, PromptList, PromptMessages, PromptText, ResultPart, ServerInfo,
+    ServerList, StreamEvent, ToolStatus, Usage,
 };
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -115,6 +116,7 @@ pub(crate) fn decode_event(data: &str) -> Option<StreamEvent> {
         EventKind::ToolCallResult => StreamEvent::ToolCallResult {
             call_id: s("call_id")?,
             output: s("output")?,
+            parts: array(&v, "parts").iter().filter_map(decode_part).collect(),
         },
         EventKind::ToolCallFailed => StreamEvent::ToolCallFailed {
             call_id: s("call_id")?,
@@ -141,6 +143,51 @@ pub(crate) fn decode_event(data: &str) -> Option<StreamEvent> {
         },
     };
     Some(event)
+}
+
+/// One part of a rich tool result; `None` for an unknown `type` or a missing field.
+pub(crate) fn decode_part(v: &JsValue) -> Option<ResultPart> {
+    let s = |key: &str| string(v, key);
+    Some(match s("type")?.as_str() {
+        "text" => ResultPart::Text { text: s("text")? },
+        "image" => ResultPart::Image {
+            mime_type: s("mime_type")?,
+            data: s("data")?,
+        },
+        "audio" => ResultPart::Audio {
+            mime_type: s("mime_type")?,
+            data: s("data")?,
+        },
+        "link" => ResultPart::Link {
+            uri: s("uri")?,
+            title: s("title")?,
+        },
+        "reference" => ResultPart::Reference {
+            uri: s("uri")?,
+            title: s("title")?,
+        },
+        "resource" => ResultPart::Resource {
+            uri: s("uri")?,
+            text: s("text")?,
+        },
+        "table" => ResultPart::Table {
+            columns: strings(v, "columns"),
+            rows: array(v, "rows")
+                .into_iter()
+                .map(|row| {
+                    row.dyn_into::<Array>()
+                        .map(|cells| cells.iter().filter_map(|c| c.as_string()).collect())
+                        .unwrap_or_default()
+                })
+                .collect(),
+        },
+        "json" => ResultPart::Json { json: s("json")? },
+        "omitted" => ResultPart::Omitted {
+            kind: s("kind")?,
+            reason: s("reason")?,
+        },
+        _ => return None,
+    })
 }
 
 /// A `done` event's usage (none unless an object). Each number is untrusted: anything but a
@@ -243,6 +290,66 @@ pub(crate) fn decode_identity(text: &str) -> Option<Identity> {
     })
 }
 
+/// A `PromptList` body.
+pub(crate) fn decode_prompt_list(text: &str) -> Option<PromptList> {
+    let v = parse(text)?;
+    let prompts = array(&v, "prompts")
+        .iter()
+        .filter_map(|p| {
+            Some(PromptInfo {
+                server: string(p, "server")?,
+                name: string(p, "name")?,
+                title: string(p, "title")?,
+                description: string(p, "description").unwrap_or_default(),
+                arguments: array(p, "arguments")
+                    .iter()
+                    .filter_map(|a| {
+                        Some(PromptArgument {
+                            name: string(a, "name")?,
+                            title: string(a, "title")?,
+                            description: string(a, "description"),
+                            required: flag(a, "required"),
+                        })
+                    })
+                    .collect(),
+            })
+        })
+        .collect();
+    Some(PromptList { prompts })
+}
+
+/// A `PromptMessages` body.
+pub(crate) fn decode_prompt_messages(text: &str) -> Option<PromptMessages> {
+    let v = parse(text)?;
+    let messages = array(&v, "messages")
+        .iter()
+        .filter_map(|m| {
+            Some(PromptText {
+                role: string(m, "role")?,
+                text: string(m, "text")?,
+            })
+        })
+        .collect();
+    Some(PromptMessages { messages })
+}
+
+/// A `PromptRequest` for prompt `name` of `server` with these argument values, as JSON text.
+pub(crate) fn encode_prompt_request(
+    server: &str,
+    name: &str,
+    values: &[(String, String)],
+) -> String {
+    let body = object();
+    set(&body, "server", server);
+    set(&body, "name", name);
+    let arguments = object();
+    for (key, value) in values {
+        set(&arguments, key, value.as_str());
+    }
+    set(&body, "arguments", arguments);
+    stringify(&body)
+}
+
 /// A `ChatRequest` as JSON text; empty optional fields are left out, as serde does.
 pub(crate) fn encode_chat_request(request: &ChatRequest) -> String {
     let body = object();
@@ -332,6 +439,45 @@ mod tests {
             StreamEvent::ToolCallResult {
                 call_id: "c1".into(),
                 output: "[1]".into(),
+                parts: Vec::new(),
+            },
+            StreamEvent::ToolCallResult {
+                call_id: "c2".into(),
+                output: "rich".into(),
+                parts: vec![
+                    ResultPart::Text { text: "t".into() },
+                    ResultPart::Image {
+                        mime_type: "image/png".into(),
+                        data: "AAAA".into(),
+                    },
+                    ResultPart::Audio {
+                        mime_type: "audio/wav".into(),
+                        data: "UklGRg==".into(),
+                    },
+                    ResultPart::Link {
+                        uri: "https://a.example".into(),
+                        title: "A".into(),
+                    },
+                    ResultPart::Reference {
+                        uri: "file:///x".into(),
+                        title: "x".into(),
+                    },
+                    ResultPart::Resource {
+                        uri: "note://1".into(),
+                        text: "hello".into(),
+                    },
+                    ResultPart::Table {
+                        columns: vec!["a".into(), "b".into()],
+                        rows: vec![vec!["1".into(), "".into()]],
+                    },
+                    ResultPart::Json {
+                        json: "{\"n\":1}".into(),
+                    },
+                    ResultPart::Omitted {
+                        kind: "video".into(),
+                        reason: "an unknown content type".into(),
+                    },
+                ],
             },
             StreamEvent::ToolCallFailed {
                 call_id: "c1".into(),
@@ -407,6 +553,29 @@ mod tests {
             assert_eq!(decode_error(&parse(&body).unwrap()).unwrap().code, code);
         }
         assert_eq!(code_from_name("brand_new"), ErrorCode::Unknown);
+    }
+
+    #[wasm_bindgen_test]
+    fn prompts_decode_and_encode_like_serde() {
+        let text = r#"{"prompts":[{"server":"northwind","name":"sales_review","title":"Sales review",
+          "description":"d","arguments":[{"name":"year","title":"Year","description":"1996..1998","required":true}]},
+          {"server":"northwind","name":"top","title":"Top"}]}"#;
+        let serde: PromptList = serde_json::from_str(text).unwrap();
+        assert_eq!(decode_prompt_list(text), Some(serde));
+        let messages = r#"{"messages":[{"role":"user","text":"Review 1997"}]}"#;
+        let serde: PromptMessages = serde_json::from_str(messages).unwrap();
+        assert_eq!(decode_prompt_messages(messages), Some(serde));
+        let request = protocol::PromptRequest {
+            server: "northwind".into(),
+            name: "sales_review".into(),
+            arguments: [("year".to_owned(), "1997".to_owned())].into(),
+        };
+        let values = [("year".to_owned(), "1997".to_owned())];
+        let encoded = encode_prompt_request("northwind", "sales_review", &values);
+        assert_eq!(
+            serde_json::from_str::<protocol::PromptRequest>(&encoded).unwrap(),
+            request
+        );
     }
 
     #[wasm_bindgen_test]

@@ -11,6 +11,8 @@
 //! [`crate::update`] changes it.
 
 pub(crate) mod answer;
+pub(crate) mod parts;
+pub(crate) mod prompts;
 pub(crate) mod requests;
 pub(crate) mod threads;
 
@@ -80,6 +82,8 @@ pub(crate) struct ChatState {
     pub(crate) threads: Threads,
     /// The list of conversations is open.
     pub(crate) threads_open: bool,
+    /// The servers' prompts as `/` commands.
+    pub(crate) prompts: prompts::Prompts,
 }
 
 /// The key "always allow" remembers a server by: its MCP URL as the edge lists it (the key of the

@@ -273,6 +273,13 @@ summary { cursor: pointer; }
 .card .label { margin: 6px 0 0; color: var(--_muted); font-size: 0.9em; }
 .card .args:empty, .card .args:empty + * { display: none; }
 .card .failure { margin: 6px 0 0; }
+.prompts ul { list-style: none; margin: 0 0 4px; padding: 4px; max-height: 12em; overflow: auto; border: 1px solid var(--_border); border-radius: 6px; }
+.prompts li { padding: 4px 8px; cursor: pointer; border-radius: 4px; }
+.prompts li span { margin-inline-start: 8px; color: var(--_muted); }
+.prompts li[aria-selected="true"] { background: var(--_code-bg); }
+.prompts form { display: flex; flex-wrap: wrap; gap: 6px 10px; align-items: center; margin-bottom: 4px; }
+.card img, .card audio { display: block; max-width: 100%; max-height: 20em; margin-top: 4px; }
+.card .table { max-height: 20em; overflow: auto; margin-top: 4px; }
 .card .tools { margin: 4px 0 0; padding-inline-start: 1.4em; }
 .approval { border-color: var(--_accent); font-size: 0.92em; }
 .approval .title { margin: 0; font-weight: 600; }

@@ -14,9 +14,11 @@
 //! | [`msg`] | [`Msg`], [`Effect`], [`Request`], [`HostEvent`], [`Focus`] |
 //! | [`session`] | who is signed in: the sign-in watch, `/api/me`, a 401, Sign out |
 //! | [`edit`] | edit a sent question, regenerate the last answer, copy an answer |
+//! | [`prompts`] | the servers' prompts as `/` commands in the composer |
 
 mod edit;
 pub(crate) mod msg;
+mod prompts;
 mod session;
 #[cfg(test)]
 mod tests;
@@ -203,6 +205,7 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
                 check_session(state, fx);
             }
         }
+        Msg::Send(_) if prompts::menu_open(state) => prompts::pick(state, None, fx),
         Msg::Send(draft) => {
             let question = draft.trim();
             if state.is_busy() || question.is_empty() {
@@ -310,11 +313,25 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
             }
         }
         Msg::Scrolled => fx.push(Effect::UpdateJump),
-        Msg::DraftChanged(draft) => fx.push(Effect::SaveDraft(draft)),
+        Msg::DraftChanged(draft) => {
+            fx.extend(prompts::draft_changed(state, &draft));
+            fx.push(Effect::SaveDraft(draft));
+        }
+        Msg::MenuMove(by) => prompts::move_active(state, by),
+        Msg::PromptPicked(index) => prompts::pick(state, Some(index), fx),
+        Msg::PromptSubmit(values) => prompts::submit(state, values, fx),
+        Msg::PromptCancel => {
+            prompts::close(state);
+            fx.push(Effect::Focus(Focus::Input));
+        }
+        Msg::PromptsLoaded(id, result) => prompts::listed(state, id, result),
+        Msg::PromptFetched(id, result) => prompts::fetched(state, id, result, fx),
         Msg::Escape => {
             // The innermost thing closes first: an open list of chats, then a running answer,
             // then an edit, then the launcher.
-            if state.threads_open {
+            if prompts::close(state) {
+                fx.push(Effect::Focus(Focus::Input));
+            } else if state.threads_open {
                 state.threads_open = false;
                 fx.push(Effect::Render);
                 fx.push(Effect::Focus(Focus::ThreadsToggle));

@@ -37,6 +37,8 @@ pub(crate) mod card;
 pub(crate) mod error_box;
 pub(crate) mod follow;
 pub(crate) mod markdown;
+pub(crate) mod prompts;
+pub(crate) mod result_parts;
 pub(crate) mod servers;
 pub(crate) mod shell;
 pub(crate) mod threads;
@@ -108,6 +110,7 @@ pub(crate) struct View {
     shell: Shell,
     servers: ServersView,
     threads: ThreadsView,
+    prompts: prompts::PromptsView,
     exchanges: Vec<(Element, AnswerView, ActionsView)>,
     /// The state's index of `exchanges[0]` (see [`ChatState::first_shown`]).
     offset: usize,
@@ -129,10 +132,12 @@ impl View {
         let threads = ThreadsView::new(&shell.doc, &shell.top, &shell.new_chat, &shell.header);
         let servers = ServersView::new(&shell.doc, &shell.header);
         let follow = Follow::new(&shell.log, &shell.jump);
+        let prompts = prompts::PromptsView::new(&shell.doc, &shell.input);
         Ok(Self {
             shell,
             servers,
             threads,
+            prompts,
             exchanges: Vec::new(),
             offset: 0,
             shown_window: None,
@@ -169,6 +174,8 @@ impl View {
         self.render_models(state, s);
         self.render_user(state, settings);
         self.threads.render(&self.shell.doc, state, s);
+        let (doc, input) = (&self.shell.doc, &self.shell.input);
+        self.prompts.render(doc, &state.prompts, input, s);
         self.servers.render(
             &self.shell.doc,
             &Shown {
@@ -448,6 +455,11 @@ impl View {
         if self.shell.root.active_element().is_some() {
             self.focus_input();
         }
+    }
+
+    /// Moves the keyboard focus to the first field of a prompt's argument form.
+    pub(crate) fn focus_prompt_form(&self) {
+        self.prompts.focus_form();
     }
 
     /// Moves the keyboard focus to the button that opens the list of chats.

@@ -9,9 +9,9 @@ use protocol::{ErrorCode, StreamEvent};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::wasm_bindgen_test;
-use web_sys::{CustomEvent, HtmlElement, KeyboardEvent, KeyboardEventInit};
+use web_sys::{CustomEvent, HtmlElement};
 
-use crate::support::{Page, document, done, next_turn, text, wait_for};
+use crate::support::{Page, document, done, next_turn, press, text, wait_for};
 
 /// A document listener: the event type and the callback.
 type DocumentListener = (String, Closure<dyn Fn(web_sys::Event)>);
@@ -79,16 +79,6 @@ pub(crate) fn call(page: &Page, name: &str, args: &[&str]) -> JsValue {
         .unchecked_into();
     let args: js_sys::Array = args.iter().map(|a| JsValue::from_str(a)).collect();
     method.apply(&page.host, &args).unwrap()
-}
-
-fn press(target: &web_sys::EventTarget, key: &str) {
-    let init = KeyboardEventInit::new();
-    init.set_key(key);
-    init.set_bubbles(true);
-    init.set_cancelable(true);
-    init.set_composed(true);
-    let event = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
-    target.dispatch_event(&event).unwrap();
 }
 
 #[wasm_bindgen_test]

@@ -16,6 +16,8 @@ mod lifecycle;
 mod markdown;
 mod models;
 mod persistence;
+mod prompts;
+mod rich_results;
 mod servers;
 mod support;
 mod threads;

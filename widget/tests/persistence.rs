@@ -22,6 +22,7 @@ async fn a_reload_brings_back_the_conversation_and_the_draft() {
         StreamEvent::ToolCallResult {
             call_id: "c1".into(),
             output: "[830]".into(),
+            parts: Vec::new(),
         },
         text("There are **830** orders."),
         done(),

@@ -391,6 +391,18 @@ impl Drop for Page {
     }
 }
 
+/// Presses `key` on `target` (a bubbling, cancelable `keydown`).
+pub(crate) fn press(target: &web_sys::EventTarget, key: &str) {
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key(key);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    init.set_composed(true);
+    let event =
+        web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    target.dispatch_event(&event).unwrap();
+}
+
 /// Dispatches a bubbling `kind` event on `target`, as the browser does for user input.
 pub(crate) fn fire(target: &web_sys::EventTarget, kind: &str) {
     let init = web_sys::EventInit::new();

@@ -74,6 +74,7 @@ async fn tool_cards_go_from_running_to_done_or_failed() {
         StreamEvent::ToolCallResult {
             call_id: "c1".into(),
             output: "[{\"name\":\"<script>x</script>\"}]".into(),
+            parts: Vec::new(),
         },
         StreamEvent::ToolCallStarted {
             call_id: "c2".into(),
@@ -160,6 +161,7 @@ async fn arguments_are_pretty_once_complete_and_long_results_show_all_on_demand(
         StreamEvent::ToolCallResult {
             call_id: "c1".into(),
             output: output.clone(),
+            parts: Vec::new(),
         },
         done(),
     ]);

@@ -133,6 +133,7 @@ mod tests {
         StreamEvent::ToolCallResult {
             call_id: id.into(),
             output: "ok".into(),
+            parts: Vec::new(),
         }
     }
 

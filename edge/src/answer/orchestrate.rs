@@ -21,9 +21,11 @@ use crate::answer::feed::{Feed, ToolRound, encode, metered};
 use crate::answer::meter::Meter;
 use crate::answer::pending;
 use crate::answer::progress::ProgressGate;
+use crate::answer::result_parts;
 use crate::answer::tool_loop::{Limits, Paused, Step, ToolLoop};
 use crate::config::Config;
 use crate::incoming::continuation::Sealer;
+use crate::mcp::client::results::ToolResult;
 use crate::mcp::client::{McpError, Progress, ToolDef};
 use crate::mcp::toolbox::Toolbox;
 use crate::mcp::{self};
@@ -31,9 +33,9 @@ use crate::providers::tools::{self, StreamDecoder};
 use crate::redact::Secrets;
 use crate::servers::pomerium::McpServer;
 
-/// A tool call's outcome: `Ok(Ok(text))`, `Ok(Err(text))` for a tool error, or the failure
-/// to call at all.
-pub type CallOutcome = Result<Result<String, String>, McpError>;
+/// A tool call's outcome: the parsed result (a tool error has `is_error`), or the failure to
+/// call at all.
+pub type CallOutcome = Result<ToolResult, McpError>;
 
 /// The I/O one answer needs. Each wait keeps the widget's stream alive and stops at the
 /// answer's time limits or when the client goes away ([`Stop`]).
@@ -204,6 +206,8 @@ impl Run<'_, '_> {
             }
             resuming = false;
             for job in std::mem::take(&mut jobs) {
+                // A rich result's parts for the user (`answer/result_parts.rs`).
+                let mut parts = Vec::new();
                 let outcome = if listed.contains(&job.server) {
                     let mut gate = ProgressGate::new(&job.call_id, Secrets::new(secrets.clone()));
                     let mut progress = |now, report: &Progress| {
@@ -213,7 +217,12 @@ impl Run<'_, '_> {
                     };
                     let call = io.call_tool(&job.server, &job.tool, &job.arguments, &mut progress);
                     match call.await {
-                        Ok(Ok(outcome)) => outcome,
+                        Ok(Ok(result)) => {
+                            let scrub = Secrets::new(secrets.clone());
+                            let (outcome, shown) = result_parts::split(&result, &scrub);
+                            parts = shown;
+                            outcome
+                        }
                         Ok(Err(McpError::TooLarge(max))) => {
                             let events = tool_loop.fail(mcp::too_large(max));
                             return Ok(io.write(encode(&events)).await?);
@@ -228,7 +237,7 @@ impl Run<'_, '_> {
                 } else {
                     Err("the tool's server is not connected".to_owned())
                 };
-                let events = tool_loop.on_tool_result(&job.call_id, outcome);
+                let events = tool_loop.on_rich_result(&job.call_id, outcome, parts);
                 io.write(metered(tool_loop, events)).await?;
                 if tool_loop.failed() {
                     return Ok(());

@@ -449,6 +449,17 @@ impl ToolLoop {
         call_id: &str,
         outcome: Result<String, String>,
     ) -> Vec<StreamEvent> {
+        self.on_rich_result(call_id, outcome, Vec::new())
+    }
+
+    /// [`Self::on_tool_result`] with the parts the user is shown of a rich result
+    /// ([`crate::answer::result_parts`], already scrubbed).
+    pub fn on_rich_result(
+        &mut self,
+        call_id: &str,
+        outcome: Result<String, String>,
+        parts: Vec<protocol::ResultPart>,
+    ) -> Vec<StreamEvent> {
         if self.failed.is_some() {
             return Vec::new();
         }
@@ -470,6 +481,7 @@ impl ToolLoop {
                 let event = StreamEvent::ToolCallResult {
                     call_id: call_id.to_owned(),
                     output,
+                    parts,
                 };
                 (event, n_bytes)
             }

@@ -18,6 +18,8 @@ use serde_json::Value;
 use spin_sdk::http::{IncomingResponse, Method, Request, send};
 
 use super::timer::Sleep;
+use crate::mcp::client::prompts::{self, PromptDef, PromptMessage};
+use crate::mcp::client::results::{Limits, ToolResult, parse_call_result};
 use crate::mcp::client::{
     self as mcp_client, McpError, Progress, ReplyReader, ServerMessage, Session, ToolDef,
 };
@@ -77,15 +79,15 @@ impl McpConnection {
         Ok(tools)
     }
 
-    /// Calls a tool: `Ok(Ok(text))`, `Ok(Err(text))` for a tool error (`isError`), or the
-    /// failure to call at all. The call asks for progress; what the server reports for it goes
+    /// Calls a tool: its parsed result (media within the default size limits), or the failure
+    /// to call at all. The call asks for progress; what the server reports for it goes
     /// to `progress` while the call runs.
     pub(super) async fn call(
         &mut self,
         tool: &str,
         arguments: &str,
         progress: Sender<Progress>,
-    ) -> Result<Result<String, String>, McpError> {
+    ) -> Result<ToolResult, McpError> {
         let id = self.session.next_id();
         let token = format!("pchat-{id}");
         let body = mcp_client::call_tool_with_progress(id, tool, arguments, &token)?;
@@ -95,7 +97,38 @@ impl McpConnection {
             .await;
         self.running = None;
         let (_, result) = answer?;
-        Ok(mcp_client::call_output(&result))
+        Ok(parse_call_result(&result, Limits::default()))
+    }
+
+    /// Every prompt the server lists, following `nextCursor` (at most 5 pages).
+    pub(super) async fn list_prompts(&mut self) -> Result<Vec<PromptDef>, McpError> {
+        let mut prompts = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..5 {
+            let id = self.session.next_id();
+            let (_, result) = self
+                .request(prompts::list_prompts(id, cursor.as_deref()), id)
+                .await?;
+            let (page, next) = prompts::parse_prompts(&result)?;
+            prompts.extend(page);
+            match next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        Ok(prompts)
+    }
+
+    /// `prompts/get` for `prompt` with `arguments` (checked against its definition first).
+    pub(super) async fn get_prompt(
+        &mut self,
+        prompt: &PromptDef,
+        arguments: &serde_json::Map<String, Value>,
+    ) -> Result<Vec<PromptMessage>, McpError> {
+        let id = self.session.next_id();
+        let body = prompts::get_prompt(id, prompt, arguments)?;
+        let (_, result) = self.request(body, id).await?;
+        prompts::parse_prompt_messages(&result, Limits::default())
     }
 
     /// Tells the server that the tool call the edge stopped waiting for (its future was

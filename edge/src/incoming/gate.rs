@@ -58,7 +58,13 @@ pub fn check(
 pub fn needs_identity(route: &Route) -> bool {
     matches!(
         route,
-        Route::Servers | Route::Disconnect | Route::Chat | Route::Models | Route::Me
+        Route::Servers
+            | Route::Disconnect
+            | Route::Chat
+            | Route::Models
+            | Route::Me
+            | Route::Prompts
+            | Route::PromptGet
     )
 }
 
@@ -77,6 +83,10 @@ pub enum Route {
     Disconnect,
     /// `GET /api/me`: the signed-in user.
     Me,
+    /// `GET /api/prompts?servers=a,b`: the prompts of the user's servers.
+    Prompts,
+    /// `POST /api/prompts/get`: one prompt's messages.
+    PromptGet,
     /// `OPTIONS` on an API path: a CORS preflight.
     Preflight,
     /// `GET` of a static file, by its request path (without query).
@@ -97,6 +107,8 @@ pub fn route(method: &str, path_and_query: &str) -> Route {
         "/api/models" => Some(("GET", Route::Models)),
         "/api/servers/disconnect" => Some(("POST", Route::Disconnect)),
         "/api/me" => Some(("GET", Route::Me)),
+        "/api/prompts" => Some(("GET", Route::Prompts)),
+        "/api/prompts/get" => Some(("POST", Route::PromptGet)),
         _ => None,
     };
     if api.is_some() && method.eq_ignore_ascii_case("OPTIONS") {
@@ -175,13 +187,15 @@ mod tests {
         ("pomerium_url", "https://chat.example.com"),
         ("jwt_assertion", "off"),
     ];
-    const ALL: [Route; 10] = [
+    const ALL: [Route; 12] = [
         Route::Health,
         Route::Servers,
         Route::Chat,
         Route::Models,
         Route::Disconnect,
         Route::Me,
+        Route::Prompts,
+        Route::PromptGet,
         Route::Preflight,
         Route::Static(String::new()),
         Route::NotFound,
@@ -270,7 +284,9 @@ mod tests {
                 Route::Chat,
                 Route::Models,
                 Route::Disconnect,
-                Route::Me
+                Route::Me,
+                Route::Prompts,
+                Route::PromptGet
             ]
         );
     }
@@ -297,6 +313,9 @@ mod tests {
         check("POST", "/api/servers/disconnect", Route::Disconnect);
         check("GET", "/api/me", Route::Me);
         check("POST", "/api/me", Route::MethodNotAllowed);
+        check("GET", "/api/prompts?servers=a,b", Route::Prompts);
+        check("POST", "/api/prompts/get", Route::PromptGet);
+        check("GET", "/api/prompts/get", Route::MethodNotAllowed);
         check("OPTIONS", "/api/chat", Route::Preflight);
         check("OPTIONS", "/api/nope", Route::NotFound);
     }

@@ -143,7 +143,12 @@ pub(crate) mod tests {
             decide(&turn("What were our sales by year?", &[])),
             Decision::Call {
                 name: "northwind__read_query".into(),
-                arguments: RULES[0].arguments.into()
+                arguments: RULES
+                    .iter()
+                    .find(|r| r.example == Some("What were our sales by year?"))
+                    .unwrap()
+                    .arguments
+                    .into()
             }
         );
         let table = r#"{"columns":["year"],"rows":[["2016"]]}"#;

@@ -25,8 +25,37 @@ pub(crate) struct Rule {
     pub(crate) example: Option<&'static str>,
 }
 
-/// The rule table, first match wins.
+/// The rule table, first match wins (so the rules for northwind's newer tools, whose questions
+/// also hold words of the older ones, come first).
 pub(crate) const RULES: &[Rule] = &[
+    Rule {
+        // northwind's MCP App draws the result as a bar chart (edge tool mode).
+        triggers: &[&["chart"], &["plot"], &["graph"]],
+        tool: "chart_query",
+        arguments: r#"{"query":"SELECT c.CategoryName AS category, ROUND(SUM(od.UnitPrice*od.Quantity*(1-od.Discount)),2) AS sales FROM Categories c JOIN Products p ON p.CategoryID=c.CategoryID JOIN \"Order Details\" od ON od.ProductID=p.ProductID GROUP BY c.CategoryID ORDER BY sales DESC, category","title":"Sales by category"}"#,
+        lead: "Here are the sales by category, charted from the Northwind database:",
+        example: Some("Chart our sales by category"),
+    },
+    Rule {
+        // The year is left out on purpose: the server asks the user (elicitation).
+        triggers: &[
+            &["sales for the year"],
+            &["sales for a year"],
+            &["sales of one year"],
+        ],
+        tool: "sales_for_year",
+        arguments: "{}",
+        lead: "Here are the sales of the year you chose, from the Northwind database:",
+        example: Some("What were our sales for the year?"),
+    },
+    Rule {
+        // northwind's `slow_query` reports progress while it runs (edge tool mode).
+        triggers: &[&["slow", "report"]],
+        tool: "slow_query",
+        arguments: r#"{"query":"SELECT e.FirstName || ' ' || e.LastName AS employee, ROUND(SUM(od.UnitPrice*od.Quantity*(1-od.Discount)),2) AS sales FROM Employees e JOIN Orders o ON o.EmployeeID=e.EmployeeID JOIN \"Order Details\" od ON od.OrderID=o.OrderID GROUP BY e.EmployeeID ORDER BY sales DESC, employee"}"#,
+        lead: "Here is the slow report, sales by employee, from the Northwind database:",
+        example: Some("Run the slow report"),
+    },
     Rule {
         triggers: &[
             &["sales", "year"],
@@ -244,6 +273,19 @@ mod tests {
             .collect()
     }
 
+    /// The first rule that calls `tool`.
+    fn rule_of(tool: &str) -> &'static Rule {
+        RULES.iter().find(|r| r.tool == tool).unwrap()
+    }
+
+    /// The rule of "What were our sales by year?".
+    fn sales_rule() -> &'static Rule {
+        RULES
+            .iter()
+            .find(|r| r.example == Some("What were our sales by year?"))
+            .unwrap()
+    }
+
     fn check_choice(message: &str, listed: &[(&str, &[&str])], want: Option<(usize, &str)>) {
         let got = choose_tool(message, &servers(listed)).map(|c| (c.server, c.rule.tool));
         assert_eq!(got, want, "{message:?}");
@@ -285,7 +327,16 @@ mod tests {
 
     #[test]
     fn every_example_question_picks_its_own_rule() {
-        let nw = servers(&[("northwind", &["list_tables", "read_query"])]);
+        let nw = servers(&[(
+            "northwind",
+            &[
+                "list_tables",
+                "read_query",
+                "chart_query",
+                "slow_query",
+                "sales_for_year",
+            ],
+        )]);
         for rule in RULES.iter().filter(|r| r.example.is_some()) {
             let example = rule.example.unwrap();
             let chosen = choose_tool(example, &nw).unwrap_or_else(|| panic!("{example:?}"));
@@ -295,6 +346,34 @@ mod tests {
                 assert!(args["query"].as_str().unwrap().starts_with("SELECT "));
             }
         }
+    }
+
+    #[test]
+    fn the_newer_tools_have_their_questions_and_the_older_ones_keep_theirs() {
+        let nw: (&str, &[&str]) = (
+            "northwind",
+            &["read_query", "chart_query", "slow_query", "sales_for_year"],
+        );
+        check_choice("chart sales by category", &[nw], Some((0, "chart_query")));
+        check_choice("Run the slow report", &[nw], Some((0, "slow_query")));
+        check_choice("Count the orders slowly", &[nw], Some((0, "slow_query")));
+        check_choice("sales for the year", &[nw], Some((0, "sales_for_year")));
+        check_choice(
+            "What were our sales by year?",
+            &[nw],
+            Some((0, "read_query")),
+        );
+        // A server without the newer tools still answers with read_query.
+        let old: (&str, &[&str]) = ("northwind", &["read_query"]);
+        check_choice("sales for the year", &[old], Some((0, "read_query")));
+        let args: Value = serde_json::from_str(rule_of("sales_for_year").arguments).unwrap();
+        assert_eq!(
+            args,
+            serde_json::json!({}),
+            "the user is asked for the year"
+        );
+        let chart: Value = serde_json::from_str(rule_of("chart_query").arguments).unwrap();
+        assert!(chart["query"].as_str().unwrap().starts_with("SELECT "));
     }
 
     #[test]
@@ -316,12 +395,12 @@ mod tests {
 
     #[test]
     fn sales_rule_sends_the_documented_query() {
-        let args: Value = serde_json::from_str(RULES[0].arguments).unwrap();
+        let args: Value = serde_json::from_str(sales_rule().arguments).unwrap();
         assert_eq!(
             args["query"],
             "SELECT strftime('%Y', o.OrderDate) AS year, ROUND(SUM(od.UnitPrice*od.Quantity*(1-od.Discount)),2) AS sales FROM Orders o JOIN \"Order Details\" od ON od.OrderID=o.OrderID GROUP BY year ORDER BY year"
         );
-        let args: Value = serde_json::from_str(RULES[1].arguments).unwrap();
+        let args: Value = serde_json::from_str(rule_of("list_tables").arguments).unwrap();
         assert_eq!(args, serde_json::json!({}));
     }
 
@@ -361,14 +440,14 @@ mod tests {
 
     #[test]
     fn tool_answers_quote_results() {
-        let sales = &RULES[0];
+        let sales = sales_rule();
         let table = r#"{"columns":["year","sales"],"rows":[["2016",208083.97]]}"#;
         assert_eq!(
             answer_after_tool(sales, &Ok(table.to_owned())),
             "Here are the sales by year from the Northwind database:\n\n| year | sales |\n|---|---|\n| 2016 | 208083.97 |"
         );
         assert_eq!(
-            answer_after_tool(&RULES[1], &Ok("Orders, Customers".to_owned())),
+            answer_after_tool(rule_of("list_tables"), &Ok("Orders, Customers".to_owned())),
             "Here are the tables of the Northwind database:\n\nOrders, Customers"
         );
         assert_eq!(

@@ -2,7 +2,8 @@
 //!
 //! Clicks, changes, key presses and input are delegated from the shadow root, and a button says
 //! what it does in its `data-action`. Keys: Enter sends, Shift+Enter (and Enter while composing
-//! with an input method) adds a line, Escape stops the answer or closes the launcher. The
+//! with an input method) adds a line, the arrows move through the `/` menu, Escape closes the
+//! menu, stops the answer or closes the launcher. A prompt's form is read on `submit`. The
 //! window's focus, the page being hidden and the visual viewport (an on-screen keyboard) are
 //! listened to as well. A Copy button is handled right here: it touches no state.
 
@@ -16,7 +17,7 @@ use crate::controller::tasks::{open_popup, send};
 use crate::controller::{Controller, Msg};
 use crate::dom::Listener;
 use crate::view::{
-    self, actions, answer, approval, error_box, markdown, servers, threads, tool_call,
+    self, actions, answer, approval, error_box, markdown, prompts, servers, threads, tool_call,
 };
 
 /// Every listener of one instance; `composer` is the text a Send click sends.
@@ -47,6 +48,7 @@ pub(crate) fn listen(
         on("change", root, changed),
         on("keydown", root, key_pressed),
         on("input", root, draft_changed),
+        on("submit", root, prompt_submitted),
         // `scroll` does not bubble: listen on the log itself.
         on("scroll", log, |_| Some(Msg::Scrolled)),
     ];
@@ -96,6 +98,8 @@ fn clicked(event: &Event, composer: &HtmlTextAreaElement) -> Option<Msg> {
         view::CLOSE => Some(Msg::Close),
         answer::RETRY => Some(Msg::Retry),
         view::CANCEL_EDIT => Some(Msg::CancelEdit),
+        prompts::PICK => Some(Msg::PromptPicked(attr("data-index")?.parse().ok()?)),
+        prompts::CANCEL => Some(Msg::PromptCancel),
         threads::TOGGLE_THREADS => Some(Msg::ToggleThreads),
         threads::SWITCH => Some(Msg::SwitchThread(attr("data-thread-id")?)),
         threads::DELETE => Some(Msg::DeleteThread(attr("data-thread-id")?)),
@@ -213,10 +217,35 @@ fn changed(event: &Event) -> Option<Msg> {
     Some(Msg::ServerToggled { id, on })
 }
 
-/// Enter sends; Shift+Enter (and Enter while composing with an input method) is a newline;
-/// Escape stops the answer, or closes the launcher.
+/// A prompt's argument form was sent: its values (the page does not navigate).
+fn prompt_submitted(event: &Event) -> Option<Msg> {
+    event.prevent_default();
+    let fields = target(event)?.query_selector_all("[data-arg]").ok()?;
+    let values = (0..fields.length())
+        .filter_map(|i| fields.item(i)?.dyn_into::<HtmlInputElement>().ok())
+        .filter_map(|f| Some((f.get_attribute("data-arg")?, f.value())))
+        .collect();
+    Some(Msg::PromptSubmit(values))
+}
+
+/// Enter sends (or picks from the `/` menu); Shift+Enter (and Enter while composing with an
+/// input method) is a newline; the arrows move through the `/` menu while the draft is a
+/// command; Escape closes the menu, stops the answer, or closes the launcher.
 fn key_pressed(event: &Event) -> Option<Msg> {
     let key = event.dyn_ref::<KeyboardEvent>()?;
+    let by = match key.key().as_str() {
+        "ArrowDown" => 1,
+        "ArrowUp" => -1,
+        _ => 0,
+    };
+    if by != 0 {
+        let draft = composer_text(event)?;
+        if !draft.starts_with('/') || draft.bytes().any(|b| b.is_ascii_whitespace()) {
+            return None;
+        }
+        event.prevent_default();
+        return Some(Msg::MenuMove(by));
+    }
     match key.key().as_str() {
         "Escape" => Some(Msg::Escape),
         "Enter" if !key.shift_key() && !key.is_composing() => {

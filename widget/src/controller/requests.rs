@@ -4,10 +4,10 @@
 //! `/api/me`'s sign-out URL is resolved against the edge here, and dropped unless it is an
 //! `http(s)` URL or a path. Every answer comes back as a [`Msg`] carrying the request's id.
 
-use crate::api;
 use crate::controller::tasks::{Task, run_chat, send, shown};
 use crate::controller::{Controller, Msg};
 use crate::update::Request;
+use crate::{api, json};
 
 impl Controller {
     /// Starts request `id` in its slot, aborting the one there.
@@ -52,6 +52,19 @@ impl Controller {
                 };
                 let result = api::disconnect(&endpoint, &request, &signal).await;
                 send(&me, Msg::Disconnected(id, shown(result)));
+            }),
+            Request::Prompts(servers) => Task::spawn(id, move |signal| async move {
+                let result = api::fetch_prompts(&endpoint, &servers, &signal).await;
+                send(&me, Msg::PromptsLoaded(id, shown(result)));
+            }),
+            Request::Prompt {
+                server,
+                name,
+                values,
+            } => Task::spawn(id, move |signal| async move {
+                let body = json::encode_prompt_request(&server, &name, &values);
+                let result = api::fetch_prompt(&endpoint, &body, &signal).await;
+                send(&me, Msg::PromptFetched(id, shown(result)));
             }),
             Request::Chat(chat_request) => Task::spawn(id, move |signal| {
                 run_chat(me, id, endpoint, chat_request, signal)

@@ -73,6 +73,9 @@ pub(crate) struct ToolCall {
     pub(crate) status: CallStatus,
     /// The latest progress its server reported while it runs (`tool_progress`).
     pub(crate) progress: Option<CallProgress>,
+    /// A rich result's parts, as the card may render them (`state::parts`; not stored with the
+    /// thread: a reloaded card shows the output text).
+    pub(crate) parts: Vec<protocol::ResultPart>,
 }
 
 /// How far a running call is: a bar when `percent` is known, else the message.
@@ -156,6 +159,7 @@ impl Answer {
                         arguments: String::new(),
                         status: CallStatus::Running,
                         progress: None,
+                        parts: Vec::new(),
                     });
                 }
             }
@@ -176,9 +180,14 @@ impl Answer {
                     call.progress = Some(CallProgress { percent, message });
                 }
             }
-            StreamEvent::ToolCallResult { call_id, output } => {
+            StreamEvent::ToolCallResult {
+                call_id,
+                output,
+                parts,
+            } => {
                 if let Some(call) = self.call_mut(&call_id) {
                     call.status = CallStatus::Done(output);
+                    call.parts = super::parts::shown(parts);
                     call.progress = None;
                 }
             }
@@ -311,6 +320,7 @@ mod tests {
             arguments: arguments.into(),
             status,
             progress: None,
+            parts: Vec::new(),
         }
     }
 
@@ -352,6 +362,36 @@ mod tests {
     }
 
     #[test]
+    fn a_rich_result_keeps_only_the_parts_the_card_may_render() {
+        let link = |uri: &str| protocol::ResultPart::Link {
+            uri: uri.into(),
+            title: "t".into(),
+        };
+        let mut answer = Answer::default();
+        answer.apply(started_call("c1"));
+        answer.apply(StreamEvent::ToolCallResult {
+            call_id: "c1".into(),
+            output: "[link: t <javascript:x>]".into(),
+            parts: vec![link("https://a.example/"), link("javascript:x")],
+        });
+        let call = &answer.tool_calls[0];
+        assert_eq!(
+            call.status,
+            CallStatus::Done("[link: t <javascript:x>]".into())
+        );
+        assert_eq!(
+            call.parts,
+            [
+                link("https://a.example/"),
+                protocol::ResultPart::Reference {
+                    uri: "javascript:x".into(),
+                    title: "t".into()
+                }
+            ]
+        );
+    }
+
+    #[test]
     fn tool_call_runs_then_finishes_or_fails() {
         let opened = vec![
             started_call("c1"),
@@ -376,6 +416,7 @@ mod tests {
         finished.push(StreamEvent::ToolCallResult {
             call_id: "c1".into(),
             output: "[1]".into(),
+            parts: Vec::new(),
         });
         check(
             finished,
@@ -428,6 +469,7 @@ mod tests {
                 StreamEvent::ToolCallResult {
                     call_id: "c1".into(),
                     output: "ok".into(),
+                    parts: Vec::new(),
                 },
                 progress(Some(50), None),
             ],
@@ -448,10 +490,12 @@ mod tests {
                 StreamEvent::ToolCallResult {
                     call_id: "b".into(),
                     output: "ok".into(),
+                    parts: Vec::new(),
                 },
                 StreamEvent::ToolCallResult {
                     call_id: "zzz".into(),
                     output: "lost".into(),
+                    parts: Vec::new(),
                 },
             ],
             Answer {

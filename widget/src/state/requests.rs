@@ -21,10 +21,12 @@ pub(crate) enum Slot {
     Session = 4,
     /// `GET /api/me`.
     Me = 5,
+    /// `GET /api/prompts` and `POST /api/prompts/get`.
+    Prompts = 6,
 }
 
 /// How many slots there are.
-pub(crate) const N_SLOTS: usize = 6;
+pub(crate) const N_SLOTS: usize = 7;
 
 /// The current request id of each slot.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -6,7 +6,10 @@
 //! start a request, save, tell the host page, move the focus, watch for a sign-in. Both are
 //! plain data, so the rules between them are tested natively.
 
-use protocol::{ApiError, ChatRequest, Identity, ModelList, ServerList, StreamEvent, Usage};
+use protocol::{
+    ApiError, ChatRequest, Identity, ModelList, PromptList, PromptMessages, ServerList,
+    StreamEvent, Usage,
+};
 
 use crate::state::{Exchange, Slot, Threads};
 use crate::storage::Prefs;
@@ -169,6 +172,18 @@ pub(crate) enum Msg {
         /// Which request.
         request: u64,
     },
+    /// An arrow key in the composer while its text is a `/` command: move the menu's highlight.
+    MenuMove(i32),
+    /// Entry `.0` of the `/` menu was clicked.
+    PromptPicked(usize),
+    /// The prompt's argument form was sent with these values.
+    PromptSubmit(Vec<(String, String)>),
+    /// The prompt's argument form was cancelled.
+    PromptCancel,
+    /// The prompts of the selected servers arrived, or could not be had.
+    PromptsLoaded(u64, Result<PromptList, ApiError>),
+    /// A prompt's messages arrived, or could not be had.
+    PromptFetched(u64, Result<PromptMessages, ApiError>),
 }
 
 /// What the store kept for one user.
@@ -266,6 +281,17 @@ pub(crate) enum Request {
     Disconnect(String),
     /// `POST /api/chat`.
     Chat(ChatRequest),
+    /// `GET /api/prompts` for these servers.
+    Prompts(Vec<String>),
+    /// `POST /api/prompts/get` (a `protocol::PromptRequest`; the widget keeps no map).
+    Prompt {
+        /// The server id.
+        server: String,
+        /// The prompt's name.
+        name: String,
+        /// The argument values, in the form's order.
+        values: Vec<(String, String)>,
+    },
 }
 
 impl Request {
@@ -278,6 +304,7 @@ impl Request {
             Self::Session => Slot::Session,
             Self::Disconnect(_) => Slot::Disconnect,
             Self::Chat(_) => Slot::Chat,
+            Self::Prompts(_) | Self::Prompt { .. } => Slot::Prompts,
         }
     }
 }
@@ -343,6 +370,8 @@ pub(crate) enum Focus {
     Launcher,
     /// To the button that opens the list of chats (the list just closed).
     ThreadsToggle,
+    /// To the first field of a prompt's argument form.
+    PromptForm,
     /// To the log ("Show earlier" just showed the first exchange, and went away).
     Log,
 }

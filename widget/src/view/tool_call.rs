@@ -9,12 +9,13 @@
 //! `details[data-role="tool-list"]` with `data-server` and `data-status`. Tool text is only
 //! ever set as text. While a call runs and its server reports progress, the summary shows
 //! `[data-role="progress"]`: a `<progress>` bar (with `aria-valuenow`) when a percent is known,
-//! the tool's message otherwise; it is not a live region, so ticks are not announced.
+//! the tool's message otherwise; it is not a live region, so ticks are not announced. A rich
+//! result shows its parts instead of the output text (`view/result_parts.rs`).
 
-use protocol::ToolStatus;
+use protocol::{ResultPart, ToolStatus};
 use web_sys::{Document, Element, Text};
 
-use super::card;
+use super::{card, result_parts};
 use crate::dom;
 use crate::i18n::{Strings, fill};
 use crate::pretty_json::pretty;
@@ -105,7 +106,7 @@ impl ToolCallView {
         let (status, label) = match &call.status {
             CallStatus::Running => ("running", s.running),
             CallStatus::Done(output) => {
-                self.result(doc, output, s);
+                self.result(doc, output, &call.parts, s);
                 ("done", s.done)
             }
             CallStatus::Failed(error) => {
@@ -175,10 +176,13 @@ impl ToolCallView {
         self.progress = Some((element, progress.clone()));
     }
 
-    fn result(&mut self, doc: &Document, output: &str, s: &Strings) {
-        let text = pretty(output).unwrap_or_else(|| output.to_owned());
+    fn result(&mut self, doc: &Document, output: &str, parts: &[ResultPart], s: &Strings) {
         let section = dom::child(doc, &self.root, "div", &[("data-role", "result")]);
         dom::text_child(doc, &section, "p", &[("class", "label")], s.result);
+        if !parts.is_empty() {
+            return result_parts::render(doc, &section, parts, s);
+        }
+        let text = pretty(output).unwrap_or_else(|| output.to_owned());
         let n_chars = text.chars().count();
         let preview = match text.char_indices().nth(PREVIEW_CHARS) {
             Some((cut, _)) if n_chars > PREVIEW_CHARS + PREVIEW_CHARS / 10 => {

@@ -82,7 +82,8 @@ fn tool_turn_translates_in_order() {
             },
             StreamEvent::ToolCallResult {
                 call_id: call(),
-                output: "[1]".into()
+                output: "[1]".into(),
+                parts: Vec::new(),
             },
             StreamEvent::TextDelta {
                 delta: "The ".into()

@@ -27,6 +27,14 @@ fn block_on<F: Future>(future: F) -> F::Output {
     }
 }
 
+/// A tool result of one text part.
+fn text_result(text: &str) -> ToolResult {
+    crate::mcp::client::results::parse_call_result(
+        &json!({"content":[{"type":"text","text":text}]}),
+        crate::mcp::client::results::Limits::default(),
+    )
+}
+
 /// What a tool call does.
 enum CallScript {
     /// Progress reports (ms after the call started), then the outcome.
@@ -265,7 +273,7 @@ fn a_tool_job_runs_between_two_rounds_and_its_result_goes_back_to_the_model() {
     let sealer = sealer(&config);
     let mut io = FakeIo::new(&[call_round("call_a"), text_round("1996: 42")]);
     io.call
-        .push_back(CallScript::Answer(vec![], Ok(Ok("rows: 42".into()))));
+        .push_back(CallScript::Answer(vec![], Ok(text_result("rows: 42"))));
     block_on(run(answer(&config, &chat, &servers, &sealer), &mut io)).unwrap();
     let events = io.events();
     let kinds: Vec<&str> = events.iter().map(|e| e.kind().as_str()).collect();
@@ -312,6 +320,37 @@ fn a_tool_job_runs_between_two_rounds_and_its_result_goes_back_to_the_model() {
 }
 
 #[test]
+fn a_rich_results_parts_go_to_the_widget_and_its_note_to_the_model() {
+    let (config, chat, servers) = (config(&[]), chat(), [server()]);
+    let sealer = sealer(&config);
+    let mut io = FakeIo::new(&[call_round("call_a"), text_round("A chart.")]);
+    let png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+    let result = crate::mcp::client::results::parse_call_result(
+        &json!({"content":[{"type":"text","text":"chart"},{"type":"image","data":png,"mimeType":"image/png"}]}),
+        crate::mcp::client::results::Limits::default(),
+    );
+    io.call.push_back(CallScript::Answer(vec![], Ok(result)));
+    block_on(run(answer(&config, &chat, &servers, &sealer), &mut io)).unwrap();
+    let parts = io
+        .events()
+        .into_iter()
+        .find_map(|e| match e {
+            StreamEvent::ToolCallResult { parts, .. } => Some(parts),
+            _ => None,
+        })
+        .unwrap();
+    assert!(
+        matches!(&parts[..], [protocol::ResultPart::Text { .. }, protocol::ResultPart::Image { data, .. }] if data == png),
+        "{parts:?}"
+    );
+    let second: serde_json::Value = serde_json::from_str(&io.bodies[1]).unwrap();
+    assert_eq!(
+        second["input"][2]["output"],
+        "chart\n[image image/png, 70 B, shown to the user]"
+    );
+}
+
+#[test]
 fn a_running_calls_progress_goes_out_before_its_result_coalesced() {
     let (config, chat, servers) = (config(&[]), chat(), [server()]);
     let sealer = sealer(&config);
@@ -329,7 +368,7 @@ fn a_running_calls_progress_goes_out_before_its_result_coalesced() {
             (50, report(2.0, "two")),
             (300, report(5.0, "five")),
         ],
-        Ok(Ok("rows".into())),
+        Ok(text_result("rows")),
     ));
     block_on(run(answer(&config, &chat, &servers, &sealer), &mut io)).unwrap();
     let events = io.events();
@@ -400,7 +439,7 @@ fn a_call_that_needs_approval_pauses_and_runs_first_when_resumed() {
     let resumed = pending::resumed(Runner::Edge, continuation, &next).unwrap();
     let mut io = FakeIo::new(&[text_round("42")]);
     io.call
-        .push_back(CallScript::Answer(vec![], Ok(Ok("rows".into()))));
+        .push_back(CallScript::Answer(vec![], Ok(text_result("rows"))));
     let answer = EdgeAnswer {
         paused: resumed,
         ..answer(&config, &next, &servers, &sealer)
@@ -467,7 +506,7 @@ fn a_model_that_keeps_asking_for_tools_ends_with_tool_rounds_exceeded() {
     let sealer = sealer(&config);
     let mut io = FakeIo::new(&[call_round("call_a"), call_round("call_b")]);
     io.call
-        .push_back(CallScript::Answer(vec![], Ok(Ok("rows".into()))));
+        .push_back(CallScript::Answer(vec![], Ok(text_result("rows"))));
     block_on(run(answer(&config, &chat, &servers, &sealer), &mut io)).unwrap();
     let events = io.events();
     assert_eq!(

@@ -140,6 +140,7 @@ impl HostedItems {
                     Ok(output) => StreamEvent::ToolCallResult {
                         call_id: item,
                         output: secrets.redact(&output),
+                        parts: Vec::new(),
                     },
                     Err(error) => StreamEvent::ToolCallFailed {
                         call_id: item,
@@ -300,7 +301,8 @@ mod tests {
             out.last(),
             Some(&StreamEvent::ToolCallResult {
                 call_id: "mcp_1".into(),
-                output: "[redacted]".into()
+                output: "[redacted]".into(),
+                parts: Vec::new(),
             })
         );
         assert!(items.flush().is_empty());

@@ -81,7 +81,8 @@ fn a_call_then_an_answer() {
         result,
         vec![StreamEvent::ToolCallResult {
             call_id: "call_1".into(),
-            output: "rows for [redacted]".into()
+            output: "rows for [redacted]".into(),
+            parts: Vec::new(),
         }]
     );
     tool_loop.next_round();

@@ -45,18 +45,8 @@ impl Default for Limits {
     }
 }
 
-/// Image types shown inline.
-pub const IMAGE_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
-
-/// Audio types given to a player.
-pub const AUDIO_TYPES: [&str; 6] = [
-    "audio/wav",
-    "audio/mpeg",
-    "audio/ogg",
-    "audio/webm",
-    "audio/mp4",
-    "audio/flac",
-];
+/// Image types shown inline, and audio types given to a player (one list for both ends).
+pub use protocol::parts::{AUDIO_TYPES, IMAGE_TYPES};
 
 /// A parsed `tools/call` result.
 #[derive(Debug, Clone, PartialEq)]
@@ -282,19 +272,7 @@ fn link(block: &Value) -> Option<Link> {
 }
 
 /// Whether `uri` is an absolute `http` or `https` URL (the only links the user is offered).
-pub fn is_web(uri: &str) -> bool {
-    let lower = uri.get(..8).unwrap_or(uri).to_ascii_lowercase();
-    let rest = if lower.starts_with("https://") {
-        &uri[8..]
-    } else if lower.starts_with("http://") {
-        &uri[7..]
-    } else {
-        return false;
-    };
-    !rest.is_empty()
-        && !rest.starts_with('/')
-        && !uri.chars().any(|c| c.is_whitespace() || c.is_control())
-}
+pub use protocol::parts::is_web_link as is_web;
 
 fn embedded(resource: &Value, limits: Limits) -> Result<PartKind, String> {
     let uri = resource["uri"]
