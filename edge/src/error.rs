@@ -83,6 +83,9 @@ pub enum EdgeError {
         "no model provider is configured: set OPENAI_API_KEY (and optionally OPENAI_BASE_URL for an OpenAI-compatible server) in the edge's environment"
     )]
     ProviderNotConfigured,
+    /// The user's answer to an elicitation does not fit the server's form; names the field.
+    #[error("the answer does not fit the form: {0}")]
+    InvalidElicitation(String),
 }
 
 impl EdgeError {
@@ -110,6 +113,7 @@ impl EdgeError {
             Self::ProviderNotConfigured => ErrorCode::ProviderNotConfigured,
             Self::Continuation(_) => ErrorCode::InvalidContinuation,
             Self::InvalidConfiguration(_) => ErrorCode::InvalidConfiguration,
+            Self::InvalidElicitation(_) => ErrorCode::InvalidElicitation,
         }
     }
 
@@ -176,6 +180,11 @@ mod tests {
             EdgeError::Continuation(crate::incoming::seal::SealError::Foreign),
             403,
             "invalid_continuation",
+        );
+        check(
+            EdgeError::InvalidElicitation("year: required".into()),
+            400,
+            "invalid_elicitation",
         );
         check(
             EdgeError::InvalidConfiguration("seal_secret"),

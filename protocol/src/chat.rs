@@ -32,6 +32,9 @@ pub struct ChatRequest {
     /// The user's answers to `approval_request` events of the previous response.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub approvals: Vec<ApprovalDecision>,
+    /// The user's answer to the `elicitation_request` of the previous response (edge tool mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elicitation: Option<crate::ElicitationReply>,
 }
 
 /// The user's answer to one approval request.

@@ -24,6 +24,7 @@
 #![deny(missing_docs)]
 
 pub mod chat;
+pub mod elicitation;
 pub mod event;
 pub mod identity;
 pub mod names;
@@ -32,6 +33,7 @@ pub mod sse;
 pub mod usage;
 
 pub use chat::{ApprovalDecision, ChatRequest, RequestError, Role, Turn};
+pub use elicitation::{ElicitAction, ElicitationReply, FieldInput, FieldOption, FormField};
 pub use event::{ApiError, ErrorCode, ErrorResponse, EventKind, StreamEvent, ToolStatus};
 pub use identity::Identity;
 pub use servers::{DisconnectRequest, ModelList, ServerInfo, ServerList};

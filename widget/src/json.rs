@@ -14,8 +14,9 @@
 
 use js_sys::{Array, JSON, Object, Reflect};
 use protocol::{
-    ApiError, ChatRequest, DisconnectRequest, ErrorCode, EventKind, Identity, ModelList,
-    ServerInfo, ServerList, StreamEvent, ToolStatus, Usage,
+    ApiError, ChatRequest, DisconnectRequest, ErrorCode, EventKind, FieldInput, FieldOption,
+    FormField, Identity, ModelList, ServerInfo, ServerList, StreamEvent, ToolStatus, Usage,
+    elicitation,
 };
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -134,6 +135,16 @@ pub(crate) fn decode_event(data: &str) -> Option<StreamEvent> {
             tool: s("tool")?,
             arguments: s("arguments")?,
         },
+        EventKind::ElicitationRequest => StreamEvent::ElicitationRequest {
+            elicitation_id: s("elicitation_id")?,
+            call_id: s("call_id")?,
+            message: s("message").unwrap_or_default(),
+            fields: array(&v, "fields")
+                .iter()
+                .map(decode_field)
+                .collect::<Option<_>>()?,
+            url: s("url"),
+        },
         EventKind::Error => StreamEvent::Error(decode_error(&v)?),
         EventKind::Done => StreamEvent::Done {
             response_id: s("response_id"),
@@ -141,6 +152,42 @@ pub(crate) fn decode_event(data: &str) -> Option<StreamEvent> {
         },
     };
     Some(event)
+}
+
+/// One field of an `elicitation_request` form.
+fn decode_field(v: &JsValue) -> Option<FormField> {
+    let number = |key: &str| get(v, key).as_f64().and_then(elicitation::Number::from_f64);
+    Some(FormField {
+        name: string(v, "name")?,
+        title: string(v, "title")?,
+        description: string(v, "description").unwrap_or_default(),
+        required: flag(v, "required"),
+        input: FieldInput::from_name(&string(v, "input")?)?,
+        options: array(v, "options")
+            .iter()
+            .filter_map(|o| {
+                Some(FieldOption {
+                    value: string(o, "value")?,
+                    label: string(o, "label")?,
+                })
+            })
+            .collect(),
+        min: number("min"),
+        max: number("max"),
+        default: string(v, "default"),
+    })
+}
+
+/// A reply's value as JSON (strings, numbers, booleans, lists of strings).
+fn value_to_js(value: &elicitation::Value) -> JsValue {
+    use elicitation::Value;
+    match value {
+        Value::String(s) => JsValue::from_str(s),
+        Value::Number(n) => JsValue::from_f64(n.as_f64().unwrap_or(0.0)),
+        Value::Bool(b) => JsValue::from_bool(*b),
+        Value::Array(items) => items.iter().map(value_to_js).collect::<Array>().into(),
+        _ => JsValue::NULL,
+    }
 }
 
 /// A `done` event's usage (none unless an object). Each number is untrusted: anything but a
@@ -276,6 +323,19 @@ pub(crate) fn encode_chat_request(request: &ChatRequest) -> String {
             })
             .collect();
         set(&body, "approvals", approvals);
+    }
+    if let Some(reply) = &request.elicitation {
+        let r = object();
+        set(&r, "elicitation_id", reply.elicitation_id.as_str());
+        set(&r, "action", reply.action.as_str());
+        if !reply.content.is_empty() {
+            let content = object();
+            for (name, value) in &reply.content {
+                set(&content, name, value_to_js(value));
+            }
+            set(&r, "content", content);
+        }
+        set(&body, "elicitation", r);
     }
     stringify(&body)
 }
@@ -448,6 +508,7 @@ mod tests {
             model: None,
             previous_response_id: None,
             approvals: vec![],
+            elicitation: None,
         };
         let same = |r: &ChatRequest| {
             let ours: serde_json::Value = serde_json::from_str(&encode_chat_request(r)).unwrap();

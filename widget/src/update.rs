@@ -16,6 +16,7 @@
 //! | [`edit`] | edit a sent question, regenerate the last answer, copy an answer |
 
 mod edit;
+mod elicit;
 pub(crate) mod msg;
 mod session;
 #[cfg(test)]
@@ -299,6 +300,7 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
                 continue_answer(state, fx);
             }
         }
+        Msg::Elicit { id, action, values } => elicit::answer(state, &id, action, &values, fx),
         Msg::ShowAll(call_id) => fx.push(Effect::ShowAll(call_id)),
         Msg::Jump => fx.push(Effect::ScrollToLatest),
         Msg::Scrolled => fx.push(Effect::UpdateJump),
@@ -423,8 +425,8 @@ fn leave_thread(state: &mut ChatState, fx: &mut Vec<Effect>) {
     }
 }
 
-/// Sends the decisions once every open approval of the last answer is decided.
-fn continue_answer(state: &mut ChatState, fx: &mut Vec<Effect>) {
+/// Sends the decisions once every open approval (and question) of the last answer is decided.
+pub(super) fn continue_answer(state: &mut ChatState, fx: &mut Vec<Effect>) {
     if let Some(request) = state.continuation() {
         start_chat(state, request, fx);
     }

@@ -22,15 +22,16 @@ use futures::future::{Either, select};
 use protocol::{ChatRequest, StreamEvent, ToolStatus};
 
 use super::driver::{self, Note, Out, Stop};
-use super::mcp_http::McpConnection;
+use super::mcp_http::{Called, McpConnection};
 use super::reply::Reply;
+use crate::answer::elicit::{self, Elicited};
 use crate::answer::feed::{ToolRound, encode, metered};
 use crate::answer::meter::Meter;
 use crate::answer::pending;
 use crate::answer::progress::ProgressGate;
 use crate::answer::relay::Relay;
 use crate::answer::runner;
-use crate::answer::tool_loop::{Limits, Paused, Step, ToolLoop};
+use crate::answer::tool_loop::{Limits, Paused, Step, ToolJob, ToolLoop};
 use crate::config::Config;
 use crate::incoming::auth::BearerToken;
 use crate::incoming::continuation::Sealer;
@@ -131,6 +132,14 @@ async fn call_with_progress<T>(
     }
 }
 
+/// What one call's outcome leaves the loop to do.
+enum Settled {
+    /// Send these events and go on.
+    Next(Vec<StreamEvent>),
+    /// Send these events; the answer is over (paused or failed).
+    End(Vec<StreamEvent>),
+}
+
 /// Why an answer stopped early.
 enum Ended {
     /// A wait stopped; a time limit's error is still to be sent.
@@ -175,12 +184,22 @@ impl Answer<'_> {
         let (toolbox, mut connections) = self.list_tools(servers, out).await?;
         let limits = Limits::from_config(self.config);
         let mut resuming = paused.is_some();
+        let mut waiting = Vec::new();
+        let mut asked = None;
         let (new_loop, mut jobs, events) = match paused {
             None => (
                 ToolLoop::new(toolbox, limits, self.secrets.clone()),
                 Vec::new(),
                 Vec::new(),
             ),
+            Some(mut paused) if paused.elicited.is_some() => {
+                // The user answered a server's question: that call finishes first, then the
+                // round's other calls; calls waiting for approval are asked again after.
+                let tool_loop = ToolLoop::restore(toolbox, limits, self.secrets.clone(), &paused);
+                waiting = std::mem::take(&mut paused.waiting);
+                asked = paused.elicited.take();
+                (tool_loop, Vec::new(), Vec::new())
+            }
             Some(paused) => {
                 let decisions = &self.chat.approvals;
                 ToolLoop::resume(toolbox, limits, self.secrets.clone(), paused, decisions)
@@ -190,8 +209,25 @@ impl Answer<'_> {
         let tool_loop = tool_loop.insert(new_loop);
         *tool_loop.meter() = Meter::new(self.started);
         out.write(metered(tool_loop, events)).await?;
+        if let Some(elicited) = asked {
+            let job = elicited.job.clone();
+            let called = self.resume_call(servers, &elicited, out).await?;
+            match self.settle(
+                tool_loop,
+                job,
+                called,
+                &mut waiting,
+                elicited.queued.clone(),
+            ) {
+                Settled::Next(events) => out.write(metered(tool_loop, events)).await?,
+                Settled::End(events) => return Ok(out.write(metered(tool_loop, events)).await?),
+            }
+            if tool_loop.failed() {
+                return Ok(());
+            }
+            jobs = elicited.queued;
+        }
         loop {
-            let mut waiting = Vec::new();
             if !resuming {
                 let round = tool_loop.rounds().len() - 1;
                 self.model_round(tool_loop, round, out).await?;
@@ -213,46 +249,128 @@ impl Answer<'_> {
                 }
             }
             resuming = false;
-            for job in std::mem::take(&mut jobs) {
+            let mut queue = std::mem::take(&mut jobs).into_iter();
+            while let Some(job) = queue.next() {
                 let connection = connections
                     .iter_mut()
                     .find(|(id, _)| *id == job.server)
                     .map(|(_, c)| c);
-                let outcome = match connection {
+                let called = match connection {
                     Some(connection) => {
                         let call = self.call(connection, &job.call_id, &job.tool, &job.arguments);
-                        let called = match call_with_progress(call, out).await {
+                        match call_with_progress(call, out).await {
                             Ok(called) => called,
                             Err(stop) => {
                                 // Stopped mid-call: the server hears that the call is off.
                                 let _ = connection.cancel_running(&stop.note()).await;
                                 return Err(stop.into());
                             }
-                        };
-                        match called {
-                            Ok(outcome) => outcome,
-                            Err(McpError::TooLarge(max)) => {
-                                let events = tool_loop.fail(mcp::too_large(max));
-                                return Ok(out.write(encode(&events)).await?);
-                            }
-                            Err(err) => Err(err.to_string()),
                         }
                     }
-                    None => Err("the tool's server is not connected".to_owned()),
+                    None => Ok(Called::Done(Err(
+                        "the tool's server is not connected".to_owned()
+                    ))),
                 };
-                let events = tool_loop.on_tool_result(&job.call_id, outcome);
-                out.write(metered(tool_loop, events)).await?;
+                match self.settle(
+                    tool_loop,
+                    job,
+                    called,
+                    &mut waiting,
+                    queue.as_slice().to_vec(),
+                ) {
+                    Settled::Next(events) => out.write(metered(tool_loop, events)).await?,
+                    Settled::End(events) => {
+                        return Ok(out.write(metered(tool_loop, events)).await?);
+                    }
+                }
                 if tool_loop.failed() {
                     return Ok(());
                 }
             }
             if !waiting.is_empty() {
                 let secrets = Secrets::new(self.secrets.iter().cloned());
+                let waiting = std::mem::take(&mut waiting);
                 let events = pending::pause(tool_loop, waiting, self.chat, &secrets, self.sealer);
                 return Ok(out.write(metered(tool_loop, events)).await?);
             }
             tool_loop.next_round();
         }
+    }
+
+    /// What a call's outcome means for the loop: its result (the answer goes on), or a server's
+    /// question that pauses the answer (`queued`: the round's calls not run yet), or a failure
+    /// that ends it. `queued` is consumed only by a pause; the caller keeps running its queue
+    /// otherwise.
+    fn settle(
+        &self,
+        tool_loop: &mut ToolLoop,
+        job: ToolJob,
+        called: Result<Called, McpError>,
+        waiting: &mut Vec<ToolJob>,
+        queued: Vec<ToolJob>,
+    ) -> Settled {
+        let outcome = match called {
+            Ok(Called::Done(outcome)) => outcome,
+            Ok(Called::Asks(asked)) => {
+                let elicited = Elicited {
+                    job,
+                    queued,
+                    question: asked.params,
+                    resume: asked.resume,
+                };
+                let secrets = Secrets::new(self.secrets.iter().cloned());
+                let waiting = std::mem::take(waiting);
+                return Settled::End(pending::pause_for_answer(
+                    tool_loop,
+                    waiting,
+                    (elicited, &asked.question),
+                    self.chat,
+                    &secrets,
+                    self.sealer,
+                ));
+            }
+            Err(McpError::TooLarge(max)) => {
+                return Settled::End(tool_loop.fail(mcp::too_large(max)));
+            }
+            Err(err) => Err(err.to_string()),
+        };
+        Settled::Next(tool_loop.on_tool_result(&job.call_id, outcome))
+    }
+
+    /// Delivers the user's answer to the question a paused call asked and waits for the call's
+    /// outcome (its progress going out as it runs).
+    async fn resume_call(
+        &self,
+        servers: &[McpServer],
+        elicited: &Elicited,
+        out: &mut Out,
+    ) -> Result<Result<Called, McpError>, Ended> {
+        let reply = self.chat.elicitation.as_ref();
+        let answer = reply
+            .and_then(|reply| elicit::answer_for(elicited, reply).ok())
+            .ok_or_else(|| Ended::Note("the elicitation reply was not checked".to_owned()))?;
+        let Some(server) = servers.iter().find(|s| s.info.id == elicited.job.server) else {
+            return Ok(Ok(Called::Done(Err(
+                "the tool's server is no longer selected".to_owned(),
+            ))));
+        };
+        let authorization = runner::mcp_authorization(self.config, server, self.token);
+        let limits = (
+            Duration::from_millis(self.config.tools.timeout_ms),
+            self.config.bounds.max_reply_bytes,
+        );
+        let (sender, receiver) = mpsc::channel(PROGRESS_QUEUE);
+        let secrets = Secrets::new(self.secrets.iter().cloned());
+        let gate = ProgressGate::new(&elicited.job.call_id, secrets);
+        let call = McpConnection::resume(
+            &server.info.url,
+            authorization,
+            limits,
+            &elicited.resume,
+            &answer,
+            sender,
+        );
+        Ok(call_with_progress((call, receiver, gate), out).await?)
     }
 
     /// Calls a tool, its progress reports going out as `tool_progress` events while it runs
@@ -264,7 +382,7 @@ impl Answer<'_> {
         tool: &'c str,
         arguments: &'c str,
     ) -> (
-        impl Future<Output = Result<Result<String, String>, McpError>> + 'c,
+        impl Future<Output = Result<Called, McpError>> + 'c,
         Receiver<Progress>,
         ProgressGate,
     ) {

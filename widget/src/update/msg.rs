@@ -108,6 +108,16 @@ pub(crate) enum Msg {
         /// Ticked.
         on: bool,
     },
+    /// The user answered a server's question (Submit, Decline or Cancel): the form's values as
+    /// text, `(name, text)`.
+    Elicit {
+        /// The `elicitation_id`.
+        id: String,
+        /// What the user did.
+        action: protocol::ElicitAction,
+        /// The form's values.
+        values: Vec<(String, String)>,
+    },
     /// The user allowed or denied a tool call.
     Decide {
         /// The approval request's id.
@@ -225,6 +235,8 @@ pub(crate) enum Effect {
     UpdateJump,
     /// Show tool call `.0`'s whole result.
     ShowAll(String),
+    /// Open a page a server asked the user to visit (an `http(s)` link the user accepted).
+    OpenLink(String),
     /// Fit the launcher panel to the visual viewport (height, top).
     FitViewport(i32, i32),
     /// Forget the conversation's DOM (another conversation comes next).
