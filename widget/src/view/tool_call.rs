@@ -221,6 +221,11 @@ impl ToolCallView {
         }
     }
 
+    /// The card itself (a server's question about the call goes inside).
+    pub(crate) fn root(&self) -> &Element {
+        &self.root
+    }
+
     /// The call's id.
     pub(crate) fn call_id(&self) -> Option<String> {
         self.root.get_attribute("data-call-id")
