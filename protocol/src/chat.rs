@@ -96,7 +96,7 @@ impl std::fmt::Display for RequestError {
             Self::TooManyServers => format!("more than {MAX_SERVERS} servers were selected"),
             Self::DuplicateServer => "a server is selected twice".to_owned(),
             Self::ApprovalsWithoutResponse => {
-                "approvals need the previous_response_id they answer, and a previous_response_id needs approvals".to_owned()
+                "approvals (or an elicitation reply) need the previous_response_id they answer, and a previous_response_id needs them".to_owned()
             }
         };
         f.write_str(&msg)
@@ -135,7 +135,8 @@ impl ChatRequest {
         {
             return Err(RequestError::DuplicateServer);
         }
-        if self.approvals.is_empty() != self.previous_response_id.is_none() {
+        let answering = !self.approvals.is_empty() || self.elicitation.is_some();
+        if answering != self.previous_response_id.is_some() {
             return Err(RequestError::ApprovalsWithoutResponse);
         }
         Ok(())
@@ -148,6 +149,23 @@ mod tests {
 
     fn request(json: &str) -> ChatRequest {
         serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn an_elicitation_reply_needs_the_response_it_continues() {
+        let reply =
+            r#""elicitation":{"elicitation_id":"e","action":"accept","content":{"year":1997}}"#;
+        let with = request(&format!(
+            r#"{{"messages":[{{"role":"user","content":"hi"}}],"previous_response_id":"p",{reply}}}"#
+        ));
+        assert_eq!(with.validate(), Ok(()));
+        let without = request(&format!(
+            r#"{{"messages":[{{"role":"user","content":"hi"}}],{reply}}}"#
+        ));
+        assert_eq!(
+            without.validate(),
+            Err(RequestError::ApprovalsWithoutResponse)
+        );
     }
 
     #[test]

@@ -33,7 +33,9 @@ pub mod sse;
 pub mod usage;
 
 pub use chat::{ApprovalDecision, ChatRequest, RequestError, Role, Turn};
-pub use elicitation::{ElicitAction, ElicitationReply, FieldInput, FieldOption, FormField};
+pub use elicitation::{
+    Bound, Content, ElicitAction, ElicitationReply, FieldInput, FieldOption, FormField, ReplyValue,
+};
 pub use event::{ApiError, ErrorCode, ErrorResponse, EventKind, StreamEvent, ToolStatus};
 pub use identity::Identity;
 pub use servers::{DisconnectRequest, ModelList, ServerInfo, ServerList};

@@ -14,9 +14,9 @@
 
 use js_sys::{Array, JSON, Object, Reflect};
 use protocol::{
-    ApiError, ChatRequest, DisconnectRequest, ErrorCode, EventKind, FieldInput, FieldOption,
-    FormField, Identity, ModelList, ServerInfo, ServerList, StreamEvent, ToolStatus, Usage,
-    elicitation,
+    ApiError, Bound, ChatRequest, DisconnectRequest, ErrorCode, EventKind, FieldInput, FieldOption,
+    FormField, Identity, ModelList, ReplyValue, ServerInfo, ServerList, StreamEvent, ToolStatus,
+    Usage,
 };
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -156,7 +156,7 @@ pub(crate) fn decode_event(data: &str) -> Option<StreamEvent> {
 
 /// One field of an `elicitation_request` form.
 fn decode_field(v: &JsValue) -> Option<FormField> {
-    let number = |key: &str| get(v, key).as_f64().and_then(elicitation::Number::from_f64);
+    let number = |key: &str| get(v, key).as_f64().filter(|x| x.is_finite()).map(Bound);
     Some(FormField {
         name: string(v, "name")?,
         title: string(v, "title")?,
@@ -179,14 +179,12 @@ fn decode_field(v: &JsValue) -> Option<FormField> {
 }
 
 /// A reply's value as JSON (strings, numbers, booleans, lists of strings).
-fn value_to_js(value: &elicitation::Value) -> JsValue {
-    use elicitation::Value;
+fn value_to_js(value: &ReplyValue) -> JsValue {
     match value {
-        Value::String(s) => JsValue::from_str(s),
-        Value::Number(n) => JsValue::from_f64(n.as_f64().unwrap_or(0.0)),
-        Value::Bool(b) => JsValue::from_bool(*b),
-        Value::Array(items) => items.iter().map(value_to_js).collect::<Array>().into(),
-        _ => JsValue::NULL,
+        ReplyValue::Text(s) => JsValue::from_str(s),
+        ReplyValue::Number(Bound(x)) => JsValue::from_f64(*x),
+        ReplyValue::Bool(b) => JsValue::from_bool(*b),
+        ReplyValue::List(items) => string_array(items).into(),
     }
 }
 
@@ -330,7 +328,7 @@ pub(crate) fn encode_chat_request(request: &ChatRequest) -> String {
         set(&r, "action", reply.action.as_str());
         if !reply.content.is_empty() {
             let content = object();
-            for (name, value) in &reply.content {
+            for (name, value) in &reply.content.0 {
                 set(&content, name, value_to_js(value));
             }
             set(&r, "content", content);

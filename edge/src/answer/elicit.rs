@@ -19,9 +19,12 @@
 //! - **retry** (2026-07-28 `input_required`): the call already ended; the resumed request
 //!   repeats it with `inputResponses` and the exact `requestState`.
 
-use protocol::{ElicitAction, ElicitationReply, FieldInput, FieldOption, FormField, StreamEvent};
+use protocol::{
+    Bound, Content, ElicitAction, ElicitationReply, FieldInput, FieldOption, FormField, ReplyValue,
+    StreamEvent,
+};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 use crate::answer::tool_loop::ToolJob;
 use crate::mcp::client::elicitation::{self, Answer, Elicitation, FieldKind, Form};
@@ -108,14 +111,8 @@ pub fn request_event(call_id: &str, question: &Elicitation) -> StreamEvent {
 
 /// A form's fields as the widget renders them.
 pub fn fields(form: &Form) -> Vec<FormField> {
-    // Whole numbers go out as integers (`1996`, not `1996.0`).
-    let number = |x: Option<f64>| {
-        x.and_then(|x| match x {
-            x if x.fract() == 0.0 && x.abs() < 9e15 => Some(Number::from(x as i64)),
-            x => Number::from_f64(x),
-        })
-    };
-    let count = |x: Option<u64>| x.map(Number::from);
+    let number = |x: Option<f64>| x.filter(|x| x.is_finite()).map(Bound);
+    let count = |x: Option<u64>| x.map(|n| Bound(n as f64));
     let opts = |options: &[(String, String)]| -> Vec<FieldOption> {
         options
             .iter()
@@ -223,8 +220,9 @@ pub fn answer_for(elicited: &Elicited, reply: &ElicitationReply) -> Result<Answe
     };
     match (reply.action, &question) {
         (ElicitAction::Accept, Elicitation::Form(form)) => {
-            form.check(&reply.content).map_err(ReplyError::Invalid)?;
-            Ok(Answer::Accept(reply.content.clone()))
+            let content = to_json(&reply.content);
+            form.check(&content).map_err(ReplyError::Invalid)?;
+            Ok(Answer::Accept(content))
         }
         (ElicitAction::Accept, Elicitation::Url { .. }) => {
             no_values()?;
@@ -233,6 +231,26 @@ pub fn answer_for(elicited: &Elicited, reply: &ElicitationReply) -> Result<Answe
         (ElicitAction::Decline, _) => no_values().map(|()| Answer::Decline),
         (ElicitAction::Cancel, _) => no_values().map(|()| Answer::Cancel),
     }
+}
+
+/// A reply's values as the JSON object the server gets (whole numbers as integers).
+pub fn to_json(content: &Content) -> Map<String, Value> {
+    content
+        .0
+        .iter()
+        .map(|(name, value)| {
+            let value = match value {
+                ReplyValue::Bool(b) => Value::Bool(*b),
+                ReplyValue::Number(Bound(x)) if x.fract() == 0.0 && x.abs() < 9e15 => {
+                    Value::from(*x as i64)
+                }
+                ReplyValue::Number(Bound(x)) => Value::from(*x),
+                ReplyValue::Text(text) => Value::String(text.clone()),
+                ReplyValue::List(items) => Value::from(items.clone()),
+            };
+            (name.clone(), value)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -274,7 +292,7 @@ mod tests {
         ElicitationReply {
             elicitation_id: id.into(),
             action,
-            content: content.as_object().cloned().unwrap_or_default(),
+            content: serde_json::from_value(content).unwrap(),
         }
     }
 
@@ -301,13 +319,16 @@ mod tests {
         let year = field("year");
         assert!(year.required);
         assert_eq!(year.input, FieldInput::Integer);
-        assert_eq!((year.min, year.max), (Some(1996.into()), Some(1998.into())));
+        assert_eq!(
+            (year.min, year.max),
+            (Some(Bound(1996.0)), Some(Bound(1998.0)))
+        );
         assert_eq!(year.description, "The year");
         let region = field("region");
         assert_eq!(region.input, FieldInput::Choice);
         assert_eq!(region.options[1].label, "South");
         assert_eq!(field("email").input, FieldInput::Email);
-        assert_eq!(field("email").max, Some(50.into()));
+        assert_eq!(field("email").max, Some(Bound(50.0)));
         assert_eq!(field("ok").default.as_deref(), Some("true"));
 
         let link = elicitation::parse(

@@ -373,7 +373,7 @@ mod tests {
             chat.elicitation = Some(ElicitationReply {
                 elicitation_id: id.into(),
                 action: ElicitAction::Accept,
-                content: content.as_object().unwrap().clone(),
+                content: serde_json::from_value(content).unwrap(),
             });
             chat
         };

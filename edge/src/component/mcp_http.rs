@@ -196,8 +196,15 @@ impl McpConnection {
                 let work = async {
                     let stream = conn.reopen(last).await?;
                     conn.post(respond(request, answer.to_result())).await?;
-                    conn.read(stream, *call, Some((token.as_str(), progress)))
-                        .await
+                    // Some servers (rmcp) replay the event with the given id too: the question
+                    // just answered is not asked again.
+                    conn.read(
+                        stream,
+                        *call,
+                        Some((token.as_str(), progress)),
+                        Some(request),
+                    )
+                    .await
                 };
                 let (_, reply) = conn.within_timeout(work).await?;
                 conn.called(*call, reply, Value::Null)
@@ -315,7 +322,7 @@ impl McpConnection {
     ) -> Result<(Option<String>, Reply), McpError> {
         self.within_timeout(async {
             let response = self.post(body).await?;
-            self.read(response, id, progress).await
+            self.read(response, id, progress, None).await
         })
         .await
     }
@@ -323,12 +330,13 @@ impl McpConnection {
     /// Reads the reply to request `id` (also returns the `Mcp-Session-Id` header). With
     /// `progress` (a tool call), the progress reported for its token is passed on and an
     /// `elicitation/create` ends the reading ([`Reply::Asks`]); other requests from the server
-    /// are refused.
+    /// are refused; a request with the id `answered` (already answered) is skipped.
     async fn read(
         &self,
         response: IncomingResponse,
         id: u64,
         mut progress: Option<(&str, Sender<Progress>)>,
+        answered: Option<&Value>,
     ) -> Result<(Option<String>, Reply), McpError> {
         let header = |name: &str| {
             response
@@ -355,6 +363,7 @@ impl McpConnection {
                             let _ = sender.try_send(p);
                         }
                     }
+                    ServerMessage::Request { id: request, .. } if Some(&request) == answered => {}
                     ServerMessage::Request {
                         id: request,
                         method,

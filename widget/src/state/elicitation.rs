@@ -1,15 +1,26 @@
 //! A server's question during a tool call (`elicitation_request`), as plain data, and the rules
 //! that turn what the user entered into the answer the edge checks again ([`content`]).
 //!
-//! The form's values arrive as text, as the browser's inputs hold them (`(name, text)` pairs, a
-//! multi-select giving one pair per choice, a checkbox `true`/`false`); [`content`] types them
-//! by the field (numbers, whole numbers, booleans, lists), leaves out empty optional fields and
-//! names the first field that is required and empty, not a number, or out of range. A link is
+//! The form's values arrive as the browser's inputs hold them ([`Entered`]: `(name, value)`
+//! pairs, a multi-select giving one pair per choice, a number input its number or NaN, an empty
+//! one nothing); [`content`] types them by the field (numbers, whole numbers, booleans, lists),
+//! leaves out empty optional fields and names the first field that is required and empty, not a
+//! number, or out of range. A link is
 //! opened only if it is `http(s)` ([`web_link`]), after the user pressed the button that shows
 //! its domain.
 
-use protocol::elicitation::{Map, Number, Value};
-use protocol::{ElicitAction, FieldInput, FormField};
+use protocol::{Bound, Content, ElicitAction, FieldInput, FormField, ReplyValue};
+
+/// What one control of a form holds.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Entered {
+    /// Text (or a chosen option's value).
+    Text(String),
+    /// A number input's number (NaN when it is not one).
+    Number(f64),
+    /// A checkbox.
+    Bool(bool),
+}
 
 /// One question of a server, waiting for (or given) the user's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +36,7 @@ pub(crate) struct Ask {
     /// The page to open, for a link.
     pub(crate) url: Option<String>,
     /// The user's answer, once given.
-    pub(crate) reply: Option<(ElicitAction, Map<String, Value>)>,
+    pub(crate) reply: Option<(ElicitAction, Content)>,
     /// The answer went to the edge (or can no longer go).
     pub(crate) sent: bool,
     /// The title of the field the last Submit found wrong.
@@ -35,55 +46,50 @@ pub(crate) struct Ask {
 /// The form's typed values, or the title of the first field that is wrong.
 pub(crate) fn content(
     fields: &[FormField],
-    values: &[(String, String)],
-) -> Result<Map<String, Value>, String> {
-    let mut out = Map::new();
+    values: &[(String, Entered)],
+) -> Result<Content, String> {
+    let mut out = Vec::new();
     for field in fields {
-        let texts: Vec<&str> = values
+        let entered: Vec<&Entered> = values
             .iter()
-            .filter(|(name, _)| *name == field.name)
-            .map(|(_, text)| text.trim())
-            .filter(|text| !text.is_empty())
+            .filter(|(name, value)| {
+                *name == field.name && !matches!(value, Entered::Text(t) if t.trim().is_empty())
+            })
+            .map(|(_, value)| value)
             .collect();
         let bad = || field.title.clone();
         let within = |x: f64| {
-            field
-                .min
-                .as_ref()
-                .and_then(Number::as_f64)
-                .is_none_or(|lo| x >= lo)
-                && field
-                    .max
-                    .as_ref()
-                    .and_then(Number::as_f64)
-                    .is_none_or(|hi| x <= hi)
+            field.min.is_none_or(|Bound(lo)| x >= lo) && field.max.is_none_or(|Bound(hi)| x <= hi)
         };
-        let value = match (field.input, texts.first()) {
-            (FieldInput::Boolean, first) => Value::Bool(first == Some(&"true")),
-            (FieldInput::Multi, _) if !texts.is_empty() || !field.required => {
-                if !within(texts.len() as f64) {
+        let value = match (field.input, entered.first()) {
+            (FieldInput::Boolean, first) => {
+                ReplyValue::Bool(matches!(first, Some(Entered::Bool(true))))
+            }
+            (FieldInput::Multi, _) if !entered.is_empty() || !field.required => {
+                if !within(entered.len() as f64) {
                     return Err(bad());
                 }
-                Value::from(texts.iter().map(|t| t.to_string()).collect::<Vec<_>>())
+                let texts = entered.iter().filter_map(|e| match e {
+                    Entered::Text(t) => Some(t.trim().to_owned()),
+                    _ => None,
+                });
+                ReplyValue::List(texts.collect())
             }
             (_, None) if field.required => return Err(bad()),
             (_, None) => continue,
-            (FieldInput::Number | FieldInput::Integer, Some(text)) => {
-                let x: f64 = text.parse().map_err(|_| bad())?;
-                let whole = x.fract() == 0.0 && x.abs() < 9e15;
-                if !x.is_finite() || !within(x) || (field.input == FieldInput::Integer && !whole) {
+            (FieldInput::Number | FieldInput::Integer, Some(Entered::Number(x))) => {
+                let whole = x.fract() == 0.0;
+                if !x.is_finite() || !within(*x) || (field.input == FieldInput::Integer && !whole) {
                     return Err(bad());
                 }
-                match whole {
-                    true => Value::from(x as i64),
-                    false => Value::from(x),
-                }
+                ReplyValue::Number(Bound(*x))
             }
-            (_, Some(text)) => Value::String((*text).to_owned()),
+            (_, Some(Entered::Text(text))) => ReplyValue::Text(text.trim().to_owned()),
+            (_, Some(_)) => return Err(bad()),
         };
-        out.insert(field.name.clone(), value);
+        out.push((field.name.clone(), value));
     }
-    Ok(out)
+    Ok(Content(out))
 }
 
 /// `url` when it is an `http` or `https` link (what the widget may open).
@@ -119,16 +125,20 @@ mod tests {
         }
     }
 
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    fn pairs(list: &[(&str, Entered)]) -> Vec<(String, Entered)> {
         list.iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .map(|(a, b)| (a.to_string(), b.clone()))
             .collect()
+    }
+
+    fn text(t: &str) -> Entered {
+        Entered::Text(t.into())
     }
 
     #[test]
     fn values_are_typed_by_their_field() {
         let mut year = field("year", FieldInput::Integer, true);
-        (year.min, year.max) = (Some(1996.into()), Some(1998.into()));
+        (year.min, year.max) = (Some(Bound(1996.0)), Some(Bound(1998.0)));
         let mut tags = field("tags", FieldInput::Multi, false);
         tags.options = vec![FieldOption {
             value: "a".into(),
@@ -144,48 +154,64 @@ mod tests {
         let got = content(
             &fields,
             &pairs(&[
-                ("year", " 1997 "),
-                ("note", ""),
-                ("ok", "true"),
-                ("ratio", "0.5"),
-                ("tags", "a"),
-                ("tags", "b"),
+                ("year", Entered::Number(1997.0)),
+                ("note", text(" ")),
+                ("ok", Entered::Bool(true)),
+                ("ratio", Entered::Number(0.5)),
+                ("tags", text("a")),
+                ("tags", text("b")),
             ]),
         )
         .unwrap();
         assert_eq!(
-            Value::Object(got),
-            serde_json::json!({"year":1997,"ok":true,"ratio":0.5,"tags":["a","b"]})
+            got.0,
+            vec![
+                ("year".to_owned(), ReplyValue::Number(Bound(1997.0))),
+                ("ok".to_owned(), ReplyValue::Bool(true)),
+                ("ratio".to_owned(), ReplyValue::Number(Bound(0.5))),
+                (
+                    "tags".to_owned(),
+                    ReplyValue::List(vec!["a".into(), "b".into()])
+                ),
+            ]
         );
-        let unticked = content(&fields, &pairs(&[("year", "1996"), ("ok", "false")])).unwrap();
-        assert_eq!(unticked["ok"], Value::Bool(false));
-        assert_eq!(unticked["tags"], serde_json::json!([]));
+        let unticked = content(
+            &fields,
+            &pairs(&[
+                ("year", Entered::Number(1996.0)),
+                ("ok", Entered::Bool(false)),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(unticked.get("ok"), Some(&ReplyValue::Bool(false)));
+        assert_eq!(unticked.get("tags"), Some(&ReplyValue::List(vec![])));
     }
 
     #[test]
     fn the_first_wrong_field_is_named() {
         let mut year = field("year", FieldInput::Integer, true);
-        (year.min, year.max) = (Some(1996.into()), Some(1998.into()));
+        (year.min, year.max) = (Some(Bound(1996.0)), Some(Bound(1998.0)));
         let fields = vec![year, field("name", FieldInput::Text, true)];
-        let check = |list: &[(&str, &str)]| content(&fields, &pairs(list));
-        assert_eq!(check(&[("name", "Al")]), Err("YEAR".into()));
+        let check = |list: &[(&str, Entered)]| content(&fields, &pairs(list));
+        let n = Entered::Number;
+        assert_eq!(check(&[("name", text("Al"))]), Err("YEAR".into()));
         assert_eq!(
-            check(&[("year", "1997.5"), ("name", "Al")]),
+            check(&[("year", n(1997.5)), ("name", text("Al"))]),
             Err("YEAR".into())
         );
         assert_eq!(
-            check(&[("year", "2001"), ("name", "Al")]),
+            check(&[("year", n(2001.0)), ("name", text("Al"))]),
             Err("YEAR".into())
         );
         assert_eq!(
-            check(&[("year", "soon"), ("name", "Al")]),
+            check(&[("year", n(f64::NAN)), ("name", text("Al"))]),
             Err("YEAR".into())
         );
         assert_eq!(
-            check(&[("year", "1997"), ("name", "  ")]),
+            check(&[("year", n(1997.0)), ("name", text("  "))]),
             Err("NAME".into())
         );
-        assert!(check(&[("year", "1997"), ("name", "Al")]).is_ok());
+        assert!(check(&[("year", n(1997.0)), ("name", text("Al"))]).is_ok());
     }
 
     #[test]
@@ -217,13 +243,13 @@ pub(crate) enum Replied {
 }
 
 impl super::ChatState {
-    /// The user answered the question `id` of the waiting answer with `action` and the form's
-    /// `values` (see [`content`]).
+    /// The user answered the question `id` of the waiting answer with `action` and what the
+    /// form's controls hold (see [`content`]).
     pub(crate) fn answer_ask(
         &mut self,
         id: &str,
         action: ElicitAction,
-        values: &[(String, String)],
+        values: &[(String, Entered)],
     ) -> Replied {
         let Some(exchange) = self.exchanges.last_mut() else {
             return Replied::Nothing;
@@ -246,7 +272,7 @@ impl super::ChatState {
                     return Replied::Nothing;
                 };
                 open = Some(url.to_owned());
-                Map::new()
+                Content::default()
             }
             (ElicitAction::Accept, None) => match content(&ask.fields, values) {
                 Ok(values) => values,
@@ -255,7 +281,7 @@ impl super::ChatState {
                     return Replied::Invalid;
                 }
             },
-            _ => Map::new(),
+            _ => Content::default(),
         };
         ask.invalid = None;
         ask.reply = Some((action, values));

@@ -6,14 +6,14 @@ use protocol::ElicitAction;
 
 use super::{Effect, Focus, continue_answer};
 use crate::state::ChatState;
-use crate::state::elicitation::Replied;
+use crate::state::elicitation::{Entered, Replied};
 
 /// The user pressed Submit (or the link's button), Decline or Cancel on question `id`.
 pub(super) fn answer(
     state: &mut ChatState,
     id: &str,
     action: ElicitAction,
-    values: &[(String, String)],
+    values: &[(String, Entered)],
     fx: &mut Vec<Effect>,
 ) {
     match state.answer_ask(id, action, values) {
@@ -52,8 +52,8 @@ mod tests {
                     required: true,
                     input: FieldInput::Integer,
                     options: vec![],
-                    min: Some(1996.into()),
-                    max: Some(1998.into()),
+                    min: Some(protocol::Bound(1996.0)),
+                    max: Some(protocol::Bound(1998.0)),
                     default: None,
                 }],
             },
@@ -71,13 +71,13 @@ mod tests {
         })
     }
 
-    fn elicit(id: &str, action: ElicitAction, values: &[(&str, &str)]) -> Msg {
+    fn elicit(id: &str, action: ElicitAction, values: &[(&str, f64)]) -> Msg {
         Msg::Elicit {
             id: id.into(),
             action,
             values: values
                 .iter()
-                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .map(|(a, b)| (a.to_string(), Entered::Number(*b)))
                 .collect(),
         }
     }
@@ -88,21 +88,24 @@ mod tests {
         // A wrong value: the form says which field, nothing is sent.
         let fx = update(
             &mut state,
-            elicit("sealed_1", ElicitAction::Accept, &[("year", "2001")]),
+            elicit("sealed_1", ElicitAction::Accept, &[("year", 2001.0)]),
         );
         assert!(sent(&fx).is_none());
         let ask = &state.exchanges[0].answer.asks[0];
         assert_eq!(ask.invalid.as_deref(), Some("Year"));
         let fx = update(
             &mut state,
-            elicit("sealed_1", ElicitAction::Accept, &[("year", "1997")]),
+            elicit("sealed_1", ElicitAction::Accept, &[("year", 1997.0)]),
         );
         let chat = sent(&fx).expect("the answer continues");
         assert_eq!(chat.previous_response_id.as_deref(), Some("resp_paused"));
         let reply = chat.elicitation.as_ref().unwrap();
         assert_eq!(reply.elicitation_id, "sealed_1");
         assert_eq!(reply.action, ElicitAction::Accept);
-        assert_eq!(reply.content["year"], 1997);
+        assert_eq!(
+            reply.content.get("year"),
+            Some(&protocol::ReplyValue::Number(protocol::Bound(1997.0)))
+        );
         assert!(chat.approvals.is_empty());
         // Answered once: a second press does nothing.
         let fx = update(&mut state, elicit("sealed_1", ElicitAction::Cancel, &[]));
@@ -118,7 +121,7 @@ mod tests {
     fn decline_and_cancel_send_no_values() {
         for action in [ElicitAction::Decline, ElicitAction::Cancel] {
             let mut state = asked(question(None));
-            let fx = update(&mut state, elicit("sealed_1", action, &[("year", "1997")]));
+            let fx = update(&mut state, elicit("sealed_1", action, &[("year", 1997.0)]));
             let reply = sent(&fx).unwrap().elicitation.clone().unwrap();
             assert_eq!(reply.action, action);
             assert!(reply.content.is_empty());

@@ -108,15 +108,15 @@ pub(crate) enum Msg {
         /// Ticked.
         on: bool,
     },
-    /// The user answered a server's question (Submit, Decline or Cancel): the form's values as
-    /// text, `(name, text)`.
+    /// The user answered a server's question (Submit, Decline or Cancel), with what the form's
+    /// controls hold.
     Elicit {
         /// The `elicitation_id`.
         id: String,
         /// What the user did.
         action: protocol::ElicitAction,
         /// The form's values.
-        values: Vec<(String, String)>,
+        values: Vec<(String, crate::state::elicitation::Entered)>,
     },
     /// The user allowed or denied a tool call.
     Decide {

@@ -17,7 +17,7 @@ use web_sys::{Document, Element};
 
 use crate::dom;
 use crate::i18n::{Strings, fill};
-use crate::state::elicitation::{Ask, domain};
+use crate::state::elicitation::{Ask, Entered, domain};
 
 /// The `data-action` of Submit (or of the link's button).
 pub(crate) const ACCEPT: &str = "elicit-accept";
@@ -125,7 +125,16 @@ fn field_row(doc: &Document, form: &Element, field: &FormField, key: &str) {
     let id = format!("pchat-ask-{key}");
     let label = dom::child(doc, form, "label", &[("class", "field"), ("for", &id)]);
     dom::append(&label, &doc.create_text_node(&field.title));
-    let number = |n: &Option<protocol::elicitation::Number>| n.as_ref().map(ToString::to_string);
+    // The browser writes the number (no float formatting in the bundle).
+    let number = |n: &Option<protocol::Bound>| {
+        n.map(|protocol::Bound(x)| {
+            String::from(
+                js_sys::Number::from(x)
+                    .to_string_with_radix(10)
+                    .unwrap_or_else(|_| "".into()),
+            )
+        })
+    };
     let control = match field.input {
         FieldInput::Choice | FieldInput::Multi => {
             let select = dom::child(doc, form, "select", &[("id", &id), ("name", &field.name)]);
@@ -206,9 +215,9 @@ fn field_row(doc: &Document, form: &Element, field: &FormField, key: &str) {
     }
 }
 
-/// The values of the form that holds `button`, as text: `(name, text)`; a checkbox gives
-/// `true`/`false`, a multi-select one pair per chosen option.
-pub(crate) fn values(button: &Element) -> Vec<(String, String)> {
+/// What the controls of the form that holds `button` hold: a checkbox its state, a number input
+/// its number (nothing when empty), a multi-select one pair per chosen option.
+pub(crate) fn values(button: &Element) -> Vec<(String, Entered)> {
     use wasm_bindgen::JsCast;
     let mut out = Vec::new();
     let Some(form) = button.closest("form").ok().flatten() else {
@@ -220,11 +229,13 @@ pub(crate) fn values(button: &Element) -> Vec<(String, String)> {
     for i in 0..list.length() {
         let Some(node) = list.item(i) else { continue };
         if let Some(input) = node.dyn_ref::<web_sys::HtmlInputElement>() {
-            let text = match input.type_().as_str() {
-                "checkbox" => input.checked().to_string(),
-                _ => input.value(),
+            let value = match input.type_().as_str() {
+                "checkbox" => Entered::Bool(input.checked()),
+                "number" if input.value().is_empty() => continue,
+                "number" => Entered::Number(input.value_as_number()),
+                _ => Entered::Text(input.value()),
             };
-            out.push((input.name(), text));
+            out.push((input.name(), value));
         } else if let Some(option) = node.dyn_ref::<Element>() {
             let name = option
                 .closest("select")
@@ -232,7 +243,7 @@ pub(crate) fn values(button: &Element) -> Vec<(String, String)> {
                 .flatten()
                 .and_then(|s| s.get_attribute("name"));
             if let (Some(name), Some(value)) = (name, option.get_attribute("value")) {
-                out.push((name, value));
+                out.push((name, Entered::Text(value)));
             }
         }
     }

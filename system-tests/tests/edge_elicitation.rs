@@ -1,0 +1,200 @@
+//! Elicitation in edge tool mode (issue 14 item 4), through the real edge under `wasmtime
+//! serve` and the real northwind-mcp behind the fake Pomerium: `sales_for_year` without a year
+//! asks the user which one (`elicitation/create` on the call's SSE stream). The answer pauses
+//! with an `elicitation_request` (the form's fields, its id sealed) and a sealed `done`; the
+//! continuation with the user's values rejoins the MCP session (the stream reopened with
+//! `Last-Event-ID`, the JSON-RPC response posted) and the call finishes with the year given.
+//! Values that fail the form, and ids that are not the user's, are refused before anything
+//! leaves the edge.
+
+use protocol::{ErrorCode, FieldInput, StreamEvent};
+use serde_json::{Value, json};
+use testkit::chain::Chain;
+use testkit::pomerium::User;
+use testkit::provider::{FakeProvider, Script};
+
+use crate::support::{assert_error, client, events, northwind_chain};
+use crate::tool_mode::text_of;
+
+const QUESTION: &str = "What were the sales? Ask me for which one.";
+
+async fn post(chain: &Chain, body: &Value) -> anyhow::Result<reqwest::Response> {
+    Ok(client()
+        .post(format!("{}/api/chat", chain.pomerium.base_url()))
+        .json(body)
+        .send()
+        .await?)
+}
+
+fn question() -> Value {
+    json!({"messages": [{"role": "user", "content": QUESTION}], "servers": ["northwind"]})
+}
+
+fn continuing(state: &str, id: &str, action: &str, content: Value) -> Value {
+    let mut body = question();
+    body["previous_response_id"] = json!(state);
+    body["elicitation"] = json!({"elicitation_id": id, "action": action, "content": content});
+    body
+}
+
+/// The first answer pauses on the server's question: `(elicitation id, paused state)`.
+async fn paused(chain: &Chain) -> anyhow::Result<(String, String)> {
+    let res = post(chain, &question()).await?;
+    anyhow::ensure!(res.status() == 200, "status {}", res.status());
+    let first = events(res).await?;
+    let [
+        ..,
+        StreamEvent::ElicitationRequest {
+            elicitation_id,
+            call_id,
+            message,
+            fields,
+            url: None,
+        },
+        StreamEvent::Done {
+            response_id: Some(state),
+            ..
+        },
+    ] = first.as_slice()
+    else {
+        panic!("no elicitation request: {first:?}");
+    };
+    assert!(message.contains("Which year"), "{message}");
+    let year = fields
+        .iter()
+        .find(|f| f.name == "year")
+        .expect("a year field");
+    assert!(year.required);
+    assert_eq!(year.input, FieldInput::Integer);
+    assert_eq!(year.min, Some(1996.into()));
+    assert!(elicitation_id.starts_with("v1.") && elicitation_id != call_id);
+    assert!(first.iter().any(|e| matches!(e,
+        StreamEvent::ToolCallStarted { call_id: c, tool, .. } if c == call_id && tool == "sales_for_year")));
+    assert!(
+        !first
+            .iter()
+            .any(|e| matches!(e, StreamEvent::ToolCallResult { .. }))
+    );
+    Ok((elicitation_id.clone(), state.clone()))
+}
+
+#[tokio::test]
+async fn a_filled_form_finishes_the_call_with_the_year_given() -> anyhow::Result<()> {
+    let provider = FakeProvider::start(Script::default()).await?;
+    let chain = northwind_chain(&provider, "elicit_accept", &[("TOOL_MODE", "edge")]).await?;
+    let (id, state) = paused(&chain).await?;
+    assert!(!state.contains("pom_mat_"), "no token in the paused state");
+    let res = post(
+        &chain,
+        &continuing(&state, &id, "accept", json!({"year": 1997})),
+    )
+    .await?;
+    assert_eq!(res.status(), 200);
+    let events = events(res).await?;
+    let output = events
+        .iter()
+        .find_map(|e| match e {
+            StreamEvent::ToolCallResult { output, .. } => Some(output.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no result: {events:?}\n{}",
+                chain.edge.process.output().join("\n")
+            )
+        });
+    // 1997's orders and sales, from the real database.
+    assert!(
+        output.contains("1997") && output.contains("617085.2"),
+        "{output}"
+    );
+    assert!(text_of(&events).contains("617085.2"), "{events:?}");
+    assert!(matches!(
+        events.last(),
+        Some(StreamEvent::Done {
+            response_id: None,
+            ..
+        })
+    ));
+    assert_eq!(
+        provider.request_count(),
+        2,
+        "one more model round after the call"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn declined_the_tool_says_so_and_the_answer_goes_on() -> anyhow::Result<()> {
+    let provider = FakeProvider::start(Script::default()).await?;
+    let chain = northwind_chain(&provider, "elicit_decline", &[("TOOL_MODE", "edge")]).await?;
+    let (id, state) = paused(&chain).await?;
+    let res = post(&chain, &continuing(&state, &id, "decline", json!({}))).await?;
+    let events = events(res).await?;
+    assert!(
+        events.iter().any(|e| matches!(e,
+            StreamEvent::ToolCallFailed { error, .. } | StreamEvent::ToolCallResult { output: error, .. }
+                if error.contains("did not choose a year"))),
+        "{events:?}"
+    );
+    assert!(
+        matches!(events.last(), Some(StreamEvent::Done { .. })),
+        "{events:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn wrong_values_and_foreign_ids_are_refused_before_anything_leaves() -> anyhow::Result<()> {
+    let provider = FakeProvider::start(Script::default()).await?;
+    let chain = northwind_chain(&provider, "elicit_hostile", &[("TOOL_MODE", "edge")]).await?;
+    let (id, state) = paused(&chain).await?;
+    let (n_provider, n_mcp) = (provider.request_count(), chain.pomerium.mcp_hits(0).len());
+    let unchanged = |what: &str| {
+        assert_eq!(
+            provider.request_count(),
+            n_provider,
+            "{what}: the provider was called"
+        );
+        assert_eq!(
+            chain.pomerium.mcp_hits(0).len(),
+            n_mcp,
+            "{what}: the MCP server was called"
+        );
+    };
+    for (what, content) in [
+        ("out of range", json!({"year": 2001})),
+        ("not a number", json!({"year": "1997"})),
+        ("missing", json!({})),
+        ("an extra field", json!({"year": 1997, "password": "x"})),
+    ] {
+        let res = post(&chain, &continuing(&state, &id, "accept", content)).await?;
+        assert_error(res, 400, ErrorCode::InvalidElicitation)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        unchanged(what);
+    }
+    let mut tampered = id.clone();
+    let at = tampered.len() / 3;
+    let flipped = if &tampered[at..=at] == "A" { "B" } else { "A" };
+    tampered.replace_range(at..=at, flipped);
+    let res = post(
+        &chain,
+        &continuing(&state, &tampered, "accept", json!({"year": 1997})),
+    )
+    .await?;
+    assert_error(res, 403, ErrorCode::InvalidContinuation).await?;
+    unchanged("a tampered id");
+    chain.pomerium.set_user(User {
+        subject: "someone-else".into(),
+        ..User::default()
+    });
+    let res = post(
+        &chain,
+        &continuing(&state, &id, "accept", json!({"year": 1997})),
+    )
+    .await?;
+    assert_error(res, 403, ErrorCode::InvalidContinuation).await?;
+    unchanged("another user");
+    Ok(())
+}
