@@ -29,6 +29,26 @@ use serde_json::{Map, Value};
 use crate::answer::tool_loop::ToolJob;
 use crate::mcp::client::elicitation::{self, Answer, Elicitation, FieldKind, Form};
 
+/// How a tool call ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Called {
+    /// The tool's text (`Err` when the tool reported an error).
+    Done(Result<String, String>),
+    /// The server asks the user first.
+    Asks(Box<Asked>),
+}
+
+/// A server's question during a call, and how to deliver the answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Asked {
+    /// The question, parsed.
+    pub question: Elicitation,
+    /// Its params as sent.
+    pub params: Value,
+    /// Where the answer goes.
+    pub resume: Resume,
+}
+
 /// A tool call paused on a server's question, with what resuming it needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Elicited {

@@ -25,8 +25,8 @@ use serde_json::Value;
 use spin_sdk::http::{IncomingResponse, Method, Request, send};
 
 use super::timer::Sleep;
-use crate::answer::elicit::Resume;
-use crate::mcp::client::elicitation::{self, Answer, Elicitation, InputRequired};
+use crate::answer::elicit::{Asked, Called, Resume};
+use crate::mcp::client::elicitation::{self, Answer, InputRequired};
 use crate::mcp::client::messages::{respond, respond_error};
 use crate::mcp::client::{
     self as mcp_client, Capabilities, McpError, Progress, ReplyReader, ServerMessage, Session,
@@ -42,24 +42,6 @@ const CAPABILITIES: Capabilities = Capabilities {
 
 /// Request ids of a rejoined session start above this (the first request used small ones).
 const REJOINED_IDS: u64 = 1 << 20;
-
-/// How a tool call ended.
-pub(super) enum Called {
-    /// The tool's text (`Err` when the tool reported an error).
-    Done(Result<String, String>),
-    /// The server asks the user first.
-    Asks(Box<Asked>),
-}
-
-/// A server's question during a call, and how to deliver the answer.
-pub(super) struct Asked {
-    /// The question, parsed.
-    pub(super) question: Elicitation,
-    /// Its params as sent.
-    pub(super) params: Value,
-    /// Where the answer goes.
-    pub(super) resume: Resume,
-}
 
 /// What a request's reply held.
 enum Reply {
