@@ -198,3 +198,86 @@ async fn wrong_values_and_foreign_ids_are_refused_before_anything_leaves() -> an
     unchanged("another user");
     Ok(())
 }
+
+/// The official reference server (`@modelcontextprotocol/server-everything`, the TypeScript
+/// SDK with its in-memory event store) behind the fake Pomerium: its form elicitation
+/// (`trigger-elicitation-request`: text, email, date, numbers, booleans, single and multiple
+/// choices) pauses the answer, and the reply reaches it in the same session through a resumed
+/// stream.
+#[tokio::test]
+async fn the_reference_servers_form_round_trips_through_the_edge() -> anyhow::Result<()> {
+    let (_server, url) = crate::third_party_mcp::everything()?;
+    let upstream = url.trim_end_matches("/mcp").to_owned();
+    let provider = FakeProvider::start(Script::default()).await?;
+    let chain = crate::support::chain_with(
+        &provider,
+        &[("TOOL_MODE", "edge")],
+        testkit::pomerium::FakePomeriumConfig {
+            mcp_routes: vec![testkit::pomerium::McpRoute {
+                name: "Everything".into(),
+                upstream,
+                connected: true,
+                ..testkit::pomerium::McpRoute::default()
+            }],
+            ..testkit::pomerium::FakePomeriumConfig::default()
+        },
+    )
+    .await?;
+    let question = json!({"messages": [{"role": "user", "content": "Show me the elicitation form"}],
+                          "servers": ["everything"]});
+    let res = post(&chain, &question).await?;
+    anyhow::ensure!(res.status() == 200, "status {}", res.status());
+    let first = events(res).await?;
+    let [
+        ..,
+        StreamEvent::ElicitationRequest {
+            elicitation_id,
+            fields,
+            ..
+        },
+        StreamEvent::Done {
+            response_id: Some(state),
+            ..
+        },
+    ] = first.as_slice()
+    else {
+        panic!("no elicitation request: {first:?}");
+    };
+    let input = |name: &str| {
+        fields
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.input)
+            .unwrap_or_else(|| panic!("no field {name}: {fields:?}"))
+    };
+    assert_eq!(input("name"), FieldInput::Text);
+    assert_eq!(input("email"), FieldInput::Email);
+    assert_eq!(input("birthdate"), FieldInput::Date);
+    assert_eq!(input("integer"), FieldInput::Integer);
+    assert_eq!(input("check"), FieldInput::Boolean);
+    assert_eq!(input("titledSingleSelectEnum"), FieldInput::Choice);
+    assert_eq!(input("untitledMultipleSelectEnum"), FieldInput::Multi);
+    let mut body = question.clone();
+    body["previous_response_id"] = json!(state);
+    body["elicitation"] = json!({"elicitation_id": elicitation_id, "action": "accept",
+        "content": {"name": "Ada Lovelace", "integer": 7, "check": true,
+                    "untitledMultipleSelectEnum": ["Piano"], "titledSingleSelectEnum": "hero-3"}});
+    let res = post(&chain, &body).await?;
+    anyhow::ensure!(res.status() == 200, "status {}", res.status());
+    let events = events(res).await?;
+    let output = events
+        .iter()
+        .find_map(|e| match e {
+            StreamEvent::ToolCallResult { output, .. } => Some(output.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no result: {events:?}"));
+    assert!(output.contains("Name: Ada Lovelace"), "{output}");
+    assert!(output.contains("Favorite Integer: 7"), "{output}");
+    assert!(output.contains("\"Piano\""), "{output}");
+    assert!(
+        matches!(events.last(), Some(StreamEvent::Done { .. })),
+        "{events:?}"
+    );
+    Ok(())
+}

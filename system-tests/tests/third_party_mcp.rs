@@ -49,7 +49,7 @@ fn installed(env: &str, cached: &str) -> anyhow::Result<PathBuf> {
 }
 
 /// The reference server on a free port.
-fn everything() -> anyhow::Result<(ChildProcess, String)> {
+pub(crate) fn everything() -> anyhow::Result<(ChildProcess, String)> {
     let script = installed(
         "PCHAT_MCP_EVERYTHING",
         "mcp-everything/node_modules/@modelcontextprotocol/server-everything/dist/index.js",

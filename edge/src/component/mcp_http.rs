@@ -43,6 +43,18 @@ const CAPABILITIES: Capabilities = Capabilities {
 /// Request ids of a rejoined session start above this (the first request used small ones).
 const REJOINED_IDS: u64 = 1 << 20;
 
+/// The first of two reads that succeeds; the other's error only when both fail.
+async fn first_ok<T>(
+    a: impl std::future::Future<Output = Result<T, McpError>>,
+    b: impl std::future::Future<Output = Result<T, McpError>>,
+) -> Result<T, McpError> {
+    match select(std::pin::pin!(a), std::pin::pin!(b)).await {
+        Either::Left((Ok(done), _)) | Either::Right((Ok(done), _)) => Ok(done),
+        Either::Left((Err(_), other)) => other.await,
+        Either::Right((Err(_), other)) => other.await,
+    }
+}
+
 /// What a request's reply held.
 enum Reply {
     /// The response's `result`.
@@ -175,18 +187,32 @@ impl McpConnection {
                     )
                 })?;
                 let token = format!("pchat-{call}");
+                // Servers differ in what a reopened stream gets. rmcp sends it what follows,
+                // live, but forgets the call once answered: the stream must be reopened before
+                // the answer goes. The reference server's event store replays only what it
+                // stored before the reopening and sends later events to no stream: reopened
+                // after the answer, it replays the result. So the stream is reopened before
+                // and after the answer, and whichever brings the result wins. Some servers
+                // (rmcp) also replay the event with the given id: the question just answered
+                // is not asked again.
                 let work = async {
-                    let stream = conn.reopen(last).await?;
+                    let before = conn.reopen(last).await?;
                     conn.post(respond(request, answer.to_result())).await?;
-                    // Some servers (rmcp) replay the event with the given id too: the question
-                    // just answered is not asked again.
-                    conn.read(
-                        stream,
+                    let token = token.as_str();
+                    let first = conn.read(
+                        before,
                         *call,
-                        Some((token.as_str(), progress)),
+                        Some((token, progress.clone())),
                         Some(request),
-                    )
-                    .await
+                    );
+                    match conn.reopen(last).await {
+                        Ok(after) => {
+                            let second =
+                                conn.read(after, *call, Some((token, progress)), Some(request));
+                            first_ok(first, second).await
+                        }
+                        Err(_) => first.await,
+                    }
                 };
                 let (_, reply) = conn.within_timeout(work).await?;
                 conn.called(*call, reply, Value::Null)
