@@ -564,38 +564,70 @@ fn year_question() -> CallOutcome {
     })))
 }
 
+/// Runs a first answer that pauses on [`year_question`]: its events, the sealed elicitation id
+/// and the sealed paused state.
+fn pause_on_a_question(
+    config: &Config,
+    chat: &ChatRequest,
+    servers: &[McpServer],
+    sealer: &Sealer,
+) -> (Vec<StreamEvent>, String, String) {
+    let mut io = FakeIo::new(&[call_round("call_a")]);
+    io.call
+        .push_back(CallScript::Answer(vec![], year_question()));
+    block_on(run(answer(config, chat, servers, sealer), &mut io)).unwrap();
+    let events = io.events();
+    let (id, state) = match events.as_slice() {
+        [
+            ..,
+            StreamEvent::ElicitationRequest { elicitation_id, .. },
+            StreamEvent::Done {
+                response_id: Some(state),
+                ..
+            },
+        ] => (elicitation_id.clone(), state.clone()),
+        other => panic!("not paused on the question: {other:?}"),
+    };
+    (events, id, state)
+}
+
+/// The request that continues `chat` with `reply`, opened and checked as the component does:
+/// the request and the paused loop it resumes.
+fn replying(
+    chat: &ChatRequest,
+    state: &str,
+    reply: serde_json::Value,
+    sealer: &Sealer,
+) -> (ChatRequest, Option<Paused>) {
+    let mut next = chat.clone();
+    next.previous_response_id = Some(state.to_owned());
+    next.elicitation = serde_json::from_value(reply).unwrap();
+    let continuation = sealer.open_request(&mut next).unwrap();
+    let paused = pending::resumed(Runner::Edge, continuation, &next).unwrap();
+    (next, paused)
+}
+
 #[test]
 fn a_question_pauses_the_answer_and_the_reply_finishes_the_call() {
     let (config, chat, servers) = (config(&[]), chat(), [server()]);
     let sealer = sealer(&config);
-    let mut io = FakeIo::new(&[call_round("call_a")]);
-    io.call
-        .push_back(CallScript::Answer(vec![], year_question()));
-    block_on(run(answer(&config, &chat, &servers, &sealer), &mut io)).unwrap();
-    let events = io.events();
-    let [
-        ..,
-        StreamEvent::ElicitationRequest {
-            elicitation_id,
-            call_id,
-            message,
-            fields,
-            url: None,
-        },
-        StreamEvent::Done {
-            response_id: Some(state),
-            ..
-        },
-    ] = events.as_slice()
+    let (events, id, state) = pause_on_a_question(&config, &chat, &servers, &sealer);
+    let Some(StreamEvent::ElicitationRequest {
+        call_id,
+        message,
+        fields,
+        url: None,
+        ..
+    }) = events.iter().rev().nth(1)
     else {
-        panic!("not paused on the question: {events:?}");
+        panic!("{events:?}");
     };
     assert_eq!(
         (call_id.as_str(), message.as_str()),
         ("call_a", "Which year?")
     );
     assert_eq!(fields[0].name, "year");
-    assert!(elicitation_id.starts_with("v1.") && state.starts_with("v1."));
+    assert!(id.starts_with("v1.") && state.starts_with("v1."));
     assert!(
         !events
             .iter()
@@ -604,13 +636,8 @@ fn a_question_pauses_the_answer_and_the_reply_finishes_the_call() {
     assert!(!state.contains("pom_mat_te"));
 
     // The continuation: the sealed ids come back with the user's values.
-    let mut next = chat.clone();
-    next.previous_response_id = Some(state.clone());
-    next.elicitation = serde_json::from_value(json!({"elicitation_id": elicitation_id,
-        "action": "accept", "content": {"year": 1997}}))
-    .unwrap();
-    let continuation = sealer.open_request(&mut next).unwrap();
-    let paused = pending::resumed(Runner::Edge, continuation, &next).unwrap();
+    let reply = json!({"elicitation_id": id, "action": "accept", "content": {"year": 1997}});
+    let (next, paused) = replying(&chat, &state, reply, &sealer);
     assert!(paused.as_ref().is_some_and(|p| p.elicited.is_some()));
     let mut io = FakeIo::new(&[text_round("1997: 617085.2")]);
     io.call.push_back(CallScript::Answer(
@@ -652,29 +679,12 @@ fn a_question_pauses_the_answer_and_the_reply_finishes_the_call() {
 fn a_question_asked_again_pauses_again_without_a_model_round() {
     let (config, chat, servers) = (config(&[]), chat(), [server()]);
     let sealer = sealer(&config);
-    // The server asks again after the first reply.
-    let mut io = FakeIo::new(&[call_round("call_a")]);
-    io.call
-        .push_back(CallScript::Answer(vec![], year_question()));
-    block_on(run(answer(&config, &chat, &servers, &sealer), &mut io)).unwrap();
-    let (id, state) = match io.events().as_slice() {
-        [
-            ..,
-            StreamEvent::ElicitationRequest { elicitation_id, .. },
-            StreamEvent::Done {
-                response_id: Some(s),
-                ..
-            },
-        ] => (elicitation_id.clone(), s.clone()),
-        other => panic!("{other:?}"),
-    };
-    let mut next = chat.clone();
-    next.previous_response_id = Some(state);
-    next.elicitation =
-        serde_json::from_value(json!({"elicitation_id": id, "action": "decline"})).unwrap();
-    let continuation = sealer.open_request(&mut next).unwrap();
+    let (_, id, state) = pause_on_a_question(&config, &chat, &servers, &sealer);
+    let reply = json!({"elicitation_id": id, "action": "decline"});
+    let (next, paused) = replying(&chat, &state, reply, &sealer);
     let mut resumed = answer(&config, &next, &servers, &sealer);
-    resumed.paused = pending::resumed(Runner::Edge, continuation, &next).unwrap();
+    resumed.paused = paused;
+    // The server asks again after the reply.
     let mut io = FakeIo::new(&[]);
     io.call
         .push_back(CallScript::Answer(vec![], year_question()));
