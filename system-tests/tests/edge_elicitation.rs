@@ -78,11 +78,29 @@ async fn paused(chain: &Chain) -> anyhow::Result<(String, String)> {
     Ok((elicitation_id.clone(), state.clone()))
 }
 
+/// Northwind behind the fake Pomerium in edge tool mode (scratch folder `name`), its first
+/// answer paused on the question: `(provider, chain, elicitation id, paused state)`.
+async fn asked(name: &str) -> anyhow::Result<(FakeProvider, Chain, String, String)> {
+    let provider = FakeProvider::start(Script::default()).await?;
+    let chain = northwind_chain(&provider, name, &[("TOOL_MODE", "edge")]).await?;
+    let (id, state) = paused(&chain).await?;
+    Ok((provider, chain, id, state))
+}
+
+/// The output of the answer's tool call.
+fn result_of(events: &[StreamEvent]) -> String {
+    events
+        .iter()
+        .find_map(|e| match e {
+            StreamEvent::ToolCallResult { output, .. } => Some(output.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no result: {events:?}"))
+}
+
 #[tokio::test]
 async fn a_filled_form_finishes_the_call_with_the_year_given() -> anyhow::Result<()> {
-    let provider = FakeProvider::start(Script::default()).await?;
-    let chain = northwind_chain(&provider, "elicit_accept", &[("TOOL_MODE", "edge")]).await?;
-    let (id, state) = paused(&chain).await?;
+    let (provider, chain, id, state) = asked("elicit_accept").await?;
     assert!(!state.contains("pom_mat_"), "no token in the paused state");
     let res = post(
         &chain,
@@ -91,18 +109,7 @@ async fn a_filled_form_finishes_the_call_with_the_year_given() -> anyhow::Result
     .await?;
     assert_eq!(res.status(), 200);
     let events = events(res).await?;
-    let output = events
-        .iter()
-        .find_map(|e| match e {
-            StreamEvent::ToolCallResult { output, .. } => Some(output.clone()),
-            _ => None,
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "no result: {events:?}\n{}",
-                chain.edge.process.output().join("\n")
-            )
-        });
+    let output = result_of(&events);
     // 1997's orders and sales, from the real database.
     assert!(
         output.contains("1997") && output.contains("617085.2"),
@@ -126,9 +133,7 @@ async fn a_filled_form_finishes_the_call_with_the_year_given() -> anyhow::Result
 
 #[tokio::test]
 async fn declined_the_tool_says_so_and_the_answer_goes_on() -> anyhow::Result<()> {
-    let provider = FakeProvider::start(Script::default()).await?;
-    let chain = northwind_chain(&provider, "elicit_decline", &[("TOOL_MODE", "edge")]).await?;
-    let (id, state) = paused(&chain).await?;
+    let (_provider, chain, id, state) = asked("elicit_decline").await?;
     let res = post(&chain, &continuing(&state, &id, "decline", json!({}))).await?;
     let events = events(res).await?;
     assert!(
@@ -146,9 +151,7 @@ async fn declined_the_tool_says_so_and_the_answer_goes_on() -> anyhow::Result<()
 
 #[tokio::test]
 async fn wrong_values_and_foreign_ids_are_refused_before_anything_leaves() -> anyhow::Result<()> {
-    let provider = FakeProvider::start(Script::default()).await?;
-    let chain = northwind_chain(&provider, "elicit_hostile", &[("TOOL_MODE", "edge")]).await?;
-    let (id, state) = paused(&chain).await?;
+    let (provider, chain, id, state) = asked("elicit_hostile").await?;
     let (n_provider, n_mcp) = (provider.request_count(), chain.pomerium.mcp_hits(0).len());
     let unchanged = |what: &str| {
         assert_eq!(
@@ -265,13 +268,7 @@ async fn the_reference_servers_form_round_trips_through_the_edge() -> anyhow::Re
     let res = post(&chain, &body).await?;
     anyhow::ensure!(res.status() == 200, "status {}", res.status());
     let events = events(res).await?;
-    let output = events
-        .iter()
-        .find_map(|e| match e {
-            StreamEvent::ToolCallResult { output, .. } => Some(output.clone()),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no result: {events:?}"));
+    let output = result_of(&events);
     assert!(output.contains("Name: Ada Lovelace"), "{output}");
     assert!(output.contains("Favorite Integer: 7"), "{output}");
     assert!(output.contains("\"Piano\""), "{output}");
