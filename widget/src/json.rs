@@ -354,6 +354,46 @@ mod tests {
 
     fn all_events() -> Vec<StreamEvent> {
         vec![
+            StreamEvent::ElicitationRequest {
+                elicitation_id: "v1.e".into(),
+                call_id: "call_1".into(),
+                message: "Which year?".into(),
+                fields: vec![
+                    FormField {
+                        name: "year".into(),
+                        title: "Year".into(),
+                        description: "The year".into(),
+                        required: true,
+                        input: FieldInput::Integer,
+                        options: vec![],
+                        min: Some(Bound(1996.0)),
+                        max: Some(Bound(1998.5)),
+                        default: Some("1997".into()),
+                    },
+                    FormField {
+                        name: "region".into(),
+                        title: "Region".into(),
+                        description: String::new(),
+                        required: false,
+                        input: FieldInput::Multi,
+                        options: vec![FieldOption {
+                            value: "n".into(),
+                            label: "North".into(),
+                        }],
+                        min: None,
+                        max: None,
+                        default: None,
+                    },
+                ],
+                url: None,
+            },
+            StreamEvent::ElicitationRequest {
+                elicitation_id: "v1.f".into(),
+                call_id: "call_2".into(),
+                message: "Sign in".into(),
+                fields: vec![],
+                url: Some("https://idp.example/x".into()),
+            },
             StreamEvent::Started {
                 request_id: "req_1".into(),
             },
@@ -525,6 +565,30 @@ mod tests {
                 approve: false,
             },
         ];
+        same(&request);
+        request.approvals = vec![];
+        request.elicitation = Some(protocol::ElicitationReply {
+            elicitation_id: "v1.e".into(),
+            action: protocol::ElicitAction::Accept,
+            content: protocol::Content(vec![
+                ("year".into(), ReplyValue::Number(Bound(1997.0))),
+                ("ratio".into(), ReplyValue::Number(Bound(0.5))),
+                ("ok".into(), ReplyValue::Bool(false)),
+                ("name".into(), ReplyValue::Text("Al \"x\"".into())),
+                (
+                    "tags".into(),
+                    ReplyValue::List(vec!["a".into(), "b".into()]),
+                ),
+            ]),
+        });
+        // Whole numbers are written `1997` by the browser and `1997.0` by serde: same value.
+        let ours = encode_chat_request(&request);
+        assert_eq!(serde_json::from_str::<ChatRequest>(&ours).unwrap(), request);
+        request.elicitation = Some(protocol::ElicitationReply {
+            elicitation_id: "v1.e".into(),
+            action: protocol::ElicitAction::Decline,
+            content: protocol::Content::default(),
+        });
         same(&request);
         let disconnect = DisconnectRequest {
             servers: vec!["a".into()],

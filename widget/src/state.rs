@@ -295,8 +295,13 @@ impl ChatState {
         if answer.status != AnswerStatus::AwaitingApproval {
             return None;
         }
-        let open: Vec<&Approval> = answer.approvals.iter().filter(|a| !a.sent).collect();
         let asks: Vec<_> = answer.asks.iter().filter(|a| !a.sent).collect();
+        // A server's question goes first, alone: approvals of the same round stay open and
+        // are sent when the answer waits for them again.
+        let open: Vec<&Approval> = match asks.is_empty() {
+            true => answer.approvals.iter().filter(|a| !a.sent).collect(),
+            false => Vec::new(),
+        };
         if (open.is_empty() && asks.is_empty())
             || open.iter().any(|a| a.decision.is_none())
             || asks.iter().any(|a| a.reply.is_none())
@@ -324,11 +329,14 @@ impl ChatState {
         request.approvals = approvals;
         request.elicitation = elicitation;
         let answer = &mut self.exchanges.last_mut()?.answer;
-        for approval in &mut answer.approvals {
-            approval.sent = true;
-        }
-        for ask in &mut answer.asks {
-            ask.sent = true;
+        if request.elicitation.is_some() {
+            for ask in &mut answer.asks {
+                ask.sent = true;
+            }
+        } else {
+            for approval in &mut answer.approvals {
+                approval.sent = true;
+            }
         }
         answer.status = AnswerStatus::Streaming;
         Some(request)

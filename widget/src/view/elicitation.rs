@@ -29,6 +29,8 @@ pub(crate) const CANCEL: &str = "elicit-cancel";
 /// One question's form and what it last showed.
 pub(crate) struct ElicitationView {
     root: Element,
+    /// Holds every control: disabled at once when the form is not open.
+    fields: Element,
     error: Element,
     shown: (&'static str, Option<String>),
 }
@@ -49,12 +51,13 @@ impl ElicitationView {
             ],
         );
         dom::text_child(doc, &root, "p", &[("class", "title")], &ask.message);
+        let fields = dom::child(doc, &root, "fieldset", &[("class", "elicitation")]);
         for (i, field) in ask.fields.iter().enumerate() {
-            field_row(doc, &root, field, &format!("{}-{i}", ask.call_id));
+            field_row(doc, &fields, field, &format!("{}-{i}", ask.call_id));
         }
         let error = dom::child(
             doc,
-            &root,
+            &fields,
             "p",
             &[
                 ("class", "failure"),
@@ -62,7 +65,7 @@ impl ElicitationView {
                 ("role", "alert"),
             ],
         );
-        let actions = dom::child(doc, &root, "div", &[("class", "actions")]);
+        let actions = dom::child(doc, &fields, "div", &[("class", "actions")]);
         let accept = match &ask.url {
             Some(url) => fill(s.ask[3], &[domain(url)]),
             None => s.ask[0].to_owned(),
@@ -88,6 +91,7 @@ impl ElicitationView {
         }
         Self {
             root,
+            fields,
             error,
             shown: ("", None),
         }
@@ -108,14 +112,7 @@ impl ElicitationView {
         dom::set(&self.root, "data-state", state);
         let error = ask.invalid.as_deref().map(|f| fill(s.ask[4], &[f]));
         self.error.set_text_content(error.as_deref());
-        let disabled = state != "open";
-        if let Ok(list) = self.root.query_selector_all("input,select,button") {
-            for i in 0..list.length() {
-                if let Some(Ok(el)) = list.item(i).map(wasm_bindgen::JsCast::dyn_into::<Element>) {
-                    dom::flag(&el, "disabled", disabled);
-                }
-            }
-        }
+        dom::flag(&self.fields, "disabled", state != "open");
         self.shown = shown;
     }
 }
