@@ -15,6 +15,7 @@
 //! | [`pending`] | edge mode's paused tool loop, as the bytes sealed while a call waits for approval |
 
 pub mod deadline;
+pub mod elicit;
 pub mod feed;
 pub mod meter;
 pub mod orchestrate;

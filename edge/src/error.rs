@@ -86,6 +86,9 @@ pub enum EdgeError {
     /// An MCP server the edge asked directly (prompts) failed; the message is scrubbed.
     #[error("{0}")]
     McpServer(String),
+    /// The user's answer to an elicitation does not fit the server's form; names the field.
+    #[error("the answer does not fit the form: {0}")]
+    InvalidElicitation(String),
 }
 
 impl EdgeError {
@@ -114,6 +117,7 @@ impl EdgeError {
             Self::Continuation(_) => ErrorCode::InvalidContinuation,
             Self::InvalidConfiguration(_) => ErrorCode::InvalidConfiguration,
             Self::McpServer(_) => ErrorCode::McpServerUnreachable,
+            Self::InvalidElicitation(_) => ErrorCode::InvalidElicitation,
         }
     }
 
@@ -180,6 +184,11 @@ mod tests {
             EdgeError::Continuation(crate::incoming::seal::SealError::Foreign),
             403,
             "invalid_continuation",
+        );
+        check(
+            EdgeError::InvalidElicitation("year: required".into()),
+            400,
+            "invalid_elicitation",
         );
         check(
             EdgeError::InvalidConfiguration("seal_secret"),

@@ -32,6 +32,9 @@ pub struct ChatRequest {
     /// The user's answers to `approval_request` events of the previous response.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub approvals: Vec<ApprovalDecision>,
+    /// The user's answer to the `elicitation_request` of the previous response (edge tool mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elicitation: Option<crate::ElicitationReply>,
 }
 
 /// The user's answer to one approval request.
@@ -95,7 +98,7 @@ impl std::fmt::Display for RequestError {
             Self::TooManyServers => format!("more than {MAX_SERVERS} servers were selected"),
             Self::DuplicateServer => "a server is selected twice".to_owned(),
             Self::ApprovalsWithoutResponse => {
-                "approvals need the previous_response_id they answer, and a previous_response_id needs approvals".to_owned()
+                "approvals (or an elicitation reply) need the previous_response_id they answer, and a previous_response_id needs them".to_owned()
             }
             Self::PromptArguments => format!(
                 "a prompt takes at most {} arguments of at most {} bytes",
@@ -139,7 +142,8 @@ impl ChatRequest {
         {
             return Err(RequestError::DuplicateServer);
         }
-        if self.approvals.is_empty() != self.previous_response_id.is_none() {
+        let answering = !self.approvals.is_empty() || self.elicitation.is_some();
+        if answering != self.previous_response_id.is_some() {
             return Err(RequestError::ApprovalsWithoutResponse);
         }
         Ok(())
@@ -152,6 +156,23 @@ mod tests {
 
     fn request(json: &str) -> ChatRequest {
         serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn an_elicitation_reply_needs_the_response_it_continues() {
+        let reply =
+            r#""elicitation":{"elicitation_id":"e","action":"accept","content":{"year":1997}}"#;
+        let with = request(&format!(
+            r#"{{"messages":[{{"role":"user","content":"hi"}}],"previous_response_id":"p",{reply}}}"#
+        ));
+        assert_eq!(with.validate(), Ok(()));
+        let without = request(&format!(
+            r#"{{"messages":[{{"role":"user","content":"hi"}}],{reply}}}"#
+        ));
+        assert_eq!(
+            without.validate(),
+            Err(RequestError::ApprovalsWithoutResponse)
+        );
     }
 
     #[test]

@@ -97,6 +97,23 @@ pub enum StreamEvent {
         /// The call's JSON arguments, in full.
         arguments: String,
     },
+    /// An MCP server asks the user for input during a tool call (edge tool mode): a form, or a
+    /// link to open. The answer then ends paused (`done` with a `response_id`); the request that
+    /// continues it carries the user's [`crate::ElicitationReply`].
+    ElicitationRequest {
+        /// Id to answer with (sealed to the user).
+        elicitation_id: String,
+        /// The tool call that asks.
+        call_id: String,
+        /// The server's question.
+        message: String,
+        /// The form's fields (none for a link).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        fields: Vec<crate::FormField>,
+        /// The page to open (`http`/`https`), for a link.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        url: Option<String>,
+    },
     /// The answer failed; last event of the stream.
     Error(ApiError),
     /// The answer is complete; last event of the stream.
@@ -135,6 +152,8 @@ pub enum EventKind {
     ToolProgress,
     /// [`StreamEvent::ApprovalRequest`].
     ApprovalRequest,
+    /// [`StreamEvent::ElicitationRequest`].
+    ElicitationRequest,
     /// [`StreamEvent::Error`].
     Error,
     /// [`StreamEvent::Done`].
@@ -232,6 +251,9 @@ pub enum ErrorCode {
     /// A continuation (`previous_response_id`, `approval_request_id`) is missing its seal, was
     /// sealed for another user or use, was altered, or has expired.
     InvalidContinuation,
+    /// The answer to an elicitation does not fit the server's form (a missing required field, a
+    /// value of the wrong type or out of range, a field the form does not have).
+    InvalidElicitation,
     /// A setting of the edge does not parse or is missing, and the request needs it (the message
     /// names the setting; `/api/health` lists the problem).
     InvalidConfiguration,
@@ -275,6 +297,7 @@ impl StreamEvent {
             Self::ToolCallFailed { .. } => EventKind::ToolCallFailed,
             Self::ToolProgress { .. } => EventKind::ToolProgress,
             Self::ApprovalRequest { .. } => EventKind::ApprovalRequest,
+            Self::ElicitationRequest { .. } => EventKind::ElicitationRequest,
             Self::Error(_) => EventKind::Error,
             Self::Done { .. } => EventKind::Done,
         }
@@ -305,7 +328,10 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         match self {
             Self::Unauthorized => 401,
-            Self::BadRequest | Self::UnknownServer | Self::ModelNotAllowed => 400,
+            Self::BadRequest
+            | Self::UnknownServer
+            | Self::ModelNotAllowed
+            | Self::InvalidElicitation => 400,
             Self::Forbidden | Self::InvalidContinuation => 403,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,

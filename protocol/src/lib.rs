@@ -26,6 +26,7 @@
 #![deny(missing_docs)]
 
 pub mod chat;
+pub mod elicitation;
 pub mod event;
 pub mod identity;
 pub mod names;
@@ -36,6 +37,9 @@ pub mod sse;
 pub mod usage;
 
 pub use chat::{ApprovalDecision, ChatRequest, RequestError, Role, Turn};
+pub use elicitation::{
+    Bound, Content, ElicitAction, ElicitationReply, FieldInput, FieldOption, FormField, ReplyValue,
+};
 pub use event::{ApiError, ErrorCode, ErrorResponse, EventKind, StreamEvent, ToolStatus};
 pub use identity::Identity;
 pub use parts::ResultPart;

@@ -8,7 +8,7 @@
 //! The codecs that do not use serde (the widget's, through the browser's `JSON`) read and write
 //! names only through these functions; the tests prove each name equals serde's.
 
-use crate::{ErrorCode, EventKind, Role, ToolStatus};
+use crate::{ElicitAction, ErrorCode, EventKind, FieldInput, Role, ToolStatus};
 
 /// Implements `ALL`, `as_str` and `from_name` for a fieldless enum from one table of
 /// `Variant => "wire_name"` rows.
@@ -61,6 +61,7 @@ wire_names!(ErrorCode {
     AnswerTimeout => "answer_timeout",
     UpstreamTooLarge => "upstream_too_large",
     InvalidContinuation => "invalid_continuation",
+    InvalidElicitation => "invalid_elicitation",
     InvalidConfiguration => "invalid_configuration",
     NetworkError => "network_error",
     EdgeBusy => "edge_busy",
@@ -79,6 +80,7 @@ wire_names!(EventKind {
     ToolCallFailed => "tool_call_failed",
     ToolProgress => "tool_progress",
     ApprovalRequest => "approval_request",
+    ElicitationRequest => "elicitation_request",
     Error => "error",
     Done => "done",
 });
@@ -87,6 +89,25 @@ wire_names!(ToolStatus {
     InProgress => "in_progress",
     Completed => "completed",
     Failed => "failed",
+});
+
+wire_names!(FieldInput {
+    Text => "text",
+    Email => "email",
+    Url => "url",
+    Date => "date",
+    DateTime => "date_time",
+    Number => "number",
+    Integer => "integer",
+    Boolean => "boolean",
+    Choice => "choice",
+    Multi => "multi",
+});
+
+wire_names!(ElicitAction {
+    Accept => "accept",
+    Decline => "decline",
+    Cancel => "cancel",
 });
 
 wire_names!(Role {
@@ -135,6 +156,12 @@ mod tests {
     fn tool_statuses_and_roles_are_named_like_serde() {
         agrees_with_serde(&ToolStatus::ALL, ToolStatus::as_str, ToolStatus::from_name);
         agrees_with_serde(&Role::ALL, Role::as_str, Role::from_name);
+        agrees_with_serde(&FieldInput::ALL, FieldInput::as_str, FieldInput::from_name);
+        agrees_with_serde(
+            &ElicitAction::ALL,
+            ElicitAction::as_str,
+            ElicitAction::from_name,
+        );
     }
 
     /// One event of each kind; the exhaustive `match` makes a new kind name its sample here.
@@ -177,6 +204,23 @@ mod tests {
                 server: s("s"),
                 tool: s("t"),
                 arguments: s("{}"),
+            },
+            EventKind::ElicitationRequest => StreamEvent::ElicitationRequest {
+                elicitation_id: s("e"),
+                call_id: s("c"),
+                message: s("Which year?"),
+                fields: vec![crate::FormField {
+                    name: s("year"),
+                    title: s("Year"),
+                    description: String::new(),
+                    required: true,
+                    input: FieldInput::Integer,
+                    options: vec![],
+                    min: Some(crate::Bound(1996.0)),
+                    max: Some(crate::Bound(1998.0)),
+                    default: None,
+                }],
+                url: None,
             },
             EventKind::Error => StreamEvent::error(ErrorCode::Internal, "m", false),
             EventKind::Done => StreamEvent::Done {

@@ -12,6 +12,7 @@ mod e2e_edge_mode;
 mod edge;
 mod edge_api;
 mod edge_approvals;
+mod edge_elicitation;
 mod edge_input;
 mod hostile_answers;
 mod northwind_app;

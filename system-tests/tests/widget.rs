@@ -29,6 +29,7 @@ mod busy;
 pub(crate) mod chain;
 mod chat;
 mod edit;
+mod elicitation;
 mod embedding;
 mod embedding_pages;
 mod faults;

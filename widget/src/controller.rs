@@ -186,6 +186,7 @@ impl Controller {
             Effect::ScrollToLatest => self.view.borrow().scroll_to_latest(),
             Effect::UpdateJump => self.view.borrow().update_jump(),
             Effect::ShowAll(call_id) => self.view.borrow_mut().show_all(&call_id),
+            Effect::OpenLink(url) => tasks::open_link(&url),
             Effect::FitViewport(height, top) => {
                 self.view.borrow().fit_viewport(&self.host, height, top);
             }

@@ -66,6 +66,8 @@ pub(crate) struct Strings {
     pub(crate) allow: &'static str,
     pub(crate) deny: &'static str,
     pub(crate) always_allow: &'static str,
+    /// A server's question: Submit, Decline, Cancel, "Open {domain}", "Check {field}".
+    pub(crate) ask: [&'static str; 5],
     /// The label of an answer's usage disclosure.
     pub(crate) usage: &'static str,
     /// Tokens in (cached), out (reasoning), then first token, total and tool time in ms.
@@ -155,6 +157,7 @@ pub(crate) const EN: Strings = Strings {
     allow: "Allow",
     deny: "Deny",
     always_allow: "Always allow this tool",
+    ask: ["Submit", "Decline", "Cancel", "Open {0}", "Check: {0}"],
     usage: "Usage",
     usage_line: "Tokens: {0} in ({1} cached), {2} out ({3} reasoning). First token {4} ms, total {5} ms, tools {6} ms",
     allowed: "Allowed",
@@ -234,6 +237,13 @@ pub(crate) const DE: Strings = Strings {
     allow: "Erlauben",
     deny: "Ablehnen",
     always_allow: "Dieses Werkzeug immer erlauben",
+    ask: [
+        "Senden",
+        "Ablehnen",
+        "Abbrechen",
+        "{0} öffnen",
+        "Bitte prüfen: {0}",
+    ],
     usage: "Verbrauch",
     usage_line: "Tokens: {0} ein ({1} Cache), {2} aus ({3} Reasoning). Erstes Token {4} ms, gesamt {5} ms, Werkzeuge {6} ms",
     allowed: "Erlaubt",
@@ -299,6 +309,7 @@ fn en_errors(code: ErrorCode) -> &'static str {
         ErrorCode::AnswerTimeout => "The answer took too long and was stopped.",
         ErrorCode::UpstreamTooLarge => "A service sent more data than the chat service accepts.",
         ErrorCode::InvalidContinuation => "This answer can no longer be continued. Ask again.",
+        ErrorCode::InvalidElicitation => "The answer does not fit the tool's form. Ask again.",
         ErrorCode::InvalidConfiguration => {
             "The chat service is not set up correctly. Tell its administrator."
         }
@@ -369,6 +380,9 @@ fn de_errors(code: ErrorCode) -> &'static str {
         }
         ErrorCode::InvalidContinuation => {
             "Diese Antwort kann nicht mehr fortgesetzt werden. Fragen Sie erneut."
+        }
+        ErrorCode::InvalidElicitation => {
+            "Die Antwort passt nicht zum Formular des Werkzeugs. Fragen Sie erneut."
         }
         ErrorCode::InvalidConfiguration => {
             "Der Chat-Dienst ist nicht richtig eingerichtet. Wenden Sie sich an seine Administration."

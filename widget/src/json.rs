@@ -14,9 +14,9 @@
 
 use js_sys::{Array, JSON, Object, Reflect};
 use protocol::{
-    ApiError, ChatRequest, DisconnectRequest, ErrorCode, EventKind, Identity, ModelList,
-    PromptArgument, PromptInfo, PromptList, PromptMessages, PromptText, ResultPart, ServerInfo,
-    ServerList, StreamEvent, ToolStatus, Usage,
+    ApiError, Bound, ChatRequest, DisconnectRequest, ErrorCode, EventKind, FieldInput, FieldOption,
+    FormField, Identity, ModelList, PromptArgument, PromptInfo, PromptList, PromptMessages,
+    PromptText, ReplyValue, ResultPart, ServerInfo, ServerList, StreamEvent, ToolStatus, Usage,
 };
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -136,6 +136,16 @@ pub(crate) fn decode_event(data: &str) -> Option<StreamEvent> {
             tool: s("tool")?,
             arguments: s("arguments")?,
         },
+        EventKind::ElicitationRequest => StreamEvent::ElicitationRequest {
+            elicitation_id: s("elicitation_id")?,
+            call_id: s("call_id")?,
+            message: s("message").unwrap_or_default(),
+            fields: array(&v, "fields")
+                .iter()
+                .map(decode_field)
+                .collect::<Option<_>>()?,
+            url: s("url"),
+        },
         EventKind::Error => StreamEvent::Error(decode_error(&v)?),
         EventKind::Done => StreamEvent::Done {
             response_id: s("response_id"),
@@ -188,6 +198,40 @@ pub(crate) fn decode_part(v: &JsValue) -> Option<ResultPart> {
         },
         _ => return None,
     })
+}
+
+/// One field of an `elicitation_request` form.
+fn decode_field(v: &JsValue) -> Option<FormField> {
+    let number = |key: &str| get(v, key).as_f64().filter(|x| x.is_finite()).map(Bound);
+    Some(FormField {
+        name: string(v, "name")?,
+        title: string(v, "title")?,
+        description: string(v, "description").unwrap_or_default(),
+        required: flag(v, "required"),
+        input: FieldInput::from_name(&string(v, "input")?)?,
+        options: array(v, "options")
+            .iter()
+            .filter_map(|o| {
+                Some(FieldOption {
+                    value: string(o, "value")?,
+                    label: string(o, "label")?,
+                })
+            })
+            .collect(),
+        min: number("min"),
+        max: number("max"),
+        default: string(v, "default"),
+    })
+}
+
+/// A reply's value as JSON (strings, numbers, booleans, lists of strings).
+fn value_to_js(value: &ReplyValue) -> JsValue {
+    match value {
+        ReplyValue::Text(s) => JsValue::from_str(s),
+        ReplyValue::Number(Bound(x)) => JsValue::from_f64(*x),
+        ReplyValue::Bool(b) => JsValue::from_bool(*b),
+        ReplyValue::List(items) => string_array(items).into(),
+    }
 }
 
 /// A `done` event's usage (none unless an object). Each number is untrusted: anything but a
@@ -384,6 +428,19 @@ pub(crate) fn encode_chat_request(request: &ChatRequest) -> String {
             .collect();
         set(&body, "approvals", approvals);
     }
+    if let Some(reply) = &request.elicitation {
+        let r = object();
+        set(&r, "elicitation_id", reply.elicitation_id.as_str());
+        set(&r, "action", reply.action.as_str());
+        if !reply.content.is_empty() {
+            let content = object();
+            for (name, value) in &reply.content.0 {
+                set(&content, name, value_to_js(value));
+            }
+            set(&r, "content", content);
+        }
+        set(&body, "elicitation", r);
+    }
     stringify(&body)
 }
 
@@ -403,6 +460,46 @@ mod tests {
 
     fn all_events() -> Vec<StreamEvent> {
         vec![
+            StreamEvent::ElicitationRequest {
+                elicitation_id: "v1.e".into(),
+                call_id: "call_1".into(),
+                message: "Which year?".into(),
+                fields: vec![
+                    FormField {
+                        name: "year".into(),
+                        title: "Year".into(),
+                        description: "The year".into(),
+                        required: true,
+                        input: FieldInput::Integer,
+                        options: vec![],
+                        min: Some(Bound(1996.0)),
+                        max: Some(Bound(1998.5)),
+                        default: Some("1997".into()),
+                    },
+                    FormField {
+                        name: "region".into(),
+                        title: "Region".into(),
+                        description: String::new(),
+                        required: false,
+                        input: FieldInput::Multi,
+                        options: vec![FieldOption {
+                            value: "n".into(),
+                            label: "North".into(),
+                        }],
+                        min: None,
+                        max: None,
+                        default: None,
+                    },
+                ],
+                url: None,
+            },
+            StreamEvent::ElicitationRequest {
+                elicitation_id: "v1.f".into(),
+                call_id: "call_2".into(),
+                message: "Sign in".into(),
+                fields: vec![],
+                url: Some("https://idp.example/x".into()),
+            },
             StreamEvent::Started {
                 request_id: "req_1".into(),
             },
@@ -617,6 +714,7 @@ mod tests {
             model: None,
             previous_response_id: None,
             approvals: vec![],
+            elicitation: None,
         };
         let same = |r: &ChatRequest| {
             let ours: serde_json::Value = serde_json::from_str(&encode_chat_request(r)).unwrap();
@@ -635,6 +733,30 @@ mod tests {
                 approve: false,
             },
         ];
+        same(&request);
+        request.approvals = vec![];
+        request.elicitation = Some(protocol::ElicitationReply {
+            elicitation_id: "v1.e".into(),
+            action: protocol::ElicitAction::Accept,
+            content: protocol::Content(vec![
+                ("year".into(), ReplyValue::Number(Bound(1997.0))),
+                ("ratio".into(), ReplyValue::Number(Bound(0.5))),
+                ("ok".into(), ReplyValue::Bool(false)),
+                ("name".into(), ReplyValue::Text("Al \"x\"".into())),
+                (
+                    "tags".into(),
+                    ReplyValue::List(vec!["a".into(), "b".into()]),
+                ),
+            ]),
+        });
+        // Whole numbers are written `1997` by the browser and `1997.0` by serde: same value.
+        let ours = encode_chat_request(&request);
+        assert_eq!(serde_json::from_str::<ChatRequest>(&ours).unwrap(), request);
+        request.elicitation = Some(protocol::ElicitationReply {
+            elicitation_id: "v1.e".into(),
+            action: protocol::ElicitAction::Decline,
+            content: protocol::Content::default(),
+        });
         same(&request);
         let disconnect = DisconnectRequest {
             servers: vec!["a".into()],

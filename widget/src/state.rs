@@ -11,6 +11,7 @@
 //! [`crate::update`] changes it.
 
 pub(crate) mod answer;
+pub(crate) mod elicitation;
 pub(crate) mod parts;
 pub(crate) mod prompts;
 pub(crate) mod requests;
@@ -298,8 +299,17 @@ impl ChatState {
         if answer.status != AnswerStatus::AwaitingApproval {
             return None;
         }
-        let open: Vec<&Approval> = answer.approvals.iter().filter(|a| !a.sent).collect();
-        if open.is_empty() || open.iter().any(|a| a.decision.is_none()) {
+        let asks: Vec<_> = answer.asks.iter().filter(|a| !a.sent).collect();
+        // A server's question goes first, alone: approvals of the same round stay open and
+        // are sent when the answer waits for them again.
+        let open: Vec<&Approval> = match asks.is_empty() {
+            true => answer.approvals.iter().filter(|a| !a.sent).collect(),
+            false => Vec::new(),
+        };
+        if (open.is_empty() && asks.is_empty())
+            || open.iter().any(|a| a.decision.is_none())
+            || asks.iter().any(|a| a.reply.is_none())
+        {
             return None;
         }
         let approvals = open
@@ -309,13 +319,28 @@ impl ChatState {
                 approve: a.decision == Some(true),
             })
             .collect();
+        let elicitation = asks.first().and_then(|ask| {
+            let (action, content) = ask.reply.clone()?;
+            Some(protocol::ElicitationReply {
+                elicitation_id: ask.id.clone(),
+                action,
+                content,
+            })
+        });
         let previous_response_id = answer.response_id.clone();
         let mut request = self.request_for_last();
         request.previous_response_id = previous_response_id;
         request.approvals = approvals;
+        request.elicitation = elicitation;
         let answer = &mut self.exchanges.last_mut()?.answer;
-        for approval in &mut answer.approvals {
-            approval.sent = true;
+        if request.elicitation.is_some() {
+            for ask in &mut answer.asks {
+                ask.sent = true;
+            }
+        } else {
+            for approval in &mut answer.approvals {
+                approval.sent = true;
+            }
         }
         answer.status = AnswerStatus::Streaming;
         Some(request)
@@ -406,6 +431,7 @@ impl ChatState {
             model: last.model.clone(),
             previous_response_id: None,
             approvals: Vec::new(),
+            elicitation: None,
         }
     }
 }
@@ -442,6 +468,20 @@ pub(crate) mod tests {
             message: "boom".into(),
             retryable,
         }
+    }
+
+    /// A state whose answer started call `call_1`, got `question` and paused (`resp_paused`).
+    pub(crate) fn asked(question: StreamEvent) -> ChatState {
+        let mut state = ChatState::default();
+        state.ask("sales?".into());
+        state.apply(StreamEvent::ToolCallStarted {
+            call_id: "call_1".into(),
+            server: "northwind".into(),
+            tool: "sales_for_year".into(),
+        });
+        state.apply(question);
+        state.apply(done(Some("resp_paused")));
+        state
     }
 
     fn approval(id: &str, tool: &str) -> StreamEvent {

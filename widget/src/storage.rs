@@ -414,6 +414,7 @@ fn encode_answer(answer: &Answer) -> JsValue {
 
 fn decode_answer(v: &JsValue) -> Option<Answer> {
     let mut answer = Answer {
+        asks: Vec::new(),
         request_id: string(v, "request_id"),
         response_id: string(v, "response_id"),
         text: string(v, "text")?,

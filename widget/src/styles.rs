@@ -287,6 +287,11 @@ summary { cursor: pointer; }
 .approval .always { margin-inline-end: auto; display: inline-flex; gap: 5px; align-items: center; }
 .approval .decision { margin: 6px 0 0; color: var(--_muted); }
 .approval[data-state="denied"] .decision { color: var(--_error); }
+.elicitation { display: grid; gap: 4px; margin: 8px 0 0; padding: 0; border: 0; min-width: 0; }
+.elicitation .title { margin: 0; font-weight: 600; }
+.elicitation .help { color: var(--_muted); }
+.elicitation .actions { display: flex; gap: 8px; margin-top: 4px; }
+.elicitation .failure:empty { display: none; }
 .error {
   border: 1px solid var(--_error);
   color: var(--_error);

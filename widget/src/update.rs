@@ -17,6 +17,7 @@
 //! | [`prompts`] | the servers' prompts as `/` commands in the composer |
 
 mod edit;
+mod elicit;
 pub(crate) mod msg;
 mod prompts;
 mod session;
@@ -304,6 +305,7 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
                 continue_answer(state, fx);
             }
         }
+        Msg::Elicit { id, action, values } => elicit::answer(state, &id, action, &values, fx),
         Msg::ShowAll(call_id) => fx.push(Effect::ShowAll(call_id)),
         Msg::Jump => fx.push(Effect::ScrollToLatest),
         Msg::ShowEarlier => {
@@ -448,8 +450,8 @@ fn leave_thread(state: &mut ChatState, fx: &mut Vec<Effect>) {
     }
 }
 
-/// Sends the decisions once every open approval of the last answer is decided.
-fn continue_answer(state: &mut ChatState, fx: &mut Vec<Effect>) {
+/// Sends the decisions once every open approval (and question) of the last answer is decided.
+pub(super) fn continue_answer(state: &mut ChatState, fx: &mut Vec<Effect>) {
     if let Some(request) = state.continuation() {
         start_chat(state, request, fx);
     }

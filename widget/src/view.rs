@@ -34,6 +34,7 @@ pub(crate) mod actions;
 pub(crate) mod answer;
 pub(crate) mod approval;
 pub(crate) mod card;
+pub(crate) mod elicitation;
 pub(crate) mod error_box;
 pub(crate) mod follow;
 pub(crate) mod markdown;

@@ -9,22 +9,26 @@
 //! everything at once: a client gone means nothing more is written; a time limit ends the loop
 //! with its error (the scrubbers' tails first). A call in flight when a wait stops is called off
 //! ([`AnswerIo::cancel_call`]). An MCP reply past its size cap ends the answer with
-//! `upstream_too_large`.
+//! `upstream_too_large`. A server's question during a call pauses the answer like an approval
+//! (`crate::answer::elicit`): the continuation first delivers the user's reply
+//! ([`AnswerIo::resume_call`]) and finishes that call, then the round's other calls.
 
 use std::time::Instant;
 
 use protocol::{ChatRequest, StreamEvent, ToolStatus};
 
 use crate::answer::deadline::{Note, Stop};
+use crate::answer::elicit::{self, Called, Elicited, Resume};
 use crate::answer::feed::Relay;
 use crate::answer::feed::{Feed, ToolRound, encode, metered};
 use crate::answer::meter::Meter;
 use crate::answer::pending;
 use crate::answer::progress::ProgressGate;
 use crate::answer::result_parts;
-use crate::answer::tool_loop::{Limits, Paused, Step, ToolLoop};
+use crate::answer::tool_loop::{Limits, Paused, Step, ToolJob, ToolLoop};
 use crate::config::Config;
 use crate::incoming::continuation::Sealer;
+use crate::mcp::client::elicitation::Answer;
 use crate::mcp::client::results::ToolResult;
 use crate::mcp::client::{McpError, Progress, ToolDef};
 use crate::mcp::toolbox::Toolbox;
@@ -33,9 +37,9 @@ use crate::providers::tools::{self, StreamDecoder};
 use crate::redact::Secrets;
 use crate::servers::pomerium::McpServer;
 
-/// A tool call's outcome: the parsed result (a tool error has `is_error`), or the failure to
-/// call at all.
-pub type CallOutcome = Result<ToolResult, McpError>;
+/// A tool call's outcome: the parsed result (a tool error has `is_error`), the server's
+/// question for the user, or the failure to call at all.
+pub type CallOutcome = Result<Called, McpError>;
 
 /// The I/O one answer needs. Each wait keeps the widget's stream alive and stops at the
 /// answer's time limits or when the client goes away ([`Stop`]).
@@ -70,6 +74,15 @@ pub trait AnswerIo {
     ) -> Result<CallOutcome, Stop>;
     /// Tells `server` that the call left in flight is off (`notifications/cancelled`).
     async fn cancel_call(&mut self, server: &str, reason: &str);
+    /// Delivers the user's `answer` to the question a call asked `server` (`resume` says where
+    /// and how) and waits for the call's outcome, its progress going through `progress`.
+    async fn resume_call(
+        &mut self,
+        server: &McpServer,
+        resume: &Resume,
+        answer: &Answer,
+        progress: &mut dyn FnMut(Instant, &Progress) -> String,
+    ) -> Result<CallOutcome, Stop>;
 }
 
 /// A checked chat request that edge mode answers.
@@ -122,6 +135,14 @@ pub async fn run(answer: EdgeAnswer<'_>, io: &mut impl AnswerIo) -> Result<(), N
     }
 }
 
+/// What one call's outcome leaves the loop to do.
+enum Settled {
+    /// Send these events and go on.
+    Next(Vec<StreamEvent>),
+    /// Send these events; the answer is over (paused or failed).
+    End(Vec<StreamEvent>),
+}
+
 /// Why an answer stopped early.
 enum Ended {
     /// A wait stopped; a time limit's error is still to be sent.
@@ -169,12 +190,22 @@ impl Run<'_, '_> {
         let limits = Limits::from_config(config);
         let paused = self.answer.paused.clone();
         let mut resuming = paused.is_some();
+        let mut waiting = Vec::new();
+        let mut asked = None;
         let (new_loop, mut jobs, events) = match paused {
             None => (
                 ToolLoop::new(toolbox, limits, secrets.clone()),
                 Vec::new(),
                 Vec::new(),
             ),
+            Some(mut paused) if paused.elicited.is_some() => {
+                // The user answered a server's question: that call finishes first, then the
+                // round's other calls; calls waiting for approval are asked again after.
+                let tool_loop = ToolLoop::restore(toolbox, limits, secrets.clone(), &paused);
+                waiting = std::mem::take(&mut paused.waiting);
+                asked = paused.elicited.take();
+                (tool_loop, Vec::new(), Vec::new())
+            }
             Some(paused) => {
                 ToolLoop::resume(toolbox, limits, secrets.clone(), paused, &chat.approvals)
                     .map_err(|e| Ended::Note(e.to_string()))?
@@ -183,8 +214,19 @@ impl Run<'_, '_> {
         let tool_loop = tool_loop.insert(new_loop);
         *tool_loop.meter() = Meter::new(self.started);
         io.write(metered(tool_loop, events)).await?;
+        if let Some(elicited) = asked {
+            let called = self.resume_call(&elicited, io).await?;
+            let queued = elicited.queued.clone();
+            match self.settle(tool_loop, elicited.job, called, &mut waiting, queued) {
+                Settled::Next(events) => io.write(metered(tool_loop, events)).await?,
+                Settled::End(events) => return Ok(io.write(metered(tool_loop, events)).await?),
+            }
+            if tool_loop.failed() {
+                return Ok(());
+            }
+            jobs = elicited.queued;
+        }
         loop {
-            let mut waiting = Vec::new();
             if !resuming {
                 self.model_round(tool_loop, io).await?;
                 match tool_loop.end_round() {
@@ -205,10 +247,9 @@ impl Run<'_, '_> {
                 }
             }
             resuming = false;
-            for job in std::mem::take(&mut jobs) {
-                // A rich result's parts for the user (`answer/result_parts.rs`).
-                let mut parts = Vec::new();
-                let outcome = if listed.contains(&job.server) {
+            let mut queue = std::mem::take(&mut jobs).into_iter();
+            while let Some(job) = queue.next() {
+                let called = if listed.contains(&job.server) {
                     let mut gate = ProgressGate::new(&job.call_id, Secrets::new(secrets.clone()));
                     let mut progress = |now, report: &Progress| {
                         gate.offer(now, report)
@@ -217,17 +258,7 @@ impl Run<'_, '_> {
                     };
                     let call = io.call_tool(&job.server, &job.tool, &job.arguments, &mut progress);
                     match call.await {
-                        Ok(Ok(result)) => {
-                            let scrub = Secrets::new(secrets.clone());
-                            let (outcome, shown) = result_parts::split(&result, &scrub);
-                            parts = shown;
-                            outcome
-                        }
-                        Ok(Err(McpError::TooLarge(max))) => {
-                            let events = tool_loop.fail(mcp::too_large(max));
-                            return Ok(io.write(encode(&events)).await?);
-                        }
-                        Ok(Err(err)) => Err(err.to_string()),
+                        Ok(called) => called,
                         Err(stop) => {
                             // Stopped mid-call: the server hears that the call is off.
                             io.cancel_call(&job.server, &stop.note()).await;
@@ -235,20 +266,112 @@ impl Run<'_, '_> {
                         }
                     }
                 } else {
-                    Err("the tool's server is not connected".to_owned())
+                    Ok(Called::Done(ToolResult::error(
+                        "the tool's server is not connected",
+                    )))
                 };
-                let events = tool_loop.on_rich_result(&job.call_id, outcome, parts);
-                io.write(metered(tool_loop, events)).await?;
+                let queued = queue.as_slice().to_vec();
+                match self.settle(tool_loop, job, called, &mut waiting, queued) {
+                    Settled::Next(events) => io.write(metered(tool_loop, events)).await?,
+                    Settled::End(events) => {
+                        return Ok(io.write(metered(tool_loop, events)).await?);
+                    }
+                }
                 if tool_loop.failed() {
                     return Ok(());
                 }
             }
             if !waiting.is_empty() {
                 let log = Secrets::new(secrets.clone());
+                let waiting = std::mem::take(&mut waiting);
                 let events = pending::pause(tool_loop, waiting, chat, &log, sealer);
                 return Ok(io.write(metered(tool_loop, events)).await?);
             }
             tool_loop.next_round();
+        }
+    }
+
+    /// What a call's outcome means for the loop: its result (the answer goes on), a server's
+    /// question that pauses the answer (`queued`: the round's calls not run yet, kept in the
+    /// paused state), or a reply too large, which ends it.
+    fn settle(
+        &self,
+        tool_loop: &mut ToolLoop,
+        job: ToolJob,
+        called: CallOutcome,
+        waiting: &mut Vec<ToolJob>,
+        queued: Vec<ToolJob>,
+    ) -> Settled {
+        let outcome = match called {
+            Ok(Called::Done(result)) => {
+                // A rich result's parts for the user (`answer/result_parts.rs`).
+                let scrub = Secrets::new(self.answer.secrets.clone());
+                let (outcome, shown) = result_parts::split(&result, &scrub);
+                return Settled::Next(tool_loop.on_rich_result(&job.call_id, outcome, shown));
+            }
+            Ok(Called::Asks(asked)) => {
+                let elicited = Elicited {
+                    job,
+                    queued,
+                    question: asked.params,
+                    resume: asked.resume,
+                };
+                let log = Secrets::new(self.answer.secrets.clone());
+                let waiting = std::mem::take(waiting);
+                return Settled::End(pending::pause_for_answer(
+                    tool_loop,
+                    waiting,
+                    (elicited, &asked.question),
+                    self.answer.chat,
+                    &log,
+                    self.answer.sealer,
+                ));
+            }
+            Err(McpError::TooLarge(max)) => {
+                return Settled::End(tool_loop.fail(mcp::too_large(max)));
+            }
+            Err(err) => Err(err.to_string()),
+        };
+        Settled::Next(tool_loop.on_tool_result(&job.call_id, outcome))
+    }
+
+    /// Delivers the user's reply to the question a paused call asked and waits for the call's
+    /// outcome (its progress going out as it runs).
+    async fn resume_call(
+        &self,
+        elicited: &Elicited,
+        io: &mut impl AnswerIo,
+    ) -> Result<CallOutcome, Ended> {
+        let answer = self
+            .answer
+            .chat
+            .elicitation
+            .as_ref()
+            .and_then(|reply| elicit::answer_for(elicited, reply).ok())
+            .ok_or_else(|| Ended::Note("the elicitation reply was not checked".to_owned()))?;
+        let server = self
+            .answer
+            .servers
+            .iter()
+            .find(|s| s.info.id == elicited.job.server);
+        let Some(server) = server else {
+            let gone = "the tool's server is no longer selected".to_owned();
+            return Ok(Ok(Called::Done(ToolResult::error(gone))));
+        };
+        let secrets = Secrets::new(self.answer.secrets.clone());
+        let mut gate = ProgressGate::new(&elicited.job.call_id, secrets);
+        let mut progress = |now, report: &Progress| {
+            gate.offer(now, report)
+                .map(|event| encode(&[event]))
+                .unwrap_or_default()
+        };
+        let resumed = io.resume_call(server, &elicited.resume, &answer, &mut progress);
+        match resumed.await {
+            Ok(called) => Ok(called),
+            Err(stop) => {
+                io.cancel_call(&elicited.job.server, &stop.note()).await;
+                Err(stop.into())
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 //! The paused tool loop of edge mode, as the bytes that travel sealed through the browser
-//! while a call waits for the user's approval.
+//! while a call waits for the user's approval or for the user's answer to a server's question
+//! (`crate::answer::elicit`).
 //!
 //! The edge keeps no state between requests, so when a call needs approval the loop's state
 //! ([`Paused`]: the rounds so far, the waiting calls, the counters of the answer's bounds) goes
@@ -17,11 +18,13 @@
 use protocol::{ApiError, ChatRequest, ErrorCode, StreamEvent};
 use serde::{Deserialize, Serialize};
 
+use crate::answer::elicit::{self, Elicited, ReplyError};
 use crate::answer::runner::Runner;
 use crate::answer::tool_loop::{Paused, ToolJob, ToolLoop};
 use crate::error::EdgeError;
 use crate::incoming::continuation::{Continuation, Sealer};
 use crate::incoming::seal::SealError;
+use crate::mcp::client::elicitation::Elicitation;
 use crate::redact::Secrets;
 
 /// Largest payload the edge seals, in bytes.
@@ -104,6 +107,36 @@ pub fn pause(
     sealer: &Sealer,
 ) -> Vec<StreamEvent> {
     let paused = tool_loop.pause(waiting);
+    seal_paused(tool_loop, paused, vec![], chat, secrets, sealer)
+}
+
+/// The events that end an answer whose running call waits for the user's answer to a
+/// server's `question`: the `elicitation_request` (its id sealed), then `done` carrying the
+/// paused loop with the call's MCP state (`elicited`), sealed to the user. Fails the answer like
+/// [`pause`] when the state cannot be sealed.
+pub fn pause_for_answer(
+    tool_loop: &mut ToolLoop,
+    waiting: Vec<ToolJob>,
+    (elicited, question): (Elicited, &Elicitation),
+    chat: &ChatRequest,
+    secrets: &Secrets,
+    sealer: &Sealer,
+) -> Vec<StreamEvent> {
+    let request = sealer.seal_event(elicit::request_event(&elicited.job.call_id, question));
+    let mut paused = tool_loop.pause(waiting);
+    paused.elicited = Some(elicited);
+    seal_paused(tool_loop, paused, vec![request], chat, secrets, sealer)
+}
+
+/// `first`, then `done` with `paused` sealed; or the loop's failure when it cannot be sealed.
+fn seal_paused(
+    tool_loop: &mut ToolLoop,
+    paused: Paused,
+    first: Vec<StreamEvent>,
+    chat: &ChatRequest,
+    secrets: &Secrets,
+    sealer: &Sealer,
+) -> Vec<StreamEvent> {
     let error = |code, message: String| ApiError {
         code,
         message,
@@ -113,7 +146,7 @@ pub fn pause(
         Ok(payload) => sealer.seal_pending(&payload).ok_or_else(|| {
             error(
                 ErrorCode::InvalidConfiguration,
-                "a tool call needs your approval, which needs a signed-in user: \
+                "a tool call needs your answer, which needs a signed-in user: \
                  this edge cannot name you (jwt_assertion is off)"
                     .to_owned(),
             )
@@ -121,17 +154,21 @@ pub fn pause(
         Err(PendingError::TooLarge(n)) => Err(error(
             ErrorCode::ToolOutputExceeded,
             format!(
-                "the answer's tool history ({n} bytes) is too large to wait for an approval; \
+                "the answer's tool history ({n} bytes) is too large to wait for you; \
                  the limit is {MAX_PENDING_BYTES} bytes"
             ),
         )),
         Err(err) => Err(error(ErrorCode::Internal, err.to_string())),
     };
     match sealed {
-        Ok(sealed) => vec![StreamEvent::Done {
-            response_id: Some(sealed),
-            usage: None,
-        }],
+        Ok(sealed) => {
+            let mut events = first;
+            events.push(StreamEvent::Done {
+                response_id: Some(sealed),
+                usage: None,
+            });
+            events
+        }
         Err(error) => tool_loop.fail(error),
     }
 }
@@ -146,16 +183,30 @@ pub fn resumed(
     continuation: Continuation,
     chat: &ChatRequest,
 ) -> Result<Option<Paused>, EdgeError> {
-    let foreign = EdgeError::Continuation(SealError::Foreign);
+    let foreign = || EdgeError::Continuation(SealError::Foreign);
     match (runner, continuation) {
-        (Runner::Edge, Continuation::Paused(payload)) => match decode(&payload, chat) {
-            Ok(paused) if paused.decided_by(&chat.approvals) => Ok(Some(paused)),
-            _ => Err(foreign),
-        },
-        (Runner::Edge, Continuation::Response) | (Runner::Provider, Continuation::Paused(_)) => {
-            Err(foreign)
+        (Runner::Edge, Continuation::Paused(payload)) => {
+            let paused = decode(&payload, chat).map_err(|_| foreign())?;
+            if paused.rounds.is_empty() {
+                return Err(foreign());
+            }
+            match (&paused.elicited, &chat.elicitation) {
+                (None, None) if paused.decided_by(&chat.approvals) => Ok(Some(paused)),
+                (Some(elicited), Some(reply)) if chat.approvals.is_empty() => {
+                    match elicit::answer_for(elicited, reply) {
+                        Ok(_) => Ok(Some(paused)),
+                        Err(ReplyError::Invalid(why)) => Err(EdgeError::InvalidElicitation(why)),
+                        Err(ReplyError::Mismatch) => Err(foreign()),
+                    }
+                }
+                _ => Err(foreign()),
+            }
         }
-        (_, Continuation::None | Continuation::Response) => Ok(None),
+        (Runner::Edge, Continuation::Response) | (Runner::Provider, Continuation::Paused(_)) => {
+            Err(foreign())
+        }
+        (_, Continuation::None | Continuation::Response) if chat.elicitation.is_none() => Ok(None),
+        (_, Continuation::None | Continuation::Response) => Err(foreign()),
     }
 }
 
@@ -200,6 +251,7 @@ mod tests {
             n_tool_rounds: 1,
             n_calls: 1,
             n_output_bytes: 0,
+            elicited: None,
         }
     }
 
@@ -292,6 +344,79 @@ mod tests {
         let mut twice = question();
         twice.approvals.push(twice.approvals[0].clone());
         assert!(refused(resumed(edge, Continuation::Paused(bytes), &twice)));
+    }
+
+    #[test]
+    fn a_question_resumes_only_with_a_fitting_reply_to_it() {
+        use crate::answer::elicit::Resume;
+        use protocol::{ElicitAction, ElicitationReply};
+        use serde_json::json;
+        let secrets = Secrets::new(["pom_mat_te"]);
+        let mut asking = paused("x");
+        asking.waiting = vec![];
+        asking.elicited = Some(Elicited {
+            job: paused("x").waiting[0].clone(),
+            queued: vec![],
+            question: json!({"message":"Which year?","requestedSchema":{"type":"object",
+                "properties":{"year":{"type":"integer","minimum":1996,"maximum":1998}},
+                "required":["year"]}}),
+            resume: Resume::Stream {
+                session_id: Some("s".into()),
+                version: "2025-11-25".into(),
+                call: 2,
+                request: json!(0),
+                last_event_id: Some("0/2".into()),
+            },
+        });
+        let replying = |id: &str, content: serde_json::Value| {
+            let mut chat = chat("delete 7");
+            chat.elicitation = Some(ElicitationReply {
+                elicitation_id: id.into(),
+                action: ElicitAction::Accept,
+                content: serde_json::from_value(content).unwrap(),
+            });
+            chat
+        };
+        let bytes = encode(&asking, &chat("delete 7"), &secrets).unwrap();
+        let resume =
+            |chat: &ChatRequest| resumed(Runner::Edge, Continuation::Paused(bytes.clone()), chat);
+        assert_eq!(
+            resume(&replying("call_1", json!({"year":1997}))).unwrap(),
+            Some(asking.clone())
+        );
+        // Values that fail the form: a coded 400, nothing sent.
+        match resume(&replying("call_1", json!({"year":2001}))) {
+            Err(EdgeError::InvalidElicitation(why)) => assert_eq!(why, "year: not a valid value"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            resume(&replying("call_1", json!({}))),
+            Err(EdgeError::InvalidElicitation(_))
+        ));
+        let foreign = |res: Result<Option<Paused>, EdgeError>| {
+            matches!(res, Err(EdgeError::Continuation(SealError::Foreign)))
+        };
+        // A reply to another call, no reply, approvals instead of a reply.
+        assert!(foreign(resume(&replying("call_9", json!({"year":1997})))));
+        assert!(foreign(resume(&chat("delete 7"))));
+        let mut with_approvals = replying("call_1", json!({"year":1997}));
+        with_approvals.approvals =
+            serde_json::from_str(r#"[{"approval_request_id":"call_1","approve":true}]"#).unwrap();
+        assert!(foreign(resume(&with_approvals)));
+        // A reply to a loop paused for approvals, or with no paused loop at all.
+        let approving = encode(&paused("x"), &chat("delete 7"), &secrets).unwrap();
+        let mut both = replying("call_1", json!({"year":1997}));
+        both.approvals = with_approvals.approvals.clone();
+        assert!(foreign(resumed(
+            Runner::Edge,
+            Continuation::Paused(approving),
+            &both
+        )));
+        assert!(foreign(resumed(
+            Runner::Edge,
+            Continuation::None,
+            &replying("call_1", json!({"year":1997}))
+        )));
     }
 
     #[test]

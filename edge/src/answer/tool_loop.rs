@@ -200,6 +200,10 @@ pub struct Paused {
     pub n_calls: usize,
     /// Bytes of tool output collected.
     pub n_output_bytes: usize,
+    /// The call that waits for the user's answer to a server's question (`waiting` then holds
+    /// the round's calls that wait for approval, asked again after it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elicited: Option<crate::answer::elicit::Elicited>,
 }
 
 impl Paused {
@@ -523,7 +527,24 @@ impl ToolLoop {
             n_tool_rounds: self.n_tool_rounds,
             n_calls: self.n_calls,
             n_output_bytes: self.n_output_bytes,
+            elicited: None,
         }
+    }
+
+    /// Rebuilds a loop paused on a server's question (no decisions to apply): the running
+    /// round's calls keep what they had; the caller finishes the call that asked.
+    pub fn restore(
+        toolbox: Toolbox,
+        limits: Limits,
+        secrets: Vec<String>,
+        paused: &Paused,
+    ) -> Self {
+        let mut tool_loop = Self::new(toolbox, limits, secrets);
+        tool_loop.rounds = paused.rounds.clone();
+        tool_loop.n_tool_rounds = paused.n_tool_rounds;
+        tool_loop.n_calls = paused.n_calls;
+        tool_loop.n_output_bytes = paused.n_output_bytes;
+        tool_loop
     }
 
     /// Rebuilds a paused loop with the user's decisions, which must answer every waiting call

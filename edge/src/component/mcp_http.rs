@@ -8,6 +8,13 @@
 //! server's `notifications/progress` for it are handed to the caller as they arrive, through a
 //! bounded channel (when the caller lags, the newest that do not fit are dropped: the next one
 //! supersedes them).
+//!
+//! The edge declares form and link elicitation. A server's `elicitation/create` on a call's
+//! stream, or a 2026-07-28 `input_required` result, ends the call as [`Called::Asks`] (the
+//! stream is dropped; in those revisions that is not a cancel); [`McpConnection::resume`]
+//! later delivers the user's answer in the same session and reads the call's result
+//! (`crate::answer::elicit` says how, and what it needs from the server). Other requests
+//! from the server are refused with a JSON-RPC error.
 
 use std::time::Duration;
 
@@ -18,11 +25,52 @@ use serde_json::Value;
 use spin_sdk::http::{IncomingResponse, Method, Request, send};
 
 use super::timer::Sleep;
+use crate::answer::elicit::{Asked, Called, Resume};
+use crate::mcp::client::elicitation::{self, Answer, InputRequired};
+use crate::mcp::client::messages::{respond, respond_error};
 use crate::mcp::client::prompts::{self, PromptDef, PromptMessage};
-use crate::mcp::client::results::{Limits, ToolResult, parse_call_result};
+use crate::mcp::client::results::{Limits, parse_call_result};
 use crate::mcp::client::{
-    self as mcp_client, McpError, Progress, ReplyReader, ServerMessage, Session, ToolDef,
+    self as mcp_client, Capabilities, McpError, Progress, ReplyReader, ServerMessage, Session,
+    ToolDef,
 };
+
+/// What the edge tells servers it can do: ask the user (a form, or a link to open).
+const CAPABILITIES: Capabilities = Capabilities {
+    elicitation_form: true,
+    elicitation_url: true,
+    apps: false,
+};
+
+/// Request ids of a rejoined session start above this (the first request used small ones).
+const REJOINED_IDS: u64 = 1 << 20;
+
+/// The first of two reads that succeeds; the other's error only when both fail.
+async fn first_ok<T>(
+    a: impl std::future::Future<Output = Result<T, McpError>>,
+    b: impl std::future::Future<Output = Result<T, McpError>>,
+) -> Result<T, McpError> {
+    match select(std::pin::pin!(a), std::pin::pin!(b)).await {
+        Either::Left((Ok(done), _)) | Either::Right((Ok(done), _)) => Ok(done),
+        Either::Left((Err(_), other)) => other.await,
+        Either::Right((Err(_), other)) => other.await,
+    }
+}
+
+/// What a request's reply held.
+enum Reply {
+    /// The response's `result`.
+    Result(Value),
+    /// An `elicitation/create` came first (only while a call runs).
+    Asks {
+        /// Its JSON-RPC id.
+        request: Value,
+        /// Its params.
+        params: Value,
+        /// The SSE id of the stream's last event read.
+        last_event_id: Option<String>,
+    },
+}
 
 /// An open session with one MCP server.
 pub(super) struct McpConnection {
@@ -48,13 +96,13 @@ impl McpConnection {
         let mut conn = Self {
             url: url.to_owned(),
             authorization,
-            session: Session::default(),
+            session: Session::with_capabilities(CAPABILITIES),
             timeout,
             max_reply_bytes,
             running: None,
         };
-        let id = conn.session.next_id();
-        let (session_id, result) = conn.request(mcp_client::initialize(id), id).await?;
+        let (id, body) = conn.session.initialize();
+        let (session_id, result) = conn.request(body, id).await?;
         conn.session.initialized(session_id, &result);
         conn.notify(mcp_client::initialized()).await?;
         Ok(conn)
@@ -79,25 +127,33 @@ impl McpConnection {
         Ok(tools)
     }
 
-    /// Calls a tool: its parsed result (media within the default size limits), or the failure
-    /// to call at all. The call asks for progress; what the server reports for it goes
-    /// to `progress` while the call runs.
+    /// Calls a tool: its parsed result (media within the default size limits; a tool error has
+    /// `is_error`), the server's question for the user, or the failure to call at all. The
+    /// call asks for progress; what the server reports for it goes to `progress` while the
+    /// call runs.
     pub(super) async fn call(
         &mut self,
         tool: &str,
         arguments: &str,
         progress: Sender<Progress>,
-    ) -> Result<ToolResult, McpError> {
+    ) -> Result<Called, McpError> {
         let id = self.session.next_id();
         let token = format!("pchat-{id}");
         let body = mcp_client::call_tool_with_progress(id, tool, arguments, &token)?;
+        let params = serde_json::from_str::<Value>(&body).map_or(Value::Null, |mut message| {
+            let mut params = message["params"].take();
+            if let Some(params) = params.as_object_mut() {
+                params.remove("_meta");
+            }
+            params
+        });
         self.running = Some(id);
         let answer = self
             .exchange(body, id, Some((token.as_str(), progress)))
             .await;
         self.running = None;
-        let (_, result) = answer?;
-        Ok(parse_call_result(&result, Limits::default()))
+        let (_, reply) = answer?;
+        self.called(id, reply, params)
     }
 
     /// Every prompt the server lists, following `nextCursor` (at most 5 pages).
@@ -131,6 +187,151 @@ impl McpConnection {
         prompts::parse_prompt_messages(&result, Limits::default())
     }
 
+    /// Delivers the user's `answer` to the question a call asked (in the session it asked in)
+    /// and reads the call's outcome, which may be another question. With the stream form the
+    /// call's stream is reopened first (`GET` with `Last-Event-ID`, so nothing sent after the
+    /// answer is lost), then the response is posted; with the retry form the call is repeated.
+    pub(super) async fn resume(
+        url: &str,
+        authorization: Option<String>,
+        (timeout, max_reply_bytes): (Duration, usize),
+        resume: &Resume,
+        answer: &Answer,
+        progress: Sender<Progress>,
+    ) -> Result<Called, McpError> {
+        let (session_id, version) = resume.session();
+        let mut conn = Self {
+            url: url.to_owned(),
+            authorization,
+            session: Session::rejoin(session_id, version, REJOINED_IDS),
+            timeout,
+            max_reply_bytes,
+            running: None,
+        };
+        match resume {
+            Resume::Stream {
+                call,
+                request,
+                last_event_id,
+                ..
+            } => {
+                let last = last_event_id.as_deref().ok_or_else(|| {
+                    McpError::Protocol(
+                        "the server's events have no ids, so its stream cannot be resumed".into(),
+                    )
+                })?;
+                let token = format!("pchat-{call}");
+                // Servers differ in what a reopened stream gets. rmcp sends it what follows,
+                // live, but forgets the call once answered: the stream must be reopened before
+                // the answer goes. The reference server's event store replays only what it
+                // stored before the reopening and sends later events to no stream: reopened
+                // after the answer, it replays the result. So the stream is reopened before
+                // and after the answer, and whichever brings the result wins. Some servers
+                // (rmcp) also replay the event with the given id: the question just answered
+                // is not asked again.
+                let work = async {
+                    let before = conn.reopen(last).await?;
+                    conn.post(respond(request, answer.to_result())).await?;
+                    let token = token.as_str();
+                    let first = conn.read(
+                        before,
+                        *call,
+                        Some((token, progress.clone())),
+                        Some(request),
+                    );
+                    match conn.reopen(last).await {
+                        Ok(after) => {
+                            let second =
+                                conn.read(after, *call, Some((token, progress)), Some(request));
+                            first_ok(first, second).await
+                        }
+                        Err(_) => first.await,
+                    }
+                };
+                let (_, reply) = conn.within_timeout(work).await?;
+                conn.called(*call, reply, Value::Null)
+            }
+            Resume::Retry {
+                params,
+                request_state,
+                key,
+                others,
+                ..
+            } => {
+                let input = InputRequired {
+                    request_state: request_state.clone(),
+                    requests: vec![],
+                    unsupported: vec![],
+                };
+                let mut answers = vec![(key.clone(), answer.clone())];
+                answers.extend(others.iter().map(|k| (k.clone(), Answer::Cancel)));
+                let id = conn.session.next_id();
+                let token = format!("pchat-{id}");
+                let mut retry = input.retry_params(params, &answers);
+                retry["_meta"] = serde_json::json!({ "progressToken": token });
+                let body = serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": retry});
+                let (_, reply) = conn
+                    .exchange(body.to_string(), id, Some((token.as_str(), progress)))
+                    .await?;
+                conn.called(id, reply, params.clone())
+            }
+        }
+    }
+
+    /// A call's reply as its outcome: the result, or the question it asks (`params`: the
+    /// call's, to repeat it after an `input_required`).
+    fn called(&self, call: u64, reply: Reply, params: Value) -> Result<Called, McpError> {
+        let (session_id, version) = (
+            self.session.session_id.clone(),
+            self.session.protocol_version.clone().unwrap_or_default(),
+        );
+        match reply {
+            Reply::Result(result) => {
+                let Some(input) = elicitation::parse_input_required(&result) else {
+                    return Ok(Called::Done(parse_call_result(&result, Limits::default())));
+                };
+                let Some((key, question)) = input.requests.first().cloned() else {
+                    return Err(McpError::Protocol(
+                        "the server asks for input the edge cannot give".into(),
+                    ));
+                };
+                let question_params = result["inputRequests"][&key]["params"].clone();
+                let others = input.requests[1..]
+                    .iter()
+                    .map(|(k, _)| k.clone())
+                    .chain(input.unsupported.iter().cloned())
+                    .collect();
+                Ok(Called::Asks(Box::new(Asked {
+                    question,
+                    params: question_params,
+                    resume: Resume::Retry {
+                        session_id,
+                        version,
+                        params,
+                        request_state: input.request_state,
+                        key,
+                        others,
+                    },
+                })))
+            }
+            Reply::Asks {
+                request,
+                params,
+                last_event_id,
+            } => Ok(Called::Asks(Box::new(Asked {
+                question: elicitation::parse(&params)?,
+                params,
+                resume: Resume::Stream {
+                    session_id,
+                    version,
+                    call,
+                    request,
+                    last_event_id,
+                },
+            }))),
+        }
+    }
+
     /// Tells the server that the tool call the edge stopped waiting for (its future was
     /// dropped: the client went away or a time limit passed) is cancelled, with
     /// `notifications/cancelled`; nothing when no call was left in flight.
@@ -146,50 +347,126 @@ impl McpConnection {
 
     /// Posts a request and reads its response; also returns the `Mcp-Session-Id` header.
     async fn request(&self, body: String, id: u64) -> Result<(Option<String>, Value), McpError> {
-        self.exchange(body, id, None).await
+        match self.exchange(body, id, None).await? {
+            (session_id, Reply::Result(result)) => Ok((session_id, result)),
+            (_, Reply::Asks { .. }) => Err(McpError::Protocol(
+                "the server asked the user outside a tool call".into(),
+            )),
+        }
     }
 
-    /// [`Self::request`], passing on the progress reported for `token` when one is given.
+    /// Posts `body` and reads the reply to request `id` ([`Self::read`]).
     async fn exchange(
         &self,
         body: String,
         id: u64,
-        mut progress: Option<(&str, Sender<Progress>)>,
-    ) -> Result<(Option<String>, Value), McpError> {
-        let exchange = async {
+        progress: Option<(&str, Sender<Progress>)>,
+    ) -> Result<(Option<String>, Reply), McpError> {
+        self.within_timeout(async {
             let response = self.post(body).await?;
-            let header = |name: &str| {
-                response
-                    .headers()
-                    .get(name)
-                    .into_iter()
-                    .next()
-                    .and_then(|v| String::from_utf8(v).ok())
-            };
-            let session_id = header("mcp-session-id");
-            let content_type = header("content-type").unwrap_or_default();
-            let mut reader = ReplyReader::new(id, &content_type, self.max_reply_bytes);
-            let mut stream = response.take_body_stream();
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|_| McpError::Transport)?;
-                let answer = reader.push(&chunk);
-                if let Some((token, sender)) = &mut progress {
-                    for message in reader.take_messages() {
-                        if let ServerMessage::Progress(p) = message
+            self.read(response, id, progress, None).await
+        })
+        .await
+    }
+
+    /// Reads the reply to request `id` (also returns the `Mcp-Session-Id` header). With
+    /// `progress` (a tool call), the progress reported for its token is passed on and an
+    /// `elicitation/create` ends the reading ([`Reply::Asks`]); other requests from the server
+    /// are refused; a request with the id `answered` (already answered) is skipped.
+    async fn read(
+        &self,
+        response: IncomingResponse,
+        id: u64,
+        mut progress: Option<(&str, Sender<Progress>)>,
+        answered: Option<&Value>,
+    ) -> Result<(Option<String>, Reply), McpError> {
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .into_iter()
+                .next()
+                .and_then(|v| String::from_utf8(v).ok())
+        };
+        let session_id = header("mcp-session-id");
+        let content_type = header("content-type").unwrap_or_default();
+        let mut reader = ReplyReader::new(id, &content_type, self.max_reply_bytes);
+        let mut stream = response.take_body_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|_| McpError::Transport)?;
+            let answer = reader.push(&chunk);
+            for message in reader.take_messages() {
+                match message {
+                    ServerMessage::Progress(p) => {
+                        if let Some((token, sender)) = &mut progress
                             && p.is_for(token)
                         {
                             // Full: the caller lags, and a later report supersedes this one.
                             let _ = sender.try_send(p);
                         }
                     }
-                }
-                if let Some(answer) = answer {
-                    return answer.map(|result| (session_id, result));
+                    ServerMessage::Request { id: request, .. } if Some(&request) == answered => {}
+                    ServerMessage::Request {
+                        id: request,
+                        method,
+                        params,
+                    } if method == "elicitation/create" && progress.is_some() => {
+                        if let Err(err) = elicitation::parse(&params) {
+                            let refusal = respond_error(&request, -32602, &err.to_string());
+                            self.post(refusal).await?;
+                            continue;
+                        }
+                        let last_event_id = reader.last_event_id().map(str::to_owned);
+                        return Ok((
+                            session_id,
+                            Reply::Asks {
+                                request,
+                                params,
+                                last_event_id,
+                            },
+                        ));
+                    }
+                    ServerMessage::Request { id: request, .. } => {
+                        let refusal = respond_error(&request, -32601, "not handled by this client");
+                        self.post(refusal).await?;
+                    }
+                    ServerMessage::Notification { .. } => {}
                 }
             }
-            reader.finish().map(|result| (session_id, result))
-        };
-        self.within_timeout(exchange).await
+            if let Some(answer) = answer {
+                return answer.map(|result| (session_id, Reply::Result(result)));
+            }
+        }
+        reader
+            .finish()
+            .map(|result| (session_id, Reply::Result(result)))
+    }
+
+    /// Reopens a call's event stream after the event `last_event_id` (`GET`, `Last-Event-ID`).
+    async fn reopen(&self, last_event_id: &str) -> Result<IncomingResponse, McpError> {
+        let mut request = Request::builder();
+        request.method(Method::Get).uri(self.url.as_str());
+        for (name, value) in self.session.headers(self.authorization.as_deref()) {
+            match name {
+                "content-type" => {}
+                "accept" => {
+                    request.header(name, "text/event-stream");
+                }
+                _ => {
+                    request.header(name, value);
+                }
+            }
+        }
+        request.header("last-event-id", last_event_id);
+        let response: IncomingResponse = send(request.body(Vec::<u8>::new()).build())
+            .await
+            .map_err(|_| McpError::Transport)?;
+        match response.status() {
+            200..=299 => Ok(response),
+            status => Err(McpError::Protocol(format!(
+                "the server could not resume the call's stream (status {status})"
+            ))),
+        }
     }
 
     /// Posts a notification; any 2xx will do.

@@ -6,7 +6,8 @@
 //! ends everything at once (dropping the pending request cancels it). Model rounds go through
 //! the one driver ([`driver::drive`]); MCP sessions are [`McpConnection`]s, one per listed
 //! server, whose replies are read up to `max_mcp_reply_bytes`. A call's progress reports come
-//! through a bounded channel as they arrive. Log lines are scrubbed and escaped.
+//! through a bounded channel as they arrive. A call paused on a server's question is finished in
+//! the session it asked in ([`McpConnection::resume`]). Log lines are scrubbed and escaped.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -21,6 +22,7 @@ use super::driver::{self, Out};
 use super::mcp_http::McpConnection;
 use super::reply::Reply;
 use crate::answer::deadline::{Note, Stop};
+use crate::answer::elicit::Resume;
 use crate::answer::feed::Feed;
 use crate::answer::orchestrate::{self, AnswerIo, CallOutcome, EdgeAnswer};
 use crate::answer::runner;
@@ -28,6 +30,7 @@ use crate::answer::tool_loop::Paused;
 use crate::config::Config;
 use crate::incoming::auth::BearerToken;
 use crate::incoming::continuation::Sealer;
+use crate::mcp::client::elicitation::Answer;
 use crate::mcp::client::{McpError, Progress, ToolDef};
 use crate::redact::{self, Secrets};
 use crate::servers::pomerium::McpServer;
@@ -160,6 +163,30 @@ impl AnswerIo for SpinIo<'_> {
         if let Some(connection) = self.connection(server) {
             let _ = connection.cancel_running(reason).await;
         }
+    }
+
+    async fn resume_call(
+        &mut self,
+        server: &McpServer,
+        resume: &Resume,
+        answer: &Answer,
+        progress: &mut dyn FnMut(Instant, &Progress) -> String,
+    ) -> Result<CallOutcome, Stop> {
+        let authorization = runner::mcp_authorization(self.config, server, self.token);
+        let limits = (
+            Duration::from_millis(self.config.tools.timeout_ms),
+            self.config.bounds.max_reply_bytes,
+        );
+        let (sender, reports) = mpsc::channel(PROGRESS_QUEUE);
+        let call = McpConnection::resume(
+            &server.info.url,
+            authorization,
+            limits,
+            resume,
+            answer,
+            sender,
+        );
+        with_progress(call, reports, progress, &mut self.out).await
     }
 }
 

@@ -1,6 +1,6 @@
 //! Continuations: the ids a stream hands to the browser and a later chat request hands back
-//! (`response_id` of `done` as `previous_response_id`, `approval_request_id`), sealed to the
-//! user who got them ([`crate::incoming::seal`]).
+//! (`response_id` of `done` as `previous_response_id`, `approval_request_id`, `elicitation_id`),
+//! sealed to the user who got them ([`crate::incoming::seal`]).
 //!
 //! Going out, [`Sealer::seal_event`] replaces each id with its sealed form; the provider's own
 //! id never reaches the browser. In edge tool mode the `response_id` of an answer that waits for
@@ -101,6 +101,21 @@ impl Sealer {
                 tool,
                 arguments,
             },
+            StreamEvent::ElicitationRequest {
+                elicitation_id,
+                call_id,
+                message,
+                fields,
+                url,
+            } => StreamEvent::ElicitationRequest {
+                elicitation_id: self
+                    .seal(Purpose::Elicitation, &elicitation_id)
+                    .unwrap_or_default(),
+                call_id,
+                message,
+                fields,
+                url,
+            },
             other => other,
         }
     }
@@ -148,6 +163,9 @@ impl Sealer {
             approval.approval_request_id =
                 self.open(Purpose::ApprovalRequest, &approval.approval_request_id)?;
         }
+        if let Some(reply) = &mut chat.elicitation {
+            reply.elicitation_id = self.open(Purpose::Elicitation, &reply.elicitation_id)?;
+        }
         Ok(res)
     }
 }
@@ -191,6 +209,7 @@ mod tests {
                 approval_request_id: approval_id.into(),
                 approve: true,
             }],
+            elicitation: None,
         }
     }
 
@@ -296,6 +315,65 @@ mod tests {
                 "{err:?}, want {want:?}"
             );
         }
+    }
+
+    #[test]
+    fn an_elicitation_id_opens_only_for_its_user_use_and_time() {
+        use protocol::{ElicitAction, ElicitationReply};
+        let ann = Sealer::new(&config(Some(SECRET)), &user("ann"), NOW).unwrap();
+        let sealed = match ann.seal_event(StreamEvent::ElicitationRequest {
+            elicitation_id: "call_1".into(),
+            call_id: "call_1".into(),
+            message: "Which year?".into(),
+            fields: vec![],
+            url: None,
+        }) {
+            StreamEvent::ElicitationRequest {
+                elicitation_id,
+                call_id,
+                ..
+            } => {
+                assert_eq!(call_id, "call_1");
+                elicitation_id
+            }
+            other => panic!("{other:?}"),
+        };
+        assert!(sealed.starts_with("v1.") && sealed != "call_1");
+        let answering = |id: &str| {
+            let mut chat = continuing("x", "y");
+            chat.previous_response_id = None;
+            chat.approvals.clear();
+            chat.elicitation = Some(ElicitationReply {
+                elicitation_id: id.into(),
+                action: ElicitAction::Decline,
+                content: Default::default(),
+            });
+            chat
+        };
+        let mut chat = answering(&sealed);
+        ann.open_request(&mut chat).unwrap();
+        assert_eq!(chat.elicitation.unwrap().elicitation_id, "call_1");
+        let refused = |sealer: &Sealer, id: &str| {
+            matches!(
+                sealer.open_request(&mut answering(id)),
+                Err(EdgeError::Continuation(_))
+            )
+        };
+        let bob = Sealer::new(&config(Some(SECRET)), &user("bob"), NOW).unwrap();
+        assert!(refused(&bob, &sealed), "another user");
+        let later = Sealer::new(
+            &config(Some(SECRET)),
+            &user("ann"),
+            NOW + CONTINUATION_TTL_SECS + 1,
+        )
+        .unwrap();
+        assert!(refused(&later, &sealed), "expired");
+        assert!(refused(&ann, "call_1"), "unsealed");
+        let tampered = sealed.replacen("v1.", "v1.A", 1);
+        assert!(refused(&ann, &tampered), "tampered");
+        // An approval id is not an elicitation id.
+        let (_, approval) = handed_out(&ann);
+        assert!(refused(&ann, &approval), "another use");
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub enum Purpose {
     ApprovalRequest,
     /// Edge tool mode's pending tool call, held by the browser while the user decides.
     PendingToolCall,
+    /// The id of an `elicitation_request` event (`elicitation_id` when it comes back).
+    Elicitation,
 }
 
 impl Purpose {
@@ -46,7 +48,7 @@ impl Purpose {
     pub fn max_len(self) -> usize {
         match self {
             Self::PendingToolCall => MAX_PENDING_SEALED_LEN,
-            Self::ResponseId | Self::ApprovalRequest => MAX_SEALED_LEN,
+            Self::ResponseId | Self::ApprovalRequest | Self::Elicitation => MAX_SEALED_LEN,
         }
     }
 
@@ -56,6 +58,7 @@ impl Purpose {
             Self::ResponseId => "response_id",
             Self::ApprovalRequest => "approval_request",
             Self::PendingToolCall => "pending_tool_call",
+            Self::Elicitation => "elicitation",
         }
     }
 }

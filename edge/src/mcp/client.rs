@@ -157,6 +157,22 @@ impl Session {
         res
     }
 
+    /// The session of an earlier request, rejoined (no `initialize`): its id and revision;
+    /// new request ids start above `last_id`.
+    pub fn rejoin(session_id: Option<&str>, version: &str, last_id: u64) -> Self {
+        Self {
+            session_id: session_id.map(str::to_owned),
+            protocol_version: Some(version.to_owned()),
+            next_id: last_id,
+            ..Self::default()
+        }
+    }
+
+    /// The last request id used.
+    pub fn last_id(&self) -> u64 {
+        self.next_id
+    }
+
     /// Takes in the `initialize` answer: its `Mcp-Session-Id` header and `result`.
     pub fn initialized(&mut self, session_id: Option<String>, result: &Value) {
         self.session_id = session_id.filter(|s| !s.is_empty());
@@ -311,6 +327,8 @@ pub struct ReplyReader {
     max_bytes: usize,
     /// Messages the server interleaved before the response (bounded).
     messages: Vec<ServerMessage>,
+    /// The SSE id of the last event read (where a resumed stream picks up).
+    last_event_id: Option<String>,
 }
 
 impl ReplyReader {
@@ -327,6 +345,7 @@ impl ReplyReader {
             n_read: 0,
             max_bytes,
             messages: Vec::new(),
+            last_event_id: None,
         }
     }
 
@@ -346,6 +365,9 @@ impl ReplyReader {
             return None;
         };
         for frame in decoder.push(chunk) {
+            if frame.id.is_some() {
+                self.last_event_id = frame.id;
+            }
             let Ok(message) = serde_json::from_str::<Value>(&frame.data) else {
                 continue;
             };
@@ -357,6 +379,11 @@ impl ReplyReader {
             }
         }
         None
+    }
+
+    /// The SSE id of the last event read, if the server numbers its events (resumption).
+    pub fn last_event_id(&self) -> Option<&str> {
+        self.last_event_id.as_deref()
     }
 
     /// The messages the server interleaved since the last call, oldest first.

@@ -122,6 +122,22 @@ pub(crate) const RULES: &[Rule] = &[
         lead: "Here is the count of orders, the slow way:",
         example: None,
     },
+    Rule {
+        // Test-only: northwind's `sales_for_year` without a year asks the user (elicitation).
+        triggers: &[&["sales", "ask me"]],
+        tool: "sales_for_year",
+        arguments: "{}",
+        lead: "Here are the sales for the year you chose:",
+        example: None,
+    },
+    Rule {
+        // Test-only: the reference server's form elicitation.
+        triggers: &[&["elicitation form"]],
+        tool: "trigger-elicitation-request",
+        arguments: "{}",
+        lead: "Here is what the form returned:",
+        example: None,
+    },
 ];
 
 /// A server's label and the names of the tools it listed (after `allowed_tools`).

@@ -17,7 +17,8 @@ use crate::controller::tasks::{open_popup, send};
 use crate::controller::{Controller, Msg};
 use crate::dom::Listener;
 use crate::view::{
-    self, actions, answer, approval, error_box, markdown, prompts, servers, threads, tool_call,
+    self, actions, answer, approval, elicitation, error_box, markdown, prompts, servers, threads,
+    tool_call,
 };
 
 /// Every listener of one instance; `composer` is the text a Send click sends.
@@ -125,6 +126,15 @@ fn clicked(event: &Event, composer: &HtmlTextAreaElement) -> Option<Msg> {
         }
         servers::RELOAD => Some(Msg::LoadServers),
         servers::DISCONNECT => Some(Msg::Disconnect(attr("data-server-id")?)),
+        elicitation::ACCEPT | elicitation::DECLINE | elicitation::CANCEL => Some(Msg::Elicit {
+            id: attr("data-elicitation-id")?,
+            action: match attr("data-action")?.as_str() {
+                elicitation::ACCEPT => protocol::ElicitAction::Accept,
+                elicitation::DECLINE => protocol::ElicitAction::Decline,
+                _ => protocol::ElicitAction::Cancel,
+            },
+            values: elicitation::values(&button),
+        }),
         approval::ALLOW => Some(Msg::Decide {
             id: attr("data-approval-id")?,
             approve: true,

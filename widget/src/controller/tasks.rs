@@ -145,6 +145,13 @@ pub(crate) fn open_popup(url: &str) -> bool {
         .is_some()
 }
 
+/// Opens `url` (an `http(s)` link the user accepted) in a new tab that cannot reach this page.
+pub(crate) fn open_link(url: &str) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.open_with_url_and_target_and_features(url, "_blank", "noopener,noreferrer");
+    }
+}
+
 /// Milliseconds since the epoch.
 pub(crate) fn now() -> f64 {
     js_sys::Date::now()

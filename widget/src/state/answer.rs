@@ -25,6 +25,8 @@ pub(crate) struct Answer {
     pub(crate) tool_calls: Vec<ToolCall>,
     /// Tool calls the model asked the user to approve, in order.
     pub(crate) approvals: Vec<Approval>,
+    /// Questions servers asked the user during tool calls, in order.
+    pub(crate) asks: Vec<super::elicitation::Ask>,
     /// Whether the answer is still coming.
     pub(crate) status: AnswerStatus,
     /// Tokens and timings from the last `done` (not stored with the thread).
@@ -215,6 +217,26 @@ impl Answer {
                     });
                 }
             }
+            StreamEvent::ElicitationRequest {
+                elicitation_id,
+                call_id,
+                message,
+                fields,
+                url,
+            } => {
+                if !self.asks.iter().any(|a| a.id == elicitation_id) {
+                    self.asks.push(super::elicitation::Ask {
+                        id: elicitation_id,
+                        call_id,
+                        message,
+                        fields,
+                        url,
+                        reply: None,
+                        sent: false,
+                        invalid: None,
+                    });
+                }
+            }
             StreamEvent::Error(error) => self.fail(error),
             StreamEvent::Done { response_id, usage } => {
                 self.settle_calls();
@@ -222,7 +244,8 @@ impl Answer {
                 if response_id.is_some() {
                     self.response_id = response_id;
                 }
-                let open = self.approvals.iter().any(|a| !a.sent);
+                let open =
+                    self.approvals.iter().any(|a| !a.sent) || self.asks.iter().any(|a| !a.sent);
                 self.status = match (open, &self.response_id) {
                     (false, _) => AnswerStatus::Complete,
                     (true, Some(_)) => AnswerStatus::AwaitingApproval,
@@ -238,6 +261,9 @@ impl Answer {
 
     /// The answer failed with `error`.
     pub(crate) fn fail(&mut self, error: ApiError) {
+        for ask in &mut self.asks {
+            ask.sent = true;
+        }
         self.settle_calls();
         self.status = AnswerStatus::Failed(error);
     }
@@ -254,8 +280,11 @@ impl Answer {
 
     /// Marks calls still running as failed: once the answer has ended, they never finish.
     pub(crate) fn settle_calls(&mut self) {
+        let asks = &self.asks;
         for call in &mut self.tool_calls {
-            if call.status == CallStatus::Running {
+            // A call waiting for the user's answer goes on when the answer continues.
+            let asking = asks.iter().any(|a| !a.sent && a.call_id == call.call_id);
+            if call.status == CallStatus::Running && !asking {
                 call.status = CallStatus::Failed(CALL_UNFINISHED.to_owned());
             }
         }
@@ -268,6 +297,9 @@ impl Answer {
                 approval.expired = true;
                 approval.sent = true;
             }
+        }
+        for ask in &mut self.asks {
+            ask.sent = true;
         }
         if self.status == AnswerStatus::AwaitingApproval {
             self.status = AnswerStatus::Complete;

@@ -111,6 +111,16 @@ pub(crate) enum Msg {
         /// Ticked.
         on: bool,
     },
+    /// The user answered a server's question (Submit, Decline or Cancel), with what the form's
+    /// controls hold.
+    Elicit {
+        /// The `elicitation_id`.
+        id: String,
+        /// What the user did.
+        action: protocol::ElicitAction,
+        /// The form's values.
+        values: Vec<(String, crate::state::elicitation::Entered)>,
+    },
     /// The user allowed or denied a tool call.
     Decide {
         /// The approval request's id.
@@ -242,6 +252,8 @@ pub(crate) enum Effect {
     UpdateJump,
     /// Show tool call `.0`'s whole result.
     ShowAll(String),
+    /// Open a page a server asked the user to visit (an `http(s)` link the user accepted).
+    OpenLink(String),
     /// Fit the launcher panel to the visual viewport (height, top).
     FitViewport(i32, i32),
     /// Forget the conversation's DOM (another conversation comes next).

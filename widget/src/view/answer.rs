@@ -19,6 +19,7 @@ use crate::dom;
 use crate::i18n::{self, Strings};
 use crate::state::{Answer, AnswerStatus, ToolList};
 use crate::view::approval::ApprovalView;
+use crate::view::elicitation::ElicitationView;
 use crate::view::error_box::{self, Actions};
 use crate::view::markdown::MarkdownView;
 use crate::view::tool_call::{self, ToolCallView};
@@ -51,6 +52,7 @@ pub(crate) struct AnswerView {
     lists: Vec<(Element, Option<ToolList>)>,
     calls: Vec<ToolCallView>,
     approvals: Vec<ApprovalView>,
+    asks: Vec<ElicitationView>,
     text_root: Element,
     text: MarkdownView,
     end: Option<Element>,
@@ -110,6 +112,7 @@ impl AnswerView {
             lists: Vec::new(),
             calls: Vec::new(),
             approvals: Vec::new(),
+            asks: Vec::new(),
             text: MarkdownView::new(text_root.clone()),
             text_root,
             end: None,
@@ -171,6 +174,7 @@ impl AnswerView {
         self.lists.clear();
         self.calls.clear();
         self.approvals.clear();
+        self.asks.clear();
         self.text.reset();
     }
 
@@ -204,6 +208,18 @@ impl AnswerView {
             }
             let streaming = answer.status == AnswerStatus::Streaming;
             self.approvals[i].render(doc, approval, open, streaming, s);
+        }
+        for (i, ask) in answer.asks.iter().enumerate() {
+            if i == self.asks.len() {
+                let card = self
+                    .calls
+                    .iter()
+                    .find(|c| c.call_id().as_deref() == Some(&ask.call_id));
+                let parent = card.map_or(&self.activity, ToolCallView::root);
+                self.asks.push(ElicitationView::new(doc, parent, ask, s));
+            }
+            let streaming = answer.status == AnswerStatus::Streaming;
+            self.asks[i].render(ask, open, streaming, s);
         }
     }
 

@@ -39,19 +39,13 @@ impl ApprovalView {
         server_name: &str,
         s: &Strings,
     ) -> Self {
-        let root = dom::child(
+        let root = card::root(
             doc,
             parent,
-            "div",
-            &[
-                ("class", "card approval"),
-                ("part", "approval"),
-                ("data-role", "approval"),
-                ("data-approval-id", &approval.id),
-                ("data-server", &approval.server),
-                ("data-tool", &approval.tool),
-                ("role", "group"),
-            ],
+            ("div", "approval"),
+            (&approval.server, &approval.tool),
+            ("data-approval-id", &approval.id),
+            ("role", "group"),
         );
         let title = fill(s.approval, &[&approval.tool, server_name]);
         dom::set(&root, "aria-label", &title);

@@ -49,19 +49,13 @@ impl ToolCallView {
         server_name: &str,
         s: &Strings,
     ) -> Self {
-        let root = dom::child(
+        let root = card::root(
             doc,
             parent,
-            "details",
-            &[
-                ("class", "card tool-call"),
-                ("part", "tool-call"),
-                ("data-role", "tool-call"),
-                ("data-call-id", &call.call_id),
-                ("data-server", &call.server),
-                ("data-tool", &call.tool),
-                ("data-status", "running"),
-            ],
+            ("details", "tool-call"),
+            (&call.server, &call.tool),
+            ("data-call-id", &call.call_id),
+            ("data-status", "running"),
         );
         let summary = dom::child(doc, &root, "summary", &[]);
         dom::text_child(doc, &summary, "span", &[("class", "name")], &call.tool);
@@ -223,6 +217,11 @@ impl ToolCallView {
                 button.remove();
             }
         }
+    }
+
+    /// The card itself (a server's question about the call goes inside).
+    pub(crate) fn root(&self) -> &Element {
+        &self.root
     }
 
     /// The call's id.

@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::*;
 use crate::answer::deadline::Deadlines;
+use crate::answer::elicit;
 use crate::answer::runner::Runner;
 use crate::incoming::identity::Identity;
 use crate::mcp::client::ToolHints;
@@ -56,6 +57,8 @@ struct FakeIo {
     calls: Vec<(String, String, String)>,
     /// (server, reason) of each call called off.
     cancelled: Vec<(String, String)>,
+    /// (server, where, answer) of each reply delivered to a paused call.
+    resumed: Vec<(String, Resume, Answer)>,
 }
 
 impl FakeIo {
@@ -69,6 +72,7 @@ impl FakeIo {
             call: VecDeque::new(),
             calls: Vec::new(),
             cancelled: Vec::new(),
+            resumed: Vec::new(),
         }
     }
 
@@ -143,6 +147,21 @@ impl AnswerIo for FakeIo {
     async fn cancel_call(&mut self, server: &str, reason: &str) {
         self.cancelled.push((server.to_owned(), reason.to_owned()));
     }
+
+    async fn resume_call(
+        &mut self,
+        server: &McpServer,
+        resume: &Resume,
+        answer: &Answer,
+        _progress: &mut dyn FnMut(Instant, &Progress) -> String,
+    ) -> Result<CallOutcome, Stop> {
+        self.resumed
+            .push((server.info.id.clone(), resume.clone(), answer.clone()));
+        match self.call.pop_front().expect("a call was scripted") {
+            CallScript::Answer(_, outcome) => Ok(outcome),
+            CallScript::Stop(stop) => Err(stop),
+        }
+    }
 }
 
 fn tool() -> ToolDef {
@@ -199,6 +218,7 @@ fn chat() -> ChatRequest {
         model: None,
         previous_response_id: None,
         approvals: vec![],
+        elicitation: None,
     }
 }
 
@@ -272,8 +292,10 @@ fn a_tool_job_runs_between_two_rounds_and_its_result_goes_back_to_the_model() {
     let (config, chat, servers) = (config(&[]), chat(), [server()]);
     let sealer = sealer(&config);
     let mut io = FakeIo::new(&[call_round("call_a"), text_round("1996: 42")]);
-    io.call
-        .push_back(CallScript::Answer(vec![], Ok(text_result("rows: 42"))));
+    io.call.push_back(CallScript::Answer(
+        vec![],
+        Ok(Called::Done(text_result("rows: 42"))),
+    ));
     block_on(run(answer(&config, &chat, &servers, &sealer), &mut io)).unwrap();
     let events = io.events();
     let kinds: Vec<&str> = events.iter().map(|e| e.kind().as_str()).collect();
@@ -329,7 +351,8 @@ fn a_rich_results_parts_go_to_the_widget_and_its_note_to_the_model() {
         &json!({"content":[{"type":"text","text":"chart"},{"type":"image","data":png,"mimeType":"image/png"}]}),
         crate::mcp::client::results::Limits::default(),
     );
-    io.call.push_back(CallScript::Answer(vec![], Ok(result)));
+    io.call
+        .push_back(CallScript::Answer(vec![], Ok(Called::Done(result))));
     block_on(run(answer(&config, &chat, &servers, &sealer), &mut io)).unwrap();
     let parts = io
         .events()
@@ -368,7 +391,7 @@ fn a_running_calls_progress_goes_out_before_its_result_coalesced() {
             (50, report(2.0, "two")),
             (300, report(5.0, "five")),
         ],
-        Ok(text_result("rows")),
+        Ok(Called::Done(text_result("rows"))),
     ));
     block_on(run(answer(&config, &chat, &servers, &sealer), &mut io)).unwrap();
     let events = io.events();
@@ -438,8 +461,10 @@ fn a_call_that_needs_approval_pauses_and_runs_first_when_resumed() {
     let continuation = sealer.open_request(&mut next).unwrap();
     let resumed = pending::resumed(Runner::Edge, continuation, &next).unwrap();
     let mut io = FakeIo::new(&[text_round("42")]);
-    io.call
-        .push_back(CallScript::Answer(vec![], Ok(text_result("rows"))));
+    io.call.push_back(CallScript::Answer(
+        vec![],
+        Ok(Called::Done(text_result("rows"))),
+    ));
     let answer = EdgeAnswer {
         paused: resumed,
         ..answer(&config, &next, &servers, &sealer)
@@ -505,8 +530,10 @@ fn a_model_that_keeps_asking_for_tools_ends_with_tool_rounds_exceeded() {
     let (config, chat, servers) = (config(&[("max_tool_rounds", "1")]), chat(), [server()]);
     let sealer = sealer(&config);
     let mut io = FakeIo::new(&[call_round("call_a"), call_round("call_b")]);
-    io.call
-        .push_back(CallScript::Answer(vec![], Ok(text_result("rows"))));
+    io.call.push_back(CallScript::Answer(
+        vec![],
+        Ok(Called::Done(text_result("rows"))),
+    ));
     block_on(run(answer(&config, &chat, &servers, &sealer), &mut io)).unwrap();
     let events = io.events();
     assert_eq!(
@@ -557,4 +584,166 @@ fn a_listing_that_fails_or_times_out_ends_the_answer_before_any_round() {
     block_on(run(answer(&config, &chat, &servers, &sealer), &mut io)).unwrap_err();
     assert_eq!(codes(&io.events()), [ErrorCode::AnswerTimeout]);
     assert!(io.bodies.is_empty());
+}
+
+/// The server's question of `sales_for_year`, on the call's stream.
+fn year_question() -> CallOutcome {
+    let params = json!({"message": "Which year?", "requestedSchema": {"type": "object",
+        "properties": {"year": {"type": "integer", "minimum": 1996, "maximum": 1998}},
+        "required": ["year"]}});
+    Ok(Called::Asks(Box::new(elicit::Asked {
+        question: crate::mcp::client::elicitation::parse(&params).unwrap(),
+        params,
+        resume: Resume::Stream {
+            session_id: Some("sess-1".into()),
+            version: "2025-11-25".into(),
+            call: 3,
+            request: json!(0),
+            last_event_id: Some("1/1".into()),
+        },
+    })))
+}
+
+/// Runs a first answer that pauses on [`year_question`]: its events, the sealed elicitation id
+/// and the sealed paused state.
+fn pause_on_a_question(
+    config: &Config,
+    chat: &ChatRequest,
+    servers: &[McpServer],
+    sealer: &Sealer,
+) -> (Vec<StreamEvent>, String, String) {
+    let mut io = FakeIo::new(&[call_round("call_a")]);
+    io.call
+        .push_back(CallScript::Answer(vec![], year_question()));
+    block_on(run(answer(config, chat, servers, sealer), &mut io)).unwrap();
+    let events = io.events();
+    let (id, state) = match events.as_slice() {
+        [
+            ..,
+            StreamEvent::ElicitationRequest { elicitation_id, .. },
+            StreamEvent::Done {
+                response_id: Some(state),
+                ..
+            },
+        ] => (elicitation_id.clone(), state.clone()),
+        other => panic!("not paused on the question: {other:?}"),
+    };
+    (events, id, state)
+}
+
+/// The request that continues `chat` with `reply`, opened and checked as the component does:
+/// the request and the paused loop it resumes.
+fn replying(
+    chat: &ChatRequest,
+    state: &str,
+    reply: serde_json::Value,
+    sealer: &Sealer,
+) -> (ChatRequest, Option<Paused>) {
+    let mut next = chat.clone();
+    next.previous_response_id = Some(state.to_owned());
+    next.elicitation = serde_json::from_value(reply).unwrap();
+    let continuation = sealer.open_request(&mut next).unwrap();
+    let paused = pending::resumed(Runner::Edge, continuation, &next).unwrap();
+    (next, paused)
+}
+
+#[test]
+fn a_question_pauses_the_answer_and_the_reply_finishes_the_call() {
+    let (config, chat, servers) = (config(&[]), chat(), [server()]);
+    let sealer = sealer(&config);
+    let (events, id, state) = pause_on_a_question(&config, &chat, &servers, &sealer);
+    let Some(StreamEvent::ElicitationRequest {
+        call_id,
+        message,
+        fields,
+        url: None,
+        ..
+    }) = events.iter().rev().nth(1)
+    else {
+        panic!("{events:?}");
+    };
+    assert_eq!(
+        (call_id.as_str(), message.as_str()),
+        ("call_a", "Which year?")
+    );
+    assert_eq!(fields[0].name, "year");
+    assert!(id.starts_with("v1.") && state.starts_with("v1."));
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, StreamEvent::ToolCallResult { .. }))
+    );
+    assert!(!state.contains("pom_mat_te"));
+
+    // The continuation: the sealed ids come back with the user's values.
+    let reply = json!({"elicitation_id": id, "action": "accept", "content": {"year": 1997}});
+    let (next, paused) = replying(&chat, &state, reply, &sealer);
+    assert!(paused.as_ref().is_some_and(|p| p.elicited.is_some()));
+    let mut io = FakeIo::new(&[text_round("1997: 617085.2")]);
+    io.call.push_back(CallScript::Answer(
+        vec![],
+        Ok(Called::Done(text_result("1997 rows"))),
+    ));
+    let mut resumed = answer(&config, &next, &servers, &sealer);
+    resumed.paused = paused;
+    block_on(run(resumed, &mut io)).unwrap();
+    assert!(io.calls.is_empty(), "the call is not made again");
+    let [(server, Resume::Stream { session_id, .. }, Answer::Accept(content))] =
+        io.resumed.as_slice()
+    else {
+        panic!("{:?}", io.resumed);
+    };
+    assert_eq!(server, "northwind");
+    assert_eq!(session_id.as_deref(), Some("sess-1"));
+    assert_eq!(content["year"], 1997);
+    let events = io.events();
+    assert!(events.iter().any(|e| matches!(e,
+        StreamEvent::ToolCallResult { call_id, output, .. } if call_id == "call_a" && output == "1997 rows")));
+    assert!(
+        matches!(
+            events.last(),
+            Some(StreamEvent::Done {
+                response_id: None,
+                ..
+            })
+        ),
+        "{events:?}"
+    );
+    assert!(
+        io.bodies[0].contains("1997 rows"),
+        "the result goes to the model"
+    );
+}
+
+#[test]
+fn a_question_asked_again_pauses_again_without_a_model_round() {
+    let (config, chat, servers) = (config(&[]), chat(), [server()]);
+    let sealer = sealer(&config);
+    let (_, id, state) = pause_on_a_question(&config, &chat, &servers, &sealer);
+    let reply = json!({"elicitation_id": id, "action": "decline"});
+    let (next, paused) = replying(&chat, &state, reply, &sealer);
+    let mut resumed = answer(&config, &next, &servers, &sealer);
+    resumed.paused = paused;
+    // The server asks again after the reply.
+    let mut io = FakeIo::new(&[]);
+    io.call
+        .push_back(CallScript::Answer(vec![], year_question()));
+    block_on(run(resumed, &mut io)).unwrap();
+    assert!(matches!(io.resumed[0].2, Answer::Decline));
+    assert!(
+        matches!(
+            io.events().as_slice(),
+            [
+                ..,
+                StreamEvent::ElicitationRequest { .. },
+                StreamEvent::Done {
+                    response_id: Some(_),
+                    ..
+                }
+            ]
+        ),
+        "{:?}",
+        io.events()
+    );
+    assert!(io.bodies.is_empty(), "no model round while the call waits");
 }

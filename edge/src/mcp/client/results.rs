@@ -168,6 +168,18 @@ pub fn parse_part(block: &Value, limits: Limits) -> Part {
 }
 
 impl ToolResult {
+    /// A failure the edge reports in the tool's place, as a tool error the model reads.
+    pub fn error(text: impl Into<String>) -> Self {
+        Self {
+            parts: vec![Part {
+                kind: PartKind::Text(text.into()),
+                for_model: true,
+            }],
+            structured: None,
+            is_error: true,
+        }
+    }
+
     /// The model's view of the result (see the module doc).
     pub fn model_text(&self) -> String {
         let has_text = self
