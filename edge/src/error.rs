@@ -78,6 +78,16 @@ pub enum EdgeError {
         "the edge's setting {0} is missing or invalid, so this request is refused; see /api/health"
     )]
     InvalidConfiguration(&'static str),
+    /// An MCP App asked for a tool its server's policy, or the tool's visibility, keeps from
+    /// apps (or that the server does not list).
+    #[error("the app may not call the tool {0:?}")]
+    ToolNotAllowed(String),
+    /// An MCP App asked for a tool that needs the user's approval.
+    #[error("the tool {0:?} needs the user's approval, so an app may not call it")]
+    ToolNeedsApproval(String),
+    /// Talking to an MCP server for an app's call failed.
+    #[error("{0}")]
+    McpServer(crate::mcp::client::McpError),
     /// Neither `OPENAI_API_KEY` nor `OPENAI_BASE_URL` is set.
     #[error(
         "no model provider is configured: set OPENAI_API_KEY (and optionally OPENAI_BASE_URL for an OpenAI-compatible server) in the edge's environment"
@@ -110,6 +120,12 @@ impl EdgeError {
             Self::ProviderNotConfigured => ErrorCode::ProviderNotConfigured,
             Self::Continuation(_) => ErrorCode::InvalidContinuation,
             Self::InvalidConfiguration(_) => ErrorCode::InvalidConfiguration,
+            Self::ToolNotAllowed(_) => ErrorCode::ToolNotAllowed,
+            Self::ToolNeedsApproval(_) => ErrorCode::ToolNeedsApproval,
+            Self::McpServer(crate::mcp::client::McpError::TooLarge(_)) => {
+                ErrorCode::UpstreamTooLarge
+            }
+            Self::McpServer(_) => ErrorCode::McpServerUnreachable,
         }
     }
 
@@ -118,6 +134,10 @@ impl EdgeError {
         match self {
             Self::PomeriumUnreachable | Self::PomeriumMalformed => true,
             Self::PomeriumStatus(status) => *status >= 500,
+            Self::McpServer(err) => matches!(
+                err,
+                crate::mcp::client::McpError::Transport | crate::mcp::client::McpError::Timeout(_)
+            ),
             _ => false,
         }
     }
@@ -176,6 +196,21 @@ mod tests {
             EdgeError::Continuation(crate::incoming::seal::SealError::Foreign),
             403,
             "invalid_continuation",
+        );
+        check(
+            EdgeError::ToolNotAllowed("drop_table".into()),
+            403,
+            "tool_not_allowed",
+        );
+        check(
+            EdgeError::ToolNeedsApproval("send_mail".into()),
+            403,
+            "tool_needs_approval",
+        );
+        check(
+            EdgeError::McpServer(crate::mcp::client::McpError::TooLarge(9)),
+            502,
+            "upstream_too_large",
         );
         check(
             EdgeError::InvalidConfiguration("seal_secret"),

@@ -1,10 +1,11 @@
 //! MCP in edge tool mode: the I/O-free client core ([`client`]: messages, versions, progress,
 //! rich results, elicitation, prompts, MCP Apps) and the toolbox that offers MCP tools to the
-//! model ([`toolbox`]). The wasi transport is `component/mcp_http.rs`; tests drive the same core
+//! model ([`toolbox`]), and which tools link MCP App views ([`views`]). The wasi transport is `component/mcp_http.rs`; tests drive the same core
 //! over a native transport (`testkit::mcp`).
 
 pub mod client;
 pub mod toolbox;
+pub mod views;
 
 use protocol::{ApiError, ErrorCode};
 

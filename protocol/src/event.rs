@@ -93,6 +93,19 @@ pub enum StreamEvent {
         /// The call's JSON arguments, in full.
         arguments: String,
     },
+    /// An MCP App view for a finished call whose tool names one (`_meta.ui.resourceUri`; edge
+    /// tool mode only): the HTML the widget renders in a sandboxed frame, and the sealed handle
+    /// through which the view may call its server's tools (`POST /api/app/tool-call`).
+    AppView {
+        /// The call whose tool links the view.
+        call_id: String,
+        /// The `ui://` resource it was read from.
+        uri: String,
+        /// The view's HTML document (at most [`crate::apps::MAX_APP_VIEW_BYTES`]).
+        html: String,
+        /// Sealed to the user: the server and tool the view belongs to.
+        handle: String,
+    },
     /// The answer failed; last event of the stream.
     Error(ApiError),
     /// The answer is complete; last event of the stream.
@@ -131,6 +144,8 @@ pub enum EventKind {
     ToolProgress,
     /// [`StreamEvent::ApprovalRequest`].
     ApprovalRequest,
+    /// [`StreamEvent::AppView`].
+    AppView,
     /// [`StreamEvent::Error`].
     Error,
     /// [`StreamEvent::Done`].
@@ -231,6 +246,12 @@ pub enum ErrorCode {
     /// A setting of the edge does not parse or is missing, and the request needs it (the message
     /// names the setting; `/api/health` lists the problem).
     InvalidConfiguration,
+    /// An MCP App asked to call a tool that the server's policy or the tool's visibility does
+    /// not let an app call.
+    ToolNotAllowed,
+    /// An MCP App asked to call a tool that needs the user's approval (apps may call only
+    /// tools that run without it).
+    ToolNeedsApproval,
     /// The browser could not reach the edge at all (set by the widget, never sent by the edge).
     NetworkError,
     /// The runtime in front of the edge refused the request before the edge ran: its instance
@@ -271,6 +292,7 @@ impl StreamEvent {
             Self::ToolCallFailed { .. } => EventKind::ToolCallFailed,
             Self::ToolProgress { .. } => EventKind::ToolProgress,
             Self::ApprovalRequest { .. } => EventKind::ApprovalRequest,
+            Self::AppView { .. } => EventKind::AppView,
             Self::Error(_) => EventKind::Error,
             Self::Done { .. } => EventKind::Done,
         }
@@ -302,7 +324,10 @@ impl ErrorCode {
         match self {
             Self::Unauthorized => 401,
             Self::BadRequest | Self::UnknownServer | Self::ModelNotAllowed => 400,
-            Self::Forbidden | Self::InvalidContinuation => 403,
+            Self::Forbidden
+            | Self::InvalidContinuation
+            | Self::ToolNotAllowed
+            | Self::ToolNeedsApproval => 403,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::ProviderTimeout | Self::AnswerTimeout => 504,

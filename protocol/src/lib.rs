@@ -5,6 +5,7 @@
 //!
 //! | module | owns |
 //! |---|---|
+//! | [`apps`] | MCP Apps: a view's tool call through the edge, and the bounds of views |
 //! | [`chat`] | the chat request: structured turns, server ids, optional model |
 //! | [`servers`] | the list of MCP servers the edge offers to the widget |
 //! | [`event`] | the stream events and the error shape with its stable codes |
@@ -23,6 +24,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod apps;
 pub mod chat;
 pub mod event;
 pub mod identity;
@@ -31,6 +33,7 @@ pub mod servers;
 pub mod sse;
 pub mod usage;
 
+pub use apps::{AppToolCall, AppToolResult};
 pub use chat::{ApprovalDecision, ChatRequest, RequestError, Role, Turn};
 pub use event::{ApiError, ErrorCode, ErrorResponse, EventKind, StreamEvent, ToolStatus};
 pub use identity::Identity;

@@ -62,6 +62,8 @@ wire_names!(ErrorCode {
     UpstreamTooLarge => "upstream_too_large",
     InvalidContinuation => "invalid_continuation",
     InvalidConfiguration => "invalid_configuration",
+    ToolNotAllowed => "tool_not_allowed",
+    ToolNeedsApproval => "tool_needs_approval",
     NetworkError => "network_error",
     EdgeBusy => "edge_busy",
     Internal => "internal",
@@ -79,6 +81,7 @@ wire_names!(EventKind {
     ToolCallFailed => "tool_call_failed",
     ToolProgress => "tool_progress",
     ApprovalRequest => "approval_request",
+    AppView => "app_view",
     Error => "error",
     Done => "done",
 });
@@ -176,6 +179,12 @@ mod tests {
                 server: s("s"),
                 tool: s("t"),
                 arguments: s("{}"),
+            },
+            EventKind::AppView => StreamEvent::AppView {
+                call_id: s("c"),
+                uri: s("ui://s/v"),
+                html: s("<p>"),
+                handle: s("h"),
             },
             EventKind::Error => StreamEvent::error(ErrorCode::Internal, "m", false),
             EventKind::Done => StreamEvent::Done {

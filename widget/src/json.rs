@@ -134,6 +134,12 @@ pub(crate) fn decode_event(data: &str) -> Option<StreamEvent> {
             tool: s("tool")?,
             arguments: s("arguments")?,
         },
+        EventKind::AppView => StreamEvent::AppView {
+            call_id: s("call_id")?,
+            uri: s("uri")?,
+            html: s("html")?,
+            handle: s("handle")?,
+        },
         EventKind::Error => StreamEvent::Error(decode_error(&v)?),
         EventKind::Done => StreamEvent::Done {
             response_id: s("response_id"),
@@ -346,6 +352,12 @@ mod tests {
                 call_id: "c1".into(),
                 percent: None,
                 message: None,
+            },
+            StreamEvent::AppView {
+                call_id: "c1".into(),
+                uri: "ui://northwind/chart".into(),
+                html: "<p>\"chart\"</p>".into(),
+                handle: "v1.x.1.y".into(),
             },
             StreamEvent::ApprovalRequest {
                 approval_request_id: "mcpr_1".into(),

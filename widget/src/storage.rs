@@ -444,6 +444,7 @@ fn decode_answer(v: &JsValue) -> Option<Answer> {
                         _ => CallStatus::Failed(out),
                     },
                     progress: None,
+                    app: None,
                 })
             })
             .collect(),

@@ -18,8 +18,9 @@ use serde_json::Value;
 use spin_sdk::http::{IncomingResponse, Method, Request, send};
 
 use super::timer::Sleep;
+use crate::mcp::client::apps::{self, AppView, ToolEntry};
 use crate::mcp::client::{
-    self as mcp_client, McpError, Progress, ReplyReader, ServerMessage, Session, ToolDef,
+    self as mcp_client, Capabilities, McpError, Progress, ReplyReader, ServerMessage, Session,
 };
 
 /// An open session with one MCP server.
@@ -36,7 +37,7 @@ pub(super) struct McpConnection {
 }
 
 impl McpConnection {
-    /// `initialize`, then `notifications/initialized`.
+    /// `initialize` (declaring MCP Apps views), then `notifications/initialized`.
     pub(super) async fn open(
         url: &str,
         authorization: Option<String>,
@@ -52,14 +53,19 @@ impl McpConnection {
             running: None,
         };
         let id = conn.session.next_id();
-        let (session_id, result) = conn.request(mcp_client::initialize(id), id).await?;
+        let capabilities = Capabilities {
+            apps: true,
+            ..Capabilities::default()
+        };
+        let initialize = mcp_client::versions::initialize_with(id, &capabilities);
+        let (session_id, result) = conn.request(initialize, id).await?;
         conn.session.initialized(session_id, &result);
         conn.notify(mcp_client::initialized()).await?;
         Ok(conn)
     }
 
-    /// Every tool the server lists, following `nextCursor` (at most 20 pages).
-    pub(super) async fn list_tools(&mut self) -> Result<Vec<ToolDef>, McpError> {
+    /// Every tool the server lists with its title and MCP App view (at most 20 pages).
+    pub(super) async fn list_tool_entries(&mut self) -> Result<Vec<ToolEntry>, McpError> {
         let mut tools = Vec::new();
         let mut cursor: Option<String> = None;
         for _ in 0..20 {
@@ -67,7 +73,7 @@ impl McpConnection {
             let (_, result) = self
                 .request(mcp_client::list_tools(id, cursor.as_deref()), id)
                 .await?;
-            let (page, next) = mcp_client::parse_tools(&result)?;
+            let (page, next) = apps::parse_tool_entries(&result)?;
             tools.extend(page);
             match next {
                 Some(next) => cursor = Some(next),
@@ -75,6 +81,32 @@ impl McpConnection {
             }
         }
         Ok(tools)
+    }
+
+    /// Reads the MCP App view `uri` (`resources/read`): only HTML of the app MIME type, at
+    /// most `max_bytes`.
+    pub(super) async fn read_app_view(
+        &mut self,
+        uri: &str,
+        max_bytes: usize,
+    ) -> Result<AppView, McpError> {
+        let id = self.session.next_id();
+        let (_, result) = self.request(apps::read_resource(id, uri), id).await?;
+        apps::parse_app_view(&result, uri, max_bytes)
+    }
+
+    /// Calls a tool for an MCP App view: the whole `CallToolResult`.
+    pub(super) async fn call_for_app(
+        &mut self,
+        tool: &str,
+        arguments: &str,
+    ) -> Result<Value, McpError> {
+        let id = self.session.next_id();
+        let body = mcp_client::call_tool(id, tool, arguments)?;
+        self.running = Some(id);
+        let answer = self.request(body, id).await;
+        self.running = None;
+        Ok(answer?.1)
     }
 
     /// Calls a tool: `Ok(Ok(text))`, `Ok(Err(text))` for a tool error (`isError`), or the

@@ -36,6 +36,7 @@ use crate::incoming::auth::BearerToken;
 use crate::incoming::continuation::Sealer;
 use crate::mcp::client::{McpError, Progress};
 use crate::mcp::toolbox::Toolbox;
+use crate::mcp::views::{self, ViewLinks};
 use crate::mcp::{self};
 use crate::providers::tools::{self, StreamDecoder};
 use crate::redact::{self, Secrets};
@@ -172,7 +173,7 @@ impl Answer<'_> {
         out: &mut Out,
         tool_loop: &mut Option<ToolLoop>,
     ) -> Result<(), Ended> {
-        let (toolbox, mut connections) = self.list_tools(servers, out).await?;
+        let (toolbox, mut connections, links) = self.list_tools(servers, out).await?;
         let limits = Limits::from_config(self.config);
         let mut resuming = paused.is_some();
         let (new_loop, mut jobs, events) = match paused {
@@ -240,10 +241,15 @@ impl Answer<'_> {
                     }
                     None => Err("the tool's server is not connected".to_owned()),
                 };
+                let finished = outcome.is_ok();
                 let events = tool_loop.on_tool_result(&job.call_id, outcome);
                 out.write(metered(tool_loop, events)).await?;
                 if tool_loop.failed() {
                     return Ok(());
+                }
+                if finished && let Some(link) = links.view_of(&job.server, &job.tool) {
+                    self.send_view(&mut connections, &job.call_id, link, out)
+                        .await?;
                 }
             }
             if !waiting.is_empty() {
@@ -274,16 +280,49 @@ impl Answer<'_> {
         (connection.call(tool, arguments, sender), receiver, gate)
     }
 
-    /// Opens a session with every server and lists its tools (within the tool policy), with a
-    /// `tool_list` event before and after; a server that fails ends the answer.
+    /// Reads the MCP App view `link` names through the call's own session and sends it as an
+    /// `app_view` event; a view that cannot be read is left out (the call's text stands).
+    async fn send_view(
+        &self,
+        connections: &mut [(String, McpConnection)],
+        call_id: &str,
+        link: &crate::incoming::app_handle::AppHandle,
+        out: &mut Out,
+    ) -> Result<(), Stop> {
+        let Some((_, connection)) = connections.iter_mut().find(|(id, _)| *id == link.server)
+        else {
+            return Ok(());
+        };
+        let read = connection.read_app_view(&link.uri, protocol::apps::MAX_APP_VIEW_BYTES);
+        match out.wait(read).await? {
+            Ok(view) => {
+                if let Some(event) = views::app_view_event(call_id, link, view, self.sealer) {
+                    out.write(encode(&[event])).await?;
+                }
+            }
+            Err(err) => {
+                let log = Secrets::new(self.secrets.iter().cloned());
+                eprintln!(
+                    "edge: the app view could not be read: {}",
+                    log.for_log(&err.to_string())
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Opens a session with every server and lists its tools (within the tool policy; tools
+    /// only an MCP App may call are left out), with a `tool_list` event before and after; a
+    /// server that fails ends the answer. Also gives the views the tools link.
     async fn list_tools(
         &self,
         servers: &[McpServer],
         out: &mut Out,
-    ) -> Result<(Toolbox, Vec<(String, McpConnection)>), Ended> {
+    ) -> Result<(Toolbox, Vec<(String, McpConnection)>, ViewLinks), Ended> {
         let timeout = Duration::from_millis(self.config.tools.timeout_ms);
         let mut toolbox = Toolbox::default();
         let mut connections = Vec::new();
+        let mut links = ViewLinks::default();
         for server in servers {
             let id = server.info.id.clone();
             out.write(encode(&[StreamEvent::ToolList {
@@ -298,7 +337,7 @@ impl Answer<'_> {
                 let mut connection =
                     McpConnection::open(&server.info.url, authorization, timeout, max_reply_bytes)
                         .await?;
-                let tools = connection.list_tools().await?;
+                let tools = connection.list_tool_entries().await?;
                 Ok::<_, McpError>((connection, tools))
             };
             let (connection, tools) = match out.wait(listing).await? {
@@ -320,7 +359,7 @@ impl Answer<'_> {
                 }
             };
             let policy = self.config.policy(&server.info);
-            let tools = policy.filter_tools(tools);
+            let tools = policy.filter_tools(links.keep(server, tools));
             out.write(encode(&[StreamEvent::ToolList {
                 server: id.clone(),
                 status: ToolStatus::Completed,
@@ -330,7 +369,7 @@ impl Answer<'_> {
             toolbox.add_server(&id, &tools, policy.require_approval);
             connections.push((id, connection));
         }
-        Ok((toolbox, connections))
+        Ok((toolbox, connections, links))
     }
 
     /// One request to the provider, its stream fed through the loop as it arrives (the one

@@ -53,7 +53,12 @@ pub fn check(
 pub fn needs_identity(route: &Route) -> bool {
     matches!(
         route,
-        Route::Servers | Route::Disconnect | Route::Chat | Route::Models | Route::Me
+        Route::Servers
+            | Route::Disconnect
+            | Route::Chat
+            | Route::Models
+            | Route::Me
+            | Route::AppToolCall
     )
 }
 
@@ -68,13 +73,14 @@ mod tests {
         ("pomerium_url", "https://chat.example.com"),
         ("jwt_assertion", "off"),
     ];
-    const ALL: [Route; 10] = [
+    const ALL: [Route; 11] = [
         Route::Health,
         Route::Servers,
         Route::Chat,
         Route::Models,
         Route::Disconnect,
         Route::Me,
+        Route::AppToolCall,
         Route::Preflight,
         Route::Static(String::new()),
         Route::NotFound,
@@ -163,7 +169,8 @@ mod tests {
                 Route::Chat,
                 Route::Models,
                 Route::Disconnect,
-                Route::Me
+                Route::Me,
+                Route::AppToolCall
             ]
         );
     }

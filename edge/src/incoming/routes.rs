@@ -15,6 +15,8 @@ pub enum Route {
     Disconnect,
     /// `GET /api/me`: the signed-in user.
     Me,
+    /// `POST /api/app/tool-call`: an MCP App view calls one of its server's tools.
+    AppToolCall,
     /// `OPTIONS` on an API path: a CORS preflight.
     Preflight,
     /// `GET` of a static file, by its request path (without query).
@@ -35,6 +37,7 @@ pub fn route(method: &str, path_and_query: &str) -> Route {
         "/api/models" => Some(("GET", Route::Models)),
         "/api/servers/disconnect" => Some(("POST", Route::Disconnect)),
         "/api/me" => Some(("GET", Route::Me)),
+        "/api/app/tool-call" => Some(("POST", Route::AppToolCall)),
         _ => None,
     };
     if api.is_some() && method.eq_ignore_ascii_case("OPTIONS") {
@@ -80,5 +83,7 @@ mod tests {
         check("POST", "/api/me", Route::MethodNotAllowed);
         check("OPTIONS", "/api/chat", Route::Preflight);
         check("OPTIONS", "/api/nope", Route::NotFound);
+        check("POST", "/api/app/tool-call", Route::AppToolCall);
+        check("GET", "/api/app/tool-call", Route::MethodNotAllowed);
     }
 }

@@ -73,6 +73,8 @@ pub(crate) struct ToolCall {
     pub(crate) status: CallStatus,
     /// The latest progress its server reported while it runs (`tool_progress`).
     pub(crate) progress: Option<CallProgress>,
+    /// Its MCP App view, once the edge sent one (`app_view`; not stored).
+    pub(crate) app: Option<Box<super::app::AppFrame>>,
 }
 
 /// How far a running call is: a bar when `percent` is known, else the message.
@@ -156,6 +158,7 @@ impl Answer {
                         arguments: String::new(),
                         status: CallStatus::Running,
                         progress: None,
+                        app: None,
                     });
                 }
             }
@@ -204,6 +207,22 @@ impl Answer {
                         sent: false,
                         expired: false,
                     });
+                }
+            }
+            StreamEvent::AppView {
+                call_id,
+                uri,
+                html,
+                handle,
+            } => {
+                let shown = self.tool_calls.iter().filter(|c| c.app.is_some()).count();
+                // Only for a call that finished well, once, and a few per answer.
+                if let Some(call) = self.call_mut(&call_id)
+                    && matches!(call.status, CallStatus::Done(_))
+                    && call.app.is_none()
+                    && shown < super::app::MAX_APPS_PER_ANSWER
+                {
+                    call.app = Some(Box::new(super::app::AppFrame::new(uri, html, handle)));
                 }
             }
             StreamEvent::Error(error) => self.fail(error),
@@ -311,6 +330,7 @@ mod tests {
             arguments: arguments.into(),
             status,
             progress: None,
+            app: None,
         }
     }
 

@@ -167,6 +167,24 @@ pub(crate) enum Msg {
         /// Which request.
         request: u64,
     },
+    /// The MCP App view of call `.0` posted `.1` (from that frame's window only).
+    FromApp(String, crate::app_bridge::FromApp),
+    /// The edge answered a view's tool call.
+    AppToolDone {
+        /// The call whose view asked.
+        call_id: String,
+        /// The view's request id.
+        id: crate::app_bridge::RpcId,
+        /// The `CallToolResult` as JSON text, or the edge's refusal.
+        result: Result<String, ApiError>,
+    },
+    /// The user opened (`open`) or declined the link the view of `call_id` asked for.
+    AppLink {
+        /// The call whose view asked.
+        call_id: String,
+        /// Open it.
+        open: bool,
+    },
 }
 
 /// What the store kept for one user.
@@ -247,6 +265,23 @@ pub(crate) enum Effect {
     ForgetStore,
     /// Read what the store kept and hand it back as [`Msg::Restored`].
     Restore,
+    /// Post `.1` to the MCP App view of call `.0`.
+    ToApp(String, crate::app_bridge::ToApp),
+    /// `POST /api/app/tool-call` for a view; the answer comes back as [`Msg::AppToolDone`].
+    AppToolCall {
+        /// The call whose view asks.
+        call_id: String,
+        /// The view's request id.
+        id: crate::app_bridge::RpcId,
+        /// The view's sealed handle.
+        handle: String,
+        /// The tool.
+        name: String,
+        /// Its arguments (JSON text).
+        arguments: String,
+    },
+    /// Open this http(s) link in a new tab (the user agreed).
+    OpenLink(String),
 }
 
 /// A request to the edge.

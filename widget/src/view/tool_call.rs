@@ -14,6 +14,7 @@
 use protocol::ToolStatus;
 use web_sys::{Document, Element, Text};
 
+use super::app_frame::AppFrameView;
 use super::card;
 use crate::dom;
 use crate::i18n::{Strings, fill};
@@ -37,6 +38,8 @@ pub(crate) struct ToolCallView {
     shown: CallStatus,
     /// The whole result, while the card shows only its start.
     hidden_result: Option<(Element, String)>,
+    /// The call's MCP App view, once shown.
+    app: Option<AppFrameView>,
 }
 
 impl ToolCallView {
@@ -85,6 +88,7 @@ impl ToolCallView {
             arguments_len: 0,
             shown: CallStatus::Running,
             hidden_result: None,
+            app: None,
         }
     }
 
@@ -94,6 +98,12 @@ impl ToolCallView {
             dom::append_tail(&self.arguments, &mut self.arguments_len, &call.arguments);
         }
         self.render_progress(doc, call.progress.as_ref(), s);
+        if let Some(app) = &call.app {
+            match &mut self.app {
+                Some(view) => view.render(doc, &call.call_id, app, s),
+                None => self.app = Some(AppFrameView::new(doc, &self.root, call, app, s)),
+            }
+        }
         if call.status == self.shown {
             return;
         }

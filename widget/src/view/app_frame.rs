@@ -1,0 +1,114 @@
+//! An MCP App view under its tool card: a sandboxed frame and, when the view asks to open a
+//! link, the question to the user.
+//!
+//! Contract: `div[data-role="app"]` with `data-call-id`, right after the call's card, holding
+//! `iframe[data-role="app-frame"]` (also with `data-call-id`) with `sandbox="allow-scripts"` (never `allow-same-origin`:
+//! the view runs in an opaque origin and reaches neither the page nor the widget), `srcdoc`
+//! the view behind [`crate::app_bridge::CSP`], no referrer, and the height the bridge allows.
+//! A link the view asks to open shows as `[data-role="app-link"]` with the URL as text and
+//! `button[data-action="app-link-open"]` / `button[data-action="app-link-cancel"]`.
+
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element, HtmlElement};
+
+use crate::app_bridge::srcdoc;
+use crate::dom;
+use crate::i18n::{Strings, fill};
+use crate::state::ToolCall;
+use crate::state::app::AppFrame;
+
+/// The `data-action` of the button that opens the link a view asked for.
+pub(crate) const LINK_OPEN: &str = "app-link-open";
+/// The `data-action` of the button that declines it.
+pub(crate) const LINK_CANCEL: &str = "app-link-cancel";
+
+/// One view's frame and what it last showed.
+pub(crate) struct AppFrameView {
+    root: Element,
+    frame: Element,
+    height: u32,
+    link: Option<(Element, String)>,
+}
+
+impl AppFrameView {
+    /// The frame of `call`'s view, right after `card`.
+    pub(crate) fn new(
+        doc: &Document,
+        card: &Element,
+        call: &ToolCall,
+        app: &AppFrame,
+        s: &Strings,
+    ) -> Self {
+        let root = dom::element(doc, "div");
+        for (name, value) in [
+            ("class", "app"),
+            ("part", "app"),
+            ("data-role", "app"),
+            ("data-call-id", call.call_id.as_str()),
+        ] {
+            dom::set(&root, name, value);
+        }
+        let _ = card.after_with_node_1(&root);
+        let title = fill(s.app_title, &[&call.tool]);
+        let frame = dom::child(
+            doc,
+            &root,
+            "iframe",
+            &[
+                ("data-role", "app-frame"),
+                ("data-call-id", &call.call_id),
+                ("sandbox", "allow-scripts"),
+                ("referrerpolicy", "no-referrer"),
+                ("title", &title),
+                ("data-uri", &app.uri),
+            ],
+        );
+        if let Some(style) = frame.dyn_ref::<HtmlElement>().map(HtmlElement::style) {
+            let _ = style.set_property("width", "100%");
+            let _ = style.set_property("border", "0");
+            let _ = style.set_property("display", "block");
+        }
+        dom::set(&frame, "srcdoc", &srcdoc(&app.html));
+        let mut view = Self {
+            root,
+            frame,
+            height: 0,
+            link: None,
+        };
+        view.render(doc, &call.call_id, app, s);
+        view
+    }
+
+    /// Brings the frame's height and the link question up to date.
+    pub(crate) fn render(&mut self, doc: &Document, call_id: &str, app: &AppFrame, s: &Strings) {
+        if self.height != app.height {
+            self.height = app.height;
+            if let Some(el) = self.frame.dyn_ref::<HtmlElement>() {
+                let _ = el
+                    .style()
+                    .set_property("height", &format!("{}px", app.height));
+            }
+        }
+        let asked = app.link.as_ref().map(|(_, url)| url);
+        if self.link.as_ref().map(|(_, url)| url) == asked {
+            return;
+        }
+        if let Some((element, _)) = self.link.take() {
+            element.remove();
+        }
+        if let Some(url) = asked {
+            let ask = dom::child(doc, &self.root, "p", &[("data-role", "app-link")]);
+            dom::text_child(doc, &ask, "span", &[], s.app_link);
+            dom::text_child(doc, &ask, "code", &[("data-role", "app-link-url")], url);
+            for (action, label) in [(LINK_OPEN, s.open_link), (LINK_CANCEL, s.cancel)] {
+                let attrs = [
+                    ("type", "button"),
+                    ("data-action", action),
+                    ("data-call-id", call_id),
+                ];
+                dom::text_child(doc, &ask, "button", &attrs, label);
+            }
+            self.link = Some((ask, url.clone()));
+        }
+    }
+}
