@@ -129,14 +129,7 @@ pub(crate) async fn app_tool_call(
 ) -> Result<String, RequestError> {
     let response = send(endpoint, "/api/app/tool-call", "POST", Some(body), signal).await?;
     let text = text(&response).await?;
-    let result = json::get(
-        &json::parse(&text).ok_or(RequestError::Unreadable)?,
-        "result",
-    );
-    if !result.is_object() {
-        return Err(RequestError::Unreadable);
-    }
-    Ok(json::stringify(&result))
+    crate::app_bridge::app_result(&text).ok_or(RequestError::Unreadable)
 }
 
 /// The URL of `path` on the edge; `endpoint` is a base URL, or empty for this page's origin.

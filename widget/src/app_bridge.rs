@@ -2,19 +2,80 @@
 //! sandboxed frame exchanges with the widget over `postMessage`, as plain data, and the
 //! document the frame loads.
 //!
-//! [`read`] turns what a frame posted into a [`FromApp`] (bounded: a message larger than
-//! [`MAX_MESSAGE_BYTES`] as JSON is dropped, and so is anything that is not JSON-RPC 2.0);
-//! [`write`] turns a [`ToApp`] into the object to post. The rules between them are in
-//! `update/app.rs`. The frame's document is the view's HTML behind a CSP that allows nothing
-//! outside the document ([`srcdoc`]): no fetch, no external script, style, image or frame.
+//! [`read`] turns a `message` event into the view's call id and a [`FromApp`]: only when its
+//! `source` is the `contentWindow` of one of the instance's view frames (neither the page nor
+//! another frame can speak for a view), and only a JSON-RPC 2.0 message of at most
+//! [`MAX_MESSAGE_BYTES`] as JSON. [`post`] sends a [`ToApp`] to one view's window only (the view
+//! runs in an opaque origin, so the target origin is `*`). Both are a few lines of JS: building
+//! and reading these objects field by field from Rust costs several KB of wasm. The rules
+//! between them are in `update/app.rs`. The frame's document is the view's HTML behind a CSP
+//! that allows nothing outside the document ([`srcdoc`]): no fetch, no external script, style,
+//! image or frame.
 
-use js_sys::JSON;
-use wasm_bindgen::JsValue;
+use js_sys::Array;
+use wasm_bindgen::prelude::wasm_bindgen;
+use web_sys::{Event, ShadowRoot};
 
-use crate::json::{self, get, object, parse, set, string};
+#[wasm_bindgen(inline_js = r#"
+const frames = (root) => [...root.querySelectorAll('iframe[data-role="app-frame"]')];
+export function appRead(root, e, max) {
+  const f = e.source && frames(root).find((f) => f.contentWindow === e.source);
+  const m = e.data;
+  let t;
+  try { t = JSON.stringify(m); } catch (_) {}
+  if (!f || !t || t.length > max || m.jsonrpc !== "2.0" || typeof m.method !== "string") return;
+  const p = m.params || {};
+  const id = typeof m.id === "string" || typeof m.id === "number" ? JSON.stringify(m.id) : undefined;
+  const a = p.arguments;
+  const k = ["ui/initialize", "ui/notifications/initialized", "ui/notifications/size-changed",
+    "tools/call", "ui/open-link", "ping"].indexOf(m.method);
+  return [f.dataset.callId, k, id, String(p.name ?? p.url ?? ""), a == null ? "{}" : JSON.stringify(a), +p.height || 0];
+}
+export function appPost(root, call, kind, id, text, theme, locale, version) {
+  const f = frames(root).find((f) => f.dataset.callId === call);
+  const w = f && f.contentWindow;
+  if (!w) return;
+  const json = (t) => { try { return JSON.parse(t); } catch (_) { return {}; } };
+  const m = { jsonrpc: "2.0" };
+  if (id !== undefined) m.id = JSON.parse(id);
+  if (kind === 0) m.result = { protocolVersion: "2026-01-26", hostInfo: { name: "pomerium-chat", version },
+    hostCapabilities: { openLinks: {}, serverTools: {} }, hostContext: { theme, locale, displayMode: "inline" } };
+  else if (kind === 1) { m.method = "ui/notifications/tool-input"; m.params = { arguments: json(text) }; }
+  else if (kind === 2) { m.method = "ui/notifications/tool-result"; m.params = { content: [{ type: "text", text }] }; }
+  else if (kind === 3) m.result = json(text);
+  else m.error = { code: kind, message: text };
+  w.postMessage(m, "*");
+}
+export function appBody(handle, name, args) {
+  return JSON.stringify({ handle, name, arguments: JSON.parse(args) });
+}
+export function appResult(text) {
+  try { const r = JSON.parse(text).result; return r && typeof r === "object" ? JSON.stringify(r) : undefined; } catch (_) {}
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = appRead)]
+    fn app_read(root: &ShadowRoot, event: &Event, max: usize) -> Option<Array>;
+    #[wasm_bindgen(js_name = appPost)]
+    #[allow(clippy::too_many_arguments)]
+    fn app_post(
+        root: &ShadowRoot,
+        call_id: &str,
+        kind: i32,
+        id: Option<String>,
+        text: &str,
+        theme: &str,
+        locale: &str,
+        version: &str,
+    );
+    /// The body of `POST /api/app/tool-call` (`arguments` is JSON text of an object).
+    #[wasm_bindgen(js_name = appBody)]
+    pub(crate) fn app_body(handle: &str, name: &str, arguments: &str) -> String;
+    /// The `result` of the edge's answer as JSON text, when it is an object.
+    #[wasm_bindgen(js_name = appResult)]
+    pub(crate) fn app_result(text: &str) -> Option<String>;
+}
 
-/// The MCP Apps revision the widget speaks.
-pub(crate) const PROTOCOL_VERSION: &str = "2026-01-26";
 /// Largest message a view may post, as JSON.
 pub(crate) const MAX_MESSAGE_BYTES: usize = 96 * 1024;
 /// Height of a view before it says its size, and its bounds, in CSS pixels.
@@ -112,108 +173,51 @@ pub(crate) const INVALID_PARAMS: i32 = -32602;
 /// The widget's refusals (a tool call the edge refused, too many calls, a declined link).
 pub(crate) const REFUSED: i32 = -32000;
 
-/// Reads what a view posted; `None` when it is not a JSON-RPC 2.0 message within bounds.
-pub(crate) fn read(data: &JsValue) -> Option<FromApp> {
-    let text = JSON::stringify(data).ok()?.as_string()?;
-    if text.len() > MAX_MESSAGE_BYTES || string(data, "jsonrpc").as_deref() != Some("2.0") {
-        return None;
-    }
-    let id = get(data, "id");
-    let id = (id.is_string() || id.as_f64().is_some()).then(|| json::stringify(&id));
-    let params = get(data, "params");
-    let Some(method) = string(data, "method") else {
-        return Some(FromApp::Ignored);
-    };
-    Some(match (method.as_str(), id) {
-        ("ui/initialize", Some(id)) => FromApp::Initialize(id),
-        ("ui/notifications/initialized", None) => FromApp::Initialized,
-        ("ui/notifications/size-changed", None) => {
-            let height = get(&params, "height").as_f64()?;
-            FromApp::SizeChanged(height.clamp(0.0, f64::from(u32::MAX)).ceil() as u32)
-        }
-        ("tools/call", Some(id)) => {
-            let name = string(&params, "name").unwrap_or_default();
-            let arguments = get(&params, "arguments");
-            let arguments = if arguments.is_undefined() || arguments.is_null() {
-                "{}".to_owned()
-            } else {
-                json::stringify(&arguments)
-            };
-            FromApp::ToolCall {
-                id,
-                name,
-                arguments,
-            }
-        }
-        ("ui/open-link", Some(id)) => FromApp::OpenLink {
+/// The view that posted `event` (its call id) and what it said; `None` for a message that is
+/// not from one of `root`'s view frames, or not within bounds.
+pub(crate) fn read(root: &ShadowRoot, event: &Event) -> Option<(String, FromApp)> {
+    let v = app_read(root, event, MAX_MESSAGE_BYTES)?;
+    let s = |i: u32| v.get(i).as_string();
+    // The method's place in appRead's list (-1: another method).
+    let (method, id, text) = (v.get(1).as_f64()?, s(2), s(3).unwrap_or_default());
+    let message = match (method as i32, id) {
+        (0, Some(id)) => FromApp::Initialize(id),
+        (1, None) => FromApp::Initialized,
+        (2, None) => FromApp::SizeChanged(v.get(5).as_f64()?.clamp(0.0, 1e6).ceil() as u32),
+        (3, Some(id)) => FromApp::ToolCall {
             id,
-            url: string(&params, "url").unwrap_or_default(),
+            name: text,
+            arguments: s(4)?,
         },
-        ("ping", Some(id)) => FromApp::Ping(id),
+        (4, Some(id)) => FromApp::OpenLink { id, url: text },
+        (5, Some(id)) => FromApp::Ping(id),
         (_, Some(id)) => FromApp::Other(id),
         (_, None) => FromApp::Ignored,
-    })
+    };
+    Some((s(0)?, message))
 }
 
-/// The object to post for `message`; `theme` and `locale` fill the host context.
-pub(crate) fn write(message: &ToApp, theme: &str, locale: &str) -> JsValue {
-    let v = object();
-    set(&v, "jsonrpc", "2.0");
-    let id = |id: &RpcId| parse(id).unwrap_or(JsValue::NULL);
-    let notify = |method: &str, params: JsValue| {
-        set(&v, "method", method);
-        set(&v, "params", params);
+/// Posts `message` to the view of call `call_id` in `root`, if it is shown; `theme` and
+/// `locale` fill the host context.
+pub(crate) fn post(root: &ShadowRoot, call_id: &str, message: &ToApp, theme: &str, locale: &str) {
+    let (kind, id, text) = match message {
+        ToApp::Initialized(id) => (0, Some(id), ""),
+        ToApp::ToolInput(arguments) => (1, None, arguments.as_str()),
+        ToApp::ToolResult(output) => (2, None, output.as_str()),
+        ToApp::Reply(id, result) => (3, Some(id), result.as_str()),
+        ToApp::Error(id, code, text) => (*code, Some(id), text.as_str()),
     };
-    match message {
-        ToApp::Initialized(rpc_id) => {
-            set(&v, "id", id(rpc_id));
-            let result = object();
-            set(&result, "protocolVersion", PROTOCOL_VERSION);
-            let info = object();
-            set(&info, "name", "pomerium-chat");
-            set(&info, "version", env!("CARGO_PKG_VERSION"));
-            set(&result, "hostInfo", info);
-            let caps = object();
-            set(&caps, "openLinks", object());
-            set(&caps, "serverTools", object());
-            set(&result, "hostCapabilities", caps);
-            let context = object();
-            set(&context, "theme", theme);
-            set(&context, "locale", locale);
-            set(&context, "displayMode", "inline");
-            set(&result, "hostContext", context);
-            set(&v, "result", result);
-        }
-        ToApp::ToolInput(arguments) => {
-            let params = object();
-            set(
-                &params,
-                "arguments",
-                parse(arguments).unwrap_or_else(object),
-            );
-            notify("ui/notifications/tool-input", params);
-        }
-        ToApp::ToolResult(output) => {
-            let part = object();
-            set(&part, "type", "text");
-            set(&part, "text", output.as_str());
-            let params = object();
-            set(&params, "content", js_sys::Array::of1(&part));
-            notify("ui/notifications/tool-result", params);
-        }
-        ToApp::Reply(rpc_id, result) => {
-            set(&v, "id", id(rpc_id));
-            set(&v, "result", parse(result).unwrap_or_else(object));
-        }
-        ToApp::Error(rpc_id, code, message) => {
-            set(&v, "id", id(rpc_id));
-            let error = object();
-            set(&error, "code", *code);
-            set(&error, "message", message.as_str());
-            set(&v, "error", error);
-        }
-    }
-    v
+    let version = env!("CARGO_PKG_VERSION");
+    app_post(
+        root,
+        call_id,
+        kind,
+        id.cloned(),
+        text,
+        theme,
+        locale,
+        version,
+    );
 }
 
 #[cfg(test)]

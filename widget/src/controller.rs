@@ -221,7 +221,10 @@ impl Controller {
                 handle,
                 name,
                 arguments,
-            } => self.app_tool_call(call_id, id, &handle, &name, &arguments),
+            } => {
+                let body = crate::app_bridge::app_body(&handle, &name, &arguments);
+                self.app_tool_call(call_id, id, body);
+            }
             Effect::OpenLink(url) => apps::open_link(&url),
         }
     }

@@ -63,11 +63,6 @@ impl AppFrameView {
                 ("data-uri", &app.uri),
             ],
         );
-        if let Some(style) = frame.dyn_ref::<HtmlElement>().map(HtmlElement::style) {
-            let _ = style.set_property("width", "100%");
-            let _ = style.set_property("border", "0");
-            let _ = style.set_property("display", "block");
-        }
         dom::set(&frame, "srcdoc", &srcdoc(&app.html));
         let mut view = Self {
             root,
