@@ -94,6 +94,10 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
                 let identity = identity.unwrap_or_else(Identity::unnamed);
                 app_call::handle(&config, &identity, req, reply).await
             }
+            Route::AppView => {
+                let identity = identity.unwrap_or_else(Identity::unnamed);
+                app_call::view(&config, &identity, &req, &path, reply).await
+            }
             Route::Static(file) => static_file(&config, &file, reply).await,
             Route::NotFound => reply.error(&EdgeError::NotFound).await,
             Route::MethodNotAllowed => reply.error(&EdgeError::MethodNotAllowed).await,

@@ -1,14 +1,14 @@
 //! MCP Apps between the widget and the edge: a view's call of one of its server's tools
 //! (`POST /api/app/tool-call`), and the bounds of views, arguments and results.
 //!
-//! The view itself reaches the widget as a [`crate::StreamEvent::AppView`] with a sealed
-//! `handle`; the widget hands the handle back with each call the view makes, so the edge knows
-//! the user, server and tool without trusting the browser to name a URL.
+//! A view is announced by a [`crate::StreamEvent::AppView`] with a sealed `handle`; the widget
+//! frames `GET /api/app/view?handle=…` and hands the handle back with each call the view makes,
+//! so the edge knows the user, server and view without trusting the browser to name a URL.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Largest view (HTML) the edge hands to the widget, in bytes.
+/// Largest view (HTML) the edge reads and serves, in bytes.
 pub const MAX_APP_VIEW_BYTES: usize = 256 * 1024;
 /// Largest JSON `arguments` of one call from a view, in bytes.
 pub const MAX_APP_ARGUMENT_BYTES: usize = 64 * 1024;

@@ -94,16 +94,16 @@ pub enum StreamEvent {
         arguments: String,
     },
     /// An MCP App view for a finished call whose tool names one (`_meta.ui.resourceUri`; edge
-    /// tool mode only): the HTML the widget renders in a sandboxed frame, and the sealed handle
-    /// through which the view may call its server's tools (`POST /api/app/tool-call`).
+    /// tool mode only), sent once the edge read it and found it a view (`text/html;profile=
+    /// mcp-app`, at most [`crate::apps::MAX_APP_VIEW_BYTES`]). The widget frames
+    /// `GET /api/app/view?handle=…` in a sandbox; the view's tool calls go through
+    /// `POST /api/app/tool-call` with the same handle.
     AppView {
         /// The call whose tool links the view.
         call_id: String,
-        /// The `ui://` resource it was read from.
+        /// The `ui://` resource.
         uri: String,
-        /// The view's HTML document (at most [`crate::apps::MAX_APP_VIEW_BYTES`]).
-        html: String,
-        /// Sealed to the user: the server and tool the view belongs to.
+        /// Sealed to the user: the server, tool and view.
         handle: String,
     },
     /// The answer failed; last event of the stream.

@@ -183,7 +183,6 @@ mod tests {
             EventKind::AppView => StreamEvent::AppView {
                 call_id: s("c"),
                 uri: s("ui://s/v"),
-                html: s("<p>"),
                 handle: s("h"),
             },
             EventKind::Error => StreamEvent::error(ErrorCode::Internal, "m", false),

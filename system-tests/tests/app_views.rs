@@ -1,8 +1,9 @@
 //! MCP Apps through the real edge in edge tool mode, with the real northwind-mcp behind the
 //! fake Pomerium: `chart_query` links `ui://northwind/chart`, so after its result the edge reads
-//! the view through the call's authenticated session and streams it as `app_view` with a sealed
-//! handle; the view's tool calls (`POST /api/app/tool-call`) reach northwind with the user's
-//! token for that request, and the tool policy, the handle's seal and its user are enforced.
+//! the view through the call's authenticated session and announces it as `app_view` with a
+//! sealed handle; `GET /api/app/view` serves the view under its own sandboxing policy, the
+//! view's tool calls (`POST /api/app/tool-call`) reach northwind with the user's token for that
+//! request, and the tool policy, the handle's seal and its user are enforced.
 
 use protocol::{ErrorCode, StreamEvent};
 use serde_json::{Value, json};
@@ -35,17 +36,16 @@ async fn chart(
     Ok((provider, chain, events))
 }
 
-/// The `app_view` of the answer: (call id, uri, html, handle).
-fn app_view(events: &[StreamEvent]) -> (String, String, String, String) {
+/// The `app_view` of the answer: (call id, uri, handle).
+fn app_view(events: &[StreamEvent]) -> (String, String, String) {
     events
         .iter()
         .find_map(|e| match e {
             StreamEvent::AppView {
                 call_id,
                 uri,
-                html,
                 handle,
-            } => Some((call_id.clone(), uri.clone(), html.clone(), handle.clone())),
+            } => Some((call_id.clone(), uri.clone(), handle.clone())),
             _ => None,
         })
         .unwrap_or_else(|| panic!("no app_view: {events:?}"))
@@ -64,9 +64,8 @@ async fn app_call(chain: &Chain, body: Value) -> anyhow::Result<reqwest::Respons
 async fn the_chart_view_comes_after_its_result_and_its_calls_reach_northwind_as_the_user()
 -> anyhow::Result<()> {
     let (_provider, chain, events) = chart("app_views", &[]).await?;
-    let (call_id, uri, html, handle) = app_view(&events);
+    let (call_id, uri, handle) = app_view(&events);
     assert_eq!(uri, "ui://northwind/chart");
-    assert!(html.contains("<title>Northwind chart</title>"), "{html}");
     let result_at = events
         .iter()
         .position(|e| matches!(e, StreamEvent::ToolCallResult { call_id: c, .. } if *c == call_id))
@@ -86,6 +85,33 @@ async fn the_chart_view_comes_after_its_result_and_its_calls_reach_northwind_as_
     assert_eq!(payload["s"], "northwind");
     assert_eq!(payload["t"], "chart_query");
     assert_eq!(payload["v"], "ui://northwind/chart");
+    // The frame's document: the view, read again as the user, under a policy of its own.
+    let res = client()
+        .get(format!(
+            "{}/api/app/view?handle={handle}",
+            chain.pomerium.base_url()
+        ))
+        .send()
+        .await?;
+    assert_eq!(res.status(), 200);
+    let header = |name: &str| {
+        res.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let csp = header("content-security-policy");
+    assert!(
+        csp.starts_with("sandbox allow-scripts; default-src 'none';")
+            && csp.contains("connect-src 'none'")
+            && csp.ends_with("frame-ancestors 'self'"),
+        "{csp}"
+    );
+    assert!(header("content-type").starts_with("text/html"));
+    assert_eq!(header("cache-control"), "no-store");
+    let html = res.text().await?;
+    assert!(html.contains("<title>Northwind chart</title>"), "{html}");
     for issued in chain.pomerium.issued() {
         assert!(!handle.contains(&issued.te) && !html.contains(&issued.te));
     }
@@ -131,7 +157,7 @@ async fn a_view_cannot_call_past_the_policy_or_with_a_handle_not_its_own() -> an
         r#"{"northwind":{"allowed_tools":["chart_query","read_query"]}}"#,
     );
     let (_provider, chain, events) = chart("app_views_policy", &[policy]).await?;
-    let (_, _, _, handle) = app_view(&events);
+    let (_, _, handle) = app_view(&events);
     let hits_before = chain.pomerium.mcp_hits(0).len();
 
     // A tool the policy keeps from the model is kept from the view, before any MCP request.
@@ -155,8 +181,16 @@ async fn a_view_cannot_call_past_the_policy_or_with_a_handle_not_its_own() -> an
     assert_error(res, 400, ErrorCode::BadRequest).await?;
     assert_eq!(chain.pomerium.mcp_hits(0).len(), hits_before);
 
-    // Another user cannot use this user's handle.
+    // Another user cannot use this user's handle, for a call or for the view.
     chain.pomerium.set_user(User::named("mallory"));
+    let res = client()
+        .get(format!(
+            "{}/api/app/view?handle={handle}",
+            chain.pomerium.base_url()
+        ))
+        .send()
+        .await?;
+    assert_error(res, 403, ErrorCode::InvalidContinuation).await?;
     let res = app_call(
         &chain,
         json!({"handle": handle, "name": "read_query", "arguments": {"query": "SELECT 1"}}),

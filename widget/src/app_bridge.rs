@@ -1,6 +1,5 @@
 //! The MCP Apps bridge (`shared/protocols-next.md` §6): the JSON-RPC messages a view in its
-//! sandboxed frame exchanges with the widget over `postMessage`, as plain data, and the
-//! document the frame loads.
+//! sandboxed frame exchanges with the widget over `postMessage`, as plain data.
 //!
 //! [`read`] turns a `message` event into the view's call id and a [`FromApp`]: only when its
 //! `source` is the `contentWindow` of one of the instance's view frames (neither the page nor
@@ -8,9 +7,9 @@
 //! [`MAX_MESSAGE_BYTES`] as JSON. [`post`] sends a [`ToApp`] to one view's window only (the view
 //! runs in an opaque origin, so the target origin is `*`). Both are a few lines of JS: building
 //! and reading these objects field by field from Rust costs several KB of wasm. The rules
-//! between them are in `update/app.rs`. The frame's document is the view's HTML behind a CSP
-//! that allows nothing outside the document ([`srcdoc`]): no fetch, no external script, style,
-//! image or frame.
+//! between them are in `update/app.rs`. The frame loads the view from the edge
+//! (`GET /api/app/view`), which serves it with a policy of its own: a sandbox, nothing outside
+//! the document.
 
 use js_sys::Array;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -90,18 +89,6 @@ pub(crate) const MAX_CALLS_IN_FLIGHT: u8 = 2;
 pub(crate) const MAX_CALLS: u32 = 100;
 /// Longest link a view may ask to open.
 pub(crate) const MAX_LINK_CHARS: usize = 2048;
-
-/// The policy of every view: nothing outside the document; inline script and style, data:
-/// images, media and fonts. Declared `csp` domains of a view are not honoured.
-pub(crate) const CSP: &str = "default-src 'none'; script-src 'unsafe-inline'; \
-style-src 'unsafe-inline'; img-src data:; media-src data:; font-src data:; connect-src 'none'; \
-frame-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'";
-
-/// The frame's document: the CSP first, before anything of the view's (a view's own
-/// `<!doctype>` after it is ignored by the parser; its own policies can only add limits).
-pub(crate) fn srcdoc(html: &str) -> String {
-    format!("<!doctype html><meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">{html}")
-}
 
 /// Whether a view may ask to open `url`: an absolute `http:` or `https:` URL.
 pub(crate) fn is_web_link(url: &str) -> bool {
@@ -223,16 +210,6 @@ pub(crate) fn post(root: &ShadowRoot, call_id: &str, message: &ToApp, theme: &st
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_document_starts_with_the_policy() {
-        let doc = srcdoc(
-            "<!doctype html><html><head><meta http-equiv=\"Content-Security-Policy\" content=\"default-src *\"><script>x()</script>",
-        );
-        assert!(doc.starts_with("<!doctype html><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none';"));
-        assert!(doc.find(CSP).unwrap() < doc.find("<script>").unwrap());
-        assert!(!CSP.contains('"') && CSP.contains("connect-src 'none'"));
-    }
 
     #[test]
     fn only_web_links_open() {

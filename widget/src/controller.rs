@@ -22,7 +22,7 @@
 //! | [`identity`] | whom the edge named in this page, storage per user |
 
 mod apps;
-mod host;
+pub(crate) mod host;
 mod identity;
 mod input;
 mod requests;

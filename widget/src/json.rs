@@ -137,7 +137,6 @@ pub(crate) fn decode_event(data: &str) -> Option<StreamEvent> {
         EventKind::AppView => StreamEvent::AppView {
             call_id: s("call_id")?,
             uri: s("uri")?,
-            html: s("html")?,
             handle: s("handle")?,
         },
         EventKind::Error => StreamEvent::Error(decode_error(&v)?),
@@ -356,7 +355,6 @@ mod tests {
             StreamEvent::AppView {
                 call_id: "c1".into(),
                 uri: "ui://northwind/chart".into(),
-                html: "<p>\"chart\"</p>".into(),
                 handle: "v1.x.1.y".into(),
             },
             StreamEvent::ApprovalRequest {

@@ -1,5 +1,12 @@
-//! `POST /api/app/tool-call`: an MCP App view, through the widget, calls one of its server's
-//! tools, under the same user's identity and tool policy as the model's calls.
+//! MCP App views after the answer: `GET /api/app/view` serves a view's document to its
+//! sandboxed frame, and `POST /api/app/tool-call` runs a tool call the view makes through the
+//! widget, under the same user's identity and tool policy as the model's calls.
+//!
+//! The view's document is read again from its server (`resources/read`, only HTML of the app
+//! MIME type, size-capped) with the user's token, and served with a policy of its own
+//! ([`headers::app_view_headers`]: a sandbox, nothing outside the document, framed only by the
+//! chat's origins). Its own URL gives the frame a fresh policy, where a `srcdoc` frame would
+//! inherit the embedding page's (a page that allows no inline script would block every view).
 //!
 //! In order, before anything leaves the edge: the caller's token (not in local mode), the body
 //! (JSON, an [`AppToolCall`] with object arguments of at most
@@ -24,11 +31,13 @@ use super::pomerium_http;
 use super::reply::Reply;
 use crate::answer::runner;
 use crate::config::Config;
+use crate::config::ServerPolicy;
 use crate::error::EdgeError;
 use crate::incoming::app_handle::AppHandle;
 use crate::incoming::auth::BearerToken;
 use crate::incoming::continuation::Sealer;
 use crate::incoming::identity::Identity;
+use crate::incoming::{headers, urls};
 use crate::mcp::client::McpError;
 use crate::redact::{self, Secrets};
 use crate::servers::{app_policy, pomerium};
@@ -58,6 +67,74 @@ pub(super) async fn handle(
     }
 }
 
+/// `GET /api/app/view?handle=…`: the view's document for its frame.
+pub(super) async fn view(
+    config: &Config,
+    identity: &Identity,
+    req: &IncomingRequest,
+    path: &str,
+    reply: Reply,
+) -> u16 {
+    let token = incoming::bearer(req);
+    if token.is_none() && !config.is_local() {
+        return reply.error(&EdgeError::MissingToken).await;
+    }
+    let query = path.split_once('?').map_or("", |(_, q)| q);
+    let sealed = urls::query_param(query, "handle").unwrap_or_default();
+    let read = async {
+        let sealer = Sealer::new(config, identity, incoming::now())?;
+        let uri = AppHandle::open(&sealer, &sealed)?.uri;
+        let (_, connect) = open(config, identity, &sealed, token.as_ref()).await?;
+        let mut connection = connect.await.map_err(EdgeError::McpServer)?;
+        let max = protocol::apps::MAX_APP_VIEW_BYTES;
+        connection
+            .read_app_view(&uri, max)
+            .await
+            .map_err(EdgeError::McpServer)
+    };
+    match read.await {
+        Ok(view) => {
+            let own = headers::app_view_headers(&config.allowed_origins);
+            reply.with_headers(200, &own, view.html.into_bytes()).await
+        }
+        Err(err) => reply.error(&err).await,
+    }
+}
+
+/// Opens the view's handle for this user and finds its server in the user's Pomerium list
+/// again (at the same URL); gives the server's policy and the MCP session to open with it as
+/// the user (nothing is sent until it is awaited).
+async fn open<'a>(
+    config: &'a Config,
+    identity: &Identity,
+    sealed: &str,
+    token: Option<&BearerToken>,
+) -> Result<
+    (
+        ServerPolicy,
+        impl std::future::Future<Output = Result<McpConnection, McpError>> + 'a,
+    ),
+    EdgeError,
+> {
+    let sealer = Sealer::new(config, identity, incoming::now())?;
+    let handle = AppHandle::open(&sealer, sealed)?;
+    config.policies.valid()?;
+    let listed = pomerium_http::list_servers(config, token).await?;
+    let server = pomerium::resolve(&listed, std::slice::from_ref(&handle.server))?
+        .into_iter()
+        .next()
+        .filter(|s| s.info.url == handle.url)
+        .ok_or_else(|| EdgeError::UnknownServer(handle.server.clone()))?;
+    let policy = config.policies.for_server(&server.info)?;
+    let authorization = runner::mcp_authorization(config, server, token);
+    let timeout = Duration::from_millis(config.tools.timeout_ms);
+    let max_reply_bytes = config.bounds.max_reply_bytes;
+    let url = server.info.url.clone();
+    let connect =
+        async move { McpConnection::open(&url, authorization, timeout, max_reply_bytes).await };
+    Ok((policy, connect))
+}
+
 async fn call(
     config: &Config,
     identity: &Identity,
@@ -79,28 +156,14 @@ async fn call(
     if arguments.len() > MAX_APP_ARGUMENT_BYTES {
         return Err(EdgeError::PayloadTooLarge(MAX_APP_ARGUMENT_BYTES));
     }
-    let sealer = Sealer::new(config, identity, incoming::now())?;
-    let handle = AppHandle::open(&sealer, &call.handle)?;
-    config.policies.valid()?;
-    let listed = pomerium_http::list_servers(config, token).await?;
-    let server = pomerium::resolve(&listed, std::slice::from_ref(&handle.server))?
-        .into_iter()
-        .next()
-        .filter(|s| s.info.url == handle.url)
-        .ok_or_else(|| EdgeError::UnknownServer(handle.server.clone()))?;
-    let policy = config.policies.for_server(&server.info)?;
+    let (policy, connect) = open(config, identity, &call.handle, token).await?;
+    // A tool the policy keeps from the model is refused before any MCP request.
     if !policy.allows(&call.name) {
         return Err(EdgeError::ToolNotAllowed(
             call.name.chars().take(80).collect(),
         ));
     }
-    let authorization = runner::mcp_authorization(config, server, token);
-    let timeout = Duration::from_millis(config.tools.timeout_ms);
-    let max_reply_bytes = config.bounds.max_reply_bytes;
-    let mut connection =
-        McpConnection::open(&server.info.url, authorization, timeout, max_reply_bytes)
-            .await
-            .map_err(EdgeError::McpServer)?;
+    let mut connection = connect.await.map_err(EdgeError::McpServer)?;
     let tools = connection
         .list_tool_entries()
         .await

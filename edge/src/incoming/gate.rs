@@ -59,6 +59,7 @@ pub fn needs_identity(route: &Route) -> bool {
             | Route::Models
             | Route::Me
             | Route::AppToolCall
+            | Route::AppView
     )
 }
 
@@ -73,7 +74,7 @@ mod tests {
         ("pomerium_url", "https://chat.example.com"),
         ("jwt_assertion", "off"),
     ];
-    const ALL: [Route; 11] = [
+    const ALL: [Route; 12] = [
         Route::Health,
         Route::Servers,
         Route::Chat,
@@ -81,6 +82,7 @@ mod tests {
         Route::Disconnect,
         Route::Me,
         Route::AppToolCall,
+        Route::AppView,
         Route::Preflight,
         Route::Static(String::new()),
         Route::NotFound,
@@ -170,7 +172,8 @@ mod tests {
                 Route::Models,
                 Route::Disconnect,
                 Route::Me,
-                Route::AppToolCall
+                Route::AppToolCall,
+                Route::AppView
             ]
         );
     }

@@ -17,6 +17,8 @@ pub enum Route {
     Me,
     /// `POST /api/app/tool-call`: an MCP App view calls one of its server's tools.
     AppToolCall,
+    /// `GET /api/app/view?handle=…`: an MCP App view's document, for its sandboxed frame.
+    AppView,
     /// `OPTIONS` on an API path: a CORS preflight.
     Preflight,
     /// `GET` of a static file, by its request path (without query).
@@ -38,6 +40,7 @@ pub fn route(method: &str, path_and_query: &str) -> Route {
         "/api/servers/disconnect" => Some(("POST", Route::Disconnect)),
         "/api/me" => Some(("GET", Route::Me)),
         "/api/app/tool-call" => Some(("POST", Route::AppToolCall)),
+        "/api/app/view" => Some(("GET", Route::AppView)),
         _ => None,
     };
     if api.is_some() && method.eq_ignore_ascii_case("OPTIONS") {
@@ -85,5 +88,7 @@ mod tests {
         check("OPTIONS", "/api/nope", Route::NotFound);
         check("POST", "/api/app/tool-call", Route::AppToolCall);
         check("GET", "/api/app/tool-call", Route::MethodNotAllowed);
+        check("GET", "/api/app/view?handle=v1.x", Route::AppView);
+        check("POST", "/api/app/view", Route::MethodNotAllowed);
     }
 }

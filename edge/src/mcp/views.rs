@@ -47,8 +47,8 @@ impl ViewLinks {
     }
 }
 
-/// The event that hands `view` of call `call_id` to the widget, with its handle sealed to the
-/// user; `None` for a user the edge cannot name (the view could call nothing).
+/// The event that announces `view` (read and found a view) of call `call_id` to the widget,
+/// with its handle sealed to the user; `None` for a user the edge cannot name.
 pub fn app_view_event(
     call_id: &str,
     link: &AppHandle,
@@ -58,7 +58,6 @@ pub fn app_view_event(
     Some(StreamEvent::AppView {
         call_id: call_id.to_owned(),
         uri: view.uri,
-        html: view.html,
         handle: link.seal(sealer)?,
     })
 }
@@ -121,14 +120,16 @@ mod tests {
         };
         let Some(StreamEvent::AppView {
             call_id,
-            html,
+            uri,
             handle,
-            ..
         }) = app_view_event("c1", link, view, &sealer)
         else {
             panic!("no event");
         };
-        assert_eq!((call_id.as_str(), html.as_str()), ("c1", "<p>chart</p>"));
+        assert_eq!(
+            (call_id.as_str(), uri.as_str()),
+            ("c1", "ui://northwind/chart")
+        );
         assert_eq!(&AppHandle::open(&sealer, &handle).unwrap(), link);
     }
 }

@@ -212,7 +212,6 @@ impl Answer {
             StreamEvent::AppView {
                 call_id,
                 uri,
-                html,
                 handle,
             } => {
                 let shown = self.tool_calls.iter().filter(|c| c.app.is_some()).count();
@@ -222,7 +221,7 @@ impl Answer {
                     && call.app.is_none()
                     && shown < super::app::MAX_APPS_PER_ANSWER
                 {
-                    call.app = Some(Box::new(super::app::AppFrame::new(uri, html, handle)));
+                    call.app = Some(Box::new(super::app::AppFrame::new(uri, handle)));
                 }
             }
             StreamEvent::Error(error) => self.fail(error),

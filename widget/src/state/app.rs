@@ -1,5 +1,5 @@
-//! An MCP App view shown under its tool call: the HTML the edge read, the sealed handle its
-//! tool calls go through, and where its bridge stands (see `update/app.rs`).
+//! An MCP App view shown under its tool call: its sealed handle (the frame loads the view by
+//! it, and its tool calls go through it), and where its bridge stands (see `update/app.rs`).
 //!
 //! A view is not stored with the conversation: after a reload the call shows its text only.
 
@@ -13,8 +13,6 @@ pub(crate) const MAX_APPS_PER_ANSWER: usize = 4;
 pub(crate) struct AppFrame {
     /// The `ui://` resource.
     pub(crate) uri: String,
-    /// The view's HTML.
-    pub(crate) html: String,
     /// Sealed by the edge: what the view's tool calls name.
     pub(crate) handle: String,
     /// The frame's height in CSS pixels, within the bridge's bounds.
@@ -29,10 +27,9 @@ pub(crate) struct AppFrame {
 
 impl AppFrame {
     /// A view that has not spoken yet.
-    pub(crate) fn new(uri: String, html: String, handle: String) -> Self {
+    pub(crate) fn new(uri: String, handle: String) -> Self {
         Self {
             uri,
-            html,
             handle,
             height: DEFAULT_HEIGHT,
             in_flight: 0,

@@ -34,7 +34,6 @@ fn answered(view: bool) -> ChatState {
         events.push(StreamEvent::AppView {
             call_id: "c1".into(),
             uri: "ui://northwind/chart".into(),
-            html: "<p>chart</p>".into(),
             handle: "sealed".into(),
         });
     }
@@ -219,25 +218,24 @@ fn links_open_only_when_the_user_agrees_and_only_http() {
 fn a_view_comes_only_for_a_finished_call_once() {
     let mut state = answered(false);
     let request = state.requests.current(Slot::Chat).unwrap();
-    let view = |call_id: &str, html: &str| StreamEvent::AppView {
+    let view = |call_id: &str, handle: &str| StreamEvent::AppView {
         call_id: call_id.into(),
         uri: "ui://x/v".into(),
-        html: html.into(),
-        handle: "h".into(),
+        handle: handle.into(),
     };
     let events = vec![
-        view("unknown", "<p>"),
+        view("unknown", "x"),
         StreamEvent::ToolCallStarted {
             call_id: "c2".into(),
             server: "northwind".into(),
             tool: "chart_query".into(),
         },
-        view("c2", "<p>running</p>"),
-        view("c1", "<p>first</p>"),
-        view("c1", "<p>second</p>"),
+        view("c2", "running"),
+        view("c1", "first"),
+        view("c1", "second"),
     ];
     update(&mut state, Msg::StreamEvents { request, events });
     let calls = &state.exchanges[0].answer.tool_calls;
-    assert_eq!(calls[0].app.as_ref().unwrap().html, "<p>first</p>");
+    assert_eq!(calls[0].app.as_ref().unwrap().handle, "first");
     assert!(calls[1].app.is_none());
 }

@@ -2,16 +2,18 @@
 //! link, the question to the user.
 //!
 //! Contract: `div[data-role="app"]` with `data-call-id`, right after the call's card, holding
-//! `iframe[data-role="app-frame"]` (also with `data-call-id`) with `sandbox="allow-scripts"` (never `allow-same-origin`:
-//! the view runs in an opaque origin and reaches neither the page nor the widget), `srcdoc`
-//! the view behind [`crate::app_bridge::CSP`], no referrer, and the height the bridge allows.
+//! `iframe[data-role="app-frame"]` (also with `data-call-id`) with `sandbox="allow-scripts"`
+//! (never `allow-same-origin`: the view runs in an opaque origin and reaches neither the page
+//! nor the widget), `src` the edge's `/api/app/view?handle=…` (served with a policy of its
+//! own: a `srcdoc` frame would inherit the page's), no referrer, and the height the bridge
+//! allows.
 //! A link the view asks to open shows as `[data-role="app-link"]` with the URL as text and
 //! `button[data-action="app-link-open"]` / `button[data-action="app-link-cancel"]`.
 
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlElement};
 
-use crate::app_bridge::srcdoc;
+use crate::controller::host::SIGNED_IN_PAGE;
 use crate::dom;
 use crate::i18n::{Strings, fill};
 use crate::state::ToolCall;
@@ -31,12 +33,13 @@ pub(crate) struct AppFrameView {
 }
 
 impl AppFrameView {
-    /// The frame of `call`'s view, right after `card`.
+    /// The frame of `call`'s view, right after `card`; `sign_in_url` is a page on the edge.
     pub(crate) fn new(
         doc: &Document,
         card: &Element,
         call: &ToolCall,
         app: &AppFrame,
+        sign_in_url: &str,
         s: &Strings,
     ) -> Self {
         let root = dom::element(doc, "div");
@@ -63,7 +66,15 @@ impl AppFrameView {
                 ("data-uri", &app.uri),
             ],
         );
-        dom::set(&frame, "srcdoc", &srcdoc(&app.html));
+        let edge = sign_in_url
+            .strip_suffix(SIGNED_IN_PAGE)
+            .unwrap_or(sign_in_url);
+        // The handle is base64url and digits: nothing to escape in a query.
+        dom::set(
+            &frame,
+            "src",
+            &format!("{edge}/api/app/view?handle={}", app.handle),
+        );
         let mut view = Self {
             root,
             frame,

@@ -92,8 +92,15 @@ impl ToolCallView {
         }
     }
 
-    /// Brings the card up to date with `call`.
-    pub(crate) fn render(&mut self, doc: &Document, call: &ToolCall, s: &Strings) {
+    /// Brings the card up to date with `call` (`sign_in_url` is on the edge, where its MCP App
+    /// view is served).
+    pub(crate) fn render(
+        &mut self,
+        doc: &Document,
+        call: &ToolCall,
+        sign_in_url: &str,
+        s: &Strings,
+    ) {
         if call.status == CallStatus::Running {
             dom::append_tail(&self.arguments, &mut self.arguments_len, &call.arguments);
         }
@@ -101,7 +108,10 @@ impl ToolCallView {
         if let Some(app) = &call.app {
             match &mut self.app {
                 Some(view) => view.render(doc, &call.call_id, app, s),
-                None => self.app = Some(AppFrameView::new(doc, &self.root, call, app, s)),
+                None => {
+                    let view = AppFrameView::new(doc, &self.root, call, app, sign_in_url, s);
+                    self.app = Some(view);
+                }
             }
         }
         if call.status == self.shown {
