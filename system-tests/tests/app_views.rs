@@ -51,6 +51,17 @@ fn app_view(events: &[StreamEvent]) -> (String, String, String) {
         .unwrap_or_else(|| panic!("no app_view: {events:?}"))
 }
 
+/// Gets a view's document through Pomerium (as its frame does).
+async fn view(chain: &Chain, handle: &str) -> anyhow::Result<reqwest::Response> {
+    Ok(client()
+        .get(format!(
+            "{}/api/app/view?handle={handle}",
+            chain.pomerium.base_url()
+        ))
+        .send()
+        .await?)
+}
+
 /// Posts a view's tool call through Pomerium (as the browser does).
 async fn app_call(chain: &Chain, body: Value) -> anyhow::Result<reqwest::Response> {
     Ok(client()
@@ -86,13 +97,7 @@ async fn the_chart_view_comes_after_its_result_and_its_calls_reach_northwind_as_
     assert_eq!(payload["t"], "chart_query");
     assert_eq!(payload["v"], "ui://northwind/chart");
     // The frame's document: the view, read again as the user, under a policy of its own.
-    let res = client()
-        .get(format!(
-            "{}/api/app/view?handle={handle}",
-            chain.pomerium.base_url()
-        ))
-        .send()
-        .await?;
+    let res = view(&chain, &handle).await?;
     assert_eq!(res.status(), 200);
     let header = |name: &str| {
         res.headers()
@@ -183,13 +188,7 @@ async fn a_view_cannot_call_past_the_policy_or_with_a_handle_not_its_own() -> an
 
     // Another user cannot use this user's handle, for a call or for the view.
     chain.pomerium.set_user(User::named("mallory"));
-    let res = client()
-        .get(format!(
-            "{}/api/app/view?handle={handle}",
-            chain.pomerium.base_url()
-        ))
-        .send()
-        .await?;
+    let res = view(&chain, &handle).await?;
     assert_error(res, 403, ErrorCode::InvalidContinuation).await?;
     let res = app_call(
         &chain,

@@ -48,10 +48,10 @@ pub(super) async fn handle(
     req: IncomingRequest,
     reply: Reply,
 ) -> u16 {
-    let token = incoming::bearer(&req);
-    if token.is_none() && !config.is_local() {
-        return reply.error(&EdgeError::MissingToken).await;
-    }
+    let token = match incoming::required_bearer(config, &req) {
+        Ok(token) => token,
+        Err(err) => return reply.error(&err).await,
+    };
     match call(config, identity, req, token.as_ref()).await {
         Ok(result) => reply.json(200, &AppToolResult { result }).await,
         Err(err) => {
@@ -75,10 +75,10 @@ pub(super) async fn view(
     path: &str,
     reply: Reply,
 ) -> u16 {
-    let token = incoming::bearer(req);
-    if token.is_none() && !config.is_local() {
-        return reply.error(&EdgeError::MissingToken).await;
-    }
+    let token = match incoming::required_bearer(config, req) {
+        Ok(token) => token,
+        Err(err) => return reply.error(&err).await,
+    };
     let query = path.split_once('?').map_or("", |(_, q)| q);
     let sealed = urls::query_param(query, "handle").unwrap_or_default();
     let read = async {

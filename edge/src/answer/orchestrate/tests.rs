@@ -540,17 +540,21 @@ fn a_listing_that_fails_or_times_out_ends_the_answer_before_any_round() {
     assert!(io.bodies.is_empty());
 }
 
+fn chart_view() -> AppView {
+    AppView {
+        uri: "ui://northwind/chart".into(),
+        html: "<p>chart</p>".into(),
+        csp: serde_json::Value::Null,
+        prefers_border: None,
+    }
+}
+
 #[test]
 fn a_finished_call_whose_tool_links_a_view_is_followed_by_the_view_sealed() {
     let (config, chat, servers) = (config(&[]), chat(), [server()]);
     let sealer = sealer(&config);
     let mut io = FakeIo::new(&[call_round("call_a"), text_round("see the chart")]);
-    io.view = Some(AppView {
-        uri: "ui://northwind/chart".into(),
-        html: "<p>chart</p>".into(),
-        csp: serde_json::Value::Null,
-        prefers_border: None,
-    });
+    io.view = Some(chart_view());
     io.call
         .push_back(CallScript::Answer(vec![], Ok(Ok("rows: 42".into()))));
     block_on(run(answer(&config, &chat, &servers, &sealer), &mut io)).unwrap();
@@ -575,12 +579,7 @@ fn a_finished_call_whose_tool_links_a_view_is_followed_by_the_view_sealed() {
 
     // A call that failed shows no view, and none is read.
     let mut io = FakeIo::new(&[call_round("call_b"), text_round("no")]);
-    io.view = Some(AppView {
-        uri: "ui://northwind/chart".into(),
-        html: "<p>chart</p>".into(),
-        csp: serde_json::Value::Null,
-        prefers_border: None,
-    });
+    io.view = Some(chart_view());
     io.call
         .push_back(CallScript::Answer(vec![], Ok(Err("no such table".into()))));
     block_on(run(answer(&config, &chat, &servers, &sealer), &mut io)).unwrap();
