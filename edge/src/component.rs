@@ -6,6 +6,7 @@
 //! the handler, which checks the content type, the body size, the token and the continuations
 //! before any upstream call. Log lines name the method, path and status, never a header value.
 
+mod app_call;
 mod chat;
 mod driver;
 mod incoming;
@@ -89,6 +90,14 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
             Route::Chat => {
                 let identity = identity.unwrap_or_else(Identity::unnamed);
                 chat::handle(&config, &identity, req, reply).await
+            }
+            Route::AppToolCall => {
+                let identity = identity.unwrap_or_else(Identity::unnamed);
+                app_call::handle(&config, &identity, req, reply).await
+            }
+            Route::AppView => {
+                let identity = identity.unwrap_or_else(Identity::unnamed);
+                app_call::view(&config, &identity, &req, &path, reply).await
             }
             Route::Static(file) => static_file(&config, &file, reply).await,
             Route::NotFound => reply.error(&EdgeError::NotFound).await,

@@ -78,14 +78,24 @@ pub enum EdgeError {
         "the edge's setting {0} is missing or invalid, so this request is refused; see /api/health"
     )]
     InvalidConfiguration(&'static str),
+    /// An MCP App asked for a tool its server's policy, or the tool's visibility, keeps from
+    /// apps (or that the server does not list).
+    #[error("the app may not call the tool {0:?}")]
+    ToolNotAllowed(String),
+    /// An MCP App asked for a tool that needs the user's approval.
+    #[error("the tool {0:?} needs the user's approval, so an app may not call it")]
+    ToolNeedsApproval(String),
+    /// Talking to an MCP server for an app's call failed.
+    #[error("{0}")]
+    McpServer(crate::mcp::client::McpError),
     /// Neither `OPENAI_API_KEY` nor `OPENAI_BASE_URL` is set.
     #[error(
         "no model provider is configured: set OPENAI_API_KEY (and optionally OPENAI_BASE_URL for an OpenAI-compatible server) in the edge's environment"
     )]
     ProviderNotConfigured,
-    /// An MCP server the edge asked directly (prompts) failed; the message is scrubbed.
+    /// An MCP server the edge asked for prompts failed; the message is scrubbed.
     #[error("{0}")]
-    McpServer(String),
+    PromptServer(String),
     /// The user's answer to an elicitation does not fit the server's form; names the field.
     #[error("the answer does not fit the form: {0}")]
     InvalidElicitation(String),
@@ -116,16 +126,25 @@ impl EdgeError {
             Self::ProviderNotConfigured => ErrorCode::ProviderNotConfigured,
             Self::Continuation(_) => ErrorCode::InvalidContinuation,
             Self::InvalidConfiguration(_) => ErrorCode::InvalidConfiguration,
-            Self::McpServer(_) => ErrorCode::McpServerUnreachable,
             Self::InvalidElicitation(_) => ErrorCode::InvalidElicitation,
+            Self::ToolNotAllowed(_) => ErrorCode::ToolNotAllowed,
+            Self::ToolNeedsApproval(_) => ErrorCode::ToolNeedsApproval,
+            Self::McpServer(crate::mcp::client::McpError::TooLarge(_)) => {
+                ErrorCode::UpstreamTooLarge
+            }
+            Self::McpServer(_) | Self::PromptServer(_) => ErrorCode::McpServerUnreachable,
         }
     }
 
     /// Whether the same request may succeed later.
     pub fn retryable(&self) -> bool {
         match self {
-            Self::PomeriumUnreachable | Self::PomeriumMalformed | Self::McpServer(_) => true,
+            Self::PomeriumUnreachable | Self::PomeriumMalformed | Self::PromptServer(_) => true,
             Self::PomeriumStatus(status) => *status >= 500,
+            Self::McpServer(err) => matches!(
+                err,
+                crate::mcp::client::McpError::Transport | crate::mcp::client::McpError::Timeout(_)
+            ),
             _ => false,
         }
     }
@@ -189,6 +208,21 @@ mod tests {
             EdgeError::InvalidElicitation("year: required".into()),
             400,
             "invalid_elicitation",
+        );
+        check(
+            EdgeError::ToolNotAllowed("drop_table".into()),
+            403,
+            "tool_not_allowed",
+        );
+        check(
+            EdgeError::ToolNeedsApproval("send_mail".into()),
+            403,
+            "tool_needs_approval",
+        );
+        check(
+            EdgeError::McpServer(crate::mcp::client::McpError::TooLarge(9)),
+            502,
+            "upstream_too_large",
         );
         check(
             EdgeError::InvalidConfiguration("seal_secret"),

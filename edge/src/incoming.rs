@@ -10,8 +10,10 @@
 //! | [`jwt`] | verifying Pomerium's identity assertion (ES256/RS256 JWT) |
 //! | [`seal`] | ids handed to the browser, sealed to one user, purpose and expiry (HMAC) |
 //! | [`continuation`] | the ids a stream hands out and a request hands back, sealed to their user |
+//! | [`app_handle`] | an MCP App view's handle: its user, server and tool, sealed |
 //! | [`urls`] | origins, query parameters, percent-encoding |
 
+pub mod app_handle;
 pub mod auth;
 pub mod continuation;
 pub mod gate;

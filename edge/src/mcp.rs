@@ -1,12 +1,14 @@
 //! MCP in edge tool mode: the I/O-free client core ([`client`]: messages, versions, progress,
 //! rich results, elicitation, prompts, MCP Apps) and the toolbox that offers MCP tools to the
-//! model ([`toolbox`]), and server prompts to and from the widget's `/api/prompts` routes
-//! ([`prompt_wire`]). The wasi transport is `component/mcp_http.rs`; tests drive the same core
+//! model ([`toolbox`]), server prompts to and from the widget's `/api/prompts` routes
+//! ([`prompt_wire`]), and which tools link MCP App views ([`views`]). The wasi transport is
+//! `component/mcp_http.rs`; tests drive the same core
 //! over a native transport (`testkit::mcp`).
 
 pub mod client;
 pub mod prompt_wire;
 pub mod toolbox;
+pub mod views;
 
 use protocol::{ApiError, ErrorCode};
 

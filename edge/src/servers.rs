@@ -4,8 +4,10 @@
 //! |---|---|
 //! | [`pomerium`] | Pomerium's server list: parsing, ids, resolving the widget's ids |
 //! | [`local`] | local mode's configured servers, listed as Pomerium's would be |
+//! | [`app_policy`] | which tools an MCP App may call: the policy, the tool's visibility, no approval |
 //! | [`policy`] | which tool policy applies to a server (keyed by URL, failing closed), and its tool filter |
 
+pub mod app_policy;
 pub mod local;
 pub mod policy;
 pub mod pomerium;

@@ -114,6 +114,19 @@ pub enum StreamEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         url: Option<String>,
     },
+    /// An MCP App view for a finished call whose tool names one (`_meta.ui.resourceUri`; edge
+    /// tool mode only), sent once the edge read it and found it a view (`text/html;profile=
+    /// mcp-app`, at most [`crate::apps::MAX_APP_VIEW_BYTES`]). The widget frames
+    /// `GET /api/app/view?handle=…` in a sandbox; the view's tool calls go through
+    /// `POST /api/app/tool-call` with the same handle.
+    AppView {
+        /// The call whose tool links the view.
+        call_id: String,
+        /// The `ui://` resource.
+        uri: String,
+        /// Sealed to the user: the server, tool and view.
+        handle: String,
+    },
     /// The answer failed; last event of the stream.
     Error(ApiError),
     /// The answer is complete; last event of the stream.
@@ -154,6 +167,8 @@ pub enum EventKind {
     ApprovalRequest,
     /// [`StreamEvent::ElicitationRequest`].
     ElicitationRequest,
+    /// [`StreamEvent::AppView`].
+    AppView,
     /// [`StreamEvent::Error`].
     Error,
     /// [`StreamEvent::Done`].
@@ -257,6 +272,12 @@ pub enum ErrorCode {
     /// A setting of the edge does not parse or is missing, and the request needs it (the message
     /// names the setting; `/api/health` lists the problem).
     InvalidConfiguration,
+    /// An MCP App asked to call a tool that the server's policy or the tool's visibility does
+    /// not let an app call.
+    ToolNotAllowed,
+    /// An MCP App asked to call a tool that needs the user's approval (apps may call only
+    /// tools that run without it).
+    ToolNeedsApproval,
     /// The browser could not reach the edge at all (set by the widget, never sent by the edge).
     NetworkError,
     /// The runtime in front of the edge refused the request before the edge ran: its instance
@@ -298,6 +319,7 @@ impl StreamEvent {
             Self::ToolProgress { .. } => EventKind::ToolProgress,
             Self::ApprovalRequest { .. } => EventKind::ApprovalRequest,
             Self::ElicitationRequest { .. } => EventKind::ElicitationRequest,
+            Self::AppView { .. } => EventKind::AppView,
             Self::Error(_) => EventKind::Error,
             Self::Done { .. } => EventKind::Done,
         }
@@ -332,7 +354,10 @@ impl ErrorCode {
             | Self::UnknownServer
             | Self::ModelNotAllowed
             | Self::InvalidElicitation => 400,
-            Self::Forbidden | Self::InvalidContinuation => 403,
+            Self::Forbidden
+            | Self::InvalidContinuation
+            | Self::ToolNotAllowed
+            | Self::ToolNeedsApproval => 403,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::ProviderTimeout | Self::AnswerTimeout => 504,

@@ -5,6 +5,7 @@
 //!
 //! | module | owns |
 //! |---|---|
+//! | [`apps`] | MCP Apps: a view's tool call through the edge, and the bounds of views |
 //! | [`chat`] | the chat request: structured turns, server ids, optional model |
 //! | [`servers`] | the list of MCP servers the edge offers to the widget |
 //! | [`event`] | the stream events and the error shape with its stable codes |
@@ -25,6 +26,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod apps;
 pub mod chat;
 pub mod elicitation;
 pub mod event;
@@ -36,6 +38,7 @@ pub mod servers;
 pub mod sse;
 pub mod usage;
 
+pub use apps::{AppToolCall, AppToolResult};
 pub use chat::{ApprovalDecision, ChatRequest, RequestError, Role, Turn};
 pub use elicitation::{
     Bound, Content, ElicitAction, ElicitationReply, FieldInput, FieldOption, FormField, ReplyValue,

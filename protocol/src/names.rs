@@ -63,6 +63,8 @@ wire_names!(ErrorCode {
     InvalidContinuation => "invalid_continuation",
     InvalidElicitation => "invalid_elicitation",
     InvalidConfiguration => "invalid_configuration",
+    ToolNotAllowed => "tool_not_allowed",
+    ToolNeedsApproval => "tool_needs_approval",
     NetworkError => "network_error",
     EdgeBusy => "edge_busy",
     Internal => "internal",
@@ -81,6 +83,7 @@ wire_names!(EventKind {
     ToolProgress => "tool_progress",
     ApprovalRequest => "approval_request",
     ElicitationRequest => "elicitation_request",
+    AppView => "app_view",
     Error => "error",
     Done => "done",
 });
@@ -221,6 +224,11 @@ mod tests {
                     default: None,
                 }],
                 url: None,
+            },
+            EventKind::AppView => StreamEvent::AppView {
+                call_id: s("c"),
+                uri: s("ui://s/v"),
+                handle: s("h"),
             },
             EventKind::Error => StreamEvent::error(ErrorCode::Internal, "m", false),
             EventKind::Done => StreamEvent::Done {

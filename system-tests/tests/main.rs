@@ -4,6 +4,7 @@
 //! the composed Spin artifact and the precompiled edge (see `xtask/src/test.rs`).
 #![cfg(not(target_arch = "wasm32"))]
 
+mod app_views;
 mod approvals;
 mod chaos;
 mod demo_model;

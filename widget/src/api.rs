@@ -145,6 +145,18 @@ pub(crate) async fn post_chat(
     response.body().ok_or(RequestError::Unreadable)
 }
 
+/// `POST {endpoint}/api/app/tool-call` with `body` (an `AppToolCall`); the `result` of the
+/// answer as JSON text.
+pub(crate) async fn app_tool_call(
+    endpoint: &str,
+    body: &str,
+    signal: &AbortSignal,
+) -> Result<String, RequestError> {
+    let response = send(endpoint, "/api/app/tool-call", "POST", Some(body), signal).await?;
+    let text = text(&response).await?;
+    crate::app_bridge::app_result(&text).ok_or(RequestError::Unreadable)
+}
+
 /// The URL of `path` on the edge; `endpoint` is a base URL, or empty for this page's origin.
 pub(crate) fn url(endpoint: &str, path: &str) -> String {
     let mut res = endpoint.trim_end_matches('/').to_owned();

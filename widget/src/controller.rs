@@ -15,12 +15,14 @@
 //! | module | owns |
 //! |---|---|
 //! | [`input`] | the listeners, and DOM events into messages |
+//! | [`apps`] | the MCP App views' messages, posts to them, their tool calls |
 //! | [`tasks`] | requests in flight, the chat stream, timers |
 //! | [`requests`] | starting each kind of request, and the message its answer becomes |
 //! | [`host`] | the host API, events to the page, the top layer, settings |
 //! | [`identity`] | whom the edge named in this page, storage per user |
 
-mod host;
+mod apps;
+pub(crate) mod host;
 mod identity;
 mod input;
 mod requests;
@@ -66,7 +68,10 @@ impl Controller {
         dom::set_opt(&host, "data-ready", None);
         let launcher = host::is_launcher(&host);
         let controller = Rc::new_cyclic(|me: &Weak<Self>| Self {
-            _listeners: input::listen(me, view.events_root(), view.log(), view.composer()),
+            _listeners: input::listen(me, view.events_root(), view.log(), view.composer())
+                .into_iter()
+                .chain(apps::listen(me))
+                .collect(),
             host,
             me: me.clone(),
             view: RefCell::new(view),
@@ -211,6 +216,17 @@ impl Controller {
             Effect::Restore => {
                 let saved = identity::saved(&self.store.borrow());
                 self.handle(Msg::Restored(saved));
+            }
+            Effect::ToApp(call_id, message) => self.post_to_app(&call_id, &message),
+            Effect::AppToolCall {
+                call_id,
+                id,
+                handle,
+                name,
+                arguments,
+            } => {
+                let body = crate::app_bridge::app_body(&handle, &name, &arguments);
+                self.app_tool_call(call_id, id, body);
             }
         }
     }

@@ -50,6 +50,12 @@ pub(crate) struct Strings {
     pub(crate) done: &'static str,
     pub(crate) failed: &'static str,
     pub(crate) call_unfinished: &'static str,
+    /// The title of a tool's MCP App frame ({0}: the tool).
+    pub(crate) app_title: &'static str,
+    /// A view asks to open a link (shown before the link).
+    pub(crate) app_link: &'static str,
+    pub(crate) open_link: &'static str,
+    pub(crate) cancel: &'static str,
     pub(crate) arguments: &'static str,
     pub(crate) result: &'static str,
     pub(crate) show_all: &'static str,
@@ -142,6 +148,10 @@ pub(crate) const EN: Strings = Strings {
     done: "done",
     failed: "failed",
     call_unfinished: "The answer ended before this call finished.",
+    app_title: "{0} (app)",
+    app_link: "The app asks to open this link:",
+    open_link: "Open",
+    cancel: "Cancel",
     arguments: "Arguments",
     result: "Result",
     show_all: "Show all ({0} characters)",
@@ -222,6 +232,10 @@ pub(crate) const DE: Strings = Strings {
     done: "fertig",
     failed: "fehlgeschlagen",
     call_unfinished: "Die Antwort endete, bevor dieser Aufruf fertig war.",
+    app_title: "{0} (App)",
+    app_link: "Die App möchte diesen Link öffnen:",
+    open_link: "Öffnen",
+    cancel: "Abbrechen",
     arguments: "Argumente",
     result: "Ergebnis",
     show_all: "Alles anzeigen ({0} Zeichen)",
@@ -306,6 +320,8 @@ fn en_errors(code: ErrorCode) -> &'static str {
         ErrorCode::ToolCallsExceeded => "The AI model asked for too many tool calls in one answer.",
         ErrorCode::ToolOutputExceeded => "The tools returned more data than one answer may use.",
         ErrorCode::ToolArgumentsTooLarge => "The AI model sent a tool call that is too large.",
+        ErrorCode::ToolNotAllowed => "The app may not use this tool.",
+        ErrorCode::ToolNeedsApproval => "This tool needs your approval: ask for it in the chat.",
         ErrorCode::AnswerTimeout => "The answer took too long and was stopped.",
         ErrorCode::UpstreamTooLarge => "A service sent more data than the chat service accepts.",
         ErrorCode::InvalidContinuation => "This answer can no longer be continued. Ask again.",
@@ -373,6 +389,10 @@ fn de_errors(code: ErrorCode) -> &'static str {
         }
         ErrorCode::ToolArgumentsTooLarge => {
             "Das KI-Modell hat einen zu großen Werkzeugaufruf gesendet."
+        }
+        ErrorCode::ToolNotAllowed => "Die App darf dieses Werkzeug nicht verwenden.",
+        ErrorCode::ToolNeedsApproval => {
+            "Dieses Werkzeug braucht Ihre Zustimmung: fragen Sie im Chat danach."
         }
         ErrorCode::AnswerTimeout => "Die Antwort hat zu lange gedauert und wurde abgebrochen.",
         ErrorCode::UpstreamTooLarge => {

@@ -146,6 +146,11 @@ pub(crate) fn decode_event(data: &str) -> Option<StreamEvent> {
                 .collect::<Option<_>>()?,
             url: s("url"),
         },
+        EventKind::AppView => StreamEvent::AppView {
+            call_id: s("call_id")?,
+            uri: s("uri")?,
+            handle: s("handle")?,
+        },
         EventKind::Error => StreamEvent::Error(decode_error(&v)?),
         EventKind::Done => StreamEvent::Done {
             response_id: s("response_id"),
@@ -589,6 +594,11 @@ mod tests {
                 call_id: "c1".into(),
                 percent: None,
                 message: None,
+            },
+            StreamEvent::AppView {
+                call_id: "c1".into(),
+                uri: "ui://northwind/chart".into(),
+                handle: "v1.x.1.y".into(),
             },
             StreamEvent::ApprovalRequest {
                 approval_request_id: "mcpr_1".into(),

@@ -31,6 +31,7 @@
 //! failed.
 
 mod api;
+mod app_bridge;
 mod controller;
 mod dom;
 mod element;

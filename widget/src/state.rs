@@ -11,6 +11,7 @@
 //! [`crate::update`] changes it.
 
 pub(crate) mod answer;
+pub(crate) mod app;
 pub(crate) mod elicitation;
 pub(crate) mod parts;
 pub(crate) mod prompts;

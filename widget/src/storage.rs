@@ -446,6 +446,7 @@ fn decode_answer(v: &JsValue) -> Option<Answer> {
                     },
                     progress: None,
                     parts: Vec::new(),
+                    app: None,
                 })
             })
             .collect(),

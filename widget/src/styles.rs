@@ -260,6 +260,7 @@ summary { cursor: pointer; }
 }
 @keyframes spin { to { transform: rotate(360deg); } }
 .tool-call[data-status="failed"] .state, .failure { color: var(--_error); }
+.app iframe { display: block; width: 100%; border: 1px solid var(--_border); border-radius: 6px; }
 .card pre {
   margin: 4px 0 0;
   white-space: pre-wrap;

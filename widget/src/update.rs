@@ -13,9 +13,11 @@
 //! |---|---|
 //! | [`msg`] | [`Msg`], [`Effect`], [`Request`], [`HostEvent`], [`Focus`] |
 //! | [`session`] | who is signed in: the sign-in watch, `/api/me`, a 401, Sign out |
+//! | [`app`] | the MCP Apps bridge: a view's requests, tool calls, size and links |
 //! | [`edit`] | edit a sent question, regenerate the last answer, copy an answer |
 //! | [`prompts`] | the servers' prompts as `/` commands in the composer |
 
+mod app;
 mod edit;
 mod elicit;
 pub(crate) mod msg;
@@ -23,6 +25,8 @@ mod prompts;
 mod session;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_app;
 #[cfg(test)]
 mod tests_edit;
 #[cfg(test)]
@@ -394,6 +398,13 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
                 state.unsaved = true;
             }
         }
+        Msg::FromApp(call_id, message) => app::from_app(state, call_id, message, fx),
+        Msg::AppToolDone {
+            call_id,
+            id,
+            result,
+        } => app::tool_done(state, call_id, id, result, fx),
+        Msg::AppLink { call_id, open } => app::link_decided(state, call_id, open, fx),
     }
 }
 

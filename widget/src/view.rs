@@ -32,6 +32,7 @@
 
 pub(crate) mod actions;
 pub(crate) mod answer;
+pub(crate) mod app_frame;
 pub(crate) mod approval;
 pub(crate) mod card;
 pub(crate) mod elicitation;

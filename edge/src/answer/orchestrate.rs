@@ -12,6 +12,8 @@
 //! `upstream_too_large`. A server's question during a call pauses the answer like an approval
 //! (`crate::answer::elicit`): the continuation first delivers the user's reply
 //! ([`AnswerIo::resume_call`]) and finishes that call, then the round's other calls.
+//! A finished call whose tool links an MCP App view is followed by the
+//! view's `app_view` event ([`AnswerIo::read_view`]).
 
 use std::time::Instant;
 
@@ -27,11 +29,14 @@ use crate::answer::progress::ProgressGate;
 use crate::answer::result_parts;
 use crate::answer::tool_loop::{Limits, Paused, Step, ToolJob, ToolLoop};
 use crate::config::Config;
+use crate::incoming::app_handle::AppHandle;
 use crate::incoming::continuation::Sealer;
+use crate::mcp::client::apps::AppView;
 use crate::mcp::client::elicitation::Answer;
 use crate::mcp::client::results::ToolResult;
 use crate::mcp::client::{McpError, Progress, ToolDef};
 use crate::mcp::toolbox::Toolbox;
+use crate::mcp::views;
 use crate::mcp::{self};
 use crate::providers::tools::{self, StreamDecoder};
 use crate::redact::Secrets;
@@ -83,6 +88,15 @@ pub trait AnswerIo {
         answer: &Answer,
         progress: &mut dyn FnMut(Instant, &Progress) -> String,
     ) -> Result<CallOutcome, Stop>;
+    /// Reads the MCP App view that `tool` of the listed `server` links, if it links one and it
+    /// reads as a view (`crate::mcp::views`); by default there is none.
+    async fn read_view(
+        &mut self,
+        _server: &str,
+        _tool: &str,
+    ) -> Result<Option<(AppHandle, AppView)>, Stop> {
+        Ok(None)
+    }
 }
 
 /// A checked chat request that edge mode answers.
@@ -270,6 +284,9 @@ impl Run<'_, '_> {
                         "the tool's server is not connected",
                     )))
                 };
+                let finished = matches!(&called, Ok(Called::Done(result)) if !result.is_error);
+                let (call_id, server, tool) =
+                    (job.call_id.clone(), job.server.clone(), job.tool.clone());
                 let queued = queue.as_slice().to_vec();
                 match self.settle(tool_loop, job, called, &mut waiting, queued) {
                     Settled::Next(events) => io.write(metered(tool_loop, events)).await?,
@@ -279,6 +296,12 @@ impl Run<'_, '_> {
                 }
                 if tool_loop.failed() {
                     return Ok(());
+                }
+                // A tool that links an MCP App view: the view is announced after the result.
+                if finished && let Some((link, view)) = io.read_view(&server, &tool).await? {
+                    let event = views::app_view_event(&call_id, &link, view, sealer);
+                    io.write(encode(&event.into_iter().collect::<Vec<_>>()))
+                        .await?;
                 }
             }
             if !waiting.is_empty() {

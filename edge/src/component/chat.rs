@@ -38,11 +38,10 @@ pub(super) async fn handle(
     req: IncomingRequest,
     reply: Reply,
 ) -> u16 {
-    // Local mode (no Pomerium) needs no token; every other mode does.
-    let token = incoming::bearer(&req);
-    if token.is_none() && !config.is_local() {
-        return reply.error(&EdgeError::MissingToken).await;
-    }
+    let token = match incoming::required_bearer(config, &req) {
+        Ok(token) => token,
+        Err(err) => return reply.error(&err).await,
+    };
     let (chat, servers, sealer, continuation) =
         match prepare(config, identity, req, token.as_ref()).await {
             Ok(prepared) => prepared,

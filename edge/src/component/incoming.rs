@@ -19,6 +19,17 @@ pub(super) fn bearer(req: &IncomingRequest) -> Option<BearerToken> {
     BearerToken::from_header_values(&req.headers().get("authorization"))
 }
 
+/// The caller's token; only local mode (no Pomerium) goes without one.
+pub(super) fn required_bearer(
+    config: &Config,
+    req: &IncomingRequest,
+) -> Result<Option<BearerToken>, EdgeError> {
+    match bearer(req) {
+        None if !config.is_local() => Err(EdgeError::MissingToken),
+        token => Ok(token),
+    }
+}
+
 /// The request's JSON body: `application/json`, at most [`MAX_BODY_BYTES`].
 pub(super) async fn json_body(req: IncomingRequest) -> Result<Vec<u8>, EdgeError> {
     let headers = req.headers();

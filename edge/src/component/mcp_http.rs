@@ -26,20 +26,21 @@ use spin_sdk::http::{IncomingResponse, Method, Request, send};
 
 use super::timer::Sleep;
 use crate::answer::elicit::{Asked, Called, Resume};
+use crate::mcp::client::apps::{self, AppView, ToolEntry};
 use crate::mcp::client::elicitation::{self, Answer, InputRequired};
 use crate::mcp::client::messages::{respond, respond_error};
 use crate::mcp::client::prompts::{self, PromptDef, PromptMessage};
 use crate::mcp::client::results::{Limits, parse_call_result};
 use crate::mcp::client::{
     self as mcp_client, Capabilities, McpError, Progress, ReplyReader, ServerMessage, Session,
-    ToolDef,
 };
 
-/// What the edge tells servers it can do: ask the user (a form, or a link to open).
+/// What the edge tells servers it can do: ask the user (a form, or a link to open) and show
+/// MCP App views.
 const CAPABILITIES: Capabilities = Capabilities {
     elicitation_form: true,
     elicitation_url: true,
-    apps: false,
+    apps: true,
 };
 
 /// Request ids of a rejoined session start above this (the first request used small ones).
@@ -86,7 +87,7 @@ pub(super) struct McpConnection {
 }
 
 impl McpConnection {
-    /// `initialize`, then `notifications/initialized`.
+    /// `initialize` (declaring MCP Apps views), then `notifications/initialized`.
     pub(super) async fn open(
         url: &str,
         authorization: Option<String>,
@@ -108,8 +109,8 @@ impl McpConnection {
         Ok(conn)
     }
 
-    /// Every tool the server lists, following `nextCursor` (at most 20 pages).
-    pub(super) async fn list_tools(&mut self) -> Result<Vec<ToolDef>, McpError> {
+    /// Every tool the server lists with its title and MCP App view (at most 20 pages).
+    pub(super) async fn list_tool_entries(&mut self) -> Result<Vec<ToolEntry>, McpError> {
         let mut tools = Vec::new();
         let mut cursor: Option<String> = None;
         for _ in 0..20 {
@@ -117,7 +118,7 @@ impl McpConnection {
             let (_, result) = self
                 .request(mcp_client::list_tools(id, cursor.as_deref()), id)
                 .await?;
-            let (page, next) = mcp_client::parse_tools(&result)?;
+            let (page, next) = apps::parse_tool_entries(&result)?;
             tools.extend(page);
             match next {
                 Some(next) => cursor = Some(next),
@@ -125,6 +126,32 @@ impl McpConnection {
             }
         }
         Ok(tools)
+    }
+
+    /// Reads the MCP App view `uri` (`resources/read`): only HTML of the app MIME type, at
+    /// most `max_bytes`.
+    pub(super) async fn read_app_view(
+        &mut self,
+        uri: &str,
+        max_bytes: usize,
+    ) -> Result<AppView, McpError> {
+        let id = self.session.next_id();
+        let (_, result) = self.request(apps::read_resource(id, uri), id).await?;
+        apps::parse_app_view(&result, uri, max_bytes)
+    }
+
+    /// Calls a tool for an MCP App view: the whole `CallToolResult`.
+    pub(super) async fn call_for_app(
+        &mut self,
+        tool: &str,
+        arguments: &str,
+    ) -> Result<Value, McpError> {
+        let id = self.session.next_id();
+        let body = mcp_client::call_tool(id, tool, arguments)?;
+        self.running = Some(id);
+        let answer = self.request(body, id).await;
+        self.running = None;
+        Ok(answer?.1)
     }
 
     /// Calls a tool: its parsed result (media within the default size limits; a tool error has

@@ -68,7 +68,7 @@ pub(super) async fn get(config: &Config, req: IncomingRequest, reply: Reply) -> 
         let server = &servers[0];
         let secrets = Secrets::new(redact::secrets(config, token.as_ref()));
         let failed = |err: crate::mcp::client::McpError| {
-            EdgeError::McpServer(secrets.redact(&format!(
+            EdgeError::PromptServer(secrets.redact(&format!(
                 "the MCP server {:?} could not give the prompt: {err}",
                 server.info.name
             )))

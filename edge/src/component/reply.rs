@@ -66,6 +66,20 @@ impl Reply {
         status
     }
 
+    /// A body with exactly these headers (besides CORS): for answers whose security headers
+    /// are not those of [`crate::incoming::headers::headers`].
+    pub(super) async fn with_headers(
+        self,
+        status: u16,
+        own: &[(&'static str, String)],
+        body: Vec<u8>,
+    ) -> u16 {
+        let response = OutgoingResponse::new(headers(&self.cors, own));
+        let _ = response.set_status_code(status);
+        let _ = self.out.set_with_body(response, body).await;
+        status
+    }
+
     /// Sends the headers of a `200 text/event-stream` answer and returns the body sink.
     pub(super) fn event_stream(self) -> EventSink {
         let content_type = "text/event-stream";

@@ -28,10 +28,13 @@ use crate::answer::orchestrate::{self, AnswerIo, CallOutcome, EdgeAnswer};
 use crate::answer::runner;
 use crate::answer::tool_loop::Paused;
 use crate::config::Config;
+use crate::incoming::app_handle::AppHandle;
 use crate::incoming::auth::BearerToken;
 use crate::incoming::continuation::Sealer;
+use crate::mcp::client::apps::AppView;
 use crate::mcp::client::elicitation::Answer;
 use crate::mcp::client::{McpError, Progress, ToolDef};
+use crate::mcp::views::ViewLinks;
 use crate::redact::{self, Secrets};
 use crate::servers::pomerium::McpServer;
 
@@ -63,6 +66,7 @@ pub(super) async fn run(
         secrets: secrets.clone(),
         out: Out::new(config, reply.event_stream()),
         connections: Vec::new(),
+        links: ViewLinks::default(),
     };
     let answer = EdgeAnswer {
         config,
@@ -91,6 +95,8 @@ struct SpinIo<'a> {
     out: Out,
     /// Server id -> its open session, for each server listed.
     connections: Vec<(String, McpConnection)>,
+    /// The MCP App views the listed tools link.
+    links: ViewLinks,
 }
 
 impl SpinIo<'_> {
@@ -132,13 +138,14 @@ impl AnswerIo for SpinIo<'_> {
             let mut connection =
                 McpConnection::open(&server.info.url, authorization, timeout, max_reply_bytes)
                     .await?;
-            let tools = connection.list_tools().await?;
+            let tools = connection.list_tool_entries().await?;
             Ok::<_, McpError>((connection, tools))
         };
         Ok(match self.out.wait(listing).await? {
             Ok((connection, tools)) => {
                 self.connections.push((server.info.id.clone(), connection));
-                Ok(tools)
+                // Tools only an MCP App may call are kept from the model.
+                Ok(self.links.keep(server, tools))
             }
             Err(err) => Err(err),
         })
@@ -157,6 +164,35 @@ impl AnswerIo for SpinIo<'_> {
         let (sender, reports) = mpsc::channel(PROGRESS_QUEUE);
         let call = self.connections[index].1.call(tool, arguments, sender);
         with_progress(call, reports, progress, &mut self.out).await
+    }
+
+    async fn read_view(
+        &mut self,
+        server: &str,
+        tool: &str,
+    ) -> Result<Option<(AppHandle, AppView)>, Stop> {
+        let Some(link) = self.links.view_of(server, tool).cloned() else {
+            return Ok(None);
+        };
+        let Some(index) = self
+            .connections
+            .iter()
+            .position(|(id, _)| *id == link.server)
+        else {
+            return Ok(None);
+        };
+        let max = protocol::apps::MAX_APP_VIEW_BYTES;
+        let read = self.connections[index].1.read_app_view(&link.uri, max);
+        match self.out.wait(read).await? {
+            Ok(view) => Ok(Some((link, view))),
+            Err(err) => {
+                // The call's text stands; the view is left out.
+                let log = Secrets::new(self.secrets.iter().cloned());
+                let note = format!("the app view could not be read: {err}");
+                eprintln!("edge: {}", log.for_log(&note));
+                Ok(None)
+            }
+        }
     }
 
     async fn cancel_call(&mut self, server: &str, reason: &str) {

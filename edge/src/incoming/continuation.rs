@@ -81,6 +81,28 @@ impl Sealer {
         String::from_utf8(payload).map_err(|_| SealError::Malformed)
     }
 
+    /// `payload` sealed to the user for `purpose` until `ttl_secs` from now; `None` for a user
+    /// the edge cannot name.
+    pub fn seal_payload(&self, purpose: Purpose, ttl_secs: u64, payload: &[u8]) -> Option<String> {
+        (!self.secret.is_empty()).then(|| {
+            seal::seal(
+                &self.secret,
+                purpose,
+                &self.subject,
+                self.now + ttl_secs,
+                payload,
+            )
+        })
+    }
+
+    /// Opens a value [`Sealer::seal_payload`] sealed to this user for `purpose`.
+    pub fn open_payload(&self, purpose: Purpose, sealed: &str) -> Result<Vec<u8>, SealError> {
+        if self.secret.is_empty() {
+            return Err(SealError::Foreign);
+        }
+        seal::open(&self.secret, purpose, &self.subject, self.now, sealed)
+    }
+
     /// The event as the browser may see it: ids sealed (withheld for an unknown user).
     pub fn seal_event(&self, event: StreamEvent) -> StreamEvent {
         match event {

@@ -65,6 +65,8 @@ pub fn needs_identity(route: &Route) -> bool {
             | Route::Me
             | Route::Prompts
             | Route::PromptGet
+            | Route::AppToolCall
+            | Route::AppView
     )
 }
 
@@ -87,6 +89,10 @@ pub enum Route {
     Prompts,
     /// `POST /api/prompts/get`: one prompt's messages.
     PromptGet,
+    /// `POST /api/app/tool-call`: an MCP App view calls one of its server's tools.
+    AppToolCall,
+    /// `GET /api/app/view?handle=…`: an MCP App view's document, for its sandboxed frame.
+    AppView,
     /// `OPTIONS` on an API path: a CORS preflight.
     Preflight,
     /// `GET` of a static file, by its request path (without query).
@@ -109,6 +115,8 @@ pub fn route(method: &str, path_and_query: &str) -> Route {
         "/api/me" => Some(("GET", Route::Me)),
         "/api/prompts" => Some(("GET", Route::Prompts)),
         "/api/prompts/get" => Some(("POST", Route::PromptGet)),
+        "/api/app/tool-call" => Some(("POST", Route::AppToolCall)),
+        "/api/app/view" => Some(("GET", Route::AppView)),
         _ => None,
     };
     if api.is_some() && method.eq_ignore_ascii_case("OPTIONS") {
@@ -187,7 +195,7 @@ mod tests {
         ("pomerium_url", "https://chat.example.com"),
         ("jwt_assertion", "off"),
     ];
-    const ALL: [Route; 12] = [
+    const ALL: [Route; 14] = [
         Route::Health,
         Route::Servers,
         Route::Chat,
@@ -196,6 +204,8 @@ mod tests {
         Route::Me,
         Route::Prompts,
         Route::PromptGet,
+        Route::AppToolCall,
+        Route::AppView,
         Route::Preflight,
         Route::Static(String::new()),
         Route::NotFound,
@@ -286,7 +296,9 @@ mod tests {
                 Route::Disconnect,
                 Route::Me,
                 Route::Prompts,
-                Route::PromptGet
+                Route::PromptGet,
+                Route::AppToolCall,
+                Route::AppView
             ]
         );
     }
@@ -318,6 +330,10 @@ mod tests {
         check("GET", "/api/prompts/get", Route::MethodNotAllowed);
         check("OPTIONS", "/api/chat", Route::Preflight);
         check("OPTIONS", "/api/nope", Route::NotFound);
+        check("POST", "/api/app/tool-call", Route::AppToolCall);
+        check("GET", "/api/app/tool-call", Route::MethodNotAllowed);
+        check("GET", "/api/app/view?handle=v1.x", Route::AppView);
+        check("POST", "/api/app/view", Route::MethodNotAllowed);
     }
 
     fn origin_config() -> Config {

@@ -48,9 +48,59 @@ pub fn preflight_headers(check: &OriginCheck) -> Vec<(&'static str, String)> {
     headers
 }
 
+/// The policy of an MCP App view's document (`GET /api/app/view`): a sandbox of its own (an
+/// opaque origin even if it is opened outside its frame), scripts and styles inline only, images,
+/// media and fonts as `data:` only, no connection, frame, plugin, base or form target. Declared
+/// `csp` domains of a view are not honoured.
+pub const APP_VIEW_CSP: &str = "sandbox allow-scripts; default-src 'none'; \
+script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; media-src data:; \
+font-src data:; connect-src 'none'; frame-src 'none'; object-src 'none'; base-uri 'none'; \
+form-action 'none'";
+
+/// The headers of an MCP App view's document: [`APP_VIEW_CSP`] with `frame-ancestors` the
+/// chat's own origin and the origins allowed to embed the widget; never cached or sniffed, no
+/// referrer.
+pub fn app_view_headers(allowed_origins: &[String]) -> Vec<(&'static str, String)> {
+    let mut ancestors = "'self'".to_owned();
+    for origin in allowed_origins {
+        ancestors.push(' ');
+        ancestors.push_str(origin);
+    }
+    vec![
+        ("content-type", "text/html; charset=utf-8".to_owned()),
+        ("cache-control", "no-store".to_owned()),
+        ("x-content-type-options", "nosniff".to_owned()),
+        ("referrer-policy", "no-referrer".to_owned()),
+        (
+            "content-security-policy",
+            format!("{APP_VIEW_CSP}; frame-ancestors {ancestors}"),
+        ),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_view_is_sandboxed_reaches_nothing_and_is_framed_only_by_the_chat() {
+        let headers = app_view_headers(&["https://intranet.example".to_owned()]);
+        let csp = &headers
+            .iter()
+            .find(|(k, _)| *k == "content-security-policy")
+            .unwrap()
+            .1;
+        assert!(
+            csp.starts_with("sandbox allow-scripts; default-src 'none';"),
+            "{csp}"
+        );
+        assert!(!csp.contains("allow-same-origin") && csp.contains("connect-src 'none'"));
+        assert!(
+            csp.ends_with("frame-ancestors 'self' https://intranet.example"),
+            "{csp}"
+        );
+        assert!(headers.contains(&("cache-control", "no-store".to_owned())));
+    }
 
     #[test]
     fn every_answer_is_nosniff_and_html_is_unframeable() {

@@ -41,6 +41,9 @@ pub enum Purpose {
     PendingToolCall,
     /// The id of an `elicitation_request` event (`elicitation_id` when it comes back).
     Elicitation,
+    /// An MCP App view's handle: the server and tool its calls go to
+    /// (`crate::incoming::app_handle`).
+    AppView,
 }
 
 impl Purpose {
@@ -48,7 +51,9 @@ impl Purpose {
     pub fn max_len(self) -> usize {
         match self {
             Self::PendingToolCall => MAX_PENDING_SEALED_LEN,
-            Self::ResponseId | Self::ApprovalRequest | Self::Elicitation => MAX_SEALED_LEN,
+            Self::ResponseId | Self::ApprovalRequest | Self::Elicitation | Self::AppView => {
+                MAX_SEALED_LEN
+            }
         }
     }
 
@@ -59,6 +64,7 @@ impl Purpose {
             Self::ApprovalRequest => "approval_request",
             Self::PendingToolCall => "pending_tool_call",
             Self::Elicitation => "elicitation",
+            Self::AppView => "app_view",
         }
     }
 }

@@ -41,6 +41,8 @@ pub(crate) struct ChainConfig {
     pub(crate) allowed_origin: Option<String>,
     /// `wasmtime serve` options for the edge (e.g. a tiny instance pool).
     pub(crate) edge_runtime: Vec<&'static str>,
+    /// More MCP routes in the fake Pomerium, after Northwind's.
+    pub(crate) mcp_routes: Vec<testkit::pomerium::McpRoute>,
 }
 
 impl ChainConfig {
@@ -95,6 +97,7 @@ impl Chain {
                 edge_runtime: cfg.edge_runtime.iter().map(|f| (*f).to_owned()).collect(),
                 pomerium: FakePomeriumConfig {
                     sign_in: cfg.sign_in,
+                    mcp_routes: cfg.mcp_routes,
                     ..FakePomeriumConfig::default()
                 },
                 ..testkit::chain::ChainConfig::new("widget-e2e", &env)

@@ -206,7 +206,7 @@ fn call_method(element: &web_sys::HtmlElement, name: &str) {
 }
 
 /// The edge's page that says "Signed in, you can close this window" and closes the popup.
-const SIGNED_IN_PAGE: &str = "/signed-in.html";
+pub(crate) const SIGNED_IN_PAGE: &str = "/signed-in.html";
 
 /// The page the sign-in popup opens: [`SIGNED_IN_PAGE`] on the edge's origin (or on this page's
 /// origin when the edge is here too). Pomerium signs a navigation without a session in through

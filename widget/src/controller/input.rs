@@ -17,8 +17,8 @@ use crate::controller::tasks::{open_popup, send};
 use crate::controller::{Controller, Msg};
 use crate::dom::Listener;
 use crate::view::{
-    self, actions, answer, approval, elicitation, error_box, markdown, prompts, servers, threads,
-    tool_call,
+    self, actions, answer, app_frame, approval, elicitation, error_box, markdown, prompts, servers,
+    threads, tool_call,
 };
 
 /// Every listener of one instance; `composer` is the text a Send click sends.
@@ -142,6 +142,10 @@ fn clicked(event: &Event, composer: &HtmlTextAreaElement) -> Option<Msg> {
         approval::DENY => Some(Msg::Decide {
             id: attr("data-approval-id")?,
             approve: false,
+        }),
+        app_frame::LINK_OPEN | app_frame::LINK_CANCEL => Some(Msg::AppLink {
+            call_id: attr("data-call-id")?,
+            open: attr("data-action")? == app_frame::LINK_OPEN,
         }),
         tool_call::SHOW_ALL => {
             let card = button.closest("[data-call-id]").ok()??;

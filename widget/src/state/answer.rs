@@ -78,6 +78,8 @@ pub(crate) struct ToolCall {
     /// A rich result's parts, as the card may render them (`state::parts`; not stored with the
     /// thread: a reloaded card shows the output text).
     pub(crate) parts: Vec<protocol::ResultPart>,
+    /// Its MCP App view, once the edge sent one (`app_view`; not stored).
+    pub(crate) app: Option<Box<super::app::AppFrame>>,
 }
 
 /// How far a running call is: a bar when `percent` is known, else the message.
@@ -162,6 +164,7 @@ impl Answer {
                         status: CallStatus::Running,
                         progress: None,
                         parts: Vec::new(),
+                        app: None,
                     });
                 }
             }
@@ -235,6 +238,21 @@ impl Answer {
                         sent: false,
                         invalid: None,
                     });
+                }
+            }
+            StreamEvent::AppView {
+                call_id,
+                uri,
+                handle,
+            } => {
+                let shown = self.tool_calls.iter().filter(|c| c.app.is_some()).count();
+                // Only for a call that finished well, once, and a few per answer.
+                if let Some(call) = self.call_mut(&call_id)
+                    && matches!(call.status, CallStatus::Done(_))
+                    && call.app.is_none()
+                    && shown < super::app::MAX_APPS_PER_ANSWER
+                {
+                    call.app = Some(Box::new(super::app::AppFrame::new(uri, handle)));
                 }
             }
             StreamEvent::Error(error) => self.fail(error),
@@ -353,6 +371,7 @@ mod tests {
             status,
             progress: None,
             parts: Vec::new(),
+            app: None,
         }
     }
 

@@ -194,6 +194,24 @@ pub(crate) enum Msg {
     PromptsLoaded(u64, Result<PromptList, ApiError>),
     /// A prompt's messages arrived, or could not be had.
     PromptFetched(u64, Result<PromptMessages, ApiError>),
+    /// The MCP App view of call `.0` posted `.1` (from that frame's window only).
+    FromApp(String, crate::app_bridge::FromApp),
+    /// The edge answered a view's tool call.
+    AppToolDone {
+        /// The call whose view asked.
+        call_id: String,
+        /// The view's request id.
+        id: crate::app_bridge::RpcId,
+        /// The `CallToolResult` as JSON text, or the edge's refusal.
+        result: Result<String, ApiError>,
+    },
+    /// The user opened (`open`) or declined the link the view of `call_id` asked for.
+    AppLink {
+        /// The call whose view asked.
+        call_id: String,
+        /// Open it.
+        open: bool,
+    },
 }
 
 /// What the store kept for one user.
@@ -252,7 +270,8 @@ pub(crate) enum Effect {
     UpdateJump,
     /// Show tool call `.0`'s whole result.
     ShowAll(String),
-    /// Open a page a server asked the user to visit (an `http(s)` link the user accepted).
+    /// Open a page a server or an MCP App view asked the user to visit (an `http(s)` link the
+    /// user accepted) in a new tab.
     OpenLink(String),
     /// Fit the launcher panel to the visual viewport (height, top).
     FitViewport(i32, i32),
@@ -276,6 +295,21 @@ pub(crate) enum Effect {
     ForgetStore,
     /// Read what the store kept and hand it back as [`Msg::Restored`].
     Restore,
+    /// Post `.1` to the MCP App view of call `.0`.
+    ToApp(String, crate::app_bridge::ToApp),
+    /// `POST /api/app/tool-call` for a view; the answer comes back as [`Msg::AppToolDone`].
+    AppToolCall {
+        /// The call whose view asks.
+        call_id: String,
+        /// The view's request id.
+        id: crate::app_bridge::RpcId,
+        /// The view's sealed handle.
+        handle: String,
+        /// The tool.
+        name: String,
+        /// Its arguments (JSON text).
+        arguments: String,
+    },
 }
 
 /// A request to the edge.

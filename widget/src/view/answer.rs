@@ -197,7 +197,7 @@ impl AnswerView {
                 self.calls
                     .push(ToolCallView::new(doc, &self.activity, call, name, s));
             }
-            self.calls[i].render(doc, call, s);
+            self.calls[i].render(doc, call, cx.sign_in_url, s);
         }
         let open = cx.is_last && answer.status == AnswerStatus::AwaitingApproval;
         for (i, approval) in answer.approvals.iter().enumerate() {

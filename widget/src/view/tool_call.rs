@@ -15,6 +15,7 @@
 use protocol::{ResultPart, ToolStatus};
 use web_sys::{Document, Element, Text};
 
+use super::app_frame::AppFrameView;
 use super::{card, result_parts};
 use crate::dom;
 use crate::i18n::{Strings, fill};
@@ -38,6 +39,8 @@ pub(crate) struct ToolCallView {
     shown: CallStatus,
     /// The whole result, while the card shows only its start.
     hidden_result: Option<(Element, String)>,
+    /// The call's MCP App view, once shown.
+    app: Option<AppFrameView>,
 }
 
 impl ToolCallView {
@@ -80,15 +83,32 @@ impl ToolCallView {
             arguments_len: 0,
             shown: CallStatus::Running,
             hidden_result: None,
+            app: None,
         }
     }
 
-    /// Brings the card up to date with `call`.
-    pub(crate) fn render(&mut self, doc: &Document, call: &ToolCall, s: &Strings) {
+    /// Brings the card up to date with `call` (`sign_in_url` is on the edge, where its MCP App
+    /// view is served).
+    pub(crate) fn render(
+        &mut self,
+        doc: &Document,
+        call: &ToolCall,
+        sign_in_url: &str,
+        s: &Strings,
+    ) {
         if call.status == CallStatus::Running {
             dom::append_tail(&self.arguments, &mut self.arguments_len, &call.arguments);
         }
         self.render_progress(doc, call.progress.as_ref(), s);
+        if let Some(app) = &call.app {
+            match &mut self.app {
+                Some(view) => view.render(doc, &call.call_id, app, s),
+                None => {
+                    let view = AppFrameView::new(doc, &self.root, call, app, sign_in_url, s);
+                    self.app = Some(view);
+                }
+            }
+        }
         if call.status == self.shown {
             return;
         }

@@ -59,6 +59,9 @@ struct FakeIo {
     cancelled: Vec<(String, String)>,
     /// (server, where, answer) of each reply delivered to a paused call.
     resumed: Vec<(String, Resume, Answer)>,
+    /// The MCP App view every tool links, when set; (server, tool) of each view read.
+    view: Option<AppView>,
+    views_read: Vec<(String, String)>,
 }
 
 impl FakeIo {
@@ -73,6 +76,8 @@ impl FakeIo {
             calls: Vec::new(),
             cancelled: Vec::new(),
             resumed: Vec::new(),
+            view: None,
+            views_read: Vec::new(),
         }
     }
 
@@ -161,6 +166,21 @@ impl AnswerIo for FakeIo {
             CallScript::Answer(_, outcome) => Ok(outcome),
             CallScript::Stop(stop) => Err(stop),
         }
+    }
+
+    async fn read_view(
+        &mut self,
+        server: &str,
+        tool: &str,
+    ) -> Result<Option<(AppHandle, AppView)>, Stop> {
+        self.views_read.push((server.to_owned(), tool.to_owned()));
+        let link = AppHandle {
+            server: server.to_owned(),
+            url: "http://127.0.0.1:9/mcp".into(),
+            tool: tool.to_owned(),
+            uri: "ui://northwind/chart".into(),
+        };
+        Ok(self.view.clone().map(|view| (link, view)))
     }
 }
 
@@ -746,4 +766,59 @@ fn a_question_asked_again_pauses_again_without_a_model_round() {
         io.events()
     );
     assert!(io.bodies.is_empty(), "no model round while the call waits");
+}
+
+fn chart_view() -> AppView {
+    AppView {
+        uri: "ui://northwind/chart".into(),
+        html: "<p>chart</p>".into(),
+        csp: serde_json::Value::Null,
+        prefers_border: None,
+    }
+}
+
+#[test]
+fn a_finished_call_whose_tool_links_a_view_is_followed_by_the_view_sealed() {
+    let (config, chat, servers) = (config(&[]), chat(), [server()]);
+    let sealer = sealer(&config);
+    let mut io = FakeIo::new(&[call_round("call_a"), text_round("see the chart")]);
+    io.view = Some(chart_view());
+    io.call.push_back(CallScript::Answer(
+        vec![],
+        Ok(Called::Done(text_result("rows: 42"))),
+    ));
+    block_on(run(answer(&config, &chat, &servers, &sealer), &mut io)).unwrap();
+    let events = io.events();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind().as_str()).collect();
+    let result = kinds.iter().position(|k| *k == "tool_call_result").unwrap();
+    assert_eq!(kinds[result + 1], "app_view", "{events:?}");
+    let Some(StreamEvent::AppView {
+        call_id, handle, ..
+    }) = events.get(result + 1)
+    else {
+        panic!("{events:?}");
+    };
+    assert_eq!(call_id, "call_a");
+    let opened = AppHandle::open(&sealer, handle).unwrap();
+    assert_eq!(
+        (opened.server.as_str(), opened.tool.as_str()),
+        ("northwind", "read_query")
+    );
+    // The model never sees the view.
+    assert!(!io.bodies[1].contains("chart</p>"));
+
+    // A call that failed shows no view, and none is read.
+    let mut io = FakeIo::new(&[call_round("call_b"), text_round("no")]);
+    io.view = Some(chart_view());
+    io.call.push_back(CallScript::Answer(
+        vec![],
+        Ok(Called::Done(ToolResult::error("no such table"))),
+    ));
+    block_on(run(answer(&config, &chat, &servers, &sealer), &mut io)).unwrap();
+    assert!(io.views_read.is_empty());
+    assert!(
+        !io.events()
+            .iter()
+            .any(|e| matches!(e, StreamEvent::AppView { .. }))
+    );
 }
