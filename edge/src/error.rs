@@ -78,6 +78,14 @@ pub enum EdgeError {
         "the edge's setting {0} is missing or invalid, so this request is refused; see /api/health"
     )]
     InvalidConfiguration(&'static str),
+    /// An attachment breaks a limit or is malformed (see [`crate::incoming::attachments`]).
+    #[error("{0}")]
+    Attachment(#[from] crate::incoming::attachments::AttachmentError),
+    /// The request names a hosted tool the edge does not enable for its model.
+    #[error(
+        "the hosted tool {0:?} is not enabled for this model; GET /api/models lists the hosted tools"
+    )]
+    HostedToolNotEnabled(String),
     /// Neither `OPENAI_API_KEY` nor `OPENAI_BASE_URL` is set.
     #[error(
         "no model provider is configured: set OPENAI_API_KEY (and optionally OPENAI_BASE_URL for an OpenAI-compatible server) in the edge's environment"
@@ -110,6 +118,8 @@ impl EdgeError {
             Self::ProviderNotConfigured => ErrorCode::ProviderNotConfigured,
             Self::Continuation(_) => ErrorCode::InvalidContinuation,
             Self::InvalidConfiguration(_) => ErrorCode::InvalidConfiguration,
+            Self::Attachment(err) => err.code(),
+            Self::HostedToolNotEnabled(_) => ErrorCode::HostedToolNotEnabled,
         }
     }
 

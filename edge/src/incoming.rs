@@ -7,6 +7,7 @@
 //! | [`gate`] | route × host × origin × proof: what passes, what is refused with which code |
 //! | [`cors`] | which page origins may call the edge, and the CORS headers |
 //! | [`headers`] | the security headers of every answer (nosniff, frame-ancestors, referrer) |
+//! | [`attachments`] | a chat request's attachments: type, size, count, bytes that match the type |
 //! | [`auth`] | the bearer token from the request, in a type that never prints it |
 //! | [`identity`] | who is calling, and how the edge proves it in each mode |
 //! | [`jwt`] | verifying Pomerium's identity assertion (ES256/RS256 JWT) |
@@ -14,6 +15,7 @@
 //! | [`continuation`] | the ids a stream hands out and a request hands back, sealed to their user |
 //! | [`urls`] | origins, query parameters, percent-encoding |
 
+pub mod attachments;
 pub mod auth;
 pub mod continuation;
 pub mod cors;

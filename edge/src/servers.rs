@@ -4,8 +4,10 @@
 //! |---|---|
 //! | [`pomerium`] | Pomerium's server list: parsing, ids, resolving the widget's ids |
 //! | [`local`] | local mode's configured servers, listed as Pomerium's would be |
+//! | [`hosted_tools`] | the provider's own tools (web search, code interpreter) enabled per model |
 //! | [`policy`] | which tool policy applies to a server (keyed by URL, failing closed), and its tool filter |
 
+pub mod hosted_tools;
 pub mod local;
 pub mod policy;
 pub mod pomerium;

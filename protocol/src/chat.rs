@@ -32,6 +32,10 @@ pub struct ChatRequest {
     /// The user's answers to `approval_request` events of the previous response.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub approvals: Vec<ApprovalDecision>,
+    /// The provider's own tools to offer the model (`web_search`, `code_interpreter`); each
+    /// must be enabled for the model in the edge's configuration (`GET /api/models` lists them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosted_tools: Vec<String>,
 }
 
 /// The user's answer to one approval request.
@@ -52,6 +56,9 @@ pub struct Turn {
     pub role: Role,
     /// What was said, as plain text (markdown for the assistant).
     pub content: String,
+    /// Files attached to a user's turn (limits in [`crate::attachment`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::Attachment>,
 }
 
 /// The author of a turn.

@@ -231,6 +231,19 @@ pub enum ErrorCode {
     /// A setting of the edge does not parse or is missing, and the request needs it (the message
     /// names the setting; `/api/health` lists the problem).
     InvalidConfiguration,
+    /// An attachment is larger than `MAX_ATTACHMENT_BYTES`, or all of them together larger
+    /// than `MAX_ATTACHMENTS_TOTAL_BYTES` (see [`crate::attachment`]).
+    AttachmentTooLarge,
+    /// An attachment's type is not one of `ATTACHMENT_TYPES` (or a PDF where the provider takes
+    /// no files).
+    AttachmentTypeNotAllowed,
+    /// More than `MAX_ATTACHMENTS` attachments in one request.
+    TooManyAttachments,
+    /// An attachment is malformed: not a base64 `data:` URL, bytes that are not what its type
+    /// says, a bad name, or attached to a turn that is not the user's.
+    AttachmentInvalid,
+    /// A hosted tool the edge does not enable for the chosen model.
+    HostedToolNotEnabled,
     /// The browser could not reach the edge at all (set by the widget, never sent by the edge).
     NetworkError,
     /// The runtime in front of the edge refused the request before the edge ran: its instance
@@ -303,7 +316,11 @@ impl ErrorCode {
             Self::Unauthorized => 401,
             Self::BadRequest | Self::UnknownServer | Self::ModelNotAllowed => 400,
             Self::Forbidden | Self::InvalidContinuation => 403,
-            Self::PayloadTooLarge => 413,
+            Self::PayloadTooLarge | Self::AttachmentTooLarge => 413,
+            Self::AttachmentTypeNotAllowed
+            | Self::TooManyAttachments
+            | Self::AttachmentInvalid
+            | Self::HostedToolNotEnabled => 400,
             Self::UnsupportedMediaType => 415,
             Self::ProviderTimeout | Self::AnswerTimeout => 504,
             Self::NotFound => 404,

@@ -23,6 +23,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod attachment;
 pub mod chat;
 pub mod event;
 pub mod identity;
@@ -31,9 +32,10 @@ pub mod servers;
 pub mod sse;
 pub mod usage;
 
+pub use attachment::Attachment;
 pub use chat::{ApprovalDecision, ChatRequest, RequestError, Role, Turn};
 pub use event::{ApiError, ErrorCode, ErrorResponse, EventKind, StreamEvent, ToolStatus};
 pub use identity::Identity;
-pub use servers::{DisconnectRequest, ModelList, ServerInfo, ServerList};
+pub use servers::{DisconnectRequest, HostedToolOffer, ModelList, ServerInfo, ServerList};
 pub use sse::{Decoder, Frame};
 pub use usage::Usage;

@@ -194,7 +194,12 @@ fn cases() -> Vec<Case> {
             400,
             "bad_request",
         ),
-        chat(vec![b' '; 1024 * 1024 + 1], 413, "payload_too_large"),
+        // The chat body's limit: 1 MiB of conversation plus the attachments' room.
+        chat(
+            vec![b' '; 1024 * 1024 + protocol::attachment::MAX_ATTACHMENTS_WIRE_BYTES + 1],
+            413,
+            "payload_too_large",
+        ),
         // Methods and paths.
         plain("GET", "/api/chat", 405, "method_not_allowed"),
         plain("PUT", "/api/chat", 405, "method_not_allowed"),

@@ -66,6 +66,9 @@ pub enum ModelEvent {
     Finished,
     /// The provider failed; the answer ends with this error.
     Failed(ApiError),
+    /// A call of the provider's own tools (web search, code interpreter), already scrubbed:
+    /// passed on as is (`crate::providers::hosted_calls`).
+    Hosted(StreamEvent),
 }
 
 /// The loop's bounds.
@@ -321,6 +324,7 @@ impl ToolLoop {
                 self.call_arguments(&key, &arguments)
             }
             ModelEvent::Failed(error) => self.fail(error),
+            ModelEvent::Hosted(event) => vec![event],
         }
     }
 

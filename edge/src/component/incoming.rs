@@ -13,14 +13,18 @@ use crate::incoming::jwt;
 
 /// Largest request body the edge reads.
 pub(super) const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Largest `POST /api/chat` body: [`MAX_BODY_BYTES`] for the conversation, plus room for the
+/// attachments' base64 ([`protocol::attachment::MAX_ATTACHMENTS_WIRE_BYTES`]).
+pub(super) const MAX_CHAT_BODY_BYTES: usize =
+    MAX_BODY_BYTES + protocol::attachment::MAX_ATTACHMENTS_WIRE_BYTES;
 
 /// The caller's token, as Pomerium injected it.
 pub(super) fn bearer(req: &IncomingRequest) -> Option<BearerToken> {
     BearerToken::from_header_values(&req.headers().get("authorization"))
 }
 
-/// The request's JSON body: `application/json`, at most [`MAX_BODY_BYTES`].
-pub(super) async fn json_body(req: IncomingRequest) -> Result<Vec<u8>, EdgeError> {
+/// The request's JSON body: `application/json`, at most `limit` bytes.
+pub(super) async fn json_body(req: IncomingRequest, limit: usize) -> Result<Vec<u8>, EdgeError> {
     let headers = req.headers();
     let content_type = headers
         .get("content-type")
@@ -40,8 +44,8 @@ pub(super) async fn json_body(req: IncomingRequest) -> Result<Vec<u8>, EdgeError
         .next()
         .and_then(|v| String::from_utf8(v).ok())
         .and_then(|v| v.trim().parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Err(EdgeError::PayloadTooLarge(MAX_BODY_BYTES));
+    if declared.is_some_and(|n| n > limit) {
+        return Err(EdgeError::PayloadTooLarge(limit));
     }
     let mut stream = req.into_body_stream();
     let mut body = Vec::new();
@@ -49,8 +53,8 @@ pub(super) async fn json_body(req: IncomingRequest) -> Result<Vec<u8>, EdgeError
         let chunk = chunk
             .map_err(|_| EdgeError::BadRequestBody("the body could not be read".to_owned()))?;
         body.extend_from_slice(&chunk);
-        if body.len() > MAX_BODY_BYTES {
-            return Err(EdgeError::PayloadTooLarge(MAX_BODY_BYTES));
+        if body.len() > limit {
+            return Err(EdgeError::PayloadTooLarge(limit));
         }
     }
     Ok(body)

@@ -183,6 +183,7 @@ mod tests {
             messages: vec![Turn {
                 role: Role::User,
                 content: "go".into(),
+                attachments: vec![],
             }],
             servers: vec![],
             model: None,
@@ -191,6 +192,7 @@ mod tests {
                 approval_request_id: approval_id.into(),
                 approve: true,
             }],
+            hosted_tools: vec![],
         }
     }
 

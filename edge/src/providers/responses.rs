@@ -22,7 +22,8 @@ pub fn request(
     toolbox: &Toolbox,
     history: &[Round],
 ) -> Value {
-    let mut input: Vec<Value> = super::tools::turns(chat).collect();
+    let mut input: Vec<Value> =
+        super::tools::turns(chat, super::input_parts::Api::Responses).collect();
     for round in history {
         if !round.text.is_empty() {
             input.push(json!({"role": "assistant", "content": round.text}));
@@ -45,10 +46,21 @@ pub fn request(
         "stream": true,
         "store": false,
     });
-    super::tools::with_functions(body, toolbox, |t| {
+    let mut body = super::tools::with_functions(body, toolbox, |t| {
         json!({"type": "function", "name": t.name, "description": t.description,
                "parameters": t.parameters, "strict": false})
-    })
+    });
+    if !chat.hosted_tools.is_empty() {
+        let hosted = chat
+            .hosted_tools
+            .iter()
+            .map(|n| crate::servers::hosted_tools::tool(n));
+        match body["tools"].as_array_mut() {
+            Some(tools) => tools.extend(hosted),
+            None => body["tools"] = hosted.collect(),
+        }
+    }
+    body
 }
 
 /// Responses stream bytes in, model events out.
@@ -99,6 +111,9 @@ impl Decoder {
         let Ok(event) = serde_json::from_str::<Value>(data) else {
             return Vec::new();
         };
+        if let Some(events) = super::hosted_calls::translate(&event, |t| self.secrets.redact(t)) {
+            return events.into_iter().map(ModelEvent::Hosted).collect();
+        }
         let item = &event["item"];
         let is_function_item = item["type"] == "function_call";
         let key = |v: &Value| v.as_str().unwrap_or_default().to_owned();

@@ -217,7 +217,7 @@ impl Translator {
                     .into_iter()
                     .collect()
             }
-            _ => vec![],
+            _ => super::hosted_calls::translate(&event, |t| self.scrub(t)).unwrap_or_default(),
         };
         self.finished = out.iter().any(StreamEvent::is_terminal);
         if !self.finished {
