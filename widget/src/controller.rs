@@ -20,6 +20,7 @@
 //! | [`host`] | the host API, events to the page, the top layer, settings |
 //! | [`identity`] | whom the edge named in this page, storage per user |
 
+mod files;
 mod host;
 mod identity;
 mod input;
@@ -159,6 +160,7 @@ impl Controller {
         match effect {
             Effect::Start { id, request } => self.start(id, request),
             Effect::SaveChatNow => self.persist(true),
+            Effect::ReadFile(id) => files::read(&self.me, id),
             Effect::SaveChat(thread, exchanges) => {
                 self.store.borrow().save_exchanges(&thread, &exchanges);
             }

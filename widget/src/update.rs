@@ -13,8 +13,10 @@
 //! |---|---|
 //! | [`msg`] | [`Msg`], [`Effect`], [`Request`], [`HostEvent`], [`Focus`] |
 //! | [`session`] | who is signed in: the sign-in watch, `/api/me`, a 401, Sign out |
+//! | [`attach`] | files attached to the draft, and the hosted tool toggles |
 //! | [`edit`] | edit a sent question, regenerate the last answer, copy an answer |
 
+mod attach;
 mod edit;
 pub(crate) mod msg;
 mod session;
@@ -203,7 +205,7 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
         }
         Msg::Send(draft) => {
             let question = draft.trim();
-            if state.is_busy() || question.is_empty() {
+            if state.is_busy() || question.is_empty() || attach::reading(state) {
                 return;
             }
             fx.push(Effect::SetDraft(String::new()));
@@ -214,6 +216,10 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
                 None => ask(state, question.to_owned(), fx),
             }
         }
+        Msg::AttachFiles(files) => attach::files(state, files, fx),
+        Msg::FileRead { id, data } => attach::read(state, id, data, fx),
+        Msg::RemoveAttachment(index) => attach::remove(state, index, fx),
+        Msg::HostedToolToggled { name, on } => attach::toggle_hosted(state, name, on, fx),
         Msg::Edit(index) => edit::start_edit(state, index, fx),
         Msg::CancelEdit => edit::cancel_edit(state, fx),
         Msg::HostEdit { index, text } => {

@@ -33,6 +33,7 @@
 pub(crate) mod actions;
 pub(crate) mod answer;
 pub(crate) mod approval;
+pub(crate) mod attach;
 pub(crate) mod card;
 pub(crate) mod error_box;
 pub(crate) mod follow;
@@ -106,6 +107,7 @@ pub(crate) struct View {
     shell: Shell,
     servers: ServersView,
     threads: ThreadsView,
+    attach: attach::AttachView,
     exchanges: Vec<(Element, AnswerView, ActionsView)>,
     /// Follows the end of a growing answer, once per animation frame.
     follow: Follow,
@@ -122,11 +124,13 @@ impl View {
         let shell = Shell::build(host)?;
         let threads = ThreadsView::new(&shell.doc, &shell.top, &shell.new_chat, &shell.header);
         let servers = ServersView::new(&shell.doc, &shell.header);
+        let attach = attach::AttachView::new(&shell.doc, &shell.input, &shell.header);
         let follow = Follow::new(&shell.log, &shell.jump);
         Ok(Self {
             shell,
             servers,
             threads,
+            attach,
             exchanges: Vec::new(),
             follow,
             shown_models: None,
@@ -172,6 +176,7 @@ impl View {
             },
             s,
         );
+        self.attach.render(&self.shell.doc, state, s);
 
         let server_names = server_names(&state.servers);
         if server_names != self.shown_names {
@@ -214,6 +219,7 @@ impl View {
                 );
                 user.set_text_content(Some(&exchange.question));
                 let question = ActionsView::question(&self.shell.doc, &self.shell.log, i);
+                attach::question_chips(&self.shell.doc, &question.0, &exchange.attachments);
                 let answer = AnswerView::new(&self.shell.doc, &self.shell.log, s);
                 let actions = ActionsView::new(&self.shell.doc, &self.shell.log, i, question);
                 self.exchanges.push((user, answer, actions));
