@@ -5,6 +5,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod approvals;
+mod attachments;
 mod chaos;
 mod demo_model;
 mod e2e;

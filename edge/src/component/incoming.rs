@@ -44,20 +44,37 @@ pub(super) async fn json_body(req: IncomingRequest, limit: usize) -> Result<Vec<
         .next()
         .and_then(|v| String::from_utf8(v).ok())
         .and_then(|v| v.trim().parse::<usize>().ok());
+    let mut stream = req.into_body_stream();
     if declared.is_some_and(|n| n > limit) {
+        drain(&mut stream, limit).await;
         return Err(EdgeError::PayloadTooLarge(limit));
     }
-    let mut stream = req.into_body_stream();
     let mut body = Vec::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk
             .map_err(|_| EdgeError::BadRequestBody("the body could not be read".to_owned()))?;
         body.extend_from_slice(&chunk);
         if body.len() > limit {
+            drain(&mut stream, limit).await;
             return Err(EdgeError::PayloadTooLarge(limit));
         }
     }
     Ok(body)
+}
+
+/// Reads and drops up to `limit` more bytes of a body that is too large, so that a client
+/// still sending gets the 413 instead of a reset connection; a larger one is cut off.
+async fn drain<S, E>(stream: &mut S, limit: usize)
+where
+    S: futures::Stream<Item = Result<Vec<u8>, E>> + Unpin,
+{
+    let mut dropped = 0;
+    while dropped <= limit {
+        match stream.next().await {
+            Some(Ok(chunk)) => dropped += chunk.len(),
+            _ => return,
+        }
+    }
 }
 
 /// Pomerium's key set as last fetched by this instance (see [`jwt::JwksCache`]).

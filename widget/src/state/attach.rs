@@ -64,7 +64,8 @@ pub(crate) fn admit(draft: &[Attached], file: &FileMeta) -> Result<&'static str,
 /// `data` (a `data:` URL as the browser read it) with the admitted type: a browser that knew no
 /// type for `.md` says `application/octet-stream`.
 pub(crate) fn with_type(data: &str, mime: &str) -> String {
-    let base64 = data.split_once(";base64,").map_or("", |(_, b)| b);
+    // After the first comma: a `data:` URL's type holds none.
+    let base64 = data.find(',').map_or("", |at| &data[at + 1..]);
     format!("data:{mime};base64,{base64}")
 }
 
@@ -85,7 +86,11 @@ pub(crate) fn size_label(size: u32) -> String {
     match size {
         0..1024 => format!("{size} B"),
         1024..1_048_576 => format!("{} KB", size.div_ceil(1024)),
-        _ => format!("{:.1} MB", f64::from(size) / 1_048_576.0),
+        _ => {
+            // Tenths by integers: float formatting would cost the bundle kilobytes.
+            let tenths = u64::from(size) * 10 / 1_048_576;
+            format!("{}.{} MB", tenths / 10, tenths % 10)
+        }
     }
 }
 

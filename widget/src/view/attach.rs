@@ -20,6 +20,9 @@ use crate::state::attach::{Attached, hosted_offered, size_label};
 
 /// The `data-action` of the Attach button.
 pub(crate) const ATTACH: &str = "attach";
+/// The file input's `accept`: `protocol::attachment::attachment_accept(true)`, written out
+/// (a unit test keeps the two equal; building it costs the bundle more than the text).
+pub(crate) const ACCEPT: &str = "image/png,.png,image/jpeg,.jpg,.jpeg,image/gif,.gif,image/webp,.webp,text/plain,.txt,.text,.log,text/markdown,.md,.markdown,text/csv,.csv,application/json,.json,application/pdf,.pdf";
 /// The `data-action` of a chip's remove button.
 pub(crate) const REMOVE: &str = "remove-attachment";
 
@@ -71,7 +74,6 @@ impl AttachView {
                 ("data-action", ATTACH),
             ],
         );
-        let accept = protocol::attachment::attachment_accept(true);
         dom::child(
             doc,
             &composer,
@@ -80,7 +82,7 @@ impl AttachView {
                 ("type", "file"),
                 ("data-role", "file"),
                 ("multiple", ""),
-                ("accept", &accept),
+                ("accept", ACCEPT),
                 ("hidden", ""),
             ],
         );
@@ -185,4 +187,12 @@ fn chip(doc: &Document, parent: &Element, name: &str, size: u32, role: &str) -> 
     );
     chip.set_text_content(Some(&format!("{name} · {}", size_label(size))));
     chip
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn accept_lists_the_protocol_types() {
+        assert_eq!(super::ACCEPT, protocol::attachment::attachment_accept(true));
+    }
 }
