@@ -425,6 +425,7 @@ impl ChatState {
             }
         }
         messages.push(question(last));
+        attach::fit(&mut messages);
         ChatRequest {
             messages,
             servers: last.servers.clone(),

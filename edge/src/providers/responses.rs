@@ -171,6 +171,39 @@ mod tests {
     }
 
     #[test]
+    fn hosted_tool_calls_pass_through_as_tool_cards_and_go_in_the_request() {
+        let stream = [
+            frame(json!({"type":"response.output_item.added","output_index":0,"item":{"id":"ws_1","type":"web_search_call","status":"in_progress"}})),
+            frame(json!({"type":"response.output_item.done","output_index":0,"item":{"id":"ws_1","type":"web_search_call","status":"completed","action":{"type":"search","query":"sk-1"}}})),
+            frame(json!({"type":"response.completed","response":{"id":"resp_1"}})),
+        ]
+        .concat();
+        let mut decoder = Decoder::new(vec!["sk-1".into()], 1 << 20);
+        let events = decoder.push(stream.as_bytes());
+        let hosted: Vec<&protocol::StreamEvent> = events
+            .iter()
+            .filter_map(|e| match e {
+                ModelEvent::Hosted(event) => Some(event),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(hosted.len(), 3, "{events:?}");
+        assert!(
+            matches!(hosted[0], protocol::StreamEvent::ToolCallStarted { tool, .. } if tool == "web_search")
+        );
+        let protocol::StreamEvent::ToolCallArgumentsDelta { delta, .. } = hosted[1] else {
+            panic!("{hosted:?}")
+        };
+        assert!(!delta.contains("sk-1"), "scrubbed: {delta}");
+        let chat: ChatRequest = serde_json::from_str(
+            r#"{"messages":[{"role":"user","content":"hi"}],"hosted_tools":["code_interpreter"]}"#,
+        )
+        .unwrap();
+        let body = request("m", "i", &chat, &Toolbox::default(), &[]);
+        assert_eq!(body["tools"][0]["type"], "code_interpreter");
+    }
+
+    #[test]
     fn function_calls_and_text_are_decoded() {
         let stream = [
             frame(json!({"type":"response.created","response":{"id":"resp_1"}})),

@@ -2,8 +2,8 @@
 //! file input (the Attach button opens it), a paste and a drop; each shows as a chip with its
 //! name and size, a refused one says why and changes nothing, a chip can be removed; the sent
 //! question shows its chips and the provider receives the image as an `input_image` part and
-//! the text file as text. A hosted tool's toggle is offered as the edge configures it, and its
-//! call appears as a tool card.
+//! the text file as text, and the files come back with the thread after a reload. A hosted
+//! tool's toggle is offered as the edge configures it, and its call appears as a tool card.
 
 use serde_json::{Value, json};
 use testkit::provider::parts_of_type;
@@ -131,6 +131,16 @@ async fn files_are_attached_by_picker_paste_and_drop_and_reach_the_provider() ->
                 "{texts:?}"
             );
             anyhow::ensure!(!texts.iter().any(|t| t.contains("extra.csv")), "the removed file stayed home");
+            // Kept with the thread: after a reload the question shows its files again.
+            chain.open("/").await?;
+            chain.wait_ready().await?;
+            chain
+                .wait(
+                    "the stored question's chips",
+                    "return root.querySelectorAll('[data-role=\"question-attachments\"] [data-role=\"attachment\"]').length === 2;",
+                    20,
+                )
+                .await?;
             Ok(())
         })
         .await

@@ -81,6 +81,24 @@ pub(crate) fn to_wire(files: &[Attached]) -> Vec<protocol::Attachment> {
         .collect()
 }
 
+/// Keeps the files of `turns` within one request's limits, newest first: an older question's
+/// files that would pass `MAX_ATTACHMENTS` or `MAX_ATTACHMENTS_TOTAL_BYTES` are left out (the
+/// question itself stays), so a long conversation with files is never refused for them.
+pub(crate) fn fit(turns: &mut [protocol::Turn]) {
+    let (mut count, mut bytes) = (0, 0);
+    for turn in turns.iter_mut().rev() {
+        turn.attachments.retain(|a| {
+            let size = a.data.len() / 4 * 3;
+            let fits = count < MAX_ATTACHMENTS && bytes + size <= MAX_ATTACHMENTS_TOTAL_BYTES;
+            if fits {
+                count += 1;
+                bytes += size;
+            }
+            fits
+        });
+    }
+}
+
 /// A size for a chip: bytes, KB or MB.
 pub(crate) fn size_label(size: u32) -> String {
     match size {
@@ -181,6 +199,25 @@ mod tests {
         assert_eq!(size_label(999), "999 B");
         assert_eq!(size_label(2048), "2 KB");
         assert_eq!(size_label(3 * 1_048_576), "3.0 MB");
+    }
+
+    #[test]
+    fn older_files_beyond_the_limits_are_left_out() {
+        let file = protocol::Attachment {
+            name: "a.png".into(),
+            data: "data:image/png;base64,AAAA".into(),
+        };
+        let turn = |n: usize| protocol::Turn {
+            role: protocol::Role::User,
+            content: "q".into(),
+            attachments: vec![file.clone(); n],
+        };
+        let mut turns = vec![turn(5), turn(5)];
+        fit(&mut turns);
+        assert_eq!(
+            (turns[0].attachments.len(), turns[1].attachments.len()),
+            (3, 5)
+        );
     }
 
     #[test]
