@@ -81,12 +81,14 @@ pub(crate) fn chat_body(marker: &str) -> String {
         messages: vec![Turn {
             role: Role::User,
             content: marker.to_owned(),
+            attachments: Vec::new(),
         }],
         servers: Vec::new(),
         model: None,
         previous_response_id: None,
         approvals: Vec::new(),
         elicitation: None,
+        hosted_tools: Vec::new(),
     };
     serde_json::to_string(&chat).expect("a chat request serialises")
 }

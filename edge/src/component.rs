@@ -75,6 +75,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
                             models: config.models.clone(),
                             default: config.model.clone(),
                             notice: config.model_notice.clone(),
+                            hosted_tools: config.hosted_tool_offers(),
                         },
                     )
                     .await

@@ -76,6 +76,8 @@ pub const KEYS: &[&str] = &[
     "seal_secret",
     // A line the chat shows under its greeting (see `Config::model_notice`).
     "model_notice",
+    // The provider's own tools, per model (see `crate::servers::hosted_tools`).
+    "hosted_tools",
 ];
 
 /// The longest `model_notice` shown; a longer one is a configuration problem and is not shown.
@@ -130,6 +132,8 @@ pub struct Config {
     /// The key that seals continuations to their user (`seal_secret`); `None` when unset or
     /// shorter than [`crate::incoming::seal::MIN_SECRET_BYTES`], and then nothing is sealed or opened.
     pub seal_secret: Option<SealSecret>,
+    /// The provider's own tools the edge enables, per model (`hosted_tools`).
+    pub hosted_tools: crate::servers::hosted_tools::HostedTools,
     /// Problems found while reading the configuration (bad JSON, bad numbers), safe to show.
     pub problems: Vec<String>,
 }
@@ -351,6 +355,10 @@ impl Config {
             }
             fits
         });
+        let hosted_tools = crate::servers::hosted_tools::HostedTools::read(
+            get("hosted_tools").as_deref(),
+            &mut problems,
+        );
         Self {
             // OpenAI itself needs a key; any other base URL may be a keyless local server.
             provider_configured: api_key.is_some()
@@ -384,6 +392,7 @@ impl Config {
             tools,
             bounds,
             seal_secret,
+            hosted_tools,
             problems,
         }
     }
@@ -392,6 +401,12 @@ impl Config {
     /// edge serves loopback `Host`s only and needs no token.
     pub fn is_local(&self) -> bool {
         self.pomerium_url.is_none()
+    }
+
+    /// The hosted tools offered with each model (`GET /api/models`).
+    pub fn hosted_tool_offers(&self) -> Vec<protocol::HostedToolOffer> {
+        let responses = self.tools.provider == ProviderKind::Responses;
+        self.hosted_tools.offers(&self.models, responses)
     }
 
     /// The tool policy of a server (see [`Policies::get`]).

@@ -88,6 +88,14 @@ pub enum EdgeError {
     /// Talking to an MCP server for an app's call failed.
     #[error("{0}")]
     McpServer(crate::mcp::client::McpError),
+    /// An attachment breaks a limit or is malformed (see [`crate::incoming::attachments`]).
+    #[error("{0}")]
+    Attachment(#[from] crate::incoming::attachments::AttachmentError),
+    /// The request names a hosted tool the edge does not enable for its model.
+    #[error(
+        "the hosted tool {0:?} is not enabled for this model; GET /api/models lists the hosted tools"
+    )]
+    HostedToolNotEnabled(String),
     /// Neither `OPENAI_API_KEY` nor `OPENAI_BASE_URL` is set.
     #[error(
         "no model provider is configured: set OPENAI_API_KEY (and optionally OPENAI_BASE_URL for an OpenAI-compatible server) in the edge's environment"
@@ -133,6 +141,8 @@ impl EdgeError {
                 ErrorCode::UpstreamTooLarge
             }
             Self::McpServer(_) | Self::PromptServer(_) => ErrorCode::McpServerUnreachable,
+            Self::Attachment(err) => err.code(),
+            Self::HostedToolNotEnabled(_) => ErrorCode::HostedToolNotEnabled,
         }
     }
 

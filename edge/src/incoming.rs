@@ -5,6 +5,7 @@
 //! |---|---|
 //! | [`gate`] | route × host × origin × proof: where a request goes, what passes, what is refused with which code |
 //! | [`headers`] | the headers of every answer: security (nosniff, frame-ancestors, referrer) and CORS |
+//! | [`attachments`] | a chat request's attachments: type, size, count, bytes that match the type |
 //! | [`auth`] | the bearer token from the request, in a type that never prints it |
 //! | [`identity`] | who is calling, and how the edge proves it in each mode |
 //! | [`jwt`] | verifying Pomerium's identity assertion (ES256/RS256 JWT) |
@@ -14,6 +15,7 @@
 //! | [`urls`] | origins, query parameters, percent-encoding |
 
 pub mod app_handle;
+pub mod attachments;
 pub mod auth;
 pub mod continuation;
 pub mod gate;

@@ -7,12 +7,16 @@
 //! | [`tools`] | edge mode's round: its URL, request and stream decoder, for either API |
 //! | [`responses`] | edge mode over the Responses API (`function` tools, `store: false`) |
 //! | [`chat_completions`] | edge mode over Chat Completions streaming with `tools` |
+//! | [`hosted_calls`] | the provider's own tool calls (web search, code interpreter) as tool cards |
+//! | [`input_parts`] | a user turn's attachments as either API's input parts |
 //! | [`usage`] | the providers' usage blocks read, bounded, into the protocol's usage |
 //! | [`errors`] | a failed provider answer (status, transport, interrupted, too large) as the widget's error |
 
 pub mod chat_completions;
 pub mod errors;
 pub mod hosted;
+pub mod hosted_calls;
+pub mod input_parts;
 pub mod responses;
 pub mod tools;
 pub mod usage;
@@ -45,6 +49,7 @@ mod tests {
             previous_response_id: None,
             approvals: vec![],
             elicitation: None,
+            hosted_tools: vec![],
         };
         assert_eq!(resolve_model(&config, &chat(Some("b"))).unwrap(), "b");
         assert_eq!(

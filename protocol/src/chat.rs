@@ -35,6 +35,10 @@ pub struct ChatRequest {
     /// The user's answer to the `elicitation_request` of the previous response (edge tool mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elicitation: Option<crate::ElicitationReply>,
+    /// The provider's own tools to offer the model (`web_search`, `code_interpreter`); each
+    /// must be enabled for the model in the edge's configuration (`GET /api/models` lists them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosted_tools: Vec<String>,
 }
 
 /// The user's answer to one approval request.
@@ -55,6 +59,9 @@ pub struct Turn {
     pub role: Role,
     /// What was said, as plain text (markdown for the assistant).
     pub content: String,
+    /// Files attached to a user's turn (limits in [`crate::attachment`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::Attachment>,
 }
 
 /// The author of a turn.

@@ -278,6 +278,19 @@ pub enum ErrorCode {
     /// An MCP App asked to call a tool that needs the user's approval (apps may call only
     /// tools that run without it).
     ToolNeedsApproval,
+    /// An attachment is larger than `MAX_ATTACHMENT_BYTES`, or all of them together larger
+    /// than `MAX_ATTACHMENTS_TOTAL_BYTES` (see [`crate::attachment`]).
+    AttachmentTooLarge,
+    /// An attachment's type is not one of `ATTACHMENT_TYPES` (or a PDF where the provider takes
+    /// no files).
+    AttachmentTypeNotAllowed,
+    /// More than `MAX_ATTACHMENTS` attachments in one request.
+    TooManyAttachments,
+    /// An attachment is malformed: not a base64 `data:` URL, bytes that are not what its type
+    /// says, a bad name, or attached to a turn that is not the user's.
+    AttachmentInvalid,
+    /// A hosted tool the edge does not enable for the chosen model.
+    HostedToolNotEnabled,
     /// The browser could not reach the edge at all (set by the widget, never sent by the edge).
     NetworkError,
     /// The runtime in front of the edge refused the request before the edge ran: its instance
@@ -353,12 +366,16 @@ impl ErrorCode {
             Self::BadRequest
             | Self::UnknownServer
             | Self::ModelNotAllowed
-            | Self::InvalidElicitation => 400,
+            | Self::InvalidElicitation
+            | Self::AttachmentTypeNotAllowed
+            | Self::TooManyAttachments
+            | Self::AttachmentInvalid
+            | Self::HostedToolNotEnabled => 400,
             Self::Forbidden
             | Self::InvalidContinuation
             | Self::ToolNotAllowed
             | Self::ToolNeedsApproval => 403,
-            Self::PayloadTooLarge => 413,
+            Self::PayloadTooLarge | Self::AttachmentTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::ProviderTimeout | Self::AnswerTimeout => 504,
             Self::NotFound => 404,

@@ -27,6 +27,7 @@
 #![deny(missing_docs)]
 
 pub mod apps;
+pub mod attachment;
 pub mod chat;
 pub mod elicitation;
 pub mod event;
@@ -39,6 +40,7 @@ pub mod sse;
 pub mod usage;
 
 pub use apps::{AppToolCall, AppToolResult};
+pub use attachment::Attachment;
 pub use chat::{ApprovalDecision, ChatRequest, RequestError, Role, Turn};
 pub use elicitation::{
     Bound, Content, ElicitAction, ElicitationReply, FieldInput, FieldOption, FormField, ReplyValue,
@@ -49,6 +51,6 @@ pub use parts::ResultPart;
 pub use prompts::{
     PromptArgument, PromptInfo, PromptList, PromptMessages, PromptRequest, PromptText,
 };
-pub use servers::{DisconnectRequest, ModelList, ServerInfo, ServerList};
+pub use servers::{DisconnectRequest, HostedToolOffer, ModelList, ServerInfo, ServerList};
 pub use sse::{Decoder, Frame};
 pub use usage::Usage;

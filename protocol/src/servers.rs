@@ -59,4 +59,17 @@ pub struct ModelList {
     /// model: scripted answers; set OPENAI_API_KEY for a real one".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
+    /// The provider's own tools (`web_search`, `code_interpreter`) the edge enables, each for
+    /// the models it names; a request may name one only with one of those models.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosted_tools: Vec<HostedToolOffer>,
+}
+
+/// One provider-hosted tool the edge offers, and the models it is offered with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostedToolOffer {
+    /// The tool's name, as a chat request names it (`web_search`, `code_interpreter`).
+    pub name: String,
+    /// The models it is enabled for.
+    pub models: Vec<String>,
 }

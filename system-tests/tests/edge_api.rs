@@ -149,6 +149,7 @@ async fn models_come_from_the_allow_list_and_others_are_refused() -> anyhow::Res
             models: vec!["small".into(), "large".into()],
             default: "large".into(),
             notice: None,
+            hosted_tools: Vec::new(),
         }
     );
     let body =

@@ -83,7 +83,60 @@ fn cases() -> Vec<Case> {
             .collect::<Vec<_>>()
             .join(",")
     );
+    let attached = |files: &[(&str, String)]| {
+        let files: Vec<_> = files
+            .iter()
+            .map(|(name, data)| serde_json::json!({"name": name, "data": data}))
+            .collect();
+        serde_json::json!({"messages":[{"role":"user","content":"look","attachments":files}]})
+            .to_string()
+    };
+    let b64 =
+        |bytes: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes);
+    let png = format!("data:image/png;base64,{}", b64(b"\x89PNG\r\n\x1a\n"));
+    let mut big_png = b"\x89PNG\r\n\x1a\n".to_vec();
+    big_png.resize(protocol::attachment::MAX_ATTACHMENT_BYTES + 1, 0);
+    let big_png = format!("data:image/png;base64,{}", b64(&big_png));
+    let nine = vec![("a.png", png.clone()); protocol::attachment::MAX_ATTACHMENTS + 1];
     vec![
+        // Attachments: too large, a type not allowed, forged or malformed data, too many.
+        chat(
+            attached(&[("big.png", big_png)]),
+            413,
+            "attachment_too_large",
+        ),
+        chat(
+            attached(&[(
+                "x.svg",
+                format!("data:image/svg+xml;base64,{}", b64(b"<svg/>")),
+            )]),
+            400,
+            "attachment_type_not_allowed",
+        ),
+        chat(
+            attached(&[(
+                "run.png",
+                format!("data:image/png;base64,{}", b64(b"#!/bin/sh")),
+            )]),
+            400,
+            "attachment_invalid",
+        ),
+        chat(
+            attached(&[("a.png", "https://evil.example/a.png".to_owned())]),
+            400,
+            "attachment_invalid",
+        ),
+        chat(
+            attached(&[("a.png", "data:image/png;base64,not base64!".to_owned())]),
+            400,
+            "attachment_invalid",
+        ),
+        chat(attached(&nine), 400, "too_many_attachments"),
+        chat(
+            format!(r#"{hi},"hosted_tools":["web_search"]}}"#),
+            400,
+            "hosted_tool_not_enabled",
+        ),
         // Tokens.
         with_headers(chat(format!("{hi}}}"), 401, "unauthorized"), &[json_ct]),
         with_headers(
@@ -194,7 +247,12 @@ fn cases() -> Vec<Case> {
             400,
             "bad_request",
         ),
-        chat(vec![b' '; 1024 * 1024 + 1], 413, "payload_too_large"),
+        // The chat body's limit: 1 MiB of conversation plus the attachments' room.
+        chat(
+            vec![b' '; 1024 * 1024 + protocol::attachment::MAX_ATTACHMENTS_WIRE_BYTES + 1],
+            413,
+            "payload_too_large",
+        ),
         // Methods and paths.
         plain("GET", "/api/chat", 405, "method_not_allowed"),
         plain("PUT", "/api/chat", 405, "method_not_allowed"),
@@ -323,7 +381,7 @@ pub(crate) async fn run(base: &str, chain: &Chain, cases: &[Case]) -> anyhow::Re
             .headers()
             .get("x-content-type-options")
             .is_some_and(|v| v == "nosniff");
-        let text = res.text().await?;
+        let text = res.text().await;
         let what = format!(
             "{} {} {:?}",
             case.method,
@@ -333,6 +391,7 @@ pub(crate) async fn run(base: &str, chain: &Chain, cases: &[Case]) -> anyhow::Re
                 .take(80)
                 .collect::<String>()
         );
+        let text = text.map_err(|e| anyhow::anyhow!("{what}: the body did not arrive: {e}"))?;
         assert_eq!(status, case.status, "{what}: {text}");
         assert!(nosniff, "{what}: no X-Content-Type-Options: nosniff");
         let body: ErrorResponse = serde_json::from_str(&text)

@@ -6,6 +6,7 @@
 
 mod app_views;
 mod approvals;
+mod attachments;
 mod chaos;
 mod demo_model;
 mod e2e;

@@ -10,6 +10,7 @@
 //! |---|---|
 //! | [`accessibility`] | axe-core finds no WCAG 2.1 A/AA violation in any view (light, dark, OS dark, RTL, German, 360 px, launcher) |
 //! | [`apps`] | MCP Apps in edge tool mode: the Northwind chart in its sandbox, a tool call from inside it through the edge as the user; a hostile view contained |
+//! | [`attachments`] | files by picker, paste and drop as chips; refused files; the provider's `input_image`; a hosted tool's toggle and card |
 //! | [`busy`] | an edge whose runtime is out of instances: the widget says so, retries, answers |
 //! | [`approvals`] | the approval round trip: the card with full arguments, Allow, the answer continues |
 //! | [`chain`] | the fixture: processes, fakes, browser, and page helpers |
@@ -27,6 +28,7 @@
 mod accessibility;
 mod approvals;
 mod apps;
+mod attachments;
 mod busy;
 pub(crate) mod chain;
 mod chat;

@@ -2,7 +2,8 @@
 //! `/responses`) and for Chat Completions (`POST /v1/chat/completions`), behaving as its
 //! [`Script`] says (`shared/protocols.md` §2, §3).
 //!
-//! - [`Script::Model`] plays a model: it really lists (and may call) the request's `mcp` tools
+//! - [`Script::Model`] plays a model: it checks the input parts (`input_parts`: 400
+//!   `invalid_value` for a malformed one), really lists (and may call) the request's `mcp` tools
 //!   over MCP, sending each tool's `headers` verbatim, and streams the documented event sequence.
 //!   Offered `function` tools instead (the caller runs the tools), it asks for a call or answers
 //!   from the results it was given, on either API (`functions`, `responses_functions`,
@@ -21,6 +22,8 @@ pub mod chaos;
 mod chat_completions;
 mod events;
 mod functions;
+mod hosted_tools;
+mod input_parts;
 mod model;
 mod request;
 mod responses_functions;
@@ -41,8 +44,13 @@ use axum::routing::post;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+pub use input_parts::parts_of_type;
+
 use crate::record::{Log, lock, redact};
 use crate::serve::{Background, any_local_port};
+
+/// Largest request body the fake reads (room for a chat's attachments).
+const MAX_REQUEST_BYTES: usize = 32 * 1024 * 1024;
 
 /// How the fake answers.
 #[derive(Clone, Debug)]
@@ -189,6 +197,8 @@ impl FakeProvider {
             .route("/responses", post(responses))
             .route("/v1/chat/completions", post(completions))
             .route("/chat/completions", post(completions))
+            // Requests with attachments are larger than axum's default 2 MB.
+            .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BYTES))
             .with_state(state.clone());
         let server = Background::spawn(addr, router).await?;
         Ok(Self { server, state })
@@ -339,6 +349,14 @@ fn admit(state: &ProviderState, headers: &HeaderMap, body: &Bytes) -> Admitted {
             "invalid_json",
         ));
     };
+    if let Err(message) = input_parts::check(&body) {
+        return Admitted::Answered(openai_error(
+            StatusCode::BAD_REQUEST,
+            &message,
+            "invalid_request_error",
+            "invalid_value",
+        ));
+    }
     Admitted::Model(options, body, n)
 }
 
@@ -376,6 +394,7 @@ async fn model_turn(
         delta_delay: options.delta_delay,
         approval,
         demo: options.demo,
+        hosted: hosted_tools::offered(body),
     };
     let (tx, body) = channel_body(&state.streams);
     model::stream(listed, turn, tx);

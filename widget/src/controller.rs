@@ -22,6 +22,7 @@
 //! | [`identity`] | whom the edge named in this page, storage per user |
 
 mod apps;
+mod files;
 pub(crate) mod host;
 mod identity;
 mod input;
@@ -164,6 +165,7 @@ impl Controller {
         match effect {
             Effect::Start { id, request } => self.start(id, request),
             Effect::SaveChatNow => self.persist(true),
+            Effect::ReadFile(id) => files::read(&self.me, id),
             Effect::SaveChat(thread, exchanges) => {
                 self.store.borrow().save_exchanges(&thread, &exchanges);
             }

@@ -103,6 +103,11 @@ pub(crate) struct Strings {
     pub(crate) rename_prompt: &'static str,
     pub(crate) delete: &'static str,
     pub(crate) delete_chat: &'static str,
+    /// The Attach button, a chip's remove button ({0}: the file), the hosted tool toggles.
+    pub(crate) attach: &'static str,
+    pub(crate) remove_file: &'static str,
+    pub(crate) web_search: &'static str,
+    pub(crate) code_interpreter: &'static str,
     /// The message for each error code: an exhaustive `match` per locale, so a code added to
     /// `protocol` does not compile until every locale has its message.
     errors: fn(ErrorCode) -> &'static str,
@@ -189,6 +194,10 @@ pub(crate) const EN: Strings = Strings {
     rename_prompt: "New name for this chat",
     delete: "Delete",
     delete_chat: "Delete chat {0}",
+    attach: "Attach files",
+    remove_file: "Remove {0}",
+    web_search: "Web search",
+    code_interpreter: "Code interpreter",
     errors: en_errors,
 };
 
@@ -279,6 +288,10 @@ pub(crate) const DE: Strings = Strings {
     rename_prompt: "Neuer Name für diesen Chat",
     delete: "Löschen",
     delete_chat: "Chat {0} löschen",
+    attach: "Dateien anhängen",
+    remove_file: "{0} entfernen",
+    web_search: "Websuche",
+    code_interpreter: "Code-Interpreter",
     errors: de_errors,
 };
 
@@ -329,6 +342,13 @@ fn en_errors(code: ErrorCode) -> &'static str {
         ErrorCode::InvalidConfiguration => {
             "The chat service is not set up correctly. Tell its administrator."
         }
+        ErrorCode::AttachmentTooLarge => "The file is too large (at most 2 MB each, 6 MB in all).",
+        ErrorCode::AttachmentTypeNotAllowed => {
+            "This kind of file cannot be attached: images, text, Markdown, CSV, JSON or PDF."
+        }
+        ErrorCode::TooManyAttachments => "At most 8 files can be attached.",
+        ErrorCode::AttachmentInvalid => "The file could not be read as what it claims to be.",
+        ErrorCode::HostedToolNotEnabled => "That tool is not offered with this model.",
         ErrorCode::NetworkError => "The chat service could not be reached. Check your connection.",
         ErrorCode::EdgeBusy => "The chat is busy. Try again in a moment.",
         ErrorCode::Internal => "The chat service ran into a problem.",
@@ -406,6 +426,17 @@ fn de_errors(code: ErrorCode) -> &'static str {
         }
         ErrorCode::InvalidConfiguration => {
             "Der Chat-Dienst ist nicht richtig eingerichtet. Wenden Sie sich an seine Administration."
+        }
+        ErrorCode::AttachmentTooLarge => {
+            "Die Datei ist zu groß (höchstens 2 MB je Datei, 6 MB insgesamt)."
+        }
+        ErrorCode::AttachmentTypeNotAllowed => {
+            "Diese Art Datei kann nicht angehängt werden: Bilder, Text, Markdown, CSV, JSON oder PDF."
+        }
+        ErrorCode::TooManyAttachments => "Höchstens 8 Dateien können angehängt werden.",
+        ErrorCode::AttachmentInvalid => "Die Datei ist nicht, was sie zu sein vorgibt.",
+        ErrorCode::HostedToolNotEnabled => {
+            "Dieses Werkzeug wird mit diesem Modell nicht angeboten."
         }
         ErrorCode::NetworkError => {
             "Der Chat-Dienst ist nicht erreichbar. Prüfen Sie Ihre Verbindung."

@@ -325,6 +325,15 @@ pub(crate) fn decode_model_list(text: &str) -> Option<ModelList> {
         models: strings(&v, "models"),
         default: string(&v, "default")?,
         notice: string(&v, "notice"),
+        hosted_tools: array(&v, "hosted_tools")
+            .iter()
+            .filter_map(|o| {
+                Some(protocol::HostedToolOffer {
+                    name: string(o, "name")?,
+                    models: strings(o, "models"),
+                })
+            })
+            .collect(),
     })
 }
 
@@ -409,6 +418,19 @@ pub(crate) fn encode_chat_request(request: &ChatRequest) -> String {
             let t = object();
             set(&t, "role", turn.role.as_str());
             set(&t, "content", turn.content.as_str());
+            if !turn.attachments.is_empty() {
+                let files: Array = turn
+                    .attachments
+                    .iter()
+                    .map(|a| {
+                        let f = object();
+                        set(&f, "name", a.name.as_str());
+                        set(&f, "data", a.data.as_str());
+                        f
+                    })
+                    .collect();
+                set(&t, "attachments", files);
+            }
             t
         })
         .collect();
@@ -419,6 +441,9 @@ pub(crate) fn encode_chat_request(request: &ChatRequest) -> String {
     }
     if let Some(id) = &request.previous_response_id {
         set(&body, "previous_response_id", id.as_str());
+    }
+    if !request.hosted_tools.is_empty() {
+        set(&body, "hosted_tools", string_array(&request.hosted_tools));
     }
     if !request.approvals.is_empty() {
         let approvals: Array = request
@@ -696,7 +721,7 @@ mod tests {
         let models = r#"{"models":["gpt-a","gpt-b"],"default":"gpt-a"}"#;
         let serde: ModelList = serde_json::from_str(models).unwrap();
         assert_eq!(decode_model_list(models), Some(serde));
-        let with_notice = r#"{"models":["demo"],"default":"demo","notice":"demo model"}"#;
+        let with_notice = r#"{"models":["demo"],"default":"demo","notice":"demo model","hosted_tools":[{"name":"web_search","models":["demo"]}]}"#;
         let serde: ModelList = serde_json::from_str(with_notice).unwrap();
         assert_eq!(serde.notice.as_deref(), Some("demo model"));
         assert_eq!(decode_model_list(with_notice), Some(serde));
@@ -710,14 +735,20 @@ mod tests {
                 Turn {
                     role: Role::User,
                     content: "héllo \"you\"\n".into(),
+                    attachments: vec![protocol::Attachment {
+                        name: "a.png".into(),
+                        data: "data:image/png;base64,iVBORw0KGgo=".into(),
+                    }],
                 },
                 Turn {
                     role: Role::Assistant,
                     content: "hi".into(),
+                    attachments: vec![],
                 },
                 Turn {
                     role: Role::User,
                     content: "more".into(),
+                    attachments: vec![],
                 },
             ],
             servers: vec!["northwind".into()],
@@ -725,6 +756,7 @@ mod tests {
             previous_response_id: None,
             approvals: vec![],
             elicitation: None,
+            hosted_tools: vec![],
         };
         let same = |r: &ChatRequest| {
             let ours: serde_json::Value = serde_json::from_str(&encode_chat_request(r)).unwrap();
@@ -733,6 +765,7 @@ mod tests {
         same(&request);
         request.model = Some("gpt-b".into());
         request.previous_response_id = Some("resp_1".into());
+        request.hosted_tools = vec!["web_search".into()];
         request.approvals = vec![
             ApprovalDecision {
                 approval_request_id: "mcpr_1".into(),

@@ -12,6 +12,7 @@
 
 pub(crate) mod answer;
 pub(crate) mod app;
+pub(crate) mod attach;
 pub(crate) mod elicitation;
 pub(crate) mod parts;
 pub(crate) mod prompts;
@@ -86,6 +87,12 @@ pub(crate) struct ChatState {
     pub(crate) threads_open: bool,
     /// The servers' prompts as `/` commands.
     pub(crate) prompts: prompts::Prompts,
+    /// The files attached to the draft (chips over the composer).
+    pub(crate) attachments: Vec<attach::Attached>,
+    /// Why the last file the user tried to attach was refused, and its name.
+    pub(crate) attach_error: Option<(protocol::ErrorCode, String)>,
+    /// The provider's own tools the user turned on (`web_search`, `code_interpreter`).
+    pub(crate) hosted: Vec<String>,
 }
 
 /// The key "always allow" remembers a server by: its MCP URL as the edge lists it (the key of the
@@ -122,6 +129,10 @@ pub(crate) struct Exchange {
     pub(crate) servers: Vec<String>,
     /// The model the question was sent to; `None` for the edge's default.
     pub(crate) model: Option<String>,
+    /// The files attached to the question.
+    pub(crate) attachments: Vec<attach::Attached>,
+    /// The hosted tools the question was sent with.
+    pub(crate) hosted: Vec<String>,
     /// The answer, complete or not.
     pub(crate) answer: Answer,
 }
@@ -190,10 +201,19 @@ impl ChatState {
         for exchange in &mut self.exchanges {
             exchange.answer.expire_approvals();
         }
+        let offered = attach::hosted_offered(self.models.as_ref(), self.model.as_deref());
+        self.attach_error = None;
         self.exchanges.push(Exchange {
             question,
             servers: self.selection(),
             model: self.model.clone(),
+            attachments: std::mem::take(&mut self.attachments),
+            hosted: self
+                .hosted
+                .iter()
+                .filter(|t| offered.contains(t))
+                .cloned()
+                .collect(),
             answer: Answer::default(),
         });
         self.request_for_last()
@@ -206,6 +226,10 @@ impl ChatState {
         self.editing = None;
         if self.is_busy() || index >= self.exchanges.len() {
             return None;
+        }
+        if self.attachments.is_empty() {
+            // The edited question keeps its files unless others were attached.
+            self.attachments = self.exchanges[index].attachments.clone();
         }
         self.exchanges.truncate(index);
         Some(self.ask(question))
@@ -353,7 +377,12 @@ impl ChatState {
         self.busy = false;
         let answer = self.streaming_answer()?;
         answer.fail(error);
-        self.exchanges.last().map(|e| e.question.clone())
+        let last = self.exchanges.last()?;
+        if self.attachments.is_empty() {
+            // The files go back to the draft with the question.
+            self.attachments = last.attachments.clone();
+        }
+        Some(last.question.clone())
     }
 
     /// The stream ended: an answer that saw neither `done` nor `error` was interrupted.
@@ -420,12 +449,13 @@ impl ChatState {
             if !heard {
                 continue;
             }
-            messages.push(turn(Role::User, &exchange.question));
+            messages.push(question(exchange));
             if !exchange.answer.text.is_empty() {
                 messages.push(turn(Role::Assistant, &exchange.answer.text));
             }
         }
-        messages.push(turn(Role::User, &last.question));
+        messages.push(question(last));
+        attach::fit(&mut messages);
         ChatRequest {
             messages,
             servers: last.servers.clone(),
@@ -433,6 +463,7 @@ impl ChatState {
             previous_response_id: None,
             approvals: Vec::new(),
             elicitation: None,
+            hosted_tools: last.hosted.clone(),
         }
     }
 }
@@ -441,6 +472,15 @@ fn turn(role: Role, content: &str) -> Turn {
     Turn {
         role,
         content: content.to_owned(),
+        attachments: Vec::new(),
+    }
+}
+
+/// An exchange's question as the user's turn, with its files whose bytes are kept.
+fn question(exchange: &Exchange) -> Turn {
+    Turn {
+        attachments: attach::to_wire(&exchange.attachments),
+        ..turn(Role::User, &exchange.question)
     }
 }
 
@@ -499,6 +539,7 @@ pub(crate) mod tests {
             models: vec!["small".into(), "large".into()],
             default: "small".into(),
             notice: None,
+            hosted_tools: vec![],
         }
     }
 

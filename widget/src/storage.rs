@@ -22,6 +22,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Storage;
 
 use crate::json::{self, array, flag, get, object, set, string, strings};
+use crate::state::attach::{Attached, MAX_STORED_DATA};
 use crate::state::threads::title_of;
 use crate::state::{
     Answer, AnswerStatus, Approval, CallStatus, Exchange, Thread, Threads, ToolCall, ToolList,
@@ -319,8 +320,47 @@ fn encode_exchange(exchange: &Exchange) -> JsValue {
     if let Some(model) = &exchange.model {
         set(&v, "model", model.as_str());
     }
+    if !exchange.attachments.is_empty() {
+        set(&v, "files", encode_files(&exchange.attachments));
+    }
+    if !exchange.hosted.is_empty() {
+        set(&v, "hosted", json::string_array(&exchange.hosted));
+    }
     set(&v, "a", encode_answer(&exchange.answer));
     v
+}
+
+/// A question's files: name, size, type, and the bytes only when small (see
+/// [`crate::state::attach::MAX_STORED_DATA`]).
+fn encode_files(files: &[Attached]) -> js_sys::Array {
+    files
+        .iter()
+        .map(|a| {
+            let f = object();
+            set(&f, "n", a.name.as_str());
+            set(&f, "s", a.size);
+            set(&f, "t", a.mime.as_str());
+            if a.data.len() <= MAX_STORED_DATA {
+                set(&f, "d", a.data.as_str());
+            }
+            f
+        })
+        .collect()
+}
+
+fn decode_files(v: &JsValue) -> Vec<Attached> {
+    array(v, "files")
+        .iter()
+        .filter_map(|f| {
+            Some(Attached {
+                id: 0,
+                name: string(f, "n")?,
+                size: get(f, "s").as_f64().unwrap_or(0.0) as u32,
+                mime: string(f, "t").unwrap_or_default(),
+                data: string(f, "d").unwrap_or_default(),
+            })
+        })
+        .collect()
 }
 
 fn decode_exchange(v: &JsValue) -> Option<Exchange> {
@@ -328,6 +368,8 @@ fn decode_exchange(v: &JsValue) -> Option<Exchange> {
         question: string(v, "q")?,
         servers: strings(v, "servers"),
         model: string(v, "model"),
+        attachments: decode_files(v),
+        hosted: strings(v, "hosted"),
         answer: decode_answer(&get(v, "a"))?,
     })
 }

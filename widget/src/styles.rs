@@ -441,6 +441,14 @@ button.action { background: transparent; color: var(--_muted); border: 0; font-s
 .threads li { display: flex; align-items: center; gap: 2px; }
 button.thread { flex: 1; min-width: 0; text-align: start; background: transparent; color: inherit; border: 0; padding: 4px 6px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 button.thread[aria-current] { font-weight: 600; }
+.composer { flex-wrap: wrap; }
+.chips, .attach-error { flex: 1 0 100%; display: flex; flex-wrap: wrap; gap: 4px; margin: 0; font-size: 0.85em; }
+.chips:empty, .attach-error[hidden], .hosted[hidden] { display: none; }
+.chip { border: 1px solid var(--_border); border-radius: 1em; padding: 1px 4px 1px 9px; }
+.chip[data-reading] { opacity: 0.6; }
+.chip button { background: transparent; color: inherit; border: 0; padding: 0 5px; }
+.attach-error { color: var(--_error); }
+.hosted { display: flex; gap: 12px; margin-top: 4px; font-size: 0.9em; }
 "#
 );
 

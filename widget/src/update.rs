@@ -14,10 +14,12 @@
 //! | [`msg`] | [`Msg`], [`Effect`], [`Request`], [`HostEvent`], [`Focus`] |
 //! | [`session`] | who is signed in: the sign-in watch, `/api/me`, a 401, Sign out |
 //! | [`app`] | the MCP Apps bridge: a view's requests, tool calls, size and links |
+//! | [`attach`] | files attached to the draft, and the hosted tool toggles |
 //! | [`edit`] | edit a sent question, regenerate the last answer, copy an answer |
 //! | [`prompts`] | the servers' prompts as `/` commands in the composer |
 
 mod app;
+mod attach;
 mod edit;
 mod elicit;
 pub(crate) mod msg;
@@ -213,7 +215,7 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
         Msg::Send(_) if prompts::menu_open(state) => prompts::pick(state, None, fx),
         Msg::Send(draft) => {
             let question = draft.trim();
-            if state.is_busy() || question.is_empty() {
+            if state.is_busy() || question.is_empty() || attach::reading(state) {
                 return;
             }
             fx.push(Effect::SetDraft(String::new()));
@@ -224,6 +226,10 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
                 None => ask(state, question.to_owned(), fx),
             }
         }
+        Msg::AttachFiles(files) => attach::files(state, files, fx),
+        Msg::FileRead { id, data } => attach::read(state, id, data, fx),
+        Msg::RemoveAttachment(index) => attach::remove(state, index, fx),
+        Msg::HostedToolToggled { name, on } => attach::toggle_hosted(state, name, on, fx),
         Msg::Edit(index) => edit::start_edit(state, index, fx),
         Msg::CancelEdit => edit::cancel_edit(state, fx),
         Msg::HostEdit { index, text } => {

@@ -34,6 +34,7 @@ pub(crate) mod actions;
 pub(crate) mod answer;
 pub(crate) mod app_frame;
 pub(crate) mod approval;
+pub(crate) mod attach;
 pub(crate) mod card;
 pub(crate) mod elicitation;
 pub(crate) mod error_box;
@@ -113,6 +114,7 @@ pub(crate) struct View {
     servers: ServersView,
     threads: ThreadsView,
     prompts: prompts::PromptsView,
+    attach: attach::AttachView,
     exchanges: Vec<(Element, AnswerView, ActionsView)>,
     /// The state's index of `exchanges[0]` (see [`ChatState::first_shown`]).
     offset: usize,
@@ -133,6 +135,7 @@ impl View {
         let shell = Shell::build(host)?;
         let threads = ThreadsView::new(&shell.doc, &shell.top, &shell.new_chat, &shell.header);
         let servers = ServersView::new(&shell.doc, &shell.header);
+        let attach = attach::AttachView::new(&shell.doc, &shell.input, &shell.header);
         let follow = Follow::new(&shell.log, &shell.jump);
         let prompts = prompts::PromptsView::new(&shell.doc, &shell.input);
         Ok(Self {
@@ -140,6 +143,7 @@ impl View {
             servers,
             threads,
             prompts,
+            attach,
             exchanges: Vec::new(),
             offset: 0,
             shown_window: None,
@@ -189,6 +193,7 @@ impl View {
             },
             s,
         );
+        self.attach.render(&self.shell.doc, state, s);
 
         let server_names = server_names(&state.servers);
         if server_names != self.shown_names {
@@ -259,6 +264,7 @@ impl View {
                 );
                 user.set_text_content(Some(&exchange.question));
                 let question = ActionsView::question(&self.shell.doc, &self.shell.log, i);
+                attach::question_chips(&self.shell.doc, &question.0, &exchange.attachments);
                 let answer = AnswerView::new(&self.shell.doc, &self.shell.log, s);
                 let actions = ActionsView::new(&self.shell.doc, &self.shell.log, i, question);
                 self.exchanges.push((user, answer, actions));

@@ -75,6 +75,9 @@ pub enum ModelEvent {
     Finished,
     /// The provider failed; the answer ends with this error.
     Failed(ApiError),
+    /// A call of the provider's own tools (web search, code interpreter), already scrubbed:
+    /// passed on as is (`crate::providers::hosted_calls`).
+    ProviderTool(StreamEvent),
 }
 
 /// The loop's bounds.
@@ -377,6 +380,7 @@ impl ToolLoop {
                 self.call_arguments(&key, &arguments)
             }
             ModelEvent::Failed(error) => self.fail(error),
+            ModelEvent::ProviderTool(event) => vec![event],
         }
     }
 

@@ -141,7 +141,7 @@ async fn call(
     req: IncomingRequest,
     token: Option<&BearerToken>,
 ) -> Result<Value, EdgeError> {
-    let body = incoming::json_body(req).await?;
+    let body = incoming::json_body(req, incoming::MAX_BODY_BYTES).await?;
     let call: AppToolCall =
         serde_json::from_slice(&body).map_err(|e| EdgeError::BadRequestBody(e.to_string()))?;
     let arguments = match call.arguments {

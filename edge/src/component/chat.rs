@@ -108,16 +108,19 @@ async fn prepare(
     req: IncomingRequest,
     token: Option<&BearerToken>,
 ) -> Result<(ChatRequest, Vec<McpServer>, Sealer, Continuation), EdgeError> {
-    let body = incoming::json_body(req).await?;
+    let body = incoming::json_body(req, incoming::MAX_CHAT_BODY_BYTES).await?;
     let mut chat: ChatRequest =
         serde_json::from_slice(&body).map_err(|e| EdgeError::BadRequestBody(e.to_string()))?;
     chat.validate()?;
+    let responses = config.tools.provider == crate::config::ProviderKind::Responses;
+    crate::incoming::attachments::check(&chat, responses)?;
     let sealer = Sealer::new(config, identity, incoming::now())?;
     let continuation = sealer.open_request(&mut chat)?;
     if !config.provider_configured {
         return Err(EdgeError::ProviderNotConfigured);
     }
-    providers::resolve_model(config, &chat)?;
+    let model = providers::resolve_model(config, &chat)?;
+    (config.hosted_tools).check(&chat.hosted_tools, model, &config.models, responses)?;
     if chat.servers.is_empty() {
         // Without an assertion, Pomerium itself confirms the TE before anything is spent.
         if Proof::of(config) == Proof::Token {

@@ -13,6 +13,10 @@ use crate::incoming::jwt;
 
 /// Largest request body the edge reads.
 pub(super) const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Largest `POST /api/chat` body: [`MAX_BODY_BYTES`] for the conversation, plus room for the
+/// attachments' base64 ([`protocol::attachment::MAX_ATTACHMENTS_WIRE_BYTES`]).
+pub(super) const MAX_CHAT_BODY_BYTES: usize =
+    MAX_BODY_BYTES + protocol::attachment::MAX_ATTACHMENTS_WIRE_BYTES;
 
 /// The caller's token, as Pomerium injected it.
 pub(super) fn bearer(req: &IncomingRequest) -> Option<BearerToken> {
@@ -30,8 +34,8 @@ pub(super) fn required_bearer(
     }
 }
 
-/// The request's JSON body: `application/json`, at most [`MAX_BODY_BYTES`].
-pub(super) async fn json_body(req: IncomingRequest) -> Result<Vec<u8>, EdgeError> {
+/// The request's JSON body: `application/json`, at most `limit` bytes.
+pub(super) async fn json_body(req: IncomingRequest, limit: usize) -> Result<Vec<u8>, EdgeError> {
     let headers = req.headers();
     let content_type = headers
         .get("content-type")
@@ -51,20 +55,37 @@ pub(super) async fn json_body(req: IncomingRequest) -> Result<Vec<u8>, EdgeError
         .next()
         .and_then(|v| String::from_utf8(v).ok())
         .and_then(|v| v.trim().parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Err(EdgeError::PayloadTooLarge(MAX_BODY_BYTES));
-    }
     let mut stream = req.into_body_stream();
+    if declared.is_some_and(|n| n > limit) {
+        drain(&mut stream, limit).await;
+        return Err(EdgeError::PayloadTooLarge(limit));
+    }
     let mut body = Vec::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk
             .map_err(|_| EdgeError::BadRequestBody("the body could not be read".to_owned()))?;
         body.extend_from_slice(&chunk);
-        if body.len() > MAX_BODY_BYTES {
-            return Err(EdgeError::PayloadTooLarge(MAX_BODY_BYTES));
+        if body.len() > limit {
+            drain(&mut stream, limit).await;
+            return Err(EdgeError::PayloadTooLarge(limit));
         }
     }
     Ok(body)
+}
+
+/// Reads and drops up to `limit` more bytes of a body that is too large, so that a client
+/// still sending gets the 413 instead of a reset connection; a larger one is cut off.
+async fn drain<S, E>(stream: &mut S, limit: usize)
+where
+    S: futures::Stream<Item = Result<Vec<u8>, E>> + Unpin,
+{
+    let mut dropped = 0;
+    while dropped <= limit {
+        match stream.next().await {
+            Some(Ok(chunk)) => dropped += chunk.len(),
+            _ => return,
+        }
+    }
 }
 
 /// Pomerium's key set as last fetched by this instance (see [`jwt::JwksCache`]).

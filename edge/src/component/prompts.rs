@@ -55,7 +55,7 @@ pub(super) async fn list(config: &Config, req: &IncomingRequest, path: &str, rep
 pub(super) async fn get(config: &Config, req: IncomingRequest, reply: Reply) -> u16 {
     let res = async {
         let token = incoming::bearer(&req);
-        let body = incoming::json_body(req).await?;
+        let body = incoming::json_body(req, incoming::MAX_BODY_BYTES).await?;
         let request: PromptRequest =
             serde_json::from_slice(&body).map_err(|e| EdgeError::BadRequestBody(e.to_string()))?;
         request.validate()?;

@@ -37,7 +37,7 @@ pub(super) async fn list(config: &Config, req: &IncomingRequest, path: &str, rep
 pub(super) async fn disconnect(config: &Config, req: IncomingRequest, reply: Reply) -> u16 {
     let res = async {
         let token = incoming::bearer(&req).ok_or(EdgeError::MissingToken)?;
-        let body = incoming::json_body(req).await?;
+        let body = incoming::json_body(req, incoming::MAX_BODY_BYTES).await?;
         let request: DisconnectRequest =
             serde_json::from_slice(&body).map_err(|e| EdgeError::BadRequestBody(e.to_string()))?;
         let listed = pomerium_http::fetch_servers(config, &token).await?;

@@ -223,6 +223,7 @@ mod tests {
             messages: vec![Turn {
                 role: Role::User,
                 content: "go".into(),
+                attachments: vec![],
             }],
             servers: vec![],
             model: None,
@@ -232,6 +233,7 @@ mod tests {
                 approve: true,
             }],
             elicitation: None,
+            hosted_tools: vec![],
         }
     }
 

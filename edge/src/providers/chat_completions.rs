@@ -24,7 +24,10 @@ pub fn request(
     history: &[Round],
 ) -> Value {
     let mut messages = vec![json!({"role": "system", "content": instructions})];
-    messages.extend(super::tools::turns(chat));
+    messages.extend(super::tools::turns(
+        chat,
+        super::input_parts::Api::ChatCompletions,
+    ));
     for round in history {
         let tool_calls: Vec<Value> = round
             .calls

@@ -19,7 +19,7 @@ pub struct ResponsesRequest<'a> {
     model: &'a str,
     instructions: &'a str,
     input: Vec<InputItem<'a>>,
-    tools: Vec<McpTool<'a>>,
+    tools: Vec<Tool<'a>>,
     stream: bool,
     /// Kept server-side only when a continuation may be needed (approvals).
     store: bool,
@@ -36,12 +36,27 @@ enum InputItem<'a> {
         role: &'static str,
         content: &'a str,
     },
+    /// A turn with attachments: its content as input parts.
+    Parts {
+        role: &'static str,
+        content: serde_json::Value,
+    },
     /// The user's answer to an approval request.
     Approval {
         r#type: &'static str,
         approval_request_id: &'a str,
         approve: bool,
     },
+}
+
+/// One entry of `tools`.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Tool<'a> {
+    /// A selected MCP server.
+    Mcp(McpTool<'a>),
+    /// A provider-hosted tool the request named ([`crate::servers::hosted_tools::tool`]).
+    Hosted(serde_json::Value),
 }
 
 /// A remote MCP server the provider should call.
@@ -84,9 +99,15 @@ pub fn build_request(
     let input = if chat.approvals.is_empty() {
         chat.messages
             .iter()
-            .map(|turn| InputItem::Message {
-                role: turn.role.as_str(),
-                content: &turn.content,
+            .map(|turn| match turn.attachments.is_empty() {
+                true => InputItem::Message {
+                    role: turn.role.as_str(),
+                    content: &turn.content,
+                },
+                false => InputItem::Parts {
+                    role: turn.role.as_str(),
+                    content: super::input_parts::content(turn, super::input_parts::Api::Responses),
+                },
             })
             .collect()
     } else {
@@ -103,22 +124,29 @@ pub fn build_request(
     let tools = servers
         .iter()
         .zip(&policies)
-        .map(|(server, policy)| McpTool {
-            r#type: "mcp",
-            server_label: &server.info.id,
-            server_url: &server.info.url,
-            headers: McpHeaders {
-                authorization: token.header_value(),
-            },
-            // Hosted mode cannot read the annotations before the provider lists the tools.
-            require_approval: if policy.require_approval.always() {
-                "always"
-            } else {
-                "never"
-            },
-            allowed_tools: policy.allowed_tools.as_deref(),
-            server_description: server.info.description.as_deref(),
+        .map(|(server, policy)| {
+            Tool::Mcp(McpTool {
+                r#type: "mcp",
+                server_label: &server.info.id,
+                server_url: &server.info.url,
+                headers: McpHeaders {
+                    authorization: token.header_value(),
+                },
+                // Hosted mode cannot read the annotations before the provider lists the tools.
+                require_approval: if policy.require_approval.always() {
+                    "always"
+                } else {
+                    "never"
+                },
+                allowed_tools: policy.allowed_tools.as_deref(),
+                server_description: server.info.description.as_deref(),
+            })
         })
+        .chain(
+            chat.hosted_tools
+                .iter()
+                .map(|name| Tool::Hosted(crate::servers::hosted_tools::tool(name))),
+        )
         .collect();
     let request = ResponsesRequest {
         model,
@@ -208,5 +236,20 @@ pub(crate) mod tests {
             body["tools"][0]["headers"]["Authorization"],
             "Bearer pom_mat_1"
         );
+    }
+
+    #[test]
+    fn hosted_tools_and_attachments_go_with_the_request() {
+        let config = Config::from_lookup(|_| None);
+        let chat: ChatRequest = serde_json::from_str(&format!(
+            r#"{{"messages":[{{"role":"user","content":"see","attachments":[{{"name":"a.png","data":"{}"}}]}}],"servers":["northwind"],"hosted_tools":["web_search","code_interpreter"]}}"#,
+            crate::incoming::attachments::tests::PNG
+        ))
+        .unwrap();
+        let body = request_json(&config, &chat);
+        assert_eq!(body["tools"][0]["type"], "mcp");
+        assert_eq!(body["tools"][1], serde_json::json!({"type":"web_search"}));
+        assert_eq!(body["tools"][2]["container"]["type"], "auto");
+        assert_eq!(body["input"][0]["content"][1]["type"], "input_image");
     }
 }

@@ -25,7 +25,8 @@ pub fn request(
     toolbox: &Toolbox,
     history: &[Round],
 ) -> Value {
-    let mut input: Vec<Value> = super::tools::turns(chat).collect();
+    let mut input: Vec<Value> =
+        super::tools::turns(chat, super::input_parts::Api::Responses).collect();
     for round in history {
         if !round.text.is_empty() {
             input.push(json!({"role": "assistant", "content": round.text}));
@@ -48,10 +49,21 @@ pub fn request(
         "stream": true,
         "store": false,
     });
-    super::tools::with_functions(body, toolbox, |t| {
+    let mut body = super::tools::with_functions(body, toolbox, |t| {
         json!({"type": "function", "name": t.name, "description": t.description,
                "parameters": t.parameters, "strict": false})
-    })
+    });
+    if !chat.hosted_tools.is_empty() {
+        let hosted = chat
+            .hosted_tools
+            .iter()
+            .map(|n| crate::servers::hosted_tools::tool(n));
+        match body["tools"].as_array_mut() {
+            Some(tools) => tools.extend(hosted),
+            None => body["tools"] = hosted.collect(),
+        }
+    }
+    body
 }
 
 /// Responses stream bytes in, model events out.
@@ -102,6 +114,9 @@ impl Decoder {
         let Ok(event) = serde_json::from_str::<Value>(data) else {
             return Vec::new();
         };
+        if let Some(events) = super::hosted_calls::translate(&event, |t| self.secrets.redact(t)) {
+            return events.into_iter().map(ModelEvent::ProviderTool).collect();
+        }
         let item = &event["item"];
         let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
         let label = || item["server_label"].as_str().map(str::to_owned);
@@ -294,6 +309,39 @@ mod tests {
             "event: {}\ndata: {data}\n\n",
             data["type"].as_str().unwrap()
         )
+    }
+
+    #[test]
+    fn hosted_tool_calls_pass_through_as_tool_cards_and_go_in_the_request() {
+        let stream = [
+            frame(json!({"type":"response.output_item.added","output_index":0,"item":{"id":"ws_1","type":"web_search_call","status":"in_progress"}})),
+            frame(json!({"type":"response.output_item.done","output_index":0,"item":{"id":"ws_1","type":"web_search_call","status":"completed","action":{"type":"search","query":"sk-1"}}})),
+            frame(json!({"type":"response.completed","response":{"id":"resp_1"}})),
+        ]
+        .concat();
+        let mut decoder = Decoder::new(vec!["sk-1".into()], 1 << 20);
+        let events = decoder.push(stream.as_bytes());
+        let hosted: Vec<&protocol::StreamEvent> = events
+            .iter()
+            .filter_map(|e| match e {
+                ModelEvent::ProviderTool(event) => Some(event),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(hosted.len(), 3, "{events:?}");
+        assert!(
+            matches!(hosted[0], protocol::StreamEvent::ToolCallStarted { tool, .. } if tool == "web_search")
+        );
+        let protocol::StreamEvent::ToolCallArgumentsDelta { delta, .. } = hosted[1] else {
+            panic!("{hosted:?}")
+        };
+        assert!(!delta.contains("sk-1"), "scrubbed: {delta}");
+        let chat: ChatRequest = serde_json::from_str(
+            r#"{"messages":[{"role":"user","content":"hi"}],"hosted_tools":["code_interpreter"]}"#,
+        )
+        .unwrap();
+        let body = request("m", "i", &chat, &Toolbox::default(), &[]);
+        assert_eq!(body["tools"][0]["type"], "code_interpreter");
     }
 
     #[test]

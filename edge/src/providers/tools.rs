@@ -4,7 +4,7 @@
 //! with `tools`, `shared/protocols.md` §3).
 
 use protocol::ChatRequest;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{chat_completions, responses};
 
@@ -41,11 +41,12 @@ pub fn build_request(
     Ok(body.to_string())
 }
 
-/// The conversation's turns as `{"role", "content"}` messages, a shape both APIs read.
-pub fn turns(chat: &ChatRequest) -> impl Iterator<Item = Value> + '_ {
+/// The conversation's turns as `{"role", "content"}` messages, a shape both APIs read; a turn
+/// with attachments has `api`'s input parts ([`super::input_parts`]).
+pub fn turns(chat: &ChatRequest, api: super::input_parts::Api) -> impl Iterator<Item = Value> + '_ {
     chat.messages
         .iter()
-        .map(|turn| json!({"role": turn.role.as_str(), "content": turn.content}))
+        .map(move |turn| super::input_parts::message(turn, api))
 }
 
 /// `body` with the toolbox's functions, each in the API's `shape`, as `tools` (left out when

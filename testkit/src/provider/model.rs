@@ -48,6 +48,8 @@ pub(crate) struct Turn {
     pub(crate) approval: Option<bool>,
     /// The model is the demo model (see `ModelOptions::demo`).
     pub(crate) demo: bool,
+    /// The provider's own tools the request offers (`web_search`, `code_interpreter`).
+    pub(crate) hosted: Vec<String>,
 }
 
 /// Opens a session with every server and lists its tools; the first failure becomes the 424
@@ -188,6 +190,11 @@ async fn produce(
         .await?;
         output.push(done);
     }
+
+    let (frames, items) =
+        super::hosted_tools::calls(&mut w, &turn.hosted, &turn.message, turn.n, output.len());
+    send_all(tx, frames).await?;
+    output.extend(items);
 
     let servers: Vec<ListedServer> = listed
         .iter()

@@ -17,8 +17,8 @@ use crate::controller::tasks::{open_popup, send};
 use crate::controller::{Controller, Msg};
 use crate::dom::Listener;
 use crate::view::{
-    self, actions, answer, app_frame, approval, elicitation, error_box, markdown, prompts, servers,
-    threads, tool_call,
+    self, actions, answer, app_frame, approval, attach, elicitation, error_box, markdown, prompts,
+    servers, threads, tool_call,
 };
 
 /// Every listener of one instance; `composer` is the text a Send click sends.
@@ -53,6 +53,7 @@ pub(crate) fn listen(
         // `scroll` does not bubble: listen on the log itself.
         on("scroll", log, |_| Some(Msg::Scrolled)),
     ];
+    listeners.extend(super::files::listen(me, root));
     if let Some(window) = web_sys::window() {
         listeners.push(on("focus", &window, |_| Some(Msg::WindowFocused)));
         listeners.push(on("pagehide", &window, |_| Some(Msg::PageHidden)));
@@ -101,6 +102,16 @@ fn clicked(event: &Event, composer: &HtmlTextAreaElement) -> Option<Msg> {
         view::CANCEL_EDIT => Some(Msg::CancelEdit),
         prompts::PICK => Some(Msg::PromptPicked(attr("data-index")?.parse().ok()?)),
         prompts::CANCEL => Some(Msg::PromptCancel),
+        attach::ATTACH => {
+            // The hidden file input next to the button opens the browser's picker.
+            let picker = button
+                .parent_element()?
+                .query_selector("[data-role=\"file\"]")
+                .ok()??;
+            picker.dyn_into::<web_sys::HtmlElement>().ok()?.click();
+            None
+        }
+        attach::REMOVE => Some(Msg::RemoveAttachment(attr("data-index")?.parse().ok()?)),
         threads::TOGGLE_THREADS => Some(Msg::ToggleThreads),
         threads::SWITCH => Some(Msg::SwitchThread(attr("data-thread-id")?)),
         threads::DELETE => Some(Msg::DeleteThread(attr("data-thread-id")?)),
@@ -223,6 +234,9 @@ fn changed(event: &Event) -> Option<Msg> {
     }
     let input = target.dyn_into::<HtmlInputElement>().ok()?;
     let on = input.checked();
+    if let Some(name) = input.get_attribute("data-hosted-tool") {
+        return Some(Msg::HostedToolToggled { name, on });
+    }
     if input.get_attribute("data-role").as_deref() == Some(approval::ALWAYS) {
         let id = input.get_attribute("data-approval-id")?;
         return Some(Msg::AlwaysToggled { id, on });

@@ -11,6 +11,7 @@ use protocol::{
     StreamEvent, Usage,
 };
 
+use crate::state::attach::FileMeta;
 use crate::state::{Exchange, Slot, Threads};
 use crate::storage::Prefs;
 
@@ -63,6 +64,24 @@ pub(crate) enum Msg {
     WindowFocused,
     /// Send the draft (the composer's text).
     Send(String),
+    /// Files the user picked, pasted or dropped.
+    AttachFiles(Vec<FileMeta>),
+    /// A file's bytes, read as a `data:` URL (`None`: the read failed).
+    FileRead {
+        /// The file's handle ([`FileMeta::id`]).
+        id: u32,
+        /// The `data:` URL.
+        data: Option<String>,
+    },
+    /// Remove the draft's attachment `.0`.
+    RemoveAttachment(usize),
+    /// A hosted tool (`web_search`, `code_interpreter`) was turned on or off.
+    HostedToolToggled {
+        /// Its name.
+        name: String,
+        /// On.
+        on: bool,
+    },
     /// Stop the answer being streamed.
     Stop,
     /// Send the failed last question again.
@@ -230,6 +249,8 @@ pub(crate) struct Saved {
 /// Something the instance does to the world. The controller runs them in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Effect {
+    /// Read file `.0` (a [`FileMeta::id`]); its bytes come back as [`Msg::FileRead`].
+    ReadFile(u32),
     /// Start request `id` (replacing, so aborting, the one of its slot).
     Start {
         /// The id messages of this request carry.

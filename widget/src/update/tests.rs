@@ -613,6 +613,7 @@ fn another_endpoint_starts_over_but_keeps_the_launcher_open() {
         models: vec!["a".into()],
         default: "a".into(),
         notice: None,
+        hosted_tools: vec![],
     });
     let shown = state.exchanges.clone();
     let fx = update(&mut state, Msg::EndpointChanged);

@@ -43,6 +43,8 @@ fn new_chat_keeps_the_conversation_as_a_thread_and_switching_brings_it_back() {
         question: "first".into(),
         servers: Vec::new(),
         model: None,
+        attachments: Vec::new(),
+        hosted: Vec::new(),
         answer: crate::state::Answer {
             text: "stored answer".into(),
             status: crate::state::AnswerStatus::Complete,

@@ -233,12 +233,14 @@ fn chat() -> ChatRequest {
         messages: vec![Turn {
             role: Role::User,
             content: "sales by year?".into(),
+            attachments: vec![],
         }],
         servers: vec!["northwind".into()],
         model: None,
         previous_response_id: None,
         approvals: vec![],
         elicitation: None,
+        hosted_tools: vec![],
     }
 }
 
