@@ -86,6 +86,7 @@ pub(crate) fn chat_body(marker: &str) -> String {
         model: None,
         previous_response_id: None,
         approvals: Vec::new(),
+        resume: None,
     };
     serde_json::to_string(&chat).expect("a chat request serialises")
 }

@@ -9,6 +9,7 @@
 //! | [`meter`] | one answer's token usage and timings, for the `usage` of its `done` event |
 //! | [`relay`] | hosted mode's stream: provider bytes in, widget SSE bytes out, always ending on purpose |
 //! | [`tool_loop`] | edge mode's tool loop as a state machine |
+//! | [`resume`] | resuming a hosted background answer: the sealed handle, the stream's marks, where to continue |
 //! | [`pending`] | edge mode's paused tool loop, as the bytes sealed while a call waits for approval |
 
 pub mod deadline;
@@ -17,5 +18,6 @@ pub mod meter;
 pub mod pending;
 pub mod progress;
 pub mod relay;
+pub mod resume;
 pub mod runner;
 pub mod tool_loop;

@@ -12,6 +12,7 @@ mod incoming;
 mod mcp_http;
 mod pomerium_http;
 mod reply;
+mod resume;
 mod servers;
 mod timer;
 mod tool_chat;

@@ -76,6 +76,8 @@ pub const KEYS: &[&str] = &[
     "seal_secret",
     // A line the chat shows under its greeting (see `Config::model_notice`).
     "model_notice",
+    // Hosted answers in the provider's background mode, resumable (see `Config::background_answers`).
+    "background_answers",
 ];
 
 /// The longest `model_notice` shown; a longer one is a configuration problem and is not shown.
@@ -130,6 +132,11 @@ pub struct Config {
     /// The key that seals continuations to their user (`seal_secret`); `None` when unset or
     /// shorter than [`crate::incoming::seal::MIN_SECRET_BYTES`], and then nothing is sealed or opened.
     pub seal_secret: Option<SealSecret>,
+    /// Hosted answers run in the Responses API's background mode (`background_answers = on`),
+    /// so a dropped stream can be resumed (`crate::answer::resume`). The provider then stores
+    /// each answer for about ten minutes, which zero-data-retention organisations cannot allow:
+    /// off by default, and any value other than `on`/`off` is a problem and counts as off.
+    pub background_answers: bool,
     /// Problems found while reading the configuration (bad JSON, bad numbers), safe to show.
     pub problems: Vec<String>,
 }
@@ -342,6 +349,16 @@ impl Config {
                 None
             }
         };
+        let background_answers = match get("background_answers").as_deref() {
+            None | Some("off") => false,
+            Some("on") => true,
+            Some(other) => {
+                problems.push(format!(
+                    "background_answers must be \"on\" or \"off\", not {other:?}; answers are not kept at the provider"
+                ));
+                false
+            }
+        };
         let model_notice = get("model_notice").filter(|notice| {
             let fits = notice.chars().count() <= MAX_MODEL_NOTICE_CHARS;
             if !fits {
@@ -384,6 +401,7 @@ impl Config {
             tools,
             bounds,
             seal_secret,
+            background_answers,
             problems,
         }
     }

@@ -46,6 +46,7 @@ mod tests {
             model: model.map(str::to_owned),
             previous_response_id: None,
             approvals: vec![],
+            resume: None,
         };
         assert_eq!(resolve_model(&config, &chat(Some("b"))).unwrap(), "b");
         assert_eq!(

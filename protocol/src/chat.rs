@@ -32,6 +32,10 @@ pub struct ChatRequest {
     /// The user's answers to `approval_request` events of the previous response.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub approvals: Vec<ApprovalDecision>,
+    /// Continue the answer to the last turn whose stream broke off, from this point, instead of
+    /// asking anew (see [`crate::resume`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<crate::ResumeFrom>,
 }
 
 /// The user's answer to one approval request.
@@ -81,6 +85,8 @@ pub enum RequestError {
     DuplicateServer,
     /// Approvals without the response they continue, or the other way round.
     ApprovalsWithoutResponse,
+    /// A resume together with approvals: a resumed answer continues as it was.
+    ResumeWithApprovals,
 }
 
 impl std::fmt::Display for RequestError {
@@ -94,6 +100,9 @@ impl std::fmt::Display for RequestError {
             Self::DuplicateServer => "a server is selected twice".to_owned(),
             Self::ApprovalsWithoutResponse => {
                 "approvals need the previous_response_id they answer, and a previous_response_id needs approvals".to_owned()
+            }
+            Self::ResumeWithApprovals => {
+                "a resumed answer takes no approvals".to_owned()
             }
         };
         f.write_str(&msg)
@@ -134,6 +143,9 @@ impl ChatRequest {
         }
         if self.approvals.is_empty() != self.previous_response_id.is_none() {
             return Err(RequestError::ApprovalsWithoutResponse);
+        }
+        if self.resume.is_some() && !self.approvals.is_empty() {
+            return Err(RequestError::ResumeWithApprovals);
         }
         Ok(())
     }

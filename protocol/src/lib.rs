@@ -11,6 +11,7 @@
 //! | [`names`] | the wire name of every error code, event kind, tool status and role |
 //! | [`identity`] | the signed-in user the edge verified (`GET /api/me`) |
 //! | [`usage`] | the tokens and timings of one answer, read from untrusted counts |
+//! | [`resume`] | resuming a broken-off answer: where the widget continues ([`ResumeFrom`]) and which events it keeps ([`Groups`]) |
 //! | [`sse`] | the SSE encoder and the incremental SSE decoder (bytes in, frames out) |
 //!
 //! ```
@@ -27,6 +28,7 @@ pub mod chat;
 pub mod event;
 pub mod identity;
 pub mod names;
+pub mod resume;
 pub mod servers;
 pub mod sse;
 pub mod usage;
@@ -34,6 +36,7 @@ pub mod usage;
 pub use chat::{ApprovalDecision, ChatRequest, RequestError, Role, Turn};
 pub use event::{ApiError, ErrorCode, ErrorResponse, EventKind, StreamEvent, ToolStatus};
 pub use identity::Identity;
+pub use resume::{Groups, ResumeFrom};
 pub use servers::{DisconnectRequest, ModelList, ServerInfo, ServerList};
 pub use sse::{Decoder, Frame};
 pub use usage::Usage;

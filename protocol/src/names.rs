@@ -81,6 +81,7 @@ wire_names!(EventKind {
     ApprovalRequest => "approval_request",
     Error => "error",
     Done => "done",
+    Resumable => "resumable",
 });
 
 wire_names!(ToolStatus {
@@ -182,6 +183,7 @@ mod tests {
                 response_id: None,
                 usage: None,
             },
+            EventKind::Resumable => StreamEvent::Resumable { handle: s("h") },
         }
     }
 

@@ -205,6 +205,13 @@ impl Controller {
                 Store::forget(&self.endpoint());
                 *self.store.borrow_mut() = Store::closed();
             }
+            Effect::ResumeLater(ms) => {
+                let me = self.me.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    crate::api::busy::pause(ms as i32).await;
+                    tasks::send(&me, Msg::ResumeNow);
+                });
+            }
             Effect::Restore => {
                 let saved = identity::saved(&self.store.borrow());
                 self.handle(Msg::Restored(saved));

@@ -139,6 +139,9 @@ pub(crate) fn decode_event(data: &str) -> Option<StreamEvent> {
             response_id: s("response_id"),
             usage: decode_usage(&get(&v, "usage")),
         },
+        EventKind::Resumable => StreamEvent::Resumable {
+            handle: s("handle")?,
+        },
     };
     Some(event)
 }
@@ -263,6 +266,12 @@ pub(crate) fn encode_chat_request(request: &ChatRequest) -> String {
     }
     if let Some(id) = &request.previous_response_id {
         set(&body, "previous_response_id", id.as_str());
+    }
+    if let Some(resume) = &request.resume {
+        let r = object();
+        set(&r, "handle", resume.handle.as_str());
+        set(&r, "after", resume.after as f64);
+        set(&body, "resume", r);
     }
     if !request.approvals.is_empty() {
         let approvals: Array = request
@@ -448,6 +457,7 @@ mod tests {
             model: None,
             previous_response_id: None,
             approvals: vec![],
+            resume: None,
         };
         let same = |r: &ChatRequest| {
             let ours: serde_json::Value = serde_json::from_str(&encode_chat_request(r)).unwrap();

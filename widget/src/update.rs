@@ -14,14 +14,18 @@
 //! | [`msg`] | [`Msg`], [`Effect`], [`Request`], [`HostEvent`], [`Focus`] |
 //! | [`session`] | who is signed in: the sign-in watch, `/api/me`, a 401, Sign out |
 //! | [`edit`] | edit a sent question, regenerate the last answer, copy an answer |
+//! | [`resume`] | continue an answer whose stream broke off, where the edge allows it |
 
 mod edit;
 pub(crate) mod msg;
+mod resume;
 mod session;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_edit;
+#[cfg(test)]
+mod tests_resume;
 #[cfg(test)]
 mod tests_threads;
 
@@ -337,7 +341,7 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
             }
         }
         Msg::ChatRefused { request, error } => {
-            if !state.requests.finish(Slot::Chat, request) {
+            if !state.requests.finish(Slot::Chat, request) || resume::refused(state, &error, fx) {
                 return;
             }
             if error.code == ErrorCode::Unauthorized {
@@ -367,6 +371,8 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
                 state.unsaved = true;
             }
         }
+        Msg::StreamBroken { request, cursor } => resume::broken(state, request, cursor, fx),
+        Msg::ResumeNow | Msg::Online => resume::now(state, fx),
     }
 }
 
@@ -378,6 +384,7 @@ pub(super) fn start(state: &mut ChatState, request: Request, fx: &mut Vec<Effect
 
 fn start_chat(state: &mut ChatState, request: ChatRequest, fx: &mut Vec<Effect>) {
     state.unsaved = true;
+    state.resumes = 0;
     start(state, Request::Chat(request), fx);
 }
 

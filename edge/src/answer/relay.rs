@@ -10,6 +10,7 @@ use std::time::Instant;
 use protocol::{ApiError, StreamEvent, sse};
 
 use crate::answer::meter::Meter;
+use crate::answer::resume::Marks;
 use crate::incoming::continuation::Sealer;
 use crate::providers::errors;
 use crate::providers::translate::Translator;
@@ -23,6 +24,11 @@ pub struct Relay {
     failed: bool,
     sealer: Option<Sealer>,
     meter: Meter,
+    /// A background answer's resume marks (`crate::answer::resume`).
+    marks: Option<Marks>,
+    /// The provider's stream broke and the marks allow resuming it: [`Relay::resume`].
+    dropped: bool,
+    max_event_bytes: usize,
 }
 
 impl Relay {
@@ -35,7 +41,43 @@ impl Relay {
             failed: false,
             sealer: None,
             meter: Meter::default(),
+            marks: None,
+            dropped: false,
+            max_event_bytes,
         }
+    }
+
+    /// The same relay, marking its stream for resuming (see [`Marks`]).
+    pub fn marked(mut self, marks: Marks) -> Self {
+        self.marks = Some(marks);
+        self
+    }
+
+    /// The same relay continuing the provider's response `id` (a resumed stream).
+    pub fn continuing(mut self, id: &str) -> Self {
+        self.translator = std::mem::take(&mut self.translator).continuing(id);
+        self
+    }
+
+    /// After the provider's stream broke off ([`Relay::finish`] said nothing): the response id
+    /// and the `starting_after` to resume it from, the relay reset to read the replay; `None`
+    /// when it cannot be resumed (then [`Relay::finish`] ends the answer).
+    pub fn resume(&mut self) -> Option<(String, u64)> {
+        if !std::mem::take(&mut self.dropped) {
+            return None;
+        }
+        let id = self.translator.response_id().map(str::to_owned);
+        let marks = self.marks.as_mut()?;
+        let after = id.as_ref().and_then(|_| marks.resume());
+        let (Some(id), Some(after)) = (id, after) else {
+            // Not resumable after all: the next finish ends the answer.
+            marks.stop();
+            return None;
+        };
+        let secrets = self.translator.secrets();
+        self.decoder = sse::Decoder::with_limit(self.max_event_bytes);
+        self.translator = Translator::new(secrets).continuing(&id);
+        Some((id, after))
     }
 
     /// The same relay, sealing the ids it hands out to the browser (see [`Sealer`]).
@@ -60,17 +102,22 @@ impl Relay {
         // One clock read per chunk: its events arrived together.
         let now = Instant::now();
         for frame in self.decoder.push(chunk) {
+            let mut events = Vec::new();
             for mut event in self.translator.translate(&frame.data) {
                 self.meter.observe(&mut event, now);
-                let event = match &self.sealer {
+                events.push(match &self.sealer {
                     Some(sealer) => sealer.seal_event(event),
                     None => event,
-                };
-                out.push_str(&sse::encode(&event));
+                });
+            }
+            match &mut self.marks {
+                Some(marks) => out.push_str(&marks.event(events, &self.translator)),
+                None => events.iter().for_each(|e| out.push_str(&sse::encode(e))),
             }
         }
         if self.decoder.over_limit() && !self.finished() {
             self.failed = true;
+            out.push_str(&self.released());
             out.push_str(&self.tails());
             out.push_str(&Self::fail(&errors::too_large_error()));
         }
@@ -87,9 +134,19 @@ impl Relay {
         self.translator.flush().iter().map(sse::encode).collect()
     }
 
-    /// Ends the stream: an `error` event if the provider stopped without a terminal event.
+    /// What waits for a resume mark, unmarked (the answer ends on the relay's account).
+    fn released(&mut self) -> String {
+        self.marks.as_mut().map(Marks::release).unwrap_or_default()
+    }
+
+    /// Ends the stream: an `error` event if the provider stopped without a terminal event,
+    /// unless the marks allow resuming it ([`Relay::resume`]).
     pub fn finish(&mut self, upstream_failed: bool) -> String {
         if self.finished() {
+            return String::new();
+        }
+        if self.marks.as_ref().is_some_and(Marks::can_resume) {
+            self.dropped = true;
             return String::new();
         }
         self.abort(&errors::interrupted(upstream_failed))
@@ -102,7 +159,8 @@ impl Relay {
             return String::new();
         }
         self.failed = true;
-        let mut out = self.tails();
+        let mut out = self.released();
+        out.push_str(&self.tails());
         out.push_str(&Self::fail(error));
         out
     }

@@ -39,6 +39,9 @@ pub enum Purpose {
     ApprovalRequest,
     /// Edge tool mode's pending tool call, held by the browser while the user decides.
     PendingToolCall,
+    /// A background answer's resume handle (`resumable` event; `resume.handle` when it comes
+    /// back): the provider's response id and the answer's servers.
+    ResumeHandle,
 }
 
 impl Purpose {
@@ -46,7 +49,7 @@ impl Purpose {
     pub fn max_len(self) -> usize {
         match self {
             Self::PendingToolCall => MAX_PENDING_SEALED_LEN,
-            Self::ResponseId | Self::ApprovalRequest => MAX_SEALED_LEN,
+            Self::ResponseId | Self::ApprovalRequest | Self::ResumeHandle => MAX_SEALED_LEN,
         }
     }
 
@@ -56,6 +59,7 @@ impl Purpose {
             Self::ResponseId => "response_id",
             Self::ApprovalRequest => "approval_request",
             Self::PendingToolCall => "pending_tool_call",
+            Self::ResumeHandle => "resume_handle",
         }
     }
 }

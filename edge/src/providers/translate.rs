@@ -24,6 +24,8 @@ pub struct Translator {
     reasoning: Scrubber,
     /// Call item id -> the scrubber of its argument fragments.
     arguments: Vec<(String, Scrubber)>,
+    /// The `sequence_number` of the event last translated, when it had one.
+    sequence: Option<u64>,
 }
 
 impl Translator {
@@ -93,14 +95,45 @@ impl Translator {
         self.finished
     }
 
+    /// The same translator continuing the provider's response `id` (a resumed stream starts
+    /// after `response.created`).
+    pub fn continuing(mut self, id: &str) -> Self {
+        self.response_id = Some(id.to_owned());
+        self
+    }
+
+    /// The secrets it scrubs.
+    pub fn secrets(&self) -> Vec<String> {
+        self.secrets.as_slice().to_vec()
+    }
+
+    /// The provider's response id, once known.
+    pub fn response_id(&self) -> Option<&str> {
+        self.response_id.as_deref()
+    }
+
+    /// The `sequence_number` of the event last translated (`None` without one).
+    pub fn sequence(&self) -> Option<u64> {
+        self.sequence
+    }
+
+    /// True when no scrubber holds text back: everything translated so far is out.
+    pub fn holds_nothing(&self) -> bool {
+        self.text.holds_nothing()
+            && self.reasoning.holds_nothing()
+            && self.arguments.iter().all(|(_, s)| s.holds_nothing())
+    }
+
     /// Translates one provider event (the `data` JSON of one SSE frame).
     pub fn translate(&mut self, data: &str) -> Vec<StreamEvent> {
+        self.sequence = None;
         if self.finished {
             return Vec::new();
         }
         let Ok(event) = serde_json::from_str::<Value>(data) else {
             return Vec::new();
         };
+        self.sequence = event.get("sequence_number").and_then(Value::as_u64);
         let str_at = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_owned);
         let kind = str_at(&event, "type").unwrap_or_default();
         let item = event.get("item").cloned().unwrap_or(Value::Null);

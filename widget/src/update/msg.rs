@@ -167,6 +167,18 @@ pub(crate) enum Msg {
         /// Which request.
         request: u64,
     },
+    /// Request `request`'s stream broke off (a network error, not Stop): resume it if it can
+    /// be (see `update::resume`).
+    StreamBroken {
+        /// Which request.
+        request: u64,
+        /// The last resume mark it kept.
+        cursor: Option<u64>,
+    },
+    /// Time to resume the broken-off answer.
+    ResumeNow,
+    /// The browser is online again (`online`).
+    Online,
 }
 
 /// What the store kept for one user.
@@ -247,6 +259,8 @@ pub(crate) enum Effect {
     ForgetStore,
     /// Read what the store kept and hand it back as [`Msg::Restored`].
     Restore,
+    /// Send [`Msg::ResumeNow`] after this many milliseconds.
+    ResumeLater(u32),
 }
 
 /// A request to the edge.
