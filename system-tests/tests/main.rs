@@ -16,6 +16,7 @@ mod edge_input;
 mod hostile_answers;
 mod northwind_app;
 mod precompiled;
+mod resume;
 mod support;
 mod third_party_mcp;
 mod tool_bounds;
