@@ -106,6 +106,8 @@
   const root = () => document.querySelector('pomerium-chat')?.shadowRoot ?? null;
   const assistantMessages = () =>
     root()?.querySelectorAll('[data-role="message"][data-author="assistant"]') ?? [];
+  // The conversation's length: the log keeps only the newest exchanges in the DOM.
+  const answerCount = () => Number(root()?.querySelector('[data-role="log"]')?.dataset.count ?? 0);
   let rootObserver = null;
   const send = (question) => {
     const r = root();
@@ -121,7 +123,7 @@
       const check = () => {
         const msgs = assistantMessages();
         const last = msgs[msgs.length - 1];
-        if (msgs.length >= n && last && last.dataset.complete) return resolve(last.dataset.complete);
+        if (answerCount() >= n && last && last.dataset.complete) return resolve(last.dataset.complete);
         if (performance.now() > deadline) return reject(new Error('no complete answer in time'));
         setTimeout(check, 5);
       };
@@ -145,7 +147,7 @@
     B.frames = [];
     tail = new Uint8Array(0);
     B.tracking = true;
-    const n = assistantMessages().length + 1;
+    const n = answerCount() + 1;
     send(question);
     completion(n, 300000).then(
       (complete) => {
@@ -188,7 +190,7 @@
     B.manyDone = false;
     try {
       for (let i = 0; i < n; i++) {
-        const count = assistantMessages().length + 1;
+        const count = answerCount() + 1;
         send(question);
         const complete = await completion(count, 60000);
         if (complete !== 'true') throw new Error(`answer ${i + 1} ended ${complete}`);
@@ -211,7 +213,7 @@
       heap: performance.memory ? performance.memory.usedJSHeapSize : null,
       wasm: exports && exports.memory ? exports.memory.buffer.byteLength : null,
       nodes: root()?.querySelectorAll('*').length ?? null,
-      answers: assistantMessages().length,
+      answers: answerCount(),
     };
   };
 })();

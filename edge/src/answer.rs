@@ -15,6 +15,7 @@
 pub mod deadline;
 pub mod feed;
 pub mod meter;
+pub mod orchestrate;
 pub mod pending;
 pub mod progress;
 pub mod relay;

@@ -180,6 +180,7 @@ impl Controller {
             Effect::Focus(Focus::KeepInput) => self.view.borrow().keep_focus(),
             Effect::Focus(Focus::Launcher) => self.view.borrow().focus_launcher(),
             Effect::Focus(Focus::ThreadsToggle) => self.view.borrow().focus_threads_toggle(),
+            Effect::Focus(Focus::Log) => self.view.borrow().focus_log(),
             Effect::Render => self.render(),
             Effect::ScrollToLatest => self.view.borrow().scroll_to_latest(),
             Effect::UpdateJump => self.view.borrow().update_jump(),

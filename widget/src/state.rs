@@ -24,6 +24,12 @@ pub(crate) use answer::{
 pub(crate) use requests::{Requests, Slot};
 pub(crate) use threads::{Thread, Threads};
 
+/// How many of the newest exchanges the log shows; earlier ones wait behind "Show earlier".
+pub(crate) const SHOWN_EXCHANGES: usize = 4;
+
+/// How many more exchanges each "Show earlier" shows.
+pub(crate) const EARLIER_PAGE: usize = 10;
+
 /// Everything one widget instance knows about its chat.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ChatState {
@@ -42,6 +48,9 @@ pub(crate) struct ChatState {
     pub(crate) can_disconnect: bool,
     /// The questions asked and their answers, oldest first.
     pub(crate) exchanges: Vec<Exchange>,
+    /// Exchanges shown before the newest [`SHOWN_EXCHANGES`] because the user asked to see
+    /// earlier ones; a new question or another conversation shows the newest only again.
+    pub(crate) earlier_shown: usize,
     /// Who the edge says is signed in; `None` until it said, or once signed out.
     pub(crate) user: Option<Identity>,
     /// The last question's request was turned away for want of capacity and is being sent
@@ -173,6 +182,7 @@ impl ChatState {
     /// structured history of the finished exchanges, then the new question.
     pub(crate) fn ask(&mut self, question: String) -> ChatRequest {
         self.busy = false;
+        self.earlier_shown = 0;
         for exchange in &mut self.exchanges {
             exchange.answer.expire_approvals();
         }
@@ -355,6 +365,22 @@ impl ChatState {
         self.busy = false;
         self.editing = None;
         self.exchanges.clear();
+        self.earlier_shown = 0;
+    }
+
+    /// The index of the first exchange the log shows: only the newest [`SHOWN_EXCHANGES`] (and
+    /// those the user asked for) are in the DOM, so a long conversation costs the page no more
+    /// elements than a short one.
+    pub(crate) fn first_shown(&self) -> usize {
+        self.exchanges
+            .len()
+            .saturating_sub(SHOWN_EXCHANGES + self.earlier_shown)
+    }
+
+    /// Shows [`EARLIER_PAGE`] more of the exchanges before the first shown one.
+    pub(crate) fn show_earlier(&mut self) {
+        let hidden = self.first_shown();
+        self.earlier_shown += hidden.min(EARLIER_PAGE);
     }
 
     fn streaming_answer(&mut self) -> Option<&mut Answer> {

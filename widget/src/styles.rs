@@ -291,6 +291,10 @@ summary { cursor: pointer; }
 .error p { margin: 0; }
 .error .detail { color: var(--_fg); margin-top: 2px; }
 .error .code { opacity: 0.8; font-size: 0.85em; margin-top: 2px; }
+.earlier {
+  align-self: center;
+  margin-bottom: 8px;
+}
 .jump {
   align-self: center;
   margin: -44px 0 8px;

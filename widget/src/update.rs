@@ -28,6 +28,8 @@ mod tests_edit;
 mod tests_resume;
 #[cfg(test)]
 mod tests_threads;
+#[cfg(test)]
+mod tests_window;
 
 use protocol::{ApiError, ChatRequest, ErrorCode, ServerList};
 
@@ -305,6 +307,12 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
         }
         Msg::ShowAll(call_id) => fx.push(Effect::ShowAll(call_id)),
         Msg::Jump => fx.push(Effect::ScrollToLatest),
+        Msg::ShowEarlier => {
+            state.show_earlier();
+            if state.first_shown() == 0 {
+                fx.push(Effect::Focus(Focus::Log));
+            }
+        }
         Msg::Scrolled => fx.push(Effect::UpdateJump),
         Msg::DraftChanged(draft) => fx.push(Effect::SaveDraft(draft)),
         Msg::Escape => {

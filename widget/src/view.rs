@@ -64,6 +64,8 @@ pub(crate) const STOP: &str = "stop";
 pub(crate) const NEW_CHAT: &str = "new-chat";
 /// The `data-action` of the jump-to-latest button.
 pub(crate) const JUMP: &str = "jump";
+/// The action of "Show earlier", over the first shown exchange.
+pub(crate) const EARLIER: &str = "earlier";
 /// The `data-action` of the launcher bubble.
 pub(crate) const TOGGLE: &str = "toggle";
 /// The `data-action` of the Sign out link.
@@ -107,6 +109,10 @@ pub(crate) struct View {
     servers: ServersView,
     threads: ThreadsView,
     exchanges: Vec<(Element, AnswerView, ActionsView)>,
+    /// The state's index of `exchanges[0]` (see [`ChatState::first_shown`]).
+    offset: usize,
+    /// The window last shown: its offset, the conversation's length, the language.
+    shown_window: Option<(usize, usize, &'static str)>,
     /// Follows the end of a growing answer, once per animation frame.
     follow: Follow,
     shown_models: Option<(Option<ModelList>, Option<String>)>,
@@ -128,6 +134,8 @@ impl View {
             servers,
             threads,
             exchanges: Vec::new(),
+            offset: 0,
+            shown_window: None,
             follow,
             shown_models: None,
             shown_user: None,
@@ -180,24 +188,52 @@ impl View {
             self.reset_log();
             self.shown_names = server_names.clone();
         }
-        while self.exchanges.len() > state.exchanges.len() {
-            if let Some((user, answer, actions)) = self.exchanges.pop() {
-                user.remove();
-                answer.remove();
-                actions.remove();
+        let n_exchanges = state.exchanges.len();
+        // Exchanges gone from the end (an edit, a deleted conversation).
+        while self.offset + self.exchanges.len() > n_exchanges {
+            match self.exchanges.pop() {
+                Some(exchange) => remove_exchange(exchange),
+                None => break,
             }
         }
-        dom::flag(&self.shell.greeting, "hidden", !state.exchanges.is_empty());
-        let n_exchanges = state.exchanges.len();
+        let first_shown = state.first_shown();
+        // The reader asked for earlier exchanges: the log is built again from there, and the
+        // exchange that was first stays where the reader sees it.
+        let kept_from_end = (first_shown < self.offset && !self.exchanges.is_empty()).then(|| {
+            let from_end = self.shell.log.scroll_height() - self.shell.log.scroll_top();
+            self.reset_log();
+            from_end
+        });
+        if self.exchanges.is_empty() {
+            self.offset = first_shown;
+        }
+        // A new question pushed the oldest shown exchanges out of the window.
+        let gone = first_shown
+            .saturating_sub(self.offset)
+            .min(self.exchanges.len());
+        for exchange in self.exchanges.drain(..gone) {
+            remove_exchange(exchange);
+        }
+        self.offset += gone;
+        dom::flag(&self.shell.greeting, "hidden", n_exchanges != 0);
+        if self.shown_window != Some((self.offset, n_exchanges, s.lang)) {
+            self.shown_window = Some((self.offset, n_exchanges, s.lang));
+            dom::flag(&self.shell.earlier, "hidden", self.offset == 0);
+            let hidden = self.offset.to_string();
+            let label = fill(s.show_earlier, &[&hidden]);
+            self.shell.earlier.set_text_content(Some(&label));
+            // How many exchanges the conversation holds, shown or not.
+            dom::set(&self.shell.log, "data-count", &n_exchanges.to_string());
+        }
         // Only the last exchange changes while the count stays (a stream, a retry, a decision):
         // earlier ones are rendered again only when an exchange comes or goes, so the cost of a
         // token does not grow with the history.
-        let first = match self.exchanges.len() {
-            n if n == n_exchanges => n.saturating_sub(1),
-            _ => 0,
+        let first = match self.offset + self.exchanges.len() {
+            n if n == n_exchanges => n.saturating_sub(1).max(self.offset),
+            _ => self.offset,
         };
         for (i, exchange) in state.exchanges.iter().enumerate().skip(first) {
-            if i == self.exchanges.len() {
+            if i == self.offset + self.exchanges.len() {
                 let user = dom::child(
                     &self.shell.doc,
                     &self.shell.log,
@@ -218,10 +254,10 @@ impl View {
                 let actions = ActionsView::new(&self.shell.doc, &self.shell.log, i, question);
                 self.exchanges.push((user, answer, actions));
             }
-            let user = &self.exchanges[i].0;
-            if user.text_content().as_deref() != Some(&exchange.question) {
+            let shown = &mut self.exchanges[i - self.offset];
+            if shown.0.text_content().as_deref() != Some(&exchange.question) {
                 // An edited question keeps its place in the log.
-                user.set_text_content(Some(&exchange.question));
+                shown.0.set_text_content(Some(&exchange.question));
             }
             let cx = Context {
                 server_names: &server_names,
@@ -230,15 +266,18 @@ impl View {
                 busy: i + 1 == n_exchanges && state.busy,
                 strings: s,
             };
-            let answer = &mut self.exchanges[i].1;
-            if answer.render(&self.shell.doc, &exchange.answer, &cx) {
+            if shown.1.render(&self.shell.doc, &exchange.answer, &cx) {
                 self.shell
                     .announcer
-                    .set_text_content(Some(&answer.spoken_text()));
+                    .set_text_content(Some(&shown.1.spoken_text()));
             }
         }
-        for (i, (user, _, actions)) in self.exchanges.iter_mut().enumerate() {
-            actions.render(state, i, user, s);
+        if let Some(from_end) = kept_from_end {
+            let log = &self.shell.log;
+            log.set_scroll_top(log.scroll_height() - from_end);
+        }
+        for (j, (user, _, actions)) in self.exchanges.iter_mut().enumerate() {
+            actions.render(state, self.offset + j, user, s);
         }
         let editing = state.editing.is_some();
         dom::flag(&self.shell.editing, "hidden", !editing);
@@ -382,10 +421,8 @@ impl View {
     /// Forgets the shown conversation (another endpoint's comes next).
     pub(crate) fn reset_log(&mut self) {
         self.log_rebuilt = true;
-        for (user, answer, actions) in self.exchanges.drain(..) {
-            user.remove();
-            answer.remove();
-            actions.remove();
+        for exchange in self.exchanges.drain(..) {
+            remove_exchange(exchange);
         }
     }
 
@@ -416,6 +453,13 @@ impl View {
     /// Moves the keyboard focus to the button that opens the list of chats.
     pub(crate) fn focus_threads_toggle(&self) {
         self.threads.focus_toggle();
+    }
+
+    /// Moves the keyboard focus to the log.
+    pub(crate) fn focus_log(&self) {
+        if let Some(log) = self.shell.log.dyn_ref::<HtmlElement>() {
+            let _ = log.focus();
+        }
     }
 
     /// Moves the keyboard focus to the launcher bubble.
@@ -484,4 +528,11 @@ fn server_names(servers: &Servers) -> Vec<(String, String)> {
             .collect(),
         Servers::Loading | Servers::Failed(_) => Vec::new(),
     }
+}
+
+/// Takes one shown exchange out of the log.
+fn remove_exchange((user, answer, actions): (Element, AnswerView, ActionsView)) {
+    user.remove();
+    answer.remove();
+    actions.remove();
 }

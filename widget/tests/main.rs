@@ -20,5 +20,6 @@ mod servers;
 mod support;
 mod threads;
 mod tools;
+mod window;
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

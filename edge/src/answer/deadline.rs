@@ -19,6 +19,28 @@ use protocol::{ApiError, ErrorCode};
 
 use crate::config::Config;
 
+/// Why an answer stopped early; the note goes to the log (scrubbed and escaped).
+pub type Note = String;
+
+/// Why a wait ended without its result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// The client went away: nothing more can be sent.
+    ClientGone,
+    /// A time limit passed: the answer must end with this error.
+    Timeout(ApiError),
+}
+
+impl Stop {
+    /// The log's note.
+    pub fn note(&self) -> Note {
+        match self {
+            Self::ClientGone => "the client went away".to_owned(),
+            Self::Timeout(error) => format!("a time limit passed ({:?})", error.code),
+        }
+    }
+}
+
 /// What to do now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wake {

@@ -12,39 +12,17 @@ use std::time::Instant;
 
 use futures::StreamExt;
 use futures::future::{Either, select};
-use protocol::{ApiError, sse};
+use protocol::sse;
 use spin_sdk::http::{IncomingResponse, Method, Request, send};
 
 use super::pomerium_http;
 use super::reply::{self, EventSink};
 use super::timer::Sleep;
-use crate::answer::deadline::{Deadlines, Wake};
+use crate::answer::deadline::{Deadlines, Note, Stop, Wake};
 use crate::answer::feed::Feed;
 use crate::config::Config;
 use crate::providers::errors;
 use crate::servers::pomerium::McpServer;
-
-/// Why an answer stopped early; the note goes to the log (scrubbed and escaped).
-pub(super) type Note = String;
-
-/// Why a wait ended without its result.
-#[derive(Debug, Clone)]
-pub(super) enum Stop {
-    /// The client went away: nothing more can be sent.
-    ClientGone,
-    /// A time limit passed: the answer must end with this error.
-    Timeout(ApiError),
-}
-
-impl Stop {
-    /// The log's note.
-    pub(super) fn note(&self) -> Note {
-        match self {
-            Self::ClientGone => "the client went away".to_owned(),
-            Self::Timeout(error) => format!("a time limit passed ({:?})", error.code),
-        }
-    }
-}
 
 /// The widget's event stream, with the answer's clocks.
 pub(super) struct Out {

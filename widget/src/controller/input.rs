@@ -92,6 +92,7 @@ fn clicked(event: &Event, composer: &HtmlTextAreaElement) -> Option<Msg> {
         view::STOP => Some(Msg::Stop),
         view::NEW_CHAT => Some(Msg::NewChat),
         view::JUMP => Some(Msg::Jump),
+        view::EARLIER => Some(Msg::ShowEarlier),
         view::TOGGLE => Some(Msg::Toggle),
         view::CLOSE => Some(Msg::Close),
         answer::RETRY => Some(Msg::Retry),

@@ -119,6 +119,8 @@ pub(crate) enum Msg {
     ShowAll(String),
     /// Scroll to the latest message.
     Jump,
+    /// Show exchanges before the first shown one.
+    ShowEarlier,
     /// The log was scrolled.
     Scrolled,
     /// The draft changed to this text.
@@ -355,4 +357,6 @@ pub(crate) enum Focus {
     Launcher,
     /// To the button that opens the list of chats (the list just closed).
     ThreadsToggle,
+    /// To the log ("Show earlier" just showed the first exchange, and went away).
+    Log,
 }

@@ -11,7 +11,9 @@ use web_sys::{
 
 use crate::dom;
 use crate::styles;
-use crate::view::{CANCEL_EDIT, CLOSE, JUMP, MountError, NEW_CHAT, SEND, SIGN_OUT, STOP, TOGGLE};
+use crate::view::{
+    CANCEL_EDIT, CLOSE, EARLIER, JUMP, MountError, NEW_CHAT, SEND, SIGN_OUT, STOP, TOGGLE,
+};
 
 /// The static DOM of one instance, built once in its shadow root.
 pub(crate) struct Shell {
@@ -45,6 +47,8 @@ pub(crate) struct Shell {
     pub(crate) log: Element,
     /// The greeting shown while the conversation is empty.
     pub(crate) greeting: Element,
+    /// "Show earlier", over the first shown exchange while earlier ones are not shown.
+    pub(crate) earlier: Element,
     /// The jump-to-latest button.
     pub(crate) jump: Element,
     /// The note shown while a question is edited, with its Cancel button.
@@ -201,6 +205,19 @@ impl Shell {
             "p",
             &[("class", "greeting"), ("data-role", "greeting")],
         );
+        let earlier = dom::child(
+            &doc,
+            &log,
+            "button",
+            &[
+                ("type", "button"),
+                ("class", "earlier"),
+                ("part", "earlier"),
+                ("data-role", "earlier"),
+                ("data-action", EARLIER),
+                ("hidden", ""),
+            ],
+        );
         let jump = dom::child(
             &doc,
             &panel,
@@ -319,6 +336,7 @@ impl Shell {
             sign_out,
             log,
             greeting,
+            earlier,
             jump,
             editing,
             editing_text,
