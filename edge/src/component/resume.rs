@@ -8,7 +8,8 @@
 
 use spin_sdk::http::{Method, Request};
 
-use super::driver::{self, Note, Out};
+use super::driver::{self, Out};
+use crate::answer::deadline::Note;
 use crate::answer::relay::Relay;
 use crate::answer::resume::{self, Point};
 use crate::config::Config;

@@ -191,6 +191,7 @@ fn chat() -> ChatRequest {
         model: None,
         previous_response_id: None,
         approvals: vec![],
+        resume: None,
     }
 }
 
