@@ -1,3 +1,6 @@
+//! The resume rules, natively: handles sealed to their user and servers, the setting failing
+//! closed, and streams cut at every byte resumed with nothing repeated or lost.
+
 use protocol::{Groups, ResumeFrom, Role, Turn};
 
 use super::*;
