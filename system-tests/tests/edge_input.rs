@@ -194,6 +194,42 @@ fn cases() -> Vec<Case> {
             400,
             "bad_request",
         ),
+        // Resuming a dropped answer: the handle must be sealed, the mark a number.
+        chat(
+            format!(r#"{hi},"resume":{{"handle":"resp_1","after":3}}}}"#),
+            403,
+            "invalid_continuation",
+        ),
+        chat(
+            format!(
+                r#"{hi},"resume":{{"handle":"v1.{}.9999999999.x","after":3}}}}"#,
+                "A".repeat(5000)
+            ),
+            403,
+            "invalid_continuation",
+        ),
+        chat(
+            format!(r#"{hi},"resume":{{"handle":"v1.x.1.y","after":"3"}}}}"#),
+            400,
+            "bad_request",
+        ),
+        chat(
+            format!(r#"{hi},"resume":{{"handle":"v1.x.1.y","after":18446744073709551616}}}}"#),
+            400,
+            "bad_request",
+        ),
+        chat(
+            format!(r#"{hi},"resume":{{"handle":"v1.x.1.y","after":1,"url":"http://evil"}}}}"#),
+            400,
+            "bad_request",
+        ),
+        chat(
+            format!(
+                r#"{hi},"resume":{{"handle":"v1.x.1.y","after":1}},"previous_response_id":"r","approvals":[{{"approval_request_id":"a","approve":true}}]}}"#
+            ),
+            400,
+            "bad_request",
+        ),
         chat(vec![b' '; 1024 * 1024 + 1], 413, "payload_too_large"),
         // Methods and paths.
         plain("GET", "/api/chat", 405, "method_not_allowed"),

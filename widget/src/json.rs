@@ -371,6 +371,9 @@ mod tests {
                 response_id: Some("resp_1".into()),
                 usage: Some(Usage::EXAMPLE),
             },
+            StreamEvent::Resumable {
+                handle: "v1.eyJyIjoicmVzcF8xIn0.1800000600.mac".into(),
+            },
         ]
     }
 
@@ -476,6 +479,13 @@ mod tests {
                 approve: false,
             },
         ];
+        same(&request);
+        request.approvals.clear();
+        request.previous_response_id = None;
+        request.resume = Some(protocol::ResumeFrom {
+            handle: "v1.h.1.m".into(),
+            after: 9_007_199_254_740_991,
+        });
         same(&request);
         let disconnect = DisconnectRequest {
             servers: vec!["a".into()],
