@@ -90,6 +90,10 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
                 let identity = identity.unwrap_or_else(Identity::unnamed);
                 chat::handle(&config, &identity, req, reply).await
             }
+            Route::Cancel => {
+                let identity = identity.unwrap_or_else(Identity::unnamed);
+                resume::cancel(&config, &identity, req, reply).await
+            }
             Route::Static(file) => static_file(&config, &file, reply).await,
             Route::NotFound => reply.error(&EdgeError::NotFound).await,
             Route::MethodNotAllowed => reply.error(&EdgeError::MethodNotAllowed).await,

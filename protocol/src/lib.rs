@@ -36,7 +36,7 @@ pub mod usage;
 pub use chat::{ApprovalDecision, ChatRequest, RequestError, Role, Turn};
 pub use event::{ApiError, ErrorCode, ErrorResponse, EventKind, StreamEvent, ToolStatus};
 pub use identity::Identity;
-pub use resume::{Groups, ResumeFrom};
+pub use resume::{CancelRequest, Groups, ResumeFrom};
 pub use servers::{DisconnectRequest, ModelList, ServerInfo, ServerList};
 pub use sse::{Decoder, Frame};
 pub use usage::Usage;

@@ -9,7 +9,8 @@
 //! right after the last mark, sends it again whole. Nothing is repeated or lost.
 //!
 //! A chat request carrying [`ResumeFrom`] (the handle and the last mark) asks the edge to
-//! continue; the edge checks the handle's seal before anything else.
+//! continue; the edge checks the handle's seal before anything else. Stop sends the handle to
+//! `POST /api/chat/cancel` ([`CancelRequest`]), so the provider stops the answer too.
 
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +25,15 @@ pub struct ResumeFrom {
     pub handle: String,
     /// The SSE `id:` of the last mark the widget kept.
     pub after: u64,
+}
+
+/// The body of `POST /api/chat/cancel`: the user stopped a resumable answer, which the
+/// provider would otherwise finish on its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    /// The handle of the answer's `resumable` event.
+    pub handle: String,
 }
 
 /// The widget's side of the marks: frames in, the events that may be shown out.

@@ -48,6 +48,14 @@ pub(crate) fn chat(body: impl Into<Vec<u8>>, status: u16, code: &'static str) ->
     }
 }
 
+/// `POST /api/chat/cancel` with `body`.
+fn cancel(body: &str, status: u16, code: &'static str) -> Case {
+    Case {
+        path: "/api/chat/cancel".into(),
+        ..chat(body, status, code)
+    }
+}
+
 pub(crate) fn with_headers(mut case: Case, headers: &[(&'static str, &str)]) -> Case {
     case.headers = headers.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
     case
@@ -231,6 +239,14 @@ fn cases() -> Vec<Case> {
             "bad_request",
         ),
         chat(vec![b' '; 1024 * 1024 + 1], 413, "payload_too_large"),
+        cancel(r#"{"handle":"resp_1"}"#, 403, "invalid_continuation"),
+        cancel(
+            r#"{"handle":"v1.x.1.y","url":"http://evil"}"#,
+            400,
+            "bad_request",
+        ),
+        cancel(r#"{"response_id":"resp_1"}"#, 400, "bad_request"),
+        plain("GET", "/api/chat/cancel", 405, "method_not_allowed"),
         // Methods and paths.
         plain("GET", "/api/chat", 405, "method_not_allowed"),
         plain("PUT", "/api/chat", 405, "method_not_allowed"),

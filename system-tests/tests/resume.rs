@@ -2,7 +2,8 @@
 //! a provider-side drop that the edge resumes itself, a client cut at many points resumed from
 //! the widget's mark with the sealed handle (the final text equals the uncut answer exactly),
 //! and the hostile cases: another user's handle, a tampered one, a mark past the end, a resume
-//! where background answers are off.
+//! where background answers are off; Stop's cancel reaches the provider for the handle's user
+//! only.
 
 use edge::seal::Purpose;
 use futures_util::StreamExt;
@@ -192,6 +193,28 @@ async fn resume_handles_are_sealed_to_their_user_and_bounded() -> anyhow::Result
         Some(StreamEvent::Error(e)) => assert_eq!(e.code, ErrorCode::StreamInterrupted),
         other => panic!("{other:?}"),
     }
+    // Stop: the handle cancels the answer at the provider, for its user only.
+    let cancel = format!("{}/api/chat/cancel", chain.pomerium.base_url());
+    let body = json!({ "handle": handle });
+    chain.pomerium.set_user(User::named("user-2"));
+    assert_error(
+        post(&cancel, &body).await?,
+        403,
+        ErrorCode::InvalidContinuation,
+    )
+    .await?;
+    chain.pomerium.set_user(User::default());
+    assert!(provider.cancels().is_empty());
+    let res = post(&cancel, &body).await?;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await?, json!({"cancelled": true}));
+    let id = opened(Purpose::ResumeHandle, &handle).unwrap();
+    assert!(
+        id.contains(&provider.cancels()[0]),
+        "{id} {:?}",
+        provider.cancels()
+    );
+
     // An answer the provider no longer keeps cannot be resumed either.
     provider.forget_background();
     let (gone, _) = read_until(post(&url, &resume(&handle, 2)).await?, usize::MAX, Some(2)).await?;
@@ -232,6 +255,14 @@ async fn without_background_answers_nothing_is_kept_or_resumable() -> anyhow::Re
         ErrorCode::InvalidContinuation,
     )
     .await?;
-    assert!(provider.replays().is_empty());
+    let cancel = format!("{}/api/chat/cancel", chain.pomerium.base_url());
+    let body = json!({ "handle": handle });
+    assert_error(
+        post(&cancel, &body).await?,
+        403,
+        ErrorCode::InvalidContinuation,
+    )
+    .await?;
+    assert!(provider.replays().is_empty() && provider.cancels().is_empty());
     Ok(())
 }

@@ -198,6 +198,7 @@ impl FakeProvider {
             .route("/v1/responses", post(responses))
             .route("/responses", post(responses))
             .route("/v1/responses/{id}", get(replay))
+            .route("/v1/responses/{id}/cancel", post(cancel))
             .route("/responses/{id}", get(replay))
             .route("/v1/chat/completions", post(completions))
             .route("/chat/completions", post(completions))
@@ -248,6 +249,11 @@ impl FakeProvider {
         self.state.background.drop_streams_after(counts);
     }
 
+    /// The response ids whose cancel was asked for (`POST /v1/responses/{id}/cancel`).
+    pub fn cancels(&self) -> Vec<String> {
+        self.state.background.cancels.snapshot()
+    }
+
     /// Forgets every kept background answer (the provider's retention ran out).
     pub fn forget_background(&self) {
         self.state.background.forget();
@@ -278,6 +284,11 @@ async fn replay(
     Query(query): Query<std::collections::HashMap<String, String>>,
 ) -> Response {
     state.background.replay(&id, &query, &state.streams)
+}
+
+/// `POST /v1/responses/{id}/cancel`: a background answer stopped.
+async fn cancel(State(state): State<Arc<ProviderState>>, Path(id): Path<String>) -> Response {
+    state.background.cancel(&id)
 }
 
 /// `POST /v1/chat/completions`: recorded, then answered as the script says.

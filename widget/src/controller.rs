@@ -206,6 +206,13 @@ impl Controller {
                 Store::forget(&self.endpoint());
                 *self.store.borrow_mut() = Store::closed();
             }
+            Effect::CancelAnswer(handle) => {
+                let endpoint = self.endpoint();
+                wasm_bindgen_futures::spawn_local(async move {
+                    // Best effort: the answer is stopped here either way.
+                    let _ = crate::api::cancel_answer(&endpoint, &handle).await;
+                });
+            }
             Effect::ResumeLater(ms) => {
                 let me = self.me.clone();
                 wasm_bindgen_futures::spawn_local(async move {

@@ -234,6 +234,7 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
         }
         Msg::Stop => {
             fx.push(Effect::Focus(Focus::KeepInput));
+            resume::stopped(state, fx);
             state.stop();
             state.requests.cancel(Slot::Chat);
             state.unsaved = true;

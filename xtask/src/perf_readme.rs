@@ -210,7 +210,7 @@ const TABLES: &[(&str, &[Row])] = &[
             ("bundle, raw", "", "widget.bundle_raw_bytes"),
             (
                 "bundle, gzipped (level 9)",
-                "budget 112,810 bytes (issue 15: 75,000)",
+                "budget 113,212 bytes (issue 15: 75,000)",
                 "widget.bundle_gzip_bytes",
             ),
             ("`widget_bg.wasm`, raw", "", "widget.wasm_raw_bytes"),

@@ -115,6 +115,20 @@ pub fn point(
     }))
 }
 
+/// The answer a `POST /api/chat/cancel` names (its handle opened by
+/// [`Sealer::open_resume`]); refused unless background answers are on.
+pub fn to_cancel(config: &Config, opened: &str) -> Result<Handle, EdgeError> {
+    if !config.background_answers {
+        return Err(EdgeError::NotResumable("background_answers is off"));
+    }
+    Handle::opened(opened)
+}
+
+/// `POST` this to stop response `id` at the provider.
+pub fn cancel_url(config: &Config, id: &str) -> String {
+    format!("{}/responses/{id}/cancel", config.base_url)
+}
+
 /// `GET` this to replay response `id` after event `after`, streamed.
 pub fn resume_url(config: &Config, id: &str, after: u64) -> String {
     format!(

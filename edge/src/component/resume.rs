@@ -4,15 +4,22 @@
 //! [`run`] asks anew (`POST`) or replays a stored answer after the widget's mark (`GET
 //! {base}/responses/{id}?stream=true&starting_after=N`), both through the one driver; when the
 //! provider's stream breaks and the relay's marks allow it, it replays once from the last mark
-//! itself before the answer ends as interrupted.
+//! itself before the answer ends as interrupted. [`cancel`] (`POST /api/chat/cancel`, the
+//! user's Stop) stops the answer at the provider (`POST {base}/responses/{id}/cancel`).
 
-use spin_sdk::http::{Method, Request};
+use protocol::CancelRequest;
+use spin_sdk::http::{IncomingRequest, IncomingResponse, Method, Request, send};
 
 use super::driver::{self, Out};
+use super::incoming;
+use super::reply::Reply;
 use crate::answer::deadline::Note;
 use crate::answer::relay::Relay;
 use crate::answer::resume::{self, Point};
 use crate::config::Config;
+use crate::error::EdgeError;
+use crate::incoming::continuation::Sealer;
+use crate::incoming::identity::Identity;
 use crate::servers::pomerium::McpServer;
 
 /// How the answer starts.
@@ -69,4 +76,40 @@ fn replay(config: &Config, id: &str, after: u64) -> Request {
         request.header("authorization", key.header_value());
     }
     request.build()
+}
+
+/// `POST /api/chat/cancel`: the handle opened for this user, then the provider's cancel.
+/// Answers `{"cancelled": true|false}` (false: the provider would not, e.g. already done).
+pub(super) async fn cancel(
+    config: &Config,
+    identity: &Identity,
+    req: IncomingRequest,
+    reply: Reply,
+) -> u16 {
+    let res = async {
+        let body = incoming::json_body(req).await?;
+        let cancel: CancelRequest =
+            serde_json::from_slice(&body).map_err(|e| EdgeError::BadRequestBody(e.to_string()))?;
+        let sealer = Sealer::new(config, identity, incoming::now())?;
+        let handle = resume::to_cancel(config, &sealer.open_resume(&cancel.handle)?)?;
+        let mut request = Request::builder();
+        request
+            .method(Method::Post)
+            .uri(resume::cancel_url(config, &handle.response_id))
+            .header("content-type", "application/json");
+        if let Some(key) = &config.api_key {
+            request.header("authorization", key.header_value());
+        }
+        let sent = send::<_, IncomingResponse>(request.body("{}").build()).await;
+        Ok::<bool, EdgeError>(sent.is_ok_and(|r| (200..300).contains(&r.status())))
+    }
+    .await;
+    match res {
+        Ok(cancelled) => {
+            reply
+                .json(200, &serde_json::json!({ "cancelled": cancelled }))
+                .await
+        }
+        Err(err) => reply.error(&err).await,
+    }
 }

@@ -134,6 +134,11 @@ impl Sealer {
         })
     }
 
+    /// Opens a resume handle on its own (`POST /api/chat/cancel`).
+    pub fn open_resume(&self, sealed: &str) -> Result<String, EdgeError> {
+        Ok(self.open(Purpose::ResumeHandle, sealed)?)
+    }
+
     /// Opens every continuation id of `chat` in place; the first that does not open refuses
     /// the whole request. A `previous_response_id` opens as a provider's response id or as a
     /// paused tool loop (the purpose is part of the seal, so at most one can open); a paused

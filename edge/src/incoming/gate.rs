@@ -53,7 +53,12 @@ pub fn check(
 pub fn needs_identity(route: &Route) -> bool {
     matches!(
         route,
-        Route::Servers | Route::Disconnect | Route::Chat | Route::Models | Route::Me
+        Route::Servers
+            | Route::Disconnect
+            | Route::Chat
+            | Route::Cancel
+            | Route::Models
+            | Route::Me
     )
 }
 
@@ -68,10 +73,11 @@ mod tests {
         ("pomerium_url", "https://chat.example.com"),
         ("jwt_assertion", "off"),
     ];
-    const ALL: [Route; 10] = [
+    const ALL: [Route; 11] = [
         Route::Health,
         Route::Servers,
         Route::Chat,
+        Route::Cancel,
         Route::Models,
         Route::Disconnect,
         Route::Me,
@@ -161,6 +167,7 @@ mod tests {
             [
                 Route::Servers,
                 Route::Chat,
+                Route::Cancel,
                 Route::Models,
                 Route::Disconnect,
                 Route::Me

@@ -9,6 +9,8 @@ pub enum Route {
     Servers,
     /// `POST /api/chat`.
     Chat,
+    /// `POST /api/chat/cancel`: stop a background answer at the provider.
+    Cancel,
     /// `GET /api/models`.
     Models,
     /// `POST /api/servers/disconnect`.
@@ -32,6 +34,7 @@ pub fn route(method: &str, path_and_query: &str) -> Route {
         "/api/health" => Some(("GET", Route::Health)),
         "/api/servers" => Some(("GET", Route::Servers)),
         "/api/chat" => Some(("POST", Route::Chat)),
+        "/api/chat/cancel" => Some(("POST", Route::Cancel)),
         "/api/models" => Some(("GET", Route::Models)),
         "/api/servers/disconnect" => Some(("POST", Route::Disconnect)),
         "/api/me" => Some(("GET", Route::Me)),
@@ -64,6 +67,8 @@ mod tests {
         check("GET", "/api/health", Route::Health);
         check("GET", "/api/servers?x=1", Route::Servers);
         check("POST", "/api/chat", Route::Chat);
+        check("POST", "/api/chat/cancel", Route::Cancel);
+        check("GET", "/api/chat/cancel", Route::MethodNotAllowed);
         check("GET", "/api/chat", Route::MethodNotAllowed);
         check("POST", "/api/servers", Route::MethodNotAllowed);
         check("GET", "/api/nope", Route::NotFound);

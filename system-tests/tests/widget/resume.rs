@@ -4,11 +4,11 @@
 //! error). The widget resumes from its mark with the sealed handle (the edge runs
 //! `background_answers = on`), and the answer shown equals the uncut answer exactly: same text,
 //! same tool cards, nothing repeated or lost. Cut points are spread over the stream with a
-//! seeded generator.
+//! seeded generator. Stop then cancels a resumable answer at the provider.
 
 use serde_json::{Value, json};
 
-use crate::widget::chain::{Chain, ChainConfig};
+use crate::widget::chain::{Chain, ChainConfig, eventually};
 
 /// Wraps `fetch`: the bytes of the last chat response read so far (`window.__chatBytes`), and the next ones are
 /// cut after `window.__cuts.shift()` bytes.
@@ -95,6 +95,19 @@ async fn a_connection_cut_at_random_points_resumes_the_same_answer_exactly() -> 
                 );
             }
             chain.screenshot("resumed-answer").await?;
+
+            // Stop: the provider, which would finish the answer on its own, is told to stop.
+            chain
+                .ask(&"Tell me everything about our customers. ".repeat(8), false)
+                .await?;
+            chain.partial_answer().await?;
+            chain.click("button[data-role=\"stop\"]").await?;
+            let end = chain.answer(10).await?;
+            anyhow::ensure!(end["complete"] == "stopped", "not stopped: {end}");
+            eventually("the provider to see the cancel", 15, || {
+                chain.provider.cancels().len() == 1
+            })
+            .await?;
             Ok(())
         })
         .await

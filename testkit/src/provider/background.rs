@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 
@@ -35,10 +35,12 @@ type Kept = watch::Sender<(Vec<Bytes>, bool)>;
 #[derive(Default)]
 pub(crate) struct Background {
     /// Response id -> its frames so far, and whether it ended.
-    answers: Mutex<HashMap<String, Kept>>,
+    answers: Mutex<HashMap<String, (Kept, tokio::task::AbortHandle)>>,
     /// Each next stream ends after this many frames.
     drops: Mutex<VecDeque<usize>>,
     pub(crate) replays: Log<Replay>,
+    /// The response ids of `POST /v1/responses/{id}/cancel`, in order.
+    pub(crate) cancels: Log<String>,
 }
 
 impl Background {
@@ -50,14 +52,14 @@ impl Background {
         counters: &Arc<StreamCounters>,
     ) -> Response {
         let (kept, _) = watch::channel((Vec::new(), false));
-        lock(&self.answers).insert(id.clone(), kept.clone());
         let keeper = kept.clone();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             while let Some(frame) = produced.recv().await {
                 keeper.send_modify(|(frames, _)| frames.push(frame));
             }
             keeper.send_modify(|(_, done)| *done = true);
         });
+        lock(&self.answers).insert(id, (kept.clone(), task.abort_handle()));
         self.serve(&kept, None, counters)
     }
 
@@ -81,7 +83,7 @@ impl Background {
                 "unsupported",
             );
         }
-        let Some(kept) = lock(&self.answers).get(id).cloned() else {
+        let Some((kept, _)) = lock(&self.answers).get(id).cloned() else {
             return openai_error(
                 StatusCode::NOT_FOUND,
                 &format!("No response found with id '{id}'."),
@@ -90,6 +92,24 @@ impl Background {
             );
         };
         self.serve(&kept, starting_after, counters)
+    }
+
+    /// `POST /v1/responses/{id}/cancel`: the producer stops (its receiver is dropped) and the
+    /// answer's streams end; the answer is answered as `cancelled`, or 404.
+    pub(crate) fn cancel(&self, id: &str) -> Response {
+        self.cancels.push(id.to_owned());
+        let Some((kept, task)) = lock(&self.answers).get(id).cloned() else {
+            return openai_error(
+                StatusCode::NOT_FOUND,
+                &format!("No response found with id '{id}'."),
+                "invalid_request_error",
+                "not_found",
+            );
+        };
+        task.abort();
+        kept.send_modify(|(_, done)| *done = true);
+        axum::Json(serde_json::json!({"id": id, "object": "response", "status": "cancelled"}))
+            .into_response()
     }
 
     /// The next `counts.len()` streams end after that many frames each.

@@ -263,6 +263,8 @@ pub(crate) enum Effect {
     Restore,
     /// Send [`Msg::ResumeNow`] after this many milliseconds.
     ResumeLater(u32),
+    /// Stop the resumable answer with this handle at the provider (`POST /api/chat/cancel`).
+    CancelAnswer(String),
 }
 
 /// A request to the edge.

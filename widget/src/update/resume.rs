@@ -6,7 +6,8 @@
 //! is sent again with the handle and the mark, and the answer goes on in place. At most
 //! [`MAX_RESUMES`] tries per answer; a refusal that will not pass by waiting (an expired
 //! handle, edge tool mode) or the last try ends it as interrupted, with its text kept and
-//! Retry offered, as an answer that cannot be resumed ends at once.
+//! Retry offered, as an answer that cannot be resumed ends at once. Stop cancels a resumable
+//! answer at the provider, which would otherwise finish it on its own.
 
 use protocol::ApiError;
 
@@ -57,6 +58,16 @@ pub(super) fn now(state: &mut ChatState, fx: &mut Vec<Effect>) {
     }
     if let Some(request) = state.resume_request() {
         start(state, Request::Chat(request), fx);
+    }
+}
+
+/// The user stopped the answer: one the provider runs on its own is stopped there too.
+pub(super) fn stopped(state: &ChatState, fx: &mut Vec<Effect>) {
+    let answer = state.exchanges.last().map(|e| &e.answer);
+    if let Some(answer) = answer.filter(|_| state.is_busy())
+        && let Some((handle, _)) = &answer.resume
+    {
+        fx.push(Effect::CancelAnswer(handle.clone()));
     }
 }
 

@@ -136,9 +136,30 @@ fn answers_that_cannot_resume_are_interrupted_as_before() {
 }
 
 #[test]
+fn stop_cancels_a_resumable_answer_at_the_provider() {
+    let mut state = asked("Hi?");
+    let handle = StreamEvent::Resumable { handle: "h".into() };
+    stream(&mut state, vec![handle, text("Hel")]);
+    let fx = update(&mut state, Msg::Stop);
+    assert!(fx.contains(&Effect::CancelAnswer("h".into())), "{fx:?}");
+    // Nothing to cancel when the answer cannot be resumed, or has ended.
+    let mut state = asked("Hi?");
+    stream(&mut state, vec![text("Hel")]);
+    let fx = update(&mut state, Msg::Stop);
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::CancelAnswer(_))),
+        "{fx:?}"
+    );
+}
+
+#[test]
 fn stop_while_waiting_ends_the_answer_and_nothing_resumes() {
     let (mut state, _) = broken();
-    update(&mut state, Msg::Stop);
+    let fx = update(&mut state, Msg::Stop);
+    assert!(
+        fx.contains(&Effect::CancelAnswer("v1.sealed".into())),
+        "{fx:?}"
+    );
     assert_eq!(
         state.exchanges.last().unwrap().answer.status,
         AnswerStatus::Stopped
