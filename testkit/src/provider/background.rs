@@ -84,12 +84,7 @@ impl Background {
             );
         }
         let Some((kept, _)) = lock(&self.answers).get(id).cloned() else {
-            return openai_error(
-                StatusCode::NOT_FOUND,
-                &format!("No response found with id '{id}'."),
-                "invalid_request_error",
-                "not_found",
-            );
+            return not_found(id);
         };
         self.serve(&kept, starting_after, counters)
     }
@@ -99,12 +94,7 @@ impl Background {
     pub(crate) fn cancel(&self, id: &str) -> Response {
         self.cancels.push(id.to_owned());
         let Some((kept, task)) = lock(&self.answers).get(id).cloned() else {
-            return openai_error(
-                StatusCode::NOT_FOUND,
-                &format!("No response found with id '{id}'."),
-                "invalid_request_error",
-                "not_found",
-            );
+            return not_found(id);
         };
         task.abort();
         kept.send_modify(|(_, done)| *done = true);
@@ -150,6 +140,16 @@ impl Background {
         });
         event_stream(body)
     }
+}
+
+/// OpenAI's answer for a response it does not keep (any more).
+fn not_found(id: &str) -> Response {
+    openai_error(
+        StatusCode::NOT_FOUND,
+        &format!("No response found with id '{id}'."),
+        "invalid_request_error",
+        "not_found",
+    )
 }
 
 /// The `sequence_number` of one SSE frame.
