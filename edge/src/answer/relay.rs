@@ -10,7 +10,7 @@ use std::time::Instant;
 use protocol::{ApiError, StreamEvent, sse};
 
 use crate::answer::meter::Meter;
-use crate::answer::resume::Marks;
+use crate::answer::resume::{After, Marks};
 use crate::incoming::continuation::Sealer;
 use crate::providers::errors;
 use crate::providers::translate::Translator;
@@ -111,7 +111,7 @@ impl Relay {
                 });
             }
             match &mut self.marks {
-                Some(marks) => out.push_str(&marks.event(events, &self.translator)),
+                Some(marks) => out.push_str(&marks.event(events, &After::of(&self.translator))),
                 None => events.iter().for_each(|e| out.push_str(&sse::encode(e))),
             }
         }

@@ -155,6 +155,28 @@ pub fn relay_for(
     }
 }
 
+/// The provider stream's state after one of its events, as [`Marks::event`] reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct After<'a> {
+    /// The event's `sequence_number`, when it had one.
+    pub sequence: Option<u64>,
+    /// No scrubber holds text back: everything translated so far is out.
+    pub holds_nothing: bool,
+    /// The provider's response id, once known.
+    pub response_id: Option<&'a str>,
+}
+
+impl<'a> After<'a> {
+    /// The state of `translator` after the event it translated last.
+    pub fn of(translator: &'a Translator) -> Self {
+        Self {
+            sequence: translator.sequence(),
+            holds_nothing: translator.holds_nothing(),
+            response_id: translator.response_id(),
+        }
+    }
+}
+
 /// The marks of one relayed answer (see the module docs).
 #[derive(Debug)]
 pub struct Marks {
@@ -200,14 +222,15 @@ impl Marks {
         }
     }
 
-    /// The widget events one provider event gave, with the translator after it; the SSE text
-    /// to send now (maybe none: the events wait for a mark).
-    pub fn event(&mut self, events: Vec<StreamEvent>, translator: &Translator) -> String {
+    /// The widget events one provider event gave, and the decoder's state after it: the
+    /// event's `sequence_number`, whether no scrubber holds text back, and the response id once
+    /// known. Gives the SSE text to send now (maybe none: the events wait for a mark).
+    pub fn event(&mut self, events: Vec<StreamEvent>, after: &After) -> String {
         if self.off {
             return encode(&events);
         }
         if let Some((sealer, servers)) = &self.handle
-            && let Some(id) = translator.response_id()
+            && let Some(id) = after.response_id
         {
             let sealed = Handle::new(id, servers).seal(sealer);
             self.handle = None;
@@ -224,9 +247,9 @@ impl Marks {
         for event in events {
             self.wait(event);
         }
-        let at_mark = translator
-            .sequence()
-            .filter(|seq| translator.holds_nothing() && self.clean.is_none_or(|c| *seq > c));
+        let at_mark = after
+            .sequence
+            .filter(|seq| after.holds_nothing && self.clean.is_none_or(|c| *seq > c));
         if let Some(seq) = at_mark {
             self.clean = Some(seq);
             if self.waiting.is_empty() {
