@@ -89,6 +89,7 @@ pub(crate) fn chat_body(marker: &str) -> String {
         approvals: Vec::new(),
         elicitation: None,
         hosted_tools: Vec::new(),
+        resume: None,
     };
     serde_json::to_string(&chat).expect("a chat request serialises")
 }

@@ -12,6 +12,7 @@
 //! | [`orchestrate`] | edge mode's answer over an I/O trait: listings, model rounds, tool jobs, pauses, deadlines |
 //! | [`progress`] | a running call's progress reports as `tool_progress` events, coalesced and scrubbed |
 //! | [`result_parts`] | an MCP tool result as the model's text and the parts the user is shown |
+//! | [`resume`] | resuming a hosted background answer: the sealed handle, the stream's marks, where to continue |
 //! | [`pending`] | edge mode's paused tool loop, as the bytes sealed while a call waits for approval |
 
 pub mod deadline;
@@ -22,5 +23,6 @@ pub mod orchestrate;
 pub mod pending;
 pub mod progress;
 pub mod result_parts;
+pub mod resume;
 pub mod runner;
 pub mod tool_loop;

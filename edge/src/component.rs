@@ -14,6 +14,7 @@ mod mcp_http;
 mod pomerium_http;
 mod prompts;
 mod reply;
+mod resume;
 mod servers;
 mod timer;
 mod tool_chat;
@@ -99,6 +100,10 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
             Route::AppView => {
                 let identity = identity.unwrap_or_else(Identity::unnamed);
                 app_call::view(&config, &identity, &req, &path, reply).await
+            }
+            Route::Cancel => {
+                let identity = identity.unwrap_or_else(Identity::unnamed);
+                resume::cancel(&config, &identity, req, reply).await
             }
             Route::Static(file) => static_file(&config, &file, reply).await,
             Route::NotFound => reply.error(&EdgeError::NotFound).await,

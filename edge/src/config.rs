@@ -78,6 +78,8 @@ pub const KEYS: &[&str] = &[
     "model_notice",
     // The provider's own tools, per model (see `crate::servers::hosted_tools`).
     "hosted_tools",
+    // Hosted answers in the provider's background mode, resumable (see `Config::background_answers`).
+    "background_answers",
 ];
 
 /// The longest `model_notice` shown; a longer one is a configuration problem and is not shown.
@@ -134,6 +136,11 @@ pub struct Config {
     pub seal_secret: Option<SealSecret>,
     /// The provider's own tools the edge enables, per model (`hosted_tools`).
     pub hosted_tools: crate::servers::hosted_tools::HostedTools,
+    /// Hosted answers run in the Responses API's background mode (`background_answers = on`),
+    /// so a dropped stream can be resumed (`crate::answer::resume`). The provider then stores
+    /// each answer for about ten minutes, which zero-data-retention organisations cannot allow:
+    /// off by default, and any value other than `on`/`off` is a problem and counts as off.
+    pub background_answers: bool,
     /// Problems found while reading the configuration (bad JSON, bad numbers), safe to show.
     pub problems: Vec<String>,
 }
@@ -346,6 +353,16 @@ impl Config {
                 None
             }
         };
+        let background_answers = match get("background_answers").as_deref() {
+            None | Some("off") => false,
+            Some("on") => true,
+            Some(other) => {
+                problems.push(format!(
+                    "background_answers must be \"on\" or \"off\", not {other:?}; answers are not kept at the provider"
+                ));
+                false
+            }
+        };
         let model_notice = get("model_notice").filter(|notice| {
             let fits = notice.chars().count() <= MAX_MODEL_NOTICE_CHARS;
             if !fits {
@@ -393,6 +410,7 @@ impl Config {
             bounds,
             seal_secret,
             hosted_tools,
+            background_answers,
             problems,
         }
     }

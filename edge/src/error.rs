@@ -73,6 +73,9 @@ pub enum EdgeError {
     /// A continuation from the browser did not open (see [`crate::incoming::seal`]).
     #[error("{0}: start a new answer")]
     Continuation(#[from] crate::incoming::seal::SealError),
+    /// A resume the edge cannot do (edge tool mode, background mode off, another server set).
+    #[error("this answer cannot be resumed ({0}): ask again")]
+    NotResumable(&'static str),
     /// A setting the request needs is missing or does not parse; names the setting.
     #[error(
         "the edge's setting {0} is missing or invalid, so this request is refused; see /api/health"
@@ -132,7 +135,7 @@ impl EdgeError {
             | Self::PomeriumStatus(_)
             | Self::PomeriumMalformed => ErrorCode::PomeriumUnavailable,
             Self::ProviderNotConfigured => ErrorCode::ProviderNotConfigured,
-            Self::Continuation(_) => ErrorCode::InvalidContinuation,
+            Self::Continuation(_) | Self::NotResumable(_) => ErrorCode::InvalidContinuation,
             Self::InvalidConfiguration(_) => ErrorCode::InvalidConfiguration,
             Self::InvalidElicitation(_) => ErrorCode::InvalidElicitation,
             Self::ToolNotAllowed(_) => ErrorCode::ToolNotAllowed,

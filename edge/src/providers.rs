@@ -50,6 +50,7 @@ mod tests {
             approvals: vec![],
             elicitation: None,
             hosted_tools: vec![],
+            resume: None,
         };
         assert_eq!(resolve_model(&config, &chat(Some("b"))).unwrap(), "b");
         assert_eq!(

@@ -92,6 +92,11 @@ impl Scrubber {
         res
     }
 
+    /// True when no text is held back.
+    pub fn holds_nothing(&self) -> bool {
+        self.held.is_empty()
+    }
+
     /// The stream ended: the rest that was held back.
     pub fn finish(&mut self) -> String {
         let text = std::mem::take(&mut self.held);

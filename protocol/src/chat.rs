@@ -39,6 +39,10 @@ pub struct ChatRequest {
     /// must be enabled for the model in the edge's configuration (`GET /api/models` lists them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hosted_tools: Vec<String>,
+    /// Continue the answer to the last turn whose stream broke off, from this point, instead of
+    /// asking anew (see [`crate::resume`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<crate::ResumeFrom>,
 }
 
 /// The user's answer to one approval request.
@@ -93,6 +97,8 @@ pub enum RequestError {
     ApprovalsWithoutResponse,
     /// A prompt request with too many or too long arguments.
     PromptArguments,
+    /// A resume together with approvals: a resumed answer continues as it was.
+    ResumeWithApprovals,
 }
 
 impl std::fmt::Display for RequestError {
@@ -112,6 +118,9 @@ impl std::fmt::Display for RequestError {
                 crate::prompts::MAX_PROMPT_ARGUMENTS,
                 crate::prompts::MAX_PROMPT_ARGUMENT_BYTES
             ),
+            Self::ResumeWithApprovals => {
+                "a resumed answer takes no approvals or elicitation reply".to_owned()
+            }
         };
         f.write_str(&msg)
     }
@@ -152,6 +161,9 @@ impl ChatRequest {
         let answering = !self.approvals.is_empty() || self.elicitation.is_some();
         if answering != self.previous_response_id.is_some() {
             return Err(RequestError::ApprovalsWithoutResponse);
+        }
+        if self.resume.is_some() && answering {
+            return Err(RequestError::ResumeWithApprovals);
         }
         Ok(())
     }

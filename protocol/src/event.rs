@@ -139,6 +139,13 @@ pub enum StreamEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         usage: Option<crate::Usage>,
     },
+    /// The answer runs in the provider's background mode and can be resumed if the stream breaks
+    /// off: a chat request with [`crate::ResumeFrom`] carrying this handle and the SSE `id:` of
+    /// the last event kept continues it (see [`crate::resume`]).
+    Resumable {
+        /// The sealed handle (sealed to the user; the provider's id is not in the clear).
+        handle: String,
+    },
 }
 
 /// The kind of a [`StreamEvent`], without its fields: one value per variant, named on the wire
@@ -173,6 +180,8 @@ pub enum EventKind {
     Error,
     /// [`StreamEvent::Done`].
     Done,
+    /// [`StreamEvent::Resumable`].
+    Resumable,
 }
 
 /// Where a tool listing or call stands.
@@ -335,6 +344,7 @@ impl StreamEvent {
             Self::AppView { .. } => EventKind::AppView,
             Self::Error(_) => EventKind::Error,
             Self::Done { .. } => EventKind::Done,
+            Self::Resumable { .. } => EventKind::Resumable,
         }
     }
 

@@ -14,6 +14,7 @@
 //! | [`names`] | the wire name of every error code, event kind, tool status and role |
 //! | [`identity`] | the signed-in user the edge verified (`GET /api/me`) |
 //! | [`usage`] | the tokens and timings of one answer, read from untrusted counts |
+//! | [`resume`] | resuming a broken-off answer: where the widget continues ([`ResumeFrom`]) and which events it keeps ([`Groups`]) |
 //! | [`sse`] | the SSE encoder and the incremental SSE decoder (bytes in, frames out) |
 //!
 //! ```
@@ -35,6 +36,7 @@ pub mod identity;
 pub mod names;
 pub mod parts;
 pub mod prompts;
+pub mod resume;
 pub mod servers;
 pub mod sse;
 pub mod usage;
@@ -51,6 +53,7 @@ pub use parts::ResultPart;
 pub use prompts::{
     PromptArgument, PromptInfo, PromptList, PromptMessages, PromptRequest, PromptText,
 };
+pub use resume::{CancelRequest, Groups, ResumeFrom};
 pub use servers::{DisconnectRequest, HostedToolOffer, ModelList, ServerInfo, ServerList};
 pub use sse::{Decoder, Frame};
 pub use usage::Usage;

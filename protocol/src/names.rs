@@ -91,6 +91,7 @@ wire_names!(EventKind {
     AppView => "app_view",
     Error => "error",
     Done => "done",
+    Resumable => "resumable",
 });
 
 wire_names!(ToolStatus {
@@ -240,6 +241,7 @@ mod tests {
                 response_id: None,
                 usage: None,
             },
+            EventKind::Resumable => StreamEvent::Resumable { handle: s("h") },
         }
     }
 

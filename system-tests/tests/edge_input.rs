@@ -48,6 +48,14 @@ pub(crate) fn chat(body: impl Into<Vec<u8>>, status: u16, code: &'static str) ->
     }
 }
 
+/// `POST /api/chat/cancel` with `body`.
+fn cancel(body: &str, status: u16, code: &'static str) -> Case {
+    Case {
+        path: "/api/chat/cancel".into(),
+        ..chat(body, status, code)
+    }
+}
+
 pub(crate) fn with_headers(mut case: Case, headers: &[(&'static str, &str)]) -> Case {
     case.headers = headers.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
     case
@@ -253,6 +261,50 @@ fn cases() -> Vec<Case> {
             413,
             "payload_too_large",
         ),
+        // Resuming a dropped answer: the handle must be sealed, the mark a number.
+        chat(
+            format!(r#"{hi},"resume":{{"handle":"resp_1","after":3}}}}"#),
+            403,
+            "invalid_continuation",
+        ),
+        chat(
+            format!(
+                r#"{hi},"resume":{{"handle":"v1.{}.9999999999.x","after":3}}}}"#,
+                "A".repeat(5000)
+            ),
+            403,
+            "invalid_continuation",
+        ),
+        chat(
+            format!(r#"{hi},"resume":{{"handle":"v1.x.1.y","after":"3"}}}}"#),
+            400,
+            "bad_request",
+        ),
+        chat(
+            format!(r#"{hi},"resume":{{"handle":"v1.x.1.y","after":18446744073709551616}}}}"#),
+            400,
+            "bad_request",
+        ),
+        chat(
+            format!(r#"{hi},"resume":{{"handle":"v1.x.1.y","after":1,"url":"http://evil"}}}}"#),
+            400,
+            "bad_request",
+        ),
+        chat(
+            format!(
+                r#"{hi},"resume":{{"handle":"v1.x.1.y","after":1}},"previous_response_id":"r","approvals":[{{"approval_request_id":"a","approve":true}}]}}"#
+            ),
+            400,
+            "bad_request",
+        ),
+        cancel(r#"{"handle":"resp_1"}"#, 403, "invalid_continuation"),
+        cancel(
+            r#"{"handle":"v1.x.1.y","url":"http://evil"}"#,
+            400,
+            "bad_request",
+        ),
+        cancel(r#"{"response_id":"resp_1"}"#, 400, "bad_request"),
+        plain("GET", "/api/chat/cancel", 405, "method_not_allowed"),
         // Methods and paths.
         plain("GET", "/api/chat", 405, "method_not_allowed"),
         plain("PUT", "/api/chat", 405, "method_not_allowed"),

@@ -20,6 +20,7 @@ mod hostile_answers;
 mod northwind_app;
 mod precompiled;
 mod prompts;
+mod resume;
 mod rich_results;
 mod support;
 mod third_party_mcp;

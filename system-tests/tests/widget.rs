@@ -15,6 +15,7 @@
 //! | [`approvals`] | the approval round trip: the card with full arguments, Allow, the answer continues |
 //! | [`chain`] | the fixture: processes, fakes, browser, and page helpers |
 //! | [`chat`] | stop mid-answer (the provider sees the cancel), retry after a provider error, reload |
+//! | [`resume`] | a connection cut at random points mid-answer: the widget resumes it, the final answer equals the uncut one |
 //! | [`session`] | a 401 mid-conversation, sign-in in a popup, the question goes through |
 //! | [`keyboard`] | keyboard only: every control, send, Escape stops, approve, open a tool card, retry, close the launcher; one announcement per answer |
 //! | [`edit`] | edit a question (the provider sees the history up to it), regenerate, `copy(index)` |
@@ -39,6 +40,7 @@ mod embedding_pages;
 mod faults;
 mod keyboard;
 mod prompts;
+mod resume;
 mod session;
 mod threads;
 mod usage;

@@ -12,12 +12,17 @@
 //! - [`Script::Status`] answers one status and JSON body, e.g. a 429.
 //! - [`Script::Chaos`] fails on purpose, one fault of [`chaos::FAULTS`] per request.
 //!
+//! A Responses request with `"background": true` runs on its own and is kept; `GET
+//! /v1/responses/{id}?stream=true&starting_after=N` replays it ([`FakeProvider::replays`]), and
+//! scripted drops cut the next streams ([`FakeProvider::drop_streams_after`]).
+//!
 //! Every request is recorded ([`ProviderRequest`]: body and bearer key) before it is answered.
 //! Responses are real streams: each frame is written as it is produced. The fake counts the
 //! streams still open and those the client abandoned before their end
 //! ([`FakeProvider::open_streams`], [`FakeProvider::abandoned_streams`]), so a test can see a
 //! Stop in the browser reach the provider.
 
+mod background;
 pub mod chaos;
 mod chat_completions;
 mod events;
@@ -38,9 +43,12 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
+use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
+
+pub use background::Replay;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -113,6 +121,7 @@ struct ProviderState {
     /// The last user message of each response, by response id, for approval continuations.
     messages: Mutex<std::collections::HashMap<String, String>>,
     streams: Arc<StreamCounters>,
+    background: background::Background,
 }
 
 /// Streams in flight, and streams the client left before their end.
@@ -191,10 +200,14 @@ impl FakeProvider {
             http,
             messages: Mutex::default(),
             streams: Arc::default(),
+            background: background::Background::default(),
         });
         let router = Router::new()
             .route("/v1/responses", post(responses))
             .route("/responses", post(responses))
+            .route("/v1/responses/{id}", get(replay))
+            .route("/v1/responses/{id}/cancel", post(cancel))
+            .route("/responses/{id}", get(replay))
             .route("/v1/chat/completions", post(completions))
             .route("/chat/completions", post(completions))
             // Requests with attachments are larger than axum's default 2 MB.
@@ -235,6 +248,27 @@ impl FakeProvider {
             .load(std::sync::atomic::Ordering::SeqCst)
     }
 
+    /// Every replay of a background answer asked for so far, oldest first.
+    pub fn replays(&self) -> Vec<Replay> {
+        self.state.background.replays.snapshot()
+    }
+
+    /// The next `counts.len()` background streams (creating or replaying) break off after that
+    /// many frames each, as a provider whose connection drops; the answers go on.
+    pub fn drop_streams_after(&self, counts: &[usize]) {
+        self.state.background.drop_streams_after(counts);
+    }
+
+    /// The response ids whose cancel was asked for (`POST /v1/responses/{id}/cancel`).
+    pub fn cancels(&self) -> Vec<String> {
+        self.state.background.cancels.snapshot()
+    }
+
+    /// Forgets every kept background answer (the provider's retention ran out).
+    pub fn forget_background(&self) {
+        self.state.background.forget();
+    }
+
     /// Replaces the script for the following requests.
     pub fn set_script(&self, script: Script) {
         *lock(&self.state.script) = script;
@@ -251,6 +285,20 @@ async fn responses(
         Admitted::Model(options, body, n) => model_turn(&state, options, &body, n).await,
         Admitted::Answered(res) => res,
     }
+}
+
+/// `GET /v1/responses/{id}?stream=true&starting_after=N`: a background answer replayed.
+async fn replay(
+    State(state): State<Arc<ProviderState>>,
+    Path(id): Path<String>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    state.background.replay(&id, &query, &state.streams)
+}
+
+/// `POST /v1/responses/{id}/cancel`: a background answer stopped.
+async fn cancel(State(state): State<Arc<ProviderState>>, Path(id): Path<String>) -> Response {
+    state.background.cancel(&id)
 }
 
 /// `POST /v1/chat/completions`: recorded, then answered as the script says.
@@ -396,6 +444,13 @@ async fn model_turn(
         demo: options.demo,
         hosted: hosted_tools::offered(body),
     };
+    if body["background"] == true {
+        let (tx, produced) = mpsc::channel(64);
+        model::stream(listed, turn, tx);
+        return state
+            .background
+            .create(format!("resp_{n}"), produced, &state.streams);
+    }
     let (tx, body) = channel_body(&state.streams);
     model::stream(listed, turn, tx);
     event_stream(body)

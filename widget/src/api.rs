@@ -157,6 +157,18 @@ pub(crate) async fn app_tool_call(
     crate::app_bridge::app_result(&text).ok_or(RequestError::Unreadable)
 }
 
+/// `POST {endpoint}/api/chat/cancel` for the resumable answer `handle`.
+pub(crate) async fn cancel_answer(endpoint: &str, handle: &str) -> Result<(), RequestError> {
+    let body = json::object();
+    json::set(&body, "handle", handle);
+    let signal = web_sys::AbortController::new()
+        .map_err(|_| RequestError::Unreadable)?
+        .signal();
+    let body = json::stringify(&body);
+    send(endpoint, "/api/chat/cancel", "POST", Some(&body), &signal).await?;
+    Ok(())
+}
+
 /// The URL of `path` on the edge; `endpoint` is a base URL, or empty for this page's origin.
 pub(crate) fn url(endpoint: &str, path: &str) -> String {
     let mut res = endpoint.trim_end_matches('/').to_owned();

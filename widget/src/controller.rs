@@ -215,6 +215,20 @@ impl Controller {
                 Store::forget(&self.endpoint());
                 *self.store.borrow_mut() = Store::closed();
             }
+            Effect::CancelAnswer(handle) => {
+                let endpoint = self.endpoint();
+                wasm_bindgen_futures::spawn_local(async move {
+                    // Best effort: the answer is stopped here either way.
+                    let _ = crate::api::cancel_answer(&endpoint, &handle).await;
+                });
+            }
+            Effect::ResumeLater(ms) => {
+                let me = self.me.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    crate::api::busy::pause(ms as i32).await;
+                    tasks::send(&me, Msg::ResumeNow);
+                });
+            }
             Effect::Restore => {
                 let saved = identity::saved(&self.store.borrow());
                 self.handle(Msg::Restored(saved));

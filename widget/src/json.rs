@@ -156,6 +156,9 @@ pub(crate) fn decode_event(data: &str) -> Option<StreamEvent> {
             response_id: s("response_id"),
             usage: decode_usage(&get(&v, "usage")),
         },
+        EventKind::Resumable => StreamEvent::Resumable {
+            handle: s("handle")?,
+        },
     };
     Some(event)
 }
@@ -445,6 +448,12 @@ pub(crate) fn encode_chat_request(request: &ChatRequest) -> String {
     if !request.hosted_tools.is_empty() {
         set(&body, "hosted_tools", string_array(&request.hosted_tools));
     }
+    if let Some(resume) = &request.resume {
+        let r = object();
+        set(&r, "handle", resume.handle.as_str());
+        set(&r, "after", resume.after as f64);
+        set(&body, "resume", r);
+    }
     if !request.approvals.is_empty() {
         let approvals: Array = request
             .approvals
@@ -640,6 +649,9 @@ mod tests {
                 response_id: Some("resp_1".into()),
                 usage: Some(Usage::EXAMPLE),
             },
+            StreamEvent::Resumable {
+                handle: "v1.eyJyIjoicmVzcF8xIn0.1800000600.mac".into(),
+            },
         ]
     }
 
@@ -757,6 +769,7 @@ mod tests {
             approvals: vec![],
             elicitation: None,
             hosted_tools: vec![],
+            resume: None,
         };
         let same = |r: &ChatRequest| {
             let ours: serde_json::Value = serde_json::from_str(&encode_chat_request(r)).unwrap();
@@ -799,6 +812,14 @@ mod tests {
             elicitation_id: "v1.e".into(),
             action: protocol::ElicitAction::Decline,
             content: protocol::Content::default(),
+        });
+        same(&request);
+        request.elicitation = None;
+        request.approvals.clear();
+        request.previous_response_id = None;
+        request.resume = Some(protocol::ResumeFrom {
+            handle: "v1.h.1.m".into(),
+            after: 9_007_199_254_740_991,
         });
         same(&request);
         let disconnect = DisconnectRequest {

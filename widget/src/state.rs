@@ -93,6 +93,8 @@ pub(crate) struct ChatState {
     pub(crate) attach_error: Option<(protocol::ErrorCode, String)>,
     /// The provider's own tools the user turned on (`web_search`, `code_interpreter`).
     pub(crate) hosted: Vec<String>,
+    /// Resumes tried for the answer being streamed (see `update::resume`).
+    pub(crate) resumes: u8,
 }
 
 /// The key "always allow" remembers a server by: its MCP URL as the edge lists it (the key of the
@@ -253,6 +255,21 @@ impl ChatState {
         let answer = &self.exchanges.get(index)?.answer;
         let shown = answer.status != AnswerStatus::Streaming && !answer.text.is_empty();
         shown.then_some(answer.text.as_str())
+    }
+
+    /// The request that continues the last answer after its stream broke off, when the edge
+    /// made it resumable and a mark was kept (see `protocol::resume`).
+    pub(crate) fn resume_request(&self) -> Option<ChatRequest> {
+        let answer = &self.exchanges.last()?.answer;
+        let (handle, Some(after)) = answer.resume.clone()? else {
+            return None;
+        };
+        if answer.status != AnswerStatus::Streaming {
+            return None;
+        }
+        let mut request = self.request_for_last();
+        request.resume = Some(protocol::ResumeFrom { handle, after });
+        Some(request)
     }
 
     /// Restarts the last exchange when its answer failed, and returns the same request again.
@@ -464,6 +481,7 @@ impl ChatState {
             approvals: Vec::new(),
             elicitation: None,
             hosted_tools: last.hosted.clone(),
+            resume: None,
         }
     }
 }

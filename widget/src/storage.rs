@@ -508,6 +508,7 @@ fn decode_answer(v: &JsValue) -> Option<Answer> {
             .collect(),
         status: AnswerStatus::Streaming,
         usage: None,
+        resume: None,
     };
     match string(v, "status")?.as_str() {
         "complete" => answer.status = AnswerStatus::Complete,

@@ -17,6 +17,7 @@
 //! | [`attach`] | files attached to the draft, and the hosted tool toggles |
 //! | [`edit`] | edit a sent question, regenerate the last answer, copy an answer |
 //! | [`prompts`] | the servers' prompts as `/` commands in the composer |
+//! | [`resume`] | continue an answer whose stream broke off, where the edge allows it |
 
 mod app;
 mod attach;
@@ -24,6 +25,7 @@ mod edit;
 mod elicit;
 pub(crate) mod msg;
 mod prompts;
+mod resume;
 mod session;
 #[cfg(test)]
 mod tests;
@@ -31,6 +33,8 @@ mod tests;
 mod tests_app;
 #[cfg(test)]
 mod tests_edit;
+#[cfg(test)]
+mod tests_resume;
 #[cfg(test)]
 mod tests_threads;
 #[cfg(test)]
@@ -244,6 +248,7 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
         }
         Msg::Stop => {
             fx.push(Effect::Focus(Focus::KeepInput));
+            resume::stopped(state, fx);
             state.stop();
             state.requests.cancel(Slot::Chat);
             state.unsaved = true;
@@ -374,7 +379,7 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
             }
         }
         Msg::ChatRefused { request, error } => {
-            if !state.requests.finish(Slot::Chat, request) {
+            if !state.requests.finish(Slot::Chat, request) || resume::refused(state, &error, fx) {
                 return;
             }
             if error.code == ErrorCode::Unauthorized {
@@ -411,6 +416,8 @@ pub(super) fn step(state: &mut ChatState, msg: Msg, fx: &mut Vec<Effect>) {
             result,
         } => app::tool_done(state, call_id, id, result, fx),
         Msg::AppLink { call_id, open } => app::link_decided(state, call_id, open, fx),
+        Msg::StreamBroken { request, cursor } => resume::broken(state, request, cursor, fx),
+        Msg::ResumeNow | Msg::Online => resume::now(state, fx),
     }
 }
 
@@ -422,6 +429,7 @@ pub(super) fn start(state: &mut ChatState, request: Request, fx: &mut Vec<Effect
 
 fn start_chat(state: &mut ChatState, request: ChatRequest, fx: &mut Vec<Effect>) {
     state.unsaved = true;
+    state.resumes = 0;
     start(state, Request::Chat(request), fx);
 }
 

@@ -38,8 +38,8 @@ use crate::{precompile, tools};
 /// elicitation (a server's question as a form in the tool card; 8,035); MCP Apps (the
 /// sandboxed view frame, its postMessage bridge, a view's tool calls and link requests) 6,350.
 /// Issue 16's attachments (picker, paste, drop, chips, reading, storage) and the hosted tool
-/// toggles added 9,706 more.
-pub(crate) const WIDGET_BUDGET_GZ: u64 = 145_414;
+/// toggles added 9,706 more, resuming a dropped answer (and cancelling it on Stop) 1,712.
+pub(crate) const WIDGET_BUDGET_GZ: u64 = 147_126;
 
 /// How `wasm-opt` shrinks the widget's wasm after wasm-bindgen. Measured on the widget
 /// (wasm-opt 132, December 2026): `-Os` 212,522 bytes raw / 90,107 gzipped, `-Oz` 211,841 /

@@ -210,7 +210,7 @@ const TABLES: &[(&str, &[Row])] = &[
             ("bundle, raw", "", "widget.bundle_raw_bytes"),
             (
                 "bundle, gzipped (level 9)",
-                "budget 145,414 bytes (issue 15: 75,000)",
+                "budget 147,126 bytes (issue 15: 75,000)",
                 "widget.bundle_gzip_bytes",
             ),
             ("`widget_bg.wasm`, raw", "", "widget.wasm_raw_bytes"),

@@ -4,7 +4,8 @@
 //! - [`Relay`]: hosted mode's whole answer. It is the tool loop that never gets a tool job: the
 //!   Responses decoder yields model events, a hosted [`ToolLoop`] turns them into widget
 //!   events, and the end of the provider's response is the end of the answer. The ids it hands
-//!   out are sealed to the user.
+//!   out are sealed to the user. A background answer's stream is marked for resuming
+//!   (`answer/resume.rs`): whole groups of events at points where nothing is held back.
 //! - [`ToolRound`]: one model round of edge mode, feeding the answer's [`ToolLoop`] (the
 //!   orchestration, `answer/orchestrate.rs`, runs the tool jobs between rounds).
 //!
@@ -17,6 +18,7 @@ use std::time::Instant;
 
 use protocol::{ApiError, StreamEvent, sse};
 
+use crate::answer::resume::{After, Marks};
 use crate::answer::tool_loop::{ModelEvent, Step, ToolLoop};
 use crate::incoming::continuation::Sealer;
 use crate::providers::errors;
@@ -59,6 +61,12 @@ pub struct Relay {
     decoder: Decoder,
     tool_loop: ToolLoop,
     sealer: Option<Sealer>,
+    /// A background answer's resume marks (`crate::answer::resume`).
+    marks: Option<Marks>,
+    /// The provider's stream broke and the marks allow resuming it: [`Relay::resume`].
+    dropped: bool,
+    secrets: Vec<String>,
+    max_event_bytes: usize,
 }
 
 impl Relay {
@@ -67,8 +75,12 @@ impl Relay {
     pub fn new(secrets: Vec<String>, max_event_bytes: usize) -> Self {
         Self {
             decoder: Decoder::new(secrets.clone(), max_event_bytes),
-            tool_loop: ToolLoop::hosted(secrets),
+            tool_loop: ToolLoop::hosted(secrets.clone()),
             sealer: None,
+            marks: None,
+            dropped: false,
+            secrets,
+            max_event_bytes,
         }
     }
 
@@ -76,6 +88,42 @@ impl Relay {
     pub fn sealed_by(mut self, sealer: Sealer) -> Self {
         self.sealer = Some(sealer);
         self
+    }
+
+    /// The same relay, marking its stream for resuming (see [`Marks`]).
+    pub fn marked(mut self, marks: Marks) -> Self {
+        self.marks = Some(marks);
+        self
+    }
+
+    /// The same relay continuing the provider's response `id` (a resumed stream).
+    pub fn continuing(mut self, id: &str) -> Self {
+        self.tool_loop.continuing(id);
+        self
+    }
+
+    /// After the provider's stream broke off ([`Relay::finish`] said nothing): the response id
+    /// and the `starting_after` to resume it from, the relay reset to read the replay (the
+    /// answer's meter kept); `None` when it cannot be resumed (then [`Relay::finish`] ends the
+    /// answer).
+    pub fn resume(&mut self) -> Option<(String, u64)> {
+        if !std::mem::take(&mut self.dropped) {
+            return None;
+        }
+        let id = self.tool_loop.response_id().map(str::to_owned);
+        let marks = self.marks.as_mut()?;
+        let after = id.as_ref().and_then(|_| marks.resume());
+        let (Some(id), Some(after)) = (id, after) else {
+            // Not resumable after all: the next finish ends the answer.
+            marks.stop();
+            return None;
+        };
+        self.decoder = Decoder::new(self.secrets.clone(), self.max_event_bytes);
+        let meter = std::mem::take(self.tool_loop.meter());
+        self.tool_loop = ToolLoop::hosted(self.secrets.clone());
+        self.tool_loop.continuing(&id);
+        *self.tool_loop.meter() = meter;
+        Some((id, after))
     }
 
     /// The first bytes of every stream: the `started` event.
@@ -90,19 +138,39 @@ impl Relay {
         if self.finished() {
             return String::new();
         }
-        let mut events: Vec<StreamEvent> = self
-            .decoder
-            .push(chunk)
-            .into_iter()
-            .flat_map(|e| self.tool_loop.on_model_event(e))
-            .collect();
-        // The response completed: with no tool job, the round's end is the answer's.
-        if self.decoder.finished()
-            && let Step::End(end) = self.tool_loop.end_round()
-        {
-            events.extend(end);
+        // One clock read per chunk: its events arrived together.
+        let now = Instant::now();
+        let mut out = String::new();
+        for (model_events, sequence) in self.decoder.push_each(chunk) {
+            let mut events: Vec<StreamEvent> = model_events
+                .into_iter()
+                .flat_map(|e| self.tool_loop.on_model_event(e))
+                .collect();
+            // The response completed: with no tool job, the round's end is the answer's.
+            if self.decoder.finished()
+                && let Step::End(end) = self.tool_loop.end_round()
+            {
+                events.extend(end);
+            }
+            let events = self.prepared(events, now);
+            let after = After {
+                sequence,
+                holds_nothing: self.tool_loop.holds_nothing(),
+                response_id: self.tool_loop.response_id(),
+            };
+            let ends = events.iter().any(StreamEvent::is_terminal);
+            match &mut self.marks {
+                Some(marks) => {
+                    out.push_str(&marks.event(events, &after));
+                    if ends {
+                        // The answer ends here: nothing may wait for a mark any more.
+                        out.push_str(&marks.release());
+                    }
+                }
+                None => out.push_str(&encode(&events)),
+            }
         }
-        self.send(events)
+        out
     }
 
     /// True once the answer has ended (`done` or `error` was produced).
@@ -110,23 +178,31 @@ impl Relay {
         self.decoder.finished() || self.tool_loop.failed()
     }
 
-    /// Ends the stream: an `error` event if the provider stopped without a terminal event.
+    /// Ends the stream: an `error` event if the provider stopped without a terminal event,
+    /// unless the marks allow resuming it ([`Relay::resume`]).
     pub fn finish(&mut self, upstream_failed: bool) -> String {
         if self.finished() {
             return String::new();
         }
-        let events = self.tool_loop.fail(errors::interrupted(upstream_failed));
-        self.send(events)
+        if self.marks.as_ref().is_some_and(Marks::can_resume) {
+            self.dropped = true;
+            return String::new();
+        }
+        self.abort(&errors::interrupted(upstream_failed))
     }
 
-    /// Ends the stream with `error` (e.g. the answer's time limit passed): what the scrubbers
-    /// held, then the error; nothing when the stream already ended.
+    /// Ends the stream with `error` (e.g. the answer's time limit passed): what waited for a
+    /// resume mark and what the scrubbers held, then the error; nothing when the stream already
+    /// ended.
     pub fn abort(&mut self, error: &ApiError) -> String {
         if self.finished() {
             return String::new();
         }
+        let mut out = self.marks.as_mut().map(Marks::release).unwrap_or_default();
         let events = self.tool_loop.fail(error.clone());
-        self.send(events)
+        let events = self.prepared(events, Instant::now());
+        out.push_str(&encode(&events));
+        out
     }
 
     /// A stream that fails before any provider event: one `error` event.
@@ -134,19 +210,18 @@ impl Relay {
         sse::encode(&StreamEvent::Error(error.clone()))
     }
 
-    /// `events` shown to the meter (one clock read: they arrived together), sealed, as SSE.
-    fn send(&mut self, events: Vec<StreamEvent>) -> String {
-        let now = Instant::now();
-        let mut out = String::new();
-        for mut event in events {
-            self.tool_loop.meter().observe(&mut event, now);
-            let event = match &self.sealer {
-                Some(sealer) => sealer.seal_event(event),
-                None => event,
-            };
-            out.push_str(&sse::encode(&event));
-        }
-        out
+    /// `events` shown to the meter (one clock read: they arrived together), and sealed.
+    fn prepared(&mut self, events: Vec<StreamEvent>, now: Instant) -> Vec<StreamEvent> {
+        events
+            .into_iter()
+            .map(|mut event| {
+                self.tool_loop.meter().observe(&mut event, now);
+                match &self.sealer {
+                    Some(sealer) => sealer.seal_event(event),
+                    None => event,
+                }
+            })
+            .collect()
     }
 }
 

@@ -293,6 +293,29 @@ impl ToolLoop {
         &mut self.meter
     }
 
+    /// Hosted mode: the loop continues the provider's response `id` (a resumed stream starts
+    /// after `response.created`, so `done` learns the id from here).
+    pub fn continuing(&mut self, id: &str) {
+        self.response_id = Some(id.to_owned());
+    }
+
+    /// Hosted mode: the provider's response id, once known (until `done` takes it).
+    pub fn response_id(&self) -> Option<&str> {
+        self.response_id.as_deref()
+    }
+
+    /// True when no scrubber holds text back: everything fed so far is out.
+    pub fn holds_nothing(&self) -> bool {
+        self.scrubbers.text.holds_nothing()
+            && self.scrubbers.reasoning.holds_nothing()
+            && self
+                .scrubbers
+                .arguments
+                .iter()
+                .all(|(_, s, _)| s.holds_nothing())
+            && self.hosted.as_ref().is_none_or(HostedItems::holds_nothing)
+    }
+
     /// The functions offered.
     pub fn toolbox(&self) -> &Toolbox {
         &self.toolbox

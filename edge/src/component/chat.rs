@@ -15,13 +15,15 @@ use std::hash::{BuildHasher, Hasher};
 use protocol::ChatRequest;
 use spin_sdk::http::IncomingRequest;
 
-use super::driver::{self, Out};
+use super::driver::Out;
 use super::incoming;
 use super::pomerium_http;
 use super::reply::Reply;
+use super::resume;
 use super::tool_chat;
 use crate::answer::feed::Relay;
 use crate::answer::pending;
+use crate::answer::resume as answer_resume;
 use crate::answer::runner::{self, Runner};
 use crate::config::Config;
 use crate::error::EdgeError;
@@ -59,6 +61,10 @@ pub(super) async fn handle(
         Ok(paused) => paused,
         Err(err) => return reply.error(&err).await,
     };
+    let point = match answer_resume::point(config, runner, &chat) {
+        Ok(point) => point,
+        Err(err) => return reply.error(&err).await,
+    };
     if runner == Runner::Edge {
         let request = tool_chat::EdgeRequest {
             chat,
@@ -72,26 +78,28 @@ pub(super) async fn handle(
     let Some(token) = token else {
         return reply.error(&EdgeError::MissingToken).await;
     };
-    let body = match hosted::build_request(config, &chat, &server_refs, &token) {
-        Ok(body) => body,
-        Err(err) => return reply.error(&err).await,
+    let start = match point {
+        Some(point) => resume::Start::Resume(point),
+        None => match hosted::build_request(config, &chat, &server_refs, &token) {
+            Ok(body) => resume::Start::Ask {
+                url: hosted::responses_url(config),
+                body,
+            },
+            Err(err) => return reply.error(&err).await,
+        },
     };
     let mut out = Out::new(config, reply.event_stream());
     if out.write(Relay::start(&request_id)).await.is_ok() {
         let secrets = redact::secrets(config, Some(&token));
         let log = Secrets::new(secrets.iter().cloned());
         let max_event_bytes = config.bounds.max_event_bytes;
-        let mut relay = Relay::new(secrets.clone(), max_event_bytes).sealed_by(sealer);
-        let url = hosted::responses_url(config);
-        let answer = driver::drive(
-            config,
-            url,
-            body,
-            &server_refs,
-            &secrets,
-            &mut out,
-            &mut relay,
-        );
+        let relay = Relay::new(secrets.clone(), max_event_bytes).sealed_by(sealer.clone());
+        let point = match &start {
+            resume::Start::Resume(point) => Some(point),
+            resume::Start::Ask { .. } => None,
+        };
+        let mut relay = answer_resume::relay_for(config, relay, point, &sealer, &chat.servers);
+        let answer = resume::run(config, start, &server_refs, &secrets, &mut out, &mut relay);
         if let Err(note) = answer.await {
             eprintln!("edge: {request_id}: {}", log.for_log(&note));
         }

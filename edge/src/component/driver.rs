@@ -123,7 +123,17 @@ pub(super) async fn drive(
         request.header("authorization", key.header_value());
     }
     let request = request.body(body).build();
+    drive_request(request, servers, secrets, out, feed).await
+}
 
+/// [`drive`] for a request already built (e.g. a resume's `GET`).
+pub(super) async fn drive_request(
+    request: Request,
+    servers: &[&McpServer],
+    secrets: &[String],
+    out: &mut Out,
+    feed: &mut impl Feed,
+) -> Result<(), Note> {
     out.deadlines.watch_idle(Instant::now());
     let res = stream(request, servers, secrets, out, feed).await;
     out.deadlines.unwatch_idle();

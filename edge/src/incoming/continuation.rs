@@ -9,7 +9,8 @@
 //! [`Continuation::Paused`], and the caller refuses it where the tool mode does not match.
 //! Coming back, [`Sealer::open_request`] opens every id before
 //! anything leaves the edge, so another user's id, an id for another use, an altered or an
-//! expired one is refused (403 `invalid_continuation`) with no provider or Pomerium call. A user
+//! expired one is refused (403 `invalid_continuation`) with no provider or Pomerium call; a
+//! `resume.handle` ([`Purpose::ResumeHandle`]) opens in place the same way. A user
 //! the edge cannot name (`jwt_assertion = off`) gets no ids and can continue nothing.
 
 use protocol::{ChatRequest, StreamEvent};
@@ -34,7 +35,7 @@ pub enum Continuation {
 }
 
 /// Seals and opens the ids of one request, for one user.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Sealer {
     /// The key; empty when the user is unknown (nothing is sealed, nothing opens).
     secret: Vec<u8>,
@@ -156,6 +157,25 @@ impl Sealer {
         })
     }
 
+    /// A background answer's resume handle for `payload` (`crate::answer::resume`), sealed to
+    /// the user for `ttl_secs`; `None` for a user the edge cannot name.
+    pub fn seal_resume(&self, payload: &[u8], ttl_secs: u64) -> Option<String> {
+        (!self.secret.is_empty()).then(|| {
+            seal::seal(
+                &self.secret,
+                Purpose::ResumeHandle,
+                &self.subject,
+                self.now + ttl_secs,
+                payload,
+            )
+        })
+    }
+
+    /// Opens a resume handle on its own (`POST /api/chat/cancel`).
+    pub fn open_resume(&self, sealed: &str) -> Result<String, EdgeError> {
+        Ok(self.open(Purpose::ResumeHandle, sealed)?)
+    }
+
     /// Opens every continuation id of `chat` in place; the first that does not open refuses
     /// the whole request. A `previous_response_id` opens as a provider's response id or as a
     /// paused tool loop (the purpose is part of the seal, so at most one can open); a paused
@@ -187,6 +207,9 @@ impl Sealer {
         }
         if let Some(reply) = &mut chat.elicitation {
             reply.elicitation_id = self.open(Purpose::Elicitation, &reply.elicitation_id)?;
+        }
+        if let Some(resume) = &mut chat.resume {
+            resume.handle = self.open(Purpose::ResumeHandle, &resume.handle)?;
         }
         Ok(res)
     }
@@ -234,6 +257,7 @@ mod tests {
             }],
             elicitation: None,
             hosted_tools: vec![],
+            resume: None,
         }
     }
 

@@ -61,6 +61,7 @@ pub fn needs_identity(route: &Route) -> bool {
         Route::Servers
             | Route::Disconnect
             | Route::Chat
+            | Route::Cancel
             | Route::Models
             | Route::Me
             | Route::Prompts
@@ -79,6 +80,8 @@ pub enum Route {
     Servers,
     /// `POST /api/chat`.
     Chat,
+    /// `POST /api/chat/cancel`: stop a background answer at the provider.
+    Cancel,
     /// `GET /api/models`.
     Models,
     /// `POST /api/servers/disconnect`.
@@ -110,6 +113,7 @@ pub fn route(method: &str, path_and_query: &str) -> Route {
         "/api/health" => Some(("GET", Route::Health)),
         "/api/servers" => Some(("GET", Route::Servers)),
         "/api/chat" => Some(("POST", Route::Chat)),
+        "/api/chat/cancel" => Some(("POST", Route::Cancel)),
         "/api/models" => Some(("GET", Route::Models)),
         "/api/servers/disconnect" => Some(("POST", Route::Disconnect)),
         "/api/me" => Some(("GET", Route::Me)),
@@ -195,10 +199,11 @@ mod tests {
         ("pomerium_url", "https://chat.example.com"),
         ("jwt_assertion", "off"),
     ];
-    const ALL: [Route; 14] = [
+    const ALL: [Route; 15] = [
         Route::Health,
         Route::Servers,
         Route::Chat,
+        Route::Cancel,
         Route::Models,
         Route::Disconnect,
         Route::Me,
@@ -292,6 +297,7 @@ mod tests {
             [
                 Route::Servers,
                 Route::Chat,
+                Route::Cancel,
                 Route::Models,
                 Route::Disconnect,
                 Route::Me,
@@ -334,6 +340,8 @@ mod tests {
         check("GET", "/api/app/tool-call", Route::MethodNotAllowed);
         check("GET", "/api/app/view?handle=v1.x", Route::AppView);
         check("POST", "/api/app/view", Route::MethodNotAllowed);
+        check("POST", "/api/chat/cancel", Route::Cancel);
+        check("GET", "/api/chat/cancel", Route::MethodNotAllowed);
     }
 
     fn origin_config() -> Config {

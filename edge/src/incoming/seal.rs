@@ -44,6 +44,9 @@ pub enum Purpose {
     /// An MCP App view's handle: the server and tool its calls go to
     /// (`crate::incoming::app_handle`).
     AppView,
+    /// A background answer's resume handle (`resumable` event; `resume.handle` when it comes
+    /// back): the provider's response id and the answer's servers.
+    ResumeHandle,
 }
 
 impl Purpose {
@@ -51,9 +54,11 @@ impl Purpose {
     pub fn max_len(self) -> usize {
         match self {
             Self::PendingToolCall => MAX_PENDING_SEALED_LEN,
-            Self::ResponseId | Self::ApprovalRequest | Self::Elicitation | Self::AppView => {
-                MAX_SEALED_LEN
-            }
+            Self::ResponseId
+            | Self::ApprovalRequest
+            | Self::Elicitation
+            | Self::AppView
+            | Self::ResumeHandle => MAX_SEALED_LEN,
         }
     }
 
@@ -65,6 +70,7 @@ impl Purpose {
             Self::PendingToolCall => "pending_tool_call",
             Self::Elicitation => "elicitation",
             Self::AppView => "app_view",
+            Self::ResumeHandle => "resume_handle",
         }
     }
 }

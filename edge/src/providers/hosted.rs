@@ -21,8 +21,12 @@ pub struct ResponsesRequest<'a> {
     input: Vec<InputItem<'a>>,
     tools: Vec<Tool<'a>>,
     stream: bool,
-    /// Kept server-side only when a continuation may be needed (approvals).
+    /// Kept server-side only when a continuation may be needed (approvals, background mode).
     store: bool,
+    /// The provider runs the answer on its own and keeps it for a resume
+    /// (`background_answers = on`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    background: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     previous_response_id: Option<&'a str>,
 }
@@ -155,7 +159,9 @@ pub fn build_request(
         tools,
         stream: true,
         store: policies.iter().any(|p| p.require_approval.always())
-            || chat.previous_response_id.is_some(),
+            || chat.previous_response_id.is_some()
+            || config.background_answers,
+        background: config.background_answers,
         previous_response_id: chat.previous_response_id.as_deref(),
     };
     Ok(serde_json::to_string(&request).unwrap_or_default())

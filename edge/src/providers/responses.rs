@@ -96,25 +96,36 @@ impl Decoder {
 
     /// Feeds one chunk.
     pub fn push(&mut self, chunk: &[u8]) -> Vec<ModelEvent> {
+        self.push_each(chunk)
+            .into_iter()
+            .flat_map(|(events, _)| events)
+            .collect()
+    }
+
+    /// Feeds one chunk: the model events of each provider event in it, with that event's
+    /// `sequence_number` (a background answer resumes after one; `None` without it). An event
+    /// past the size limit ends the list with the failure.
+    pub fn push_each(&mut self, chunk: &[u8]) -> Vec<(Vec<ModelEvent>, Option<u64>)> {
         let mut res = Vec::new();
         for frame in self.sse.push(chunk) {
             if self.finished() {
                 break;
             }
-            res.extend(self.event(&frame.data));
+            let Ok(event) = serde_json::from_str::<Value>(&frame.data) else {
+                continue;
+            };
+            let sequence = event["sequence_number"].as_u64();
+            res.push((self.event(&event), sequence));
         }
         if self.sse.over_limit() && !self.finished() {
             self.too_large = true;
-            res.push(super::tools::too_large());
+            res.push((vec![super::tools::too_large()], None));
         }
         res
     }
 
-    fn event(&mut self, data: &str) -> Vec<ModelEvent> {
-        let Ok(event) = serde_json::from_str::<Value>(data) else {
-            return Vec::new();
-        };
-        if let Some(events) = super::hosted_calls::translate(&event, |t| self.secrets.redact(t)) {
+    fn event(&mut self, event: &Value) -> Vec<ModelEvent> {
+        if let Some(events) = super::hosted_calls::translate(event, |t| self.secrets.redact(t)) {
             return events.into_iter().map(ModelEvent::ProviderTool).collect();
         }
         let item = &event["item"];
@@ -129,7 +140,7 @@ impl Decoder {
         let kind = event["type"].as_str().unwrap_or_default();
         match (kind, item["type"].as_str().unwrap_or_default()) {
             ("response.created" | "response.in_progress", _) => {
-                response_id(&event).into_iter().collect()
+                response_id(event).into_iter().collect()
             }
             ("response.output_item.added", "function_call") => {
                 let call_id = item["call_id"].as_str().or(item["id"].as_str());
@@ -205,14 +216,14 @@ impl Decoder {
             },
             ("response.completed", _) => {
                 self.ended = true;
-                let id = response_id(&event);
-                let usage = super::usage::responses(&event).map(ModelEvent::Usage);
+                let id = response_id(event);
+                let usage = super::usage::responses(event).map(ModelEvent::Usage);
                 id.into_iter()
                     .chain(usage)
                     .chain([ModelEvent::Finished])
                     .collect()
             }
-            (kind, _) => match failure(kind, &event, &self.secrets) {
+            (kind, _) => match failure(kind, event, &self.secrets) {
                 Some(error) => {
                     self.ended = true;
                     vec![ModelEvent::Failed(error)]

@@ -5,10 +5,11 @@
 //! `ReadableStreamDefaultReader` loop, hands its bytes to the decoder (which splits lines on
 //! bytes, so a chunk that cuts a UTF-8 character is fine) and returns the events the chunk
 //! completed. Frames that do not decode as a known event are skipped, so a newer edge can add
-//! event types without breaking an older widget.
+//! event types without breaking an older widget. Events of a resumable answer pass in whole
+//! groups ([`Groups`]), so a cut never leaves half a group shown.
 
 use js_sys::Uint8Array;
-use protocol::{Decoder, StreamEvent};
+use protocol::{Decoder, Groups, StreamEvent};
 
 use crate::json;
 use wasm_bindgen::{JsCast, JsValue};
@@ -27,6 +28,7 @@ pub(crate) enum StreamError {
 pub(crate) struct EventReader {
     reader: ReadableStreamDefaultReader,
     decoder: Decoder,
+    groups: Groups,
 }
 
 impl EventReader {
@@ -35,7 +37,26 @@ impl EventReader {
         Self {
             reader: body.get_reader().unchecked_into(),
             decoder: Decoder::default(),
+            groups: Groups::default(),
         }
+    }
+
+    /// The same reader for a stream that resumes an answer after mark `after`.
+    pub(crate) fn resuming(mut self, after: Option<u64>) -> Self {
+        if let Some(after) = after {
+            self.groups = Groups::after(after);
+        }
+        self
+    }
+
+    /// The last resume mark passed.
+    pub(crate) fn cursor(&self) -> Option<u64> {
+        self.groups.cursor()
+    }
+
+    /// The body ended regularly: the events still waiting for a mark.
+    pub(crate) fn finish(&mut self) -> Vec<StreamEvent> {
+        self.groups.finish()
     }
 
     /// Waits for the next chunk and returns the events it completed (maybe none); `None` once
@@ -56,7 +77,7 @@ impl EventReader {
         Ok(Some(
             frames
                 .iter()
-                .filter_map(|frame| json::decode_event(&frame.data))
+                .flat_map(|frame| self.groups.push(frame, json::decode_event(&frame.data)))
                 .collect(),
         ))
     }

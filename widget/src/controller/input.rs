@@ -57,6 +57,7 @@ pub(crate) fn listen(
     if let Some(window) = web_sys::window() {
         listeners.push(on("focus", &window, |_| Some(Msg::WindowFocused)));
         listeners.push(on("pagehide", &window, |_| Some(Msg::PageHidden)));
+        listeners.push(on("online", &window, |_| Some(Msg::Online)));
         if let Some(viewport) = window.visual_viewport() {
             let changed = |event: &Event| {
                 let viewport: web_sys::VisualViewport = event.current_target()?.dyn_into().ok()?;

@@ -101,19 +101,28 @@ pub(crate) async fn run_chat(
             }
         }
     };
-    let mut reader = EventReader::new(&body);
+    let after = chat_request.resume.as_ref().map(|r| r.after);
+    let mut reader = EventReader::new(&body).resuming(after);
     loop {
-        match reader.next_chunk().await {
-            Ok(Some(events)) if events.is_empty() => {}
-            Ok(Some(events)) => {
-                let last = events.iter().any(StreamEvent::is_terminal);
-                send(&me, Msg::StreamEvents { request, events });
-                if last {
-                    return;
-                }
+        let (events, ended) = match reader.next_chunk().await {
+            Ok(Some(events)) => (events, false),
+            // Ended: the state tells whether a final event came first.
+            Ok(None) => (reader.finish(), true),
+            // Broken off (Stop aborts the request, whose messages are then ignored).
+            Err(_) => {
+                let cursor = reader.cursor();
+                return send(&me, Msg::StreamBroken { request, cursor });
             }
-            // Ended or broken off, the state tells whether a final event came first.
-            Ok(None) | Err(_) => return send(&me, Msg::StreamEnded { request }),
+        };
+        let last = events.iter().any(StreamEvent::is_terminal);
+        if !events.is_empty() {
+            send(&me, Msg::StreamEvents { request, events });
+        }
+        if last {
+            return;
+        }
+        if ended {
+            return send(&me, Msg::StreamEnded { request });
         }
     }
 }

@@ -31,6 +31,9 @@ pub(crate) struct Answer {
     pub(crate) status: AnswerStatus,
     /// Tokens and timings from the last `done` (not stored with the thread).
     pub(crate) usage: Option<Usage>,
+    /// The sealed handle of a resumable answer (`resumable`), and the last mark kept: where a
+    /// broken-off stream continues (not stored with the thread).
+    pub(crate) resume: Option<(String, Option<u64>)>,
 }
 
 /// Whether an answer is still coming, and how it ended.
@@ -133,6 +136,7 @@ impl Answer {
         }
         match event {
             StreamEvent::Started { request_id } => self.request_id = Some(request_id),
+            StreamEvent::Resumable { handle } => self.resume = Some((handle, None)),
             StreamEvent::TextDelta { delta } => self.text.push_str(&delta),
             StreamEvent::ReasoningDelta { delta } => self.reasoning.push_str(&delta),
             StreamEvent::ToolList {

@@ -231,6 +231,18 @@ pub(crate) enum Msg {
         /// Open it.
         open: bool,
     },
+    /// Request `request`'s stream broke off (a network error, not Stop): resume it if it can
+    /// be (see `update::resume`).
+    StreamBroken {
+        /// Which request.
+        request: u64,
+        /// The last resume mark it kept.
+        cursor: Option<u64>,
+    },
+    /// Time to resume the broken-off answer.
+    ResumeNow,
+    /// The browser is online again (`online`).
+    Online,
 }
 
 /// What the store kept for one user.
@@ -331,6 +343,10 @@ pub(crate) enum Effect {
         /// Its arguments (JSON text).
         arguments: String,
     },
+    /// Send [`Msg::ResumeNow`] after this many milliseconds.
+    ResumeLater(u32),
+    /// Stop the resumable answer with this handle at the provider (`POST /api/chat/cancel`).
+    CancelAnswer(String),
 }
 
 /// A request to the edge.

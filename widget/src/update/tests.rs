@@ -43,7 +43,7 @@ fn user(subject: &str) -> Identity {
 }
 
 /// The requests `effects` start, in order.
-fn started(effects: &[Effect]) -> Vec<Request> {
+pub(super) fn started(effects: &[Effect]) -> Vec<Request> {
     effects
         .iter()
         .filter_map(|effect| match effect {
@@ -54,7 +54,7 @@ fn started(effects: &[Effect]) -> Vec<Request> {
 }
 
 /// The id of the chat request in flight.
-fn chat(state: &ChatState) -> u64 {
+pub(super) fn chat(state: &ChatState) -> u64 {
     state
         .requests
         .current(Slot::Chat)
@@ -62,7 +62,7 @@ fn chat(state: &ChatState) -> u64 {
 }
 
 /// A state with servers listed and a question asked, whose answer streams.
-fn asked(question: &str) -> ChatState {
+pub(super) fn asked(question: &str) -> ChatState {
     let mut state = ChatState::fresh(false);
     state.servers = Servers::Loaded(list(&["northwind"]).servers);
     update(&mut state, Msg::Send(question.into()));
@@ -70,7 +70,7 @@ fn asked(question: &str) -> ChatState {
 }
 
 /// The last answer broke off, keeping `text`, and may be retried.
-fn assert_interrupted(state: &ChatState, text: &str) {
+pub(super) fn assert_interrupted(state: &ChatState, text: &str) {
     let answer = &state.exchanges.last().expect("an exchange").answer;
     assert_eq!(answer.text, text);
     let AnswerStatus::Failed(error) = &answer.status else {
@@ -82,7 +82,7 @@ fn assert_interrupted(state: &ChatState, text: &str) {
     );
 }
 
-fn stream(state: &mut ChatState, events: Vec<StreamEvent>) -> Vec<Effect> {
+pub(super) fn stream(state: &mut ChatState, events: Vec<StreamEvent>) -> Vec<Effect> {
     let request = chat(state);
     update(state, Msg::StreamEvents { request, events })
 }

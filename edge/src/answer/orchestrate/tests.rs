@@ -241,6 +241,7 @@ fn chat() -> ChatRequest {
         approvals: vec![],
         elicitation: None,
         hosted_tools: vec![],
+        resume: None,
     }
 }
 

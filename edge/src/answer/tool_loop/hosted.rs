@@ -84,6 +84,11 @@ pub(crate) struct HostedItems {
 }
 
 impl HostedItems {
+    /// True when no call's argument scrubber holds text back.
+    pub(crate) fn holds_nothing(&self) -> bool {
+        self.arguments.iter().all(|(_, s)| s.holds_nothing())
+    }
+
     /// The widget's events for `event`, scrubbed of `secrets`.
     pub(crate) fn on_event(&mut self, event: HostedEvent, secrets: &Secrets) -> Vec<StreamEvent> {
         match event {
