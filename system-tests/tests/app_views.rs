@@ -23,7 +23,7 @@ async fn chart(
     env.extend_from_slice(extra);
     let chain = northwind_chain(&provider, name, &env).await?;
     let body = json!({
-        "messages": [{"role": "user", "content": "Chart the products per category"}],
+        "messages": [{"role": "user", "content": "Chart our sales by category"}],
         "servers": ["northwind"],
     });
     let res = client()

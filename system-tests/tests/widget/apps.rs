@@ -86,7 +86,7 @@ async fn the_northwind_chart_renders_in_its_sandbox_and_refreshes_through_the_ed
     chain
         .run(async |chain| {
             chain.open("/").await?;
-            ask_with(chain, "northwind", "Chart the products per category").await?;
+            ask_with(chain, "northwind", "Chart our sales by category").await?;
             let answer = chain.answer(60).await?;
             anyhow::ensure!(answer["complete"] == "true", "{answer}");
             let frame = view_frame(chain).await?;
@@ -97,7 +97,8 @@ async fn the_northwind_chart_renders_in_its_sandbox_and_refreshes_through_the_ed
                 "{frame}"
             );
 
-            // Inside the sandbox: one bar per category, the title from the tool's input.
+            // Inside the sandbox: one bar per category, the title from the tool's input (the demo
+            // model's chart of sales by category).
             enter_view(chain).await?;
             let drawn = chain
                 .browser
@@ -108,7 +109,7 @@ async fn the_northwind_chart_renders_in_its_sandbox_and_refreshes_through_the_ed
                     std::time::Duration::from_secs(30),
                 )
                 .await?;
-            anyhow::ensure!(drawn == json!({"bars": 8, "title": "Products per category"}), "{drawn}");
+            anyhow::ensure!(drawn == json!({"bars": 8, "title": "Sales by category"}), "{drawn}");
             let issued_before = chain.pomerium.issued().len();
             chain
                 .browser

@@ -139,14 +139,6 @@ pub(crate) const RULES: &[Rule] = &[
         example: None,
     },
     Rule {
-        // Test-only: northwind's `chart_query` links an MCP App view (edge tool mode).
-        triggers: &[&["chart"]],
-        tool: "chart_query",
-        arguments: r#"{"query":"SELECT CategoryName AS category, COUNT(*) AS products FROM Categories JOIN Products USING (CategoryID) GROUP BY CategoryName ORDER BY CategoryName","title":"Products per category"}"#,
-        lead: "Here is the chart of products per category:",
-        example: None,
-    },
-    Rule {
         // Test-only: the hostile MCP App of the system tests.
         triggers: &[&["hostile"]],
         tool: "hostile_view",
