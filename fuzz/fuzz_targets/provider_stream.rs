@@ -2,7 +2,7 @@
 //! protocol events that end with exactly one `done` or `error`, and never a secret.
 #![no_main]
 
-use edge::relay::Relay;
+use edge::answer::feed::Relay;
 use libfuzzer_sys::fuzz_target;
 use protocol::{StreamEvent, sse};
 
@@ -10,7 +10,7 @@ const SECRET: &str = "pom_mat_fuzz_secret";
 
 fuzz_target!(|data: &[u8]| {
     let Some((&seed, stream)) = data.split_first() else { return };
-    let mut relay = Relay::new(vec![SECRET.to_owned()]);
+    let mut relay = Relay::new(vec![SECRET.to_owned()], 1 << 20);
     let mut out = String::new();
     for chunk in stream.chunks(usize::from(seed % 13) + 1) {
         out.push_str(&relay.on_chunk(chunk));
