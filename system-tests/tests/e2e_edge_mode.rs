@@ -210,7 +210,7 @@ async fn stop_while_running(
             Duration::from_secs(30),
         )
         .await?;
-    let during_call = pomerium.mcp_hits(0).len();
+    let during_call = pomerium.mcp_requests(0);
     browser
         .eval(
             &format!(
@@ -220,7 +220,7 @@ async fn stop_while_running(
         )
         .await?;
     eventually("the cancel to reach the MCP route", 20, || {
-        pomerium.mcp_hits(0).len() > during_call
+        pomerium.mcp_requests(0) > during_call
     })
     .await
 }

@@ -125,7 +125,7 @@ async fn approved_the_paused_loop_resumes_with_the_real_totals() -> anyhow::Resu
     }
     assert!(!state.contains("pom_mat_"), "the state is not a token");
     println!("sealed paused state: {} bytes", state.len());
-    let hits_before = d.chain.pomerium.mcp_hits(0).len();
+    let hits_before = d.chain.pomerium.mcp_requests(0);
 
     let events = ask(&d, &continuing(&state, &approval_id, true)).await?;
     assert!(
@@ -160,7 +160,7 @@ async fn approved_the_paused_loop_resumes_with_the_real_totals() -> anyhow::Resu
     );
     assert!(!replayed.contains("pom_mat_"));
     assert!(
-        d.chain.pomerium.mcp_hits(0).len() > hits_before,
+        d.chain.pomerium.mcp_requests(0) > hits_before,
         "the tool ran through Pomerium"
     );
     Ok(())
@@ -259,10 +259,7 @@ async fn hostile_continuations_are_refused_before_anything_leaves() -> anyhow::R
             continuing(&state, &state, true),
         ),
     ];
-    let (n_provider, n_mcp) = (
-        d.provider.request_count(),
-        d.chain.pomerium.mcp_hits(0).len(),
-    );
+    let (n_provider, n_mcp) = (d.provider.request_count(), d.chain.pomerium.mcp_requests(0));
     for (what, body) in cases {
         assert_error(post(&d, &body).await?, 403, ErrorCode::InvalidContinuation)
             .await
@@ -273,7 +270,7 @@ async fn hostile_continuations_are_refused_before_anything_leaves() -> anyhow::R
             "{what}: the provider was called"
         );
         assert_eq!(
-            d.chain.pomerium.mcp_hits(0).len(),
+            d.chain.pomerium.mcp_requests(0),
             n_mcp,
             "{what}: an MCP server was called"
         );
@@ -290,7 +287,7 @@ async fn hostile_continuations_are_refused_before_anything_leaves() -> anyhow::R
     )
     .await?;
     assert_eq!(d.provider.request_count(), n_provider);
-    assert_eq!(d.chain.pomerium.mcp_hits(0).len(), n_mcp);
+    assert_eq!(d.chain.pomerium.mcp_requests(0), n_mcp);
     let _ = &d.chain.edge;
     Ok(())
 }

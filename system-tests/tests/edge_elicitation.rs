@@ -152,7 +152,7 @@ async fn declined_the_tool_says_so_and_the_answer_goes_on() -> anyhow::Result<()
 #[tokio::test]
 async fn wrong_values_and_foreign_ids_are_refused_before_anything_leaves() -> anyhow::Result<()> {
     let (provider, chain, id, state) = asked("elicit_hostile").await?;
-    let (n_provider, n_mcp) = (provider.request_count(), chain.pomerium.mcp_hits(0).len());
+    let (n_provider, n_mcp) = (provider.request_count(), chain.pomerium.mcp_requests(0));
     let unchanged = |what: &str| {
         assert_eq!(
             provider.request_count(),
@@ -160,7 +160,7 @@ async fn wrong_values_and_foreign_ids_are_refused_before_anything_leaves() -> an
             "{what}: the provider was called"
         );
         assert_eq!(
-            chain.pomerium.mcp_hits(0).len(),
+            chain.pomerium.mcp_requests(0),
             n_mcp,
             "{what}: the MCP server was called"
         );

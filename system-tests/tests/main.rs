@@ -17,6 +17,7 @@ mod edge_approvals;
 mod edge_elicitation;
 mod edge_input;
 mod hostile_answers;
+mod mcp_sessions;
 mod northwind_app;
 mod precompiled;
 mod prompts;

@@ -98,6 +98,8 @@ pub struct McpHit {
     pub accepted: bool,
     /// The request's path.
     pub path: String,
+    /// The request's method (`POST`, `GET`, `DELETE`).
+    pub method: String,
 }
 
 /// The running fake. Dropping it stops all its listeners.
@@ -137,6 +139,10 @@ pub enum Fault {
     RoutesSlow,
     /// The MCP server routes forward each request only after [`SLOW`].
     McpSlow,
+    /// The MCP server routes answer the next `tools/call` of a session with `404` and the
+    /// TypeScript SDK's "Session not found" error, as a server that forgot the session does;
+    /// then the fault clears itself.
+    McpSessionLost,
 }
 
 /// The delay of the slow faults.
@@ -213,6 +219,11 @@ impl FakePomerium {
         *crate::record::lock(&self.records.fault) = fault;
     }
 
+    /// The fault shown now (a fault that clears itself is `None` once it struck).
+    pub fn fault(&self) -> Option<Fault> {
+        *crate::record::lock(&self.records.fault)
+    }
+
     /// An identity assertion signed with this fake's key for the current user, for `audience`,
     /// expiring in `ttl_secs` (negative: already expired).
     pub fn assertion(&self, audience: &str, ttl_secs: i64) -> String {
@@ -250,6 +261,16 @@ impl FakePomerium {
     /// Panics when there is no route `i`.
     pub fn mcp_hits(&self, i: usize) -> Vec<McpHit> {
         self.records.mcp_hits[i].snapshot()
+    }
+
+    /// How many requests reached MCP route `i`, not counting the `DELETE`s that end sessions
+    /// (the edge sends those after an answer's stream has ended, so they say nothing about a
+    /// later request).
+    pub fn mcp_requests(&self, i: usize) -> usize {
+        self.mcp_hits(i)
+            .iter()
+            .filter(|h| h.method != "DELETE")
+            .count()
     }
 }
 
@@ -303,6 +324,7 @@ impl fmt::Debug for McpHit {
         f.debug_struct("McpHit")
             .field("te", &self.te.as_deref().map(redact))
             .field("accepted", &self.accepted)
+            .field("method", &self.method)
             .field("path", &self.path)
             .finish()
     }
@@ -336,6 +358,7 @@ mod tests {
             te: Some("pom_mat_1_0123456789abcdef".to_owned()),
             accepted: true,
             path: MCP_PATH.to_owned(),
+            method: "POST".to_owned(),
         };
         let route = McpRoute {
             internal_token: "internal-secret-ti".to_owned(),

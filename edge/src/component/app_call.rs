@@ -87,10 +87,9 @@ pub(super) async fn view(
         let (_, connect) = open(config, identity, &sealed, token.as_ref()).await?;
         let mut connection = connect.await.map_err(EdgeError::McpServer)?;
         let max = protocol::apps::MAX_APP_VIEW_BYTES;
-        connection
-            .read_app_view(&uri, max)
-            .await
-            .map_err(EdgeError::McpServer)
+        let view = connection.read_app_view(&uri, max).await;
+        connection.close().await;
+        view.map_err(EdgeError::McpServer)
     };
     match read.await {
         Ok(view) => {
@@ -164,15 +163,20 @@ async fn call(
         ));
     }
     let mut connection = connect.await.map_err(EdgeError::McpServer)?;
-    let tools = connection
-        .list_tool_entries()
-        .await
-        .map_err(EdgeError::McpServer)?;
-    app_policy::check(&policy, &tools, &call.name)?;
-    let result = connection
-        .call_for_app(&call.name, &arguments)
-        .await
-        .map_err(EdgeError::McpServer)?;
+    let called = async {
+        let tools = connection
+            .list_tool_entries()
+            .await
+            .map_err(EdgeError::McpServer)?;
+        app_policy::check(&policy, &tools, &call.name)?;
+        connection
+            .call_for_app(&call.name, &arguments)
+            .await
+            .map_err(EdgeError::McpServer)
+    }
+    .await;
+    connection.close().await;
+    let result = called?;
     let secrets = Secrets::new(redact::secrets(config, token));
     let text = result.to_string();
     if text.len() > MAX_APP_RESULT_BYTES {

@@ -43,6 +43,9 @@ const CAPABILITIES: Capabilities = Capabilities {
     apps: true,
 };
 
+/// How long the edge waits for a session's `DELETE` to be answered.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
 /// Request ids of a rejoined session start above this (the first request used small ones).
 const REJOINED_IDS: u64 = 1 << 20;
 
@@ -102,11 +105,42 @@ impl McpConnection {
             max_reply_bytes,
             running: None,
         };
-        let (id, body) = conn.session.initialize();
-        let (session_id, result) = conn.request(body, id).await?;
-        conn.session.initialized(session_id, &result);
-        conn.notify(mcp_client::initialized()).await?;
+        conn.handshake().await?;
         Ok(conn)
+    }
+
+    /// `initialize`, then `notifications/initialized`.
+    async fn handshake(&mut self) -> Result<(), McpError> {
+        let (id, body) = self.session.initialize();
+        let (session_id, result) = match self.exchange_once(body, id, None).await? {
+            (session_id, Reply::Result(result)) => (session_id, result),
+            (_, Reply::Asks { .. }) => {
+                return Err(McpError::Protocol(
+                    "the server asked the user during initialize".into(),
+                ));
+            }
+        };
+        self.session.initialized(session_id, &result);
+        self.notify(mcp_client::initialized()).await
+    }
+
+    /// Ends the session (`DELETE` with its id), when there is one; the answer does not matter
+    /// (`405`: the server does not let clients end sessions).
+    pub(super) async fn close(&self) {
+        let Some(headers) = self.session.end_headers(self.authorization.as_deref()) else {
+            return;
+        };
+        let mut request = Request::builder();
+        request.method(Method::Delete).uri(self.url.as_str());
+        for (name, value) in headers {
+            request.header(name, value);
+        }
+        let delete = send::<_, IncomingResponse>(request.body(Vec::<u8>::new()).build());
+        let _ = select(
+            std::pin::pin!(delete),
+            std::pin::pin!(Sleep::new(CLOSE_WAIT)),
+        )
+        .await;
     }
 
     /// Every tool the server lists with its title and MCP App view (at most 20 pages).
@@ -276,7 +310,7 @@ impl McpConnection {
                     }
                 };
                 let (_, reply) = conn.within_timeout(work).await?;
-                conn.called(*call, reply, Value::Null)
+                conn.ended(conn.called(*call, reply, Value::Null)).await
             }
             Resume::Retry {
                 params,
@@ -300,9 +334,18 @@ impl McpConnection {
                 let (_, reply) = conn
                     .exchange(body.to_string(), id, Some((token.as_str(), progress)))
                     .await?;
-                conn.called(id, reply, params.clone())
+                let called = conn.called(id, reply, params.clone());
+                conn.ended(called).await
             }
         }
+    }
+
+    /// `called`, after ending the session unless the call asks the user again.
+    async fn ended(&self, called: Result<Called, McpError>) -> Result<Called, McpError> {
+        if !matches!(called, Ok(Called::Asks(_))) {
+            self.close().await;
+        }
+        called
     }
 
     /// A call's reply as its outcome: the result, or the question it asks (`params`: the
@@ -373,7 +416,11 @@ impl McpConnection {
     }
 
     /// Posts a request and reads its response; also returns the `Mcp-Session-Id` header.
-    async fn request(&self, body: String, id: u64) -> Result<(Option<String>, Value), McpError> {
+    async fn request(
+        &mut self,
+        body: String,
+        id: u64,
+    ) -> Result<(Option<String>, Value), McpError> {
         match self.exchange(body, id, None).await? {
             (session_id, Reply::Result(result)) => Ok((session_id, result)),
             (_, Reply::Asks { .. }) => Err(McpError::Protocol(
@@ -382,8 +429,26 @@ impl McpConnection {
         }
     }
 
-    /// Posts `body` and reads the reply to request `id` ([`Self::read`]).
+    /// Posts `body` and reads the reply to request `id` ([`Self::read`]). A session the server
+    /// no longer knows is initialized again, once, and `body` sent again.
     async fn exchange(
+        &mut self,
+        body: String,
+        id: u64,
+        progress: Option<(&str, Sender<Progress>)>,
+    ) -> Result<(Option<String>, Reply), McpError> {
+        let again = (body.clone(), progress.clone());
+        match self.exchange_once(body, id, progress).await {
+            Err(McpError::SessionExpired) if self.session.renew() => {
+                self.handshake().await?;
+                self.exchange_once(again.0, id, again.1).await
+            }
+            res => res,
+        }
+    }
+
+    /// [`Self::exchange`] without renewing the session.
+    async fn exchange_once(
         &self,
         body: String,
         id: u64,
@@ -512,10 +577,23 @@ impl McpConnection {
             .await
             .map_err(|_| McpError::Transport)?;
         let status = response.status();
-        if !(200..300).contains(&status) {
-            return Err(mcp_client::status_error(status));
+        if (200..300).contains(&status) {
+            return Ok(response);
         }
-        Ok(response)
+        if matches!(status, 400 | 404) && self.session.session_id.is_some() {
+            // Is it the session the server forgot? Its error body says (read up to 4 KiB).
+            let mut body = Vec::new();
+            let mut stream = response.take_body_stream();
+            while body.len() < 4096
+                && let Some(Ok(chunk)) = stream.next().await
+            {
+                body.extend_from_slice(&chunk);
+            }
+            if self.session.expired(status, &body) {
+                return Err(McpError::SessionExpired);
+            }
+        }
+        Err(mcp_client::status_error(status))
     }
 
     async fn within_timeout<T>(

@@ -35,7 +35,9 @@ pub(super) async fn list(config: &Config, req: &IncomingRequest, path: &str, rep
         for server in &servers {
             let listed = async {
                 let mut connection = open(config, server, token.as_ref()).await?;
-                connection.list_prompts().await
+                let listed = connection.list_prompts().await;
+                connection.close().await;
+                listed
             };
             // A server that has no prompts, or cannot list them, offers none.
             if let Ok(defs) = listed.await {
@@ -81,10 +83,9 @@ pub(super) async fn get(config: &Config, req: IncomingRequest, reply: Reply) -> 
             .ok_or_else(|| EdgeError::BadRequestBody("no such prompt".to_owned()))?;
         let arguments = prompt_wire::arguments(&request.arguments);
         prompt_wire::check_arguments(def, &arguments)?;
-        let messages = connection
-            .get_prompt(def, &arguments)
-            .await
-            .map_err(failed)?;
+        let messages = connection.get_prompt(def, &arguments).await;
+        connection.close().await;
+        let messages = messages.map_err(failed)?;
         Ok::<_, EdgeError>(prompt_wire::messages(&messages, &secrets))
     }
     .await;

@@ -7,7 +7,8 @@
 //! the one driver ([`driver::drive`]); MCP sessions are [`McpConnection`]s, one per listed
 //! server, whose replies are read up to `max_mcp_reply_bytes`. A call's progress reports come
 //! through a bounded channel as they arrive. A call paused on a server's question is finished in
-//! the session it asked in ([`McpConnection::resume`]). Log lines are scrubbed and escaped.
+//! the session it asked in ([`McpConnection::resume`]); every other session ends with the answer
+//! (`DELETE`). Log lines are scrubbed and escaped.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -22,7 +23,7 @@ use super::driver::{self, Out};
 use super::mcp_http::McpConnection;
 use super::reply::Reply;
 use crate::answer::deadline::{Note, Stop};
-use crate::answer::elicit::Resume;
+use crate::answer::elicit::{Called, Resume};
 use crate::answer::feed::Feed;
 use crate::answer::orchestrate::{self, AnswerIo, CallOutcome, EdgeAnswer};
 use crate::answer::runner;
@@ -66,6 +67,7 @@ pub(super) async fn run(
         secrets: secrets.clone(),
         out: Out::new(config, reply.event_stream()),
         connections: Vec::new(),
+        asked: Vec::new(),
         links: ViewLinks::default(),
     };
     let answer = EdgeAnswer {
@@ -81,6 +83,20 @@ pub(super) async fn run(
         let log = Secrets::new(secrets);
         eprintln!("edge: {request_id}: {}", log.for_log(&note));
     }
+    // The widget's stream ends first; then the sessions end, except one whose call waits for
+    // the user's answer (elicitation), which the next request finishes in that session.
+    let SpinIo {
+        out,
+        connections,
+        asked,
+        ..
+    } = io;
+    drop(out);
+    for (server, connection) in &connections {
+        if !asked.contains(server) {
+            connection.close().await;
+        }
+    }
     200
 }
 
@@ -95,6 +111,8 @@ struct SpinIo<'a> {
     out: Out,
     /// Server id -> its open session, for each server listed.
     connections: Vec<(String, McpConnection)>,
+    /// The servers whose call asked the user something: their sessions must stay open.
+    asked: Vec<String>,
     /// The MCP App views the listed tools link.
     links: ViewLinks,
 }
@@ -163,7 +181,11 @@ impl AnswerIo for SpinIo<'_> {
         };
         let (sender, reports) = mpsc::channel(PROGRESS_QUEUE);
         let call = self.connections[index].1.call(tool, arguments, sender);
-        with_progress(call, reports, progress, &mut self.out).await
+        let outcome = with_progress(call, reports, progress, &mut self.out).await?;
+        if matches!(outcome, Ok(Called::Asks(_))) {
+            self.asked.push(server.to_owned());
+        }
+        Ok(outcome)
     }
 
     async fn read_view(

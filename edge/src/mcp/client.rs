@@ -60,6 +60,9 @@ pub enum McpError {
     /// The reply is larger than the edge reads; reading stopped at the limit.
     #[error("the MCP server's reply is larger than {0} bytes")]
     TooLarge(usize),
+    /// The server no longer knows the session (it expired or was ended): initialize again.
+    #[error("the MCP server no longer knows the session")]
+    SessionExpired,
     /// The server speaks only protocol revisions the edge does not implement.
     #[error("the MCP server speaks protocol version {0}, which the edge does not implement")]
     UnsupportedVersion(String),

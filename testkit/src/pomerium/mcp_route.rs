@@ -49,6 +49,7 @@ async fn check_and_forward(State(state): State<Arc<RouteState>>, req: Request<Bo
         te,
         accepted,
         path: req.uri().path().to_owned(),
+        method: req.method().to_string(),
     });
     if !accepted {
         let host = req
@@ -58,6 +59,22 @@ async fn check_and_forward(State(state): State<Arc<RouteState>>, req: Request<Bo
             .unwrap_or("localhost");
         return unauthorized(host);
     }
+    let req =
+        if fault == Some(Fault::McpSessionLost) && req.headers().contains_key("mcp-session-id") {
+            let (parts, body) = req.into_parts();
+            let bytes = axum::body::to_bytes(body, 1 << 20)
+                .await
+                .unwrap_or_default();
+            if bytes.windows(12).any(|w| w == b"\"tools/call\"") {
+                *crate::record::lock(&state.records.fault) = None;
+                let lost = json!({"jsonrpc": "2.0", "id": null,
+                "error": {"code": -32001, "message": "Session not found"}});
+                return (StatusCode::NOT_FOUND, axum::Json(lost)).into_response();
+            }
+            Request::from_parts(parts, Body::from(bytes))
+        } else {
+            req
+        };
     let authorization =
         (!state.internal_token.is_empty()).then(|| format!("Bearer {}", state.internal_token));
     proxy::forward(&state.http, &state.upstream, req, authorization.as_deref()).await

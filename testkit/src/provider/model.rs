@@ -96,7 +96,9 @@ fn list_failure(label: &str, error: &McpError) -> Response {
     let (code, reason) = match error {
         McpError::Status(status) => ("http_error", format!("Http status code: {status}")),
         McpError::Unauthorized => ("http_error", "Http status code: 401".to_owned()),
-        McpError::Transport | McpError::Timeout(_) => ("http_error", error.to_string()),
+        McpError::Transport | McpError::Timeout(_) | McpError::SessionExpired => {
+            ("http_error", error.to_string())
+        }
         McpError::Protocol(_) | McpError::TooLarge(_) | McpError::UnsupportedVersion(_) => {
             ("mcp_protocol_error", error.to_string())
         }

@@ -278,24 +278,41 @@ impl Session {
     /// fails. A `404` whose body is a `-32601` error (a 2026 server's "unknown method") is not
     /// an expiry.
     pub fn recover(&mut self, status: u16, body: &[u8]) -> Recovery {
+        if self.expired(status, body) && self.renew() {
+            return Recovery::Reinitialize;
+        }
+        Recovery::Fail(super::status_error(status))
+    }
+
+    /// Whether `status` and `body`, the answer to a request of this session, say that the
+    /// server no longer knows the session (see [`Session::recover`]).
+    pub fn expired(&self, status: u16, body: &[u8]) -> bool {
+        if self.session_id.is_none() {
+            return false;
+        }
         let error = serde_json::from_slice::<Value>(body)
             .ok()
             .and_then(|message| message.get("error").cloned());
-        let expired = match (status, &error) {
+        match (status, &error) {
             (404, Some(error)) => error["code"].as_i64() != Some(-32601),
             (404, None) => true,
             (400, Some(error)) => error["message"]
                 .as_str()
                 .is_some_and(|m| m.to_ascii_lowercase().contains("session")),
             _ => false,
-        };
-        if expired && self.session_id.is_some() && !self.renewed {
-            self.session_id = None;
-            self.protocol_version = None;
-            self.renewed = true;
-            return Recovery::Reinitialize;
         }
-        Recovery::Fail(super::status_error(status))
+    }
+
+    /// Forgets an expired session so that it can be initialized again; `false` when it was
+    /// renewed once already (a second expiry fails).
+    pub fn renew(&mut self) -> bool {
+        if self.renewed {
+            return false;
+        }
+        self.session_id = None;
+        self.protocol_version = None;
+        self.renewed = true;
+        true
     }
 
     /// The headers of the `DELETE` that ends this session, or `None` when there is nothing to
