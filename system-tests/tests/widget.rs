@@ -16,6 +16,7 @@
 //! | [`chain`] | the fixture: processes, fakes, browser, and page helpers |
 //! | [`chat`] | stop mid-answer (the provider sees the cancel), retry after a provider error, reload |
 //! | [`resume`] | a connection cut at random points mid-answer: the widget resumes it, the final answer equals the uncut one |
+//! | [`rich_results`] | an image result of the official reference server drawn in the tool card, through the real edge |
 //! | [`session`] | a 401 mid-conversation, sign-in in a popup, the question goes through |
 //! | [`keyboard`] | keyboard only: every control, send, Escape stops, approve, open a tool card, retry, close the launcher; one announcement per answer |
 //! | [`edit`] | edit a question (the provider sees the history up to it), regenerate, `copy(index)` |
@@ -41,6 +42,7 @@ mod faults;
 mod keyboard;
 mod prompts;
 mod resume;
+mod rich_results;
 mod session;
 mod threads;
 mod usage;
