@@ -1,13 +1,19 @@
 //! Running programs (argument lists, never shell strings) and the workspace's well-known paths.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{Context, bail};
 
-/// The workspace root.
+/// The workspace root: from the `CARGO_MANIFEST_DIR` that `cargo run` gives us, and only
+/// without it from the path this binary was built at. A target directory shared between
+/// clones (CI's cache) can hand a clone a binary built in another clone, which must not then
+/// read or build that other clone's files.
 pub(crate) fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .expect("xtask lives in the workspace")
         .to_path_buf()
