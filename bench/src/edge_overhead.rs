@@ -27,7 +27,7 @@ use crate::tap::{Tap, marker};
 use crate::transcript::{Transcript, TranscriptBuilder};
 
 /// The provider-side delta frame and the edge's text event.
-const PROVIDER_DELTA: &str = "response.output_text.delta";
+pub(crate) const PROVIDER_DELTA: &str = "response.output_text.delta";
 const EDGE_DELTA: &str = EventKind::TextDelta.as_str();
 
 /// The fake provider behind a tap, the edge in front, and a counter for stream markers.

@@ -9,20 +9,29 @@
 //! enough events, also the CPU time per event of the runtime and of the bench process (the
 //! fake provider, the tap and the clients: the load).
 //!
+//! At the largest level a second set of runs reads the same streams straight from the tap,
+//! with no edge in the path (`direct.streams_<level>.*`): the latency the load generator and the
+//! shared cores add by themselves, the floor under the edge's figure. While a level runs, the
+//! runtime's resident memory is sampled; at its largest the split (`rss_at_peak.*`: private
+//! pages, the guest's shared initial-memory image, mapped files) and the growth per open stream
+//! (`*_per_stream_kib`) are recorded, the profile behind `peak_rss_mb`.
+//!
 //! The runtime uses the pooling allocator with a slot per stream and no limit on concurrent
 //! requests or connections ([`RuntimeConfig::pooling`]). The fake provider, the tap and the
 //! clients share the bench process, and everything shares the machine's cores.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use protocol::EventKind;
 
 use crate::client::ms;
-use crate::edge_overhead::{Chain, latencies, pct};
+use crate::edge_overhead::{Chain, PROVIDER_DELTA, latencies, pct};
 use crate::results::Results;
 use crate::runtime::{Context, RuntimeConfig};
-use crate::system::cpu_seconds;
+use crate::system::{Resident, cpu_seconds, resident};
 use crate::transcript::{Transcript, TranscriptBuilder};
 
 /// The runtime configuration of every level: room for the largest level plus spare slots.
@@ -45,25 +54,109 @@ pub(crate) async fn run(ctx: &Context, results: &mut Results) -> anyhow::Result<
         "bench: streams of {} events {:?} apart; runtime: {}",
         plan.stream_events, plan.stream_gap, config.name
     );
-    for &level in &plan.stream_levels {
+    let largest = plan.stream_levels.iter().copied().max().unwrap_or(1);
+    let levels = plan.stream_levels.iter().map(|&level| (level, Path::Edge));
+    for (level, path) in levels.chain([(largest, Path::Direct)]) {
         for _ in 0..plan.runs {
             let chain = Chain::start(ctx, &config).await?;
             chain.play(&transcript);
-            level_run(ctx, chain, level, &transcript, results).await?;
+            level_run(ctx, chain, level, path, &transcript, results).await?;
         }
     }
     Ok(())
+}
+
+/// The way a level's streams take.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Path {
+    /// Through the edge: the figures.
+    Edge,
+    /// Straight from the tap: what the load alone adds.
+    Direct,
+}
+
+impl Path {
+    /// The figures' name for `level` read this way.
+    fn name(self, level: usize) -> String {
+        match self {
+            Self::Edge => format!("edge.streams_{level}"),
+            Self::Direct => format!("direct.streams_{level}"),
+        }
+    }
+
+    /// The event each path relays text in.
+    fn delta(self) -> &'static str {
+        match self {
+            Self::Edge => EventKind::TextDelta.as_str(),
+            Self::Direct => PROVIDER_DELTA,
+        }
+    }
+}
+
+/// Samples a process's resident memory until stopped; keeps the sample with the most.
+struct RssSampler {
+    stop: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<anyhow::Result<Resident>>,
+}
+
+impl RssSampler {
+    /// How often the sampler reads `/proc`.
+    const EVERY: Duration = Duration::from_millis(20);
+
+    fn start(pid: u32) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let task = tokio::spawn(async move {
+            let mut most = resident(pid)?;
+            while !stopped.load(Ordering::Relaxed) {
+                tokio::time::sleep(Self::EVERY).await;
+                let now = resident(pid)?;
+                if now.total > most.total {
+                    most = now;
+                }
+            }
+            Ok(most)
+        });
+        Self { stop, task }
+    }
+
+    /// The sample with the most resident memory.
+    async fn most(self) -> anyhow::Result<Resident> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.task.await?
+    }
+}
+
+/// Records the resident memory at its largest, by kind, and its growth per stream over `idle`.
+fn record_resident(results: &mut Results, name: &str, idle: Resident, most: Resident, n: usize) {
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    let per_stream = |now: u64, before: u64| now.saturating_sub(before) as f64 / n.max(1) as f64;
+    for (kind, now, before) in [
+        ("anon", most.anon, idle.anon),
+        ("shmem", most.shmem, idle.shmem),
+        ("file", most.file, idle.file),
+    ] {
+        results.record(&format!("{name}.rss_at_peak.{kind}_mb"), "MiB", mib(now));
+        results.record(
+            &format!("{name}.{kind}_per_stream_kib"),
+            "KiB",
+            per_stream(now, before),
+        );
+    }
 }
 
 async fn level_run(
     ctx: &Context,
     mut chain: Chain,
     level: usize,
+    path: Path,
     transcript: &Transcript,
     results: &mut Results,
 ) -> anyhow::Result<()> {
     let markers: Vec<u64> = (0..level).map(|_| chain.next_marker()).collect();
     let runtime_pid = chain.edge.process.id();
+    let idle = resident(runtime_pid)?;
+    let sampler = RssSampler::start(runtime_pid);
     let cpu_before = (cpu_seconds(runtime_pid)?, cpu_seconds(std::process::id())?);
     let chain = Arc::new(chain);
     let tasks: Vec<_> = markers
@@ -71,7 +164,12 @@ async fn level_run(
         .map(|&n| {
             let chain = chain.clone();
             let http = ctx.http.clone();
-            tokio::spawn(async move { chain.through_edge(&http, n).await })
+            tokio::spawn(async move {
+                match path {
+                    Path::Edge => chain.through_edge(&http, n).await,
+                    Path::Direct => chain.direct(&http, n).await,
+                }
+            })
         })
         .collect();
     let mut streams = Vec::new();
@@ -79,7 +177,7 @@ async fn level_run(
     for (task, n) in tasks.into_iter().zip(&markers) {
         let outcome = task.await.map_err(anyhow::Error::from).and_then(|r| r);
         let checked = outcome.and_then(|stream| {
-            let arrivals = stream.arrivals(EventKind::TextDelta.as_str());
+            let arrivals = stream.arrivals(path.delta());
             let written = chain.tap.take(*n);
             let lat = latencies(&arrivals, &written, transcript)?;
             Ok((stream, lat))
@@ -90,23 +188,27 @@ async fn level_run(
         }
     }
     let cpu_after = (cpu_seconds(runtime_pid)?, cpu_seconds(std::process::id())?);
+    let most = sampler.most().await?;
     for (error, count) in &errors {
         eprintln!("bench: {level} streams: {count} failed: {error}");
     }
     if !errors.is_empty() {
         report_runtime_errors(&chain.edge.process.output());
     }
-    let name = format!("edge.streams_{level}");
+    let name = path.name(level);
     results.record(
         &format!("{name}.errors"),
         "count",
         errors.values().sum::<usize>() as f64,
     );
-    results.record(
-        &format!("{name}.peak_rss_mb"),
-        "MiB",
-        chain.edge.peak_rss_mib()?,
-    );
+    if path == Path::Edge {
+        record_resident(results, &name, idle, most, level);
+        results.record(
+            &format!("{name}.peak_rss_mb"),
+            "MiB",
+            chain.edge.peak_rss_mib()?,
+        );
+    }
     let all: Vec<f64> = streams.iter().flat_map(|(_, lat)| lat.clone()).collect();
     if all.is_empty() {
         return Ok(());
@@ -125,7 +227,7 @@ async fn level_run(
         );
     }
     // CPU times come in 10 ms ticks: per event they mean something only over many events.
-    if all.len() >= MIN_EVENTS_FOR_CPU {
+    if all.len() >= MIN_EVENTS_FOR_CPU && path == Path::Edge {
         let per_event = |before: f64, after: f64| (after - before) * 1e6 / all.len() as f64;
         results.record(
             &format!("{name}.runtime_cpu_us_per_event"),
@@ -156,5 +258,18 @@ fn report_runtime_errors(output: &[String]) {
         if text.to_lowercase().contains("error") && seen.insert(text.clone()) && seen.len() <= 5 {
             eprintln!("bench: runtime: {text}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_paths_name_their_figures_and_the_event_they_count() {
+        assert_eq!(Path::Edge.name(1000), "edge.streams_1000");
+        assert_eq!(Path::Direct.name(1000), "direct.streams_1000");
+        assert_eq!(Path::Edge.delta(), "text_delta");
+        assert_eq!(Path::Direct.delta(), "response.output_text.delta");
     }
 }

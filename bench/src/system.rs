@@ -18,6 +18,33 @@ pub(crate) fn peak_rss_mib(pid: u32) -> anyhow::Result<f64> {
         .context("no VmHWM in /proc/<pid>/status")
 }
 
+/// What a process holds resident, by kind (`/proc/<pid>/status`), in KiB.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Resident {
+    /// `VmRSS`: all of it.
+    pub(crate) total: u64,
+    /// `RssAnon`: private pages (for wasmtime: heaps, fiber stacks, written guest memory).
+    pub(crate) anon: u64,
+    /// `RssFile`: mapped files (the runtime's own binary and libraries).
+    pub(crate) file: u64,
+    /// `RssShmem`: shared memory (for wasmtime: the guest's initial memory image, a memfd
+    /// that every instance maps and that counts once per instance that touched a page).
+    pub(crate) shmem: u64,
+}
+
+/// What process `pid` holds resident now.
+pub(crate) fn resident(pid: u32) -> anyhow::Result<Resident> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("reading /proc/{pid}/status"))?;
+    let kib = |key| status_kib(&status, key).with_context(|| format!("no {key} for {pid}"));
+    Ok(Resident {
+        total: kib("VmRSS")?,
+        anon: kib("RssAnon")?,
+        file: kib("RssFile")?,
+        shmem: kib("RssShmem")?,
+    })
+}
+
 /// The CPU time (user + system, all threads) process `pid` has used, in seconds.
 pub(crate) fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))

@@ -10,7 +10,8 @@
 //!   widget sets once its server list has loaded (so it includes `GET /api/servers` through
 //!   the fake Pomerium and the edge). Also: to the element's registration, from navigation
 //!   start, and the phases in between (`widget.phase_ms.*`: each file and first GET loaded, the
-//!   widget running).
+//!   widget running). Then the same page in the now running browser, with its cache emptied
+//!   (`widget.interactive_warm_browser_ms`) and kept (`widget.interactive_cached_ms`).
 //! - Cost per token: one answer of `Plan::widget_tokens` markdown tokens (20,000), one per
 //!   event. The first and last `Plan::widget_window` tokens (1,000) come
 //!   `Plan::widget_token_gap` (1 ms) apart, about one chunk each; the middle comes in bursts.
@@ -118,8 +119,30 @@ async fn one_run(
     results.record("widget.defined_ms", "ms", defined - tag);
     results.record("widget.interactive_from_navigation_ms", "ms", ready);
     phases(browser, tag, results).await?;
+    revisits(site, browser, results).await?;
     token_cost(ctx, site, browser, long, results).await?;
     memory_after_answers(ctx, site, browser, heap_answer, results).await
+}
+
+/// The same page again in the browser that is now running: first with its HTTP cache (and the
+/// compiled code kept with it) emptied, as a user whose browser is open meets the widget for the
+/// first time (`widget.interactive_warm_browser_ms`); then with it, as the same user on the next
+/// page of the intranet (`widget.interactive_cached_ms`). The cold figure above also pays the
+/// browser's own first-page work (its renderer's first style and paint), which these do not.
+async fn revisits(
+    site: &BenchSite,
+    browser: &Browser,
+    results: &mut Results,
+) -> anyhow::Result<()> {
+    browser.client.goto("about:blank").await?;
+    browser.cdp("Network.clearBrowserCache", json!({})).await?;
+    for name in ["warm_browser", "cached"] {
+        browser.client.goto(&site.page_url()).await?;
+        let times = wait_ready(browser).await?;
+        let [tag, ready] = [0, 2].map(|i| times[i].as_f64().unwrap_or(f64::NAN));
+        results.record(&format!("widget.interactive_{name}_ms"), "ms", ready - tag);
+    }
+    Ok(())
 }
 
 /// Where the time to interactive goes: when each file and first GET finished loading (Resource

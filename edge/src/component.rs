@@ -43,6 +43,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
             .next()
             .and_then(|v| String::from_utf8(v).ok())
     };
+    let if_none_match = header("if-none-match");
     // The authority the request was sent to (HTTP/1.1: its `Host`).
     let host = req.authority().or_else(|| header("host"));
     let origin_check = {
@@ -105,7 +106,9 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
                 let identity = identity.unwrap_or_else(Identity::unnamed);
                 resume::cancel(&config, &identity, req, reply).await
             }
-            Route::Static(file) => static_file(&config, &file, reply).await,
+            Route::Static(file) => {
+                static_file(&config, &file, if_none_match.as_deref(), reply).await
+            }
             Route::NotFound => reply.error(&EdgeError::NotFound).await,
             Route::MethodNotAllowed => reply.error(&EdgeError::MethodNotAllowed).await,
         },
@@ -131,12 +134,28 @@ async fn gate(
     }
 }
 
-async fn static_file(config: &Config, path: &str, reply: Reply) -> u16 {
+async fn static_file(
+    config: &Config,
+    path: &str,
+    if_none_match: Option<&str>,
+    reply: Reply,
+) -> u16 {
     let Some(file) = static_files::resolve(&config.static_root, path) else {
         return reply.error(&EdgeError::NotFound).await;
     };
+    let Some(meta) = std::fs::metadata(&file.path).ok().filter(|m| m.is_file()) else {
+        return reply.error(&EdgeError::NotFound).await;
+    };
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok());
+    let etag = static_files::etag(meta.len(), modified);
+    if static_files::not_modified(if_none_match, &etag) {
+        return reply.not_modified(file.content_type, etag).await;
+    }
     match std::fs::read(&file.path) {
-        Ok(bytes) => reply.bytes(200, file.content_type, bytes).await,
+        Ok(bytes) => reply.file(file.content_type, etag, bytes).await,
         Err(_) => reply.error(&EdgeError::NotFound).await,
     }
 }

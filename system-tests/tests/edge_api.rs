@@ -539,3 +539,48 @@ async fn an_unreachable_mcp_server_is_named_in_the_error() -> anyhow::Result<()>
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn the_widget_bundle_is_revalidated_and_an_unchanged_file_comes_back_without_a_body()
+-> anyhow::Result<()> {
+    let provider = FakeProvider::start(completed_transcript()).await?;
+    let edge = edge(&provider, "http://127.0.0.1:9")?;
+    let url = format!("{}/widget/widget_bg.wasm", edge.base_url);
+
+    let first = client().get(&url).send().await?;
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.headers()["content-type"], "application/wasm");
+    // Asked again on every page (the names carry no hash), but answered cheaply.
+    assert_eq!(first.headers()["cache-control"], "no-cache");
+    let etag = first.headers()["etag"].to_str()?.to_owned();
+    assert!(etag.starts_with("W/\""), "{etag}");
+    let bytes = first.bytes().await?;
+    assert!(bytes.starts_with(b"\0asm"));
+
+    let again = client()
+        .get(&url)
+        .header("if-none-match", &etag)
+        .send()
+        .await?;
+    assert_eq!(again.status(), 304);
+    assert_eq!(again.headers()["etag"], etag.as_str());
+    assert_eq!(again.headers()["x-content-type-options"], "nosniff");
+    assert!(again.bytes().await?.is_empty());
+
+    // Another tag (another build) gets the whole file; so does another file with this tag.
+    let stale = client()
+        .get(&url)
+        .header("if-none-match", "W/\"1-0\", \"nope\"")
+        .send()
+        .await?;
+    assert_eq!(stale.status(), 200);
+    assert_eq!(stale.bytes().await?, bytes);
+    let other = client()
+        .get(format!("{}/widget/pomerium-chat.js", edge.base_url))
+        .header("if-none-match", &etag)
+        .send()
+        .await?;
+    assert_eq!(other.status(), 200);
+    assert_ne!(other.headers()["etag"], etag.as_str());
+    Ok(())
+}

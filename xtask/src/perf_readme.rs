@@ -151,6 +151,21 @@ const TABLES: &[(&str, &[Row])] = &[
                 "",
                 "edge.streams_1000.peak_rss_mb",
             ),
+            (
+                "1,000 streams read straight from the provider, no edge: latency p99 (the load's own tail)",
+                "",
+                "direct.streams_1000.added_ms.p99",
+            ),
+            (
+                "1,000 streams: resident per open stream, private (fiber stack, guest heap, host state)",
+                "",
+                "edge.streams_1000.anon_per_stream_kib",
+            ),
+            (
+                "1,000 streams: resident per open stream, the guest's shared memory image",
+                "",
+                "edge.streams_1000.shmem_per_stream_kib",
+            ),
             ("1,000 streams: errors", "0", "edge.streams_1000.errors"),
             (
                 "1,000 streams: runtime CPU per event",
@@ -229,6 +244,16 @@ const TABLES: &[(&str, &[Row])] = &[
                 "script tag to interactive (`data-ready`)",
                 "at most 50 ms",
                 "widget.interactive_ms",
+            ),
+            (
+                "the same, browser already running, its cache empty",
+                "",
+                "widget.interactive_warm_browser_ms",
+            ),
+            (
+                "the same, next page (the bundle revalidated: `304`, compiled wasm kept)",
+                "",
+                "widget.interactive_cached_ms",
             ),
             ("script tag to element registered", "", "widget.defined_ms"),
             (

@@ -54,10 +54,32 @@ impl Reply {
 
     /// Any body.
     pub(super) async fn bytes(self, status: u16, content_type: &str, body: Vec<u8>) -> u16 {
+        self.body_with(status, content_type, None, body).await
+    }
+
+    /// A static file, with its entity tag.
+    pub(super) async fn file(self, content_type: &str, etag: String, body: Vec<u8>) -> u16 {
+        self.body_with(200, content_type, Some(etag), body).await
+    }
+
+    /// `304 Not Modified` for a static file the browser holds: its headers, no body.
+    pub(super) async fn not_modified(self, content_type: &str, etag: String) -> u16 {
+        self.body_with(304, content_type, Some(etag), Vec::new())
+            .await
+    }
+
+    async fn body_with(
+        self,
+        status: u16,
+        content_type: &str,
+        etag: Option<String>,
+        body: Vec<u8>,
+    ) -> u16 {
         let mut more = vec![
             ("content-type", content_type.to_owned()),
             ("cache-control", "no-cache".to_owned()),
         ];
+        more.extend(etag.map(|tag| ("etag", tag)));
         more.extend(security::headers(content_type, &self.frame_ancestors));
         let headers = headers(&self.cors, &more);
         let response = OutgoingResponse::new(headers);
