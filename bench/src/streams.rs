@@ -14,7 +14,9 @@
 //! shared cores add by themselves, the floor under the edge's figure. While a level runs, the
 //! runtime's resident memory is sampled; at its largest the split (`rss_at_peak.*`: private
 //! pages, the guest's shared initial-memory image, mapped files) and the growth per open stream
-//! (`*_per_stream_kib`) are recorded, the profile behind `peak_rss_mb`.
+//! (`*_per_stream_kib`) are recorded, the profile behind `peak_rss_mb`; and the p99 once more
+//! without each stream's first second (`added_after_1s_ms.p99`), when the level's other
+//! streams are still being set up.
 //!
 //! The runtime uses the pooling allocator with a slot per stream and no limit on concurrent
 //! requests or connections ([`RuntimeConfig::pooling`]). The fake provider, the tap and the
@@ -247,6 +249,21 @@ async fn level_run(
     }
     results.record(&format!("{name}.added_ms.p50"), "ms", pct(&all, 50.0));
     results.record(&format!("{name}.added_ms.p99"), "ms", pct(&all, 99.0));
+    // The same without each stream's first second, while the level's other streams are still
+    // being set up: whether the tail is the start's or the steady state's.
+    let skip =
+        (Duration::from_secs(1).as_millis() / ctx.plan.stream_gap.as_millis().max(1)) as usize;
+    let steady: Vec<f64> = streams
+        .iter()
+        .flat_map(|(_, lat)| lat.iter().skip(skip).copied())
+        .collect();
+    if !steady.is_empty() {
+        results.record(
+            &format!("{name}.added_after_1s_ms.p99"),
+            "ms",
+            pct(&steady, 99.0),
+        );
+    }
     Ok(())
 }
 

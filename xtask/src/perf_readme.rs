@@ -152,6 +152,11 @@ const TABLES: &[(&str, &[Row])] = &[
                 "edge.streams_1000.peak_rss_mb",
             ),
             (
+                "1,000 streams: added latency p99 after each stream's first second (the others set up by then)",
+                "",
+                "edge.streams_1000.added_after_1s_ms.p99",
+            ),
+            (
                 "1,000 streams read straight from the provider, no edge: latency p99 (the load's own tail)",
                 "",
                 "direct.streams_1000.added_ms.p99",
