@@ -41,11 +41,24 @@ pub(crate) struct Chain {
 impl Chain {
     /// Starts the provider, the tap and the edge (configured by `config`).
     pub(crate) async fn start(ctx: &Context, config: &RuntimeConfig) -> anyhow::Result<Self> {
+        Self::start_component(ctx, config, &ctx.artifacts.edge_wasm).await
+    }
+
+    /// The same with another component in the edge's place (the relay floor).
+    pub(crate) async fn start_component(
+        ctx: &Context,
+        config: &RuntimeConfig,
+        component: &std::path::Path,
+    ) -> anyhow::Result<Self> {
         let provider = FakeProvider::start(Script::Transcript(Vec::new())).await?;
         let tap = Tap::start(provider_addr(&provider)?).await?;
         let tap_url = tap.base_url();
+        let artifacts = testkit::process::Artifacts {
+            edge_wasm: component.to_path_buf(),
+            ..ctx.artifacts.clone()
+        };
         let edge = Edge::start(
-            &ctx.artifacts,
+            &artifacts,
             config,
             &[
                 ("OPENAI_BASE_URL", &tap_url),
@@ -92,8 +105,27 @@ impl Chain {
         http: &reqwest::Client,
         n: u64,
     ) -> anyhow::Result<TimedStream> {
-        let url = format!("{}/responses", self.tap.base_url());
-        let stream = post_stream(http, &url, None, provider_body(&marker(n))).await?;
+        self.provider_stream(http, &format!("{}/responses", self.tap.base_url()), n)
+            .await
+    }
+
+    /// The provider's answer as a component started by [`Chain::start_component`] copies it.
+    pub(crate) async fn through_component(
+        &self,
+        http: &reqwest::Client,
+        n: u64,
+    ) -> anyhow::Result<TimedStream> {
+        self.provider_stream(http, &format!("{}/responses", self.edge.base_url), n)
+            .await
+    }
+
+    async fn provider_stream(
+        &self,
+        http: &reqwest::Client,
+        url: &str,
+        n: u64,
+    ) -> anyhow::Result<TimedStream> {
+        let stream = post_stream(http, url, None, provider_body(&marker(n))).await?;
         ensure!(
             stream.frames.last().map(|(_, f)| f.event.as_str()) == Some("response.completed"),
             "the provider's stream did not complete"

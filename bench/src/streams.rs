@@ -9,9 +9,11 @@
 //! enough events, also the CPU time per event of the runtime and of the bench process (the
 //! fake provider, the tap and the clients: the load).
 //!
-//! At the largest level a second set of runs reads the same streams straight from the tap,
-//! with no edge in the path (`direct.streams_<level>.*`): the latency the load generator and the
-//! shared cores add by themselves, the floor under the edge's figure. While a level runs, the
+//! At the largest level two more sets of runs read the same streams: straight from the tap, with
+//! no edge in the path (`direct.streams_<level>.*`: the latency the load generator and the
+//! shared cores add by themselves), and through the relay floor (`floor.streams_<level>.*`,
+//! `bench/relay-floor`: a component under the same runtime that only copies the provider's
+//! chunks, so its CPU per event and memory per stream are the runtime's share of the edge's). While a level runs, the
 //! runtime's resident memory is sampled; at its largest the split (`rss_at_peak.*`: private
 //! pages, the guest's shared initial-memory image, mapped files) and the growth per open stream
 //! (`*_per_stream_kib`) are recorded, the profile behind `peak_rss_mb`; and the p99 once more
@@ -57,10 +59,20 @@ pub(crate) async fn run(ctx: &Context, results: &mut Results) -> anyhow::Result<
         plan.stream_events, plan.stream_gap, config.name
     );
     let largest = plan.stream_levels.iter().copied().max().unwrap_or(1);
+    let floor = std::env::var_os("PCHAT_RELAY_FLOOR_WASM").map(std::path::PathBuf::from);
+    if floor.is_none() {
+        eprintln!("bench: no PCHAT_RELAY_FLOOR_WASM: the relay floor is left out");
+    }
     let levels = plan.stream_levels.iter().map(|&level| (level, Path::Edge));
-    for (level, path) in levels.chain([(largest, Path::Direct)]) {
+    let more = [(largest, Path::Direct)]
+        .into_iter()
+        .chain(floor.is_some().then_some((largest, Path::Floor)));
+    for (level, path) in levels.chain(more) {
         for _ in 0..plan.runs {
-            let chain = Chain::start(ctx, &config).await?;
+            let chain = match (&floor, path) {
+                (Some(floor), Path::Floor) => Chain::start_component(ctx, &config, floor).await?,
+                _ => Chain::start(ctx, &config).await?,
+            };
             chain.play(&transcript);
             level_run(ctx, chain, level, path, &transcript, results).await?;
         }
@@ -75,6 +87,8 @@ enum Path {
     Edge,
     /// Straight from the tap: what the load alone adds.
     Direct,
+    /// Through the relay floor: what the runtime alone costs.
+    Floor,
 }
 
 impl Path {
@@ -83,6 +97,7 @@ impl Path {
         match self {
             Self::Edge => format!("edge.streams_{level}"),
             Self::Direct => format!("direct.streams_{level}"),
+            Self::Floor => format!("floor.streams_{level}"),
         }
     }
 
@@ -90,8 +105,13 @@ impl Path {
     fn delta(self) -> &'static str {
         match self {
             Self::Edge => EventKind::TextDelta.as_str(),
-            Self::Direct => PROVIDER_DELTA,
+            Self::Direct | Self::Floor => PROVIDER_DELTA,
         }
+    }
+
+    /// Whether a runtime relays this path's streams (so its memory and CPU are measured).
+    fn has_runtime(self) -> bool {
+        self != Self::Direct
     }
 }
 
@@ -170,6 +190,7 @@ async fn level_run(
                 match path {
                     Path::Edge => chain.through_edge(&http, n).await,
                     Path::Direct => chain.direct(&http, n).await,
+                    Path::Floor => chain.through_component(&http, n).await,
                 }
             })
         })
@@ -203,7 +224,7 @@ async fn level_run(
         "count",
         errors.values().sum::<usize>() as f64,
     );
-    if path == Path::Edge {
+    if path.has_runtime() {
         record_resident(results, &name, idle, most, level);
         results.record(
             &format!("{name}.peak_rss_mb"),
@@ -229,7 +250,7 @@ async fn level_run(
         );
     }
     // CPU times come in 10 ms ticks: per event they mean something only over many events.
-    if all.len() >= MIN_EVENTS_FOR_CPU && path == Path::Edge {
+    if all.len() >= MIN_EVENTS_FOR_CPU && path.has_runtime() {
         let per_event = |before: f64, after: f64| (after - before) * 1e6 / all.len() as f64;
         results.record(
             &format!("{name}.runtime_cpu_us_per_event"),
@@ -288,5 +309,9 @@ mod tests {
         assert_eq!(Path::Direct.name(1000), "direct.streams_1000");
         assert_eq!(Path::Edge.delta(), "text_delta");
         assert_eq!(Path::Direct.delta(), "response.output_text.delta");
+        assert_eq!(Path::Floor.name(1000), "floor.streams_1000");
+        assert_eq!(Path::Floor.delta(), "response.output_text.delta");
+        assert!(Path::Floor.has_runtime() && Path::Edge.has_runtime());
+        assert!(!Path::Direct.has_runtime());
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! Like `test`, it finds or installs the runtime, checks for Chromium, and builds the
 //! artifacts (`dist`); the load generator and northwind-mcp are built with the `measure`
-//! profile (optimised, quick to link), so the figures are those of optimised binaries. Flags
+//! profile (optimised, quick to link), so the figures are those of optimised binaries, and the
+//! relay floor (`bench/relay-floor`) for the streams suite. Flags
 //! go through to `pchat-bench` unchanged. After a full run (no flags) the figures become
 //! `bench/results.json` and README's Performance tables (`perf_readme`).
 
@@ -29,6 +30,16 @@ pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
         "-p",
         "northwind-mcp",
     ]))?;
+    // The relay floor: what the runtime alone costs per relayed event (bench/relay-floor).
+    cmd::run(cmd::cargo().args([
+        "build",
+        "--target",
+        "wasm32-wasip2",
+        "--release",
+        "-p",
+        "relay-floor",
+    ]))?;
+    let floor = dist::target_dir().join("wasm32-wasip2/release/relay_floor.wasm");
     let bin = dist::target_dir().join("measure");
     let results = dist::target_dir().join("bench/results.json");
     cmd::run(
@@ -38,6 +49,7 @@ pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
             .args(flags)
             .env("PCHAT_DIST", &dist.dir)
             .env("PCHAT_EDGE_WASM", &dist.edge_wasm)
+            .env("PCHAT_RELAY_FLOOR_WASM", &floor)
             .env("PCHAT_NORTHWIND_BIN", bin.join("northwind-mcp"))
             .env("WASMTIME", &wasmtime)
             .env("CHROMIUM", &chromium)

@@ -173,6 +173,21 @@ const TABLES: &[(&str, &[Row])] = &[
             ),
             ("1,000 streams: errors", "0", "edge.streams_1000.errors"),
             (
+                "1,000 streams through the relay floor (a component that only copies chunks): runtime CPU per event",
+                "",
+                "floor.streams_1000.runtime_cpu_us_per_event",
+            ),
+            (
+                "1,000 streams through the relay floor: runtime peak RSS",
+                "",
+                "floor.streams_1000.peak_rss_mb",
+            ),
+            (
+                "1,000 streams through the relay floor: added latency p99",
+                "",
+                "floor.streams_1000.added_ms.p99",
+            ),
+            (
                 "1,000 streams: runtime CPU per event",
                 "",
                 "edge.streams_1000.runtime_cpu_us_per_event",

@@ -54,7 +54,15 @@ pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
 
     cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"]))?;
     clippy(&["--workspace", "--exclude", "widget", "--all-targets"])?;
-    clippy(&["-p", "edge", "--target", "wasm32-wasip2", "--all-targets"])?;
+    clippy(&[
+        "-p",
+        "edge",
+        "-p",
+        "relay-floor",
+        "--target",
+        "wasm32-wasip2",
+        "--all-targets",
+    ])?;
     clippy(&[
         "-p",
         "edge",
