@@ -368,16 +368,18 @@ async fn the_panel_follows_the_visual_viewport() {
     let window = web_sys::window().unwrap();
     let viewport = window.visual_viewport().expect("visualViewport");
     let style = page.host.unchecked_ref::<HtmlElement>().style();
+    let property = |name: &str| style.get_property_value(name).unwrap();
+    // Read after the first frame (not during the start, where it would force a layout).
+    crate::support::wait_for("the viewport's size on the host", || {
+        !property("--pomerium-chat-viewport").is_empty()
+    })
+    .await;
     assert_eq!(
-        style
-            .get_property_value("--pomerium-chat-viewport")
-            .unwrap(),
+        property("--pomerium-chat-viewport"),
         format!("{}px", viewport.height() as i32)
     );
     assert_eq!(
-        style
-            .get_property_value("--pomerium-chat-viewport-top")
-            .unwrap(),
+        property("--pomerium-chat-viewport-top"),
         format!("{}px", viewport.offset_top() as i32)
     );
 }

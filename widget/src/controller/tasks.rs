@@ -161,6 +161,23 @@ pub(crate) fn open_link(url: &str) {
     }
 }
 
+/// Calls `f` once the browser has drawn the next frame (a `requestAnimationFrame` callback
+/// that queues a task): what `f` reads of the layout is then the frame's, already computed,
+/// instead of a layout forced in the middle of the widget's start.
+pub(crate) fn after_next_frame(f: impl FnOnce() + 'static) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let frame = Closure::once_into_js(move || {
+        if let Some(window) = web_sys::window() {
+            let task = Closure::once_into_js(f);
+            let _ = window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(task.unchecked_ref(), 0);
+        }
+    });
+    let _ = window.request_animation_frame(frame.unchecked_ref());
+}
+
 /// Milliseconds since the epoch.
 pub(crate) fn now() -> f64 {
     js_sys::Date::now()
