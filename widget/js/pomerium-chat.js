@@ -4,9 +4,10 @@
 // - starts fetching and compiling the wasm (`compileStreaming`, while it streams in),
 // - defines <pomerium-chat> as a light shell that reserves the element's space and keeps its
 //   instances (and open/close/clear calls) until the Rust widget takes over,
+// - imports the wasm-bindgen glue (and its snippets, side by side),
 // - for each connected element, starts the first GETs the widget makes (/api/me,
 //   /api/servers, /api/models), so they travel while the glue and the wasm load;
-// then imports the wasm-bindgen glue (and its snippets, side by side), instantiates the wasm, and the widget's `define`
+// then instantiates the wasm, and the widget's `define`
 // (widget/src/element.rs) hands every element over to Rust through `attach`. The widget takes
 // each early response once (`take`), for the URL it would have fetched, and fetches itself
 // when there is none. The module resolves, like before, once the widget runs.
@@ -135,15 +136,20 @@ class PomeriumChatShell extends HTMLElement {
   }
 }
 
-if (!customElements.get(TAG)) customElements.define(TAG, PomeriumChatShell);
-
 // The glue's own imports (wasm-bindgen's snippets), filled in by `cargo xtask dist`: imported
-// here beside the glue, they load in parallel with it instead of after it.
+// here beside the glue, they load in parallel with it instead of after it. They are asked for
+// before the element's first GETs (which `define` starts): over HTTP/1.1 a browser opens six
+// connections to a host, and the seventh request waits; the widget cannot start without these,
+// while `/api/models` can come a little later.
 const MODULES = [];
-const [glue] = await Promise.all([
+const imports = Promise.all([
   import("./widget.js"),
   ...MODULES.map((path) => import(path)),
 ]);
+
+if (!customElements.get(TAG)) customElements.define(TAG, PomeriumChatShell);
+
+const [glue] = await imports;
 performance.mark("pomerium-chat:imported");
 await glue.default({ module_or_path: await wasm });
 // For pages (and pchat-bench) that time the start: the widget runs from here.
