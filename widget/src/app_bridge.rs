@@ -3,8 +3,8 @@
 //!
 //! [`read`] turns a `message` event into the view's call id and a [`FromApp`]: only when its
 //! `source` is the `contentWindow` of one of the instance's view frames (neither the page nor
-//! another frame can speak for a view), and only a JSON-RPC 2.0 message of at most
-//! [`MAX_MESSAGE_BYTES`] as JSON. [`post`] sends a [`ToApp`] to one view's window only (the view
+//! another frame can speak for a view; nothing else a page posts is even serialised), and only
+//! a JSON-RPC 2.0 object of at most [`MAX_MESSAGE_BYTES`] as JSON. [`post`] sends a [`ToApp`] to one view's window only (the view
 //! runs in an opaque origin, so the target origin is `*`). Both are a few lines of JS: building
 //! and reading these objects field by field from Rust costs several KB of wasm. The rules
 //! between them are in `update/app.rs`. The frame loads the view from the edge
@@ -20,9 +20,10 @@ const frames = (root) => [...root.querySelectorAll('iframe[data-role="app-frame"
 export function appRead(root, e, max) {
   const f = e.source && frames(root).find((f) => f.contentWindow === e.source);
   const m = e.data;
+  if (!f || m === null || typeof m !== "object") return;
   let t;
   try { t = JSON.stringify(m); } catch (_) {}
-  if (!f || !t || t.length > max || m.jsonrpc !== "2.0" || typeof m.method !== "string") return;
+  if (!t || t.length > max || m.jsonrpc !== "2.0" || typeof m.method !== "string") return;
   const p = m.params || {};
   const id = typeof m.id === "string" || typeof m.id === "number" ? JSON.stringify(m.id) : undefined;
   const a = p.arguments;
@@ -230,5 +231,69 @@ mod tests {
             "https://x/{}",
             "a".repeat(MAX_LINK_CHARS)
         )));
+    }
+}
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod browser_tests {
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_test::wasm_bindgen_test;
+    use web_sys::{Event, ShadowRootInit, ShadowRootMode};
+
+    use super::*;
+
+    /// A `message` event from `source` carrying `data`.
+    fn message(source: &JsValue, data: &JsValue) -> Event {
+        js_sys::Function::new_with_args(
+            "source, data",
+            "return new MessageEvent('message', { source, data });",
+        )
+        .call2(&JsValue::NULL, source, data)
+        .expect("a MessageEvent")
+        .unchecked_into()
+    }
+
+    /// The value of the JS expression `js`.
+    fn value(js: &str) -> JsValue {
+        js_sys::Function::new_no_args(&format!("return ({js});"))
+            .call0(&JsValue::NULL)
+            .expect("an expression")
+    }
+
+    #[wasm_bindgen_test]
+    fn only_a_view_frame_is_heard_and_nothing_else_a_page_posts_is_serialised() {
+        let doc = web_sys::window().unwrap().document().unwrap();
+        let host = doc.create_element("div").unwrap();
+        let root = host
+            .attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))
+            .unwrap();
+        let frame = doc.create_element("iframe").unwrap();
+        frame.set_attribute("data-role", "app-frame").unwrap();
+        frame.set_attribute("data-call-id", "call_1").unwrap();
+        root.append_child(&frame).unwrap();
+        doc.body().unwrap().append_child(&host).unwrap();
+        let view = js_sys::Reflect::get(&frame, &"contentWindow".into()).unwrap();
+
+        let ping = value(r#"{"jsonrpc":"2.0","id":7,"method":"ping"}"#);
+        assert_eq!(
+            read(&root, &message(&view, &ping)),
+            Some(("call_1".to_owned(), FromApp::Ping("7".to_owned())))
+        );
+        // From the view, but no JSON-RPC object: nothing (and no exception).
+        for junk in ["null", "undefined", "42", "'ping'", "[1, 2]"] {
+            assert_eq!(read(&root, &message(&view, &value(junk))), None, "{junk}");
+        }
+        // The page (or any window but the view's) cannot speak for the view, and what it posts
+        // is not even serialised: a page's own busy postMessage traffic costs the widget nothing.
+        let trap = value(
+            "{ jsonrpc: '2.0', id: 1, method: 'ping', \
+             toJSON() { globalThis.__pchatSerialised = true; return {}; } }",
+        );
+        let page = JsValue::from(web_sys::window().unwrap());
+        assert_eq!(read(&root, &message(&page, &trap)), None);
+        assert_eq!(read(&root, &message(&JsValue::NULL, &ping)), None);
+        let serialised = js_sys::Reflect::get(&js_sys::global(), &"__pchatSerialised".into());
+        assert!(serialised.unwrap().is_undefined());
+        host.remove();
     }
 }
