@@ -4,77 +4,18 @@
 //! [`read`] turns a `message` event into the view's call id and a [`FromApp`]: only when its
 //! `source` is the `contentWindow` of one of the instance's view frames (neither the page nor
 //! another frame can speak for a view; nothing else a page posts is even serialised), and only
-//! a JSON-RPC 2.0 object of at most [`MAX_MESSAGE_BYTES`] as JSON. [`post`] sends a [`ToApp`] to one view's window only (the view
+//! a JSON-RPC 2.0 object of at most [`MAX_MESSAGE_BYTES`] as JSON. Their JS lives in
+//! [`crate::snippet`] with the widget's other hand-written JS. [`post`] sends a [`ToApp`] to one view's window only (the view
 //! runs in an opaque origin, so the target origin is `*`). Both are a few lines of JS: building
 //! and reading these objects field by field from Rust costs several KB of wasm. The rules
 //! between them are in `update/app.rs`. The frame loads the view from the edge
 //! (`GET /api/app/view`), which serves it with a policy of its own: a sandbox, nothing outside
 //! the document.
 
-use js_sys::Array;
-use wasm_bindgen::prelude::wasm_bindgen;
 use web_sys::{Event, ShadowRoot};
 
-#[wasm_bindgen(inline_js = r#"
-const frames = (root) => [...root.querySelectorAll('iframe[data-role="app-frame"]')];
-export function appRead(root, e, max) {
-  const f = e.source && frames(root).find((f) => f.contentWindow === e.source);
-  const m = e.data;
-  if (!f || m === null || typeof m !== "object") return;
-  let t;
-  try { t = JSON.stringify(m); } catch (_) {}
-  if (!t || t.length > max || m.jsonrpc !== "2.0" || typeof m.method !== "string") return;
-  const p = m.params || {};
-  const id = typeof m.id === "string" || typeof m.id === "number" ? JSON.stringify(m.id) : undefined;
-  const a = p.arguments;
-  const k = ["ui/initialize", "ui/notifications/initialized", "ui/notifications/size-changed",
-    "tools/call", "ui/open-link", "ping"].indexOf(m.method);
-  return [f.dataset.callId, k, id, String(p.name ?? p.url ?? ""), a == null ? "{}" : JSON.stringify(a), +p.height || 0];
-}
-export function appPost(root, call, kind, id, text, theme, locale, version) {
-  const f = frames(root).find((f) => f.dataset.callId === call);
-  const w = f && f.contentWindow;
-  if (!w) return;
-  const json = (t) => { try { return JSON.parse(t); } catch (_) { return {}; } };
-  const m = { jsonrpc: "2.0" };
-  if (id !== undefined) m.id = JSON.parse(id);
-  if (kind === 0) m.result = { protocolVersion: "2026-01-26", hostInfo: { name: "pomerium-chat", version },
-    hostCapabilities: { openLinks: {}, serverTools: {} }, hostContext: { theme, locale, displayMode: "inline" } };
-  else if (kind === 1) { m.method = "ui/notifications/tool-input"; m.params = { arguments: json(text) }; }
-  else if (kind === 2) { m.method = "ui/notifications/tool-result"; m.params = { content: [{ type: "text", text }] }; }
-  else if (kind === 3) m.result = json(text);
-  else m.error = { code: kind, message: text };
-  w.postMessage(m, "*");
-}
-export function appBody(handle, name, args) {
-  return JSON.stringify({ handle, name, arguments: JSON.parse(args) });
-}
-export function appResult(text) {
-  try { const r = JSON.parse(text).result; return r && typeof r === "object" ? JSON.stringify(r) : undefined; } catch (_) {}
-}
-"#)]
-extern "C" {
-    #[wasm_bindgen(js_name = appRead)]
-    fn app_read(root: &ShadowRoot, event: &Event, max: usize) -> Option<Array>;
-    #[wasm_bindgen(js_name = appPost)]
-    #[allow(clippy::too_many_arguments)]
-    fn app_post(
-        root: &ShadowRoot,
-        call_id: &str,
-        kind: i32,
-        id: Option<String>,
-        text: &str,
-        theme: &str,
-        locale: &str,
-        version: &str,
-    );
-    /// The body of `POST /api/app/tool-call` (`arguments` is JSON text of an object).
-    #[wasm_bindgen(js_name = appBody)]
-    pub(crate) fn app_body(handle: &str, name: &str, arguments: &str) -> String;
-    /// The `result` of the edge's answer as JSON text, when it is an object.
-    #[wasm_bindgen(js_name = appResult)]
-    pub(crate) fn app_result(text: &str) -> Option<String>;
-}
+pub(crate) use crate::snippet::{app_body, app_result};
+use crate::snippet::{app_post, app_read};
 
 /// Largest message a view may post, as JSON.
 pub(crate) const MAX_MESSAGE_BYTES: usize = 96 * 1024;

@@ -24,6 +24,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::HtmlElement;
 
 use crate::controller::{Controller, Msg};
+use crate::snippet::{define_element, take_early_js};
 
 /// The element's tag name.
 pub const TAG_NAME: &str = "pomerium-chat";
@@ -37,50 +38,6 @@ const OBSERVED: [&str; 6] = [
     "locale",
     "mode",
 ];
-
-#[wasm_bindgen(inline_js = r#"
-export function defineElement(name, observed, connected, disconnected, changed, call) {
-  const defined = customElements.get(name);
-  if (defined) {
-    // The loader's shell (widget/js/pomerium-chat.js) hands its elements over.
-    if (typeof defined.attach === "function") defined.attach({ connected, disconnected, changed, call });
-    return;
-  }
-  customElements.define(name, class extends HTMLElement {
-    static get observedAttributes() { return observed; }
-    connectedCallback() { connected(this); }
-    disconnectedCallback() { disconnected(this); }
-    attributeChangedCallback(attribute, before, after) {
-      if (before !== after) changed(this, attribute);
-    }
-    open() { call(this, "open", ""); }
-    close() { call(this, "close", ""); }
-    send(text) { return call(this, "send", String(text ?? "")); }
-    clear() { call(this, "clear", ""); }
-    edit(index, text) { return call(this, "edit", (index >>> 0) + "\n" + String(text ?? "")); }
-    regenerate() { return call(this, "regenerate", ""); }
-    copy(index) { return call(this, "copy", String(index >>> 0)); }
-  });
-}
-export function takeEarly(name, url) {
-  const defined = customElements.get(name);
-  return defined && typeof defined.take === "function" ? defined.take(url) : undefined;
-}
-"#)]
-extern "C" {
-    #[wasm_bindgen(js_name = defineElement, catch)]
-    fn define_element(
-        name: &str,
-        observed: &Array,
-        connected: &Closure<dyn Fn(HtmlElement)>,
-        disconnected: &Closure<dyn Fn(HtmlElement)>,
-        changed: &Closure<dyn Fn(HtmlElement, String)>,
-        call: &Closure<dyn Fn(HtmlElement, String, String) -> bool>,
-    ) -> Result<(), JsValue>;
-
-    #[wasm_bindgen(js_name = takeEarly)]
-    fn take_early_js(name: &str, url: &str) -> JsValue;
-}
 
 /// A connected element and its controller.
 struct Instance {

@@ -39,6 +39,7 @@ mod i18n;
 mod json;
 mod markdown;
 mod pretty_json;
+mod snippet;
 mod state;
 mod storage;
 mod styles;

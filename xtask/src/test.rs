@@ -151,9 +151,13 @@ pub(crate) fn run(_flags: &[&str]) -> anyhow::Result<()> {
 }
 
 /// What `wasm-bindgen-test-runner` says when the browser never ran a test binary: the test
-/// page never finished loading (seen in about a third of the starts on this machine since the
-/// binary grew past the MCP Apps merge, whichever tests are filtered in, the renderer idle; the
-/// same tests pass in about 10 s on the next start), so no test ran at all, let alone failed.
+/// page never finished loading, so no test ran at all, let alone failed. Chromedriver's log
+/// shows the navigation never reaching `DOMContentLoaded`: the page's module graph (the
+/// runner's script, the bindings, each `inline_js` snippet as a module of its own) never
+/// finished loading from the runner's server. It began when the MCP Apps bridge brought a second
+/// snippet module and hung about half of the starts (8 of 13 measured); with the widget's JS
+/// in one module again (`widget/src/snippet.rs`) 21 of 21 starts ran. The restart stays as the
+/// safety net for a hang that is the runner's, not the widget's.
 const BROWSER_NEVER_RAN: &str = "Failed to detect test as having been run";
 /// How many more times the widget's browser tests start after [`BROWSER_NEVER_RAN`].
 const BROWSER_RETRIES: usize = 4;
