@@ -9,16 +9,16 @@
 //! enough events, also the CPU time per event of the runtime and of the bench process (the
 //! fake provider, the tap and the clients: the load).
 //!
-//! At the largest level two more sets of runs read the same streams: straight from the tap, with
-//! no edge in the path (`direct.streams_<level>.*`: the latency the load generator and the
-//! shared cores add by themselves), and through the relay floor (`floor.streams_<level>.*`,
+//! At the largest level two more sets of runs read the same streams: straight from the tap,
+//! with no edge in the path (`direct.streams_<level>.*`: the latency the load generator and
+//! the shared cores add by themselves), and through the relay floor (`floor.streams_<level>.*`,
 //! `bench/relay-floor`: a component under the same runtime that only copies the provider's
-//! chunks, so its CPU per event and memory per stream are the runtime's share of the edge's). While a level runs, the
-//! runtime's resident memory is sampled; at its largest the split (`rss_at_peak.*`: private
-//! pages, the guest's shared initial-memory image, mapped files) and the growth per open stream
-//! (`*_per_stream_kib`) are recorded, the profile behind `peak_rss_mb`; and the p99 once more
-//! without each stream's first second (`added_after_1s_ms.p99`), when the level's other
-//! streams are still being set up.
+//! chunks, so its CPU per event and memory per stream are the runtime's share of the edge's).
+//! While a level runs, the runtime's resident memory is sampled; at its largest the split
+//! (`rss_at_peak.*`: private pages, the guest's shared initial-memory image, mapped files) and
+//! the growth per open stream (`*_per_stream_kib`) are recorded, the profile behind
+//! `peak_rss_mb`; and the p99 once more without each stream's first second
+//! (`added_after_1s_ms.p99`), when the level's other streams are still being set up.
 //!
 //! The runtime uses the pooling allocator with a slot per stream and no limit on concurrent
 //! requests or connections ([`RuntimeConfig::pooling`]). The fake provider, the tap and the

@@ -11,11 +11,15 @@ pub(crate) fn raise_open_files(want: u64) -> anyhow::Result<u64> {
 
 /// The peak resident set size (`VmHWM`) of process `pid`, in MiB.
 pub(crate) fn peak_rss_mib(pid: u32) -> anyhow::Result<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .with_context(|| format!("reading /proc/{pid}/status"))?;
-    status_kib(&status, "VmHWM")
+    status_kib(&status(pid)?, "VmHWM")
         .map(|kib| kib as f64 / 1024.0)
         .context("no VmHWM in /proc/<pid>/status")
+}
+
+/// `/proc/<pid>/status`.
+fn status(pid: u32) -> anyhow::Result<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("reading /proc/{pid}/status"))
 }
 
 /// What a process holds resident, by kind (`/proc/<pid>/status`), in KiB.
@@ -34,8 +38,7 @@ pub(crate) struct Resident {
 
 /// What process `pid` holds resident now.
 pub(crate) fn resident(pid: u32) -> anyhow::Result<Resident> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .with_context(|| format!("reading /proc/{pid}/status"))?;
+    let status = status(pid)?;
     let kib = |key| status_kib(&status, key).with_context(|| format!("no {key} for {pid}"));
     Ok(Resident {
         total: kib("VmRSS")?,

@@ -4,10 +4,10 @@
 //! [`read`] turns a `message` event into the view's call id and a [`FromApp`]: only when its
 //! `source` is the `contentWindow` of one of the instance's view frames (neither the page nor
 //! another frame can speak for a view; nothing else a page posts is even serialised), and only
-//! a JSON-RPC 2.0 object of at most [`MAX_MESSAGE_BYTES`] as JSON. Their JS lives in
-//! [`crate::snippet`] with the widget's other hand-written JS. [`post`] sends a [`ToApp`] to one view's window only (the view
-//! runs in an opaque origin, so the target origin is `*`). Both are a few lines of JS: building
-//! and reading these objects field by field from Rust costs several KB of wasm. The rules
+//! a JSON-RPC 2.0 object of at most [`MAX_MESSAGE_BYTES`] as JSON. [`post`] sends a [`ToApp`]
+//! to one view's window only (the view runs in an opaque origin, so the target origin is `*`).
+//! Both are a few lines of JS, in [`crate::snippet`] with the widget's other hand-written JS:
+//! building and reading these objects field by field from Rust costs several KB of wasm. The rules
 //! between them are in `update/app.rs`. The frame loads the view from the edge
 //! (`GET /api/app/view`), which serves it with a policy of its own: a sandbox, nothing outside
 //! the document.

@@ -31,15 +31,7 @@ pub(crate) fn run(flags: &[&str]) -> anyhow::Result<()> {
         "northwind-mcp",
     ]))?;
     // The relay floor: what the runtime alone costs per relayed event (bench/relay-floor).
-    cmd::run(cmd::cargo().args([
-        "build",
-        "--target",
-        "wasm32-wasip2",
-        "--release",
-        "-p",
-        "relay-floor",
-    ]))?;
-    let floor = dist::target_dir().join("wasm32-wasip2/release/relay_floor.wasm");
+    let floor = dist::build_component("relay-floor")?;
     let bin = dist::target_dir().join("measure");
     let results = dist::target_dir().join("bench/results.json");
     cmd::run(

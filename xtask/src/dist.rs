@@ -171,19 +171,26 @@ pub(crate) fn build(spin: bool) -> anyhow::Result<Dist> {
     })
 }
 
-/// Plugs the variables adapter into `edge-spin.wasm` with `wac plug`; returns
-/// `target/dist/edge-spin-composed.wasm`, whose only imports are `wasi:*`.
-pub(crate) fn compose_spin(dist: &Dist) -> anyhow::Result<PathBuf> {
-    let wac = tools::wac()?;
+/// Builds workspace package `package` for `wasm32-wasip2` (release) in the shared target
+/// directory; returns its component.
+pub(crate) fn build_component(package: &str) -> anyhow::Result<PathBuf> {
     cmd::run(cmd::cargo().args([
         "build",
         "--target",
         "wasm32-wasip2",
         "--release",
         "-p",
-        "spin-variables-adapter",
+        package,
     ]))?;
-    let adapter = target_dir().join("wasm32-wasip2/release/spin_variables_adapter.wasm");
+    let file = format!("{}.wasm", package.replace('-', "_"));
+    Ok(target_dir().join("wasm32-wasip2/release").join(file))
+}
+
+/// Plugs the variables adapter into `edge-spin.wasm` with `wac plug`; returns
+/// `target/dist/edge-spin-composed.wasm`, whose only imports are `wasi:*`.
+pub(crate) fn compose_spin(dist: &Dist) -> anyhow::Result<PathBuf> {
+    let wac = tools::wac()?;
+    let adapter = build_component("spin-variables-adapter")?;
     let composed = dist.dir.join("edge-spin-composed.wasm");
     cmd::run(
         Command::new(wac)
